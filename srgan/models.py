@@ -1,0 +1,142 @@
+"""SRResNet generator and SRGAN discriminator (Ledig et al., CVPR 2017, Sec. 3.2, Fig. 4).
+
+Notation from the paper: kXnYsZ is a convolution with kernel X, Y feature maps and stride Z.
+Both networks read top to bottom: building blocks first, then the two networks.
+
+Tensors are NCHW. The generator takes LR images in [0, 1] and returns SR images in [-1, 1]
+(paper Sec. 3.2: "We scaled the range of the LR input images to [0, 1] and for the HR images
+to [-1, 1]"). The discriminator takes images in [-1, 1] and returns logits: the sigmoid of
+Fig. 4 is applied inside the loss (BCE-with-logits), which is numerically safer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import paddle
+import paddle.nn as nn
+import paddle.nn.functional as F
+
+
+def conv(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1) -> nn.Conv2D:
+    """A 'same'-padded convolution, kXnYsZ in the paper's notation."""
+    return nn.Conv2D(in_channels, out_channels, kernel_size, stride=stride, padding=kernel_size // 2)
+
+
+class ResidualBlock(nn.Layer):
+    """k3n64s1, BN, PReLU, k3n64s1, BN, elementwise sum (Fig. 4, after Gross & Wilber)."""
+
+    def __init__(self, channels: int = 64):
+        super().__init__()
+        self.conv1 = conv(channels, channels, 3)
+        self.bn1 = nn.BatchNorm2D(channels)
+        self.act = nn.PReLU(num_parameters=channels)
+        self.conv2 = conv(channels, channels, 3)
+        self.bn2 = nn.BatchNorm2D(channels)
+
+    def forward(self, x):  # x: (N, C, h, w)
+        y = self.act(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return x + y  # (N, C, h, w)
+
+
+class UpsampleBlock(nn.Layer):
+    """k3n256s1, sub-pixel shuffle x2, PReLU: doubles the resolution (Shi et al., 2016)."""
+
+    def __init__(self, channels: int = 64):
+        super().__init__()
+        self.conv = conv(channels, channels * 4, 3)
+        self.shuffle = nn.PixelShuffle(2)
+        self.act = nn.PReLU(num_parameters=channels)
+
+    def forward(self, x):  # x: (N, C, h, w)
+        return self.act(self.shuffle(self.conv(x)))  # (N, C, 2h, 2w)
+
+
+class Generator(nn.Layer):
+    """SRResNet, the generator of SRGAN (Fig. 4, top).
+
+    Args:
+        scale: upscaling factor, a power of two (2, 4 or 8); one UpsampleBlock per factor 2.
+            The paper uses 4.
+        num_blocks: number of residual blocks B (paper: 16).
+        channels: feature maps in the body (paper: 64).
+        global_skip: add a bicubic upsampling of the input to the output, so that the network
+            learns only the residual. NOT in the paper: it is an optional departure that makes
+            training from scratch converge much faster on small compute (the shipped weights'
+            model card says whether it was used). Off by default.
+    """
+
+    def __init__(self, scale: int = 4, num_blocks: int = 16, channels: int = 64, global_skip: bool = False):
+        super().__init__()
+        if scale < 2 or scale & (scale - 1):
+            raise ValueError(f"scale must be a power of two (2, 4, 8), got {scale}")
+        self.scale = scale
+        self.global_skip = global_skip
+        self.head = conv(3, channels, 9)  # k9n64s1
+        self.head_act = nn.PReLU(num_parameters=channels)
+        self.body = nn.Sequential(*[ResidualBlock(channels) for _ in range(num_blocks)])
+        self.body_conv = conv(channels, channels, 3)  # k3n64s1 + BN before the long skip
+        self.body_bn = nn.BatchNorm2D(channels)
+        self.upsample = nn.Sequential(*[UpsampleBlock(channels) for _ in range(int(math.log2(scale)))])
+        self.tail = conv(channels, 3, 9)  # k9n3s1, no activation (the paper has none)
+
+    def forward(self, lr):  # lr: (N, 3, h, w) in [0, 1]
+        x = self.head_act(self.head(lr))  # (N, C, h, w)
+        y = self.body_bn(self.body_conv(self.body(x)))  # (N, C, h, w)
+        y = self.upsample(x + y)  # long skip, then (N, C, s*h, s*w)
+        sr = self.tail(y)  # (N, 3, s*h, s*w), nominally in [-1, 1]
+        if self.global_skip:
+            base = F.interpolate(lr, scale_factor=self.scale, mode="bicubic", align_corners=False)
+            sr = sr + (base * 2.0 - 1.0)  # bicubic image moved to the HR range [-1, 1]
+        return sr
+
+
+class Discriminator(nn.Layer):
+    """The SRGAN discriminator (Fig. 4, bottom): eight 3x3 convs, 64 -> 512 feature maps.
+
+    Strides alternate 1, 2 so that each doubling of feature maps halves the resolution;
+    BN on all but the first conv, LeakyReLU(0.2) everywhere, no max-pooling, then
+    Dense(1024), LeakyReLU(0.2), Dense(1). Returns logits of shape (N, 1).
+
+    Args:
+        channels: feature maps of the first conv (paper: 64); doubled three times.
+        image_size: side of the square HR input (paper: 96). The dense layer is sized for it
+            (image_size / 16 squared positions). Pass None to accept any input size: an
+            adaptive average pooling to 6x6 then stands before the dense layers.
+    """
+
+    def __init__(self, channels: int = 64, image_size: int | None = 96):
+        super().__init__()
+        if image_size is not None and image_size % 16:
+            raise ValueError(f"image_size must be a multiple of 16 (four stride-2 convs), got {image_size}")
+        widths = [channels, channels, channels * 2, channels * 2, channels * 4, channels * 4, channels * 8, channels * 8]
+        layers = [conv(3, widths[0], 3), nn.LeakyReLU(0.2)]  # k3n64s1, no BN
+        for i in range(1, 8):
+            stride = 2 if i % 2 == 1 else 1  # k3n64s2, k3n128s1, k3n128s2, ...
+            layers += [conv(widths[i - 1], widths[i], 3, stride), nn.BatchNorm2D(widths[i]), nn.LeakyReLU(0.2)]
+        self.features = nn.Sequential(*layers)
+        side = 6 if image_size is None else image_size // 16
+        self.pool = nn.AdaptiveAvgPool2D(side) if image_size is None else None
+        self.image_size = image_size
+        self.classifier = nn.Sequential(
+            nn.Linear(widths[-1] * side * side, 1024),
+            nn.LeakyReLU(0.2),
+            nn.Linear(1024, 1),
+        )
+
+    def forward(self, x):  # x: (N, 3, H, W) in [-1, 1]
+        if self.image_size is not None and tuple(x.shape[-2:]) != (self.image_size, self.image_size):
+            raise ValueError(
+                f"Discriminator was built for {self.image_size}x{self.image_size} inputs, got "
+                f"{x.shape[-2]}x{x.shape[-1]}; build it with image_size=None to accept any size"
+            )
+        f = self.features(x)  # (N, 512, H/16, W/16)
+        if self.pool is not None:
+            f = self.pool(f)  # (N, 512, 6, 6)
+        return self.classifier(paddle.flatten(f, 1))  # (N, 1) logits
+
+
+def count_parameters(model: nn.Layer) -> int:
+    """Number of trainable parameters (BN running statistics are buffers and not counted)."""
+    return int(sum(p.numel().item() for p in model.parameters() if not p.stop_gradient))

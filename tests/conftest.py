@@ -1,0 +1,40 @@
+"""Shared fixtures. `../shared` (next to the repo) holds the benchmark and training sets;
+tests that need it are marked `shared` and skip with a clear reason when it is missing
+(set SRGAN_SHARED to point elsewhere)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import paddle
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SRGAN_SHARED", REPO.parent / "shared"))
+
+
+def _shared_dir(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.is_dir():
+        pytest.skip(f"{path} is missing: put the shared data next to the repo or set SRGAN_SHARED")
+    return path
+
+
+@pytest.fixture
+def benchmarks_dir() -> Path:
+    return _shared_dir("benchmarks")
+
+
+@pytest.fixture
+def datasets_dir() -> Path:
+    return _shared_dir("datasets")
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_cpu():
+    paddle.set_device("cpu")
+    paddle.seed(0)
+    np.random.seed(0)
+    yield
