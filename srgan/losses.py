@@ -1,0 +1,98 @@
+"""SRGAN losses (Ledig et al., CVPR 2017, Sec. 2.1-2.2).
+
+The generator minimises the perceptual loss (Eq. 3)
+
+    l_SR = l_X + 1e-3 * l_Gen
+
+where l_X is a content loss (pixel MSE, Eq. 4, or VGG feature MSE, Eq. 5) and l_Gen the
+adversarial loss (Eq. 6). The discriminator solves the min-max problem of Eq. 2.
+
+The discriminator returns logits (see `srgan.models.Discriminator`); every loss here works on
+logits with `binary_cross_entropy_with_logits`, which computes log(sigmoid(x)) without
+overflow even for logits of +-100.
+
+Batch reduction: the paper writes l_Gen as a sum over the N training samples (Eq. 6). Here
+every loss is a mean over the mini-batch, like the MSE content loss, so that the 1e-3 weight
+does not change with the batch size.
+"""
+
+from __future__ import annotations
+
+import os
+
+import paddle
+import paddle.nn as nn
+import paddle.nn.functional as F
+
+from srgan.vgg import VGGFeatureExtractor
+
+# Eq. 3: weight of the adversarial term in the perceptual loss.
+ADVERSARIAL_WEIGHT = 1e-3
+# Sec. 3.2: VGG feature maps are "rescaled by a factor of 1/12.75" so that the VGG loss is on a
+# scale comparable to the pixel MSE loss; the features are scaled, so Eq. 5 is multiplied by
+# 1/12.75^2 = 0.00615 (the paper's "approximately 0.006").
+VGG_FEATURE_SCALE = 1.0 / 12.75
+
+CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")
+
+
+class ContentLoss(nn.Layer):
+    """The content loss l_X of the paper's Table 1 variants.
+
+    - "mse":   pixel-wise MSE (Eq. 4) between SR and HR images, both in [-1, 1]
+               (SRResNet-MSE, SRGAN-MSE).
+    - "vgg22": MSE between VGG19 feature maps phi_2,2 of SR and HR (Eq. 5; SRGAN-VGG22).
+    - "vgg54": the same with phi_5,4 (Eq. 5; the model the paper calls SRGAN).
+
+    For the VGG kinds the feature maps are multiplied by 1/12.75 before the MSE (Sec. 3.2),
+    and the HR features are computed without gradient (they are a fixed target).
+
+    Args:
+        kind: "mse", "vgg22" or "vgg54".
+        vgg_weights: weights of the VGG19 for the VGG kinds, passed to
+            `srgan.vgg.VGGFeatureExtractor` (a file path, "imagenet", "random", or None for
+            the env var SRGAN_VGG19_WEIGHTS, else "imagenet"). Unused for "mse".
+    """
+
+    def __init__(self, kind: str = "mse", vgg_weights: str | os.PathLike | None = None):
+        super().__init__()
+        if kind not in CONTENT_LOSS_KINDS:
+            raise ValueError(f"content loss kind must be one of {CONTENT_LOSS_KINDS}, got {kind!r}")
+        self.kind = kind
+        self.vgg = None if kind == "mse" else VGGFeatureExtractor(layer=kind, weights=vgg_weights)
+
+    def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
+        if self.vgg is None:
+            return F.mse_loss(sr, hr)  # Eq. 4 (mean over pixels and batch)
+        sr_features = self.vgg(sr) * VGG_FEATURE_SCALE  # gradient flows through the frozen VGG to G
+        with paddle.no_grad():
+            hr_features = self.vgg(hr) * VGG_FEATURE_SCALE
+        return F.mse_loss(sr_features, hr_features)  # Eq. 5
+
+
+def generator_adversarial_loss(fake_logits):
+    """l_Gen = -log D(G(I_LR)) (Eq. 6), averaged over the batch.
+
+    The non-saturating form (Goodfellow et al., 2014, used by the paper instead of
+    log(1 - D(G(I_LR)))): it gives strong gradients early, when D easily rejects G's images.
+    Written as BCE-with-logits against the label 1, i.e. softplus(-logit).
+
+    Args:
+        fake_logits: discriminator logits on generated images, any shape, e.g. (N, 1).
+    """
+    return F.binary_cross_entropy_with_logits(fake_logits, paddle.ones_like(fake_logits))
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """-[log D(I_HR) + log(1 - D(G(I_LR)))] (the max over D of Eq. 2), each term averaged over the batch.
+
+    Real HR images are labelled 1, generated images 0. Pass `fake_logits` computed on
+    detached SR images so that this loss does not update the generator.
+
+    Args:
+        real_logits: discriminator logits on HR images, e.g. (N, 1).
+        fake_logits: discriminator logits on generated images, e.g. (N, 1).
+    """
+    real = F.binary_cross_entropy_with_logits(real_logits, paddle.ones_like(real_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, paddle.zeros_like(fake_logits))
+    return real + fake
