@@ -1,0 +1,130 @@
+"""Metrics on inputs with known answers (no shared data needed)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from srgan.metrics import crop_border, daala_gaussian_kernel, psnr, rgb_to_y, ssim_daala, ssim_matlab
+
+
+def _image(shape=(40, 48, 3), seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def test_rgb_to_y_known_colours():
+    colours = np.array([[[255, 255, 255], [0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8)
+    y = rgb_to_y(colours)
+    assert y.dtype == np.float64 and y.shape == (1, 5)
+    # Studio range: white 235, black 16; primaries 16 + coefficient (65.481, 128.553, 24.966).
+    np.testing.assert_allclose(y[0], [235.0, 16.0, 81.481, 144.553, 40.966], rtol=0, atol=1e-9)
+
+
+def test_rgb_to_y_uses_gray_image_directly():
+    gray = np.array([[0, 128, 255]], np.uint8)
+    np.testing.assert_array_equal(rgb_to_y(gray), [[0.0, 128.0, 255.0]])
+    with pytest.raises(ValueError, match="RGB"):
+        rgb_to_y(np.zeros((4, 4, 4), np.uint8))
+
+
+def test_crop_border():
+    image = _image((10, 12, 3))
+    assert crop_border(image, 4).shape == (2, 4, 3)
+    np.testing.assert_array_equal(crop_border(image, 2), image[2:8, 2:10])
+    assert crop_border(image, 0) is image
+    with pytest.raises(ValueError, match="10x12"):
+        crop_border(image, 5)
+
+
+def test_psnr_identical_is_inf_without_warnings():
+    image = _image()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a divide-by-zero RuntimeWarning would fail here
+        assert psnr(image, image) == math.inf
+        assert psnr(image, image, y_channel=False) == math.inf
+
+
+@pytest.mark.parametrize("d", [1, 3, 10])
+def test_psnr_of_uniform_error_is_20log10_255_over_d(d):
+    hr = np.full((20, 20), 100, np.uint8)  # gray: Y is the image itself
+    sr = hr + np.uint8(d)
+    assert psnr(sr, hr) == pytest.approx(20 * math.log10(255 / d), rel=1e-12)
+    # On RGB without Y conversion, an error of d on every channel gives the same.
+    hr_rgb = np.full((20, 20, 3), 100, np.uint8)
+    assert psnr(hr_rgb + np.uint8(d), hr_rgb, y_channel=False) == pytest.approx(20 * math.log10(255 / d), rel=1e-12)
+    # On the Y channel, an error of d on R, G and B is an error of 219/255 * d in Y.
+    assert psnr(hr_rgb + np.uint8(d), hr_rgb) == pytest.approx(20 * math.log10(255 / (d * 219 / 255)), rel=1e-12)
+
+
+def test_psnr_ignores_the_cropped_border():
+    hr = _image((30, 30, 3))
+    sr = hr.copy()
+    sr[:4] = 0  # damage only the top 4 rows
+    assert psnr(sr, hr, crop_border=4) == math.inf
+    assert psnr(sr, hr, crop_border=0) < 40
+
+
+def test_shape_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match="differ in shape"):
+        psnr(_image((20, 20, 3)), _image((20, 24, 3)))
+
+
+@pytest.mark.parametrize("ssim", [ssim_matlab, ssim_daala])
+def test_ssim_identical_is_one_and_decreases_with_noise(ssim):
+    hr = _image((64, 64, 3))
+    assert ssim(hr, hr) == pytest.approx(1.0, abs=1e-12)
+    rng = np.random.default_rng(1)
+    values = []
+    for sigma in (2, 8, 32):
+        noisy = np.clip(hr + rng.normal(0, sigma, hr.shape), 0, 255).astype(np.uint8)
+        values.append(ssim(noisy, hr))
+    assert 1 > values[0] > values[1] > values[2] > 0
+
+
+def test_daala_kernel_matches_dump_ssim_construction():
+    # sigma = 1.5 * 256 / 256 = 1.5 for a 256-pixel-high image. Half-length:
+    # floor(1.5 * sqrt(-2 ln(sqrt(pi/2) * 1.5 / 256))) = floor(4.71) = 4.
+    k = daala_gaussian_kernel(1.5, max_len=256)
+    assert k.shape == (9,) and k.sum() == 256 and np.all(k == k[::-1])
+    expected_side = [np.floor(256 * math.exp(-(i * i) / 4.5) / (math.sqrt(2 * math.pi) * 1.5) + 0.5) for i in (1, 2, 3, 4)]
+    np.testing.assert_array_equal(k[5:], expected_side)
+    assert k[4] == 256 - 2 * sum(expected_side)
+    # The half-length is capped below min(height, width).
+    assert daala_gaussian_kernel(30.0, max_len=5).shape == (9,)
+
+
+def _daala_reference(x: np.ndarray, y: np.ndarray) -> float:
+    """Pixel-by-pixel transcription of dump_ssim's loops: at each pixel, sum the integer
+    kernel weights over the in-image part of the window only; pool weighted by that sum."""
+    h, w = x.shape
+    k = daala_gaussian_kernel(1.5 * h / 256, max_len=min(h, w))
+    half = len(k) // 2
+    total, total_weight = 0.0, 0.0
+    for r in range(h):
+        r0, r1 = max(0, r - half), min(h, r + half + 1)
+        for c in range(w):
+            c0, c1 = max(0, c - half), min(w, c + half + 1)
+            win = np.outer(k[r0 - r + half : r1 - r + half], k[c0 - c + half : c1 - c + half])
+            px, py = x[r0:r1, c0:c1], y[r0:r1, c0:c1]
+            wsum = win.sum()
+            mx, my = (win * px).sum(), (win * py).sum()
+            x2, y2, xy = (win * px * px).sum(), (win * py * py).sum(), (win * px * py).sum()
+            c1, c2 = 255.0**2 * 1e-4 * wsum**2, 255.0**2 * 9e-4 * wsum**2
+            total += wsum * (2 * mx * my + c1) * (c2 + 2 * (xy * wsum - mx * my)) / (
+                (mx * mx + my * my + c1) * (x2 * wsum - mx * mx + y2 * wsum - my * my + c2)
+            )
+            total_weight += wsum
+    return total / total_weight
+
+
+def test_ssim_daala_matches_a_loop_transcription_of_dump_ssim():
+    # 256 rows -> sigma 1.5, a 9x9 window; 14 columns so that every pixel's window is
+    # truncated by the left or right border, which is where Daala differs most from MATLAB.
+    rng = np.random.default_rng(2)
+    hr = rng.integers(0, 256, (256, 14), dtype=np.uint8)
+    sr = np.clip(hr + rng.normal(0, 12, hr.shape), 0, 255).astype(np.uint8)
+    expected = _daala_reference(sr.astype(np.float64), hr.astype(np.float64))
+    assert ssim_daala(sr, hr, crop_border=0) == pytest.approx(expected, rel=1e-10)
