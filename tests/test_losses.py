@@ -1,0 +1,107 @@
+"""Content and adversarial losses: values against hand computations, stability, gradient routing."""
+
+from __future__ import annotations
+
+import numpy as np
+import paddle
+import paddle.nn as nn
+import pytest
+
+from srgan.losses import (
+    ContentLoss,
+    discriminator_loss,
+    generator_adversarial_loss,
+)
+from srgan.models import Generator
+
+
+@pytest.fixture(scope="module")
+def vgg22_loss():
+    with pytest.warns(UserWarning, match="RANDOM"):
+        return ContentLoss(kind="vgg22", vgg_weights="random")
+
+
+def neg_log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """-log(1 / (1 + exp(-x))), written naively (fine for moderate logits)."""
+    return -np.log(1.0 / (1.0 + np.exp(-x)))
+
+
+def test_mse_content_loss_equals_manual_value(monkeypatch):
+    # "mse" never builds a VGG, so a broken VGG setting cannot get in its way.
+    monkeypatch.setenv("SRGAN_VGG19_WEIGHTS", "/nonexistent/vgg19.pdparams")
+    loss_fn = ContentLoss(kind="mse")
+    assert loss_fn.vgg is None and len(loss_fn.parameters()) == 0
+    rng = np.random.RandomState(0)
+    sr = rng.uniform(-1, 1, size=(2, 3, 16, 16)).astype("float32")
+    hr = rng.uniform(-1, 1, size=(2, 3, 16, 16)).astype("float32")
+    value = loss_fn(paddle.to_tensor(sr), paddle.to_tensor(hr)).item()
+    np.testing.assert_allclose(value, np.mean((sr - hr) ** 2), rtol=1e-6)
+
+
+def test_unknown_content_loss_kind():
+    with pytest.raises(ValueError, match="vgg54"):
+        ContentLoss(kind="vgg33")
+
+
+def test_vgg_content_loss_uses_rescaled_features(vgg22_loss):
+    rng = np.random.RandomState(1)
+    sr = paddle.to_tensor(rng.uniform(-1, 1, size=(2, 3, 16, 16)).astype("float32"))
+    hr = paddle.to_tensor(rng.uniform(-1, 1, size=(2, 3, 16, 16)).astype("float32"))
+    value = vgg22_loss(sr, hr).item()
+    sr_features = vgg22_loss.vgg(sr).numpy() / 12.75  # paper Sec. 3.2: features rescaled by 1/12.75
+    hr_features = vgg22_loss.vgg(hr).numpy() / 12.75
+    assert sr_features.shape == (2, 128, 8, 8)
+    np.testing.assert_allclose(value, np.mean((sr_features - hr_features) ** 2), rtol=1e-5)
+    assert value > 0
+    assert vgg22_loss(hr, hr).item() == 0.0
+
+
+def test_gradients_reach_only_the_generator(vgg22_loss):
+    generator = Generator(scale=4, num_blocks=1, channels=8)
+    model = nn.LayerList([generator, vgg22_loss])
+    model.train()  # what a trainer does: must not put the VGG in training mode
+    assert generator.training and not vgg22_loss.vgg.training
+
+    vgg_before = [p.numpy().copy() for p in vgg22_loss.vgg.parameters()]
+    optimizer = paddle.optimizer.Adam(learning_rate=1e-3, parameters=generator.parameters())
+    lr = paddle.rand([2, 3, 8, 8])
+    hr = paddle.uniform([2, 3, 32, 32], min=-1.0, max=1.0)
+    hr.stop_gradient = False  # to check that the HR branch is computed without gradient
+
+    loss = vgg22_loss(generator(lr), hr)
+    loss.backward()
+    trainable = [(name, p) for name, p in generator.named_parameters() if not p.stop_gradient]
+    assert len(trainable) > 10  # BN running statistics are frozen "parameters" in Paddle; skip them
+    for name, param in trainable:
+        assert param.grad is not None, f"generator parameter {name} got no gradient"
+    assert sum(float(paddle.abs(p.grad).sum()) for _, p in trainable) > 0
+    assert all(p.grad is None for p in vgg22_loss.vgg.parameters())
+    assert hr.grad is None
+
+    optimizer.step()
+    for before, param in zip(vgg_before, vgg22_loss.vgg.parameters()):
+        np.testing.assert_array_equal(before, param.numpy())
+    assert not vgg22_loss.vgg.training
+    assert not any(layer.training for layer in vgg22_loss.vgg.sublayers())
+
+
+def test_adversarial_losses_equal_manual_values():
+    fake = np.array([[-3.0], [-0.5], [0.0], [0.5], [3.0]], dtype="float32")
+    real = np.array([[2.0], [-1.0], [0.25], [4.0], [-0.1]], dtype="float32")
+    g = generator_adversarial_loss(paddle.to_tensor(fake)).item()
+    d = discriminator_loss(paddle.to_tensor(real), paddle.to_tensor(fake)).item()
+    # Eq. 6: -log D(G(I_LR)); Eq. 2 for D: -log D(I_HR) - log(1 - D(G(I_LR))), 1 - sigmoid(x) = sigmoid(-x).
+    np.testing.assert_allclose(g, neg_log_sigmoid(fake).mean(), rtol=1e-5)
+    np.testing.assert_allclose(d, neg_log_sigmoid(real).mean() + neg_log_sigmoid(-fake).mean(), rtol=1e-5)
+
+
+def test_adversarial_losses_are_finite_for_extreme_logits():
+    fake = paddle.to_tensor([[100.0], [-100.0]], stop_gradient=False)
+    real = paddle.to_tensor([[-100.0], [100.0]], stop_gradient=False)
+    g = generator_adversarial_loss(fake)
+    # -log sigmoid(100) ~ 0, -log sigmoid(-100) = 100 (a naive log(sigmoid) gives inf there).
+    np.testing.assert_allclose(g.item(), 50.0, rtol=1e-6)
+    d = discriminator_loss(real, fake)
+    np.testing.assert_allclose(d.item(), 50.0 + 50.0, rtol=1e-6)
+    (g + d).backward()
+    assert np.isfinite(fake.grad.numpy()).all() and np.isfinite(real.grad.numpy()).all()
