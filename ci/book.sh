@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The book job, one entry point: install what it needs, execute every chapter with papermill,
+# build the HTML with jupyter-book from the executed copies, check it in headless Chromium.
+#
+#   bash ci/book.sh                 # quick parameters (a 2-core CPU), the whole book
+#   bash ci/book.sh --full          # full-scale parameters (a GPU machine; see the chapters)
+#   bash ci/book.sh --only 02       # some chapters only (repeatable; the browser check is skipped)
+#
+# Environment:
+#   BOOK_VENV       venv to create/reuse (default: .venv-book in the repository)
+#   BOOK_PYTHON     use this Python as it is (its environment must already have the book extra,
+#                   selenium and paddle): no venv, no pip
+#   PADDLE_PACKAGE  pip requirement for Paddle (default: paddlepaddle; GPU: paddlepaddle-gpu)
+#   BOOK_BROWSER    0 to skip the browser check (default 1)
+#
+# Output (all under _build/book/): executed/ (executed notebooks + timings.json),
+# html/ (the book), screenshots/ + screenshot.png, browser_check.json.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+OUT="$REPO/_build/book"
+PADDLE_PACKAGE="${PADDLE_PACKAGE:-paddlepaddle}"
+BOOK_BROWSER="${BOOK_BROWSER:-1}"
+for arg in "$@"; do if [[ "$arg" == "--only" ]]; then BOOK_BROWSER=0; fi; done
+job_start=$(date +%s)
+
+# --- 1. Python environment ------------------------------------------------------------------
+if [[ -n "${BOOK_PYTHON:-}" ]]; then
+  PY="$BOOK_PYTHON"
+else
+  VENV="${BOOK_VENV:-$REPO/.venv-book}"
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    echo "== creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  PY="$VENV/bin/python"
+  # Reinstall only when the requirements changed (a stamp of pyproject.toml + this script).
+  stamp="$VENV/.book-stamp"
+  want="$(cat pyproject.toml "$0" | sha256sum | cut -c1-16) $PADDLE_PACKAGE"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    echo "== installing the book's requirements into $VENV"
+    "$PY" -m pip install --quiet --upgrade pip
+    "$PY" -m pip install --quiet "$PADDLE_PACKAGE" -e ".[book]" selenium
+    echo "$want" > "$stamp"
+  fi
+fi
+BIN="$(dirname "$PY")"
+"$PY" -c "import paddle, srgan, papermill, jupyter_book; print('paddle', paddle.__version__, '| jupyter-book', jupyter_book.__version__)"
+
+# --- 2. Chromium for the browser check (Debian packages) -------------------------------------
+if [[ "$BOOK_BROWSER" == "1" ]] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then
+  echo "== installing chromium and chromium-driver (apt)"
+  SUDO=""; [[ "$(id -u)" != 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# --- 3. Execute every chapter (papermill) -------------------------------------------------------
+echo "== executing the chapters"
+rm -rf "$OUT/executed"
+"$PY" ci/execute_book.py --out "$OUT/executed" "$@"
+
+# --- 4. Build the HTML from the executed notebooks (no second execution) ----------------------
+echo "== building the HTML book"
+build_start=$(date +%s)
+rm -rf "$OUT/html"
+"$BIN/jupyter-book" build "$OUT/executed" --path-output "$OUT/site" --builder html -q
+rm -rf "$OUT/html" && mv "$OUT/site/_build/html" "$OUT/html" && rm -rf "$OUT/site"
+echo "built $OUT/html/index.html in $(( $(date +%s) - build_start )) s"
+
+# --- 5. Browser check ---------------------------------------------------------------------------
+if [[ "$BOOK_BROWSER" == "1" ]]; then
+  echo "== checking every page in headless Chromium"
+  "$PY" ci/check_book.py --html "$OUT/html" --screenshot "$OUT/screenshot.png"
+else
+  echo "== browser check skipped (BOOK_BROWSER=0 or --only)"
+fi
+echo "book job: $(( $(date +%s) - job_start )) s in total"
