@@ -37,22 +37,155 @@ def cmd_info(args) -> int:
 
 # --- srgan evaluate (owned by evaluate.py's author) -------------------------------------
 def add_evaluate_parser(sub):
-    p = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark folder with the paper's protocol")
+    p = sub.add_parser(
+        "evaluate",
+        help="PSNR/SSIM on a benchmark folder with the paper's protocol",
+        description="Upscale each LR image of benchmark folders (HR/ + LR_bicubic_x<scale>/) and print "
+        "PSNR and SSIM (Daala and MATLAB variants) on the Y channel, border removed (paper Sec. 3.1).",
+    )
+    p.add_argument(
+        "--method",
+        choices=["bicubic", "model"],
+        default=None,
+        help="bicubic baseline or a trained generator (default: model if --weights is given, else bicubic)",
+    )
+    p.add_argument(
+        "--data",
+        nargs="+",
+        default=None,
+        metavar="DIR",
+        help="benchmark folders (default: Set5 and Set14 under $SRGAN_SHARED/benchmarks, else ../shared/benchmarks)",
+    )
+    p.add_argument("--weights", default=None, metavar="FILE.safetensors", help="generator weights for --method model")
+    p.add_argument("--crop-border", type=int, default=4, help="pixels removed from each side before scoring (paper: 4)")
+    p.add_argument("--scale", type=int, default=4, help="upscaling factor; selects LR_bicubic_x<scale>/ (paper: 4)")
+    p.add_argument("--device", default=None, help="cpu, gpu, gpu:N (default: GPU if available)")
     p.set_defaults(func=cmd_evaluate)
 
 
 def cmd_evaluate(args) -> int:
-    raise NotImplementedError("srgan evaluate is not written yet")
+    from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate, format_table
+
+    method = args.method or ("model" if args.weights else "bicubic")
+    if method == "model" and not args.weights:
+        print("srgan evaluate: --method model needs --weights FILE.safetensors", file=sys.stderr)
+        return 2
+    if method == "bicubic" and args.weights:
+        print("srgan evaluate: --weights is only used with --method model", file=sys.stderr)
+        return 2
+    data_dirs = args.data or default_benchmark_dirs()
+    if not data_dirs:
+        from .config import default_shared_dir
+
+        print(
+            f"srgan evaluate: no --data given and no Set5/Set14 under {default_shared_dir() / 'benchmarks'} "
+            "(set SRGAN_SHARED or pass --data DIR)",
+            file=sys.stderr,
+        )
+        return 2
+    if method == "model":
+        from .checkpoint import load_generator
+        from .device import pick_device
+        from .evaluate import generator_upscaler
+
+        pick_device(args.device)
+        generator = load_generator(args.weights)
+        if getattr(generator, "scale", args.scale) != args.scale:
+            print(f"srgan evaluate: {args.weights} is a x{generator.scale} model but --scale is {args.scale}", file=sys.stderr)
+            return 2
+        upscaler = generator_upscaler(generator)
+        label = f"model {args.weights}"
+    else:
+        upscaler = bicubic_upscaler(args.scale)
+        label = "bicubic"
+    for data_dir in data_dirs:
+        results = evaluate(upscaler, data_dir, scale=args.scale, crop_border=args.crop_border)
+        print(f"## {label}: {format_table(results)}\n")
+    return 0
 
 
-# --- srgan train (owned by train.py's author) -------------------------------------------
+# --- srgan train -----------------------------------------------------------------------
+# Every field of ModelConfig / DataConfig / TrainConfig is a flag (--num-blocks, --hr-size,
+# --lr, ...). The preset (--quick, else the paper's values for --phase) is applied first,
+# then the flags that were given override it.
+_TRAIN_ALIASES = {"train_dirs": ["--data"], "out_dir": ["--out"]}
+
+
+def _field_flag_type(f):
+    """argparse (type, nargs) for a dataclass field, read from its annotation string."""
+    ann = str(f.type)
+    if "list[int]" in ann:
+        return int, "*"
+    if "list[str]" in ann:
+        return str, "+"
+    if ann.startswith("bool"):
+        return "bool", None
+    if ann.startswith("int"):
+        return int, None
+    if ann.startswith("float"):
+        return float, None
+    return str, None
+
+
+def _none_or(kind):
+    return lambda text: None if text.lower() == "none" else kind(text)
+
+
 def add_train_parser(sub):
-    p = sub.add_parser("train", help="train SRResNet (phase 1) or SRGAN (phase 2)")
+    import dataclasses
+
+    from .config import DataConfig, ModelConfig, TrainConfig
+
+    p = sub.add_parser(
+        "train",
+        help="train SRResNet (phase 1) or SRGAN (phase 2)",
+        description="Train one phase. Defaults are the paper's (Sec. 3.2); --quick is a 2-core CPU preset. "
+        "Multi-GPU: python -m paddle.distributed.launch --gpus 0,1 -m srgan train ...",
+    )
+    p.add_argument("--quick", action="store_true", help="start from the quick CPU preset instead of the paper's values")
+    p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT",
+                   help="continue from CKPT, or from the newest checkpoint in --out")
+    for klass in (ModelConfig, DataConfig, TrainConfig):
+        group = p.add_argument_group(klass.__name__)
+        for f in dataclasses.fields(klass):
+            flags = [f"--{f.name.replace('_', '-')}"] + _TRAIN_ALIASES.get(f.name, [])
+            kind, nargs = _field_flag_type(f)
+            if kind == "bool":
+                group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+            else:
+                optional = "None" in str(f.type)
+                group.add_argument(*flags, dest=f.name, type=_none_or(kind) if optional else kind, nargs=nargs, default=None,
+                                   choices=["pretrain", "gan"] if f.name == "phase" else None)
     p.set_defaults(func=cmd_train)
 
 
+def train_config_from_args(args):
+    """The Config for `srgan train`: preset first, then every flag that was given."""
+    import dataclasses
+
+    from .config import paper, quick
+
+    phase = args.phase or "pretrain"
+    cfg = quick(phase) if args.quick else paper(phase)
+    for section in (cfg.model, cfg.data, cfg.train):
+        for f in dataclasses.fields(section):
+            value = getattr(args, f.name, None)
+            if value is not None:
+                setattr(section, f.name, value)
+    return cfg
+
+
 def cmd_train(args) -> int:
-    raise NotImplementedError("srgan train is not written yet")
+    from .train import Trainer
+
+    cfg = train_config_from_args(args)
+    trainer = Trainer(cfg)
+    if trainer.is_main:
+        print(f"phase {cfg.train.phase} on {trainer.device} x{trainer.world_size}, out {cfg.train.out_dir}")
+    metrics = trainer.fit(resume=args.resume)
+    if trainer.is_main and metrics:
+        print(f"step {trainer.step}: validation PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
+    return 0
 
 
 # --- srgan upscale / export (owned by infer.py's author) --------------------------------

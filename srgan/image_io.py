@@ -55,6 +55,15 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def read_native(path: str | os.PathLike) -> np.ndarray:
+    """Like read_image, but a grayscale file stays 2-D (H, W): the paper's evaluation protocol
+    uses a grayscale image's values as its Y channel directly (see metrics.rgb_to_y)."""
+    image = read_image(path)
+    with Image.open(path) as im:
+        gray = im.mode in ("L", "LA", "I", "I;16", "I;16B", "I;16L", "1")
+    return np.ascontiguousarray(image[:, :, 0]) if gray else image
+
+
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """Image files directly inside `folder`, sorted by name. Raises if the folder is missing."""
     folder = Path(folder)

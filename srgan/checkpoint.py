@@ -1,0 +1,168 @@
+"""Saving and loading: training checkpoints (resume) and generator weights for others (safetensors).
+
+Two formats on purpose:
+- A training checkpoint (`*.ckpt`, paddle.save) holds everything needed to resume: both
+  networks, both optimizers, the LR schedulers, the step, the phase, RNG states, the best
+  validation score and the config. It is pickle-based, so only load your own.
+- Weights for users (`*.safetensors`) hold only the generator's tensors plus its model config
+  in the safetensors metadata; a JSON model card with the same stem sits next to it.
+  safetensors cannot run code on load, unlike pickle-based `.pdparams`.
+
+Every write goes to a temporary file in the same folder and is renamed into place, so an
+interruption leaves either the old file or the new one, never half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import paddle
+
+from .config import ModelConfig
+from .models import Generator
+
+CONFIG_KEY = "srgan_model_config"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint or weights file that is corrupt, truncated or does not fit the model."""
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path next to `path`; rename it onto `path` when the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path: str | os.PathLike, data: dict) -> None:
+    """Write JSON atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=False)
+        f.write("\n")
+
+
+# --- training checkpoints -------------------------------------------------------------
+def rng_state() -> dict:
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "paddle": paddle.get_rng_state()}
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    paddle.set_rng_state(state["paddle"])
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
+    """Save a training state dict atomically (paddle.save to a temp file, then rename)."""
+    with atomic_path(path) as tmp:
+        paddle.save(state, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Load a training checkpoint written by save_checkpoint; a clear error if it is unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint")
+    try:
+        state = paddle.load(str(path))
+    except Exception as e:  # truncated / corrupt pickle, wrong file type
+        raise CheckpointError(f"{path}: cannot read checkpoint, the file is corrupt or truncated ({type(e).__name__}: {e})") from e
+    missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())
+    if missing:
+        raise CheckpointError(f"{path}: not an srgan training checkpoint (missing {sorted(missing)})")
+    return state
+
+
+def checkpoints_in(folder: str | os.PathLike) -> list[Path]:
+    """`ckpt_<step>.ckpt` files in `folder`, oldest step first."""
+    folder = Path(folder)
+    return sorted(folder.glob("ckpt_*.ckpt"), key=lambda p: int(p.stem.split("_")[1])) if folder.is_dir() else []
+
+
+def load_state_dict_checked(layer: paddle.nn.Layer, state: dict, source: str) -> None:
+    """set_state_dict that fails loudly on missing, unexpected or mis-shaped tensors."""
+    own = layer.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(np.shape(state[k])))
+    if missing or unexpected or wrong:
+        detail = "; ".join(
+            f"{what}: {keys[:5]}{' ...' if len(keys) > 5 else ''}"
+            for what, keys in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", wrong))
+            if keys
+        )
+        raise CheckpointError(f"{source}: weights do not fit the model ({detail})")
+    layer.set_state_dict({k: paddle.to_tensor(np.asarray(v)) if isinstance(v, np.ndarray) else v for k, v in state.items()})
+
+
+# --- generator weights for users (safetensors) ----------------------------------------
+def save_generator(generator: Generator, path: str | os.PathLike, model_config: ModelConfig, card: dict | None = None) -> None:
+    """Write the generator's weights as safetensors (+ `<stem>.json` model card if `card`).
+
+    Args:
+        generator: the network (a paddle.DataParallel wrapper is unwrapped).
+        path: destination `.safetensors` file.
+        model_config: architecture, stored in the file's metadata so load_generator can rebuild it.
+        card: model card (data, steps, metrics, machine, ...) written as JSON next to the weights.
+    """
+    import dataclasses
+
+    from safetensors.numpy import save_file
+
+    generator = getattr(generator, "_layers", generator)
+    tensors = {k: np.ascontiguousarray(v.numpy()) for k, v in generator.state_dict().items()}
+    metadata = {CONFIG_KEY: json.dumps(dataclasses.asdict(model_config))}
+    with atomic_path(path) as tmp:
+        save_file(tensors, tmp, metadata=metadata)
+    if card is not None:
+        write_json(Path(path).with_suffix(".json"), {"model": dataclasses.asdict(model_config), **card})
+
+
+def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], ModelConfig]:
+    """Tensors and model config of a generator `.safetensors` file, with clear errors."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such weights file")
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            metadata = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a readable safetensors file, it is corrupt or truncated ({e})") from e
+    if CONFIG_KEY not in metadata:
+        raise CheckpointError(f"{path}: no '{CONFIG_KEY}' metadata; not a generator saved by srgan.save_generator")
+    try:
+        config = ModelConfig(**json.loads(metadata[CONFIG_KEY]))
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: model config in metadata is invalid ({e})") from e
+    return tensors, config
+
+
+def build_generator(config: ModelConfig) -> Generator:
+    return Generator(scale=config.scale, num_blocks=config.num_blocks, channels=config.channels, global_skip=config.global_skip)
+
+
+def load_generator(path: str | os.PathLike) -> Generator:
+    """Build the generator described in a `.safetensors` file, load its weights, eval mode."""
+    tensors, config = read_generator_file(path)
+    generator = build_generator(config)
+    load_state_dict_checked(generator, tensors, str(path))
+    generator.eval()
+    return generator

@@ -1,0 +1,168 @@
+"""Configuration as dataclasses. Defaults are the paper's values (Sec. 3.2); `quick()` returns a
+preset that runs on a 2-core CPU in minutes. A `Config` is saved inside every checkpoint and
+rebuilt on load with `Config.from_dict`, and every field maps to a `srgan train` flag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_shared_dir() -> Path:
+    """`$SRGAN_SHARED`, else `../shared` next to the repository (benchmarks and datasets)."""
+    env = os.environ.get("SRGAN_SHARED")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
+
+
+@dataclass
+class ModelConfig:
+    """Networks (paper Sec. 3.2, Fig. 4).
+
+    Args:
+        scale: upscaling factor (2, 4, 8; paper: 4).
+        num_blocks: residual blocks B in the generator (paper: 16).
+        channels: generator feature maps (paper: 64).
+        global_skip: add a bicubic upsampling of the input to the generator output (not in
+            the paper; see models.Generator).
+        d_channels: discriminator feature maps of the first conv (paper: 64).
+        d_image_size: discriminator input side (paper: 96); None accepts any size.
+    """
+
+    scale: int = 4
+    num_blocks: int = 16
+    channels: int = 64
+    global_skip: bool = False
+    d_channels: int = 64
+    d_image_size: int | None = 96
+
+
+@dataclass
+class DataConfig:
+    """Training and validation data.
+
+    Args:
+        train_dirs: folders of HR training images; empty means the offline default (the
+            colour photos that scikit-image ships).
+        val_dir: benchmark folder with HR/ and LR_bicubic_x4/ for validation; None means Set5
+            under the shared folder when present, else the offline default photos.
+        hr_size: side of the random HR crops (paper: 96).
+        batch_size: crops per step (paper: 16), summed over all devices.
+        num_workers: DataLoader worker processes (0 = load in the main process).
+        augment: random flips and 90-degree rotations.
+        val_max_images: validate on at most this many images (None = all).
+    """
+
+    train_dirs: list[str] = field(default_factory=list)
+    val_dir: str | None = None
+    hr_size: int = 96
+    batch_size: int = 16
+    num_workers: int = 2
+    augment: bool = True
+    val_max_images: int | None = None
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation (paper Sec. 3.2) and bookkeeping.
+
+    Args:
+        phase: "pretrain" (SRResNet, pixel MSE) or "gan" (SRGAN, content + adversarial).
+        steps: total update iterations (paper: 1e6 for pretrain, 2e5 for gan).
+        lr: Adam learning rate (paper: 1e-4).
+        beta1, beta2: Adam betas (paper: beta1 = 0.9).
+        lr_milestones: steps at which the learning rate is multiplied by lr_gamma (paper's
+            SRGAN: 1e-4 for 1e5 steps then 1e-5, i.e. [100000] with gamma 0.1).
+        lr_gamma: factor applied at each milestone.
+        cosine: use a cosine decay from lr to lr * lr_gamma over `steps` instead of
+            milestones (not in the paper; converges faster on short budgets).
+        pixel_loss: "mse" (paper) or "l1" for phase 1.
+        content_loss: "mse", "vgg22" or "vgg54" for phase 2 (paper Table 1; SRGAN = vgg54).
+        adv_weight: weight of the adversarial term (paper: 1e-3).
+        vgg_weights: VGG19 weights for the content loss: a file path, "imagenet", or
+            "random" (tests only). None = $SRGAN_VGG19_WEIGHTS, else "imagenet".
+        init_generator: generator weights to start phase 2 from (paper: the trained SRResNet).
+        out_dir: run folder (checkpoints, logs, images).
+        log_every, val_every, ckpt_every: intervals in steps.
+        keep_last: checkpoints kept besides the best one.
+        seed: seeds parameters, crops and augmentation.
+        amp: mixed precision (GPU only; ignored on CPU).
+        device: "auto", "cpu", "gpu" or "gpu:N".
+        max_minutes: stop (with a checkpoint) after this many minutes of training, None = no limit.
+        visualdl: also write VisualDL scalars/images when visualdl is installed.
+    """
+
+    phase: str = "pretrain"
+    steps: int = 1_000_000
+    lr: float = 1e-4
+    beta1: float = 0.9
+    beta2: float = 0.999
+    lr_milestones: list[int] = field(default_factory=list)
+    lr_gamma: float = 0.1
+    cosine: bool = False
+    pixel_loss: str = "mse"
+    content_loss: str = "vgg54"
+    adv_weight: float = 1e-3
+    vgg_weights: str | None = None
+    init_generator: str | None = None
+    out_dir: str = "runs/srresnet"
+    log_every: int = 10
+    val_every: int = 1000
+    ckpt_every: int = 1000
+    keep_last: int = 2
+    seed: int = 0
+    amp: bool = False
+    device: str = "auto"
+    max_minutes: float | None = None
+    visualdl: bool = True
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Config":
+        """Rebuild from `to_dict()` output; unknown keys (from a newer version) are an error."""
+        parts = {}
+        for name, klass in (("model", ModelConfig), ("data", DataConfig), ("train", TrainConfig)):
+            sub = dict(d.get(name, {}))
+            known = {f.name for f in dataclasses.fields(klass)}
+            unknown = set(sub) - known
+            if unknown:
+                raise ValueError(f"unknown {name} config fields {sorted(unknown)}")
+            parts[name] = klass(**sub)
+        return cls(**parts)
+
+
+def paper(phase: str = "pretrain") -> Config:
+    """The paper's recipe: SRResNet 1e6 steps at 1e-4; SRGAN 1e5 at 1e-4 then 1e5 at 1e-5."""
+    if phase == "pretrain":
+        return Config(train=TrainConfig(phase="pretrain", steps=1_000_000, out_dir="runs/srresnet"))
+    if phase == "gan":
+        return Config(train=TrainConfig(phase="gan", steps=200_000, lr_milestones=[100_000], out_dir="runs/srgan"))
+    raise ValueError(f"phase must be 'pretrain' or 'gan', got {phase!r}")
+
+
+def quick(phase: str = "pretrain") -> Config:
+    """A preset for a 2-core CPU that finishes in a few minutes: a small generator, 48 px
+    crops, a few dozen steps. It shows the mechanics, not the paper's quality."""
+    cfg = paper(phase)
+    cfg.model = ModelConfig(num_blocks=2, channels=16, d_channels=16, d_image_size=48)
+    cfg.data = DataConfig(hr_size=48, batch_size=4, num_workers=0, val_max_images=2)
+    cfg.train.steps = 30
+    cfg.train.lr = 2e-4
+    cfg.train.lr_milestones = [20] if phase == "gan" else []
+    cfg.train.log_every = 5
+    cfg.train.val_every = 15
+    cfg.train.ckpt_every = 15
+    cfg.train.content_loss = "mse"  # no ImageNet VGG19 offline; the paper's SRGAN-MSE variant
+    cfg.train.out_dir = f"runs/quick-{phase}"
+    return cfg

@@ -1,0 +1,218 @@
+"""Training and benchmark data.
+
+Training samples follow the paper (Sec. 3.2): random 96x96 HR crops, the LR input made by
+bicubic x4 downsampling (MATLAB-compatible, see imresize.py), LR scaled to [0, 1] and HR to
+[-1, 1]. Flips and 90-degree rotations augment the crops (as BasicSR does for SR).
+
+Sample `i` of the training stream is a pure function of (seed, i): which image, where the crop
+lies and which flips apply. The loader asks for samples by global index, so a run resumed at step
+s sees exactly the batches an uninterrupted run would have seen, with any number of workers
+and on any number of devices.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import paddle
+
+from .imresize import imresize
+from .image_io import list_images, read_image
+
+# Colour photos bundled with scikit-image (no download): the offline default training and
+# validation images when no folder is given.
+SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field")
+
+
+def offline_default_images() -> list[tuple[str, np.ndarray]]:
+    """(name, uint8 RGB image) pairs of the colour photos that scikit-image ships."""
+    import skimage.data
+
+    images = []
+    for name in SKIMAGE_PHOTOS:
+        try:
+            images.append((f"skimage:{name}", np.ascontiguousarray(getattr(skimage.data, name)()[:, :, :3])))
+        except Exception as e:  # a scikit-image version without this photo, or needing a download
+            warnings.warn(f"scikit-image photo {name!r} unavailable ({type(e).__name__}); skipped", stacklevel=2)
+    if not images:
+        raise RuntimeError("no scikit-image sample photos could be loaded; pass a folder of training images")
+    return images
+
+
+def load_training_images(dirs: list[str | os.PathLike], min_size: int) -> list[tuple[str, np.ndarray]]:
+    """Read every image in `dirs` into memory as uint8 RGB.
+
+    Images smaller than `min_size` on either side cannot give a crop: they are skipped with a
+    warning naming them. An unreadable file raises an error naming it (see image_io).
+    An empty `dirs` returns the offline default photos.
+    """
+    if not dirs:
+        pairs = offline_default_images()
+    else:
+        pairs = []
+        for d in dirs:
+            files = list_images(d)  # raises FileNotFoundError naming a missing folder
+            if not files:
+                raise FileNotFoundError(f"{d}: no image files (.png, .jpg, ...) in this folder")
+            pairs += [(str(f), read_image(f)) for f in files]
+    kept = [(name, img) for name, img in pairs if min(img.shape[:2]) >= min_size]
+    small = [name for name, img in pairs if min(img.shape[:2]) < min_size]
+    if small:
+        warnings.warn(f"skipped {len(small)} image(s) smaller than {min_size} px: {', '.join(small)}", stacklevel=2)
+    if not kept:
+        raise ValueError(f"no training image is at least {min_size}x{min_size} px in {list(map(str, dirs))}")
+    return kept
+
+
+def augment(image: np.ndarray, flip_h: bool, flip_v: bool, transpose: bool) -> np.ndarray:
+    """Flips and transpose: together the 8 symmetries of the square (flips + 90-degree rotations)."""
+    if flip_h:
+        image = image[:, ::-1]
+    if flip_v:
+        image = image[::-1]
+    if transpose:
+        image = image.transpose(1, 0, 2)
+    return image
+
+
+def lr_to_tensor(lr: np.ndarray) -> np.ndarray:
+    """uint8 HWC -> float32 CHW in [0, 1] (the generator's input range, paper Sec. 3.2)."""
+    return np.ascontiguousarray(lr.transpose(2, 0, 1), dtype=np.float32) / 255.0
+
+
+def hr_to_tensor(hr: np.ndarray) -> np.ndarray:
+    """uint8 HWC -> float32 CHW in [-1, 1] (the HR range, paper Sec. 3.2)."""
+    return np.ascontiguousarray(hr.transpose(2, 0, 1), dtype=np.float32) / 127.5 - 1.0
+
+
+def sr_to_uint8(sr) -> np.ndarray:
+    """Generator output (N, 3, H, W) or (3, H, W) in [-1, 1] (tensor or array) -> uint8 NHWC / HWC."""
+    arr = sr.numpy() if hasattr(sr, "numpy") else np.asarray(sr)
+    arr = np.clip(np.round((arr.astype(np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return arr.transpose(0, 2, 3, 1) if arr.ndim == 4 else arr.transpose(1, 2, 0)
+
+
+class TrainCrops(paddle.io.Dataset):
+    """Random (LR, HR) crop pairs; sample i is determined by (seed, i).
+
+    Args:
+        images: (name, uint8 RGB) pairs, each at least hr_size on both sides.
+        hr_size: HR crop side (paper: 96); must be a multiple of `scale`.
+        scale: downscaling factor for the LR input (paper: 4).
+        augment: random flips / 90-degree rotations.
+        seed: stream seed.
+        length: nominal length (the stream is indexed, not iterated; samplers pick indices).
+    """
+
+    def __init__(self, images, hr_size: int = 96, scale: int = 4, augment: bool = True, seed: int = 0, length: int = 2**31 - 1):
+        super().__init__()
+        if hr_size % scale:
+            raise ValueError(f"hr_size {hr_size} must be a multiple of scale {scale}")
+        too_small = [name for name, img in images if min(img.shape[:2]) < hr_size]
+        if too_small:
+            raise ValueError(f"images smaller than the {hr_size} px crop: {too_small}")
+        self.images = [img for _, img in images]
+        self.names = [name for name, _ in images]
+        self.hr_size, self.scale, self.augment, self.seed, self.length = hr_size, scale, augment, seed, length
+
+    def __len__(self):
+        return self.length
+
+    def crop(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 (LR, HR) crops of sample `index`, HWC."""
+        rng = np.random.default_rng([self.seed, index])
+        img = self.images[rng.integers(len(self.images))]
+        h, w = img.shape[:2]
+        top, left = rng.integers(h - self.hr_size + 1), rng.integers(w - self.hr_size + 1)
+        hr = img[top : top + self.hr_size, left : left + self.hr_size]
+        if self.augment:
+            hr = augment(hr, *(rng.random(3) < 0.5))
+        hr = np.ascontiguousarray(hr)
+        lr = imresize(hr, scale=1.0 / self.scale)  # MATLAB bicubic, uint8 as the benchmark LR files
+        return lr, hr
+
+    def __getitem__(self, index):
+        lr, hr = self.crop(int(index))
+        return lr_to_tensor(lr), hr_to_tensor(hr)
+
+
+class StepBatchSampler(paddle.io.Sampler):
+    """Yields the sample indices of steps start_step, start_step + 1, ... for one device.
+
+    Step s on rank r of `world` devices takes indices (s * world + r) * batch + [0, batch): each
+    device sees its own crops, and resuming at step s continues the same stream.
+    """
+
+    def __init__(self, batch_size: int, start_step: int = 0, end_step: int = 2**31 - 1, rank: int = 0, world_size: int = 1):
+        self.batch_size, self.start_step, self.end_step = batch_size, start_step, end_step
+        self.rank, self.world_size = rank, world_size
+
+    def __iter__(self):
+        for step in range(self.start_step, self.end_step):
+            first = (step * self.world_size + self.rank) * self.batch_size
+            yield list(range(first, first + self.batch_size))
+
+    def __len__(self):
+        return max(0, self.end_step - self.start_step)
+
+
+def train_loader(dataset: TrainCrops, batch_size: int, start_step: int, end_step: int, num_workers: int = 2, rank: int = 0, world_size: int = 1):
+    """A paddle.io.DataLoader over `dataset` for steps [start_step, end_step) on one device."""
+    sampler = StepBatchSampler(batch_size, start_step, end_step, rank, world_size)
+    return paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, use_shared_memory=False)
+
+
+class PairedImages:
+    """A benchmark folder: <root>/HR/<name> and <root>/LR_bicubic_x<scale>/<name>, paired by name.
+
+    Yields (name, LR uint8, HR uint8); a grayscale file stays 2-D (the paper's protocol uses its
+    value as Y), so images are read with `read_native`, not converted to RGB.
+    """
+
+    def __init__(self, root: str | os.PathLike, scale: int = 4, max_images: int | None = None):
+        root = Path(root)
+        hr_dir, lr_dir = root / "HR", root / f"LR_bicubic_x{scale}"
+        for d in (hr_dir, lr_dir):
+            if not d.is_dir():
+                raise FileNotFoundError(f"{d}: missing; a benchmark folder holds HR/ and LR_bicubic_x{scale}/")
+        hr_files = list_images(hr_dir)
+        missing = [f.name for f in hr_files if not (lr_dir / f.name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{lr_dir}: no LR file for {missing}")
+        if not hr_files:
+            raise FileNotFoundError(f"{hr_dir}: no images")
+        self.root, self.scale = root, scale
+        self.pairs = [(f.name, lr_dir / f.name, f) for f in hr_files][:max_images]
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def __iter__(self):
+        from .image_io import read_native
+
+        for name, lr_path, hr_path in self.pairs:
+            yield name, read_native(lr_path), read_native(hr_path)
+
+
+def default_validation_pairs(val_dir: str | None, scale: int = 4, max_images: int | None = None):
+    """(name, LR, HR) uint8 triples for validation.
+
+    `val_dir` if given; else Set5 in the shared folder if present; else the scikit-image photos
+    centre-cropped to a multiple of `scale` (LR made with the MATLAB bicubic).
+    """
+    from .config import default_shared_dir
+
+    if val_dir is None and (default_shared_dir() / "benchmarks" / "Set5").is_dir():
+        val_dir = str(default_shared_dir() / "benchmarks" / "Set5")
+    if val_dir is not None:
+        return list(PairedImages(val_dir, scale=scale, max_images=max_images))
+    triples = []
+    for name, img in offline_default_images()[:max_images]:
+        h, w = (min(s, 256) // scale * scale for s in img.shape[:2])  # small centre crops keep it fast
+        top, left = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+        hr = np.ascontiguousarray(img[top : top + h, left : left + w])
+        triples.append((name, imresize(hr, scale=1.0 / scale), hr))
+    return triples

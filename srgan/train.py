@@ -1,0 +1,405 @@
+"""The two-phase trainer (paper Sec. 3.2): SRResNet with a pixel loss, then SRGAN.
+
+One `Trainer` serves both phases, built by composition: networks, losses, optimizers,
+schedulers, a data loader and a logger, each an ordinary object. The phase only changes which
+of them exist and what `train_step` computes:
+
+- "pretrain" (SRResNet): G minimises the pixel MSE between G(LR) and HR on [-1, 1].
+- "gan" (SRGAN): G starts from the trained SRResNet; per step one G update with
+  content + 1e-3 * adversarial (Eq. 3), then one D update with BCE on real HR and detached
+  G(LR) (k = 1 in Goodfellow et al.'s Algorithm 1). G is updated first with D frozen, as
+  BasicSR and PaddleGAN do.
+
+Mixed precision goes through the same code path: `paddle.amp.auto_cast(enable=...)` and a
+`GradScaler(enable=...)` that is a pass-through when AMP is off (always on CPU).
+
+Run on several GPUs with `python -m paddle.distributed.launch --gpus 0,1 -m srgan train ...`:
+the trainer detects the world size, wraps the networks in paddle.DataParallel and gives each
+rank its own slice of the sample stream (data.StepBatchSampler).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import paddle
+import paddle.nn.functional as F
+
+from . import checkpoint as ckpt
+from .config import Config
+from .data import TrainCrops, default_validation_pairs, load_training_images, lr_to_tensor, sr_to_uint8, train_loader
+from .device import pick_device
+from .losses import ContentLoss, discriminator_loss, generator_adversarial_loss
+from .metrics import psnr, ssim_daala
+from .models import Discriminator, Generator
+
+
+# --- small pieces -----------------------------------------------------------------------
+def build_scheduler(cfg: Config):
+    """Milestone decay (paper: x0.1 after 1e5 SRGAN steps) or, if cfg.train.cosine, cosine decay."""
+    t = cfg.train
+    if t.cosine:
+        return paddle.optimizer.lr.CosineAnnealingDecay(learning_rate=t.lr, T_max=max(1, t.steps), eta_min=t.lr * t.lr_gamma)
+    if t.lr_milestones:
+        return paddle.optimizer.lr.MultiStepDecay(learning_rate=t.lr, milestones=list(t.lr_milestones), gamma=t.lr_gamma)
+    return paddle.optimizer.lr.LambdaDecay(learning_rate=t.lr, lr_lambda=lambda step: 1.0)
+
+
+def adam(parameters, scheduler, cfg: Config):
+    return paddle.optimizer.Adam(learning_rate=scheduler, beta1=cfg.train.beta1, beta2=cfg.train.beta2, parameters=parameters)
+
+
+def set_requires_grad(layer, flag: bool) -> None:
+    for p in layer.parameters():
+        p.stop_gradient = not flag
+
+
+def upscale_whole(generator, lr: np.ndarray) -> np.ndarray:
+    """uint8 LR (H, W, 3) or (H, W) -> uint8 SR through the generator in one piece."""
+    gray = lr.ndim == 2
+    rgb = np.repeat(lr[:, :, None], 3, axis=2) if gray else lr
+    with paddle.no_grad():
+        sr = generator(paddle.to_tensor(lr_to_tensor(rgb)[None]))
+    out = sr_to_uint8(sr)[0]
+    # A grayscale image goes through as R=G=B; its mean over channels is the gray SR.
+    return np.round(out.astype(np.float32).mean(axis=2)).astype(np.uint8) if gray else out
+
+
+class JsonlLogger:
+    """Appends one JSON object per line to <out>/log.jsonl (the book plots it); VisualDL optional."""
+
+    def __init__(self, out_dir: Path, enabled: bool, visualdl: bool):
+        self.enabled = enabled
+        self.path = out_dir / "log.jsonl"
+        self.vdl = None
+        if enabled and visualdl:
+            try:
+                from visualdl import LogWriter
+
+                self.vdl = LogWriter(logdir=str(out_dir / "visualdl"))
+            except ImportError:
+                pass
+
+    def log(self, record: dict) -> None:
+        if not self.enabled:
+            return
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        if self.vdl is not None:
+            for key, value in record.items():
+                if isinstance(value, (int, float)) and key not in ("step", "time"):
+                    self.vdl.add_scalar(tag=f"{record.get('kind', 'train')}/{key}", value=value, step=record["step"])
+
+    def image(self, tag: str, image: np.ndarray, step: int) -> None:
+        if self.enabled and self.vdl is not None:
+            self.vdl.add_image(tag=tag, img=image, step=step)
+
+
+def save_grid(path: Path, lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale: int, size: int = 96) -> np.ndarray:
+    """Save a centre crop LR (nearest) | bicubic | SR | HR side by side, as a PNG; return it."""
+    from .image_io import save_image
+    from .imresize import imresize
+
+    def rgb(a):
+        return np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a
+
+    lr, sr, hr = rgb(lr), rgb(sr), rgb(hr)
+    size = min(size, hr.shape[0], hr.shape[1]) // scale * scale
+    top, left = (hr.shape[0] - size) // 2 // scale * scale, (hr.shape[1] - size) // 2 // scale * scale
+    crop = lambda a, s=1: a[top // s : (top + size) // s, left // s : (left + size) // s]  # noqa: E731
+    lr_c = crop(lr, scale)
+    nearest = lr_c.repeat(scale, axis=0).repeat(scale, axis=1)
+    bicubic = imresize(lr_c, scale=scale)
+    grid = np.concatenate([nearest, bicubic, crop(sr), crop(hr)], axis=1)
+    save_image(path, grid)
+    return grid
+
+
+# --- the trainer ----------------------------------------------------------------------
+class Trainer:
+    """Trains one phase described by `cfg`; `fit()` runs it, resuming if asked.
+
+    Args:
+        cfg: the full Config (model, data, train). Saved in every checkpoint.
+        images: optional list of (name, uint8 RGB) training images; default: read cfg.data.train_dirs.
+        val_pairs: optional list of (name, LR uint8, HR uint8); default: data.default_validation_pairs.
+        progress: show a tqdm progress bar.
+    """
+
+    def __init__(self, cfg: Config, images=None, val_pairs=None, progress: bool = True):
+        t, m = cfg.train, cfg.model
+        if t.phase not in ("pretrain", "gan"):
+            raise ValueError(f"phase must be 'pretrain' or 'gan', got {t.phase!r}")
+        self.cfg = cfg
+        self.device = pick_device(t.device)
+        self.world_size = paddle.distributed.get_world_size()
+        self.rank = paddle.distributed.get_rank()
+        if self.world_size > 1:
+            paddle.distributed.init_parallel_env()
+        if cfg.data.batch_size % self.world_size:
+            raise ValueError(f"batch_size {cfg.data.batch_size} is not divisible by {self.world_size} devices")
+        self.is_main = self.rank == 0
+        self.out_dir = Path(t.out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.progress = progress and self.is_main
+        paddle.seed(t.seed)
+        np.random.seed(t.seed)
+
+        # Networks. Phase 2 starts G from the trained SRResNet (paper Sec. 3.2).
+        self.generator = Generator(scale=m.scale, num_blocks=m.num_blocks, channels=m.channels, global_skip=m.global_skip)
+        if t.phase == "gan" and t.init_generator:
+            self._load_initial_generator(t.init_generator)
+        self.sched_g = build_scheduler(cfg)
+        self.opt_g = adam(self.generator.parameters(), self.sched_g, cfg)
+        self.discriminator = self.opt_d = self.sched_d = None
+        if t.phase == "gan":
+            self.discriminator = Discriminator(channels=m.d_channels, image_size=m.d_image_size)
+            self.sched_d = build_scheduler(cfg)
+            self.opt_d = adam(self.discriminator.parameters(), self.sched_d, cfg)
+            self.content_loss = ContentLoss(kind=t.content_loss, vgg_weights=t.vgg_weights)
+        elif t.pixel_loss not in ("mse", "l1"):
+            raise ValueError(f"pixel_loss must be 'mse' or 'l1', got {t.pixel_loss!r}")
+        # BN statistics: SyncBatchNorm would be closer to single-device training but costs a
+        # collective per layer; per-device batch statistics are what the paper's setting has.
+        self.g_train = paddle.DataParallel(self.generator) if self.world_size > 1 else self.generator
+        self.d_train = (
+            paddle.DataParallel(self.discriminator) if self.world_size > 1 and self.discriminator is not None else self.discriminator
+        )
+        self.use_amp = t.amp and self.device.startswith("gpu")
+        self.scaler = paddle.amp.GradScaler(enable=self.use_amp, init_loss_scaling=2.0**16)
+
+        self.step = 0
+        self.best_psnr = -math.inf
+        self.images = images
+        self.val_pairs = val_pairs
+        self.logger = JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=t.visualdl)
+
+    # -- state ------------------------------------------------------------------------
+    def _load_initial_generator(self, source: str) -> None:
+        """Phase-2 init from a .safetensors generator or a phase-1 training checkpoint."""
+        if str(source).endswith(".safetensors"):
+            tensors, config = ckpt.read_generator_file(source)
+            ckpt.load_state_dict_checked(self.generator, tensors, source)
+        else:
+            state = ckpt.load_checkpoint(source)
+            ckpt.load_state_dict_checked(self.generator, state["generator"], source)
+
+    def state_dict(self) -> dict:
+        state = {
+            "generator": self.generator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "sched_g": self.sched_g.state_dict(),
+            "step": self.step,
+            "phase": self.cfg.train.phase,
+            "best_psnr": self.best_psnr,
+            "rng": ckpt.rng_state(),
+            "config": self.cfg.to_dict(),
+            "scaler": self.scaler.state_dict(),
+        }
+        if self.discriminator is not None:
+            state.update(discriminator=self.discriminator.state_dict(), opt_d=self.opt_d.state_dict(), sched_d=self.sched_d.state_dict())
+        return state
+
+    def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
+        if state["phase"] != self.cfg.train.phase:
+            raise ckpt.CheckpointError(f"{source}: is a '{state['phase']}' checkpoint, this run is '{self.cfg.train.phase}'")
+        ckpt.load_state_dict_checked(self.generator, state["generator"], source)
+        self.opt_g.set_state_dict(state["opt_g"])
+        self.sched_g.set_state_dict(state["sched_g"])
+        if self.discriminator is not None:
+            ckpt.load_state_dict_checked(self.discriminator, state["discriminator"], source)
+            self.opt_d.set_state_dict(state["opt_d"])
+            self.sched_d.set_state_dict(state["sched_d"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.step = int(state["step"])
+        self.best_psnr = float(state.get("best_psnr", -math.inf))
+        ckpt.set_rng_state(state["rng"])
+
+    def save(self) -> Path | None:
+        """Write ckpt_<step>.ckpt atomically and drop all but the newest `keep_last`."""
+        if not self.is_main:
+            return None
+        path = self.out_dir / f"ckpt_{self.step:08d}.ckpt"
+        ckpt.save_checkpoint(path, self.state_dict())
+        for old in ckpt.checkpoints_in(self.out_dir)[: -self.cfg.train.keep_last]:
+            old.unlink()
+        return path
+
+    def resume(self, path: str | os.PathLike | None = None) -> bool:
+        """Continue from `path`, or from the newest checkpoint in out_dir; False if none."""
+        if path is None:
+            found = ckpt.checkpoints_in(self.out_dir)
+            if not found:
+                return False
+            path = found[-1]
+        self.load_state_dict(ckpt.load_checkpoint(path), str(path))
+        return True
+
+    # -- one update -----------------------------------------------------------------
+    def pixel_loss(self, sr, hr):
+        return F.mse_loss(sr, hr) if self.cfg.train.pixel_loss == "mse" else F.l1_loss(sr, hr)
+
+    def train_step(self, lr, hr) -> dict:
+        """One update (pretrain) or one G then one D update (gan); returns float losses.
+
+        lr: (N, 3, h, w) in [0, 1]; hr: (N, 3, s*h, s*w) in [-1, 1].
+        """
+        self.generator.train()
+        if self.discriminator is None:
+            with paddle.amp.auto_cast(enable=self.use_amp):
+                loss = self.pixel_loss(self.g_train(lr), hr)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.opt_g)
+            self.scaler.update()
+            self.opt_g.clear_grad()
+            self.sched_g.step()
+            return {"loss": float(loss)}
+
+        self.discriminator.train()
+        # G update with D frozen: l_SR = l_X + 1e-3 * l_Gen (Eq. 3).
+        set_requires_grad(self.discriminator, False)
+        with paddle.amp.auto_cast(enable=self.use_amp):
+            sr = self.g_train(lr)
+            content = self.content_loss(sr, hr)
+            adversarial = generator_adversarial_loss(self.d_train(sr))
+            loss_g = content + self.cfg.train.adv_weight * adversarial
+        self.scaler.scale(loss_g).backward()
+        self.scaler.step(self.opt_g)
+        self.opt_g.clear_grad()
+        # D update on real HR and the detached SR (Eq. 2).
+        set_requires_grad(self.discriminator, True)
+        with paddle.amp.auto_cast(enable=self.use_amp):
+            real_logits = self.d_train(hr)
+            fake_logits = self.d_train(sr.detach())
+            loss_d = discriminator_loss(real_logits, fake_logits)
+        self.scaler.scale(loss_d).backward()
+        self.scaler.step(self.opt_d)
+        self.scaler.update()
+        self.opt_d.clear_grad()
+        self.sched_g.step()
+        self.sched_d.step()
+        return {
+            "loss_g": float(loss_g),
+            "content": float(content),
+            "adversarial": float(adversarial),
+            "loss_d": float(loss_d),
+            "d_real": float(F.sigmoid(real_logits).mean()),  # D's mean probability on HR
+            "d_fake": float(F.sigmoid(fake_logits).mean()),  # ... and on SR: both near 0.5 = balanced
+        }
+
+    # -- validation -------------------------------------------------------------------
+    def validate(self) -> dict:
+        """PSNR / SSIM (paper protocol: Y channel, 4 px border, mean per image) + an image grid."""
+        if self.val_pairs is None:
+            self.val_pairs = default_validation_pairs(self.cfg.data.val_dir, self.cfg.model.scale, self.cfg.data.val_max_images)
+        self.generator.eval()
+        psnrs, ssims = [], []
+        for i, (name, lr, hr) in enumerate(self.val_pairs):
+            sr = upscale_whole(self.generator, lr)
+            psnrs.append(psnr(sr, hr, crop_border=self.cfg.model.scale))
+            ssims.append(ssim_daala(sr, hr, crop_border=self.cfg.model.scale))
+            if i == 0:
+                grid = save_grid(self.out_dir / "images" / f"val_{self.step:08d}.png", lr, sr, hr, self.cfg.model.scale)
+                self.logger.image("val/lr_bicubic_sr_hr", grid, self.step)
+        self.generator.train()
+        return {"psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
+
+    def _validate_and_keep_best(self) -> dict:
+        metrics = self.validate()
+        self.logger.log({"kind": "val", "step": self.step, "time": time.time(), **metrics})
+        if metrics["psnr"] > self.best_psnr:
+            self.best_psnr = metrics["psnr"]
+            ckpt.save_generator(self.generator, self.out_dir / "best_generator.safetensors", self.cfg.model,
+                                card={"step": self.step, "val": metrics})
+        return metrics
+
+    # -- the loop -------------------------------------------------------------------
+    def fit(self, resume: bool | str = False) -> dict:
+        """Train until cfg.train.steps (or max_minutes); returns the last validation metrics.
+
+        Args:
+            resume: True to continue from the newest checkpoint in out_dir (if any), or a
+                checkpoint path. An interruption (Ctrl-C, SIGTERM, max_minutes) saves a checkpoint first.
+        """
+        t, d = self.cfg.train, self.cfg.data
+        if resume:
+            self.resume(None if resume is True else resume)
+        if self.images is None:
+            self.images = load_training_images(d.train_dirs, d.hr_size)
+        dataset = TrainCrops(self.images, hr_size=d.hr_size, scale=self.cfg.model.scale, augment=d.augment, seed=t.seed)
+        loader = train_loader(dataset, d.batch_size // self.world_size, self.step, t.steps, d.num_workers, self.rank, self.world_size)
+        self._write_run_info()
+
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=t.steps, initial=self.step, desc=t.phase, dynamic_ncols=True)
+        stop = {"flag": False}
+        old_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True)) if _main_thread() else None
+        start = time.time()
+        window_start, window_samples = time.time(), 0
+        metrics = {}
+        try:
+            for lr, hr in loader:
+                losses = self.train_step(lr, hr)
+                self.step += 1
+                window_samples += d.batch_size
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("loss", "loss_g", "loss_d")})
+                if self.step % t.log_every == 0 or self.step == t.steps:
+                    now = time.time()
+                    rate = window_samples / max(now - window_start, 1e-9)
+                    self.logger.log({"kind": "train", "step": self.step, "time": now, "lr": self.opt_g.get_lr(), "samples_per_s": rate, **losses})
+                    window_start, window_samples = now, 0
+                if self.step % t.val_every == 0 or self.step == t.steps:
+                    metrics = self._validate_and_keep_best()
+                    if bar is not None:
+                        bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
+                if self.step % t.ckpt_every == 0 or self.step == t.steps:
+                    self.save()
+                if t.max_minutes is not None and time.time() - start > t.max_minutes * 60:
+                    stop["flag"] = True
+                if stop["flag"]:
+                    break
+        except KeyboardInterrupt:
+            stop["flag"] = True
+        finally:
+            if bar is not None:
+                bar.close()
+            if old_handler is not None:
+                signal.signal(signal.SIGTERM, old_handler)
+        if stop["flag"] and self.step % t.ckpt_every != 0:
+            path = self.save()
+            if self.is_main:
+                print(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
+        return metrics
+
+    def _write_run_info(self) -> None:
+        if self.is_main:
+            ckpt.write_json(self.out_dir / "config.json", {
+                "config": self.cfg.to_dict(),
+                "paddle": paddle.__version__,
+                "device": self.device,
+                "world_size": self.world_size,
+                "machine": machine_description(),
+            })
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def machine_description() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
