@@ -1,0 +1,152 @@
+"""Run an upscaler over a benchmark folder and score it with the paper's protocol (Sec. 3.1).
+
+An upscaler is any callable `uint8 LR (h, w, 3) or (h, w) -> uint8 SR (H, W, 3) or (H, W)`:
+`bicubic_upscaler()` is the paper's baseline, `generator_upscaler(generator)` wraps a trained
+Generator. `evaluate()` returns per-image and mean PSNR / SSIM (Daala and MATLAB variants);
+`format_table()` prints them.
+
+    >>> from srgan.evaluate import evaluate, bicubic_upscaler, format_table
+    >>> print(format_table(evaluate(bicubic_upscaler(4), "../shared/benchmarks/Set5")))
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .imresize import imresize
+from .metrics import psnr, ssim_daala, ssim_matlab
+
+Upscaler = Callable[[np.ndarray], np.ndarray]
+
+METRICS = ("psnr", "ssim_daala", "ssim_matlab")
+
+__all__ = ["evaluate", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs"]
+
+
+def bicubic_upscaler(scale: int = 4) -> Upscaler:
+    """The paper's baseline: MATLAB-compatible bicubic upscaling by `scale`."""
+    return lambda lr: imresize(lr, scale=scale)
+
+
+def _luma_uint8(rgb: np.ndarray) -> np.ndarray:
+    # Full-range BT.601 weights: a gray value g replicated to RGB comes back as g.
+    return np.clip(np.round(rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])), 0, 255).astype(np.uint8)
+
+
+def generator_upscaler(generator) -> Upscaler:
+    """Wrap a Generator as an upscaler: uint8 LR -> [0, 1] -> model -> [-1, 1] -> rounded uint8.
+
+    The whole image goes through the network at once (fine for Set5/Set14 on a CPU; tiled
+    inference for large images lives in srgan.infer). The generator runs in eval mode (BN with
+    running statistics, Sec. 3.2) under no_grad; its previous train/eval mode is restored, so
+    this can be called during training for validation.
+
+    A grayscale (h, w) LR image is fed as gray RGB and the output is turned back into one
+    channel, so that it can be compared with a grayscale HR image.
+    """
+    import paddle
+
+    from .data import lr_to_tensor, sr_to_uint8
+
+    def upscale(lr: np.ndarray) -> np.ndarray:
+        gray = lr.ndim == 2
+        rgb = np.repeat(lr[:, :, None], 3, axis=2) if gray else lr
+        was_training = generator.training
+        generator.eval()
+        try:
+            with paddle.no_grad():
+                sr = generator(paddle.to_tensor(lr_to_tensor(rgb)[None]))
+        finally:
+            if was_training:
+                generator.train()
+        sr = sr_to_uint8(sr[0])
+        return _luma_uint8(sr) if gray else sr
+
+    return upscale
+
+
+def evaluate(
+    upscaler: Upscaler,
+    data_dir: str | os.PathLike,
+    scale: int = 4,
+    crop_border: int = 4,
+    y_channel: bool = True,
+    max_images: int | None = None,
+) -> dict:
+    """Upscale every LR image of a benchmark folder and score it against its HR image.
+
+    Args:
+        upscaler: callable uint8 LR -> uint8 SR of the HR's shape (see module docstring).
+        data_dir: folder with HR/ and LR_bicubic_x<scale>/, files paired by name.
+        scale: upscaling factor, selects the LR folder (paper: 4).
+        crop_border: pixels removed from each side before scoring (paper: 4).
+        y_channel: score the BT.601 Y channel (paper) instead of RGB.
+        max_images: score only the first N images (by name), e.g. for quick validation.
+
+    Returns:
+        {"dataset": folder name, "scale", "crop_border", "y_channel",
+         "images": [{"name", "psnr", "ssim_daala", "ssim_matlab"}, ...],
+         "mean": {"psnr", "ssim_daala", "ssim_matlab"}}  (means of the per-image values;
+        a perfect reconstruction has PSNR inf).
+    """
+    from .data import PairedImages
+
+    pairs = PairedImages(data_dir, scale=scale, max_images=max_images)
+    images = []
+    for name, lr, hr in pairs:
+        sr = np.asarray(upscaler(lr))
+        if sr.shape != hr.shape or sr.dtype != np.uint8:
+            raise ValueError(
+                f"{Path(data_dir) / 'HR' / name}: upscaler returned {sr.dtype} {sr.shape} from LR {lr.shape}, "
+                f"expected uint8 {hr.shape}"
+            )
+        kwargs = dict(crop_border=crop_border, y_channel=y_channel)
+        images.append(
+            {
+                "name": name,
+                "psnr": psnr(sr, hr, **kwargs),
+                "ssim_daala": ssim_daala(sr, hr, **kwargs),
+                "ssim_matlab": ssim_matlab(sr, hr, **kwargs),
+            }
+        )
+    mean = {key: float(np.mean([img[key] for img in images])) for key in METRICS}
+    return {
+        "dataset": Path(data_dir).resolve().name,
+        "scale": scale,
+        "crop_border": crop_border,
+        "y_channel": y_channel,
+        "images": images,
+        "mean": mean,
+    }
+
+
+def format_table(results: dict) -> str:
+    """A markdown table of `evaluate()`'s results: one row per image and the mean."""
+
+    def row(name: str, scores: dict) -> str:
+        p = "inf" if math.isinf(scores["psnr"]) else f"{scores['psnr']:.3f}"
+        return f"| {name:<12} | {p:>9} | {scores['ssim_daala']:>12.4f} | {scores['ssim_matlab']:>13.4f} |"
+
+    lines = [
+        f"{results['dataset']} (x{results['scale']}, {'Y channel' if results.get('y_channel', True) else 'RGB'}, "
+        f"{results['crop_border']}-pixel border removed)",
+        "",
+        "| image        | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) |",
+        "|--------------|----------:|-------------:|--------------:|",
+    ]
+    lines += [row(Path(img["name"]).stem, img) for img in results["images"]]
+    lines.append(row("**mean**", results["mean"]))
+    return "\n".join(lines)
+
+
+def default_benchmark_dirs() -> list[Path]:
+    """Set5 and Set14 under $SRGAN_SHARED/benchmarks (default ../shared), those that exist."""
+    from .config import default_shared_dir
+
+    root = default_shared_dir() / "benchmarks"
+    return [root / name for name in ("Set5", "Set14") if (root / name).is_dir()]

@@ -1,0 +1,124 @@
+"""evaluate(): pairing, errors, generator wrapping, the CLI, and the paper's bicubic baseline."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from srgan.cli import main
+from srgan.evaluate import bicubic_upscaler, evaluate, format_table, generator_upscaler
+from srgan.image_io import save_image
+from srgan.imresize import imresize
+from srgan.models import Generator
+
+
+def _make_benchmark(root, sizes=((8, 10), (12, 6)), gray=(False, True), exact=True):
+    """A tiny benchmark folder. With exact=True, HR = bicubic x4 of LR, so the bicubic
+    upscaler reconstructs HR perfectly (PSNR inf, SSIM 1)."""
+    rng = np.random.default_rng(0)
+    for i, ((h, w), is_gray) in enumerate(zip(sizes, gray)):
+        shape = (h, w) if is_gray else (h, w, 3)
+        lr = rng.integers(0, 256, shape, dtype=np.uint8)
+        hr = imresize(lr, scale=4) if exact else rng.integers(0, 256, (4 * h, 4 * w) + shape[2:], dtype=np.uint8)
+        save_image(root / "HR" / f"img_{i:03d}.png", hr)
+        save_image(root / "LR_bicubic_x4" / f"img_{i:03d}.png", lr)
+    return root
+
+
+def test_perfect_reconstruction_and_pairing_by_name(tmp_path):
+    # Different sizes per image: pairing the wrong LR with an HR would fail the shape check.
+    results = evaluate(bicubic_upscaler(4), _make_benchmark(tmp_path), crop_border=4)
+    assert [img["name"] for img in results["images"]] == ["img_000.png", "img_001.png"]
+    for img in results["images"]:
+        assert img["psnr"] == math.inf
+        assert img["ssim_daala"] == pytest.approx(1.0) and img["ssim_matlab"] == pytest.approx(1.0)
+    assert results["mean"]["psnr"] == math.inf
+    table = format_table(results)
+    assert "img_001" in table and "inf" in table and "mean" in table
+
+
+def test_scores_are_means_of_per_image_values(tmp_path):
+    results = evaluate(bicubic_upscaler(4), _make_benchmark(tmp_path, exact=False))
+    for key in ("psnr", "ssim_daala", "ssim_matlab"):
+        values = [img[key] for img in results["images"]]
+        assert all(math.isfinite(v) for v in values)
+        assert results["mean"][key] == pytest.approx(np.mean(values))
+    assert results["mean"]["psnr"] < 20  # random HR: bicubic cannot guess it
+
+
+def test_missing_folders_and_files_are_named(tmp_path):
+    root = _make_benchmark(tmp_path)
+    with pytest.raises(FileNotFoundError, match="LR_bicubic_x2"):
+        evaluate(bicubic_upscaler(2), root, scale=2)
+    (root / "LR_bicubic_x4" / "img_001.png").unlink()
+    with pytest.raises(FileNotFoundError, match="img_001.png"):
+        evaluate(bicubic_upscaler(4), root)
+
+
+def test_wrong_upscaler_output_is_a_clear_error(tmp_path):
+    root = _make_benchmark(tmp_path)
+    with pytest.raises(ValueError, match="img_000.png.*expected uint8"):
+        evaluate(bicubic_upscaler(2), root)  # x2 output for x4 pairs
+
+
+def test_generator_upscaler_shapes_dtype_and_mode():
+    generator = Generator(scale=4, num_blocks=1, channels=4)
+    generator.train()
+    upscale = generator_upscaler(generator)
+    rgb = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    sr = upscale(rgb)
+    assert sr.shape == (20, 28, 3) and sr.dtype == np.uint8
+    assert generator.training, "the caller's train mode must be restored"
+    # Eval mode (BN running statistics) makes the output deterministic and batch-independent.
+    np.testing.assert_array_equal(upscale(rgb), sr)
+    gray = upscale(rgb[:, :, 0])
+    assert gray.shape == (20, 28) and gray.dtype == np.uint8
+
+
+def test_generator_upscaler_runs_in_evaluate(tmp_path):
+    generator = Generator(scale=4, num_blocks=1, channels=4)
+    results = evaluate(generator_upscaler(generator), _make_benchmark(tmp_path))
+    assert len(results["images"]) == 2 and math.isfinite(results["mean"]["psnr"])
+
+
+def test_cli_evaluate_bicubic(tmp_path, capsys):
+    root = _make_benchmark(tmp_path / "Tiny")
+    assert main(["evaluate", "--method", "bicubic", "--data", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "Tiny" in out and "img_000" in out and "SSIM (Daala)" in out
+
+
+def test_cli_evaluate_model_needs_weights(tmp_path, capsys):
+    assert main(["evaluate", "--method", "model", "--data", str(tmp_path)]) == 2
+    assert "--weights" in capsys.readouterr().err
+
+
+# The paper's Table 2 bicubic row, which fixes the evaluation conventions (Sec. 3.1).
+PAPER_BICUBIC = {"Set5": (28.43, 0.8211), "Set14": (25.99, 0.7486)}
+
+
+@pytest.mark.parametrize("name", ["Set5", "Set14"])
+def test_bicubic_baseline_reproduces_paper_table_2(benchmarks_dir, name):
+    results = evaluate(bicubic_upscaler(4), benchmarks_dir / name, scale=4, crop_border=4)
+    print("\n" + format_table(results))
+    paper_psnr, paper_ssim = PAPER_BICUBIC[name]
+    mean = results["mean"]
+    assert abs(mean["psnr"] - paper_psnr) <= 0.02, f"{name} PSNR {mean['psnr']:.3f} vs paper {paper_psnr}"
+    assert abs(mean["ssim_daala"] - paper_ssim) <= 0.002, f"{name} SSIM {mean['ssim_daala']:.4f} vs paper {paper_ssim}"
+    # The MATLAB SSIM is not the paper's: it must come out clearly lower.
+    assert mean["ssim_matlab"] < mean["ssim_daala"] - 0.005
+
+
+def test_cli_evaluate_model_weights(tmp_path, capsys):
+    from srgan.checkpoint import save_generator
+    from srgan.config import ModelConfig
+
+    config = ModelConfig(scale=4, num_blocks=1, channels=4)
+    weights = tmp_path / "tiny.safetensors"
+    save_generator(Generator(scale=4, num_blocks=1, channels=4), weights, config)
+    root = _make_benchmark(tmp_path / "Tiny")
+    assert main(["evaluate", "--weights", str(weights), "--data", str(root), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny.safetensors" in out and "img_001" in out
