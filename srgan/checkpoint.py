@@ -110,6 +110,35 @@ def load_state_dict_checked(layer: paddle.nn.Layer, state: dict, source: str) ->
     layer.set_state_dict({k: paddle.to_tensor(np.asarray(v)) if isinstance(v, np.ndarray) else v for k, v in state.items()})
 
 
+def optimizer_state(optimizer, layer: paddle.nn.Layer) -> dict:
+    """The optimizer's state dict keyed by structured parameter names ("body.0.conv1.weight").
+
+    Paddle keys optimizer state by the parameters' unique names ("conv2d_30.w_0_moment1_0"),
+    which depend on how many layers the process created before; a resumed process numbers
+    them differently, so the names are translated on save and load.
+    """
+    to_structured = {p.name: name for name, p in layer.named_parameters()}
+    return _rename_state(optimizer.state_dict(), to_structured)
+
+
+def load_optimizer_state(optimizer, layer: paddle.nn.Layer, state: dict) -> None:
+    """Inverse of optimizer_state."""
+    to_unique = {name: p.name for name, p in layer.named_parameters()}
+    optimizer.set_state_dict(_rename_state(state, to_unique))
+
+
+def _rename_state(state: dict, names: dict[str, str]) -> dict:
+    """Rename keys "<old>_<accumulator>" to "<new>_<accumulator>", recursing into dicts."""
+    by_length = sorted(names, key=len, reverse=True)  # "conv2d_30.w_0" before "conv2d_3.w_0"
+    out = {}
+    for key, value in state.items():
+        if isinstance(value, dict):
+            value = _rename_state(value, names)
+        old = key if key in names else next((n for n in by_length if key.startswith(n + "_")), None)
+        out[names[old] + key[len(old):] if old is not None else key] = value
+    return out
+
+
 # --- generator weights for users (safetensors) ----------------------------------------
 def save_generator(generator: Generator, path: str | os.PathLike, model_config: ModelConfig, card: dict | None = None) -> None:
     """Write the generator's weights as safetensors (+ `<stem>.json` model card if `card`).

@@ -194,7 +194,7 @@ class Trainer:
     def state_dict(self) -> dict:
         state = {
             "generator": self.generator.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
+            "opt_g": ckpt.optimizer_state(self.opt_g, self.generator),
             "sched_g": self.sched_g.state_dict(),
             "step": self.step,
             "phase": self.cfg.train.phase,
@@ -204,18 +204,18 @@ class Trainer:
             "scaler": self.scaler.state_dict(),
         }
         if self.discriminator is not None:
-            state.update(discriminator=self.discriminator.state_dict(), opt_d=self.opt_d.state_dict(), sched_d=self.sched_d.state_dict())
+            state.update(discriminator=self.discriminator.state_dict(), opt_d=ckpt.optimizer_state(self.opt_d, self.discriminator), sched_d=self.sched_d.state_dict())
         return state
 
     def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
         if state["phase"] != self.cfg.train.phase:
             raise ckpt.CheckpointError(f"{source}: is a '{state['phase']}' checkpoint, this run is '{self.cfg.train.phase}'")
         ckpt.load_state_dict_checked(self.generator, state["generator"], source)
-        self.opt_g.set_state_dict(state["opt_g"])
+        ckpt.load_optimizer_state(self.opt_g, self.generator, state["opt_g"])
         self.sched_g.set_state_dict(state["sched_g"])
         if self.discriminator is not None:
             ckpt.load_state_dict_checked(self.discriminator, state["discriminator"], source)
-            self.opt_d.set_state_dict(state["opt_d"])
+            ckpt.load_optimizer_state(self.opt_d, self.discriminator, state["opt_d"])
             self.sched_d.set_state_dict(state["sched_d"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])

@@ -1,0 +1,93 @@
+import json
+
+import numpy as np
+import paddle
+import pytest
+
+from srgan.checkpoint import (
+    CheckpointError,
+    atomic_path,
+    load_checkpoint,
+    load_generator,
+    save_checkpoint,
+    save_generator,
+)
+from srgan.config import ModelConfig
+from srgan.models import Generator
+
+TINY = ModelConfig(num_blocks=1, channels=8, global_skip=True)
+
+
+def _tiny_generator():
+    return Generator(scale=TINY.scale, num_blocks=TINY.num_blocks, channels=TINY.channels, global_skip=TINY.global_skip)
+
+
+def test_generator_safetensors_round_trip(tmp_path):
+    g = _tiny_generator()
+    g.train()
+    g(paddle.rand([2, 3, 8, 8]))  # move BN running statistics away from their init
+    g.eval()
+    x = paddle.rand([1, 3, 8, 8])
+    expected = g(x).numpy()
+    save_generator(g, tmp_path / "g.safetensors", TINY, card={"note": "test"})
+    loaded = load_generator(tmp_path / "g.safetensors")
+    assert not loaded.training and loaded.global_skip
+    np.testing.assert_array_equal(loaded(x).numpy(), expected)
+    card = json.loads((tmp_path / "g.json").read_text())
+    assert card["model"]["channels"] == 8 and card["note"] == "test"
+
+
+def test_corrupt_safetensors_names_the_file(tmp_path):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    with pytest.raises(CheckpointError, match="bad.safetensors"):
+        load_generator(path)
+
+
+def test_truncated_safetensors_names_the_file(tmp_path):
+    save_generator(_tiny_generator(), tmp_path / "g.safetensors", TINY)
+    data = (tmp_path / "g.safetensors").read_bytes()
+    (tmp_path / "g.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="g.safetensors"):
+        load_generator(tmp_path / "g.safetensors")
+
+
+def test_weights_that_do_not_fit_the_config_are_rejected(tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    save_generator(_tiny_generator(), tmp_path / "g.safetensors", TINY)
+    with safe_open(str(tmp_path / "g.safetensors"), framework="numpy") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    # claim 2 blocks while the tensors hold 1
+    save_file(tensors, str(tmp_path / "lie.safetensors"), metadata={"srgan_model_config": json.dumps({**TINY.__dict__, "num_blocks": 2})})
+    with pytest.raises(CheckpointError, match="missing"):
+        load_generator(tmp_path / "lie.safetensors")
+
+
+def test_missing_files_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.safetensors"):
+        load_generator(tmp_path / "nope.safetensors")
+    with pytest.raises(FileNotFoundError, match="nope.ckpt"):
+        load_checkpoint(tmp_path / "nope.ckpt")
+
+
+def test_corrupt_training_checkpoint(tmp_path):
+    g = _tiny_generator()
+    save_checkpoint(tmp_path / "c.ckpt", {"generator": g.state_dict(), "step": 3, "phase": "pretrain", "config": {}})
+    assert load_checkpoint(tmp_path / "c.ckpt")["step"] == 3
+    data = (tmp_path / "c.ckpt").read_bytes()
+    (tmp_path / "c.ckpt").write_bytes(data[: len(data) // 3])
+    with pytest.raises(CheckpointError, match="c.ckpt"):
+        load_checkpoint(tmp_path / "c.ckpt")
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "x.json"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            open(tmp, "w").write("half")
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]  # no temp file left behind

@@ -1,0 +1,162 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from srgan.data import (
+    PairedImages,
+    StepBatchSampler,
+    TrainCrops,
+    default_validation_pairs,
+    hr_to_tensor,
+    load_training_images,
+    lr_to_tensor,
+    sr_to_uint8,
+    train_loader,
+)
+from srgan.image_io import ImageReadError
+from srgan.imresize import imresize
+
+
+def _images(n=3, size=(40, 52), seed=0):
+    rng = np.random.default_rng(seed)
+    return [(f"img{i}", rng.integers(0, 256, (*size, 3), dtype=np.uint8)) for i in range(n)]
+
+
+def _write(folder, name, array):
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(folder / name)
+
+
+def test_crop_pair_lines_up_with_matlab_resize_of_the_hr_crop():
+    ds = TrainCrops(_images(), hr_size=16, scale=4, augment=True, seed=1)
+    for i in range(5):
+        lr, hr = ds.crop(i)
+        assert hr.shape == (16, 16, 3) and lr.shape == (4, 4, 3)
+        np.testing.assert_array_equal(lr, imresize(hr, scale=0.25))
+
+
+def test_hr_crop_comes_from_a_source_image():
+    images = _images(n=1, size=(24, 20))
+    ds = TrainCrops(images, hr_size=16, scale=4, augment=False, seed=0)
+    _, hr = ds.crop(3)
+    src = images[0][1]
+    found = any(np.array_equal(src[t : t + 16, l : l + 16], hr) for t in range(9) for l in range(5))
+    assert found
+
+
+def test_sample_is_a_function_of_seed_and_index():
+    a = TrainCrops(_images(), hr_size=16, seed=5)
+    b = TrainCrops(_images(), hr_size=16, seed=5)
+    c = TrainCrops(_images(), hr_size=16, seed=6)
+    np.testing.assert_array_equal(a[7][1], b[7][1])
+    assert not all(np.array_equal(a[i][1], c[i][1]) for i in range(4))
+
+
+def test_tensor_ranges():
+    ds = TrainCrops(_images(), hr_size=16, seed=0)
+    lr, hr = ds[0]
+    assert lr.dtype == np.float32 and lr.shape == (3, 4, 4) and 0.0 <= lr.min() and lr.max() <= 1.0
+    assert hr.shape == (3, 16, 16) and -1.0 <= hr.min() and hr.max() <= 1.0
+    img = np.array([[[0, 128, 255]]], dtype=np.uint8)
+    np.testing.assert_allclose(hr_to_tensor(img).ravel(), [-1.0, 128 / 127.5 - 1, 1.0], atol=1e-6)
+    np.testing.assert_allclose(lr_to_tensor(img).ravel(), [0.0, 128 / 255, 1.0], atol=1e-6)
+    np.testing.assert_array_equal(sr_to_uint8(hr_to_tensor(img)), img)
+
+
+def test_step_sampler_resumes_the_same_stream_and_splits_ranks():
+    full = list(StepBatchSampler(4, 0, 6))
+    assert list(StepBatchSampler(4, 3, 6)) == full[3:]
+    r0, r1 = list(StepBatchSampler(2, 0, 3, rank=0, world_size=2)), list(StepBatchSampler(2, 0, 3, rank=1, world_size=2))
+    assert not set(sum(r0, [])) & set(sum(r1, []))
+
+
+def test_loader_batches_with_workers():
+    ds = TrainCrops(_images(), hr_size=16, seed=0)
+    batches = list(train_loader(ds, batch_size=3, start_step=0, end_step=2, num_workers=2))
+    assert len(batches) == 2
+    lr, hr = batches[1]
+    assert lr.shape == [3, 3, 4, 4] and hr.shape == [3, 3, 16, 16]
+    np.testing.assert_allclose(hr.numpy()[0], ds[3][1])  # step 1 starts at sample 3
+
+
+def test_small_images_skipped_with_a_warning_naming_them(tmp_path):
+    _write(tmp_path, "big.png", np.zeros((40, 40, 3), np.uint8))
+    _write(tmp_path, "tiny.png", np.zeros((10, 50, 3), np.uint8))
+    with pytest.warns(UserWarning, match="tiny.png"):
+        images = load_training_images([tmp_path], min_size=32)
+    assert [n.endswith("big.png") for n, _ in images] == [True]
+
+
+def test_all_images_too_small_is_an_error(tmp_path):
+    _write(tmp_path, "tiny.png", np.zeros((10, 10, 3), np.uint8))
+    with pytest.raises(ValueError, match="at least 32"), pytest.warns(UserWarning):
+        load_training_images([tmp_path], min_size=32)
+
+
+def test_grayscale_rgba_and_16bit_training_images_become_rgb(tmp_path):
+    _write(tmp_path, "gray.png", np.full((40, 40), 7, np.uint8))
+    _write(tmp_path, "rgba.png", np.full((40, 40, 4), 9, np.uint8))
+    Image.fromarray(np.full((40, 40), 65535, np.uint16)).save(tmp_path / "deep.png")
+    with pytest.warns(UserWarning, match="16-bit"):
+        images = dict(load_training_images([tmp_path], min_size=32))
+    for name, img in images.items():
+        assert img.shape == (40, 40, 3) and img.dtype == np.uint8, name
+    assert images[str(tmp_path / "deep.png")].max() == 255
+
+
+def test_unreadable_file_names_the_file(tmp_path):
+    _write(tmp_path, "ok.png", np.zeros((40, 40, 3), np.uint8))
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    with pytest.raises(ImageReadError, match="broken.png"):
+        load_training_images([tmp_path], min_size=32)
+
+
+def test_truncated_file_names_the_file(tmp_path):
+    _write(tmp_path, "cut.png", np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    data = (tmp_path / "cut.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match="cut.png"):
+        load_training_images([tmp_path], min_size=32)
+
+
+def test_missing_and_empty_folders_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope"):
+        load_training_images([tmp_path / "nope"], min_size=16)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty"):
+        load_training_images([tmp_path / "empty"], min_size=16)
+
+
+def test_offline_default_is_scikit_image_photos():
+    images = load_training_images([], min_size=96)
+    assert len(images) >= 3 and all(n.startswith("skimage:") for n, _ in images)
+
+
+
+def test_paired_folder(tmp_path):
+    hr = np.random.default_rng(0).integers(0, 256, (16, 24, 3), dtype=np.uint8)
+    _write(tmp_path / "HR", "a.png", hr)
+    _write(tmp_path / "LR_bicubic_x4", "a.png", imresize(hr, scale=0.25))
+    _write(tmp_path / "HR", "g.png", hr[:, :, 0])
+    _write(tmp_path / "LR_bicubic_x4", "g.png", imresize(hr[:, :, 0], scale=0.25))
+    triples = list(PairedImages(tmp_path))
+    assert [t[0] for t in triples] == ["a.png", "g.png"]
+    assert triples[0][1].shape == (4, 6, 3) and triples[1][2].shape == (16, 24)  # gray stays 2-D
+
+
+def test_paired_folder_errors_name_what_is_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="HR"):
+        PairedImages(tmp_path)
+    _write(tmp_path / "HR", "a.png", np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "LR_bicubic_x4").mkdir()
+    with pytest.raises(FileNotFoundError, match="a.png"):
+        PairedImages(tmp_path)
+
+
+def test_offline_validation_pairs_are_consistent(monkeypatch, tmp_path):
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "absent"))
+    triples = default_validation_pairs(None, scale=4, max_images=2)
+    assert len(triples) == 2
+    for name, lr, hr in triples:
+        assert name.startswith("skimage:")
+        np.testing.assert_array_equal(lr, imresize(hr, scale=0.25))

@@ -1,0 +1,164 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import paddle
+import pytest
+
+from srgan.checkpoint import checkpoints_in, load_generator
+from srgan.config import Config, quick
+from srgan.train import Trainer
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _images(n=3, size=(40, 40)):
+    rng = np.random.default_rng(0)
+    return [(f"img{i}", rng.integers(0, 256, (*size, 3), dtype=np.uint8)) for i in range(n)]
+
+
+def _val_pairs():
+    from srgan.imresize import imresize
+
+    hr = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    return [("v", imresize(hr, scale=0.25), hr)]
+
+
+def _cfg(tmp_path, phase="pretrain", **train):
+    cfg = quick(phase)
+    cfg.model.num_blocks, cfg.model.channels, cfg.model.d_channels, cfg.model.d_image_size = 1, 8, 8, 16
+    cfg.data.hr_size, cfg.data.batch_size, cfg.data.num_workers = 16, 2, 0
+    cfg.train.out_dir = str(tmp_path / phase)
+    cfg.train.visualdl = False
+    for k, v in train.items():
+        setattr(cfg.train, k, v)
+    return cfg
+
+
+def _params(layer):
+    return {k: v.numpy().copy() for k, v in layer.state_dict().items()}
+
+
+def _changed(before, layer):
+    after = _params(layer)
+    return {k for k in before if not np.array_equal(before[k], after[k])}
+
+
+def _batch(trainer, step=0):
+    from srgan.data import TrainCrops
+
+    ds = TrainCrops(_images(), hr_size=16, seed=0)
+    lr, hr = zip(*(ds[step * 2 + i] for i in range(2)))
+    return paddle.to_tensor(np.stack(lr)), paddle.to_tensor(np.stack(hr))
+
+
+def test_pretrain_step_changes_every_generator_parameter(tmp_path):
+    trainer = Trainer(_cfg(tmp_path), images=_images(), val_pairs=_val_pairs(), progress=False)
+    before = _params(trainer.generator)
+    losses = trainer.train_step(*_batch(trainer))
+    trainable = {p.name for p in trainer.generator.parameters()}
+    changed = _changed(before, trainer.generator)
+    names = {k for k, v in trainer.generator.state_dict().items() if v.name in trainable}
+    assert names <= changed, names - changed
+    assert np.isfinite(losses["loss"]) and trainer.discriminator is None
+
+
+def test_gan_step_updates_g_and_d_but_never_the_vgg(tmp_path):
+    cfg = _cfg(tmp_path, "gan", content_loss="vgg22", vgg_weights="random")
+    with pytest.warns(UserWarning, match="(?i)random"):
+        trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    g0, d0, v0 = _params(trainer.generator), _params(trainer.discriminator), _params(trainer.content_loss.vgg)
+    losses = trainer.train_step(*_batch(trainer))
+    assert _changed(g0, trainer.generator) and _changed(d0, trainer.discriminator)
+    assert not _changed(v0, trainer.content_loss.vgg)
+    assert set(losses) >= {"loss_g", "content", "adversarial", "loss_d", "d_real", "d_fake"}
+    assert all(np.isfinite(v) for v in losses.values())
+
+
+def test_generator_update_leaves_no_gradient_on_d(tmp_path):
+    trainer = Trainer(_cfg(tmp_path, "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
+    trainer.train_step(*_batch(trainer))
+    assert all(p.grad is None or float(p.grad.abs().sum()) == 0 for p in trainer.discriminator.parameters())
+    assert all(not p.stop_gradient for p in trainer.discriminator.parameters())  # D is trainable again
+
+
+def test_fit_writes_log_checkpoints_weights_and_grid(tmp_path):
+    cfg = _cfg(tmp_path, steps=4, log_every=1, val_every=2, ckpt_every=2, keep_last=1)
+    trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    metrics = trainer.fit()
+    out = Path(cfg.train.out_dir)
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if r["kind"] == "train"] == [1, 2, 3, 4]
+    assert [r["step"] for r in records if r["kind"] == "val"] == [2, 4]
+    assert [p.name for p in checkpoints_in(out)] == ["ckpt_00000004.ckpt"]  # keep_last=1
+    assert metrics["psnr"] > 0 and sorted(p.name for p in (out / "images").iterdir()) == ["val_00000002.png", "val_00000004.png"]
+    assert load_generator(out / "best_generator.safetensors").training is False
+    assert Config.from_dict(json.loads((out / "config.json").read_text())["config"]) == cfg
+
+
+def test_resume_continues_the_same_trajectory(tmp_path):
+    """Interrupted after step 3 and resumed == uninterrupted, loss for loss."""
+    full = Trainer(_cfg(tmp_path / "a", "gan", steps=6, log_every=1, ckpt_every=3, val_every=100),
+                   images=_images(), val_pairs=_val_pairs(), progress=False)
+    full.fit()
+    part_cfg = _cfg(tmp_path / "b", "gan", steps=3, log_every=1, ckpt_every=3, val_every=100)
+    Trainer(part_cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    part_cfg.train.steps = 6
+    resumed = Trainer(part_cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    resumed.fit(resume=True)
+
+    def losses(run_dir):
+        lines = (Path(run_dir) / "gan" / "log.jsonl").read_text().splitlines()
+        return {r["step"]: r["loss_g"] for r in map(json.loads, lines) if r["kind"] == "train"}
+
+    a, b = losses(tmp_path / "a"), losses(tmp_path / "b")
+    assert sorted(b) == [1, 2, 3, 4, 5, 6]
+    np.testing.assert_allclose([b[s] for s in range(1, 7)], [a[s] for s in range(1, 7)], rtol=1e-5)
+    for k, v in full.generator.state_dict().items():
+        np.testing.assert_allclose(resumed.generator.state_dict()[k].numpy(), v.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_resume_refuses_a_checkpoint_of_the_other_phase(tmp_path):
+    from srgan.checkpoint import CheckpointError
+
+    cfg = _cfg(tmp_path, steps=1, ckpt_every=1, val_every=100)
+    Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    ckpt = checkpoints_in(cfg.train.out_dir)[-1]
+    gan = Trainer(_cfg(tmp_path / "g", "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
+    with pytest.raises(CheckpointError, match="pretrain"):
+        gan.resume(ckpt)
+
+
+@pytest.mark.slow
+def test_killed_cli_run_resumes_from_its_last_checkpoint(tmp_path):
+    """SIGKILL a real `srgan train` process mid-run, resume it, and compare with an uninterrupted run."""
+    flags = ["--quick", "--num-blocks", "1", "--channels", "8", "--hr-size", "16", "--batch-size", "2",
+             "--log-every", "1", "--ckpt-every", "5", "--val-every", "100000", "--no-visualdl", "--lr-milestones"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "srgan", "train", *flags]
+    killed = subprocess.Popen([*cmd, "--steps", "100000", "--out", str(tmp_path / "k")], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(int(p.stem[5:]) >= 10 for p in checkpoints_in(tmp_path / "k")):
+        time.sleep(0.2)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    start = int(checkpoints_in(tmp_path / "k")[-1].stem[5:])
+    assert start >= 10
+    subprocess.run([*cmd, "--steps", str(start + 5), "--out", str(tmp_path / "k"), "--resume"], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([*cmd, "--steps", str(start + 5), "--out", str(tmp_path / "u")], env=env, check=True, capture_output=True)
+
+    def losses(run_dir):
+        records = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
+        return [(r["step"], r["loss"]) for r in records if r["kind"] == "train"]
+
+    resumed = [x for x in losses(tmp_path / "k") if x[0] > start][-5:]
+    uninterrupted = [x for x in losses(tmp_path / "u") if x[0] > start]
+    assert [s for s, _ in resumed] == list(range(start + 1, start + 6))
+    np.testing.assert_allclose([l for _, l in resumed], [l for _, l in uninterrupted], rtol=1e-5)
