@@ -1,0 +1,51 @@
+"""srgan-paddle: SRGAN (Ledig et al., CVPR 2017) in PaddlePaddle dygraph.
+
+Public API (imported lazily, so `import srgan` and `srgan --help` stay fast):
+
+    from srgan import Generator, Discriminator, load_generator, upscale
+    from srgan.evaluate import evaluate      # (module and function share a name)
+    from srgan.imresize import imresize
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Generator": "models",
+    "Discriminator": "models",
+    "count_parameters": "models",
+    "Config": "config",
+    "ModelConfig": "config",
+    "DataConfig": "config",
+    "TrainConfig": "config",
+    "VGGFeatureExtractor": "vgg",
+    "ContentLoss": "losses",
+    "psnr": "metrics",
+    "ssim_daala": "metrics",
+    "ssim_matlab": "metrics",
+    "rgb_to_y": "metrics",
+    "Trainer": "train",
+    "load_generator": "checkpoint",
+    "save_generator": "checkpoint",
+    "upscale": "infer",
+    "read_image": "image_io",
+    "save_image": "image_io",
+    "pick_device": "device",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'srgan' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__ + ["__version__"]
