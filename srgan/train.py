@@ -34,7 +34,8 @@ import paddle.nn.functional as F
 
 from . import checkpoint as ckpt
 from .config import Config
-from .data import TrainCrops, default_validation_pairs, load_training_images, lr_to_tensor, sr_to_uint8, train_loader
+from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
+from .evaluate import generator_upscaler
 from .device import pick_device
 from .losses import ContentLoss, discriminator_loss, generator_adversarial_loss
 from .metrics import psnr, ssim_daala
@@ -59,17 +60,6 @@ def adam(parameters, scheduler, cfg: Config):
 def set_requires_grad(layer, flag: bool) -> None:
     for p in layer.parameters():
         p.stop_gradient = not flag
-
-
-def upscale_whole(generator, lr: np.ndarray) -> np.ndarray:
-    """uint8 LR (H, W, 3) or (H, W) -> uint8 SR through the generator in one piece."""
-    gray = lr.ndim == 2
-    rgb = np.repeat(lr[:, :, None], 3, axis=2) if gray else lr
-    with paddle.no_grad():
-        sr = generator(paddle.to_tensor(lr_to_tensor(rgb)[None]))
-    out = sr_to_uint8(sr)[0]
-    # A grayscale image goes through as R=G=B; its mean over channels is the gray SR.
-    return np.round(out.astype(np.float32).mean(axis=2)).astype(np.uint8) if gray else out
 
 
 class JsonlLogger:
@@ -300,16 +290,15 @@ class Trainer:
         """PSNR / SSIM (paper protocol: Y channel, 4 px border, mean per image) + an image grid."""
         if self.val_pairs is None:
             self.val_pairs = default_validation_pairs(self.cfg.data.val_dir, self.cfg.model.scale, self.cfg.data.val_max_images)
-        self.generator.eval()
+        upscale = generator_upscaler(self.generator)  # eval mode inside, train mode restored
         psnrs, ssims = [], []
         for i, (name, lr, hr) in enumerate(self.val_pairs):
-            sr = upscale_whole(self.generator, lr)
+            sr = upscale(lr)
             psnrs.append(psnr(sr, hr, crop_border=self.cfg.model.scale))
             ssims.append(ssim_daala(sr, hr, crop_border=self.cfg.model.scale))
             if i == 0:
                 grid = save_grid(self.out_dir / "images" / f"val_{self.step:08d}.png", lr, sr, hr, self.cfg.model.scale)
                 self.logger.image("val/lr_bicubic_sr_hr", grid, self.step)
-        self.generator.train()
         return {"psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
 
     def _validate_and_keep_best(self) -> dict:
