@@ -72,14 +72,125 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
 
 
-def save_image(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write a uint8 array (H, W), (H, W, 3) or (H, W, 4) atomically (temp file + rename)."""
+def read_image_full(path: str | os.PathLike) -> np.ndarray:
+    """Read an image keeping what read_image throws away: grayscale, alpha and 16 bits.
+
+    For upscaling users' files, where the output should look like the input: a grayscale
+    photo comes back grayscale, a logo keeps its transparency, a 16-bit scan stays 16-bit.
+    EXIF orientation is applied (phones store portrait photos as landscape + a rotation tag).
+
+    Returns:
+        uint8 or uint16 array: (H, W) grayscale, (H, W, 2) grayscale + alpha, (H, W, 3) RGB
+        or (H, W, 4) RGBA. Palette images become RGB or RGBA; CMYK, YCbCr, ... become RGB.
+        PIL decodes 16-bit RGB(A) files to 8 bits; that loss is reported with a warning.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ImageReadError: the file exists but is not a readable image (corrupt, truncated,
+            decompression bomb, unsupported pixel format).
+    """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such image file")
+    try:
+        with Image.open(path) as im:
+            rawmode = _rawmode(im)  # read before load(): the decoder's view of the stored samples
+            im = ImageOps.exif_transpose(im)
+            im.load()
+            im = _to_supported_mode(im, rawmode)
+            arr = np.asarray(im)
+            mode = im.mode
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise ImageReadError(f"{path}: cannot read image ({e})") from e
+    if mode in ("RGB", "RGBA") and ";16" in rawmode:
+        warnings.warn(f"{path}: 16-bit {mode} image read as 8 bits per channel (PIL decodes 16-bit colour to 8 bits)", stacklevel=2)
+    if mode == "I":  # 32-bit integer gray: 16-bit data in older Pillow versions, or 8-bit data
+        lo, hi = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
+        if lo < 0 or hi > 65535:
+            warnings.warn(f"{path}: 32-bit integer image clipped to 0..65535", stacklevel=2)
+        arr = np.clip(arr, 0, 65535).astype(np.uint8 if hi <= 255 else np.uint16)
+    elif mode == "F":
+        warnings.warn(f"{path}: 32-bit float image clipped to 0..255 and read as 8 bits", stacklevel=2)
+        arr = np.clip(np.round(arr), 0, 255).astype(np.uint8)
+    elif arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    elif arr.dtype != np.uint8:  # I;16, I;16B, ...: any byte order becomes native uint16
+        arr = arr.astype(np.uint16)
+    return np.ascontiguousarray(arr)
+
+
+def _rawmode(im: Image.Image) -> str:
+    """The decoder's raw mode of the first tile ("RGB;16B" for a 16-bit RGB PNG), or ""."""
+    try:
+        args = im.tile[0][3]
+    except (AttributeError, IndexError, TypeError):
+        return ""
+    return args if isinstance(args, str) else str(args[0]) if isinstance(args, tuple) and args else ""
+
+
+def _to_supported_mode(im: Image.Image, rawmode: str) -> Image.Image:
+    """Bring PIL's many modes down to L, LA, RGB, RGBA and the 16-bit/32-bit grays."""
+    if im.mode in ("L", "LA", "RGB", "RGBA", "I", "F") or im.mode.startswith("I;16"):
+        if im.mode == "RGBA" and rawmode.startswith("LA"):  # PIL opens 16-bit LA PNGs as RGBA
+            return im.convert("LA")
+        return im
+    if im.mode == "1":
+        return im.convert("L")
+    if im.mode in ("La", "PA"):
+        return im.convert("LA" if im.mode == "La" else "RGBA")
+    if im.mode == "RGBa":
+        return im.convert("RGBA")
+    if im.mode == "P":
+        return im.convert("RGBA" if "transparency" in im.info else "RGB")
+    return im.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
+
+
+# Formats that can hold an alpha channel / 16-bit samples (what PIL writes); others get 8-bit, no alpha.
+_ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "BMP", "GIF")
+_UINT16_FORMATS = ("PNG", "TIFF")
+
+
+def image_format(path: str | os.PathLike) -> str:
+    """PIL's format name for a file name's extension (".jpg" -> "JPEG"); PNG when unknown."""
+    return Image.registered_extensions().get(Path(path).suffix.lower(), "PNG")
+
+
+def save_image(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write an image atomically: a temp file in the same folder, then a rename.
+
+    An interruption (Ctrl-C, a full disk, a crash) leaves either no file or the old file,
+    never a half-written one. The format follows the extension (PNG if unknown).
+
+    Args:
+        path: destination file.
+        array: uint8 or uint16, shaped (H, W), (H, W, 2) gray + alpha, (H, W, 3) or (H, W, 4).
+            16-bit samples are kept for PNG and TIFF grayscale; otherwise they are converted
+            to 8 bits with a warning (PIL cannot write 16-bit colour). An alpha channel is
+            dropped with a warning for formats without one (JPEG).
+    """
+    path = Path(path)
+    fmt = image_format(path)
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)):
+        raise ValueError(f"{path}: cannot save an array of shape {array.shape} as an image")
+    if array.dtype == np.uint16 and (array.ndim == 3 or fmt not in _UINT16_FORMATS):
+        warnings.warn(f"{path}: 16-bit {'colour ' if array.ndim == 3 else ''}written as 8 bits ({fmt})", stacklevel=2)
+        array = (array.astype(np.uint32) * 255 + 32767) // 65535  # round(x / 257)
+        array = array.astype(np.uint8)
+    elif array.dtype != np.uint8 and array.dtype != np.uint16:
+        raise ValueError(f"{path}: cannot save an array of dtype {array.dtype}; expected uint8 or uint16")
+    if array.ndim == 3 and array.shape[2] in (2, 4) and fmt not in _ALPHA_FORMATS:
+        warnings.warn(f"{path}: {fmt} has no alpha channel; transparency dropped", stacklevel=2)
+        array = array[:, :, :-1] if array.shape[2] == 4 else array[:, :, 0]
+    image = Image.fromarray(np.ascontiguousarray(array))  # mode from shape and dtype: L, LA, RGB, RGBA, I;16
+    options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix or ".png", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        Image.fromarray(array).save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
+        image.save(tmp, format=fmt, **options)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

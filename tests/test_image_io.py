@@ -1,0 +1,160 @@
+"""Reading and writing image files: layouts kept or converted, bad files named, atomic writes."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from srgan.image_io import ImageReadError, list_images, read_image, read_image_full, save_image
+
+
+def write_png16(path, array: np.ndarray) -> None:
+    """A 16-bit PNG written by hand (PIL cannot write 16-bit colour). array: uint16 (H, W, C)."""
+    h, w, c = array.shape
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]
+    raw = b"".join(b"\x00" + array[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture
+def rgb():
+    return np.random.default_rng(0).integers(0, 256, (6, 10, 3), dtype=np.uint8)
+
+
+def test_read_image_is_always_uint8_rgb(tmp_path, rgb):
+    gray = rgb[:, :, 0]
+    Image.fromarray(gray).save(tmp_path / "g.png")
+    Image.fromarray(np.dstack([rgb, gray])).save(tmp_path / "a.png")
+    for name in ("g.png", "a.png"):
+        arr = read_image(tmp_path / name)
+        assert arr.dtype == np.uint8 and arr.shape == (6, 10, 3)
+    np.testing.assert_array_equal(read_image(tmp_path / "g.png")[:, :, 2], gray)
+    np.testing.assert_array_equal(read_image(tmp_path / "a.png"), rgb)
+
+
+def test_read_image_full_keeps_gray_alpha_and_16_bit_gray(tmp_path, rgb):
+    gray = rgb[:, :, 0]
+    Image.fromarray(gray).save(tmp_path / "g.png")
+    Image.fromarray(np.dstack([gray, rgb[:, :, 1]])).save(tmp_path / "la.png")
+    Image.fromarray(np.dstack([rgb, gray])).save(tmp_path / "rgba.png")
+    g16 = np.random.default_rng(1).integers(0, 65536, (5, 7), dtype=np.uint16)
+    write_png16(tmp_path / "g16.png", g16[:, :, None])
+
+    np.testing.assert_array_equal(read_image_full(tmp_path / "g.png"), gray)
+    np.testing.assert_array_equal(read_image_full(tmp_path / "la.png"), np.dstack([gray, rgb[:, :, 1]]))
+    np.testing.assert_array_equal(read_image_full(tmp_path / "rgba.png"), np.dstack([rgb, gray]))
+    g = read_image_full(tmp_path / "g16.png")
+    assert g.dtype == np.uint16
+    np.testing.assert_array_equal(g, g16)
+    with pytest.warns(UserWarning, match="16-bit"):
+        assert read_image(tmp_path / "g16.png").dtype == np.uint8
+
+
+def test_16_bit_colour_is_read_as_8_bit_with_a_warning_naming_the_file(tmp_path):
+    rgb16 = np.random.default_rng(2).integers(0, 65536, (4, 5, 3), dtype=np.uint16)
+    write_png16(tmp_path / "rgb16.png", rgb16)
+    with pytest.warns(UserWarning, match=r"rgb16\.png: 16-bit RGB"):
+        arr = read_image_full(tmp_path / "rgb16.png")
+    assert arr.dtype == np.uint8
+    assert np.abs(arr.astype(int) - (rgb16 >> 8)).max() <= 1
+
+
+def test_palette_cmyk_and_bilevel_become_plain_modes(tmp_path, rgb):
+    Image.fromarray(rgb).convert("P").save(tmp_path / "p.png")
+    p_alpha = Image.fromarray(rgb).convert("P")
+    p_alpha.info["transparency"] = 0
+    p_alpha.save(tmp_path / "pt.png", transparency=0)
+    Image.fromarray(rgb).convert("CMYK").save(tmp_path / "c.jpg")
+    Image.fromarray(rgb[:, :, 0] > 127).save(tmp_path / "b.png")
+    assert read_image_full(tmp_path / "p.png").shape == (6, 10, 3)
+    assert read_image_full(tmp_path / "pt.png").shape == (6, 10, 4)
+    assert read_image_full(tmp_path / "c.jpg").shape == (6, 10, 3)
+    bilevel = read_image_full(tmp_path / "b.png")
+    assert bilevel.shape == (6, 10) and set(np.unique(bilevel)) <= {0, 255}
+
+
+def test_exif_orientation_is_applied(tmp_path, rgb):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display": phones store portrait photos like this
+    Image.fromarray(rgb).save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    assert read_image_full(tmp_path / "phone.jpg").shape == (10, 6, 3)
+    assert read_image(tmp_path / "phone.jpg").shape == (10, 6, 3)
+
+
+def test_bad_files_raise_errors_naming_the_file(tmp_path, rgb):
+    Image.fromarray(rgb).save(tmp_path / "ok.png")
+    data = (tmp_path / "ok.png").read_bytes()
+    (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not an image")
+    for name in ("truncated.png", "empty.jpg", "text.png"):
+        with pytest.raises(ImageReadError, match=name):
+            read_image_full(tmp_path / name)
+        with pytest.raises(ImageReadError, match=name):
+            read_image(tmp_path / name)
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        read_image_full(tmp_path / "missing.png")
+
+
+def test_save_image_round_trips_layouts(tmp_path, rgb):
+    g16 = np.random.default_rng(3).integers(0, 65536, (6, 10), dtype=np.uint16)
+    cases = {
+        "g.png": rgb[:, :, 0],
+        "la.png": rgb[:, :, :2],
+        "rgb.png": rgb,
+        "rgba.png": np.dstack([rgb, rgb[:, :, 0]]),
+        "g16.png": g16,
+        "g16.tif": g16,
+    }
+    for name, array in cases.items():
+        save_image(tmp_path / name, array)
+        back = read_image_full(tmp_path / name)
+        assert back.dtype == array.dtype, name
+        np.testing.assert_array_equal(back, array, err_msg=name)
+
+
+def test_save_image_converts_what_a_format_cannot_hold(tmp_path, rgb):
+    with pytest.warns(UserWarning, match="transparency dropped"):
+        save_image(tmp_path / "a.jpg", np.dstack([rgb, rgb[:, :, 0]]))
+    assert read_image_full(tmp_path / "a.jpg").shape == (6, 10, 3)
+    rgb16 = rgb.astype(np.uint16) * 257
+    with pytest.warns(UserWarning, match="16-bit colour written as 8 bits"):
+        save_image(tmp_path / "c16.png", rgb16)
+    np.testing.assert_array_equal(read_image_full(tmp_path / "c16.png"), rgb)
+    with pytest.raises(ValueError, match="shape"):
+        save_image(tmp_path / "bad.png", np.zeros((4, 4, 5), np.uint8))
+
+
+def test_save_image_is_atomic(tmp_path, rgb, monkeypatch):
+    target = tmp_path / "out.png"
+    save_image(target, rgb)
+    before = target.read_bytes()
+
+    def interrupted_save(self, fp, *args, **kwargs):
+        with open(fp, "wb") as f:
+            f.write(b"\x89PNG half")  # a partial file, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Image.Image, "save", interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        save_image(target, 255 - rgb)
+    assert target.read_bytes() == before  # the old file is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]  # no temp file left
+
+
+def test_list_images(tmp_path, rgb):
+    for name in ("b.png", "a.JPG", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "dir.png").mkdir()
+    assert [p.name for p in list_images(tmp_path)] == ["a.JPG", "b.png"]
+    with pytest.raises(FileNotFoundError, match="nope"):
+        list_images(tmp_path / "nope")
