@@ -190,27 +190,109 @@ def cmd_train(args) -> int:
 
 # --- srgan upscale / export (owned by infer.py's author) --------------------------------
 def add_upscale_parser(sub):
-    p = sub.add_parser("upscale", help="upscale images or folders of images (tiled)")
+    p = sub.add_parser(
+        "upscale",
+        help="upscale images or folders of images (tiled, any size)",
+        description="Upscale image files and folders. Grayscale stays grayscale, alpha is resized "
+        "bicubically, EXIF rotation is applied. A bad file is reported and the others still complete "
+        "(exit code 1 if any failed).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files and/or folders of images")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output folder (PNG files named after the inputs), or a file name whose extension picks the format (one input)")
+    p.add_argument("--weights", default=None, metavar="FILE",
+                   help="generator .safetensors, or a folder from `srgan export` (default: weights/srresnet_x4.safetensors)")
+    p.add_argument("--tile", type=int, default=128, help="LR tile side in pixels; 0 = whole image at once (default 128)")
+    p.add_argument("--tile-pad", type=int, default=16, help="LR pixels of context around each tile (default 16)")
+    p.add_argument("--engine", default="auto", choices=["auto", "inference", "dygraph", "openvino"],
+                   help="auto = Paddle Inference (oneDNN on CPU), falling back to dygraph (default auto)")
+    p.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N (default auto)")
+    p.add_argument("--tensorrt", action="store_true", help="on GPU, run Paddle Inference with TensorRT")
+    p.add_argument("--cache-dir", default=None, help="where exported models are cached (default $SRGAN_CACHE or ~/.cache/srgan)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_upscale)
 
 
 def cmd_upscale(args) -> int:
-    raise NotImplementedError("srgan upscale is not written yet")
+    from .infer import Upscaler, upscale_files
+
+    try:  # setup problems (no weights, bad flags) end the command with one clear line
+        upscaler = Upscaler(weights=args.weights, engine=args.engine, device=args.device, tile=args.tile,
+                            tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt)
+        print(f"engine {upscaler.engine} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
+              f"(receptive radius {upscaler.receptive_radius})", file=sys.stderr)
+        report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite, progress=not args.no_progress)
+    except (OSError, ValueError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for path in report.written:
+        print(path)
+    for _, message in report.failed:
+        print(f"error: {message}", file=sys.stderr)
+    print(f"{len(report.written)} written, {len(report.failed)} failed", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 def add_export_parser(sub):
-    p = sub.add_parser("export", help="export the generator for Paddle Inference")
+    p = sub.add_parser("export", help="export the generator for Paddle Inference (paddle.jit.save, dynamic H/W)")
+    p.add_argument("--weights", default=None, metavar="FILE", help="generator .safetensors (default: weights/srresnet_x4.safetensors)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced if it exists)")
+    p.add_argument("--openvino", action="store_true", help="export a graph that Paddle's OpenVINO engine can convert (old IR)")
     p.set_defaults(func=cmd_export)
 
 
 def cmd_export(args) -> int:
-    raise NotImplementedError("srgan export is not written yet")
+    import numpy as np
+    import paddle
+
+    from .checkpoint import load_generator
+    from .export import InferencePredictor, export_generator, model_files
+    from .infer import DEFAULT_WEIGHTS
+
+    weights = args.weights or DEFAULT_WEIGHTS
+    try:
+        generator = load_generator(weights)
+    except (OSError, ValueError, RuntimeError) as e:  # missing, corrupt, not a generator
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = export_generator(generator, args.out, openvino=args.openvino, source=str(weights))
+    for f in sorted(out.iterdir()):
+        print(f)
+    # Check the export on a small random image: Paddle Inference against dygraph.
+    paddle.set_device("cpu")
+    lr = np.random.default_rng(0).random((1, 3, 24, 20), dtype=np.float32)
+    with paddle.no_grad():
+        expected = generator(paddle.to_tensor(lr)).numpy()
+    predictor = InferencePredictor(out, backend="openvino" if args.openvino else "onednn")
+    diff = float(np.abs(predictor(lr) - expected).max())
+    print(f"{model_files(out)[0].name}: Paddle Inference vs dygraph on a 24x20 input: max |diff| = {diff:.2e}", file=sys.stderr)
+    return 0 if diff <= 1e-4 else 1
+
+
+# --- srgan release -----------------------------------------------------------------------
+def add_release_parser(sub):
+    p = sub.add_parser("release", help="export a training run as safetensors + a measured model card")
+    p.add_argument("run_dir", help="the run folder (config.json, log.jsonl, ckpt_*.ckpt)")
+    p.add_argument("--out", required=True, help="destination .safetensors (card: .json, log: _log.jsonl beside it)")
+    p.add_argument("--checkpoint", help="a specific checkpoint instead of the newest")
+    p.add_argument("--data", nargs="+", help="benchmark folders to score (default: Set5, Set14 in the shared folder)")
+    p.add_argument("--notes", help="free text for the card")
+    p.set_defaults(func=cmd_release)
+
+
+def cmd_release(args) -> int:
+    from .release import format_card, release
+
+    card = release(args.run_dir, args.out, benchmarks=args.data, checkpoint=args.checkpoint, notes=args.notes)
+    print(format_card(card))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srgan", description="SRGAN / SRResNet x4 super-resolution in PaddlePaddle")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_info_parser, add_evaluate_parser, add_train_parser, add_upscale_parser, add_export_parser):
+    for add in (add_info_parser, add_evaluate_parser, add_train_parser, add_upscale_parser, add_export_parser, add_release_parser):
         add(sub)
     return parser
 

@@ -1,0 +1,141 @@
+"""Turn a training run into weights for others: `<name>.safetensors` + `<name>.json` model card
++ `<name>_log.jsonl` (the learning curve), with every number in the card measured here.
+
+    srgan release runs/srresnet_x4 --out weights/srresnet_x4.safetensors
+
+The card records the data, steps, batch, schedule, wall time, machine, Paddle version, the
+Set5/Set14 scores by the paper's protocol (Sec. 3.1) next to bicubic's, and every way the
+run departs from the paper's recipe, derived from the saved config rather than written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from . import checkpoint as ckpt
+from .config import Config, ModelConfig, TrainConfig, default_shared_dir, paper
+from .evaluate import bicubic_upscaler, evaluate, generator_upscaler
+
+
+def departures_from_paper(cfg: Config) -> list[str]:
+    """Plain-language list of the ways `cfg` differs from the paper's recipe (Sec. 3.2)."""
+    ref = paper(cfg.train.phase)
+    out = []
+    if cfg.model.global_skip:
+        out.append("architecture: a global bicubic skip (SR = network output + bicubic upsampling of the input) "
+                   "that is not in the paper; everything else is the paper's SRResNet")
+    for name in ("num_blocks", "channels", "scale"):
+        if getattr(cfg.model, name) != getattr(ModelConfig(), name):
+            out.append(f"architecture: {name} = {getattr(cfg.model, name)} (paper: {getattr(ModelConfig(), name)})")
+    if cfg.data.hr_size != 96:
+        out.append(f"HR crops of {cfg.data.hr_size} px (paper: 96)")
+    if cfg.data.batch_size != 16:
+        out.append(f"batch of {cfg.data.batch_size} (paper: 16)")
+    if cfg.train.steps != ref.train.steps:
+        out.append(f"{cfg.train.steps:,} steps (paper: {ref.train.steps:,})")
+    if cfg.train.lr != ref.train.lr or cfg.train.cosine or cfg.train.lr_milestones != ref.train.lr_milestones:
+        schedule = f"cosine decay to {cfg.train.lr * cfg.train.lr_gamma:g}" if cfg.train.cosine else f"milestones {cfg.train.lr_milestones}"
+        out.append(f"Adam lr {cfg.train.lr:g}, {schedule} (paper: 1e-4{', x0.1 after 1e5 steps' if cfg.train.phase == 'gan' else ' constant'})")
+    if cfg.train.phase == "pretrain" and cfg.train.pixel_loss != "mse":
+        out.append(f"pixel loss {cfg.train.pixel_loss} (paper: MSE)")
+    if cfg.train.phase == "gan" and cfg.train.content_loss != "vgg54":
+        out.append(f"content loss {cfg.train.content_loss} (paper's SRGAN: vgg54; paper Table 1 variant SRGAN-"
+                   f"{cfg.train.content_loss.upper()})")
+    if cfg.train.phase == "gan" and cfg.train.adv_weight != TrainConfig().adv_weight:
+        out.append(f"adversarial weight {cfg.train.adv_weight:g} (paper: 1e-3)")
+    out.append("training data: " + (", ".join(Path(d).name for d in cfg.data.train_dirs) or "scikit-image photos")
+               + " (paper: 350k ImageNet images)")
+    return out
+
+
+def read_log(run_dir: Path) -> list[dict]:
+    path = run_dir / "log.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
+def training_seconds(records: list[dict], batch_size: int, log_every: int) -> float:
+    """Wall time spent training (validation included), summed over the logged windows, so that
+    pauses between resumed sessions do not count."""
+    train = [r for r in records if r["kind"] == "train"]
+    total, previous = 0.0, 0
+    for r in train:
+        steps = r["step"] - previous
+        previous = r["step"]
+        if r.get("samples_per_s"):
+            total += steps * batch_size / r["samples_per_s"]
+    return total
+
+
+def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] | None = None, checkpoint: str | Path | None = None,
+            notes: str | None = None) -> dict:
+    """Export the run's newest (or the given) checkpoint as safetensors with a measured model card.
+
+    Args:
+        run_dir: the run folder (config.json, log.jsonl, ckpt_*.ckpt).
+        out: destination `.safetensors`; the card goes to `.json` and the log to `_log.jsonl` beside it.
+        benchmarks: benchmark folders to score (default: Set5 and Set14 in the shared folder).
+        checkpoint: a specific checkpoint instead of the newest one.
+        notes: free text for the card (e.g. what content loss could be used and why).
+
+    Returns:
+        the model card.
+    """
+    run_dir, out = Path(run_dir), Path(out)
+    path = Path(checkpoint) if checkpoint else (ckpt.checkpoints_in(run_dir) or [None])[-1]
+    if path is None:
+        raise FileNotFoundError(f"{run_dir}: no ckpt_*.ckpt checkpoints to release")
+    state = ckpt.load_checkpoint(path)
+    cfg = Config.from_dict(state["config"])
+    generator = ckpt.build_generator(cfg.model)
+    ckpt.load_state_dict_checked(generator, state["generator"], str(path))
+    generator.eval()
+
+    if benchmarks is None:
+        benchmarks = [p for p in (default_shared_dir() / "benchmarks" / s for s in ("Set5", "Set14")) if p.is_dir()]
+    scores = {}
+    for folder in benchmarks:
+        model = evaluate(generator_upscaler(generator), folder)
+        bicubic = evaluate(bicubic_upscaler(cfg.model.scale), folder)
+        scores[model["dataset"]] = {"model": model["mean"], "bicubic": bicubic["mean"], "images": model["images"]}
+
+    records = read_log(run_dir)
+    info = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").is_file() else {}
+    card = {
+        "name": out.stem,
+        "phase": cfg.train.phase,
+        "paper": "Ledig et al., Photo-Realistic Single Image Super-Resolution Using a GAN, CVPR 2017 (arXiv 1609.04802)",
+        "step": int(state["step"]),
+        "batch_size": cfg.data.batch_size,
+        "hr_crop": cfg.data.hr_size,
+        "training_data": cfg.data.train_dirs,
+        "training_hours": round(training_seconds(records, cfg.data.batch_size, cfg.train.log_every) / 3600, 3),
+        "machine": info.get("machine"),
+        "device": info.get("device"),
+        "paddle": info.get("paddle"),
+        "departures_from_paper": departures_from_paper(cfg),
+        "evaluation_protocol": "Y channel (BT.601; grayscale used as Y), 4-pixel border removed, mean of per-image "
+                               "values; SSIM (Daala) is the variant the paper used, SSIM (MATLAB) the usual one",
+        "scores": scores,
+        "learning_curve": [{"step": r["step"], "psnr": r["psnr"], "ssim": r["ssim"]} for r in records if r["kind"] == "val"],
+        "notes": notes,
+        "config": cfg.to_dict(),
+    }
+    ckpt.save_generator(generator, out, cfg.model, card=card)
+    if (run_dir / "log.jsonl").is_file():
+        shutil.copyfile(run_dir / "log.jsonl", out.with_name(out.stem + "_log.jsonl"))
+    return card
+
+
+def format_card(card: dict) -> str:
+    """A short markdown summary of a model card (for the README and the CLI)."""
+    lines = [f"**{card['name']}** ({card['phase']}, step {card['step']:,}, batch {card['batch_size']} x {card['hr_crop']} px, "
+             f"{card['training_hours']:.2f} h on {card['machine']}, paddle {card['paddle']})", "",
+             "| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | bicubic PSNR / SSIM (Daala) |",
+             "|---|---:|---:|---:|---:|"]
+    for name, s in card["scores"].items():
+        m, b = s["model"], s["bicubic"]
+        lines.append(f"| {name} | {m['psnr']:.2f} | {m['ssim_daala']:.4f} | {m['ssim_matlab']:.4f} | {b['psnr']:.2f} / {b['ssim_daala']:.4f} |")
+    lines += ["", "Departures from the paper:"] + [f"- {d}" for d in card["departures_from_paper"]]
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+import json
+
+import numpy as np
+from PIL import Image
+
+from srgan.checkpoint import load_generator
+from srgan.cli import main
+from srgan.config import quick
+from srgan.imresize import imresize
+from srgan.release import departures_from_paper, release
+from srgan.train import Trainer
+
+
+def _benchmark(folder):
+    hr = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    for sub, img in (("HR", hr), ("LR_bicubic_x4", imresize(hr, scale=0.25))):
+        (folder / sub).mkdir(parents=True)
+        Image.fromarray(img).save(folder / sub / "a.png")
+    return folder
+
+
+def test_release_writes_weights_card_and_log_with_measured_scores(tmp_path):
+    cfg = quick("pretrain")
+    cfg.model.num_blocks, cfg.model.channels, cfg.model.global_skip = 1, 8, True
+    cfg.data.hr_size, cfg.data.batch_size = 16, 2
+    cfg.train.steps, cfg.train.log_every, cfg.train.val_every, cfg.train.ckpt_every = 4, 2, 2, 2
+    cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / "run"), False
+    bench = _benchmark(tmp_path / "bench")
+    cfg.data.val_dir = str(bench)
+    Trainer(cfg, images=[("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))], progress=False).fit()
+
+    assert main(["release", cfg.train.out_dir, "--out", str(tmp_path / "w" / "m.safetensors"), "--data", str(bench)]) == 0
+    card = json.loads((tmp_path / "w" / "m.json").read_text())
+    assert card["step"] == 4 and card["batch_size"] == 2
+    assert [p["step"] for p in card["learning_curve"]] == [2, 4]
+    assert any("global bicubic skip" in d for d in card["departures_from_paper"])
+    scores = card["scores"]["bench"]
+    assert abs(scores["bicubic"]["psnr"] - 100) > 0 and np.isfinite(scores["model"]["psnr"])
+    assert (tmp_path / "w" / "m_log.jsonl").read_text().count("\n") >= 3
+    g = load_generator(tmp_path / "w" / "m.safetensors")
+    assert g.global_skip and not g.training
+
+
+def test_paper_config_has_no_departures_but_data():
+    from srgan.config import paper
+
+    assert departures_from_paper(paper("pretrain")) == ["training data: scikit-image photos (paper: 350k ImageNet images)"]
+    gan = paper("gan")
+    gan.train.content_loss = "mse"
+    assert any("SRGAN-MSE" in d for d in departures_from_paper(gan))
