@@ -1,0 +1,398 @@
+"""Upscaling images of any size with a trained generator: tiles, engines, and files.
+
+The generator is fully convolutional (paper Sec. 3.2, Fig. 4), so it accepts any image size,
+but its activations grow with the image: at x4, 64 feature maps at the output resolution
+are 2 GB for a 4K output. So the image is cut into tiles of `tile` x `tile` LR pixels, each
+tile runs with `tile_pad` pixels of real neighbouring context on every side, and only its
+centre is kept. In eval mode BatchNorm uses its running statistics, so a tile's output does
+not depend on the other tiles; what couples neighbouring pixels is only the receptive field.
+`receptive_radius(generator)` computes it exactly: with `tile_pad >= receptive_radius` the
+tiled output equals the untiled one up to float rounding. In practice the influence of far
+pixels decays quickly and less context is enough (measured in benchmarks/inference.py).
+
+Edge tiles are shifted inwards rather than shrunk, so every tile has the same shape
+(tile + 2 * tile_pad): Paddle Inference and oneDNN then build their kernels once.
+
+Engines:
+- "inference": the generator exported with paddle.jit.save and run by Paddle Inference
+  (oneDNN on CPU), see export.py. Fastest; the default.
+- "dygraph": the Generator layer itself. Slow and memory hungry on CPU (im2col), but needs
+  nothing beyond the weights.
+- "openvino": Paddle Inference's OpenVINO engine (Paddle 3.x CPU wheels).
+- "auto": "inference", falling back to "dygraph" with a warning if Paddle Inference fails.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "srresnet_x4.safetensors"
+ENGINES = ("auto", "inference", "dygraph", "openvino")
+
+
+def _half_kernel(conv) -> int:
+    return int(conv._kernel_size[0]) // 2
+
+
+def receptive_radius(generator) -> int:
+    """LR pixels on each side that can change an output pixel (exact, from the layers).
+
+    An output pixel at HR row y depends only on LR rows within this distance of y // scale.
+    Traced backwards from the output: the tail conv's radius at HR resolution; each pixel
+    shuffle halves the radius (rounding up: a fine pixel's neighbours may fall in the next
+    coarse pixel); each conv adds its half-kernel; the bicubic global skip reaches 2 pixels.
+    For SRResNet-16 at x4 this is 40 (9x9 head + 16 blocks of two 3x3 convs + ...).
+    """
+    r = _half_kernel(generator.tail)
+    for block in reversed(list(generator.upsample)):
+        r = math.ceil(r / 2) + _half_kernel(block.conv)
+    r += _half_kernel(generator.body_conv)
+    r += sum(_half_kernel(b.conv1) + _half_kernel(b.conv2) for b in generator.body)
+    r += _half_kernel(generator.head)
+    if getattr(generator, "global_skip", False):
+        r = max(r, 2)  # bicubic: 4 taps, 2 LR pixels each side
+    return r
+
+
+def tile_windows(length: int, tile: int, pad: int) -> list[tuple[int, int, int, int]]:
+    """Split [0, length) into tiles along one axis.
+
+    Returns (start, end, window_start, window_end) per tile: the output keeps [start, end),
+    the network sees [window_start, window_end) which has `pad` pixels of context on each
+    side except at the image border (where the network's zero padding is the same as for the
+    whole image). Every window has the same length min(tile + 2 * pad, length); windows near
+    the border are shifted inwards, which only adds context.
+    """
+    if tile <= 0 or tile >= length:
+        return [(0, length, 0, length)]
+    size = min(tile + 2 * pad, length)
+    out = []
+    for start in range(0, length, tile):
+        end = min(start + tile, length)
+        window_start = min(max(start - pad, 0), length - size)
+        out.append((start, end, window_start, window_start + size))
+    return out
+
+
+def upscale_tiled(run, lr: np.ndarray, *, scale: int, tile: int = 128, tile_pad: int = 16, progress: bool = False) -> np.ndarray:
+    """Run `run` over an image tile by tile and stitch the tiles' centres.
+
+    Args:
+        run: (1, 3, h, w) float32 in [0, 1] -> (1, 3, scale*h, scale*w) float32 in [-1, 1].
+        lr: float32 (3, H, W) in [0, 1].
+        scale: the network's upscaling factor.
+        tile: LR tile side; 0 runs the whole image at once.
+        tile_pad: LR pixels of context around each tile.
+        progress: show a progress bar over tiles.
+
+    Returns:
+        float32 (3, scale*H, scale*W) in [-1, 1] (not clipped).
+    """
+    from tqdm import tqdm
+
+    _, h, w = lr.shape
+    s = scale
+    rows, cols = tile_windows(h, tile, tile_pad), tile_windows(w, tile, tile_pad)
+    out = np.empty((3, h * s, w * s), dtype=np.float32)
+    with tqdm(total=len(rows) * len(cols), desc="tiles", unit="tile", leave=False, disable=not progress or len(rows) * len(cols) == 1) as bar:
+        for y0, y1, wy0, wy1 in rows:
+            for x0, x1, wx0, wx1 in cols:
+                window = np.ascontiguousarray(lr[None, :, wy0:wy1, wx0:wx1])
+                sr = run(window)[0]  # (3, s*(wy1-wy0), s*(wx1-wx0))
+                if sr.shape[-2:] != (s * (wy1 - wy0), s * (wx1 - wx0)):
+                    raise RuntimeError(f"the network returned {tuple(sr.shape)} for a {window.shape} input; expected x{s}")
+                out[:, y0 * s : y1 * s, x0 * s : x1 * s] = sr[:, (y0 - wy0) * s : (y1 - wy0) * s, (x0 - wx0) * s : (x1 - wx0) * s]
+                bar.update(1)
+    return out
+
+
+# --- arrays in, arrays out ---------------------------------------------------------------
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601, as PIL's convert("L")
+
+
+def _value_range(dtype: np.dtype) -> float | None:
+    """Largest value of an integer image dtype; None for float images (assumed in [0, 1])."""
+    if dtype == np.uint8:
+        return 255.0
+    if dtype == np.uint16:
+        return 65535.0
+    if np.issubdtype(dtype, np.floating):
+        return None
+    raise ValueError(f"unsupported image dtype {dtype}: use uint8, uint16 or float in [0, 1]")
+
+
+def _from_unit(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """[0, 1] float -> the input's dtype (rounded for integers)."""
+    top = _value_range(dtype)
+    if top is None:
+        return np.clip(x, 0.0, 1.0).astype(np.float32)
+    x = np.clip(x, 0.0, 1.0)
+    x *= top
+    return np.rint(x, out=x).astype(dtype)
+
+
+def _resize_bicubic(channel: np.ndarray, scale: int) -> np.ndarray:
+    """PIL bicubic resize of a float32 (H, W) plane by an integer factor."""
+    from PIL import Image
+
+    h, w = channel.shape
+    return np.asarray(Image.fromarray(channel.astype(np.float32), mode="F").resize((w * scale, h * scale), Image.BICUBIC))
+
+
+class Upscaler:
+    """A generator made ready to run, applied to images of any size: `upscaler(image)`.
+
+    Args:
+        generator: a models.Generator; None loads `weights`.
+        weights: a `.safetensors` file (checkpoint.save_generator) or a directory written by
+            `srgan export`; default `weights/srresnet_x4.safetensors` in the repository.
+        engine: "auto" (Paddle Inference, else dygraph with a warning), "inference",
+            "dygraph" or "openvino" (see the module docstring).
+        device: "auto", "cpu", "gpu" or "gpu:N" (device.pick_device).
+        tile: LR tile side (0: whole image at once).
+        tile_pad: LR context around each tile; receptive_radius(generator) makes tiling exact.
+        cache_dir: where exported models are kept (default export.default_cache_dir()).
+        tensorrt: on GPU, use TensorRT through Paddle Inference.
+    """
+
+    def __init__(
+        self,
+        generator=None,
+        *,
+        weights: str | os.PathLike | None = None,
+        engine: str = "auto",
+        device: str | None = "auto",
+        tile: int = 128,
+        tile_pad: int = 16,
+        cache_dir: str | os.PathLike | None = None,
+        tensorrt: bool = False,
+    ):
+        from .device import pick_device
+
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+        if tile < 0 or tile_pad < 0:
+            raise ValueError(f"tile ({tile}) and tile_pad ({tile_pad}) must be >= 0")
+        self.tile, self.tile_pad = int(tile), int(tile_pad)
+        self.device = pick_device(device)
+        self.generator = generator
+        self._exported_dir = None  # an `srgan export` directory passed as weights
+        self._tmp = None  # keeps a temporary export of an in-memory generator alive
+        if generator is None:
+            weights = Path(weights) if weights is not None else DEFAULT_WEIGHTS
+            if not weights.exists():
+                hint = " (the default; train one with `srgan train` or pass --weights)" if weights == DEFAULT_WEIGHTS else ""
+                raise FileNotFoundError(f"{weights}: no such weights file{hint}")
+            if weights.is_dir():
+                self._exported_dir = weights
+            self.weights = weights
+        else:
+            self.weights = None
+        if engine in ("auto", "inference", "openvino"):
+            try:
+                self._setup_inference(openvino=engine == "openvino", cache_dir=cache_dir, tensorrt=tensorrt)
+                self.engine = engine if engine != "auto" else "inference"
+                return
+            except Exception as e:
+                if engine != "auto":
+                    raise
+                warnings.warn(f"Paddle Inference is unavailable ({type(e).__name__}: {e}); falling back to the slower dygraph engine", stacklevel=2)
+        self._setup_dygraph()
+        self.engine = "dygraph"
+
+    def _setup_inference(self, *, openvino: bool, cache_dir, tensorrt: bool) -> None:
+        import tempfile
+
+        from .export import InferencePredictor, cached_export, export_generator
+
+        if self._exported_dir is not None:
+            model_dir = self._exported_dir
+        elif self.weights is not None:
+            model_dir = cached_export(self.weights, cache_dir=cache_dir, openvino=openvino)
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="srgan-export-")
+            model_dir = export_generator(self.generator, Path(self._tmp.name) / "model", openvino=openvino)
+        device = "cpu" if self.device == "cpu" else self.device
+        trt_side = self.tile + 2 * self.tile_pad if tensorrt and self.tile else None
+        self._predictor = InferencePredictor(model_dir, device=device, backend="openvino" if openvino else "onednn", tensorrt_max_side=trt_side)
+        self.scale = self._predictor.scale
+        self.receptive_radius = int(self._predictor.meta.get("receptive_radius", 0))
+        self.run = self._predictor
+
+    def _setup_dygraph(self) -> None:
+        import paddle
+
+        if self.generator is None:
+            if self._exported_dir is not None:
+                raise ValueError(f"{self.weights}: an exported model runs with engine 'inference' only; pass the .safetensors file for dygraph")
+            from .checkpoint import load_generator
+
+            self.generator = load_generator(self.weights)
+        self.generator.eval()  # BN running statistics: tiles become independent of each other
+        self.scale = int(self.generator.scale)
+        self.receptive_radius = receptive_radius(self.generator)
+
+        def run(lr: np.ndarray) -> np.ndarray:
+            with paddle.no_grad():
+                return self.generator(paddle.to_tensor(lr)).numpy()
+
+        self.run = run
+
+    def __call__(self, image: np.ndarray, *, progress: bool = False) -> np.ndarray:
+        """Upscale one image; the result has the input's layout and dtype.
+
+        Args:
+            image: uint8, uint16 or float ([0, 1]) array shaped (H, W) or (H, W, 1) grayscale,
+                (H, W, 2) grayscale + alpha, (H, W, 3) RGB or (H, W, 4) RGBA.
+            progress: progress bar over tiles.
+
+        Grayscale goes through the network as three equal channels and comes back as the
+        luma of the result; an alpha channel is not an image the network was trained on, so
+        it is resized with bicubic interpolation instead.
+        """
+        image = np.asarray(image)
+        top = _value_range(image.dtype)
+        was_2d = image.ndim == 2
+        if was_2d:
+            image = image[:, :, None]
+        if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4) or image.shape[0] == 0 or image.shape[1] == 0:
+            raise ValueError(f"expected an image shaped (H, W) or (H, W, C) with C in 1..4, got {image.shape}")
+        channels = image.shape[2]
+        color = image[:, :, :3] if channels >= 3 else np.repeat(image[:, :, :1], 3, axis=2)
+        lr = color.transpose(2, 0, 1).astype(np.float32)  # (3, H, W)
+        if top is not None:
+            lr /= top
+        np.clip(lr, 0.0, 1.0, out=lr)
+        sr = upscale_tiled(self.run, lr, scale=self.scale, tile=self.tile, tile_pad=self.tile_pad, progress=progress)
+        sr += 1.0  # [-1, 1] -> [0, 1], in place: a 4K float image is 100 MB
+        sr *= 0.5
+        planes = [np.tensordot(_LUMA, sr, axes=1)] if channels <= 2 else [sr[0], sr[1], sr[2]]
+        del sr
+        if channels in (2, 4):
+            alpha = image[:, :, -1].astype(np.float32) / (top or 1.0)
+            planes.append(_resize_bicubic(alpha, self.scale))
+        result = np.stack([_from_unit(plane, image.dtype) for plane in planes], axis=2)
+        return result[:, :, 0] if was_2d else result
+
+
+def upscale(
+    image: np.ndarray,
+    *,
+    generator=None,
+    weights: str | os.PathLike | None = None,
+    engine: str = "auto",
+    device: str | None = "auto",
+    tile: int = 128,
+    tile_pad: int = 16,
+    progress: bool = False,
+) -> np.ndarray:
+    """Upscale one image array; the package-level twin of `srgan upscale`.
+
+    Builds an Upscaler each call (the export is cached on disk, the predictor is not); to
+    upscale many images, build one `Upscaler(...)` and call it on each.
+
+    Args:
+        image: uint8, uint16 or float ([0, 1]) array, (H, W), (H, W, 1..4); see Upscaler.__call__.
+        generator / weights / engine / device / tile / tile_pad: see Upscaler.
+        progress: progress bar over tiles.
+
+    Returns:
+        The upscaled image, same dtype and channel layout as `image`.
+    """
+    upscaler = Upscaler(generator, weights=weights, engine=engine, device=device, tile=tile, tile_pad=tile_pad)
+    return upscaler(image, progress=progress)
+
+
+# --- files in, files out -------------------------------------------------------------------
+@dataclass
+class BatchReport:
+    """What upscale_files did: written outputs and (input, message) pairs for failures."""
+
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
+    """Map input files and folders to output files.
+
+    `output` is a file if it has an image extension (then exactly one input file is allowed
+    and its format follows the extension), else a folder receiving `<input stem>.png`.
+    Returns (input, output) pairs and (input, message) errors for inputs that cannot be
+    planned (missing, or two inputs that would write the same output).
+    """
+    from .image_io import IMAGE_EXTENSIONS, list_images
+
+    output = Path(output)
+    files: list[Path] = []
+    errors: list[tuple[str, str]] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            found = list_images(item)
+            if not found:
+                errors.append((str(item), f"{item}: folder has no images ({', '.join(IMAGE_EXTENSIONS)})"))
+            files += found
+        elif item.exists():
+            files.append(item)
+        else:
+            errors.append((str(item), f"{item}: no such file or folder"))
+    if output.suffix.lower() in IMAGE_EXTENSIONS:
+        if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
+            raise ValueError(f"-o {output}: an output file name takes exactly one input image; give a folder for several")
+        return [(f, output) for f in files], errors
+    pairs, taken = [], {}
+    for f in files:
+        target = output / f"{f.stem}.png"
+        if target in taken:
+            errors.append((str(f), f"{f}: would write {target}, already the output of {taken[target]}; rename one of them"))
+            continue
+        taken[target] = f
+        pairs.append((f, target))
+    return pairs, errors
+
+
+def upscale_files(
+    inputs: list[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    upscaler: Upscaler,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> BatchReport:
+    """Upscale files and folders; a bad input is reported and the others still complete.
+
+    Args:
+        inputs: image files and/or folders (their images, not recursive).
+        output: a folder (outputs are PNG, named after the inputs), or one file name whose
+            extension picks the format (one input only).
+        upscaler: the Upscaler to apply.
+        overwrite: replace existing outputs; otherwise they are reported as failures.
+        progress: progress bars over images and tiles.
+
+    Outputs are written atomically (temp file + rename): after Ctrl-C there is no
+    half-written image, and the files finished before it are complete.
+    """
+    from tqdm import tqdm
+
+    from .image_io import read_image_full, save_image
+
+    pairs, failed = plan_outputs(inputs, output)
+    report = BatchReport(failed=list(failed))
+    for src, dst in tqdm(pairs, desc="images", unit="img", disable=not progress or len(pairs) < 2):
+        if dst.exists() and not overwrite:
+            report.failed.append((str(src), f"{dst}: exists; not overwritten (use --overwrite)"))
+            continue
+        try:
+            image = read_image_full(src)  # warns (naming the file) about 16-bit colour read as 8 bits
+            save_image(dst, upscaler(image, progress=progress))
+        except (OSError, ValueError, RuntimeError, MemoryError) as e:  # unreadable, truncated, bad shape, no disk
+            message = str(e) if str(src) in str(e) else f"{src}: {e}"
+            report.failed.append((str(src), message))
+            continue
+        report.written.append(dst)
+    return report

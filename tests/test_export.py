@@ -1,0 +1,116 @@
+"""paddle.jit.save export and Paddle Inference: same numbers as dygraph, any input size."""
+
+from __future__ import annotations
+
+import numpy as np
+import paddle
+import pytest
+
+from srgan.checkpoint import save_generator
+from srgan.cli import main
+from srgan.config import ModelConfig
+from srgan.export import (
+    InferencePredictor,
+    PixelShuffleAsReshape,
+    PReLUAsReLU,
+    cached_export,
+    export_generator,
+    model_files,
+    openvino_available,
+    openvino_friendly,
+    read_meta,
+)
+from srgan.models import Generator
+
+PADDLE3 = int(paddle.__version__.split(".")[0]) >= 3
+
+
+def tiny_generator(global_skip: bool = True) -> Generator:
+    """One block, 8 channels; the tail is scaled down so outputs stay near [-1, 1] like a
+    trained network's (a random one saturates, which would hide differences)."""
+    g = Generator(scale=4, num_blocks=1, channels=8, global_skip=global_skip)
+    g.tail.weight.set_value(g.tail.weight * 0.1)
+    g.eval()
+    return g
+
+
+def dygraph(g, lr: np.ndarray) -> np.ndarray:
+    with paddle.no_grad():
+        return g(paddle.to_tensor(lr)).numpy()
+
+
+@pytest.mark.parametrize("global_skip", [False, True])
+def test_inference_equals_dygraph_for_any_size(tmp_path, global_skip):
+    g = tiny_generator(global_skip)
+    out = export_generator(g, tmp_path / "model", source="test")
+    program, params = model_files(out)
+    assert program.suffix == (".json" if PADDLE3 else ".pdmodel") and params.is_file()
+    meta = read_meta(out)
+    assert meta["scale"] == 4 and meta["source"] == "test" and meta["paddle"] == paddle.__version__
+    predictor = InferencePredictor(out)
+    rng = np.random.default_rng(0)
+    for shape in [(1, 3, 16, 16), (1, 3, 13, 22), (2, 3, 9, 7)]:  # dynamic N, H and W
+        lr = rng.random(shape, dtype=np.float32)
+        got, expected = predictor(lr), dygraph(g, lr)
+        assert got.shape == (shape[0], 3, shape[2] * 4, shape[3] * 4)
+        assert 0.05 < expected.std() < 5  # a non-degenerate output, so the comparison means something
+        assert np.abs(got - expected).max() <= 1e-4
+
+
+def test_export_keeps_the_training_flag(tmp_path):
+    g = tiny_generator()
+    g.train()
+    export_generator(g, tmp_path / "m")
+    assert g.training and all(layer.training for layer in g.sublayers())
+
+
+def test_openvino_friendly_graph_equals_the_original():
+    g = tiny_generator()
+    friendly = openvino_friendly(g)
+    kinds = {type(layer) for layer in friendly.sublayers()}
+    assert PReLUAsReLU in kinds and PixelShuffleAsReshape in kinds
+    assert paddle.nn.PReLU not in kinds and paddle.nn.PixelShuffle not in kinds
+    lr = np.random.default_rng(1).random((1, 3, 11, 9), dtype=np.float32)
+    np.testing.assert_allclose(dygraph(friendly, lr), dygraph(g, lr), atol=1e-5)
+    assert any(type(layer) is paddle.nn.PReLU for layer in g.sublayers())  # the original is untouched
+
+
+@pytest.mark.skipif(not PADDLE3, reason="Paddle 2.6 wheels have no OpenVINO engine")
+def test_openvino_engine_equals_dygraph(tmp_path):
+    assert openvino_available()
+    g = tiny_generator()
+    out = export_generator(g, tmp_path / "ov", openvino=True)
+    assert model_files(out)[0].suffix == ".pdmodel"
+    predictor = InferencePredictor(out, backend="openvino")
+    lr = np.random.default_rng(2).random((1, 3, 12, 10), dtype=np.float32)
+    assert np.abs(predictor(lr) - dygraph(g, lr)).max() <= 1e-4
+
+
+def test_openvino_backend_refuses_a_plain_export(tmp_path):
+    out = export_generator(tiny_generator(), tmp_path / "plain")
+    with pytest.raises((ValueError, RuntimeError), match="OpenVINO"):
+        InferencePredictor(out, backend="openvino")
+
+
+def test_cached_export_is_keyed_by_the_weights_hash(tmp_path):
+    a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    config = ModelConfig(num_blocks=1, channels=8, global_skip=True)
+    save_generator(tiny_generator(), a, config)
+    save_generator(tiny_generator(), b, config)  # different random weights
+    first = cached_export(a, cache_dir=tmp_path / "cache")
+    stamp = model_files(first)[1].stat().st_mtime_ns
+    assert cached_export(a, cache_dir=tmp_path / "cache") == first  # reused, not re-exported
+    assert model_files(first)[1].stat().st_mtime_ns == stamp
+    assert cached_export(b, cache_dir=tmp_path / "cache") != first
+    assert read_meta(first)["source"] == str(a.resolve())
+
+
+def test_cli_export_checks_itself(tmp_path, capsys):
+    weights = tmp_path / "g.safetensors"
+    save_generator(tiny_generator(), weights, ModelConfig(num_blocks=1, channels=8, global_skip=True))
+    assert main(["export", "--weights", str(weights), "--out", str(tmp_path / "exported")]) == 0
+    err = capsys.readouterr().err
+    assert "max |diff|" in err
+    model_files(tmp_path / "exported")
+    assert main(["export", "--weights", str(tmp_path / "missing.safetensors"), "--out", str(tmp_path / "x")]) == 2
+    assert "missing.safetensors" in capsys.readouterr().err

@@ -1,0 +1,248 @@
+"""Tiled upscaling: seamless tiles, every input layout, bad files in a batch, the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import paddle
+import pytest
+from PIL import Image
+
+from srgan.checkpoint import save_generator
+from srgan.cli import main
+from srgan.config import ModelConfig
+from srgan.image_io import read_image_full
+from srgan.infer import Upscaler, plan_outputs, receptive_radius, tile_windows, upscale, upscale_files, upscale_tiled
+from srgan.models import Generator
+
+
+def tiny_generator(global_skip: bool = True) -> Generator:
+    """One block, 8 channels; tail scaled down so outputs are not saturated (see test_export)."""
+    g = Generator(scale=4, num_blocks=1, channels=8, global_skip=global_skip)
+    g.tail.weight.set_value(g.tail.weight * 0.1)
+    g.eval()
+    return g
+
+
+def run_dygraph(g):
+    def run(lr):
+        with paddle.no_grad():
+            return g(paddle.to_tensor(lr)).numpy()
+
+    return run
+
+
+@pytest.fixture
+def photo():
+    """A smooth random image (so that values are mid-range, not noise)."""
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    return np.asarray(Image.fromarray(small).resize((37, 45), Image.BICUBIC))  # (45, 37, 3)
+
+
+@pytest.fixture
+def weights(tmp_path):
+    path = tmp_path / "tiny.safetensors"
+    save_generator(tiny_generator(), path, ModelConfig(num_blocks=1, channels=8, global_skip=True))
+    return path
+
+
+# --- receptive field and tiles ------------------------------------------------------------------
+@pytest.mark.parametrize("global_skip", [False, True])
+def test_receptive_radius_matches_the_network(global_skip):
+    """Change one LR pixel; every HR pixel that changes must lie within the radius, and some
+    pixel at exactly the radius must change (the bound is tight)."""
+    g = tiny_generator(global_skip)
+    r, s, n = receptive_radius(g), 4, 31
+    assert r == 10  # 9x9 head (4) + one block (2) + body conv (1) + upsampling and 9x9 tail (3)
+    assert receptive_radius(Generator(num_blocks=16)) == 40
+    lr = np.random.default_rng(1).random((1, 3, n, n), dtype=np.float32)
+    bumped = lr.copy()
+    bumped[0, :, n // 2, n // 2] += 1.0
+    changed = np.abs(run_dygraph(g)(bumped) - run_dygraph(g)(lr)).max(axis=(0, 1)) > 0
+    rows = np.nonzero(changed.any(axis=1))[0] // s  # LR row of each changed HR row
+    assert rows.min() == n // 2 - r and rows.max() == n // 2 + r
+
+
+def test_tile_windows_cover_the_axis_with_context():
+    for length, tile, pad in [(100, 32, 10), (33, 32, 10), (70, 16, 40), (5, 8, 2)]:
+        windows = tile_windows(length, tile, pad)
+        assert windows[0][0] == 0 and windows[-1][1] == length
+        assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))  # contiguous, no overlap
+        sizes = {w1 - w0 for _, _, w0, w1 in windows}
+        assert sizes == {min(tile + 2 * pad, length)} if tile < length else sizes == {length}
+        for start, end, w0, w1 in windows:
+            assert start - w0 >= pad or w0 == 0
+            assert w1 - end >= pad or w1 == length
+
+
+@pytest.mark.parametrize("global_skip", [False, True])
+def test_tiled_equals_untiled(global_skip, photo):
+    g = tiny_generator(global_skip)
+    lr = photo.transpose(2, 0, 1).astype(np.float32) / 255
+    run = run_dygraph(g)
+    whole = upscale_tiled(run, lr, scale=4, tile=0)
+    tiled = upscale_tiled(run, lr, scale=4, tile=12, tile_pad=receptive_radius(g))
+    assert np.abs(tiled - whole).max() * 0.5 <= 1e-5  # [-1, 1] -> [0, 1]; far below 1/255
+    seamy = upscale_tiled(run, lr, scale=4, tile=12, tile_pad=2)  # too little context: seams
+    assert np.abs(seamy - whole).max() * 0.5 > 1 / 255
+
+
+def test_upscaler_tiles_are_seamless_on_uint8_output(photo):
+    up = Upscaler(tiny_generator(), engine="dygraph", tile=0)
+    whole = up(photo)
+    up.tile, up.tile_pad = 10, 10
+    assert np.abs(up(photo).astype(int) - whole.astype(int)).max() <= 1
+
+
+# --- layouts and dtypes --------------------------------------------------------------------------
+def test_layouts_and_dtypes_are_kept(photo):
+    up = Upscaler(tiny_generator(), engine="dygraph", tile=16, tile_pad=10)
+    h, w = photo.shape[:2]
+    gray = photo[:, :, 1]
+    alpha = np.linspace(0, 255, h * w).reshape(h, w).astype(np.uint8)
+
+    rgb_out = up(photo)
+    assert rgb_out.shape == (4 * h, 4 * w, 3) and rgb_out.dtype == np.uint8
+    assert 20 < rgb_out.mean() < 235  # not saturated
+
+    gray_out = up(gray)
+    assert gray_out.shape == (4 * h, 4 * w) and gray_out.dtype == np.uint8
+    assert up(gray[:, :, None]).shape == (4 * h, 4 * w, 1)
+    three = up(np.dstack([gray] * 3)).astype(np.float32)
+    luma = three @ np.array([0.299, 0.587, 0.114], np.float32)
+    inside = ((three > 0) & (three < 255)).all(axis=2)  # where no channel was clipped
+    assert inside.mean() > 0.5
+    assert np.abs(gray_out - luma)[inside].max() <= 1.5  # gray = luma of the colour result
+
+    rgba_out = up(np.dstack([photo, alpha]))
+    assert rgba_out.shape == (4 * h, 4 * w, 4)
+    np.testing.assert_array_equal(rgba_out[:, :, :3], rgb_out)  # alpha does not touch colour
+    bicubic = np.asarray(Image.fromarray(alpha).resize((4 * w, 4 * h), Image.BICUBIC))
+    assert np.abs(rgba_out[:, :, 3].astype(int) - bicubic).max() <= 1  # alpha is bicubic
+    assert up(np.dstack([gray, alpha])).shape == (4 * h, 4 * w, 2)
+
+    out16 = up(photo.astype(np.uint16) * 257)
+    assert out16.dtype == np.uint16
+    assert np.abs(out16 / 257.0 - rgb_out).max() <= 0.51  # same picture, finer steps
+    out_float = up(photo.astype(np.float32) / 255)
+    assert out_float.dtype == np.float32 and 0 <= out_float.min() and out_float.max() <= 1
+    assert np.abs(out_float * 255 - rgb_out).max() <= 0.51
+
+
+def test_bad_arrays_are_refused():
+    up = Upscaler(tiny_generator(), engine="dygraph")
+    for bad in (np.zeros((4, 4, 5), np.uint8), np.zeros((0, 4, 3), np.uint8), np.zeros(4, np.uint8)):
+        with pytest.raises(ValueError, match="shape"):
+            up(bad)
+    with pytest.raises(ValueError, match="dtype"):
+        up(np.zeros((4, 4, 3), np.int64))
+
+
+def test_package_upscale_and_engines_agree(photo):
+    g = tiny_generator()
+    a = upscale(photo[:20, :20], generator=g, engine="dygraph")
+    b = upscale(photo[:20, :20], generator=g, engine="inference")
+    assert a.shape == (80, 80, 3)
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+
+
+def test_auto_engine_falls_back_to_dygraph_with_a_warning(monkeypatch, photo):
+    import srgan.export
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no inference library")
+
+    monkeypatch.setattr(srgan.export, "InferencePredictor", broken)
+    with pytest.warns(UserWarning, match="falling back to the slower dygraph"):
+        up = Upscaler(tiny_generator(), engine="auto")
+    assert up.engine == "dygraph" and up(photo[:8, :8]).shape == (32, 32, 3)
+    with pytest.raises(RuntimeError, match="no inference library"):
+        Upscaler(tiny_generator(), engine="inference")
+
+
+def test_missing_weights_error_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing.safetensors"):
+        Upscaler(weights=tmp_path / "nothing.safetensors")
+
+
+# --- files -----------------------------------------------------------------------------------------
+def make_inputs(folder, photo):
+    """Good and bad inputs side by side; returns the names expected to succeed."""
+    folder.mkdir()
+    Image.fromarray(photo[:12, :10]).save(folder / "good.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # displayed rotated by 90 degrees
+    Image.fromarray(photo[:12, :10]).save(folder / "phone.jpg", exif=exif)
+    data = (folder / "good.png").read_bytes()
+    (folder / "truncated.png").write_bytes(data[: len(data) // 2])
+    (folder / "text.jpg").write_text("this is not a picture")
+    (folder / "empty.png").write_bytes(b"")
+    return {"good.png", "phone.png"}
+
+
+def test_a_batch_completes_despite_bad_files(tmp_path, photo):
+    expected = make_inputs(tmp_path / "in", photo)
+    up = Upscaler(tiny_generator(), engine="dygraph", tile=8, tile_pad=10)
+    report = upscale_files([tmp_path / "in", tmp_path / "missing.png"], tmp_path / "out", upscaler=up, progress=False)
+    assert {p.name for p in report.written} == expected
+    messages = " | ".join(m for _, m in report.failed)
+    for bad in ("truncated.png", "text.jpg", "empty.png", "missing.png"):
+        assert bad in messages
+    assert read_image_full(tmp_path / "out" / "phone.png").shape == (40, 48, 3)  # EXIF rotation applied
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(expected)  # no temp files
+
+    again = upscale_files([tmp_path / "in" / "good.png"], tmp_path / "out", upscaler=up, progress=False)
+    assert not again.written and "exists" in again.failed[0][1]
+    forced = upscale_files([tmp_path / "in" / "good.png"], tmp_path / "out", upscaler=up, overwrite=True, progress=False)
+    assert [p.name for p in forced.written] == ["good.png"]
+
+
+def test_interrupted_batch_leaves_only_complete_files(tmp_path, photo):
+    for i in range(3):
+        Image.fromarray(photo[:8, :8]).save(tmp_path / f"{i}.png")
+    up = Upscaler(tiny_generator(), engine="dygraph")
+    calls = {"n": 0}
+    real_run = up.run
+
+    def run_then_interrupt(lr):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_run(lr)
+
+    up.run = run_then_interrupt
+    with pytest.raises(KeyboardInterrupt):
+        upscale_files([tmp_path / f"{i}.png" for i in range(3)], tmp_path / "out", upscaler=up, progress=False)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["0.png"]
+    assert read_image_full(tmp_path / "out" / "0.png").shape == (32, 32, 3)
+
+
+def test_output_plans(tmp_path, photo):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    Image.fromarray(photo).save(tmp_path / "a" / "x.png")
+    Image.fromarray(photo).save(tmp_path / "b" / "x.jpg")
+    pairs, errors = plan_outputs([tmp_path / "a", tmp_path / "b"], tmp_path / "out")
+    assert [d.name for _, d in pairs] == ["x.png"] and "already the output of" in errors[0][1]
+    pairs, errors = plan_outputs([tmp_path / "a" / "x.png"], tmp_path / "y.jpg")
+    assert pairs == [(tmp_path / "a" / "x.png", tmp_path / "y.jpg")] and not errors
+    with pytest.raises(ValueError, match="exactly one input"):
+        plan_outputs([tmp_path / "a" / "x.png", tmp_path / "b" / "x.jpg"], tmp_path / "y.jpg")
+
+
+def test_cli_upscale(tmp_path, photo, weights, monkeypatch, capsys):
+    monkeypatch.setenv("SRGAN_CACHE", str(tmp_path / "cache"))
+    make_inputs(tmp_path / "in", photo)
+    code = main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--weights", str(weights), "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 1  # some inputs were bad
+    assert "engine inference" in err and "2 written, 3 failed" in err and "truncated.png" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.png", "phone.png"]
+
+    code = main(["upscale", str(tmp_path / "in" / "good.png"), "-o", str(tmp_path / "one.jpg"), "--weights", str(weights),
+                 "--engine", "dygraph", "--tile", "8", "--no-progress"])
+    assert code == 0 and read_image_full(tmp_path / "one.jpg").shape == (48, 40, 3)
+    assert capsys.readouterr().out.strip().endswith("one.jpg")
+
+    code = main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "none.safetensors")])
+    assert code == 2 and "none.safetensors: no such weights file" in capsys.readouterr().err
