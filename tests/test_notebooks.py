@@ -1,0 +1,109 @@
+"""The book's notebooks as stored in git: no outputs, a papermill `parameters` cell with quick
+defaults, listed in _toc.yml, importing from `srgan` without redefining its code.
+
+Reads the .ipynb files as JSON (no Jupyter needed) and never executes them: ci/book.sh does that.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _stored_notebooks() -> list[Path]:
+    """The notebooks under book/ that git tracks (all of book/*.ipynb outside a git checkout)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "book"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+        tracked = [REPO / line for line in out.splitlines() if line.endswith(".ipynb")]
+    except (OSError, subprocess.CalledProcessError):
+        tracked = []
+    on_disk = sorted((REPO / "book").glob("*.ipynb"))
+    # Untracked notebooks on disk are about to be committed: check them too.
+    return sorted(set(tracked) | set(on_disk))
+
+
+NOTEBOOKS = _stored_notebooks()
+
+
+def _cells(path: Path) -> list[dict]:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        pytest.fail(f"{path.name}: not valid notebook JSON ({e})")
+    return nb["cells"]
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _toc_entries() -> list[str]:
+    lines = (REPO / "_toc.yml").read_text().splitlines()
+    return [m.group(1) for line in lines if (m := re.match(r"^\s*(?:root|-\s*file)\s*:\s*(\S+)\s*$", line))]
+
+
+def _package_definitions() -> set[str]:
+    """Names of the top-level functions and classes of every module in srgan/ (parsed, not imported)."""
+    names = set()
+    for module in (REPO / "srgan").glob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        names |= {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    return {n for n in names if not n.startswith("_") and n != "main"}
+
+
+def test_the_book_has_its_chapters():
+    assert NOTEBOOKS, "no notebooks found in book/"
+    listed = {REPO / f"{entry}.ipynb" for entry in _toc_entries()}
+    assert listed, "_toc.yml lists no chapter"
+    missing = sorted(p.name for p in listed if not p.is_file())
+    unlisted = sorted(p.name for p in NOTEBOOKS if p not in listed)
+    assert not missing, f"_toc.yml lists chapters that do not exist: {missing}"
+    assert not unlisted, f"notebooks in book/ that _toc.yml does not list: {unlisted}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path):
+    dirty = [i for i, cell in enumerate(_cells(path))
+             if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    assert not dirty, f"{path.name}: code cells {dirty} carry outputs or execution counts; clear them before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_a_quick_parameters_cell(path):
+    cells = [c for c in _cells(path) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: expected exactly one cell tagged 'parameters' (papermill), found {len(cells)}"
+    cell = cells[0]
+    assert cell["cell_type"] == "code", f"{path.name}: the 'parameters' cell must be a code cell"
+    tree = ast.parse(_source(cell))
+    assigned = {t.id: node.value for node in tree.body if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)}
+    assert "quick" in assigned, f"{path.name}: the parameters cell does not set `quick`"
+    value = assigned["quick"]
+    assert isinstance(value, ast.Constant) and value.value is True, f"{path.name}: `quick` must default to True"
+    others = [node for node in tree.body if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr))]
+    assert not others, f"{path.name}: the parameters cell should only assign values (papermill overrides them)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_uses_the_package_without_redefining_it(path):
+    code = "\n".join(_source(c) for c in _cells(path) if c["cell_type"] == "code")
+    assert re.search(r"^\s*(from srgan[\w.]* import|import srgan)", code, re.M), f"{path.name}: never imports from srgan"
+    defined = set()
+    for cell in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse(_source(cell))
+        except SyntaxError as e:
+            pytest.fail(f"{path.name}: a code cell does not parse ({e})")
+        defined |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    clash = sorted(defined & _package_definitions())
+    assert not clash, f"{path.name}: redefines package code {clash}; import it from srgan instead"
