@@ -184,7 +184,7 @@ def cmd_train(args) -> int:
         print(f"phase {cfg.train.phase} on {trainer.device} x{trainer.world_size}, out {cfg.train.out_dir}")
     metrics = trainer.fit(resume=args.resume)
     if trainer.is_main and metrics:
-        print(f"step {trainer.step}: validation PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
+        print(f"last validation (step {metrics['step']}): PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
     return 0
 
 

@@ -299,11 +299,11 @@ class Trainer:
             if i == 0:
                 grid = save_grid(self.out_dir / "images" / f"val_{self.step:08d}.png", lr, sr, hr, self.cfg.model.scale)
                 self.logger.image("val/lr_bicubic_sr_hr", grid, self.step)
-        return {"psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
+        return {"step": self.step, "psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
 
     def _validate_and_keep_best(self) -> dict:
         metrics = self.validate()
-        self.logger.log({"kind": "val", "step": self.step, "time": time.time(), **metrics})
+        self.logger.log({"kind": "val", "time": time.time(), **metrics})
         if metrics["psnr"] > self.best_psnr:
             self.best_psnr = metrics["psnr"]
             ckpt.save_generator(self.generator, self.out_dir / "best_generator.safetensors", self.cfg.model,
