@@ -11,7 +11,8 @@ and opened with Chromium through chromedriver (Debian packages `chromium` and
   - it shows at least one figure: an <img> in a cell output, loaded (naturalWidth > 0) and laid
     out with a non-zero size, and every other image in the article is loaded and visible too,
   - it contains no error output (no traceback, no `output error` block).
-A screenshot of every page goes to <screenshot dir>/<chapter>.png, and the one named by
+A screenshot of every page (scrolled to its first figure) goes to <screenshot dir>/<chapter>.png,
+and the one named by
 --screenshot (default: the evaluation chapter) is copied to that path. Exit code 1 if any
 page fails; the result is also written to <html>/../browser_check.json.
 """
@@ -47,7 +48,9 @@ for (const img of imgs) {
 const errors = Array.from(article.querySelectorAll('.output.traceback, .output.error, .traceback'))
   .map(e => e.innerText.slice(0, 300));
 if (article.innerText.includes('Traceback (most recent call last)')) errors.push('text: Traceback (most recent call last)');
-window.scrollTo(0, 0);
+// Leave the first figure in view for the screenshot (the page top is only code).
+const first = imgs.find(i => i.closest('.cell_output, .output'));
+if (first) { first.scrollIntoView({block: 'center'}); } else { window.scrollTo(0, 0); }
 return {title: document.title, images: out, errors: errors,
         h1: (article.querySelector('h1') || {innerText: ''}).innerText};
 """
@@ -74,7 +77,7 @@ def start_chromium(profile_dir: str):
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,1600", f"--user-data-dir={profile_dir}"):
+                 "--disable-dev-shm-usage", "--window-size=1600,1300", f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
     driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
     if not Path(driver_path).exists() or not Path(options.binary_location).exists():
