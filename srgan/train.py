@@ -259,7 +259,10 @@ class Trainer:
         with paddle.amp.auto_cast(enable=self.use_amp):
             sr = self.g_train(lr)
             content = self.content_loss(sr, hr)
-            adversarial = generator_adversarial_loss(self.d_train(sr))
+            # D is frozen here, so the bare network is called, not its DataParallel wrapper: the
+            # wrapper would wait for D gradients to all-reduce that never come, and Paddle then
+            # fails in the D backward ("parameter ... has been ready before").
+            adversarial = generator_adversarial_loss(self.discriminator(sr))
             loss_g = content + self.cfg.train.adv_weight * adversarial
         self.scaler.scale(loss_g).backward()
         self.scaler.step(self.opt_g)
@@ -350,7 +353,8 @@ class Trainer:
                     rate = window_samples / max(now - window_start, 1e-9)
                     self.logger.log({"kind": "train", "step": self.step, "time": now, "lr": self.opt_g.get_lr(), "samples_per_s": rate, **losses})
                     window_start, window_samples = now, 0
-                if self.step % t.val_every == 0 or self.step == t.steps:
+                if (self.step % t.val_every == 0 or self.step == t.steps) and self.is_main:
+                    # Rank 0 only (it alone writes); the other ranks wait at the next all-reduce.
                     metrics = self._validate_and_keep_best()
                     if bar is not None:
                         bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
@@ -358,7 +362,8 @@ class Trainer:
                     self.save()
                 if t.max_minutes is not None and time.time() - start > t.max_minutes * 60:
                     stop["flag"] = True
-                if stop["flag"]:
+                if self._on_any_rank(stop["flag"]):
+                    stop["flag"] = True
                     break
         except KeyboardInterrupt:
             stop["flag"] = True
@@ -372,6 +377,16 @@ class Trainer:
             if self.is_main:
                 print(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
         return metrics
+
+    def _on_any_rank(self, flag: bool) -> bool:
+        """True if `flag` is set on any rank. All ranks must leave the loop at the same step
+        (SIGTERM or max_minutes may reach one rank first): a rank still training would wait
+        forever in its next gradient all-reduce."""
+        if self.world_size == 1:
+            return flag
+        flags = paddle.to_tensor([int(flag)], dtype="int32")
+        paddle.distributed.all_reduce(flags, op=paddle.distributed.ReduceOp.MAX)
+        return bool(flags.item())
 
     def _write_run_info(self) -> None:
         if self.is_main:
