@@ -205,7 +205,8 @@ def add_upscale_parser(sub):
     p.add_argument("--tile", type=int, default=128, help="LR tile side in pixels; 0 = whole image at once (default 128)")
     p.add_argument("--tile-pad", type=int, default=16, help="LR pixels of context around each tile (default 16)")
     p.add_argument("--engine", default="auto", choices=["auto", "inference", "dygraph", "openvino"],
-                   help="auto = Paddle Inference (oneDNN on CPU), falling back to dygraph (default auto)")
+                   help="auto = the fastest that works: OpenVINO (if this Paddle wheel has it), else Paddle Inference "
+                   "with oneDNN, else dygraph (default auto)")
     p.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N (default auto)")
     p.add_argument("--tensorrt", action="store_true", help="on GPU, run Paddle Inference with TensorRT")
     p.add_argument("--cache-dir", default=None, help="where exported models are cached (default $SRGAN_CACHE or ~/.cache/srgan)")

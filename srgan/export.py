@@ -188,10 +188,11 @@ def cached_export(weights: str | os.PathLike, *, cache_dir: str | os.PathLike | 
 
 # --- Paddle Inference ----------------------------------------------------------------------
 def openvino_available() -> bool:
-    """Whether this Paddle wheel has the OpenVINO engine (Paddle 3.x on x86; not 2.6)."""
+    """Whether this Paddle wheel bundles the OpenVINO engine (Paddle 3.x x86 CPU wheels; not 2.6)."""
     import paddle.inference as pi
 
-    return hasattr(pi.Config, "enable_openvino_engine") and not paddle.is_compiled_with_cuda()
+    bundled = any((Path(paddle.__file__).parent / "libs").glob("libopenvino.so*"))
+    return bundled and hasattr(pi.Config, "enable_openvino_engine")
 
 
 def cpu_threads() -> int:
@@ -211,6 +212,8 @@ class InferencePredictor:
         threads: CPU threads (default: all cores available to the process).
         tensorrt_max_side: on GPU, build TensorRT engines for inputs up to this side
             (the tile side plus twice the pad); None runs plain CUDA kernels.
+        profile: print Paddle's per-operator time table when the predictor is destroyed
+            (used by benchmarks/inference.py to show what bounds the speed).
     """
 
     def __init__(
@@ -221,6 +224,7 @@ class InferencePredictor:
         backend: str = "onednn",
         threads: int | None = None,
         tensorrt_max_side: int | None = None,
+        profile: bool = False,
     ):
         import paddle.inference as pi
 
@@ -263,6 +267,8 @@ class InferencePredictor:
                 raise ValueError(f"unknown CPU backend {backend!r}: use 'onednn', 'openvino' or 'plain'")
         if old_ir:
             config.enable_memory_optim()  # reuses activation buffers: halves the peak on 2.6
+        if profile:
+            config.enable_profile()
         config.disable_glog_info()
         self.predictor = pi.create_predictor(config)
         self._input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])

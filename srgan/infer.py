@@ -13,13 +13,16 @@ pixels decays quickly and less context is enough (measured in benchmarks/inferen
 Edge tiles are shifted inwards rather than shrunk, so every tile has the same shape
 (tile + 2 * tile_pad): Paddle Inference and oneDNN then build their kernels once.
 
-Engines:
+Engines (measured in benchmarks/inference.py):
 - "inference": the generator exported with paddle.jit.save and run by Paddle Inference
-  (oneDNN on CPU), see export.py. Fastest; the default.
+  with oneDNN on CPU (CUDA, optionally TensorRT, on GPU), see export.py. 10-30x faster
+  than dygraph on CPU, a tenth of the memory.
+- "openvino": Paddle Inference's OpenVINO engine (Paddle 3.x x86 CPU wheels). About 15-20%
+  less CPU time than oneDNN, and it degrades more gracefully when other jobs share the cores.
 - "dygraph": the Generator layer itself. Slow and memory hungry on CPU (im2col), but needs
   nothing beyond the weights.
-- "openvino": Paddle Inference's OpenVINO engine (Paddle 3.x CPU wheels).
-- "auto": "inference", falling back to "dygraph" with a warning if Paddle Inference fails.
+- "auto": the first of "openvino" (CPU only), "inference", "dygraph" that works; a fallback
+  is reported with a warning.
 """
 
 from __future__ import annotations
@@ -61,20 +64,23 @@ def receptive_radius(generator) -> int:
 
 
 def tile_windows(length: int, tile: int, pad: int) -> list[tuple[int, int, int, int]]:
-    """Split [0, length) into tiles along one axis.
+    """Split [0, length) into tiles of at most `tile` pixels along one axis.
 
     Returns (start, end, window_start, window_end) per tile: the output keeps [start, end),
-    the network sees [window_start, window_end) which has `pad` pixels of context on each
+    the network sees [window_start, window_end), which has `pad` pixels of context on each
     side except at the image border (where the network's zero padding is the same as for the
-    whole image). Every window has the same length min(tile + 2 * pad, length); windows near
-    the border are shifted inwards, which only adds context.
+    whole image). The tiles are made equal (540 px with tile 128 gives 5 tiles of 108, not
+    4 of 128 and one of 28, whose window would be mostly context), and every window has the
+    same length: windows at the border are shifted inwards, which only adds context.
     """
     if tile <= 0 or tile >= length:
         return [(0, length, 0, length)]
-    size = min(tile + 2 * pad, length)
+    count = math.ceil(length / tile)
+    core = math.ceil(length / count)
+    size = min(core + 2 * pad, length)
     out = []
-    for start in range(0, length, tile):
-        end = min(start + tile, length)
+    for start in range(0, length, core):
+        end = min(start + core, length)
         window_start = min(max(start - pad, 0), length - size)
         out.append((start, end, window_start, window_start + size))
     return out
@@ -152,8 +158,9 @@ class Upscaler:
         generator: a models.Generator; None loads `weights`.
         weights: a `.safetensors` file (checkpoint.save_generator) or a directory written by
             `srgan export`; default `weights/srresnet_x4.safetensors` in the repository.
-        engine: "auto" (Paddle Inference, else dygraph with a warning), "inference",
-            "dygraph" or "openvino" (see the module docstring).
+        engine: "auto" (on CPU OpenVINO if this Paddle wheel has it, else oneDNN; on GPU
+            Paddle Inference; dygraph with a warning if those fail), "inference" (oneDNN on
+            CPU), "openvino" or "dygraph". See the module docstring.
         device: "auto", "cpu", "gpu" or "gpu:N" (device.pick_device).
         tile: LR tile side (0: whole image at once).
         tile_pad: LR context around each tile; receptive_radius(generator) makes tiling exact.
@@ -194,17 +201,30 @@ class Upscaler:
             self.weights = weights
         else:
             self.weights = None
-        if engine in ("auto", "inference", "openvino"):
+        for i, name in enumerate(candidates := self._candidates(engine)):
             try:
-                self._setup_inference(openvino=engine == "openvino", cache_dir=cache_dir, tensorrt=tensorrt)
-                self.engine = engine if engine != "auto" else "inference"
-                return
+                if name == "dygraph":
+                    self._setup_dygraph()
+                else:
+                    self._setup_inference(openvino=name == "openvino", cache_dir=cache_dir, tensorrt=tensorrt)
+                self.engine = name
+                break
             except Exception as e:
-                if engine != "auto":
+                if i == len(candidates) - 1:
                     raise
-                warnings.warn(f"Paddle Inference is unavailable ({type(e).__name__}: {e}); falling back to the slower dygraph engine", stacklevel=2)
-        self._setup_dygraph()
-        self.engine = "dygraph"
+                slower = " (much slower)" if candidates[i + 1] == "dygraph" else ""
+                warnings.warn(f"engine {name!r} is unavailable ({type(e).__name__}: {e}); falling back to {candidates[i + 1]!r}{slower}", stacklevel=2)
+
+    def _candidates(self, engine: str) -> list[str]:
+        """Engines to try in order. "auto" prefers the fastest measured on CPU (OpenVINO, then
+        oneDNN; benchmarks/inference.py), then dygraph, which always works."""
+        if engine != "auto":
+            return [engine]
+        from .export import openvino_available, read_meta
+
+        if self._exported_dir is not None:
+            return ["openvino" if read_meta(self._exported_dir).get("openvino") and openvino_available() else "inference"]
+        return (["openvino"] if self.device == "cpu" and openvino_available() else []) + ["inference", "dygraph"]
 
     def _setup_inference(self, *, openvino: bool, cache_dir, tensorrt: bool) -> None:
         import tempfile

@@ -10,6 +10,7 @@ from PIL import Image
 from srgan.checkpoint import save_generator
 from srgan.cli import main
 from srgan.config import ModelConfig
+from srgan.export import openvino_available
 from srgan.image_io import read_image_full
 from srgan.infer import Upscaler, plan_outputs, receptive_radius, tile_windows, upscale, upscale_files, upscale_tiled
 from srgan.models import Generator
@@ -64,12 +65,13 @@ def test_receptive_radius_matches_the_network(global_skip):
 
 
 def test_tile_windows_cover_the_axis_with_context():
-    for length, tile, pad in [(100, 32, 10), (33, 32, 10), (70, 16, 40), (5, 8, 2)]:
+    assert [(s, e) for s, e, _, _ in tile_windows(540, 128, 16)] == [(0, 108), (108, 216), (216, 324), (324, 432), (432, 540)]
+    for length, tile, pad in [(100, 32, 10), (33, 32, 10), (70, 16, 40), (5, 8, 2), (129, 128, 0)]:
         windows = tile_windows(length, tile, pad)
         assert windows[0][0] == 0 and windows[-1][1] == length
         assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))  # contiguous, no overlap
-        sizes = {w1 - w0 for _, _, w0, w1 in windows}
-        assert sizes == {min(tile + 2 * pad, length)} if tile < length else sizes == {length}
+        assert all(end - start <= tile for start, end, _, _ in windows)
+        assert len({w1 - w0 for _, _, w0, w1 in windows}) == 1  # one shape for all tiles
         for start, end, w0, w1 in windows:
             assert start - w0 >= pad or w0 == 0
             assert w1 - end >= pad or w1 == length
@@ -142,8 +144,15 @@ def test_package_upscale_and_engines_agree(photo):
     g = tiny_generator()
     a = upscale(photo[:20, :20], generator=g, engine="dygraph")
     b = upscale(photo[:20, :20], generator=g, engine="inference")
+    c = upscale(photo[:20, :20], generator=g)  # auto
     assert a.shape == (80, 80, 3)
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+    assert np.abs(a.astype(int) - c.astype(int)).max() <= 1
+
+
+def test_auto_engine_is_the_fastest_available():
+    up = Upscaler(tiny_generator(), engine="auto")
+    assert up.engine == ("openvino" if openvino_available() else "inference")
 
 
 def test_auto_engine_falls_back_to_dygraph_with_a_warning(monkeypatch, photo):
@@ -153,8 +162,11 @@ def test_auto_engine_falls_back_to_dygraph_with_a_warning(monkeypatch, photo):
         raise RuntimeError("no inference library")
 
     monkeypatch.setattr(srgan.export, "InferencePredictor", broken)
-    with pytest.warns(UserWarning, match="falling back to the slower dygraph"):
+    with pytest.warns(UserWarning) as caught:
         up = Upscaler(tiny_generator(), engine="auto")
+    messages = [str(w.message) for w in caught]
+    assert any("falling back to 'dygraph' (much slower)" in m for m in messages)
+    assert any("falling back to 'inference'" in m for m in messages) == openvino_available()
     assert up.engine == "dygraph" and up(photo[:8, :8]).shape == (32, 32, 3)
     with pytest.raises(RuntimeError, match="no inference library"):
         Upscaler(tiny_generator(), engine="inference")
@@ -236,7 +248,8 @@ def test_cli_upscale(tmp_path, photo, weights, monkeypatch, capsys):
     code = main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--weights", str(weights), "--no-progress"])
     out, err = capsys.readouterr()
     assert code == 1  # some inputs were bad
-    assert "engine inference" in err and "2 written, 3 failed" in err and "truncated.png" in err
+    assert f"engine {'openvino' if openvino_available() else 'inference'}" in err
+    assert "2 written, 3 failed" in err and "truncated.png" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.png", "phone.png"]
 
     code = main(["upscale", str(tmp_path / "in" / "good.png"), "-o", str(tmp_path / "one.jpg"), "--weights", str(weights),
