@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -104,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"--only {args.only}: no chapter of _toc.yml matches")
     out = args.out.resolve()
     copy_book_sources(out)
+    # Paddle warns on every import that ccache (a C++ build cache) is missing; it is irrelevant
+    # here and would print a stderr block into every chapter. The kernels inherit this filter.
+    os.environ["PYTHONWARNINGS"] = ",".join(
+        filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:No ccache found:UserWarning"]))
     print(f"executing {len(chapters)} chapter(s) with parameters {parameters} -> {out}", flush=True)
 
     timings: dict[str, float] = {}
