@@ -190,6 +190,8 @@ def main() -> None:
         t0 = time.perf_counter()
         cached_export(weights, openvino=openvino)  # warm the cache: setup times below exclude the export
         print(f"export{' (OpenVINO graph)' if openvino else ''}: {time.perf_counter() - t0:.1f} s (cached for later runs)")
+    default = "openvino" if openvino_available() else "inference"
+    print(f"`srgan upscale` on CPU uses engine auto = {ENGINE_NAMES[default]} with this wheel")
     peak_wall, peak_cpu = attainable_conv_gflops(cpu_threads())
     print(f"attainable: one 3x3 64->64 conv on 256x256 via oneDNN: {peak_wall:.0f} GFLOP/s wall on {cpu_threads()} threads, "
           f"{peak_cpu:.0f} GFLOP per CPU-second")

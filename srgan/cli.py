@@ -216,17 +216,23 @@ def add_upscale_parser(sub):
 
 
 def cmd_upscale(args) -> int:
+    import warnings
+
     from .infer import Upscaler, upscale_files
 
-    try:  # setup problems (no weights, bad flags) end the command with one clear line
-        upscaler = Upscaler(weights=args.weights, engine=args.engine, device=args.device, tile=args.tile,
-                            tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt)
-        print(f"engine {upscaler.engine} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
-              f"(receptive radius {upscaler.receptive_radius})", file=sys.stderr)
-        report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite, progress=not args.no_progress)
-    except (OSError, ValueError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        # One line per warning ("warning: <file>: 16-bit RGB image read as 8 bits ..."), no source echo.
+        warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
+        try:  # setup problems (no weights, bad flags) end the command with one clear line
+            upscaler = Upscaler(weights=args.weights, engine=args.engine, device=args.device, tile=args.tile,
+                                tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt)
+            print(f"engine {upscaler.engine} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
+                  f"(receptive radius {upscaler.receptive_radius})", file=sys.stderr)
+            report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
+                                   progress=not args.no_progress)
+        except (OSError, ValueError, RuntimeError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     for path in report.written:
         print(path)
     for _, message in report.failed:
