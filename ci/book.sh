@@ -37,7 +37,7 @@ else
   PY="$VENV/bin/python"
   # Reinstall only when the requirements changed (a stamp of pyproject.toml + this script).
   stamp="$VENV/.book-stamp"
-  want="$(cat pyproject.toml "$0" | sha256sum | cut -c1-16) $PADDLE_PACKAGE"
+  want="$(cat pyproject.toml ci/book.sh | sha256sum | cut -c1-16) $PADDLE_PACKAGE"
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "== installing the book's requirements into $VENV"
     "$PY" -m pip install --quiet --upgrade pip
