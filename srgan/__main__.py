@@ -1,5 +1,6 @@
+# `python -m srgan`, and the script paddle.distributed.launch runs (hence the absolute import).
 import sys
 
-from .cli import main
+from srgan.cli import main
 
 sys.exit(main())

@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import paddle
 
+from .atomic import atomic_path
 from .config import ModelConfig
 from .models import Generator
 
@@ -32,21 +31,6 @@ CONFIG_KEY = "srgan_model_config"
 
 class CheckpointError(RuntimeError):
     """A checkpoint or weights file that is corrupt, truncated or does not fit the model."""
-
-
-@contextmanager
-def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path next to `path`; rename it onto `path` when the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def write_json(path: str | os.PathLike, data: dict) -> None:

@@ -57,8 +57,10 @@ def adam(parameters, scheduler, cfg: Config):
     return paddle.optimizer.Adam(learning_rate=scheduler, beta1=cfg.train.beta1, beta2=cfg.train.beta2, parameters=parameters)
 
 
-def set_requires_grad(layer, flag: bool) -> None:
-    for p in layer.parameters():
+def set_requires_grad(parameters, flag: bool) -> None:
+    """Freeze or unfreeze `parameters` (pass only trainable ones: Paddle lists BN running
+    statistics as parameters too, and those must stay frozen)."""
+    for p in parameters:
         p.stop_gradient = not flag
 
 
@@ -151,6 +153,7 @@ class Trainer:
         self.discriminator = self.opt_d = self.sched_d = None
         if t.phase == "gan":
             self.discriminator = Discriminator(channels=m.d_channels, image_size=m.d_image_size)
+            self.d_parameters = [p for p in self.discriminator.parameters() if not p.stop_gradient]
             self.sched_d = build_scheduler(cfg)
             self.opt_d = adam(self.discriminator.parameters(), self.sched_d, cfg)
             self.content_loss = ContentLoss(kind=t.content_loss, vgg_weights=t.vgg_weights)
@@ -255,7 +258,7 @@ class Trainer:
 
         self.discriminator.train()
         # G update with D frozen: l_SR = l_X + 1e-3 * l_Gen (Eq. 3).
-        set_requires_grad(self.discriminator, False)
+        set_requires_grad(self.d_parameters, False)
         with paddle.amp.auto_cast(enable=self.use_amp):
             sr = self.g_train(lr)
             content = self.content_loss(sr, hr)
@@ -268,7 +271,7 @@ class Trainer:
         self.scaler.step(self.opt_g)
         self.opt_g.clear_grad()
         # D update on real HR and the detached SR (Eq. 2).
-        set_requires_grad(self.discriminator, True)
+        set_requires_grad(self.d_parameters, True)
         with paddle.amp.auto_cast(enable=self.use_amp):
             real_logits = self.d_train(hr)
             fake_logits = self.d_train(sr.detach())

@@ -57,3 +57,19 @@ def test_paper_discriminator_structure():
     assert [c._stride[0] for c in convs] == [1, 2, 1, 2, 1, 2, 1, 2]
     assert len(bns) == 7  # BN on all but the first conv
     assert d.classifier[0].weight.shape == [512 * 6 * 6, 1024]
+
+
+def test_tail_conv_as_transposed_conv_matches_the_plain_conv():
+    from srgan.models import conv, conv_as_transposed
+
+    layer = conv(8, 3, 9)
+    x = paddle.rand([2, 8, 20, 13])
+    x.stop_gradient = False
+    a = layer(x)
+    b = conv_as_transposed(layer, x)
+    assert a.shape == b.shape
+    assert float((a - b).abs().max()) < 1e-5
+    ga = paddle.grad(a.sum(), [x, layer.weight])
+    gb = paddle.grad(b.sum(), [x, layer.weight])
+    for u, v in zip(ga, gb):
+        assert float((u - v).abs().max()) < 1e-4 * max(1.0, float(u.abs().max()))

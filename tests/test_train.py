@@ -84,7 +84,9 @@ def test_generator_update_leaves_no_gradient_on_d(tmp_path):
     trainer = Trainer(_cfg(tmp_path, "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
     trainer.train_step(*_batch(trainer))
     assert all(p.grad is None or float(p.grad.abs().sum()) == 0 for p in trainer.discriminator.parameters())
-    assert all(not p.stop_gradient for p in trainer.discriminator.parameters())  # D is trainable again
+    assert all(not p.stop_gradient for p in trainer.d_parameters)  # D is trainable again ...
+    bn_stats = [p for n, p in trainer.discriminator.named_parameters() if n.endswith(("_mean", "_variance"))]
+    assert bn_stats and all(p.stop_gradient for p in bn_stats)  # ... but its BN statistics never are
 
 
 def test_fit_writes_log_checkpoints_weights_and_grid(tmp_path):
