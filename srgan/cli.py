@@ -140,7 +140,8 @@ def add_train_parser(sub):
         "train",
         help="train SRResNet (phase 1) or SRGAN (phase 2)",
         description="Train one phase. Defaults are the paper's (Sec. 3.2); --quick is a 2-core CPU preset. "
-        "Multi-GPU: python -m paddle.distributed.launch --gpus 0,1 -m srgan train ...",
+        "Several devices: python -m paddle.distributed.launch --gpus 0,1 \"$(command -v srgan)\" train ... "
+        "(CPU processes: --nproc_per_node 2 instead of --gpus).",
     )
     p.add_argument("--quick", action="store_true", help="start from the quick CPU preset instead of the paper's values")
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT",

@@ -13,7 +13,8 @@ of them exist and what `train_step` computes:
 Mixed precision goes through the same code path: `paddle.amp.auto_cast(enable=...)` and a
 `GradScaler(enable=...)` that is a pass-through when AMP is off (always on CPU).
 
-Run on several GPUs with `python -m paddle.distributed.launch --gpus 0,1 -m srgan train ...`:
+Run on several GPUs with `python -m paddle.distributed.launch --gpus 0,1 "$(command -v srgan)" train ...`
+(or several CPU processes with `--nproc_per_node 2`, gloo backend):
 the trainer detects the world size, wraps the networks in paddle.DataParallel and gives each
 rank its own slice of the sample stream (data.StepBatchSampler).
 """
@@ -144,10 +145,15 @@ class Trainer:
         paddle.seed(t.seed)
         np.random.seed(t.seed)
 
-        # Networks. Phase 2 starts G from the trained SRResNet (paper Sec. 3.2).
-        self.generator = Generator(scale=m.scale, num_blocks=m.num_blocks, channels=m.channels, global_skip=m.global_skip)
+        # Networks. Phase 2 starts G from the trained SRResNet (paper Sec. 3.2), whose
+        # architecture comes with it (global_skip has no weights, so a mismatch would load silently).
+        init_state = None
         if t.phase == "gan" and t.init_generator:
-            self._load_initial_generator(t.init_generator)
+            init_state = self._read_initial_generator(t.init_generator)
+            m = cfg.model
+        self.generator = Generator(scale=m.scale, num_blocks=m.num_blocks, channels=m.channels, global_skip=m.global_skip)
+        if init_state is not None:
+            ckpt.load_state_dict_checked(self.generator, init_state, t.init_generator)
         self.sched_g = build_scheduler(cfg)
         self.opt_g = adam(self.generator.parameters(), self.sched_g, cfg)
         self.discriminator = self.opt_d = self.sched_d = None
@@ -175,14 +181,22 @@ class Trainer:
         self.logger = JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=t.visualdl)
 
     # -- state ------------------------------------------------------------------------
-    def _load_initial_generator(self, source: str) -> None:
-        """Phase-2 init from a .safetensors generator or a phase-1 training checkpoint."""
+    def _read_initial_generator(self, source: str) -> dict:
+        """Weights for the phase-2 init, from a .safetensors generator or a phase-1 checkpoint.
+
+        The generator's architecture fields of cfg.model are set from the file (with a note
+        when they differ from what was asked), so the saved config describes the real network.
+        """
         if str(source).endswith(".safetensors"):
-            tensors, config = ckpt.read_generator_file(source)
-            ckpt.load_state_dict_checked(self.generator, tensors, source)
+            tensors, arch = ckpt.read_generator_file(source)
         else:
             state = ckpt.load_checkpoint(source)
-            ckpt.load_state_dict_checked(self.generator, state["generator"], source)
+            tensors, arch = state["generator"], Config.from_dict(state["config"]).model
+        for name in ("scale", "num_blocks", "channels", "global_skip"):
+            if getattr(self.cfg.model, name) != getattr(arch, name):
+                print(f"init_generator {source}: {name} = {getattr(arch, name)} (from the file, not {getattr(self.cfg.model, name)})")
+                setattr(self.cfg.model, name, getattr(arch, name))
+        return tensors
 
     def state_dict(self) -> dict:
         state = {

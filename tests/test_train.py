@@ -164,3 +164,21 @@ def test_killed_cli_run_resumes_from_its_last_checkpoint(tmp_path):
     uninterrupted = [x for x in losses(tmp_path / "u") if x[0] > start]
     assert [s for s, _ in resumed] == list(range(start + 1, start + 6))
     np.testing.assert_allclose([l for _, l in resumed], [l for _, l in uninterrupted], rtol=1e-5)
+
+
+def test_gan_phase_takes_the_architecture_of_its_initial_generator(tmp_path):
+    from srgan.checkpoint import save_generator
+    from srgan.config import ModelConfig
+    from srgan.models import Generator
+
+    arch = ModelConfig(num_blocks=2, channels=8, global_skip=True)
+    source = Generator(num_blocks=2, channels=8, global_skip=True)
+    save_generator(source, tmp_path / "g.safetensors", arch)
+    cfg = _cfg(tmp_path, "gan", init_generator=str(tmp_path / "g.safetensors"))
+    assert (cfg.model.num_blocks, cfg.model.global_skip) == (1, False)
+    trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    assert trainer.generator.global_skip and len(trainer.generator.body) == 2
+    assert (trainer.cfg.model.num_blocks, trainer.cfg.model.global_skip) == (2, True)
+    x = paddle.rand([1, 3, 8, 8])
+    source.eval(), trainer.generator.eval()
+    np.testing.assert_allclose(trainer.generator(x).numpy(), source(x).numpy(), atol=1e-6)
