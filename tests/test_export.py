@@ -114,3 +114,17 @@ def test_cli_export_checks_itself(tmp_path, capsys):
     model_files(tmp_path / "exported")
     assert main(["export", "--weights", str(tmp_path / "missing.safetensors"), "--out", str(tmp_path / "x")]) == 2
     assert "missing.safetensors" in capsys.readouterr().err
+
+
+def test_upscaler_runs_an_exported_directory(tmp_path):
+    from srgan.infer import Upscaler
+
+    g = tiny_generator()
+    out = export_generator(g, tmp_path / "exported")
+    image = np.random.default_rng(3).integers(0, 256, (14, 18, 3), dtype=np.uint8)
+    up = Upscaler(weights=out)  # auto: a plain export runs with oneDNN
+    assert up.engine == "inference" and up.scale == 4
+    expected = Upscaler(g, engine="dygraph")(image)
+    assert np.abs(up(image).astype(int) - expected.astype(int)).max() <= 1
+    with pytest.raises(ValueError, match="engine 'inference' only"):
+        Upscaler(weights=out, engine="dygraph")
