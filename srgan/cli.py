@@ -217,6 +217,7 @@ def add_upscale_parser(sub):
 
 
 def cmd_upscale(args) -> int:
+    import signal
     import warnings
 
     from .infer import Upscaler, upscale_files
@@ -227,13 +228,28 @@ def cmd_upscale(args) -> int:
         try:  # setup problems (no weights, bad flags) end the command with one clear line
             upscaler = Upscaler(weights=args.weights, engine=args.engine, device=args.device, tile=args.tile,
                                 tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt)
-            print(f"engine {upscaler.engine} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
-                  f"(receptive radius {upscaler.receptive_radius})", file=sys.stderr)
-            report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
-                                   progress=not args.no_progress)
         except (OSError, ValueError, RuntimeError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
+        print(f"engine {upscaler.engine} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
+              f"(receptive radius {upscaler.receptive_radius})", file=sys.stderr)
+        # `kill` (SIGTERM) stops like Ctrl-C, through Python's cleanup, so an image being written
+        # leaves no temp file. Set after Paddle is imported: Paddle installs its own SIGTERM handler.
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, interrupt)
+        try:
+            report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
+                                   progress=not args.no_progress)
+        except ValueError as e:  # e.g. -o file.png with several inputs
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted: images finished before this are complete; none is half-written", file=sys.stderr)
+            return 130
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     for path in report.written:
         print(path)
     for _, message in report.failed:
