@@ -24,20 +24,10 @@ from srgan.checkpoint import checkpoints_in
 from srgan.config import quick
 from srgan.data import StepBatchSampler
 from srgan.train import Trainer
+from tiny import images as _images
+from tiny import val_pairs as _val_pairs
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _images(n=3, size=(40, 40)):
-    rng = np.random.default_rng(0)
-    return [(f"img{i}", rng.integers(0, 256, (*size, 3), dtype=np.uint8)) for i in range(n)]
-
-
-def _val_pairs():
-    from srgan.imresize import imresize
-
-    hr = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    return [("v", imresize(hr, scale=0.25), hr)]
 
 
 def _tiny_cfg(out_dir, phase="pretrain", steps=4, batch_size=4):
@@ -114,7 +104,7 @@ RANK_SCRIPT = textwrap.dedent(
     trainer = Trainer(cfg, images=td._images(), val_pairs=td._val_pairs(), progress=False)
     rank = trainer.rank
     # Trainable parameters, recorded now: BN running statistics are "parameters" with
-    # stop_gradient=True in Paddle, and set_requires_grad(D, True) later clears that flag on them.
+    # stop_gradient=True in Paddle; only the trainable ones must be synchronised.
     trainable = {tag: {n for n, p in net.named_parameters() if not p.stop_gradient}
                  for tag, net in (("g", trainer.generator), ("d", trainer.discriminator)) if net is not None}
     before = {k: v.numpy().copy() for k, v in trainer.generator.state_dict().items()}

@@ -13,20 +13,10 @@ import pytest
 from srgan.checkpoint import checkpoints_in, load_generator
 from srgan.config import Config, quick
 from srgan.train import Trainer
+from tiny import images as _images
+from tiny import val_pairs as _val_pairs
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _images(n=3, size=(40, 40)):
-    rng = np.random.default_rng(0)
-    return [(f"img{i}", rng.integers(0, 256, (*size, 3), dtype=np.uint8)) for i in range(n)]
-
-
-def _val_pairs():
-    from srgan.imresize import imresize
-
-    hr = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    return [("v", imresize(hr, scale=0.25), hr)]
 
 
 def _cfg(tmp_path, phase="pretrain", **train):
