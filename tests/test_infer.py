@@ -172,9 +172,16 @@ def test_auto_engine_falls_back_to_dygraph_with_a_warning(monkeypatch, photo):
         Upscaler(tiny_generator(), engine="inference")
 
 
-def test_missing_weights_error_names_the_file(tmp_path):
+def test_missing_or_corrupt_weights_error_names_the_file(tmp_path, weights, recwarn):
+    from srgan.checkpoint import CheckpointError
+
     with pytest.raises(FileNotFoundError, match="nothing.safetensors"):
         Upscaler(weights=tmp_path / "nothing.safetensors")
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="broken.safetensors"):
+        Upscaler(weights=broken)
+    assert not [w for w in recwarn if "falling back" in str(w.message)]  # no engine hopping on bad weights
 
 
 # --- files -----------------------------------------------------------------------------------------
