@@ -104,9 +104,10 @@ def upscaler_threads(engine: str) -> int:
 
 
 def run_child(args, engine: str, workload: str, weights: str, repeats: int) -> dict:
-    cmd = [sys.executable, __file__, "--child", engine, workload, "--weights", weights, "--tile", str(args.tile),
-           "--tile-pad", str(args.tile_pad), "--repeats", str(repeats)] + (["--profile"] if args.profile else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", engine, workload, "--weights", str(Path(weights).resolve()),
+           "--tile", str(args.tile), "--tile-pad", str(args.tile_pad), "--repeats", str(repeats)] + (["--profile"] if args.profile else [])
+    with tempfile.TemporaryDirectory() as cwd:  # the profiler writes profile.log into the working directory
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(REPO)})
     if args.profile:
         report = proc.stdout + proc.stderr
         start = report.find("Event Summary")
