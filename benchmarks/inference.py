@@ -32,8 +32,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 WORKLOADS = {"128x128 -> 512x512": (128, 128), "960x540 -> 3840x2160 (4K)": (540, 960)}
-ENGINES = ("dygraph", "inference", "openvino")
-ENGINE_NAMES = {"dygraph": "Paddle dygraph (stock)", "inference": "Paddle Inference + oneDNN", "openvino": "Paddle Inference + OpenVINO"}
+ENGINES = ("dygraph", "inference", "openvino", "openvino-bf16")
+ENGINE_NAMES = {"dygraph": "Paddle dygraph (stock)", "inference": "Paddle Inference + oneDNN", "openvino": "Paddle Inference + OpenVINO",
+                "openvino-bf16": "OpenVINO, bf16 (opt-in)"}
 
 
 def peak_rss_mb() -> float:
@@ -79,7 +80,8 @@ def child(engine: str, workload: str, weights: str, tile: int, tile_pad: int, re
     h, w = WORKLOADS[workload]
     image = test_image(h, w)
     t0 = time.perf_counter()
-    upscaler = Upscaler(weights=weights, engine=engine, device="cpu", tile=tile, tile_pad=tile_pad)
+    upscaler = Upscaler(weights=weights, engine=engine.replace("-bf16", ""), device="cpu", tile=tile, tile_pad=tile_pad,
+                        bf16=engine.endswith("-bf16"))
     if profile:  # a profiling predictor instead (its timings include the profiler's overhead)
         from srgan.export import InferencePredictor
 
@@ -212,7 +214,7 @@ def main() -> None:
         if workload not in chosen:
             continue
         for engine in engines:
-            if engine == "openvino" and not openvino_available():
+            if engine.startswith("openvino") and not openvino_available():
                 rows.append({"engine": engine, "workload": workload, "error": f"not in this wheel (paddle {paddle.__version__})"})
                 continue
             if engine == "dygraph" and h > 128 and args.skip_dygraph_4k:

@@ -210,6 +210,9 @@ def add_upscale_parser(sub):
                    "with oneDNN, else dygraph (default auto)")
     p.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N (default auto)")
     p.add_argument("--tensorrt", action="store_true", help="on GPU, run Paddle Inference with TensorRT")
+    p.add_argument("--bf16", action="store_true",
+                   help="OpenVINO engine only: bfloat16 compute, ~1.8x faster on CPUs with AVX512-BF16, "
+                   "outputs within a few 8-bit levels of the default float32")
     p.add_argument("--cache-dir", default=None, help="where exported models are cached (default $SRGAN_CACHE or ~/.cache/srgan)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -227,11 +230,11 @@ def cmd_upscale(args) -> int:
         warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
         try:  # setup problems (no weights, bad flags) end the command with one clear line
             upscaler = Upscaler(weights=args.weights, engine=args.engine, device=args.device, tile=args.tile,
-                                tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt)
+                                tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt, bf16=args.bf16)
         except (OSError, ValueError, RuntimeError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        print(f"engine {upscaler.engine} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
+        print(f"engine {upscaler.engine}{' bf16' if args.bf16 else ''} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
               f"(receptive radius {upscaler.receptive_radius})", file=sys.stderr)
         # `kill` (SIGTERM) stops like Ctrl-C, through Python's cleanup, so an image being written
         # leaves no temp file. Set after Paddle is imported: Paddle installs its own SIGTERM handler.

@@ -214,6 +214,9 @@ class InferencePredictor:
             (the tile side plus twice the pad); None runs plain CUDA kernels.
         profile: print Paddle's per-operator time table when the predictor is destroyed
             (used by benchmarks/inference.py to show what bounds the speed).
+        bf16: OpenVINO only: compute in bfloat16 where the CPU has it (AVX512-BF16, AMX).
+            Measured 1.8x less CPU time than float32 on this project's machine, with outputs
+            up to ~2-3 8-bit levels away from float32 (mean 0.2), so it is opt-in.
     """
 
     def __init__(
@@ -225,6 +228,7 @@ class InferencePredictor:
         threads: int | None = None,
         tensorrt_max_side: int | None = None,
         profile: bool = False,
+        bf16: bool = False,
     ):
         import paddle.inference as pi
 
@@ -233,6 +237,8 @@ class InferencePredictor:
         self.meta = read_meta(self.model_dir)
         self.scale = int(self.meta["scale"])
         self.device, self.backend = device, backend if device == "cpu" else "gpu"
+        if bf16 and self.backend != "openvino":
+            raise ValueError("bf16 is only supported by the OpenVINO backend (Paddle's oneDNN bf16 path gives wrong results)")
         config = pi.Config(str(program), str(params))
         old_ir = program.suffix == ".pdmodel"
         if old_ir and hasattr(config, "enable_new_ir"):
@@ -259,8 +265,8 @@ class InferencePredictor:
                     raise ValueError(f"{self.model_dir}: OpenVINO needs a model exported with openvino=True")
                 if not openvino_available():
                     raise RuntimeError(f"paddle {paddle.__version__} has no OpenVINO engine (it needs a Paddle 3.x CPU wheel)")
-                config.enable_openvino_engine(pi.PrecisionType.Float32)
-                config.set_optim_cache_dir(str(self.model_dir / "openvino_cache"))
+                config.enable_openvino_engine(pi.PrecisionType.Bfloat16 if bf16 else pi.PrecisionType.Float32)
+                config.set_optim_cache_dir(str(self.model_dir / ("openvino_cache_bf16" if bf16 else "openvino_cache")))
             elif backend == "plain":
                 config.disable_mkldnn()
             else:

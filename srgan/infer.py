@@ -169,6 +169,8 @@ class Upscaler:
         tile_pad: LR context around each tile; receptive_radius(generator) makes tiling exact.
         cache_dir: where exported models are kept (default export.default_cache_dir()).
         tensorrt: on GPU, use TensorRT through Paddle Inference.
+        bf16: compute in bfloat16 with the OpenVINO engine (opt-in: about 1.8x faster on CPUs
+            with AVX512-BF16, outputs within a few 8-bit levels of float32; export.InferencePredictor).
     """
 
     def __init__(
@@ -182,11 +184,15 @@ class Upscaler:
         tile_pad: int = 16,
         cache_dir: str | os.PathLike | None = None,
         tensorrt: bool = False,
+        bf16: bool = False,
     ):
         from .device import pick_device
 
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+        if bf16 and engine not in ("auto", "openvino"):
+            raise ValueError(f"bf16 needs the OpenVINO engine, not {engine!r}")
+        self.bf16 = bf16
         if tile < 0 or tile_pad < 0:
             raise ValueError(f"tile ({tile}) and tile_pad ({tile_pad}) must be >= 0")
         self.tile, self.tile_pad = int(tile), int(tile_pad)
@@ -229,6 +235,9 @@ class Upscaler:
             return [engine]
         from .export import openvino_available, read_meta
 
+        if self.bf16:
+            return ["openvino"]
+
         if self._exported_dir is not None:
             return ["openvino" if read_meta(self._exported_dir).get("openvino") and openvino_available() else "inference"]
         return (["openvino"] if self.device == "cpu" and openvino_available() else []) + ["inference", "dygraph"]
@@ -246,7 +255,8 @@ class Upscaler:
             self._tmp = tempfile.TemporaryDirectory(prefix="srgan-export-")
             model_dir = export_generator(self.generator, Path(self._tmp.name) / "model", openvino=openvino)
         trt_side = self.tile + 2 * self.tile_pad if tensorrt and self.tile else None
-        self._predictor = InferencePredictor(model_dir, device=self.device, backend="openvino" if openvino else "onednn", tensorrt_max_side=trt_side)
+        self._predictor = InferencePredictor(model_dir, device=self.device, backend="openvino" if openvino else "onednn",
+                                             tensorrt_max_side=trt_side, bf16=self.bf16)
         self.scale = self._predictor.scale
         self.receptive_radius = int(self._predictor.meta.get("receptive_radius", 0))
         self.run = self._predictor

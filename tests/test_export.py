@@ -86,6 +86,20 @@ def test_openvino_engine_equals_dygraph(tmp_path):
     assert np.abs(predictor(lr) - dygraph(g, lr)).max() <= 1e-4
 
 
+@pytest.mark.skipif(not PADDLE3, reason="Paddle 2.6 wheels have no OpenVINO engine")
+def test_openvino_bf16_is_close_to_float32(tmp_path):
+    from srgan.infer import Upscaler
+
+    g = tiny_generator()
+    image = np.random.default_rng(4).integers(0, 256, (16, 20, 3), dtype=np.uint8)
+    fp32 = Upscaler(g, engine="openvino")(image).astype(int)
+    bf16 = Upscaler(g, engine="openvino", bf16=True)(image).astype(int)
+    assert 0 < np.abs(bf16 - fp32).mean() < 1.0  # really bf16 (not silently float32), and close
+    assert np.abs(bf16 - fp32).max() <= 8
+    with pytest.raises(ValueError, match="OpenVINO"):
+        Upscaler(g, engine="dygraph", bf16=True)
+
+
 def test_openvino_backend_refuses_a_plain_export(tmp_path):
     out = export_generator(tiny_generator(), tmp_path / "plain")
     with pytest.raises((ValueError, RuntimeError), match="OpenVINO"):
