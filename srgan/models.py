@@ -23,17 +23,29 @@ def conv(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1)
     return nn.Conv2D(in_channels, out_channels, kernel_size, stride=stride, padding=kernel_size // 2)
 
 
-def conv_as_transposed(layer: nn.Conv2D, x):
-    """`layer(x)` for a stride-1, 'same'-padded conv, computed as the transposed convolution of
-    its flipped kernel: the same numbers (to float rounding), a different CPU kernel.
+class TailConv(nn.Conv2D):
+    """A stride-1, 'same'-padded conv (the generator's k9n3s1 output layer) that, on a single
+    CPU process in dygraph, is computed as the transposed convolution of its flipped kernel:
+    the same numbers (to float rounding) through a different CPU kernel.
 
-    Why: on CPU, Paddle's dygraph conv2d is very slow for the generator's last layer (9x9,
-    64 -> 3 maps at HR resolution: ~6 GFLOP/s against 30-46 for every other conv; measured in
-    benchmarks/train_speed.py), while conv2d_transpose runs it ~6x faster, forward and backward.
-    The weights stay those of `layer`, so checkpoints and exported graphs are unchanged.
+    Why: Paddle's CPU conv2d runs this layer (9x9, 64 -> 3 maps at HR resolution) at ~6 GFLOP/s
+    against 30-46 for every other conv, while conv2d_transpose computes it ~6x faster, forward
+    and backward (benchmarks/train_speed.py). Weights and state-dict keys are those of a plain
+    Conv2D; exported static graphs, GPUs and data-parallel runs (whose gradient hooks expect
+    the plain op) use the plain conv.
     """
-    kernel = layer.weight.transpose([1, 0, 2, 3]).flip([2, 3])  # (C_in, C_out, k, k), flipped
-    return F.conv2d_transpose(x, kernel, layer.bias, padding=layer._padding)
+
+    @staticmethod
+    @paddle.jit.not_to_static
+    def use_transposed(x) -> bool:
+        """True on a single CPU process in dygraph (a plain Python bool, also under to_static)."""
+        return paddle.in_dynamic_mode() and x.place.is_cpu_place() and paddle.distributed.get_world_size() == 1
+
+    def forward(self, x):  # x: (N, C_in, H, W)
+        if not self.use_transposed(x):
+            return super(TailConv, self).forward(x)  # explicit: Paddle 2.6 to_static rejects bare super()
+        kernel = self.weight.transpose([1, 0, 2, 3]).flip([2, 3])  # (C_in, C_out, k, k), flipped
+        return F.conv2d_transpose(x, kernel, self.bias, padding=self._padding)  # (N, C_out, H, W)
 
 
 class ResidualBlock(nn.Layer):
@@ -92,14 +104,13 @@ class Generator(nn.Layer):
         self.body_conv = conv(channels, channels, 3)  # k3n64s1 + BN before the long skip
         self.body_bn = nn.BatchNorm2D(channels)
         self.upsample = nn.Sequential(*[UpsampleBlock(channels) for _ in range(int(math.log2(scale)))])
-        self.tail = conv(channels, 3, 9)  # k9n3s1, no activation (the paper has none)
+        self.tail = TailConv(channels, 3, 9, padding=4)  # k9n3s1, no activation (the paper has none)
 
     def forward(self, lr):  # lr: (N, 3, h, w) in [0, 1]
         x = self.head_act(self.head(lr))  # (N, C, h, w)
         y = self.body_bn(self.body_conv(self.body(x)))  # (N, C, h, w)
         y = self.upsample(x + y)  # long skip, then (N, C, s*h, s*w)
-        # (N, 3, s*h, s*w), nominally in [-1, 1]. Exported static graphs keep the plain conv.
-        sr = conv_as_transposed(self.tail, y) if paddle.in_dynamic_mode() else self.tail(y)
+        sr = self.tail(y)  # (N, 3, s*h, s*w), nominally in [-1, 1]
         if self.global_skip:
             base = F.interpolate(lr, scale_factor=self.scale, mode="bicubic", align_corners=False)
             sr = sr + (base * 2.0 - 1.0)  # bicubic image moved to the HR range [-1, 1]

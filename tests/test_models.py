@@ -59,17 +59,19 @@ def test_paper_discriminator_structure():
     assert d.classifier[0].weight.shape == [512 * 6 * 6, 1024]
 
 
-def test_tail_conv_as_transposed_conv_matches_the_plain_conv():
-    from srgan.models import conv, conv_as_transposed
+def test_tail_conv_matches_the_plain_conv_forward_and_backward():
+    from srgan.models import TailConv
 
-    layer = conv(8, 3, 9)
+    tail = TailConv(8, 3, 9, padding=4)
+    plain = paddle.nn.Conv2D(8, 3, 9, padding=4)
+    plain.set_state_dict(tail.state_dict())
     x = paddle.rand([2, 8, 20, 13])
     x.stop_gradient = False
-    a = layer(x)
-    b = conv_as_transposed(layer, x)
+    a, b = plain(x), tail(x)
     assert a.shape == b.shape
     assert float((a - b).abs().max()) < 1e-5
-    ga = paddle.grad(a.sum(), [x, layer.weight])
-    gb = paddle.grad(b.sum(), [x, layer.weight])
+    ga = paddle.grad(a.sum(), [x, plain.weight, plain.bias])
+    gb = paddle.grad(b.sum(), [x, tail.weight, tail.bias])
     for u, v in zip(ga, gb):
         assert float((u - v).abs().max()) < 1e-4 * max(1.0, float(u.abs().max()))
+    assert list(tail.state_dict()) == list(plain.state_dict())  # same keys: checkpoints unchanged
