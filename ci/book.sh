@@ -22,7 +22,8 @@ cd "$REPO"
 OUT="$REPO/_build/book"
 PADDLE_PACKAGE="${PADDLE_PACKAGE:-paddlepaddle}"
 BOOK_BROWSER="${BOOK_BROWSER:-1}"
-for arg in "$@"; do if [[ "$arg" == "--only" ]]; then BOOK_BROWSER=0; fi; done
+ONLY=0
+for arg in "$@"; do if [[ "$arg" == "--only" ]]; then BOOK_BROWSER=0; ONLY=1; fi; done
 job_start=$(date +%s)
 
 # --- 1. Python environment ------------------------------------------------------------------
@@ -62,6 +63,10 @@ rm -rf "$OUT/executed"
 "$PY" ci/execute_book.py --out "$OUT/executed" "$@"
 
 # --- 4. Build the HTML from the executed notebooks (no second execution) ----------------------
+if [[ "$ONLY" == "1" ]]; then
+  echo "== --only: executed notebooks in $OUT/executed; no HTML build (it needs every chapter)"
+  exit 0
+fi
 echo "== building the HTML book"
 build_start=$(date +%s)
 rm -rf "$OUT/html"
