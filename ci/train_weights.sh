@@ -4,7 +4,7 @@
 # picks up where the last session stopped. Intermediate checkpoints live in $RUNS (outside git).
 #
 #   bash ci/train_weights.sh pretrain   # phase 1, SRResNet (pixel MSE)
-#   bash ci/train_weights.sh gan        # phase 2, SRGAN-MSE, from weights/srresnet_x4.safetensors
+#   bash ci/train_weights.sh gan        # phase 2, SRGAN-MSE, from the newest phase-1 checkpoint
 #   bash ci/train_weights.sh release    # write weights/*.safetensors + model cards (Set5/Set14 scored)
 #
 # Environment: PY (python with srgan installed; default .venv/bin/python), RUNS (default
@@ -30,8 +30,10 @@ case "${1:-}" in
     ;;
   gan)
     # No ImageNet VGG19 offline: the paper's SRGAN-MSE variant (Table 1), content loss = pixel MSE.
+    # G starts from the newest phase-1 checkpoint (the generator released as srresnet_x4).
+    init=$(ls "$RUNS"/srresnet_x4/ckpt_*.ckpt | sort | tail -n 1)
     "$PY" -m srgan train --phase gan --data "${DATA[@]}" --out "$RUNS/srgan_x4" \
-      --init-generator "$REPO/weights/srresnet_x4.safetensors" --content-loss mse \
+      --init-generator "$init" --content-loss mse \
       --hr-size 64 --d-image-size 64 --batch-size 16 --num-workers 0 \
       --lr 1e-4 --lr-milestones "${GAN_MILESTONE:-150}" --steps "${GAN_STEPS:-300}" \
       --val-every 100 --ckpt-every 50 --log-every 10 --keep-last 2 --max-minutes "$MAX_MINUTES" --resume
