@@ -44,6 +44,9 @@ case "${1:-}" in
     if [[ -d "$RUNS/srgan_x4" ]]; then
       "$PY" -m srgan release "$RUNS/srgan_x4" --out "$REPO/weights/srgan_x4.safetensors" \
         --notes "Phase 2 (SRGAN-MSE: pixel MSE content loss + 1e-3 adversarial, paper Table 1), because no ImageNet VGG19 weights can be had offline; trained with ci/train_weights.sh gan."
+      "$PY" -m srgan compare --data "$SHARED/benchmarks/Set14" --out "$REPO/weights/comparison_set14.png" \
+        --images img_001.png img_005.png img_014.png \
+        --weights "SRResNet=$REPO/weights/srresnet_x4.safetensors" "SRGAN=$REPO/weights/srgan_x4.safetensors"
     fi
     ;;
   *) echo "usage: bash ci/train_weights.sh pretrain|gan|release"; exit 2 ;;

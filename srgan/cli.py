@@ -316,10 +316,30 @@ def cmd_release(args) -> int:
     return 0
 
 
+def add_compare_parser(sub):
+    p = sub.add_parser("compare", help="save side-by-side crops: bicubic | each model | HR")
+    p.add_argument("--weights", nargs="+", required=True, metavar="LABEL=FILE", help="e.g. SRResNet=weights/srresnet_x4.safetensors")
+    p.add_argument("--data", required=True, help="benchmark folder (HR/ + LR_bicubic_x4/)")
+    p.add_argument("--images", nargs="*", help="file names to show (default: all)")
+    p.add_argument("--out", required=True, help="destination PNG")
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args) -> int:
+    from .release import comparison_image
+
+    pairs = [w.split("=", 1) for w in args.weights]
+    if any(len(p) != 2 for p in pairs):
+        print("srgan compare: --weights takes LABEL=FILE items", file=sys.stderr)
+        return 2
+    print(comparison_image(dict(pairs), args.data, args.out, names=args.images))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srgan", description="SRGAN / SRResNet x4 super-resolution in PaddlePaddle")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_info_parser, add_evaluate_parser, add_train_parser, add_upscale_parser, add_export_parser, add_release_parser):
+    for add in (add_info_parser, add_evaluate_parser, add_train_parser, add_upscale_parser, add_export_parser, add_release_parser, add_compare_parser):
         add(sub)
     return parser
 

@@ -139,3 +139,49 @@ def format_card(card: dict) -> str:
         lines.append(f"| {name} | {m['psnr']:.2f} | {m['ssim_daala']:.4f} | {m['ssim_matlab']:.4f} | {b['psnr']:.2f} / {b['ssim_daala']:.4f} |")
     lines += ["", "Departures from the paper:"] + [f"- {d}" for d in card["departures_from_paper"]]
     return "\n".join(lines)
+
+
+def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: str | Path, names: list[str] | None = None,
+                     size: int = 96, scale: int = 4) -> Path:
+    """Save side-by-side crops (bicubic | each model | HR) of benchmark images as one PNG.
+
+    Args:
+        weights: label -> generator .safetensors file, in column order.
+        data_dir: benchmark folder (HR/ + LR_bicubic_x4/).
+        out: destination PNG.
+        names: image file names to show (default: all in the folder).
+        size: side of the HR crop (taken around the most detailed window, by gradient energy).
+        scale: upscaling factor.
+    """
+    import numpy as np
+
+    from .data import PairedImages
+    from .image_io import save_image
+    from .imresize import imresize
+
+    side = size
+    upscalers = {label: generator_upscaler(ckpt.load_generator(path)) for label, path in weights.items()}
+    rows = []
+    for name, lr, hr in PairedImages(data_dir, scale=scale):
+        if names and name not in names:
+            continue
+        rgb = (lambda a: np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a)
+        columns = [imresize(lr, scale=scale)] + [up(lr) for up in upscalers.values()] + [hr]
+        size = min(side, *hr.shape[:2])
+        gray = hr if hr.ndim == 2 else hr.mean(axis=2)
+        energy = np.abs(np.diff(gray.astype(np.float32), axis=0))[:, :-1] + np.abs(np.diff(gray.astype(np.float32), axis=1))[:-1]
+        best, top, left = -1.0, 0, 0
+        for y in range(0, hr.shape[0] - size + 1, size // 4):
+            for x in range(0, hr.shape[1] - size + 1, size // 4):
+                e = float(energy[y : y + size - 1, x : x + size - 1].mean())
+                if e > best:
+                    best, top, left = e, y, x
+        crops = [rgb(c)[top : top + size, left : left + size] for c in columns]
+        gap = np.full((size, 4, 3), 255, np.uint8)
+        rows.append(np.concatenate([piece for c in crops for piece in (c, gap)][:-1], axis=1))
+        rows.append(np.full((4, rows[-1].shape[1], 3), 255, np.uint8))
+    if not rows:
+        raise ValueError(f"{data_dir}: none of the images {names} found")
+    grid = np.concatenate(rows[:-1], axis=0)
+    save_image(out, grid.repeat(2, axis=0).repeat(2, axis=1))  # nearest x2 so pixels stay visible
+    return Path(out)

@@ -51,3 +51,18 @@ def test_paper_config_has_no_departures_but_data():
     gan = paper("gan")
     gan.train.content_loss = "mse"
     assert any("SRGAN-MSE" in d for d in departures_from_paper(gan))
+
+
+def test_compare_saves_side_by_side_crops(tmp_path):
+    from srgan.checkpoint import save_generator
+    from srgan.config import ModelConfig
+    from srgan.image_io import read_image
+    from srgan.models import Generator
+
+    bench = _benchmark(tmp_path / "bench")
+    save_generator(Generator(num_blocks=1, channels=8), tmp_path / "g.safetensors", ModelConfig(num_blocks=1, channels=8))
+    out = tmp_path / "cmp.png"
+    assert main(["compare", "--weights", f"A={tmp_path / 'g.safetensors'}", "--data", str(bench), "--out", str(out)]) == 0
+    grid = read_image(out)
+    # one row: bicubic | A | HR crops of 32 px (capped by the image), 4 px gaps, shown at x2
+    assert grid.shape == (2 * 32, 2 * (3 * 32 + 2 * 4), 3)
