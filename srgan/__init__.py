@@ -31,6 +31,7 @@ _EXPORTS = {
     "load_generator": "checkpoint",
     "save_generator": "checkpoint",
     "upscale": "infer",
+    "Upscaler": "infer",
     "read_image": "image_io",
     "save_image": "image_io",
     "pick_device": "device",
