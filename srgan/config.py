@@ -83,7 +83,8 @@ class TrainConfig:
         adv_weight: weight of the adversarial term (paper: 1e-3).
         vgg_weights: VGG19 weights for the content loss: a file path, "imagenet", or
             "random" (tests only). None = $SRGAN_VGG19_WEIGHTS, else "imagenet".
-        init_generator: generator weights to start phase 2 from (paper: the trained SRResNet).
+        init_generator: generator weights (.safetensors or a checkpoint) to start from: phase 2
+            starts from the trained SRResNet (paper); phase 1 may continue earlier weights.
         out_dir: run folder (checkpoints, logs, images).
         log_every, val_every, ckpt_every: intervals in steps.
         keep_last: checkpoints kept besides the best one.

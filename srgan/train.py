@@ -148,7 +148,7 @@ class Trainer:
         # Networks. Phase 2 starts G from the trained SRResNet (paper Sec. 3.2), whose
         # architecture comes with it (global_skip has no weights, so a mismatch would load silently).
         init_state = None
-        if t.phase == "gan" and t.init_generator:
+        if t.init_generator:  # phase 2 (paper), or continuing phase 1 with a fresh schedule
             init_state = self._read_initial_generator(t.init_generator)
             m = cfg.model
         self.generator = Generator(scale=m.scale, num_blocks=m.num_blocks, channels=m.channels, global_skip=m.global_skip)

@@ -172,3 +172,16 @@ def test_gan_phase_takes_the_architecture_of_its_initial_generator(tmp_path):
     x = paddle.rand([1, 3, 8, 8])
     source.eval(), trainer.generator.eval()
     np.testing.assert_allclose(trainer.generator(x).numpy(), source(x).numpy(), atol=1e-6)
+
+
+def test_pretrain_can_continue_from_released_weights(tmp_path):
+    from srgan.checkpoint import save_generator
+    from srgan.config import ModelConfig
+    from srgan.models import Generator
+
+    source = Generator(num_blocks=1, channels=8)
+    save_generator(source, tmp_path / "g.safetensors", ModelConfig(num_blocks=1, channels=8))
+    trainer = Trainer(_cfg(tmp_path, init_generator=str(tmp_path / "g.safetensors")), images=_images(),
+                      val_pairs=_val_pairs(), progress=False)
+    for k, v in source.state_dict().items():
+        np.testing.assert_array_equal(trainer.generator.state_dict()[k].numpy(), v.numpy())
