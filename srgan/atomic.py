@@ -1,11 +1,13 @@
-"""Atomic file writes: a temporary file in the destination folder, renamed into place.
+"""File helpers: atomic writes and content digests.
 
-An interruption (Ctrl-C, SIGKILL, a full disk) leaves either the old file or the new one,
-never half a file. Used for checkpoints, weights, model cards and images.
+Atomic writes go to a temporary file in the destination folder, renamed into place: an
+interruption (Ctrl-C, SIGKILL, a full disk) leaves either the old file or the new one, never
+half a file. Used for checkpoints, weights, model cards and images.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
@@ -35,3 +37,12 @@ def atomic_path(path: str | os.PathLike):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's bytes, read in 1 MiB blocks (e.g. "sha256", "md5")."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

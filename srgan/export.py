@@ -24,7 +24,6 @@ transpose (tests check it equals the original).
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import shutil
@@ -35,6 +34,8 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
+
+from .atomic import file_digest
 
 PREFIX = "generator"
 META_FILE = "srgan_export.json"
@@ -157,14 +158,6 @@ def read_meta(model_dir: str | os.PathLike) -> dict:
 
 
 # --- export cache for `srgan upscale` --------------------------------------------------------
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def default_cache_dir() -> Path:
     """`$SRGAN_CACHE`, else `$XDG_CACHE_HOME/srgan`, else `~/.cache/srgan`."""
     if os.environ.get("SRGAN_CACHE"):
@@ -178,7 +171,7 @@ def cached_export(weights: str | os.PathLike, *, cache_dir: str | os.PathLike | 
     from .checkpoint import load_generator
 
     weights = Path(weights)
-    key = f"{file_sha256(weights)[:16]}-paddle{paddle.__version__}{'-openvino' if openvino else ''}"
+    key = f"{file_digest(weights)[:16]}-paddle{paddle.__version__}{'-openvino' if openvino else ''}"
     out_dir = Path(cache_dir or default_cache_dir()) / "inference" / key
     try:
         model_files(out_dir)

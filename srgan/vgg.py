@@ -21,7 +21,6 @@ Where the weights come from (`weights=`):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import warnings
@@ -31,6 +30,8 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.utils.download as paddle_download
+
+from .atomic import file_digest
 
 # Paddle's pre-trained VGG19 (the same URL and md5 as paddle.vision.models.vgg.model_urls).
 VGG19_IMAGENET_URL = "https://paddle-hapi.bj.bcebos.com/models/vgg19.pdparams"
@@ -70,14 +71,6 @@ def _parse_layer(layer: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _how_to_provide_weights() -> str:
     cache_file = Path(paddle_download.WEIGHTS_HOME) / "vgg19.pdparams"
     return (
@@ -94,7 +87,7 @@ def _imagenet_weights_file() -> Path:
     cache_file = Path(paddle_download.WEIGHTS_HOME) / "vgg19.pdparams"
     cached_but_wrong = False
     if cache_file.is_file():
-        if _md5(cache_file) == VGG19_IMAGENET_MD5:
+        if file_digest(cache_file, "md5") == VGG19_IMAGENET_MD5:
             return cache_file
         cached_but_wrong = True  # truncated or different file: let Paddle fetch it again
     try:

@@ -16,6 +16,7 @@ import pytest
 from safetensors.numpy import save_file
 
 import srgan.vgg as vgg_module
+from srgan.atomic import file_digest
 from srgan.models import count_parameters
 from srgan.vgg import VGGFeatureExtractor, VGGWeightsError, feature_end_index
 
@@ -91,7 +92,7 @@ def test_default_weights_come_from_env_var(reference, monkeypatch):
 def test_imagenet_uses_paddle_cache_first(reference, tmp_path, monkeypatch):
     shutil.copy(reference["pdparams"], tmp_path / "vgg19.pdparams")
     monkeypatch.setattr(vgg_module.paddle_download, "WEIGHTS_HOME", str(tmp_path))
-    monkeypatch.setattr(vgg_module, "VGG19_IMAGENET_MD5", vgg_module._md5(tmp_path / "vgg19.pdparams"))
+    monkeypatch.setattr(vgg_module, "VGG19_IMAGENET_MD5", file_digest(tmp_path / "vgg19.pdparams", "md5"))
 
     def no_network(url, md5sum=None):
         raise AssertionError("must not download when the cache holds the file")
