@@ -205,8 +205,9 @@ def default_validation_pairs(val_dir: str | None, scale: int = 4, max_images: in
     """
     from .config import default_shared_dir
 
-    if val_dir is None and (default_shared_dir() / "benchmarks" / "Set5").is_dir():
-        val_dir = str(default_shared_dir() / "benchmarks" / "Set5")
+    set5 = default_shared_dir() / "benchmarks" / "Set5"
+    if val_dir is None and set5.is_dir():
+        val_dir = str(set5)
     if val_dir is not None:
         return list(PairedImages(val_dir, scale=scale, max_images=max_images))
     triples = []

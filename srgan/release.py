@@ -15,8 +15,8 @@ import shutil
 from pathlib import Path
 
 from . import checkpoint as ckpt
-from .config import Config, ModelConfig, TrainConfig, default_shared_dir, paper
-from .evaluate import bicubic_upscaler, evaluate, generator_upscaler
+from .config import Config, ModelConfig, TrainConfig, paper
+from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate, generator_upscaler
 
 
 def departures_from_paper(cfg: Config) -> list[str]:
@@ -55,7 +55,7 @@ def read_log(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
 
 
-def training_seconds(records: list[dict], batch_size: int, log_every: int) -> float:
+def training_seconds(records: list[dict], batch_size: int) -> float:
     """Wall time spent training (validation included), summed over the logged windows, so that
     pauses between resumed sessions do not count."""
     train = [r for r in records if r["kind"] == "train"]
@@ -93,7 +93,7 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
     generator.eval()
 
     if benchmarks is None:
-        benchmarks = [p for p in (default_shared_dir() / "benchmarks" / s for s in ("Set5", "Set14")) if p.is_dir()]
+        benchmarks = default_benchmark_dirs()
     scores = {}
     for folder in benchmarks:
         model = evaluate(generator_upscaler(generator), folder)
@@ -110,7 +110,7 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
         "batch_size": cfg.data.batch_size,
         "hr_crop": cfg.data.hr_size,
         "training_data": cfg.data.train_dirs,
-        "training_hours": round(training_seconds(records, cfg.data.batch_size, cfg.train.log_every) / 3600, 3),
+        "training_hours": round(training_seconds(records, cfg.data.batch_size) / 3600, 3),
         "machine": info.get("machine"),
         "device": info.get("device"),
         "paddle": info.get("paddle"),

@@ -8,7 +8,7 @@ from srgan.cli import main
 from srgan.config import quick
 from srgan.evaluate import bicubic_upscaler, evaluate, generator_upscaler
 from srgan.imresize import imresize
-from srgan.release import departures_from_paper, release
+from srgan.release import departures_from_paper
 from srgan.train import Trainer
 
 
