@@ -179,9 +179,12 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
         crops = [rgb(c)[top : top + size, left : left + size] for c in columns]
         gap = np.full((size, 4, 3), 255, np.uint8)
         rows.append(np.concatenate([piece for c in crops for piece in (c, gap)][:-1], axis=1))
-        rows.append(np.full((4, rows[-1].shape[1], 3), 255, np.uint8))
     if not rows:
         raise ValueError(f"{data_dir}: none of the images {names} found")
-    grid = np.concatenate(rows[:-1], axis=0)
+    # Images smaller than `size` give narrower rows: pad them with white on the right.
+    width = max(row.shape[1] for row in rows)
+    rows = [np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)), constant_values=255) for row in rows]
+    gap_row = np.full((4, width, 3), 255, np.uint8)
+    grid = np.concatenate([piece for row in rows for piece in (row, gap_row)][:-1], axis=0)
     save_image(out, grid.repeat(2, axis=0).repeat(2, axis=1))  # nearest x2 so pixels stay visible
     return Path(out)

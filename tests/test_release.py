@@ -12,11 +12,12 @@ from srgan.release import departures_from_paper
 from srgan.train import Trainer
 
 
-def _benchmark(folder):
-    hr = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    for sub, img in (("HR", hr), ("LR_bicubic_x4", imresize(hr, scale=0.25))):
-        (folder / sub).mkdir(parents=True)
-        Image.fromarray(img).save(folder / sub / "a.png")
+def _benchmark(folder, sizes=((32, 32),)):
+    for i, size in enumerate(sizes):
+        hr = np.random.default_rng(i).integers(0, 256, (*size, 3), dtype=np.uint8)
+        for sub, img in (("HR", hr), ("LR_bicubic_x4", imresize(hr, scale=0.25))):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(img).save(folder / sub / f"{'abcdefgh'[i]}.png")
     return folder
 
 
@@ -66,3 +67,20 @@ def test_compare_saves_side_by_side_crops(tmp_path):
     grid = read_image(out)
     # one row: bicubic | A | HR crops of 32 px (capped by the image), 4 px gaps, shown at x2
     assert grid.shape == (2 * 32, 2 * (3 * 32 + 2 * 4), 3)
+
+
+def test_compare_pads_rows_of_images_smaller_than_the_crop(tmp_path):
+    from srgan.checkpoint import save_generator
+    from srgan.config import ModelConfig
+    from srgan.image_io import read_image
+    from srgan.models import Generator
+
+    bench = _benchmark(tmp_path / "bench", sizes=((32, 32), (16, 24)))  # second image: 16 px crops
+    save_generator(Generator(num_blocks=1, channels=8), tmp_path / "g.safetensors", ModelConfig(num_blocks=1, channels=8))
+    out = tmp_path / "cmp.png"
+    assert main(["compare", "--weights", f"A={tmp_path / 'g.safetensors'}", "--data", str(bench), "--out", str(out)]) == 0
+    grid = read_image(out)
+    # rows of 32 and 16 px with a 4 px gap, each as wide as the first row, shown at x2
+    assert grid.shape == (2 * (32 + 4 + 16), 2 * (3 * 32 + 2 * 4), 3)
+    narrow = grid[2 * 36 :, 2 * (3 * 16 + 2 * 4) :]  # right of the second row's crops: white padding
+    assert narrow.size and (narrow == 255).all()
