@@ -39,6 +39,14 @@ def atomic_path(path: str | os.PathLike):
             os.remove(tmp)
 
 
+def copy_atomic(source: str | os.PathLike, destination: str | os.PathLike) -> None:
+    """Copy a file's bytes to `destination` atomically."""
+    import shutil
+
+    with atomic_path(destination) as tmp:
+        shutil.copyfile(source, tmp)
+
+
 def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     """Hex digest of a file's bytes, read in 1 MiB blocks (e.g. "sha256", "md5")."""
     digest = hashlib.new(algorithm)

@@ -11,16 +11,21 @@ run departs from the paper's recipe, derived from the saved config rather than w
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from . import checkpoint as ckpt
+from .atomic import atomic_path
 from .config import Config, ModelConfig, TrainConfig, paper
 from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate, generator_upscaler
 
 
-def departures_from_paper(cfg: Config) -> list[str]:
-    """Plain-language list of the ways `cfg` differs from the paper's recipe (Sec. 3.2)."""
+def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
+    """Plain-language list of the ways `cfg` differs from the paper's recipe (Sec. 3.2).
+
+    Args:
+        cfg: the run's configuration.
+        steps: updates actually made (compared with the paper's count); None leaves steps out.
+    """
     ref = paper(cfg.train.phase)
     out = []
     if cfg.model.global_skip:
@@ -33,8 +38,8 @@ def departures_from_paper(cfg: Config) -> list[str]:
         out.append(f"HR crops of {cfg.data.hr_size} px (paper: 96)")
     if cfg.data.batch_size != 16:
         out.append(f"batch of {cfg.data.batch_size} (paper: 16)")
-    if cfg.train.steps != ref.train.steps:
-        out.append(f"{cfg.train.steps:,} steps (paper: {ref.train.steps:,})")
+    if steps is not None and steps != ref.train.steps:
+        out.append(f"{steps:,} steps (paper: {ref.train.steps:,})")
     if cfg.train.lr != ref.train.lr or cfg.train.cosine or cfg.train.lr_milestones != ref.train.lr_milestones:
         schedule = f"cosine decay to {cfg.train.lr * cfg.train.lr_gamma:g}" if cfg.train.cosine else f"milestones {cfg.train.lr_milestones}"
         out.append(f"Adam lr {cfg.train.lr:g}, {schedule} (paper: 1e-4{', x0.1 after 1e5 steps' if cfg.train.phase == 'gan' else ' constant'})")
@@ -50,9 +55,30 @@ def departures_from_paper(cfg: Config) -> list[str]:
     return out
 
 
-def read_log(run_dir: Path) -> list[dict]:
-    path = run_dir / "log.jsonl"
+def read_log(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
+def earlier_training(run_dir: Path, phase: str) -> tuple[list[dict], list[dict]]:
+    """Segments and log records of the training behind a run's `init_generator`, when the run
+    continues released weights of the same phase (the trainer keeps their card and log as
+    init_card.json / init_log.jsonl). Phase 2 starting from SRResNet is not a continuation.
+
+    Returns:
+        (segments, records): one {"from_step", "steps", "training_hours", "config"} per earlier
+        run, oldest first, and their log records with steps counted from the first segment.
+    """
+    card_path = run_dir / "init_card.json"
+    if not card_path.is_file():
+        return [], []
+    card = json.loads(card_path.read_text())
+    if card.get("phase") != phase:
+        return [], []
+    segments = card.get("segments") or [
+        {"from_step": 0, "steps": card["step"], "training_hours": card["training_hours"], "config": card["config"]}
+    ]
+    records = [{"segment": 0, **r} for r in read_log(run_dir / "init_log.jsonl")]
+    return segments, records
 
 
 def training_seconds(records: list[dict], batch_size: int) -> float:
@@ -100,31 +126,46 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
         bicubic = evaluate(bicubic_upscaler(cfg.model.scale), folder)
         scores[model["dataset"]] = {"model": model["mean"], "bicubic": bicubic["mean"], "images": model["images"]}
 
-    records = read_log(run_dir)
+    # A run that continued earlier released weights reports the whole chain: steps, hours,
+    # learning curve and log are counted from the first segment.
+    segments, records = earlier_training(run_dir, cfg.train.phase)
+    offset = sum(seg["steps"] for seg in segments)
+    own = read_log(run_dir / "log.jsonl")
+    hours = training_seconds(own, cfg.data.batch_size) / 3600
+    segments = segments + [{"from_step": offset, "steps": int(state["step"]), "training_hours": round(hours, 3), "config": cfg.to_dict()}]
+    records += [{"segment": len(segments) - 1, **r, "step": r["step"] + offset} for r in own]
+    total_steps = offset + int(state["step"])
+    departures = departures_from_paper(cfg, steps=total_steps)
+    for seg in segments[:-1]:  # recipe choices of earlier segments that the last one did not share
+        end = seg["from_step"] + seg["steps"]
+        departures += [f"steps {seg['from_step']:,}-{end:,}: {d}" for d in departures_from_paper(Config.from_dict(seg["config"]))
+                       if d not in departures]
     info = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").is_file() else {}
     card = {
         "name": out.stem,
         "phase": cfg.train.phase,
         "paper": "Ledig et al., Photo-Realistic Single Image Super-Resolution Using a GAN, CVPR 2017 (arXiv 1609.04802)",
-        "step": int(state["step"]),
+        "step": total_steps,
         "batch_size": cfg.data.batch_size,
         "hr_crop": cfg.data.hr_size,
         "training_data": cfg.data.train_dirs,
-        "training_hours": round(training_seconds(records, cfg.data.batch_size) / 3600, 3),
+        "training_hours": round(sum(seg["training_hours"] for seg in segments), 3),
         "machine": info.get("machine"),
         "device": info.get("device"),
         "paddle": info.get("paddle"),
-        "departures_from_paper": departures_from_paper(cfg),
+        "departures_from_paper": departures,
         "evaluation_protocol": "Y channel (BT.601; grayscale used as Y), 4-pixel border removed, mean of per-image "
                                "values; SSIM (Daala) is the variant the paper used, SSIM (MATLAB) the usual one",
         "scores": scores,
         "learning_curve": [{"step": r["step"], "psnr": r["psnr"], "ssim": r["ssim"]} for r in records if r["kind"] == "val"],
         "notes": notes,
+        "segments": segments,
         "config": cfg.to_dict(),
     }
     ckpt.save_generator(generator, out, cfg.model, card=card)
-    if (run_dir / "log.jsonl").is_file():
-        shutil.copyfile(run_dir / "log.jsonl", out.with_name(out.stem + "_log.jsonl"))
+    if records:
+        with atomic_path(out.with_name(out.stem + "_log.jsonl")) as tmp, open(tmp, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in records)
     return card
 
 

@@ -34,6 +34,7 @@ import paddle
 import paddle.nn.functional as F
 
 from . import checkpoint as ckpt
+from .atomic import copy_atomic
 from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
 from .evaluate import generator_upscaler
@@ -414,6 +415,21 @@ class Trainer:
                 "world_size": self.world_size,
                 "machine": machine_description(),
             })
+            self._keep_initial_card()
+
+    def _keep_initial_card(self) -> None:
+        """Copy the model card and log of released `init_generator` weights into the run folder
+        (init_card.json, init_log.jsonl), once: `srgan release` chains them into the new card, so
+        that a run continuing earlier weights reports all the training behind it, even after the
+        release has overwritten the file it started from."""
+        source = self.cfg.train.init_generator
+        if not source or not str(source).endswith(".safetensors") or (self.out_dir / "init_card.json").exists():
+            return
+        card, log = Path(source).with_suffix(".json"), Path(source).with_name(Path(source).stem + "_log.jsonl")
+        if card.is_file():
+            if log.is_file():
+                copy_atomic(log, self.out_dir / "init_log.jsonl")
+            copy_atomic(card, self.out_dir / "init_card.json")  # last: its presence means both are done
 
 
 def _main_thread() -> bool:

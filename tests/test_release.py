@@ -84,3 +84,41 @@ def test_compare_pads_rows_of_images_smaller_than_the_crop(tmp_path):
     assert grid.shape == (2 * (32 + 4 + 16), 2 * (3 * 32 + 2 * 4), 3)
     narrow = grid[2 * 36 :, 2 * (3 * 16 + 2 * 4) :]  # right of the second row's crops: white padding
     assert narrow.size and (narrow == 255).all()
+
+
+def test_release_of_a_continued_run_reports_the_whole_chain(tmp_path):
+    """Phase 1 continued from released weights (--init-generator), then released over the same
+    file: the card counts both runs' steps and hours, and the log and curve continue."""
+    bench = _benchmark(tmp_path / "bench")
+    weights = tmp_path / "w" / "m.safetensors"
+    images = [("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))]
+
+    def run(name, steps, lr, init=None):
+        cfg = quick("pretrain")
+        cfg.model.num_blocks, cfg.model.channels = 1, 8
+        cfg.data.hr_size, cfg.data.batch_size, cfg.data.val_dir = 16, 2, str(bench)
+        cfg.train.steps, cfg.train.lr, cfg.train.init_generator = steps, lr, init
+        cfg.train.log_every, cfg.train.val_every, cfg.train.ckpt_every = 2, 2, 2
+        cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / name), False
+        Trainer(cfg, images=images, progress=False).fit()
+        assert main(["release", cfg.train.out_dir, "--out", str(weights), "--data", str(bench)]) == 0
+        return json.loads(weights.with_suffix(".json").read_text())
+
+    first = run("a", steps=4, lr=2e-4)
+    second = run("b", steps=6, lr=1e-4, init=str(weights))
+    assert json.loads((tmp_path / "b" / "init_card.json").read_text())["step"] == 4  # the card it started from
+    assert second["step"] == 10
+    assert [(s["from_step"], s["steps"]) for s in second["segments"]] == [(0, 4), (4, 6)]
+    assert second["training_hours"] == round(first["training_hours"] + second["segments"][1]["training_hours"], 3)
+    assert [p["step"] for p in second["learning_curve"]] == [2, 4, 6, 8, 10]
+    assert second["learning_curve"][:2] == first["learning_curve"]
+    log = [json.loads(line) for line in weights.with_name("m_log.jsonl").read_text().splitlines()]
+    train_steps = [r["step"] for r in log if r["kind"] == "train"]
+    assert train_steps == sorted(train_steps) and train_steps[-1] == 10
+    assert {r["segment"] for r in log} == {0, 1}
+    assert "10 steps (paper: 1,000,000)" in second["departures_from_paper"]
+    assert "steps 0-4: Adam lr 0.0002, milestones [] (paper: 1e-4 constant)" in second["departures_from_paper"]
+
+    # releasing again (e.g. a later checkpoint) still counts the first run once
+    assert main(["release", str(tmp_path / "b"), "--out", str(weights), "--data", str(bench)]) == 0
+    assert json.loads(weights.with_suffix(".json").read_text())["step"] == 10
