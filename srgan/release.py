@@ -6,6 +6,8 @@
 The card records the data, steps, batch, schedule, wall time, machine, Paddle version, the
 Set5/Set14 scores by the paper's protocol (Sec. 3.1) next to bicubic's, and every way the
 run departs from the paper's recipe, derived from the saved config rather than written by hand.
+A run that continued earlier released weights (`--init-generator`, same phase) is reported with
+the training behind them: the card's `segments`, steps, hours, curve and log cover the chain.
 """
 
 from __future__ import annotations
