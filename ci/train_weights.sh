@@ -30,7 +30,7 @@ case "${1:-}" in
       --val-every 200 --ckpt-every 100 --log-every 10 --keep-last 2 --max-minutes "$MAX_MINUTES" --resume
     ;;
   continue)
-    # Segment 2 (1.3 h here): the released segment-1 weights (INIT, default the srresnet_x4 file
+    # Segment 2 (1.5 h here): the released segment-1 weights (INIT, default the srresnet_x4 file
     # as released after `pretrain`) with a fresh cosine schedule, the paper's 96 px crops in
     # batches of 8, and the L1 pixel loss (departure: EDSR's choice; it reached a higher Set5
     # PSNR than MSE in a side-by-side run, see the README). The run keeps INIT's model card, so
