@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,8 +42,6 @@ def atomic_path(path: str | os.PathLike):
 
 def copy_atomic(source: str | os.PathLike, destination: str | os.PathLike) -> None:
     """Copy a file's bytes to `destination` atomically."""
-    import shutil
-
     with atomic_path(destination) as tmp:
         shutil.copyfile(source, tmp)
 

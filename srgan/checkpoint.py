@@ -124,6 +124,12 @@ def _rename_state(state: dict, names: dict[str, str]) -> dict:
 
 
 # --- generator weights for users (safetensors) ----------------------------------------
+def card_and_log_paths(weights: str | os.PathLike) -> tuple[Path, Path]:
+    """The model card (`<stem>.json`) and training log (`<stem>_log.jsonl`) beside a weights file."""
+    weights = Path(weights)
+    return weights.with_suffix(".json"), weights.with_name(weights.stem + "_log.jsonl")
+
+
 def save_generator(generator: Generator, path: str | os.PathLike, model_config: ModelConfig, card: dict | None = None) -> None:
     """Write the generator's weights as safetensors (+ `<stem>.json` model card if `card`).
 
@@ -143,7 +149,7 @@ def save_generator(generator: Generator, path: str | os.PathLike, model_config: 
     with atomic_path(path) as tmp:
         save_file(tensors, tmp, metadata=metadata)
     if card is not None:
-        write_json(Path(path).with_suffix(".json"), {"model": dataclasses.asdict(model_config), **card})
+        write_json(card_and_log_paths(path)[0], {"model": dataclasses.asdict(model_config), **card})
 
 
 def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], ModelConfig]:

@@ -131,12 +131,12 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
     # A run that continued earlier released weights reports the whole chain: steps, hours,
     # learning curve and log are counted from the first segment.
     segments, records = earlier_training(run_dir, cfg.train.phase)
-    offset = sum(seg["steps"] for seg in segments)
+    offset, steps = sum(seg["steps"] for seg in segments), int(state["step"])
     own = read_log(run_dir / "log.jsonl")
     hours = training_seconds(own, cfg.data.batch_size) / 3600
-    segments = segments + [{"from_step": offset, "steps": int(state["step"]), "training_hours": round(hours, 3), "config": cfg.to_dict()}]
+    segments = segments + [{"from_step": offset, "steps": steps, "training_hours": round(hours, 3), "config": cfg.to_dict()}]
     records += [{"segment": len(segments) - 1, **r, "step": r["step"] + offset} for r in own]
-    total_steps = offset + int(state["step"])
+    total_steps = offset + steps
     departures = departures_from_paper(cfg, steps=total_steps)
     for seg in segments[:-1]:  # recipe choices of earlier segments that the last one did not share
         end = seg["from_step"] + seg["steps"]
@@ -166,7 +166,7 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
     }
     ckpt.save_generator(generator, out, cfg.model, card=card)
     if records:
-        with atomic_path(out.with_name(out.stem + "_log.jsonl")) as tmp, open(tmp, "w") as f:
+        with atomic_path(ckpt.card_and_log_paths(out)[1]) as tmp, open(tmp, "w") as f:
             f.writelines(json.dumps(r) + "\n" for r in records)
     return card
 

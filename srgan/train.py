@@ -425,7 +425,7 @@ class Trainer:
         source = self.cfg.train.init_generator
         if not source or not str(source).endswith(".safetensors") or (self.out_dir / "init_card.json").exists():
             return
-        card, log = Path(source).with_suffix(".json"), Path(source).with_name(Path(source).stem + "_log.jsonl")
+        card, log = ckpt.card_and_log_paths(source)
         if card.is_file():
             if log.is_file():
                 copy_atomic(log, self.out_dir / "init_log.jsonl")
