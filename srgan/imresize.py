@@ -13,7 +13,9 @@ PSNR, so this module follows MATLAB's algorithm step by step:
    MATLAB's imresize.m we checked does exactly this ("Clamp out-of-range indices; has the
    effect of replicating end-points"); some ports mirror the indices instead. On the
    Set5 + Set14 benchmark files clamping reproduces every LR pixel, mirroring gets 8,129
-   pixels wrong, so we clamp.
+   pixels wrong, so we clamp by default. Newer MATLAB releases (R2021a, whose NIQE value
+   srgan.niqe reproduces) mirror the indices symmetrically, edge pixel repeated
+   (`aux = [1:n, n:-1:1]`); `boundary="symmetric"` selects that.
 3. The two 1-D passes run in MATLAB's order: the dimension with the smaller scale first,
    rows first when the scales are equal.
 4. uint8 images are rounded back to uint8 after EACH pass (halves away from zero, clipped to
@@ -33,6 +35,7 @@ import scipy.sparse
 
 # Keys' cubic kernel is nonzero on [-2, 2]; MATLAB calls this the kernel width.
 KERNEL_WIDTH = 4.0
+_BOUNDARIES = ("clamp", "symmetric")
 
 __all__ = ["imresize", "cubic", "contributions"]
 
@@ -47,18 +50,25 @@ def cubic(x: np.ndarray) -> np.ndarray:
     )
 
 
-def contributions(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def contributions(
+    in_len: int, out_len: int, scale: float, boundary: str = "clamp"
+) -> tuple[np.ndarray, np.ndarray]:
     """Weights and input indices for a 1-D bicubic resize, as MATLAB's `contributions()`.
 
     Args:
         in_len: number of input pixels along this dimension.
         out_len: number of output pixels.
         scale: output/input scale factor (< 1 shrinks; then the kernel is antialiased).
+        boundary: how indices outside the input are mapped back into it: "clamp" (edge
+            replication, the default) or "symmetric" (mirror with the edge pixel repeated,
+            as newer MATLAB releases).
 
     Returns:
         (weights, indices), both of shape (out_len, taps): output pixel i is
-        sum_k weights[i, k] * input[indices[i, k]]. Indices are 0-based and clamped into range.
+        sum_k weights[i, k] * input[indices[i, k]]. Indices are 0-based and in range.
     """
+    if boundary not in _BOUNDARIES:
+        raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
     if scale < 1:
         # Antialiasing: stretch the kernel by 1/scale (and scale its height to keep unit area)
         # so that shrinking low-pass filters the image instead of aliasing.
@@ -76,15 +86,22 @@ def contributions(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, 
     indices = left[:, None] + np.arange(taps)[None, :]
     weights = kernel(u[:, None] - indices)
     weights = weights / weights.sum(axis=1, keepdims=True)
-    indices = np.clip(indices, 1, in_len).astype(np.int64) - 1  # clamp = replicate edge pixels
+    if boundary == "clamp":
+        indices = np.clip(indices, 1, in_len).astype(np.int64) - 1  # clamp = replicate edge pixels
+    else:
+        # MATLAB: aux = [1:n, n:-1:1]; indices = aux(mod(indices - 1, 2n) + 1).
+        period = np.mod(indices.astype(np.int64) - 1, 2 * in_len)
+        indices = np.where(period < in_len, period, 2 * in_len - 1 - period)
     keep = np.any(weights != 0, axis=0)
     return weights[:, keep], indices[:, keep]
 
 
 @lru_cache(maxsize=256)
-def _resize_matrix(in_len: int, out_len: int, scale: float) -> scipy.sparse.csr_matrix:
+def _resize_matrix(
+    in_len: int, out_len: int, scale: float, boundary: str = "clamp"
+) -> scipy.sparse.csr_matrix:
     """The 1-D resize as a sparse (out_len, in_len) matrix; clamped duplicates are summed."""
-    weights, indices = contributions(in_len, out_len, scale)
+    weights, indices = contributions(in_len, out_len, scale, boundary)
     rows = np.repeat(np.arange(out_len), weights.shape[1])
     matrix = scipy.sparse.csr_matrix((weights.ravel(), (rows, indices.ravel())), shape=(out_len, in_len))
     matrix.eliminate_zeros()
@@ -98,9 +115,11 @@ def _round_uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(x, 0, 255, out=x)
 
 
-def _resize_axis(x: np.ndarray, axis: int, out_len: int, scale: float, to_uint8: bool) -> np.ndarray:
+def _resize_axis(
+    x: np.ndarray, axis: int, out_len: int, scale: float, to_uint8: bool, boundary: str = "clamp"
+) -> np.ndarray:
     """Resize float64 array `x` along axis 0 or 1 (other axes are carried along)."""
-    matrix = _resize_matrix(x.shape[axis], out_len, scale)
+    matrix = _resize_matrix(x.shape[axis], out_len, scale, boundary)
     moved = np.moveaxis(x, axis, 0)
     out = matrix @ moved.reshape(moved.shape[0], -1)
     out = np.moveaxis(out.reshape((out_len,) + moved.shape[1:]), 0, axis)
@@ -111,6 +130,7 @@ def imresize(
     image: np.ndarray,
     scale: float | None = None,
     output_shape: tuple[int, int] | None = None,
+    boundary: str = "clamp",
 ) -> np.ndarray:
     """Bicubic resize that matches MATLAB's `imresize(image, scale)` / `imresize(image, [h w])`.
 
@@ -120,6 +140,8 @@ def imresize(
             output size is ceil(scale * input size), as in MATLAB.
         output_shape: (height, width) instead of `scale`; each dimension then uses its own
             scale out/in.
+        boundary: "clamp" (default; edge replication, matches the benchmark LR files) or
+            "symmetric" (mirrored edges, as MATLAB R2021a; used by srgan.niqe).
 
     Returns:
         The resized image with the input's dtype: uint8 input is rounded to uint8 after each
@@ -130,6 +152,8 @@ def imresize(
         raise ValueError(f"imresize expects an (H, W) or (H, W, C) image, got shape {image.shape}")
     if image.dtype != np.uint8 and not np.issubdtype(image.dtype, np.floating):
         raise TypeError(f"imresize supports uint8 and floating-point images, got dtype {image.dtype}")
+    if boundary not in _BOUNDARIES:
+        raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
     in_shape = image.shape[:2]
     if (scale is None) == (output_shape is None):
         raise ValueError("imresize needs exactly one of scale= or output_shape=")
@@ -149,5 +173,5 @@ def imresize(
     # MATLAB resizes along the dimension with the smaller scale first (less work when
     # shrinking); sorted() is stable, so rows go first when the scales are equal.
     for axis in sorted((0, 1), key=lambda a: scales[a]):
-        out = _resize_axis(out, axis, out_shape[axis], scales[axis], to_uint8)
+        out = _resize_axis(out, axis, out_shape[axis], scales[axis], to_uint8, boundary)
     return out.astype(image.dtype)

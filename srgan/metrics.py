@@ -23,7 +23,21 @@ import numpy as np
 from scipy.ndimage import correlate1d
 from skimage.metrics import structural_similarity
 
-__all__ = ["rgb_to_y", "crop_border", "psnr", "ssim_matlab", "ssim_daala", "daala_gaussian_kernel"]
+from .niqe import niqe  # no-reference naturalness (Mittal et al. 2013); its own module, re-exported here
+
+__all__ = [
+    "rgb_to_y",
+    "crop_border",
+    "psnr",
+    "ssim_matlab",
+    "ssim_daala",
+    "daala_gaussian_kernel",
+    "grid_share",
+    "grid_ratio",
+    "grid_contrast",
+    "grid_share_chance",
+    "niqe",
+]
 
 PEAK = 255.0
 
@@ -166,3 +180,175 @@ def ssim_daala(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4, y_channel: 
     if a.ndim == 2:
         return _ssim_daala_plane(a, b)
     return float(np.mean([_ssim_daala_plane(a[..., c], b[..., c]) for c in range(a.shape[2])]))
+
+
+# --- Pixel-shuffle lattice ("grid") artefact ------------------------------------------------
+# A x4 sub-pixel generator (two x2 pixel shuffles, paper Fig. 4) writes output pixel (r, c)
+# from the sub-pixel channel chosen by (r mod 4, c mod 4); when those 16 channels disagree
+# systematically, the output carries a faint period-4 pattern. Its energy sits at the
+# period-4 frequencies (a/4, b/4) cycles/pixel, a, b in 0..3, not both 0 (period 2 is among
+# them). Both measures below work on a high-pass of the Y channel, cut into non-overlapping
+# windows (the lattice's sign follows the image content, so it would cancel in a global
+# average), and pool energies over windows (energy-weighted: flat windows do not dominate).
+#
+# Within a window of N x N pixels (N a multiple of the period P, n = N / P), let M[p, q] be
+# the mean of the pixels with (row mod P, col mod P) = (p, q) minus the window mean. Because
+# exp(-2 pi i a n r / N) depends only on r mod P, the window's DFT at (a n, b n) is the P x P
+# DFT of the phase sums n^2 M, and Parseval on the P x P grid gives
+#     sum_{(a, b) != 0} |X[a n, b n]|^2 / N^2 = n^2 * sum_{p, q} M[p, q]^2,
+# i.e. the lattice energy is the energy of the window's projection onto the period-P patterns
+# (the tiled M). tests/test_grid.py checks this identity numerically.
+#
+# The high-pass is y - blur(y) with the separable symmetric blur [1, 2, ..., 2, 1] / (2P)
+# (P + 1 taps: a P-pixel box averaged over its two half-pixel alignments). Its frequency
+# response is zero at every non-zero multiple of 1/P, so the high-pass has gain exactly 1
+# at the lattice frequencies: it neither creates nor removes lattice energy. Being symmetric
+# (zero phase), it removes linear and quadratic trends exactly, which would otherwise leak
+# into the lattice bins of a window (a ramp has unequal phase means). A Gaussian or 3x3
+# high-pass would instead attenuate period 4 relative to period 2.
+_crop_border = crop_border  # the functions below have a parameter of that name
+
+
+def _grid_highpass_windows(image: np.ndarray, period: int, window: int, border: int, name: str) -> np.ndarray:
+    """Y channel -> high-pass -> (windows, window, window) float64, each window's mean removed."""
+    image = np.asarray(image)
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        raise ValueError(f"{name} expects an (H, W, 3) RGB or (H, W) gray image, got shape {image.shape}")
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 2:
+        raise ValueError(f"{name}: period must be an integer >= 2, got {period!r}")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 2 * period or window % period:
+        raise ValueError(f"{name}: window must be a multiple of period={period} and at least {2 * period}, got {window!r}")
+    y = _crop_border(rgb_to_y(image), border)
+    h, w = y.shape
+    if h < window or w < window:
+        raise ValueError(f"{name}: the {h}x{w} image (after cropping {border} px) is smaller than one {window}x{window} window")
+    taps = np.full(period + 1, 2.0)
+    taps[0] = taps[-1] = 1.0
+    taps /= 2.0 * period
+    blur = correlate1d(correlate1d(y, taps, axis=0, mode="reflect"), taps, axis=1, mode="reflect")
+    hp = y - blur
+    rows, cols = h // window, w // window  # windows tile the image from its top-left corner
+    win = hp[: rows * window, : cols * window].reshape(rows, window, cols, window).swapaxes(1, 2)
+    win = win.reshape(rows * cols, window, window)
+    return win - win.mean(axis=(1, 2), keepdims=True)
+
+
+def _lattice_energy(windows: np.ndarray, period: int) -> np.ndarray:
+    """Per window: n^2 * sum of squared phase means (= DFT energy at the period-P frequencies
+    without DC, divided by N^2); `windows` is (K, N, N) with zero-mean windows."""
+    k, size, _ = windows.shape
+    n = size // period
+    phase_means = windows.reshape(k, n, period, n, period).mean(axis=(1, 3))
+    phase_means = phase_means - phase_means.mean(axis=(1, 2), keepdims=True)
+    return n * n * np.sum(phase_means**2, axis=(1, 2))
+
+
+def grid_share_chance(period: int = 4, window: int = 32) -> float:
+    """Expected `grid_share` of i.i.d. (white) noise: (P^2 - 1) / (N^2 * g), N = window.
+
+    Without the high-pass, a zero-mean i.i.d. window spreads its energy evenly over its
+    N^2 - 1 non-DC frequencies, so the P^2 - 1 lattice frequencies hold (P^2 - 1) / (N^2 - 1)
+    of it in expectation (for Gaussian noise, the projection onto a (P^2 - 1)-dimensional
+    subspace of the (N^2 - 1)-dimensional zero-mean space). The high-pass keeps the lattice
+    frequencies at gain 1 but scales the total by g = mean |gain|^2 over all frequencies
+    = 1 - 2/P^2 + ((2P - 1) / (2P^2))^2 (0.92285 for P = 4), and removes the DC: chance
+    = (P^2 - 1) / (N^2 g), 1/63 = 0.01587 for P = 4, N = 32 (i.e. 16.25 / N^2).
+
+    Args:
+        period: lattice period P (4 for a x4 pixel shuffle).
+        window: window side N.
+    """
+    g = 1.0 - 2.0 / period**2 + ((2.0 * period - 1.0) / (2.0 * period**2)) ** 2
+    return (period**2 - 1) / (window**2 * g)
+
+
+def grid_share(image: np.ndarray, period: int = 4, window: int = 32, crop_border: int = 0) -> float:
+    """Share of an image's fine detail that lies on the period-`period` pixel lattice.
+
+    The Y channel is high-passed (y minus a blur whose response is zero at the lattice
+    frequencies, so lattice energy passes unchanged) and cut into window x window tiles; the
+    share is the energy at the period-P frequencies (a/P, b/P) != 0, i.e. of each tile's
+    P x P phase means (row mod P, col mod P) minus its mean, summed over tiles, over the
+    tiles' total high-pass energy. It measures periodicity aligned with the pixel grid, whatever
+    its phase (a 1-pixel shift of the pattern gives the same value); it is not a perceptual
+    score, it sees only luma, and it also grows with how much of the image's detail sits at
+    high frequencies (a blurry image scores low even with a lattice: see `grid_contrast`).
+    Chance level for white noise: `grid_share_chance(period, window)` (0.0159 for 4, 32);
+    natural photos score near it or above (Set14 HR: 0.023 on average).
+
+    Args:
+        image: (H, W, 3) RGB or (H, W) gray (used as Y), values 0..255 (any scale works:
+            the share is scale-free).
+        period: lattice period; 4 for a x4 pixel shuffle (its period-2 frequencies, from
+            the second x2 shuffle, are included).
+        window: tile side in pixels, a multiple of `period`; tiles start at the top-left
+            corner after cropping, a remainder narrower than a tile is left out.
+        crop_border: pixels removed from each side first.
+
+    Returns:
+        The share in [0, 1]; NaN for an image without any high-pass energy (flat).
+    """
+    windows = _grid_highpass_windows(image, period, window, crop_border, "grid_share")
+    total = float(np.sum(windows**2))
+    if total == 0.0:
+        return math.nan
+    return float(np.sum(_lattice_energy(windows, period))) / total
+
+
+def grid_ratio(sr: np.ndarray, hr: np.ndarray, period: int = 4, window: int = 32, crop_border: int = 0) -> float:
+    """`grid_share(sr) / grid_share(hr)`: 1 = as much lattice share as the ground-truth photo.
+
+    Caveat: the share also falls with blur, so a smooth output scores below 1 even with a
+    lattice (Set14: bicubic 0.04, SRResNet 0.5); compare `grid_contrast`, which does not
+    need the HR image and is insensitive to sharpness.
+
+    Args:
+        sr: super-resolved image, (H, W, 3) RGB or (H, W) gray.
+        hr: ground truth, same shape.
+        period / window / crop_border: see `grid_share`.
+    """
+    sr, hr = np.asarray(sr), np.asarray(hr)
+    if sr.shape != hr.shape:
+        raise ValueError(f"grid_ratio: images differ in shape: {sr.shape} vs {hr.shape}")
+    return grid_share(sr, period, window, crop_border) / grid_share(hr, period, window, crop_border)
+
+
+def grid_contrast(image: np.ndarray, period: int = 4, window: int = 32, crop_border: int = 0) -> float:
+    """How much the lattice frequencies stand out of the image's own spectrum: 1 = no lattice.
+
+    With the same high-pass tiles as `grid_share`, it is the summed DFT energy at the
+    period-P frequencies (a/P, b/P) != 0 over the summed energy at their adjacent frequencies
+    (+-1/window; along the axis for the frequencies on an axis, where the tiles' edges leak),
+    averaged per lattice frequency. A smooth spectrum, whether sharp or blurry, gives about 1
+    (1.01 for white noise; Set14 HR photos 0.64..1.18, mean 0.98), a lattice gives a peak
+    (> 1); an interpolator whose 16 phases agree exactly (bicubic) leaves a notch (< 1).
+    It is not a perceptual score and sees only luma; like any spectral peak it also fires on
+    genuine image texture of period 2 or 4 pixels (rare in photos, cf. HR).
+
+    Args:
+        image: (H, W, 3) RGB or (H, W) gray (used as Y), values 0..255.
+        period / window / crop_border: see `grid_share`.
+
+    Returns:
+        Lattice energy / adjacent energy; NaN for an image without any high-pass energy.
+    """
+    windows = _grid_highpass_windows(image, period, window, crop_border, "grid_contrast")
+    spectrum = np.sum(np.abs(np.fft.fft2(windows)) ** 2, axis=0)  # energy-weighted pooling
+    n = window // period
+    lattice = adjacent = 0.0
+    for a in range(period):
+        for b in range(period):
+            if a == b == 0:
+                continue
+            k, l = a * n, b * n
+            if k == 0:
+                near = [(0, l - 1), (0, l + 1)]
+            elif l == 0:
+                near = [(k - 1, 0), (k + 1, 0)]
+            else:
+                near = [(k - 1, l), (k + 1, l), (k, l - 1), (k, l + 1)]
+            lattice += spectrum[k, l]
+            adjacent += np.mean([spectrum[i % window, j % window] for i, j in near])
+    if adjacent == 0.0:
+        return math.nan
+    return float(lattice / adjacent)

@@ -110,13 +110,15 @@ def _offline(url, md5sum=None):
 @pytest.mark.parametrize("weights", [None, "imagenet"])
 def test_offline_imagenet_gives_clear_error(tmp_path, monkeypatch, weights):
     monkeypatch.delenv("SRGAN_VGG19_WEIGHTS", raising=False)
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "no_shared"))  # no paper file to find
     monkeypatch.setattr(vgg_module.paddle_download, "WEIGHTS_HOME", str(tmp_path))
     monkeypatch.setattr(vgg_module.paddle_download, "get_weights_path_from_url", _offline)
     with pytest.raises(VGGWeightsError) as info:
         VGGFeatureExtractor(layer="vgg54", weights=weights)
     message = str(info.value)
     assert vgg_module.VGG19_IMAGENET_URL in message  # what to fetch elsewhere
-    assert str(tmp_path / "vgg19.pdparams") in message  # where to put it
+    assert vgg_module.VGG19_PAPER_URL in message  # or the paper's network
+    assert str(tmp_path) in message  # where to put it
     assert "SRGAN_VGG19_WEIGHTS" in message
     assert "--content-loss mse" in message
     assert "Retry limit reached" in message  # the underlying cause is kept
@@ -180,3 +182,143 @@ def test_random_weights_warn_and_stay_frozen_in_eval_mode():
     assert x.grad is not None  # gradient passes through to the input (the generator's SR image)
     assert all(p.grad is None for p in extractor.parameters())  # but not into the VGG weights
     assert not any(layer.training for layer in extractor.sublayers())
+
+
+# --- the paper's network: the Keras Applications .h5 file and the Caffe input convention ----
+CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype="float32").reshape(1, 3, 1, 1)
+
+
+def write_keras_h5(path, vgg19, blocks=((1, 2), (2, 2))):
+    """Write `vgg19`'s first convs in the Keras Applications layout (groups block{B}_conv{I},
+    kernels (kh, kw, in, out)), as the paper's file stores them."""
+    import h5py
+
+    convs = [layer for layer in vgg19.features if isinstance(layer, nn.Conv2D)]
+    with h5py.File(path, "w") as f:
+        k = 0
+        for block, n in blocks:
+            for i in range(1, n + 1):
+                name = f"block{block}_conv{i}"
+                group = f.create_group(name)
+                group[f"{name}_W_1:0"] = convs[k].weight.numpy().transpose(2, 3, 1, 0)
+                group[f"{name}_b_1:0"] = convs[k].bias.numpy()
+                k += 1
+        f.create_group("block1_pool")  # layers without weights are skipped
+
+
+def test_keras_h5_loads_with_caffe_convention(reference, tmp_path):
+    path = tmp_path / "vgg19_keras_layout.h5"
+    write_keras_h5(path, reference["vgg19"])
+    extractor = VGGFeatureExtractor(layer="vgg22", weights=path)
+    assert extractor.input_convention == "caffe" and extractor.weights_source == str(path)
+    out = extractor(paddle.to_tensor(reference["x"])).numpy()
+    # By hand: [-1, 1] RGB -> 0..255 BGR minus the mean pixel, no std (Caffe).
+    h = paddle.to_tensor(((reference["x"] + 1) * 127.5)[:, ::-1].copy() - CAFFE_MEAN_BGR)
+    for layer in list(reference["vgg19"].features.children())[:9]:
+        h = layer(h)
+    np.testing.assert_allclose(out, h.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_keras_h5_missing_layer_names_the_file(reference, tmp_path):
+    path = tmp_path / "only_block1.h5"
+    write_keras_h5(path, reference["vgg19"], blocks=((1, 2),))
+    with pytest.raises(VGGWeightsError, match="missing features.5.weight") as info:
+        VGGFeatureExtractor(layer="vgg22", weights=path)
+    assert str(path) in str(info.value)
+
+
+def test_safetensors_carry_their_input_convention(reference, tmp_path):
+    state = {key: value.numpy() for key, value in reference["vgg19"].state_dict().items()}
+    path = tmp_path / "caffe.safetensors"
+    save_file(state, str(path), metadata={"input_convention": "caffe"})
+    assert VGGFeatureExtractor(layer="vgg22", weights=path).input_convention == "caffe"
+    save_file(state, str(path), metadata={"input_convention": "bogus"})
+    with pytest.raises(VGGWeightsError, match="bogus"):
+        VGGFeatureExtractor(layer="vgg22", weights=path)
+
+
+def test_default_search_order(reference, tmp_path, monkeypatch):
+    """None: $SRGAN_VGG19_WEIGHTS, then $SRGAN_SHARED/vgg19/<Keras file>, then Paddle's cache, then "imagenet"."""
+    shared, cache = tmp_path / "shared", tmp_path / "cache"
+    (shared / "vgg19").mkdir(parents=True)
+    cache.mkdir()
+    monkeypatch.setenv("SRGAN_SHARED", str(shared))
+    monkeypatch.setattr(vgg_module.paddle_download, "WEIGHTS_HOME", str(cache))
+    monkeypatch.delenv("SRGAN_VGG19_WEIGHTS", raising=False)
+    assert vgg_module.default_weights() == "imagenet"
+    write_keras_h5(cache / vgg_module.VGG19_PAPER_FILE, reference["vgg19"])
+    assert vgg_module.default_weights() == str(cache / vgg_module.VGG19_PAPER_FILE)
+    write_keras_h5(shared / "vgg19" / vgg_module.VGG19_PAPER_FILE, reference["vgg19"])
+    assert vgg_module.default_weights() == str(shared / "vgg19" / vgg_module.VGG19_PAPER_FILE)
+    monkeypatch.setenv("SRGAN_VGG19_WEIGHTS", str(reference["pdparams"]))
+    assert vgg_module.default_weights() == str(reference["pdparams"])
+
+
+def test_paper_weights_download_is_md5_checked(reference, tmp_path, monkeypatch):
+    """"paper" asks Paddle's downloader for the Keras URL with its md5 (offline: the clear error)."""
+    asked = {}
+
+    def fake_download(url, md5sum=None):
+        asked.update(url=url, md5=md5sum)
+        path = tmp_path / vgg_module.VGG19_PAPER_FILE
+        write_keras_h5(path, reference["vgg19"])
+        return str(path)
+
+    monkeypatch.setattr(vgg_module.paddle_download, "WEIGHTS_HOME", str(tmp_path / "empty_cache"))
+    monkeypatch.setattr(vgg_module.paddle_download, "get_weights_path_from_url", fake_download)
+    extractor = VGGFeatureExtractor(layer="vgg22", weights="paper")
+    assert asked == {"url": vgg_module.VGG19_PAPER_URL, "md5": vgg_module.VGG19_PAPER_MD5}
+    assert extractor.input_convention == "caffe"
+    monkeypatch.setattr(vgg_module.paddle_download, "get_weights_path_from_url", _offline)
+    with pytest.raises(VGGWeightsError, match="paper's VGG19"):
+        VGGFeatureExtractor(layer="vgg22", weights="paper")
+
+
+# --- with the real file from ../shared (the network the paper used) ------------------------
+@pytest.fixture(scope="module")
+def paper_vgg54():
+    from srgan.config import default_shared_dir
+
+    path = default_shared_dir() / "vgg19" / vgg_module.VGG19_PAPER_FILE
+    if not path.is_file():
+        pytest.skip(f"{path} is missing: put the shared data next to the repo or set SRGAN_SHARED")
+    if file_digest(path, "md5") != vgg_module.VGG19_PAPER_MD5:
+        pytest.fail(f"{path} is not the Keras Applications VGG19 file (md5)")
+    return VGGFeatureExtractor(layer="vgg54", weights=path)
+
+
+def _features(extractor, image):
+    x = paddle.to_tensor(image.astype("float32").transpose(2, 0, 1)[None] / 127.5 - 1.0)
+    with paddle.no_grad():
+        return extractor(x).numpy()[0]
+
+
+@pytest.mark.shared
+def test_real_vgg54_features_are_sparse_and_tell_photos_apart(paper_vgg54):
+    from skimage import data
+
+    chelsea = _features(paper_vgg54, data.chelsea())
+    assert chelsea.shape == (512, 300 // 16, 451 // 16)
+    assert 0.85 < float((chelsea == 0).mean()) < 0.97  # shared README: 91% zeros (random: ~50%)
+    pooled = [_features(paper_vgg54, getattr(data, name)()).mean(axis=(1, 2)) for name in ("chelsea", "astronaut", "coffee", "rocket")]
+    pooled = [p / np.linalg.norm(p) for p in pooled]
+    cosines = [float(a @ b) for k, a in enumerate(pooled) for b in pooled[k + 1 :]]
+    assert max(cosines) < 0.6, cosines  # random weights give >= 0.99 for every pair
+
+
+@pytest.mark.shared
+def test_real_vgg_losses_prefer_sharp_to_blurred(paper_vgg54):
+    """VGG22 and VGG54 content losses (Eq. 5) put a sharp image closer to HR than its blur."""
+    from scipy.ndimage import gaussian_filter
+    from skimage import data
+
+    from srgan.losses import ContentLoss
+
+    hr = data.astronaut()[96:288, 160:352]
+    blurred = gaussian_filter(hr.astype("float32"), sigma=(1.5, 1.5, 0))
+    sharp_but_noisy = np.clip(hr + np.random.RandomState(0).normal(0, 3, hr.shape), 0, 255)
+    to = lambda a: paddle.to_tensor(np.asarray(a, "float32").transpose(2, 0, 1)[None] / 127.5 - 1.0)  # noqa: E731
+    for kind in ("vgg22", "vgg54"):
+        loss = ContentLoss(kind=kind, vgg_weights=paper_vgg54.weights_source)
+        assert float(loss(to(sharp_but_noisy), to(hr))) < float(loss(to(blurred), to(hr))), kind
+        assert float(loss(to(hr), to(hr))) == 0.0
