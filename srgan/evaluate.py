@@ -2,8 +2,9 @@
 
 An upscaler is any callable `uint8 LR (h, w, 3) or (h, w) -> uint8 SR (H, W, 3) or (H, W)`:
 `bicubic_upscaler()` is the paper's baseline, `generator_upscaler(generator)` wraps a trained
-Generator. `evaluate()` returns per-image and mean PSNR / SSIM (Daala and MATLAB variants);
-`format_table()` prints them.
+Generator. `evaluate()` returns per-image and mean PSNR / SSIM (Daala and MATLAB variants),
+NIQE of SR and HR (no-reference naturalness, lower is better; HR's value is what natural
+photos score) and the two grid measures of the pixel-shuffle lattice; `format_table()` prints them.
 
     >>> from srgan.evaluate import evaluate, bicubic_upscaler, format_table
     >>> print(format_table(evaluate(bicubic_upscaler(4), "../shared/benchmarks/Set5")))
@@ -19,11 +20,13 @@ from typing import Callable
 import numpy as np
 
 from .imresize import imresize
-from .metrics import psnr, ssim_daala, ssim_matlab
+from .niqe import BLOCK_SIZE as NIQE_BLOCK
+from .metrics import grid_contrast, grid_ratio, niqe, psnr, ssim_daala, ssim_matlab
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
 
-METRICS = ("psnr", "ssim_daala", "ssim_matlab")
+GRID_WINDOW = 32  # the grid measures' default window
+METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast")
 
 __all__ = ["evaluate", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs"]
 
@@ -70,6 +73,25 @@ def generator_upscaler(generator) -> Upscaler:
     return upscale
 
 
+def perceptual_scores(sr: np.ndarray, hr: np.ndarray, scale: int = 4, crop_border: int = 4) -> dict:
+    """NIQE of SR and HR and the grid measures; None where the image is too small for them
+    (NIQE needs one 96x96 block, the grid measures one 32x32 window, after the border crop)."""
+    h, w = (side - 2 * crop_border for side in hr.shape[:2])
+    big_for_niqe, big_for_grid = min(h, w) >= NIQE_BLOCK, min(h, w) >= GRID_WINDOW
+    return {
+        "niqe": niqe(sr, crop_border=crop_border) if big_for_niqe else None,
+        "niqe_hr": niqe(hr, crop_border=crop_border) if big_for_niqe else None,
+        "grid_ratio": grid_ratio(sr, hr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None,
+        "grid_contrast": grid_contrast(sr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None,
+    }
+
+
+def mean_score(values: list[float | None]) -> float | None:
+    """Mean over the images where the score exists (None: too small; NaN: a flat image); None if none."""
+    defined = [v for v in values if v is not None and not math.isnan(v)]
+    return float(np.mean(defined)) if defined else None
+
+
 def evaluate(
     upscaler: Upscaler,
     data_dir: str | os.PathLike,
@@ -90,9 +112,14 @@ def evaluate(
 
     Returns:
         {"dataset": folder name, "scale", "crop_border", "y_channel",
-         "images": [{"name", "psnr", "ssim_daala", "ssim_matlab"}, ...],
-         "mean": {"psnr", "ssim_daala", "ssim_matlab"}}  (means of the per-image values;
-        a perfect reconstruction has PSNR inf).
+         "images": [{"name", "psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio",
+                     "grid_contrast"}, ...],
+         "mean": {same keys}}  (means of the per-image values; a perfect reconstruction has PSNR inf).
+        NIQE (srgan.niqe) is computed with the same border removed, as PIRM-SR 2018 did; it
+        needs no HR, and "niqe_hr" is the HR image's own score, the natural-image reference.
+        "grid_ratio" is the share of high-pass energy on the period-`scale` lattice relative to
+        HR's, "grid_contrast" that energy against the neighbouring frequencies (about 1 for a
+        photo, above 1 for a visible lattice); see srgan.metrics.grid_share / grid_contrast.
     """
     from .data import PairedImages
 
@@ -112,9 +139,10 @@ def evaluate(
                 "psnr": psnr(sr, hr, **kwargs),
                 "ssim_daala": ssim_daala(sr, hr, **kwargs),
                 "ssim_matlab": ssim_matlab(sr, hr, **kwargs),
+                **perceptual_scores(sr, hr, scale, crop_border),
             }
         )
-    mean = {key: float(np.mean([img[key] for img in images])) for key in METRICS}
+    mean = {key: mean_score([img[key] for img in images]) for key in METRICS}
     return {
         "dataset": Path(data_dir).resolve().name,
         "scale": scale,
@@ -130,14 +158,19 @@ def format_table(results: dict) -> str:
 
     def row(name: str, scores: dict) -> str:
         p = "inf" if math.isinf(scores["psnr"]) else f"{scores['psnr']:.3f}"
-        return f"| {name:<12} | {p:>9} | {scores['ssim_daala']:>12.4f} | {scores['ssim_matlab']:>13.4f} |"
+        f = lambda key, width, digits: f"{'-':>{width}}" if scores[key] is None else f"{scores[key]:>{width}.{digits}f}"  # noqa: E731
+        return (
+            f"| {name:<12} | {p:>9} | {f('ssim_daala', 12, 4)} | {f('ssim_matlab', 13, 4)} "
+            f"| {f('niqe', 6, 3)} | {f('niqe_hr', 7, 3)} | {f('grid_ratio', 10, 2)} | {f('grid_contrast', 13, 2)} |"
+        )
 
     lines = [
         f"{results['dataset']} (x{results['scale']}, {'Y channel' if results.get('y_channel', True) else 'RGB'}, "
-        f"{results['crop_border']}-pixel border removed)",
+        f"{results['crop_border']}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
+        f"grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{results['scale']} lattice (contrast)",
         "",
-        "| image        | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) |",
-        "|--------------|----------:|-------------:|--------------:|",
+        "| image        | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) |   NIQE | NIQE HR | grid ratio | grid contrast |",
+        "|--------------|----------:|-------------:|--------------:|-------:|--------:|-----------:|--------------:|",
     ]
     lines += [row(Path(img["name"]).stem, img) for img in results["images"]]
     lines.append(row("**mean**", results["mean"]))

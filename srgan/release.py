@@ -157,9 +157,12 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
         "paddle": info.get("paddle"),
         "departures_from_paper": departures,
         "evaluation_protocol": "Y channel (BT.601; grayscale used as Y), 4-pixel border removed, mean of per-image "
-                               "values; SSIM (Daala) is the variant the paper used, SSIM (MATLAB) the usual one",
+                               "values; SSIM (Daala) is the variant the paper used, SSIM (MATLAB) the usual one; NIQE "
+                               "(Mittal et al. 2013, MATLAB release's procedure, lower = more natural; niqe_hr = the HR "
+                               "photos' own score) and the grid measures of srgan.metrics on the same border-cropped images",
         "scores": scores,
-        "learning_curve": [{"step": r["step"], "psnr": r["psnr"], "ssim": r["ssim"]} for r in records if r["kind"] == "val"],
+        "learning_curve": [{key: r[key] for key in ("step", "psnr", "ssim", "niqe", "grid_contrast") if key in r}
+                           for r in records if r["kind"] == "val"],
         "notes": notes,
         "segments": segments,
         "config": cfg.to_dict(),
@@ -175,11 +178,16 @@ def format_card(card: dict) -> str:
     """A short markdown summary of a model card (for the README and the CLI)."""
     lines = [f"**{card['name']}** ({card['phase']}, step {card['step']:,}, batch {card['batch_size']} x {card['hr_crop']} px, "
              f"{card['training_hours']:.2f} h on {card['machine']}, paddle {card['paddle']})", "",
-             "| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | bicubic PSNR / SSIM (Daala) |",
-             "|---|---:|---:|---:|---:|"]
+             "| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | NIQE (HR) | grid contrast | bicubic PSNR / SSIM (Daala) / NIQE |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for name, s in card["scores"].items():
         m, b = s["model"], s["bicubic"]
-        lines.append(f"| {name} | {m['psnr']:.2f} | {m['ssim_daala']:.4f} | {m['ssim_matlab']:.4f} | {b['psnr']:.2f} / {b['ssim_daala']:.4f} |")
+        # "-": not measured (cards released before NIQE existed) or images too small for it.
+        niqe = f"{m['niqe']:.2f} ({m['niqe_hr']:.2f})" if m.get("niqe") is not None else "-"
+        grid = f"{m['grid_contrast']:.2f}" if m.get("grid_contrast") is not None else "-"
+        bicubic_niqe = f" / {b['niqe']:.2f}" if b.get("niqe") is not None else ""
+        lines.append(f"| {name} | {m['psnr']:.2f} | {m['ssim_daala']:.4f} | {m['ssim_matlab']:.4f} | {niqe} | {grid} | "
+                     f"{b['psnr']:.2f} / {b['ssim_daala']:.4f}{bicubic_niqe} |")
     lines += ["", "Departures from the paper:"] + [f"- {d}" for d in card["departures_from_paper"]]
     return "\n".join(lines)
 

@@ -37,7 +37,7 @@ from . import checkpoint as ckpt
 from .atomic import copy_atomic
 from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
-from .evaluate import generator_upscaler
+from .evaluate import generator_upscaler, mean_score, perceptual_scores
 from .device import pick_device
 from .losses import ContentLoss, discriminator_loss, generator_adversarial_loss
 from .metrics import psnr, ssim_daala
@@ -312,15 +312,18 @@ class Trainer:
         if self.val_pairs is None:
             self.val_pairs = default_validation_pairs(self.cfg.data.val_dir, self.cfg.model.scale, self.cfg.data.val_max_images)
         upscale = generator_upscaler(self.generator)  # eval mode inside, train mode restored
-        psnrs, ssims = [], []
+        scale, scores = self.cfg.model.scale, []
         for i, (name, lr, hr) in enumerate(self.val_pairs):
             sr = upscale(lr)
-            psnrs.append(psnr(sr, hr, crop_border=self.cfg.model.scale))
-            ssims.append(ssim_daala(sr, hr, crop_border=self.cfg.model.scale))
+            # PSNR/SSIM measure distortion; NIQE (lower = more natural) and the grid contrast
+            # (about 1 for a photo, above 1 for a period-4 lattice) watch what phase 2 is for.
+            scores.append({"psnr": psnr(sr, hr, crop_border=scale), "ssim": ssim_daala(sr, hr, crop_border=scale),
+                           **perceptual_scores(sr, hr, scale=scale, crop_border=scale)})
             if i == 0:
-                grid = save_grid(self.out_dir / "images" / f"val_{self.step:08d}.png", lr, sr, hr, self.cfg.model.scale)
+                grid = save_grid(self.out_dir / "images" / f"val_{self.step:08d}.png", lr, sr, hr, scale)
                 self.logger.image("val/lr_bicubic_sr_hr", grid, self.step)
-        return {"step": self.step, "psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
+        mean = {key: mean_score([s[key] for s in scores]) for key in ("psnr", "ssim", "niqe", "grid_contrast")}
+        return {"step": self.step, **mean}
 
     def _validate_and_keep_best(self) -> dict:
         metrics = self.validate()
@@ -375,7 +378,8 @@ class Trainer:
                     # Rank 0 only (it alone writes); the other ranks wait at the next all-reduce.
                     metrics = self._validate_and_keep_best()
                     if bar is not None:
-                        bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
+                        bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
+                                  f"NIQE {metrics['niqe'] or float('nan'):.2f}, grid contrast {metrics['grid_contrast'] or float('nan'):.2f}")
                 if self.step % t.ckpt_every == 0 or self.step == t.steps:
                     self.save()
                 if t.max_minutes is not None and time.time() - start > t.max_minutes * 60:

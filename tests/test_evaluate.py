@@ -122,3 +122,29 @@ def test_cli_evaluate_model_weights(tmp_path, capsys):
     assert main(["evaluate", "--weights", str(weights), "--data", str(root), "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "tiny.safetensors" in out and "img_001" in out
+
+
+def test_perceptual_columns_on_images_big_enough(tmp_path):
+    """NIQE (SR and HR) and the grid measures: computed for images with a 96 px block, None
+    (shown as '-') for smaller ones, and the mean skips the NaN."""
+    from skimage import data
+
+    from srgan.metrics import grid_contrast, niqe
+
+    root = _make_benchmark(tmp_path)  # two tiny pairs: no NIQE block
+    hr = data.astronaut()[:128, :160]
+    save_image(root / "HR" / "img_002.png", hr)
+    save_image(root / "LR_bicubic_x4" / "img_002.png", imresize(hr, scale=0.25))
+    results = evaluate(bicubic_upscaler(4), root, crop_border=4)
+    small, big = results["images"][0], results["images"][2]
+    assert small["niqe"] is None and small["grid_ratio"] is None
+    sr = imresize(imresize(hr, scale=0.25), scale=4)
+    assert big["niqe"] == pytest.approx(niqe(sr, crop_border=4))
+    assert big["niqe_hr"] == pytest.approx(niqe(hr, crop_border=4))
+    assert big["niqe"] > big["niqe_hr"]  # bicubic is blurrier than the photo
+    assert big["grid_contrast"] == pytest.approx(grid_contrast(sr, crop_border=4))
+    assert big["grid_ratio"] < 1  # bicubic has less lattice energy than HR (it is blurred)
+    assert results["mean"]["niqe"] == pytest.approx(big["niqe"])  # None rows skipped
+    table = format_table(results)
+    assert "NIQE" in table and "lower is more natural" in table
+    assert "      - |       - |" in table  # the tiny rows
