@@ -185,3 +185,51 @@ def load_generator(path: str | os.PathLike) -> Generator:
     load_state_dict_checked(generator, tensors, str(path))
     generator.eval()
     return generator
+
+
+def interpolate_generators(start: str | os.PathLike, end: str | os.PathLike, alpha: float) -> tuple[dict[str, np.ndarray], ModelConfig]:
+    """Network interpolation theta = (1 - alpha) * theta_start + alpha * theta_end (Wang et al.,
+    ESRGAN, ECCV-W 2018, Sec. 3.4): a dial between a distortion-oriented generator (SRResNet,
+    alpha = 0) and a perception-oriented one fine-tuned from it (SRGAN, alpha = 1). It works
+    because both share the SRResNet initialisation, so their weights lie close together.
+
+    Every tensor is interpolated, the batch-norm running statistics included.
+
+    Args:
+        start: generator .safetensors at alpha = 0 (e.g. weights/srresnet_x4.safetensors).
+        end: generator .safetensors at alpha = 1 (e.g. weights/srgan_x4.safetensors).
+        alpha: in [0, 1].
+
+    Returns:
+        (tensors, model config) ready for save_generator / load_state_dict.
+
+    Raises:
+        ValueError: alpha outside [0, 1], or the two files are different architectures.
+    """
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"perception alpha must be in [0, 1] (0 = {Path(start).name}, 1 = {Path(end).name}), got {alpha}")
+    a, config_a = read_generator_file(start)
+    b, config_b = read_generator_file(end)
+    if config_a != config_b or a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
+        raise ValueError(f"cannot interpolate {start} and {end}: different architectures ({config_a} vs {config_b})")
+    alpha = np.float32(alpha)
+    return {k: ((1 - alpha) * a[k].astype(np.float32) + alpha * b[k].astype(np.float32)).astype(a[k].dtype) for k in a}, config_a
+
+
+def interpolated_weights_file(start: str | os.PathLike, end: str | os.PathLike, alpha: float, cache_dir: str | os.PathLike) -> Path:
+    """`interpolate_generators` written once to `cache_dir` as a generator .safetensors file (named
+    by the two files' digests and alpha), so that the export cache and every engine can use it."""
+    from safetensors.numpy import save_file
+
+    from .atomic import file_digest
+
+    key = f"{file_digest(start, 'sha256')[:12]}_{file_digest(end, 'sha256')[:12]}_{float(alpha):.4f}"
+    path = Path(cache_dir) / "interpolated" / f"generator_{key}.safetensors"
+    if not path.is_file():
+        import dataclasses
+
+        tensors, config = interpolate_generators(start, end, alpha)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            save_file(tensors, tmp, metadata={CONFIG_KEY: json.dumps(dataclasses.asdict(config))})
+    return path

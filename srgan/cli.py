@@ -213,6 +213,9 @@ def add_upscale_parser(sub):
     p.add_argument("--bf16", action="store_true",
                    help="OpenVINO engine only: bfloat16 compute, ~1.8x faster on CPUs with AVX512-BF16, "
                    "outputs within a few 8-bit levels of the default float32")
+    p.add_argument("--perception", type=float, default=None, metavar="ALPHA",
+                   help="perception-distortion dial in [0, 1]: the shipped SRResNet (0, highest PSNR, smoother) "
+                   "and SRGAN (1, most natural texture) weights interpolated; not with --weights")
     p.add_argument("--cache-dir", default=None, help="where exported models are cached (default $SRGAN_CACHE or ~/.cache/srgan)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -230,7 +233,8 @@ def cmd_upscale(args) -> int:
         warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
         try:  # setup problems (no weights, bad flags) end the command with one clear line
             upscaler = Upscaler(weights=args.weights, engine=args.engine, device=args.device, tile=args.tile,
-                                tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt, bf16=args.bf16)
+                                tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt, bf16=args.bf16,
+                                perception=args.perception)
         except (OSError, ValueError, RuntimeError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "srresnet_x4.safetensors"
+# The two ends of the perception dial (`perception=`): alpha 0 = SRResNet, 1 = SRGAN.
+PERCEPTION_ENDS = (DEFAULT_WEIGHTS, DEFAULT_WEIGHTS.with_name("srgan_x4.safetensors"))
 ENGINES = ("auto", "inference", "dygraph", "openvino")
 
 
@@ -171,6 +173,9 @@ class Upscaler:
         tensorrt: on GPU, use TensorRT through Paddle Inference.
         bf16: compute in bfloat16 with the OpenVINO engine (opt-in: about 1.8x faster on CPUs
             with AVX512-BF16, outputs within a few 8-bit levels of float32; export.InferencePredictor).
+        perception: the perception-distortion dial, alpha in [0, 1]: the shipped SRResNet (0,
+            highest PSNR) and SRGAN (1, most natural texture) weights interpolated
+            (checkpoint.interpolate_generators); not combined with `weights`/`generator`.
     """
 
     def __init__(
@@ -185,8 +190,10 @@ class Upscaler:
         cache_dir: str | os.PathLike | None = None,
         tensorrt: bool = False,
         bf16: bool = False,
+        perception: float | None = None,
     ):
         from .device import pick_device
+        from .export import default_cache_dir
 
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
@@ -200,6 +207,18 @@ class Upscaler:
         self.generator = generator
         self._exported_dir = None  # an `srgan export` directory passed as weights
         self._tmp = None  # keeps a temporary export of an in-memory generator alive
+        self.perception = perception
+        if perception is not None:
+            if generator is not None or weights is not None:
+                raise ValueError("perception blends the shipped SRResNet and SRGAN weights; it cannot be combined with "
+                                 "weights/generator (to blend your own: srgan.checkpoint.interpolate_generators)")
+            for end in PERCEPTION_ENDS:
+                if not end.is_file():
+                    raise FileNotFoundError(f"{end}: no such weights file (perception needs both {PERCEPTION_ENDS[0].name} "
+                                            f"and {PERCEPTION_ENDS[1].name})")
+            from .checkpoint import interpolated_weights_file
+
+            weights = interpolated_weights_file(*PERCEPTION_ENDS, perception, cache_dir or default_cache_dir())
         if generator is None:
             weights = Path(weights) if weights is not None else DEFAULT_WEIGHTS
             if not weights.exists():
@@ -327,6 +346,7 @@ def upscale(
     tile: int = 128,
     tile_pad: int = 16,
     bf16: bool = False,
+    perception: float | None = None,
     progress: bool = False,
 ) -> np.ndarray:
     """Upscale one image array; the package-level twin of `srgan upscale`.
@@ -336,13 +356,14 @@ def upscale(
 
     Args:
         image: uint8, uint16 or float ([0, 1]) array, (H, W), (H, W, 1..4); see Upscaler.__call__.
-        generator / weights / engine / device / tile / tile_pad / bf16: see Upscaler.
+        generator / weights / engine / device / tile / tile_pad / bf16 / perception: see Upscaler.
         progress: progress bar over tiles.
 
     Returns:
         The upscaled image, same dtype and channel layout as `image`.
     """
-    upscaler = Upscaler(generator, weights=weights, engine=engine, device=device, tile=tile, tile_pad=tile_pad, bf16=bf16)
+    upscaler = Upscaler(generator, weights=weights, engine=engine, device=device, tile=tile, tile_pad=tile_pad, bf16=bf16,
+                        perception=perception)
     return upscaler(image, progress=progress)
 
 

@@ -91,3 +91,59 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]  # no temp file left behind
+
+
+# --- the perception dial: network interpolation (ESRGAN Sec. 3.4) ---------------------------
+def _two_generators(tmp_path, channels=4):
+    from srgan.checkpoint import save_generator
+    from srgan.config import ModelConfig
+    from srgan.models import Generator
+
+    config = ModelConfig(scale=4, num_blocks=1, channels=channels)
+    paths = []
+    for seed, name in ((1, "start.safetensors"), (2, "end.safetensors")):
+        paddle.seed(seed)
+        save_generator(Generator(scale=4, num_blocks=1, channels=channels), tmp_path / name, config)
+        paths.append(tmp_path / name)
+    return paths
+
+
+def test_interpolation_ends_and_midpoint(tmp_path):
+    from srgan.checkpoint import interpolate_generators, read_generator_file
+
+    start, end = _two_generators(tmp_path)
+    a, b = read_generator_file(start)[0], read_generator_file(end)[0]
+    for alpha, expected in ((0.0, a), (1.0, b)):
+        tensors, _ = interpolate_generators(start, end, alpha)
+        for key in a:
+            np.testing.assert_allclose(tensors[key], expected[key], rtol=0, atol=1e-7)
+    half, config = interpolate_generators(start, end, 0.5)
+    assert config.channels == 4
+    some_weight = next(k for k in a if a[k].ndim == 4)
+    np.testing.assert_allclose(half[some_weight], (a[some_weight] + b[some_weight]) / 2, rtol=1e-6)
+    assert any("_mean" in k for k in half)  # batch-norm statistics are interpolated too
+
+
+def test_interpolation_refuses_bad_alpha_and_different_architectures(tmp_path):
+    from srgan.checkpoint import interpolate_generators
+
+    start, end = _two_generators(tmp_path)
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        interpolate_generators(start, end, 1.5)
+    (tmp_path / "wide").mkdir()
+    wide, _ = _two_generators(tmp_path / "wide", channels=8)
+    with pytest.raises(ValueError, match="different architectures"):
+        interpolate_generators(start, wide, 0.5)
+
+
+def test_interpolated_file_is_cached_and_loads(tmp_path):
+    from srgan.checkpoint import interpolate_generators, interpolated_weights_file, load_generator
+
+    start, end = _two_generators(tmp_path)
+    path = interpolated_weights_file(start, end, 0.25, tmp_path / "cache")
+    assert path.is_file() and interpolated_weights_file(start, end, 0.25, tmp_path / "cache") == path
+    assert interpolated_weights_file(start, end, 0.75, tmp_path / "cache") != path
+    generator = load_generator(path)
+    expected, _ = interpolate_generators(start, end, 0.25)
+    for key, value in generator.state_dict().items():
+        np.testing.assert_allclose(value.numpy(), expected[key], rtol=1e-6)

@@ -266,3 +266,27 @@ def test_cli_upscale(tmp_path, photo, weights, monkeypatch, capsys):
 
     code = main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "none.safetensors")])
     assert code == 2 and "none.safetensors: no such weights file" in capsys.readouterr().err
+
+
+def test_perception_dial_blends_the_two_ends(tmp_path, photo, monkeypatch):
+    """Upscaler(perception=alpha) runs the interpolated weights: 0 = the SRResNet end exactly;
+    other alphas give other outputs; with weights=, or a missing end: a clear error."""
+    import srgan.infer as infer_module
+
+    ends = []
+    for seed, name in ((1, "srresnet_x4.safetensors"), (2, "srgan_x4.safetensors")):
+        paddle.seed(seed)
+        save_generator(tiny_generator(), tmp_path / name, ModelConfig(scale=4, num_blocks=1, channels=8, global_skip=True))
+        ends.append(tmp_path / name)
+    monkeypatch.setattr(infer_module, "PERCEPTION_ENDS", tuple(ends))
+    lr = photo[:24, :24]
+    at0 = Upscaler(perception=0.0, engine="dygraph", cache_dir=tmp_path / "c")(lr)
+    np.testing.assert_array_equal(at0, Upscaler(weights=ends[0], engine="dygraph")(lr))
+    at1 = Upscaler(perception=1.0, engine="dygraph", cache_dir=tmp_path / "c")(lr)
+    np.testing.assert_array_equal(at1, Upscaler(weights=ends[1], engine="dygraph")(lr))
+    assert not np.array_equal(Upscaler(perception=0.5, engine="dygraph", cache_dir=tmp_path / "c")(lr), at0)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        Upscaler(perception=0.5, weights=ends[0])
+    ends[1].unlink()
+    with pytest.raises(FileNotFoundError, match="srgan_x4.safetensors"):
+        Upscaler(perception=0.5, cache_dir=tmp_path / "c2")
