@@ -81,6 +81,9 @@ class TrainConfig:
         pixel_loss: "mse" (paper) or "l1" for phase 1.
         content_loss: "mse", "vgg22" or "vgg54" for phase 2 (paper Table 1; SRGAN = vgg54).
         adv_weight: weight of the adversarial term (paper: 1e-3).
+        d_warmup_steps: phase 2 only: the first steps update D alone, G fixed (not in the paper,
+            which trains D from scratch beside G); rebuilds a discriminator when released
+            generator weights are continued without their D (see ci/train_weights.sh).
         vgg_weights: VGG19 weights for the content loss: a file path, "imagenet", or
             "random" (tests only). None = $SRGAN_VGG19_WEIGHTS, else "imagenet".
         init_generator: generator weights (.safetensors or a checkpoint) to start from: phase 2
@@ -106,6 +109,7 @@ class TrainConfig:
     pixel_loss: str = "mse"
     content_loss: str = "vgg54"
     adv_weight: float = 1e-3
+    d_warmup_steps: int = 0
     vgg_weights: str | None = None
     init_generator: str | None = None
     out_dir: str = "runs/srresnet"

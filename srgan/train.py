@@ -272,19 +272,30 @@ class Trainer:
             return {"loss": float(loss)}
 
         self.discriminator.train()
-        # G update with D frozen: l_SR = l_X + 1e-3 * l_Gen (Eq. 3).
-        set_requires_grad(self.d_parameters, False)
-        with paddle.amp.auto_cast(enable=self.use_amp):
-            sr = self.g_train(lr)
-            content = self.content_loss(sr, hr)
-            # D is frozen here, so the bare network is called, not its DataParallel wrapper: the
-            # wrapper would wait for D gradients to all-reduce that never come, and Paddle then
-            # fails in the D backward ("parameter ... has been ready before").
-            adversarial = generator_adversarial_loss(self.discriminator(sr))
-            loss_g = content + self.cfg.train.adv_weight * adversarial
-        self.scaler.scale(loss_g).backward()
-        self.scaler.step(self.opt_g)
-        self.opt_g.clear_grad()
+        losses = {}
+        if self.step < self.cfg.train.d_warmup_steps:
+            # D warm-up: G is held fixed while a new D learns to tell its outputs from HR, so
+            # that released generator weights continue against a trained critic, not a random one.
+            # Eval mode: the released network as users run it, its BN statistics untouched.
+            self.generator.eval()
+            with paddle.no_grad():
+                sr = self.generator(lr)
+            self.generator.train()
+        else:
+            # G update with D frozen: l_SR = l_X + 1e-3 * l_Gen (Eq. 3).
+            set_requires_grad(self.d_parameters, False)
+            with paddle.amp.auto_cast(enable=self.use_amp):
+                sr = self.g_train(lr)
+                content = self.content_loss(sr, hr)
+                # D is frozen here, so the bare network is called, not its DataParallel wrapper: the
+                # wrapper would wait for D gradients to all-reduce that never come, and Paddle then
+                # fails in the D backward ("parameter ... has been ready before").
+                adversarial = generator_adversarial_loss(self.discriminator(sr))
+                loss_g = content + self.cfg.train.adv_weight * adversarial
+            self.scaler.scale(loss_g).backward()
+            self.scaler.step(self.opt_g)
+            self.opt_g.clear_grad()
+            losses = {"loss_g": float(loss_g), "content": float(content), "adversarial": float(adversarial)}
         # D update on real HR and the detached SR (Eq. 2).
         set_requires_grad(self.d_parameters, True)
         with paddle.amp.auto_cast(enable=self.use_amp):
@@ -298,9 +309,7 @@ class Trainer:
         self.sched_g.step()
         self.sched_d.step()
         return {
-            "loss_g": float(loss_g),
-            "content": float(content),
-            "adversarial": float(adversarial),
+            **losses,
             "loss_d": float(loss_d),
             "d_real": float(F.sigmoid(real_logits).mean()),  # D's mean probability on HR
             "d_fake": float(F.sigmoid(fake_logits).mean()),  # ... and on SR: both near 0.5 = balanced

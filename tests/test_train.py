@@ -185,3 +185,16 @@ def test_pretrain_can_continue_from_released_weights(tmp_path):
                       val_pairs=_val_pairs(), progress=False)
     for k, v in source.state_dict().items():
         np.testing.assert_array_equal(trainer.generator.state_dict()[k].numpy(), v.numpy())
+
+
+def test_d_warmup_updates_only_d_then_both(tmp_path):
+    """d_warmup_steps: the first steps of phase 2 train D alone; G (BN statistics included) stays exactly as loaded."""
+    trainer = Trainer(_cfg(tmp_path, "gan", d_warmup_steps=1), images=_images(), val_pairs=_val_pairs(), progress=False)
+    g0, d0 = _params(trainer.generator), _params(trainer.discriminator)
+    losses = trainer.train_step(*_batch(trainer))
+    assert not _changed(g0, trainer.generator)
+    assert _changed(d0, trainer.discriminator)
+    assert "loss_g" not in losses and np.isfinite(losses["loss_d"])
+    trainer.step = 1  # warm-up over: the usual G then D step
+    losses = trainer.train_step(*_batch(trainer, step=1))
+    assert _changed(g0, trainer.generator) and "loss_g" in losses
