@@ -5,7 +5,10 @@
 #
 #   bash ci/train_weights.sh pretrain   # phase 1, SRResNet, segment 1 (pixel MSE, from scratch)
 #   bash ci/train_weights.sh continue   # phase 1, segment 2: the segment-1 weights, fresh schedule
-#   bash ci/train_weights.sh gan        # phase 2, SRGAN-MSE, from the released SRResNet
+#   bash ci/train_weights.sh gan-mse    # phase 2, SRGAN-MSE (paper Table 1), from the released SRResNet
+#   bash ci/train_weights.sh gan        # phase 2, SRGAN (VGG54 + 1e-3 adversarial), from the released SRResNet
+#   bash ci/train_weights.sh gan-continue  # phase 2 again from the released SRGAN (a new session/machine):
+#                                       # its D was not kept, so a D warm-up rebuilds one first
 #   bash ci/train_weights.sh release    # write weights/*.safetensors + model cards (Set5/Set14 scored)
 #
 # Environment: PY (python with srgan installed; default .venv/bin/python), RUNS (default
@@ -41,27 +44,46 @@ case "${1:-}" in
       --lr 5e-4 --cosine --lr-gamma 0.01 --steps "${CONTINUE_STEPS:-4800}" \
       --val-every 400 --ckpt-every 200 --log-every 20 --keep-last 2 --max-minutes "$MAX_MINUTES" --resume
     ;;
-  gan)
-    # No ImageNet VGG19 offline: the paper's SRGAN-MSE variant (Table 1), content loss = pixel MSE.
-    # G starts from the released SRResNet (weights/srresnet_x4.safetensors).
-    "$PY" -m srgan train --phase gan --data "${DATA[@]}" --out "$RUNS/srgan_x4" \
+  gan-mse)
+    # The paper's SRGAN-MSE variant (Table 1), content loss = pixel MSE; shipped as srgan_mse_x4
+    # (trained when no ImageNet VGG19 could be had here). G starts from the released SRResNet.
+    "$PY" -m srgan train --phase gan --data "${DATA[@]}" --out "$RUNS/srgan_mse_x4" \
       --init-generator "$REPO/weights/srresnet_x4.safetensors" --content-loss mse \
       --hr-size 64 --d-image-size 64 --batch-size 16 --num-workers 0 \
       --lr 1e-4 --lr-milestones "${GAN_MILESTONE:-200}" --steps "${GAN_STEPS:-400}" \
       --val-every 100 --ckpt-every 50 --log-every 10 --keep-last 2 --max-minutes "$MAX_MINUTES" --resume
+    ;;
+  gan|gan-continue)
+    # The paper's SRGAN (Sec. 3.2): content = MSE of VGG19 phi_5,4 features / 12.75 (the paper's
+    # own VGG19, found in $SRGAN_SHARED/vgg19 or downloaded, see srgan/vgg.py), + 1e-3 * -log D(G(x)),
+    # Adam 1e-4, k = 1, the paper's 96 px discriminator. Departure: batch 8 (CPU budget).
+    # `gan` starts from the released SRResNet; `gan-continue` from the released SRGAN (INIT), with
+    # D_WARMUP steps that train a new D alone first (the released file holds G only).
+    if [[ "$1" == gan ]]; then init="$REPO/weights/srresnet_x4.safetensors"; out="$RUNS/srgan_x4"; warm=0
+    else init="${INIT:-$REPO/weights/srgan_x4.safetensors}"; out="$RUNS/srgan_x4_continue"; warm="${D_WARMUP:-100}"; fi
+    "$PY" -m srgan train --phase gan --data "${DATA[@]}" --out "$out" --init-generator "$init" \
+      --content-loss vgg54 --adv-weight "${ADV_WEIGHT:-1e-3}" --d-warmup-steps "$warm" \
+      --hr-size 96 --d-image-size 96 --batch-size 8 --num-workers 0 \
+      --lr 1e-4 --lr-milestones 100000 --steps "${GAN_STEPS:-200000}" \
+      --val-every 100 --ckpt-every 100 --log-every 10 --keep-last 3 --max-minutes "$MAX_MINUTES" --resume
     ;;
   release)
     # The SRResNet of the newest segment (segment 2 when it exists).
     run="$RUNS/srresnet_x4"; [[ -d "$RUNS/srresnet_x4_l1" ]] && run="$RUNS/srresnet_x4_l1"
     "$PY" -m srgan release "$run" --out "$REPO/weights/srresnet_x4.safetensors" \
       --notes "Phase 1 (SRResNet), trained with ci/train_weights.sh pretrain, then continue, on this repository's code."
-    if [[ -d "$RUNS/srgan_x4" ]]; then
-      "$PY" -m srgan release "$RUNS/srgan_x4" --out "$REPO/weights/srgan_x4.safetensors" \
-        --notes "Phase 2 (SRGAN-MSE: pixel MSE content loss + 1e-3 adversarial, paper Table 1), because no ImageNet VGG19 weights can be had offline; trained with ci/train_weights.sh gan."
+    if [[ -d "$RUNS/srgan_mse_x4" ]]; then
+      "$PY" -m srgan release "$RUNS/srgan_mse_x4" --out "$REPO/weights/srgan_mse_x4.safetensors" \
+        --notes "Phase 2, SRGAN-MSE: pixel MSE content loss + 1e-3 adversarial (paper Table 1); trained with ci/train_weights.sh gan-mse."
+    fi
+    run="$RUNS/srgan_x4"; [[ -d "$RUNS/srgan_x4_continue" ]] && run="$RUNS/srgan_x4_continue"
+    if [[ -d "$run" ]]; then
+      "$PY" -m srgan release "$run" --out "$REPO/weights/srgan_x4.safetensors" \
+        --notes "Phase 2, SRGAN (VGG54 + 1e-3 adversarial, the paper's SRGAN); trained with ci/train_weights.sh gan / gan-continue."
       "$PY" -m srgan compare --data "$SHARED/benchmarks/Set14" --out "$REPO/weights/comparison_set14.png" \
         --images img_001.png img_005.png img_014.png \
         --weights "SRResNet=$REPO/weights/srresnet_x4.safetensors" "SRGAN=$REPO/weights/srgan_x4.safetensors"
     fi
     ;;
-  *) echo "usage: bash ci/train_weights.sh pretrain|continue|gan|release"; exit 2 ;;
+  *) echo "usage: bash ci/train_weights.sh pretrain|continue|gan-mse|gan|gan-continue|release"; exit 2 ;;
 esac
