@@ -81,6 +81,19 @@ def detailed_window(image: np.ndarray, side: int, *, stride: int | None = None, 
     return top, left
 
 
+def phase_pattern(image: np.ndarray, period: int) -> np.ndarray:
+    """The mean of a 2-D image at each position of a period x period grid, minus the overall mean.
+
+    Content that is not aligned with the grid averages out; a periodic artefact aligned with it
+    (the checkerboard of a x2 pixel shuffle: period 2; of two: period 4) does not. Compare with
+    the HR image's pattern, which is the level natural content leaves.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    image = image[: image.shape[0] // period * period, : image.shape[1] // period * period]
+    means = np.array([[image[a::period, b::period].mean() for b in range(period)] for a in range(period)])
+    return means - means.mean()
+
+
 def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
     """Nearest-neighbour enlargement by an integer factor: every pixel becomes a factor x factor square."""
     return image.repeat(factor, axis=0).repeat(factor, axis=1)

@@ -40,6 +40,16 @@ def test_detailed_window_is_what_release_used_to_compute(shape, size):
     assert viz.detailed_window(hr, size) == _old_release_search(hr, size)
 
 
+def test_phase_pattern_finds_a_grid_and_ignores_content():
+    rng = np.random.default_rng(0)
+    content = rng.normal(0, 10, (64, 64))
+    grid = np.tile([[2.0, -2.0], [-2.0, 2.0]], (32, 32))
+    assert np.abs(viz.phase_pattern(content, 2)).max() < 1.0
+    assert np.allclose(viz.phase_pattern(grid, 2), [[2, -2], [-2, 2]])
+    both = viz.phase_pattern((content + grid)[:63, :61], 2)  # odd sizes: trimmed to whole periods
+    assert np.abs(both - [[2, -2], [-2, 2]]).max() < 1.0 and viz.phase_pattern(content, 4).shape == (4, 4)
+
+
 def test_table_is_markdown():
     t = viz.table(["method", "PSNR [dB]"], [["bicubic", "28.43"], ["SRResNet", "30.79"]], caption="Set5")
     assert t._repr_markdown_() == "Set5\n\n| method | PSNR [dB] |\n|---|---:|\n| bicubic | 28.43 |\n| SRResNet | 30.79 |"
