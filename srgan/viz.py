@@ -155,9 +155,10 @@ def image_grid(rows: Sequence[Sequence[Panel]], *, crop=None, inset=None, inset_
         rows: one list of (title, image) per row; images are uint8 or float in [0, 1], (H, W) or (H, W, 3).
         crop: (top, left, side) or (top, left, height, width), in pixels of the row's largest
             image: every panel shows that window. A panel 1/k that size (an LR input) shows the
-            window divided by k, enlarged k times with square pixels.
-        inset: the same kind of window: every panel shows the whole image, the window outlined,
-            and an `inset_zoom` times enlarged copy of it in the lower right corner.
+            window divided by k, enlarged k times with square pixels. A list of windows gives
+            one per row.
+        inset: the same kind of window (or list): every panel shows the whole image, the window
+            outlined, and an `inset_zoom` times enlarged copy of it in the lower right corner.
         overview: with `crop`, start each row with its first image whole, the window outlined.
         suptitle: a title over the figure.
         panel_width: inches per panel.
@@ -169,16 +170,26 @@ def image_grid(rows: Sequence[Sequence[Panel]], *, crop=None, inset=None, inset_
     if crop is not None and inset is not None:
         raise ValueError("image_grid: give crop or inset, not both")
     rows = [list(row) for row in rows]
+
+    def per_row(spec):  # one window for every row, or a list of windows, one per row
+        if spec is None or not isinstance(spec[0], (tuple, list)):
+            return [spec] * len(rows)
+        if len(spec) != len(rows):
+            raise ValueError(f"image_grid: {len(spec)} windows for {len(rows)} rows")
+        return list(spec)
+
+    crops, insets = per_row(crop), per_row(inset)
     if overview:
         if crop is None:
             raise ValueError("image_grid: overview needs a crop window")
         rows = [[(f"{row[0][0]} (whole)", row[0][1], "overview")] + row for row in rows]
     n_cols = max(len(row) for row in rows)
-    h, w = _window(crop)[2:] if crop is not None else rows[0][0][1].shape[:2]  # panel aspect
+    h, w = _window(crops[0])[2:] if crop is not None else rows[0][0][1].shape[:2]  # panel aspect
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(panel_width * n_cols, panel_width * h / w * len(rows) + 0.45 * len(rows)),
                              squeeze=False)
     for r, row in enumerate(rows):
         reference = max(panel[1].shape[0] for panel in row)
+        crop, inset = crops[r], insets[r]
         for c in range(n_cols):
             ax = axes[r, c]
             if c >= len(row):

@@ -88,6 +88,11 @@ def test_image_grid_overview_and_inset():
     assert inset.images[0].get_array().shape == (16, 16)
     with pytest.raises(ValueError):
         viz.image_row([("a", hr)], crop=(0, 0, 8), inset=(0, 0, 8), show=False)
+    # one window per row
+    fig = viz.image_grid([[("a", hr)], [("b", hr)]], crop=[(0, 0, 8), (40, 56, 8)], show=False)
+    assert np.array_equal(fig.axes[1].images[0].get_array(), hr[40:48, 56:64])
+    with pytest.raises(ValueError):
+        viz.image_grid([[("a", hr)], [("b", hr)]], crop=[(0, 0, 8)], show=False)
 
 
 def _log(segments=1):
