@@ -148,7 +148,8 @@ def _show(ax, image: np.ndarray, interpolation: str) -> None:
 
 
 def image_grid(rows: Sequence[Sequence[Panel]], *, crop=None, inset=None, inset_zoom: float = 2.5, overview: bool = False,
-               suptitle: str | None = None, panel_width: float = 3.0, title_size: int = 9, show: bool = True):
+               row_titles: Sequence[str] | None = None, suptitle: str | None = None, panel_width: float = 3.0,
+               title_size: int = 9, show: bool = True):
     """Rows of images with titles, optionally all cropped to one window or with a zoomed inset.
 
     Args:
@@ -160,6 +161,8 @@ def image_grid(rows: Sequence[Sequence[Panel]], *, crop=None, inset=None, inset_
         inset: the same kind of window (or list): every panel shows the whole image, the window
             outlined, and an `inset_zoom` times enlarged copy of it in the lower right corner.
         overview: with `crop`, start each row with its first image whole, the window outlined.
+        row_titles: one label per row (e.g. the image's name): the overview panel's title, or
+            without an overview the first panel's y label.
         suptitle: a title over the figure.
         panel_width: inches per panel.
         show: show the figure (and return None); False returns it.
@@ -179,10 +182,13 @@ def image_grid(rows: Sequence[Sequence[Panel]], *, crop=None, inset=None, inset_
         return list(spec)
 
     crops, insets = per_row(crop), per_row(inset)
+    if row_titles is not None and len(row_titles) != len(rows):
+        raise ValueError(f"image_grid: {len(row_titles)} row titles for {len(rows)} rows")
     if overview:
         if crop is None:
             raise ValueError("image_grid: overview needs a crop window")
-        rows = [[(f"{row[0][0]} (whole)", row[0][1], "overview")] + row for row in rows]
+        rows = [[(row_titles[r] if row_titles else f"{row[0][0]} (whole)", row[0][1], "overview")] + row
+                for r, row in enumerate(rows)]
     n_cols = max(len(row) for row in rows)
     h, w = _window(crops[0])[2:] if crop is not None else rows[0][0][1].shape[:2]  # panel aspect
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(panel_width * n_cols, panel_width * h / w * len(rows) + 0.45 * len(rows)),
@@ -219,6 +225,8 @@ def image_grid(rows: Sequence[Sequence[Panel]], *, crop=None, inset=None, inset_
                         spine.set_visible(True)
                         spine.set_color("red")
             ax.set_title(title, fontsize=title_size)
+            if row_titles and not overview and c == 0:
+                ax.set_ylabel(row_titles[r], fontsize=title_size)
     if suptitle:
         fig.suptitle(suptitle, fontsize=title_size + 2)
     fig.tight_layout()

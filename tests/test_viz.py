@@ -88,6 +88,10 @@ def test_image_grid_overview_and_inset():
     assert inset.images[0].get_array().shape == (16, 16)
     with pytest.raises(ValueError):
         viz.image_row([("a", hr)], crop=(0, 0, 8), inset=(0, 0, 8), show=False)
+    fig = viz.image_grid([[("a", hr)], [("b", hr)]], crop=(0, 0, 8), overview=True, row_titles=["x", "y"], show=False)
+    assert [ax.get_title() for ax in fig.axes] == ["x", "a", "y", "b"]
+    fig = viz.image_grid([[("a", hr)], [("b", hr)]], row_titles=["x", "y"], show=False)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["x", "y"]
     # one window per row
     fig = viz.image_grid([[("a", hr)], [("b", hr)]], crop=[(0, 0, 8), (40, 56, 8)], show=False)
     assert np.array_equal(fig.axes[1].images[0].get_array(), hr[40:48, 56:64])
