@@ -12,6 +12,10 @@
 #                   selenium and paddle): no venv, no pip
 #   PADDLE_PACKAGE  pip requirement for Paddle (default: paddlepaddle; GPU: paddlepaddle-gpu)
 #   BOOK_BROWSER    0 to skip the browser check (default 1)
+#   BOOK_REPOSITORY_URL  the repository's public address (https://github.com/<owner>/<repo>):
+#                   turns on the book's repository and Colab buttons, which the browser check
+#                   then requires to point there (unset: no buttons; see _config.yml)
+#   GLOG_minloglevel  Paddle's C++ log level in the chapters (default 2: errors only)
 #
 # Output (all under _build/book/): executed/ (executed notebooks + timings.json),
 # html/ (the book), screenshots/ + screenshot.png, browser_check.json.

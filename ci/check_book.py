@@ -10,7 +10,11 @@ and opened with Chromium through chromedriver (Debian packages `chromium` and
   - it loads with the chapter's title (not a 404 page),
   - it shows at least one figure: an <img> in a cell output, loaded (naturalWidth > 0) and laid
     out with a non-zero size, and every other image in the article is loaded and visible too,
-  - it contains no error output (no traceback, no `output error` block).
+  - it contains no error output (no traceback, no `output error` block) and no stderr block
+    (log noise: Paddle's notices are silenced where the chapters run, see ci/execute_book.py),
+  - its repository / launch buttons (links outside the article to GitHub, Colab, Binder, ...)
+    point to the address given in $BOOK_REPOSITORY_URL, never to a placeholder; without that
+    variable there must be none (the buttons are off, see _config.yml).
 A screenshot of every page (scrolled to its first figure) goes to <screenshot dir>/<chapter>.png,
 and the one named by
 --screenshot (default: the evaluation chapter) is copied to that path. Exit code 1 if any
@@ -23,6 +27,7 @@ import argparse
 import functools
 import http.server
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -48,12 +53,40 @@ for (const img of imgs) {
 const errors = Array.from(article.querySelectorAll('.output.traceback, .output.error, .traceback'))
   .map(e => e.innerText.slice(0, 300));
 if (article.innerText.includes('Traceback (most recent call last)')) errors.push('text: Traceback (most recent call last)');
+const stderr = Array.from(article.querySelectorAll('.output.stderr')).map(e => e.innerText.slice(0, 200));
+const outside = Array.from(document.querySelectorAll('a[href]')).filter(a => !article.contains(a)).map(a => a.href);
 // Leave the first figure in view for the screenshot (the page top is only code).
 const first = imgs.find(i => i.closest('.cell_output, .output'));
 if (first) { first.scrollIntoView({block: 'center'}); } else { window.scrollTo(0, 0); }
-return {title: document.title, images: out, errors: errors,
+return {title: document.title, images: out, errors: errors, stderr: stderr, links: outside,
         h1: (article.querySelector('h1') || {innerText: ''}).innerText};
 """
+
+
+# Hosts that repository / launch buttons point to, and addresses that are placeholders.
+BUTTON_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "colab.research.google.com", "mybinder.org", "deepnote.com")
+PLACEHOLDERS = ("github.com/srgan-paddle/srgan-paddle", "github.com/executablebooks/jupyter-book", "<owner>", "example.com",
+                "example.org")
+
+
+def button_problems(links: list[str], repository_url: str | None) -> list[str]:
+    """Problems with the buttons among `links` (hrefs outside the article) for the configured address."""
+    from urllib.parse import urlparse
+
+    repository_url = (repository_url or "").strip().rstrip("/")
+    buttons = [href for href in links if urlparse(href).hostname and any(
+        urlparse(href).hostname == host or urlparse(href).hostname.endswith("." + host) for host in BUTTON_HOSTS)]
+    problems = [f"button points to a placeholder: {href}" for href in buttons if any(p in href for p in PLACEHOLDERS)]
+    if repository_url and any(p in repository_url for p in PLACEHOLDERS):
+        problems.append(f"BOOK_REPOSITORY_URL is a placeholder: {repository_url}")
+    if not repository_url:
+        problems += [f"button without a configured repository (BOOK_REPOSITORY_URL unset): {href}" for href in buttons
+                     if not any(p in href for p in PLACEHOLDERS)]
+    else:
+        path = urlparse(repository_url).path.strip("/")
+        problems += [f"button points elsewhere than {repository_url}: {href}" for href in buttons
+                     if path not in href and not any(p in href for p in PLACEHOLDERS)]
+    return problems
 
 
 def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -87,7 +120,7 @@ def start_chromium(profile_dir: str):
     return driver
 
 
-def check_page(driver, url: str) -> dict:
+def check_page(driver, url: str, repository_url: str | None = None) -> dict:
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(url)
@@ -107,6 +140,8 @@ def check_page(driver, url: str) -> dict:
         if img["natural"][0] == 0 or img["shown"][0] == 0 or img["shown"][1] == 0:
             problems.append(f"image not shown: {img['src']} natural={img['natural']} shown={img['shown']}")
     problems += [f"error output: {e}" for e in page["errors"]]
+    problems += [f"stderr output (log noise): {e!r}" for e in page["stderr"]]
+    problems += button_problems(page["links"], repository_url)
     return {"url": url, "title": page["title"], "figures": len(good), "images": len(page["images"]), "problems": problems}
 
 
@@ -139,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                     results[name] = {"url": str(page_file), "figures": 0, "images": 0, "problems": ["page missing from the build"]}
                 else:
                     try:
-                        results[name] = check_page(driver, f"{base}/{chapter}.html")
+                        results[name] = check_page(driver, f"{base}/{chapter}.html", os.environ.get("BOOK_REPOSITORY_URL"))
                     except Exception as e:  # a page that hangs or crashes the renderer is a failure, not a crash of the check
                         results[name] = {"url": f"{base}/{chapter}.html", "figures": 0, "images": 0,
                                          "problems": [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]}

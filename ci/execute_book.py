@@ -13,7 +13,15 @@ to <out>/timings.json. A cell error fails the run, naming the chapter and the ce
 
 The output folder holds a copy of the book's sources (_config.yml, _toc.yml, book/ images) with
 the executed notebooks in place of the clean ones: `jupyter-book build <out>` renders it without
-executing anything again (execute_notebooks is "off" in _config.yml).
+executing anything again (execute_notebooks is "off" in _config.yml). With BOOK_REPOSITORY_URL
+set (e.g. https://github.com/<owner>/<repo>; BOOK_REPOSITORY_BRANCH, default main), the copy of
+_config.yml gets that address and the repository and Colab buttons; without it they stay off.
+
+Log noise stays out of the pages: the kernels inherit warning filters for Paddle's notices (the
+ccache warning on import, the batch-norm "we now always track global mean and variance"
+UserWarning) and GLOG_minloglevel=2, which keeps Paddle's C++ INFO and WARNING lines ("New
+Executor is Running", "Got different data type") off stderr; errors still show. Set
+GLOG_minloglevel yourself to see them.
 """
 
 from __future__ import annotations
@@ -42,11 +50,43 @@ def chapters_from_toc(toc_path: Path) -> list[str]:
     return entries
 
 
+# Python warnings that are Paddle's business, not the reader's (PYTHONWARNINGS syntax: the
+# message is a literal prefix, no commas).
+QUIET_WARNINGS = (
+    "ignore:No ccache found:UserWarning",  # on every `import paddle`: a C++ build cache, irrelevant here
+    "ignore:When training:UserWarning:paddle.nn.layer.norm",  # every batch norm in train mode
+)
+
+
+def quiet_environment(env: dict) -> dict:
+    """`env` with Paddle's notices silenced for the kernels (see the module docstring)."""
+    env = dict(env)
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), *QUIET_WARNINGS]))
+    env.setdefault("GLOG_minloglevel", "2")
+    return env
+
+
+def repository_config(config_text: str, url: str | None, branch: str | None = None) -> str:
+    """_config.yml's text with the repository address and buttons set from `url`, or turned off
+    (no address, no buttons) when `url` is empty."""
+    import yaml
+
+    config = yaml.safe_load(config_text)
+    url = (url or "").strip().rstrip("/")
+    config.setdefault("repository", {})["url"] = url
+    config["repository"]["branch"] = branch or config["repository"].get("branch") or "main"
+    config.setdefault("launch_buttons", {})["colab_url"] = "https://colab.research.google.com" if url else ""
+    config.setdefault("html", {})["use_repository_button"] = bool(url)
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
 def copy_book_sources(out: Path) -> None:
-    """Copy the config files and every non-notebook file of book/ (images, ...) into `out`."""
+    """Copy the config files and every non-notebook file of book/ (images, ...) into `out`; the
+    repository address of _config.yml comes from $BOOK_REPOSITORY_URL."""
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy2(REPO / name, out / name)
+    shutil.copy2(REPO / "_toc.yml", out / "_toc.yml")
+    (out / "_config.yml").write_text(repository_config(
+        (REPO / "_config.yml").read_text(), os.environ.get("BOOK_REPOSITORY_URL"), os.environ.get("BOOK_REPOSITORY_BRANCH")))
     for path in (REPO / "book").rglob("*"):
         if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
             target = out / path.relative_to(REPO)
@@ -105,10 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"--only {args.only}: no chapter of _toc.yml matches")
     out = args.out.resolve()
     copy_book_sources(out)
-    # Paddle warns on every import that ccache (a C++ build cache) is missing; it is irrelevant
-    # here and would print a stderr block into every chapter. The kernels inherit this filter.
-    os.environ["PYTHONWARNINGS"] = ",".join(
-        filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:No ccache found:UserWarning"]))
+    os.environ.update(quiet_environment(os.environ))  # the kernels inherit it
     print(f"executing {len(chapters)} chapter(s) with parameters {parameters} -> {out}", flush=True)
 
     timings: dict[str, float] = {}

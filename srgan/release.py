@@ -212,6 +212,7 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
     from .data import PairedImages
     from .image_io import save_image
     from .imresize import imresize
+    from .viz import detailed_window
 
     side = size
     upscalers = {label: generator_upscaler(ckpt.load_generator(path)) for label, path in weights.items()}
@@ -222,14 +223,7 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
         rgb = (lambda a: np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a)
         columns = [imresize(lr, scale=scale)] + [up(lr) for up in upscalers.values()] + [hr]
         size = min(side, *hr.shape[:2])
-        gray = hr if hr.ndim == 2 else hr.mean(axis=2)
-        energy = np.abs(np.diff(gray.astype(np.float32), axis=0))[:, :-1] + np.abs(np.diff(gray.astype(np.float32), axis=1))[:-1]
-        best, top, left = -1.0, 0, 0
-        for y in range(0, hr.shape[0] - size + 1, size // 4):
-            for x in range(0, hr.shape[1] - size + 1, size // 4):
-                e = float(energy[y : y + size - 1, x : x + size - 1].mean())
-                if e > best:
-                    best, top, left = e, y, x
+        top, left = detailed_window(hr, size)
         crops = [rgb(c)[top : top + size, left : left + size] for c in columns]
         gap = np.full((size, 4, 3), 255, np.uint8)
         rows.append(np.concatenate([piece for c in crops for piece in (c, gap)][:-1], axis=1))

@@ -262,16 +262,25 @@ class Trainer:
         """
         self.generator.train()
         if self.discriminator is None:
-            with paddle.amp.auto_cast(enable=self.use_amp):
-                loss = self.pixel_loss(self.g_train(lr), hr)
-            self.scaler.scale(loss).backward()
-            self.scaler.step(self.opt_g)
-            self.scaler.update()
-            self.opt_g.clear_grad()
-            self.sched_g.step()
-            return {"loss": float(loss)}
-
+            return self.pretrain_step(lr, hr)
         self.discriminator.train()
+        return self.gan_step(lr, hr)
+
+    def pretrain_step(self, lr, hr) -> dict:
+        """Phase 1: one Adam step of G on the pixel loss between G(LR) and HR."""
+        with paddle.amp.auto_cast(enable=self.use_amp):
+            loss = self.pixel_loss(self.g_train(lr), hr)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.opt_g)
+        self.scaler.update()
+        self.opt_g.clear_grad()
+        self.sched_g.step()
+        return {"loss": float(loss)}
+
+    def gan_step(self, lr, hr) -> dict:
+        """Phase 2: one G step on content + adv_weight * adversarial with D frozen, then one D
+        step on real HR and the detached G(LR). Both networks are in train mode (train_step).
+        During the first cfg.train.d_warmup_steps steps only D is updated."""
         losses = {}
         if self.step < self.cfg.train.d_warmup_steps:
             # D warm-up: G is held fixed while a new D learns to tell its outputs from HR, so

@@ -1,0 +1,404 @@
+"""Figures and tables for the book (and for anyone looking at a run): rows of images with
+titles, crops and zoomed insets; training-log plots that mark where a run continued earlier
+weights; the trainer's validation grids over steps; the most-detailed-window search; markdown
+tables.
+
+matplotlib is imported inside the plotting functions, so `detailed_window` and `table` work
+without it (`srgan compare` uses `detailed_window`). Plotting functions draw one figure and
+show it (`show=True`, what a notebook wants), or return it (`show=False`, to draw more on it
+or to save it).
+
+    from srgan import viz
+    viz.image_row([("bicubic", bicubic), ("SRResNet", sr), ("HR", hr)], crop=(40, 60, 64))
+    viz.plot_training_log(read_log(log_path), segments=card["segments"], reference=28.43)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+Panel = tuple[str, np.ndarray]
+
+
+# --- tables and windows (no matplotlib) ------------------------------------------------
+class Markdown(str):
+    """A string that Jupyter renders as markdown (no IPython import needed)."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence], align: str | None = None, caption: str | None = None) -> Markdown:
+    """A markdown table; the last expression of a cell shows it rendered.
+
+    Args:
+        header: column titles.
+        rows: one sequence of cells per row; cells are used as str(cell), so format numbers first.
+        align: one letter per column, "l" or "r" (default: left for the first column, right for the others).
+        caption: a line of text above the table.
+    """
+    align = align or "l" + "r" * (len(header) - 1)
+    if len(align) != len(header) or any(len(row) != len(header) for row in rows):
+        raise ValueError(f"table: {len(header)} columns in the header, align {align!r}, rows of {sorted({len(r) for r in rows})} cells")
+    lines = ([caption, ""] if caption else []) + [
+        "| " + " | ".join(map(str, header)) + " |",
+        "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|",
+    ]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return Markdown("\n".join(lines))
+
+
+def detailed_window(image: np.ndarray, side: int, *, stride: int | None = None, margin: int = 0) -> tuple[int, int]:
+    """(top, left) of the `side` x `side` window with the most fine detail: the largest mean
+    absolute difference between neighbouring pixels (of the channel mean), searched on a grid.
+
+    Fur, feathers and stripes score high, flat sky low; it is where upscalers differ most.
+
+    Args:
+        image: (H, W) or (H, W, C) array; a window larger than the image is shrunk to fit.
+        side: window side in pixels.
+        stride: grid step of the search (default side // 4).
+        margin: pixels kept clear of the image border (the paper's protocol ignores 4).
+    """
+    side = min(side, image.shape[0] - 2 * margin, image.shape[1] - 2 * margin)
+    if side < 2:
+        raise ValueError(f"detailed_window: image {image.shape[:2]} has no room for a window with margin {margin}")
+    stride = stride or max(1, side // 4)
+    gray = (image if image.ndim == 2 else image.mean(axis=2)).astype(np.float32)
+    energy = np.abs(np.diff(gray, axis=0))[:, :-1] + np.abs(np.diff(gray, axis=1))[:-1]
+    best, top, left = -1.0, margin, margin
+    for y in range(margin, image.shape[0] - margin - side + 1, stride):
+        for x in range(margin, image.shape[1] - margin - side + 1, stride):
+            e = float(energy[y : y + side - 1, x : x + side - 1].mean())
+            if e > best:
+                best, top, left = e, y, x
+    return top, left
+
+
+def phase_pattern(image: np.ndarray, period: int) -> np.ndarray:
+    """The mean of a 2-D image at each position of a period x period grid, minus the overall mean.
+
+    Content that is not aligned with the grid averages out; a periodic artefact aligned with it
+    (the checkerboard of a x2 pixel shuffle: period 2; of two: period 4) does not. Compare with
+    the HR image's pattern, which is the level natural content leaves.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    image = image[: image.shape[0] // period * period, : image.shape[1] // period * period]
+    means = np.array([[image[a::period, b::period].mean() for b in range(period)] for a in range(period)])
+    return means - means.mean()
+
+
+def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement by an integer factor: every pixel becomes a factor x factor square."""
+    return image.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def from_tensor(x, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """A (C, H, W) tensor or array (HR range [-1, 1] by default, (0, 1) for LR) as an (H, W, C)
+    float image in [0, 1] for display."""
+    a = np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float32)
+    lo, hi = value_range
+    return np.clip((a.transpose(1, 2, 0) - lo) / (hi - lo), 0.0, 1.0)
+
+
+def split_log(records: Sequence[dict]) -> tuple[list[dict], list[dict]]:
+    """A trainer log (`srgan.release.read_log`) split into its training and validation records."""
+    return [r for r in records if r.get("kind") == "train"], [r for r in records if r.get("kind") == "val"]
+
+
+# --- images ----------------------------------------------------------------------------
+def _window(spec) -> tuple[int, int, int, int]:
+    """(top, left, side) or (top, left, height, width) -> (top, left, height, width)."""
+    spec = tuple(int(v) for v in spec)
+    if len(spec) == 3:
+        return spec[0], spec[1], spec[2], spec[2]
+    if len(spec) == 4:
+        return spec
+    raise ValueError(f"a window is (top, left, side) or (top, left, height, width), got {spec}")
+
+
+def _scaled_crop(image: np.ndarray, window, reference_height: int) -> tuple[np.ndarray, int]:
+    """The window (in the reference image's pixels) cut from `image`. An image 1/k the reference's
+    size (an LR input) is cut at the window divided by k and enlarged k times, pixels kept square.
+    Returns the crop and k."""
+    top, left, height, width = window
+    k = max(1, round(reference_height / image.shape[0]))
+    if k > 1:
+        crop = image[top // k : (top + height) // k, left // k : (left + width) // k]
+        return enlarge(crop, k), k
+    return image[top : top + height, left : left + width], 1
+
+
+def _show(ax, image: np.ndarray, interpolation: str) -> None:
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0.0, 1.0)
+    ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0 if image.ndim == 2 else None,
+              vmax=(255 if image.dtype == np.uint8 else 1) if image.ndim == 2 else None, interpolation=interpolation)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def image_grid(rows: Sequence[Sequence[Panel]], *, crop=None, inset=None, inset_zoom: float = 2.5, overview: bool = False,
+               row_titles: Sequence[str] | None = None, suptitle: str | None = None, panel_width: float = 3.0,
+               title_size: int = 9, show: bool = True):
+    """Rows of images with titles, optionally all cropped to one window or with a zoomed inset.
+
+    Args:
+        rows: one list of (title, image) per row; images are uint8 or float in [0, 1], (H, W) or (H, W, 3).
+        crop: (top, left, side) or (top, left, height, width), in pixels of the row's largest
+            image: every panel shows that window. A panel 1/k that size (an LR input) shows the
+            window divided by k, enlarged k times with square pixels. A list of windows gives
+            one per row.
+        inset: the same kind of window (or list): every panel shows the whole image, the window
+            outlined, and an `inset_zoom` times enlarged copy of it in the lower right corner.
+        overview: with `crop`, start each row with its first image whole, the window outlined.
+        row_titles: one label per row (e.g. the image's name): the overview panel's title, or
+            without an overview the first panel's y label.
+        suptitle: a title over the figure.
+        panel_width: inches per panel.
+        show: show the figure (and return None); False returns it.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if crop is not None and inset is not None:
+        raise ValueError("image_grid: give crop or inset, not both")
+    rows = [list(row) for row in rows]
+
+    def per_row(spec):  # one window for every row, or a list of windows, one per row
+        if spec is None or not isinstance(spec[0], (tuple, list)):
+            return [spec] * len(rows)
+        if len(spec) != len(rows):
+            raise ValueError(f"image_grid: {len(spec)} windows for {len(rows)} rows")
+        return list(spec)
+
+    crops, insets = per_row(crop), per_row(inset)
+    if row_titles is not None and len(row_titles) != len(rows):
+        raise ValueError(f"image_grid: {len(row_titles)} row titles for {len(rows)} rows")
+    if overview:
+        if crop is None:
+            raise ValueError("image_grid: overview needs a crop window")
+        rows = [[(row_titles[r] if row_titles else f"{row[0][0]} (whole)", row[0][1], "overview")] + row
+                for r, row in enumerate(rows)]
+    n_cols = max(len(row) for row in rows)
+    h, w = _window(crops[0])[2:] if crop is not None else rows[0][0][1].shape[:2]  # panel aspect
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(panel_width * n_cols, panel_width * h / w * len(rows) + 0.45 * len(rows)),
+                             squeeze=False)
+    for r, row in enumerate(rows):
+        reference = max(panel[1].shape[0] for panel in row)
+        crop, inset = crops[r], insets[r]
+        for c in range(n_cols):
+            ax = axes[r, c]
+            if c >= len(row):
+                ax.axis("off")
+                continue
+            title, image, *kind = row[c]
+            if kind == ["overview"]:
+                _show(ax, image, "antialiased")
+                top, left, height, width = _window(crop)
+                k = max(1, round(reference / image.shape[0]))
+                ax.add_patch(Rectangle((left / k - 0.5, top / k - 0.5), width / k, height / k, fill=False, color="red", lw=1.5))
+            elif crop is not None:
+                shown, _ = _scaled_crop(image, _window(crop), reference)
+                _show(ax, shown, "nearest")
+            else:
+                _show(ax, image, "antialiased")
+                if inset is not None:
+                    top, left, height, width = _window(inset)
+                    k = max(1, round(reference / image.shape[0]))
+                    zoomed, _ = _scaled_crop(image, (top, left, height, width), reference)
+                    ax.add_patch(Rectangle((left / k - 0.5, top / k - 0.5), width / k, height / k, fill=False, color="red", lw=1.2))
+                    frac_w = min(0.6, inset_zoom * width / k / image.shape[1])
+                    frac_h = frac_w * image.shape[1] / image.shape[0] * height / width
+                    sub = ax.inset_axes([1 - frac_w, 0, frac_w, frac_h])
+                    _show(sub, zoomed, "nearest")
+                    for spine in sub.spines.values():
+                        spine.set_visible(True)
+                        spine.set_color("red")
+            ax.set_title(title, fontsize=title_size)
+            if row_titles and not overview and c == 0:
+                ax.set_ylabel(row_titles[r], fontsize=title_size)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=title_size + 2)
+    fig.tight_layout()
+    return _finish(fig, show)
+
+
+def image_row(panels: Sequence[Panel], **kwargs):
+    """One row of (title, image) panels; the options are image_grid's (crop, inset, overview, ...)."""
+    return image_grid([panels], **kwargs)
+
+
+def _finish(fig, show: bool):
+    if show:
+        import matplotlib.pyplot as plt
+
+        plt.show()
+        plt.close(fig)
+        return None
+    return fig
+
+
+# --- training logs ---------------------------------------------------------------------
+def _mark_segments(axes, segments: Sequence[dict]) -> None:
+    """Dotted vertical lines where a run continued earlier weights with a fresh schedule."""
+    for i, seg in enumerate(segments[1:]):
+        for j, ax in enumerate(axes):
+            ax.axvline(seg["from_step"], color="C3", ls=":", lw=1.2,
+                       label="continued, fresh schedule" if i == 0 and j == len(axes) - 1 else None)
+
+
+def _segment_label(segments: Sequence[dict], index: int, default: str) -> str:
+    if not segments or index >= len(segments):
+        return default
+    train = segments[index].get("config", {}).get("train", {})
+    return f"segment {index + 1}: {train.get('pixel_loss', default).upper()}" if train.get("phase") == "pretrain" else f"segment {index + 1}"
+
+
+def plot_training_log(records: Sequence[dict], *, loss_key: str = "loss", segments: Sequence[dict] = (),
+                      reference: float | None = None, reference_label: str = "bicubic, same images",
+                      title: str | None = None, show: bool = True):
+    """Phase-1 log: training loss (log scale) and validation PSNR against the step.
+
+    Args:
+        records: the trainer's log records (`srgan.release.read_log(path)`).
+        loss_key: the training record's loss field.
+        segments: a model card's `segments`: each later segment's start is marked, and the
+            loss curve of each segment is labelled with its pixel loss.
+        reference: a PSNR drawn as a dashed line (e.g. bicubic on the validation images).
+        title: figure title.
+    """
+    import matplotlib.pyplot as plt
+
+    train, val = split_log(records)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
+    for i in sorted({r.get("segment", 0) for r in train}):
+        part = [r for r in train if r.get("segment", 0) == i]
+        axes[0].plot([r["step"] for r in part], [r[loss_key] for r in part], color=f"C{i}",
+                     label=_segment_label(segments, i, loss_key))
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel(f"training {loss_key}")
+    axes[1].plot([r["step"] for r in val], [r["psnr"] for r in val], "o-", ms=3, label="validation")
+    if reference is not None:
+        axes[1].axhline(reference, color="gray", ls="--", label=reference_label)
+    axes[1].set_xlabel("step")
+    axes[1].set_ylabel("validation PSNR [dB]")
+    _mark_segments(axes, segments)
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _finish(fig, show)
+
+
+def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str = "psnr", reference: float | None = None,
+                    reference_label: str = "bicubic, same images", title: str | None = None, show: bool = True):
+    """Validation curves of several runs on one axis (e.g. an ablation), with an optional reference line.
+
+    Args:
+        runs: label -> the run's log records (only the "val" records are used).
+        key: the validation field ("psnr" or "ssim").
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for label, records in runs.items():
+        _, val = split_log(records)
+        ax.plot([r["step"] for r in val], [r[key] for r in val], "o-", ms=3, label=label)
+    if reference is not None:
+        ax.axhline(reference, color="gray", ls="--", label=reference_label)
+    ax.set_xlabel("step")
+    ax.set_ylabel(f"validation {key.upper() if key == 'psnr' else key}{' [dB]' if key == 'psnr' else ''}")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return _finish(fig, show)
+
+
+def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), title: str | None = None, show: bool = True):
+    """Phase-2 log: G's content and adversarial losses, D's loss (chance level 2 ln 2 dashed),
+    D's mean outputs on HR and on G(LR), and the validation PSNR, against the step.
+
+    Args:
+        records: the trainer's log records of a "gan" run.
+        segments: a model card's `segments` (later segments' starts are marked).
+        title: figure title.
+    """
+    import matplotlib.pyplot as plt
+
+    train, val = split_log(records)
+    step = [r["step"] for r in train]
+    fig, axes = plt.subplots(1, 5, figsize=(19, 3.2))
+    axes[0].plot(step, [r["content"] for r in train])
+    axes[0].set_title("G: content loss", fontsize=10)
+    axes[1].plot(step, [r["adversarial"] for r in train], color="C1")
+    axes[1].set_title("G: adversarial loss -log D(G(LR))", fontsize=10)
+    axes[2].plot(step, [r["loss_d"] for r in train], color="C2")
+    axes[2].axhline(2 * math.log(2), color="gray", ls="--", lw=0.8, label="2 ln 2 (chance)")
+    axes[2].set_title("D loss", fontsize=10)
+    axes[2].legend(fontsize=8)
+    axes[3].plot(step, [r["d_real"] for r in train], label="D(HR)")
+    axes[3].plot(step, [r["d_fake"] for r in train], label="D(G(LR))")
+    axes[3].set_ylim(-0.05, 1.05)
+    axes[3].set_title("D's mean output", fontsize=10)
+    axes[3].legend(fontsize=8)
+    axes[4].plot([r["step"] for r in val], [r["psnr"] for r in val], "o-", ms=3, color="C4")
+    axes[4].set_title("validation PSNR [dB]", fontsize=10)
+    _mark_segments(axes, segments)
+    for ax in axes:
+        ax.set_xlabel("step")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _finish(fig, show)
+
+
+# --- the trainer's validation grids ----------------------------------------------------
+GRID_COLUMNS = ("LR (nearest)", "bicubic", "generator", "HR")  # train.save_grid's layout
+
+
+def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_width: float = 2.4, show: bool = True):
+    """The validation grids a training run wrote (`<run>/images/val_<step>.png`: LR (nearest) |
+    bicubic | generator | HR, a centre crop of the first validation image), one row per step,
+    titled with the step and that validation's mean PSNR from the run's log.
+
+    Args:
+        run_dir: the run folder (images/ and log.jsonl).
+        max_rows: show at most this many steps, evenly spread, the first and the last included.
+    """
+    from .image_io import read_image
+
+    run_dir = Path(run_dir)
+    files = sorted((run_dir / "images").glob("val_*.png"), key=lambda p: int(re.findall(r"\d+", p.stem)[-1]))
+    if not files:
+        raise FileNotFoundError(f"{run_dir / 'images'}: no val_<step>.png grids (the trainer writes one per validation)")
+    if len(files) > max_rows:
+        files = [files[round(i * (len(files) - 1) / (max_rows - 1))] for i in range(max_rows)] if max_rows > 1 else files[-1:]
+    from .release import read_log
+
+    _, val = split_log(read_log(run_dir / "log.jsonl"))
+    psnr_at = {r["step"]: r["psnr"] for r in val}
+    rows = []
+    for r, file in enumerate(files):
+        step = int(re.findall(r"\d+", file.stem)[-1])
+        grid = read_image(file)
+        width = grid.shape[1] // len(GRID_COLUMNS)
+        score = f", {psnr_at[step]:.2f} dB" if step in psnr_at else ""
+        titles = [(name if r == 0 else "") for name in GRID_COLUMNS]  # column names on the first row
+        titles[2] = f"{titles[2]}\nstep {step}{score}".lstrip()
+        rows.append([(title, grid[:, i * width : (i + 1) * width]) for i, title in enumerate(titles)])
+    return image_grid(rows, panel_width=panel_width,
+                      suptitle=f"{run_dir.name}: validation grids (dB: mean PSNR over the validation images)", show=show)

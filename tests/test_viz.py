@@ -1,0 +1,150 @@
+import json
+
+import numpy as np
+import pytest
+
+from srgan import viz
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+
+def _old_release_search(hr, size):
+    """The window search srgan.release.comparison_image had before it called viz.detailed_window."""
+    gray = hr if hr.ndim == 2 else hr.mean(axis=2)
+    energy = np.abs(np.diff(gray.astype(np.float32), axis=0))[:, :-1] + np.abs(np.diff(gray.astype(np.float32), axis=1))[:-1]
+    best, top, left = -1.0, 0, 0
+    for y in range(0, hr.shape[0] - size + 1, size // 4):
+        for x in range(0, hr.shape[1] - size + 1, size // 4):
+            e = float(energy[y : y + size - 1, x : x + size - 1].mean())
+            if e > best:
+                best, top, left = e, y, x
+    return top, left
+
+
+def test_detailed_window_finds_the_textured_patch():
+    image = np.full((120, 160, 3), 128, np.uint8)
+    image[64:96, 96:128] = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    top, left = viz.detailed_window(image, 32, stride=8)
+    assert (top, left) == (64, 96)
+    # the margin keeps the window off the border; the window fits the image
+    top, left = viz.detailed_window(image, 32, stride=8, margin=8)
+    assert 8 <= top <= 120 - 8 - 32 and 8 <= left <= 160 - 8 - 32
+    assert viz.detailed_window(image[:20, :20], 64) == (0, 0)
+
+
+@pytest.mark.parametrize("shape,size", [((96, 128, 3), 32), ((50, 70), 24), ((33, 47, 3), 96)])
+def test_detailed_window_is_what_release_used_to_compute(shape, size):
+    hr = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+    size = min(size, *hr.shape[:2])
+    assert viz.detailed_window(hr, size) == _old_release_search(hr, size)
+
+
+def test_phase_pattern_finds_a_grid_and_ignores_content():
+    rng = np.random.default_rng(0)
+    content = rng.normal(0, 10, (64, 64))
+    grid = np.tile([[2.0, -2.0], [-2.0, 2.0]], (32, 32))
+    assert np.abs(viz.phase_pattern(content, 2)).max() < 1.0
+    assert np.allclose(viz.phase_pattern(grid, 2), [[2, -2], [-2, 2]])
+    both = viz.phase_pattern((content + grid)[:63, :61], 2)  # odd sizes: trimmed to whole periods
+    assert np.abs(both - [[2, -2], [-2, 2]]).max() < 1.0 and viz.phase_pattern(content, 4).shape == (4, 4)
+
+
+def test_table_is_markdown():
+    t = viz.table(["method", "PSNR [dB]"], [["bicubic", "28.43"], ["SRResNet", "30.79"]], caption="Set5")
+    assert t._repr_markdown_() == "Set5\n\n| method | PSNR [dB] |\n|---|---:|\n| bicubic | 28.43 |\n| SRResNet | 30.79 |"
+    with pytest.raises(ValueError):
+        viz.table(["a", "b"], [["only one cell"]])
+
+
+def test_enlarge_and_from_tensor():
+    a = np.arange(4, dtype=np.uint8).reshape(2, 2)
+    assert viz.enlarge(a, 2).tolist() == [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
+    chw = np.stack([np.full((2, 3), v, np.float32) for v in (-1.0, 0.0, 1.0)])
+    img = viz.from_tensor(chw)
+    assert img.shape == (2, 3, 3) and img[0, 0].tolist() == [0.0, 0.5, 1.0]
+
+
+def test_image_grid_crops_lr_panels_to_the_same_window():
+    hr = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    lr = hr[::4, ::4]
+    fig = viz.image_row([("LR", lr), ("HR", hr)], crop=(16, 32, 16), show=False)
+    lr_shown, hr_shown = (ax.images[0].get_array() for ax in fig.axes)
+    assert hr_shown.shape == (16, 16, 3) and np.array_equal(hr_shown, hr[16:32, 32:48])
+    assert lr_shown.shape == (16, 16, 3) and np.array_equal(lr_shown, viz.enlarge(lr[4:8, 8:12], 4))
+    assert [ax.get_title() for ax in fig.axes] == ["LR", "HR"]
+
+
+def test_image_grid_overview_and_inset():
+    hr = np.random.default_rng(1).integers(0, 256, (48, 64), dtype=np.uint8)  # grayscale
+    fig = viz.image_grid([[("a", hr), ("b", hr)], [("c", hr)]], crop=(8, 8, 16), overview=True, show=False)
+    axes = fig.axes
+    assert len(axes) == 6 and axes[0].get_title() == "a (whole)" and len(axes[0].patches) == 1
+    assert axes[3].get_title() == "c (whole)" and not axes[5].images  # the short row's empty cell
+    fig = viz.image_row([("a", hr)], inset=(8, 8, 16), show=False)
+    main = fig.axes[0]
+    assert main.images[0].get_array().shape == (48, 64) and len(main.patches) == 1
+    inset = main.child_axes[0]
+    assert inset.images[0].get_array().shape == (16, 16)
+    with pytest.raises(ValueError):
+        viz.image_row([("a", hr)], crop=(0, 0, 8), inset=(0, 0, 8), show=False)
+    fig = viz.image_grid([[("a", hr)], [("b", hr)]], crop=(0, 0, 8), overview=True, row_titles=["x", "y"], show=False)
+    assert [ax.get_title() for ax in fig.axes] == ["x", "a", "y", "b"]
+    fig = viz.image_grid([[("a", hr)], [("b", hr)]], row_titles=["x", "y"], show=False)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["x", "y"]
+    # one window per row
+    fig = viz.image_grid([[("a", hr)], [("b", hr)]], crop=[(0, 0, 8), (40, 56, 8)], show=False)
+    assert np.array_equal(fig.axes[1].images[0].get_array(), hr[40:48, 56:64])
+    with pytest.raises(ValueError):
+        viz.image_grid([[("a", hr)], [("b", hr)]], crop=[(0, 0, 8)], show=False)
+
+
+def _log(segments=1):
+    records = []
+    for seg in range(segments):
+        for step in range(1, 11):
+            s = seg * 10 + step
+            records.append({"segment": seg, "kind": "train", "step": s, "loss": 1.0 / s, "content": 0.1, "adversarial": 5.0,
+                            "loss_d": 1.2, "d_real": 0.7, "d_fake": 0.3})
+        records.append({"segment": seg, "kind": "val", "step": seg * 10 + 10, "psnr": 25.0 + seg, "ssim": 0.8})
+    return records
+
+
+def test_plot_training_log_marks_segments_and_labels_pixel_losses():
+    segments = [{"from_step": 0, "steps": 10, "config": {"train": {"phase": "pretrain", "pixel_loss": "mse"}}},
+                {"from_step": 10, "steps": 10, "config": {"train": {"phase": "pretrain", "pixel_loss": "l1"}}}]
+    fig = viz.plot_training_log(_log(2), segments=segments, reference=24.0, show=False)
+    loss_ax, psnr_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.get_lines()][:2] == ["segment 1: MSE", "segment 2: L1"]
+    labels = psnr_ax.get_legend_handles_labels()[1]
+    assert "continued, fresh schedule" in labels and "bicubic, same images" in labels
+    assert viz.split_log(_log(2))[1][-1]["psnr"] == 26.0
+
+
+def test_plot_validation_and_gan_log():
+    fig = viz.plot_validation({"a": _log(), "b": _log(2)}, reference=24.0, show=False)
+    assert fig.axes[0].get_legend_handles_labels()[1] == ["a", "b", "bicubic, same images"]
+    fig = viz.plot_gan_log(_log(2), segments=[{"from_step": 0}, {"from_step": 10}], show=False)
+    assert len(fig.axes) == 5
+
+
+def test_validation_grids_reads_the_trainers_images_and_log(tmp_path):
+    from srgan.image_io import save_image
+    from srgan.train import save_grid
+
+    rng = np.random.default_rng(0)
+    hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    for step, value in ((5, 20.0), (10, 21.0), (15, 22.5)):
+        save_grid(tmp_path / "images" / f"val_{step:08d}.png", hr[::4, ::4], hr, hr, scale=4)
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps({"kind": "val", "step": s, "psnr": p}) + "\n"
+                                                for s, p in ((5, 20.0), (10, 21.0), (15, 22.5))))
+    fig = viz.validation_grids(tmp_path, max_rows=2, show=False)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(titles) == 8 and titles[:2] == ["LR (nearest)", "bicubic"]
+    assert titles[2] == "generator\nstep 5, 20.00 dB" and titles[4:] == ["", "", "step 15, 22.50 dB", ""]
+    assert fig.axes[3].images[0].get_array().shape == (32, 32, 3)
+    save_image(tmp_path / "images" / "val_00000020.png", np.zeros((8, 32, 3), np.uint8))  # no log record: no score
+    fig = viz.validation_grids(tmp_path, max_rows=1, show=False)
+    assert [ax.get_title() for ax in fig.axes][2] == "generator\nstep 20"
+    with pytest.raises(FileNotFoundError):
+        viz.validation_grids(tmp_path / "nothing", show=False)
