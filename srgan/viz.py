@@ -402,3 +402,34 @@ def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_wid
         rows.append([(title, grid[:, i * width : (i + 1) * width]) for i, title in enumerate(titles)])
     return image_grid(rows, panel_width=panel_width,
                       suptitle=f"{run_dir.name}: validation grids (dB: mean PSNR over the validation images)", show=show)
+
+
+# --- the paper's Fig. 2 layout ---------------------------------------------------------
+def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: Mapping[str, object], *, side: int = 96,
+               scale: int = 4, panel_width: float = 2.6, suptitle: str | None = None, show: bool = True):
+    """bicubic | each upscaler | HR for each (name, LR, HR) pair, cropped to the HR's most detailed
+    `side` px window, each panel titled with the whole image's PSNR / SSIM (Daala, paper protocol)
+    and NIQE (lower = more natural), as the paper's Fig. 2 titles its panels.
+
+    Args:
+        pairs: (name, uint8 LR, uint8 HR) triples, e.g. from srgan.data.PairedImages.
+        upscalers: label -> callable uint8 LR -> uint8 SR (srgan.infer.Upscaler, evaluate's upscalers).
+        side: HR window side in pixels (the panel shows it enlarged).
+    """
+    from .evaluate import bicubic_upscaler
+    from .metrics import niqe, psnr, ssim_daala
+
+    def title(label, sr, hr):
+        scores = f"NIQE {niqe(sr, crop_border=scale):.2f}" if min(hr.shape[:2]) - 2 * scale >= 96 else ""
+        if sr is not hr:
+            scores = f"{psnr(sr, hr, crop_border=scale):.2f} dB / {ssim_daala(sr, hr, crop_border=scale):.4f}\n" + scores
+        return f"{label}\n{scores}"
+
+    columns = {"bicubic": bicubic_upscaler(scale), **upscalers}
+    rows, windows, names = [], [], []
+    for name, lr, hr in pairs:
+        outputs = [(label, up(lr)) for label, up in columns.items()] + [("HR", hr)]
+        rows.append([(title(label, sr, hr), sr) for label, sr in outputs])
+        windows.append((*detailed_window(hr, side, margin=scale), side))
+        names.append(Path(name).stem)
+    return image_grid(rows, crop=windows, row_titles=names, suptitle=suptitle, panel_width=panel_width, show=show)

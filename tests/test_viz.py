@@ -148,3 +148,21 @@ def test_validation_grids_reads_the_trainers_images_and_log(tmp_path):
     assert [ax.get_title() for ax in fig.axes][2] == "generator\nstep 20"
     with pytest.raises(FileNotFoundError):
         viz.validation_grids(tmp_path / "nothing", show=False)
+
+
+def test_comparison_titles_scores_of_each_column(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skimage import data
+
+    from srgan.imresize import imresize
+    from srgan.viz import comparison
+
+    hr = data.astronaut()[:128, :128]
+    lr = imresize(hr, scale=0.25)
+    fig = comparison([("astronaut.png", lr, hr)], {"bicubic again": lambda x: imresize(x, scale=4)}, side=48, show=False)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 3 and titles[0].startswith("bicubic") and titles[-1].startswith("HR")
+    assert titles[0].split("\n")[1] == titles[1].split("\n")[1]  # same upscaler, same PSNR / SSIM
+    assert "dB" in titles[0] and "NIQE" in titles[0] and "dB" not in titles[-1] and "NIQE" in titles[-1]
