@@ -342,9 +342,10 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
     train, val = split_log(records)
     step = [r["step"] for r in train]
     fig, axes = plt.subplots(1, 5, figsize=(19, 3.2))
-    axes[0].plot(step, [r["content"] for r in train])
+    g_train = [r for r in train if "content" in r]  # D warm-up steps (d_warmup_steps) have no G losses
+    axes[0].plot([r["step"] for r in g_train], [r["content"] for r in g_train])
     axes[0].set_title("G: content loss", fontsize=10)
-    axes[1].plot(step, [r["adversarial"] for r in train], color="C1")
+    axes[1].plot([r["step"] for r in g_train], [r["adversarial"] for r in g_train], color="C1")
     axes[1].set_title("G: adversarial loss -log D(G(LR))", fontsize=10)
     axes[2].plot(step, [r["loss_d"] for r in train], color="C2")
     axes[2].axhline(2 * math.log(2), color="gray", ls="--", lw=0.8, label="2 ln 2 (chance)")
@@ -357,6 +358,12 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
     axes[3].legend(fontsize=8)
     axes[4].plot([r["step"] for r in val], [r["psnr"] for r in val], "o-", ms=3, color="C4")
     axes[4].set_title("validation PSNR [dB]", fontsize=10)
+    with_niqe = [r for r in val if r.get("niqe") is not None]
+    if with_niqe:  # logged since NIQE joined the trainer's validation
+        twin = axes[4].twinx()
+        twin.plot([r["step"] for r in with_niqe], [r["niqe"] for r in with_niqe], "s--", ms=3, color="C5")
+        twin.set_ylabel("NIQE (lower = more natural)", color="C5", fontsize=9)
+        axes[4].set_title("validation PSNR [dB] and NIQE", fontsize=10)
     _mark_segments(axes, segments)
     for ax in axes:
         ax.set_xlabel("step")
