@@ -309,13 +309,16 @@ def add_release_parser(sub):
     p.add_argument("--checkpoint", help="a specific checkpoint instead of the newest")
     p.add_argument("--data", nargs="+", help="benchmark folders to score (default: Set5, Set14 in the shared folder)")
     p.add_argument("--notes", help="free text for the card")
+    p.add_argument("--score-checkpoints", metavar="BENCHMARK_DIR",
+                   help="also score the initial generator and every kept checkpoint on this benchmark (PSNR, NIQE, grid)")
     p.set_defaults(func=cmd_release)
 
 
 def cmd_release(args) -> int:
     from .release import format_card, release
 
-    card = release(args.run_dir, args.out, benchmarks=args.data, checkpoint=args.checkpoint, notes=args.notes)
+    card = release(args.run_dir, args.out, benchmarks=args.data, checkpoint=args.checkpoint, notes=args.notes,
+                   history_benchmark=args.score_checkpoints)
     print(format_card(card))
     return 0
 

@@ -99,8 +99,41 @@ def training_seconds(records: list[dict], batch_size: int) -> float:
     return total
 
 
+def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upto: int | None = None) -> dict:
+    """Score the run's initial generator and every checkpoint it kept on one benchmark folder:
+    how PSNR, NIQE and the grid contrast moved over the run (phase 2 has no best-by-PSNR).
+
+    Returns:
+        {"benchmark": folder name, "start": mean scores of cfg.train.init_generator (or None),
+         "scores": [{"step", "psnr", "ssim_daala", "niqe", "grid_contrast"}, ...]} with steps
+        counted from the first segment (`offset`), checkpoints after `upto` left out.
+    """
+    from .infer import Upscaler
+
+    keys = ("psnr", "ssim_daala", "niqe", "niqe_hr", "grid_contrast")
+
+    def scores(generator) -> dict:
+        generator.eval()
+        mean = evaluate(Upscaler(generator, tile=0), benchmark)["mean"]
+        return {key: mean[key] for key in keys}
+
+    out = {"benchmark": Path(benchmark).resolve().name, "start": None, "scores": []}
+    config = json.loads((run_dir / "config.json").read_text())["config"] if (run_dir / "config.json").is_file() else {}
+    init = config.get("train", {}).get("init_generator")
+    if init and Path(init).is_file() and str(init).endswith(".safetensors"):
+        out["start"] = scores(ckpt.load_generator(init))
+    for path in ckpt.checkpoints_in(run_dir):
+        state = ckpt.load_checkpoint(path)
+        if upto is not None and int(state["step"]) > upto:
+            continue
+        generator = ckpt.build_generator(Config.from_dict(state["config"]).model)
+        ckpt.load_state_dict_checked(generator, state["generator"], str(path))
+        out["scores"].append({"step": offset + int(state["step"]), **scores(generator)})
+    return out
+
+
 def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] | None = None, checkpoint: str | Path | None = None,
-            notes: str | None = None) -> dict:
+            notes: str | None = None, history_benchmark: str | Path | None = None) -> dict:
     """Export the run's newest (or the given) checkpoint as safetensors with a measured model card.
 
     Args:
@@ -109,6 +142,8 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
         benchmarks: benchmark folders to score (default: Set5 and Set14 in the shared folder).
         checkpoint: a specific checkpoint instead of the newest one.
         notes: free text for the card (e.g. what content loss could be used and why).
+        history_benchmark: also score the initial generator and every kept checkpoint on this
+            benchmark folder (the card's `checkpoint_scores`, see score_checkpoints).
 
     Returns:
         the model card.
@@ -167,6 +202,7 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
         "learning_curve": [{key: r[key] for key in ("step", "psnr", "ssim", "niqe", "grid_contrast") if key in r}
                            for r in records if r["kind"] == "val"],
         "notes": notes,
+        "checkpoint_scores": score_checkpoints(run_dir, history_benchmark, offset, upto=steps) if history_benchmark else None,
         "segments": segments,
         "config": cfg.to_dict(),
     }

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from srgan.checkpoint import load_generator
@@ -122,3 +123,33 @@ def test_release_of_a_continued_run_reports_the_whole_chain(tmp_path):
     # releasing again (e.g. a later checkpoint) still counts the first run once
     assert main(["release", str(tmp_path / "b"), "--out", str(weights), "--data", str(bench)]) == 0
     assert json.loads(weights.with_suffix(".json").read_text())["step"] == 10
+
+
+def test_release_scores_every_kept_checkpoint(tmp_path):
+    """--score-checkpoints: the card's checkpoint_scores hold one row per kept checkpoint, each
+    what evaluate() measures on that checkpoint's generator."""
+    from srgan.checkpoint import build_generator, checkpoints_in, load_checkpoint, load_state_dict_checked
+    from srgan.config import Config
+
+    cfg = quick("pretrain")
+    cfg.model.num_blocks, cfg.model.channels = 1, 8
+    cfg.data.hr_size, cfg.data.batch_size = 16, 2
+    cfg.train.steps, cfg.train.log_every, cfg.train.val_every, cfg.train.ckpt_every, cfg.train.keep_last = 4, 2, 2, 2, 5
+    cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / "run"), False
+    bench = _benchmark(tmp_path / "bench", sizes=((128, 128),))  # big enough for NIQE and the grid
+    cfg.data.val_dir = str(bench)
+    Trainer(cfg, images=[("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))], progress=False).fit()
+
+    out = tmp_path / "w" / "m.safetensors"
+    assert main(["release", cfg.train.out_dir, "--out", str(out), "--data", str(bench), "--score-checkpoints", str(bench)]) == 0
+    history = json.loads(out.with_suffix(".json").read_text())["checkpoint_scores"]
+    assert history["benchmark"] == "bench" and history["start"] is None  # trained from scratch: no initial weights
+    assert [row["step"] for row in history["scores"]] == [2, 4]
+    first = checkpoints_in(cfg.train.out_dir)[0]
+    state = load_checkpoint(first)
+    g = build_generator(Config.from_dict(state["config"]).model)
+    load_state_dict_checked(g, state["generator"], str(first))
+    g.eval()
+    expected = evaluate(generator_upscaler(g), bench)["mean"]
+    assert history["scores"][0]["psnr"] == pytest.approx(expected["psnr"], abs=0.02)
+    assert history["scores"][0]["niqe"] == pytest.approx(expected["niqe"], abs=0.05)
