@@ -283,6 +283,11 @@ class Upscaler:
     def _setup_dygraph(self) -> None:
         import paddle
 
+        from .device import keep_freed_memory
+
+        if self.device == "cpu":
+            keep_freed_memory()  # dygraph re-allocates the same buffers for every tile (see device.py)
+
         if self.generator is None:
             if self._exported_dir is not None:
                 raise ValueError(f"{self.weights}: an exported model runs with engine 'inference' only; pass the .safetensors file for dygraph")

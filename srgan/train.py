@@ -38,7 +38,7 @@ from .atomic import copy_atomic
 from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
 from .evaluate import generator_upscaler, mean_score, perceptual_scores
-from .device import pick_device
+from .device import keep_freed_memory, pick_device
 from .losses import ContentLoss, discriminator_loss, generator_adversarial_loss
 from .metrics import psnr, ssim_daala
 from .models import Discriminator, Generator
@@ -133,6 +133,8 @@ class Trainer:
             raise ValueError(f"phase must be 'pretrain' or 'gan', got {t.phase!r}")
         self.cfg = cfg
         self.device = pick_device(t.device)
+        if self.device == "cpu":
+            keep_freed_memory()  # dygraph re-allocates the same buffers every step (see device.py)
         self.world_size = paddle.distributed.get_world_size()
         self.rank = paddle.distributed.get_rank()
         if self.world_size > 1:

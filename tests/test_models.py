@@ -75,3 +75,15 @@ def test_tail_conv_matches_the_plain_conv_forward_and_backward():
     for u, v in zip(ga, gb):
         assert float((u - v).abs().max()) < 1e-4 * max(1.0, float(u.abs().max()))
     assert list(tail.state_dict()) == list(plain.state_dict())  # same keys: checkpoints unchanged
+
+
+def test_keep_freed_memory_applies_on_glibc_and_can_be_turned_off(monkeypatch):
+    import sys
+
+    from srgan.device import keep_freed_memory
+
+    monkeypatch.setenv("SRGAN_KEEP_FREED_MEMORY", "0")
+    assert keep_freed_memory() is False
+    monkeypatch.delenv("SRGAN_KEEP_FREED_MEMORY")
+    if sys.platform.startswith("linux"):
+        assert keep_freed_memory() is True  # mallopt accepted both settings
