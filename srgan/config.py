@@ -84,8 +84,12 @@ class TrainConfig:
         d_warmup_steps: phase 2 only: the first steps update D alone, G fixed (not in the paper,
             which trains D from scratch beside G); rebuilds a discriminator when released
             generator weights are continued without their D (see ci/train_weights.sh).
-        vgg_weights: VGG19 weights for the content loss: a file path, "imagenet", or
-            "random" (tests only). None = $SRGAN_VGG19_WEIGHTS, else "imagenet".
+        vgg_weights: VGG19 weights for the content loss: a file path, "paper", "imagenet", or
+            "random" (tests only). None = the default search of srgan.vgg (the paper's VGG19 in
+            $SRGAN_VGG19_WEIGHTS or the shared folder, Paddle's cache, then a download).
+        vgg_shift: random offset (pixels) of the VGG content loss's window, the same for SR and
+            HR (losses.ContentLoss; not in the paper, 0 = off): decorrelates VGG's pooling
+            lattice from the pixel-shuffle lattice.
         init_generator: generator weights (.safetensors or a checkpoint) to start from: phase 2
             starts from the trained SRResNet (paper); phase 1 may continue earlier weights.
         out_dir: run folder (checkpoints, logs, images).
@@ -111,6 +115,7 @@ class TrainConfig:
     adv_weight: float = 1e-3
     d_warmup_steps: int = 0
     vgg_weights: str | None = None
+    vgg_shift: int = 0
     init_generator: str | None = None
     out_dir: str = "runs/srresnet"
     log_every: int = 10

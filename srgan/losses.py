@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
@@ -50,20 +51,33 @@ class ContentLoss(nn.Layer):
     Args:
         kind: "mse", "vgg22" or "vgg54".
         vgg_weights: weights of the VGG19 for the VGG kinds, passed to
-            `srgan.vgg.VGGFeatureExtractor` (a file path, "imagenet", "random", or None for
-            the env var SRGAN_VGG19_WEIGHTS, else "imagenet"). Unused for "mse".
+            `srgan.vgg.VGGFeatureExtractor` (a file path, "paper", "imagenet", "random", or None
+            for the default search). Unused for "mse".
+        shift: VGG kinds only, not in the paper: before the VGG, crop SR and HR to a window
+            `shift` pixels smaller, at a random offset (the same for both, from numpy's RNG,
+            which checkpoints save). VGG's max-pools work on a fixed 2^k lattice that otherwise
+            always sits at the same phase of the generator's 4x pixel-shuffle lattice, so the
+            VGG gradient can favour some of the 16 sub-pixel phases over others; a random offset
+            averages that bias out. 0 = the paper.
     """
 
-    def __init__(self, kind: str = "mse", vgg_weights: str | os.PathLike | None = None):
+    def __init__(self, kind: str = "mse", vgg_weights: str | os.PathLike | None = None, shift: int = 0):
         super().__init__()
         if kind not in CONTENT_LOSS_KINDS:
             raise ValueError(f"content loss kind must be one of {CONTENT_LOSS_KINDS}, got {kind!r}")
+        if shift < 0:
+            raise ValueError(f"shift must be >= 0, got {shift}")
         self.kind = kind
+        self.shift = int(shift)
         self.vgg = None if kind == "mse" else VGGFeatureExtractor(layer=kind, weights=vgg_weights)
 
     def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
         if self.vgg is None:
             return F.mse_loss(sr, hr)  # Eq. 4 (mean over pixels and batch)
+        if self.shift:
+            dy, dx = (int(v) for v in np.random.randint(0, self.shift + 1, size=2))
+            h, w = sr.shape[2] - self.shift, sr.shape[3] - self.shift
+            sr, hr = sr[:, :, dy : dy + h, dx : dx + w], hr[:, :, dy : dy + h, dx : dx + w]  # (N, 3, H - shift, W - shift)
         sr_features = self.vgg(sr) * VGG_FEATURE_SCALE  # gradient flows through the frozen VGG to G
         with paddle.no_grad():
             hr_features = self.vgg(hr) * VGG_FEATURE_SCALE

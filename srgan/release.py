@@ -52,6 +52,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
                    f"{cfg.train.content_loss.upper()})")
     if cfg.train.phase == "gan" and cfg.train.adv_weight != TrainConfig().adv_weight:
         out.append(f"adversarial weight {cfg.train.adv_weight:g} (paper: 1e-3)")
+    if cfg.train.phase == "gan" and cfg.train.vgg_shift and cfg.train.content_loss != "mse":
+        out.append(f"the VGG content loss sees SR and HR through a window {cfg.train.vgg_shift} px smaller at a random "
+                   f"offset (the same for both), so VGG's pooling lattice does not stay in phase with the 4x pixel shuffle")
     if cfg.train.phase == "gan" and cfg.train.d_warmup_steps:
         out.append(f"the first {cfg.train.d_warmup_steps} steps train a new discriminator alone against the fixed "
                    f"generator (it continues released weights whose discriminator was not kept; paper: D and G from the start)")

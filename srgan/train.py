@@ -165,7 +165,7 @@ class Trainer:
             self.d_parameters = [p for p in self.discriminator.parameters() if not p.stop_gradient]
             self.sched_d = build_scheduler(cfg)
             self.opt_d = adam(self.discriminator.parameters(), self.sched_d, cfg)
-            self.content_loss = ContentLoss(kind=t.content_loss, vgg_weights=t.vgg_weights)
+            self.content_loss = ContentLoss(kind=t.content_loss, vgg_weights=t.vgg_weights, shift=t.vgg_shift)
         elif t.pixel_loss not in ("mse", "l1"):
             raise ValueError(f"pixel_loss must be 'mse' or 'l1', got {t.pixel_loss!r}")
         # BN statistics: SyncBatchNorm would be closer to single-device training but costs a
