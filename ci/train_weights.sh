@@ -9,6 +9,8 @@
 #   bash ci/train_weights.sh gan        # phase 2, SRGAN (VGG54 + 1e-3 adversarial), from the released SRResNet
 #   bash ci/train_weights.sh gan-continue  # phase 2 again from the released SRGAN (a new session/machine):
 #                                       # its D was not kept, so a D warm-up rebuilds one first
+#   bash ci/train_weights.sh ablation mse|vgg22|vgg54   # paper Table 1 at this CPU's scale: one content
+#                                       # loss per call, identical settings (ABLATION_STEPS, default 1000)
 #   bash ci/train_weights.sh release    # write weights/*.safetensors + model cards (Set5/Set14 scored)
 #
 # Environment: PY (python with srgan installed; default .venv/bin/python), RUNS (default
@@ -67,6 +69,20 @@ case "${1:-}" in
       --lr 1e-4 --lr-milestones 100000 --steps "${GAN_STEPS:-200000}" \
       --val-every 100 --ckpt-every 100 --log-every 10 --keep-last 3 --max-minutes "$MAX_MINUTES" --resume
     ;;
+  ablation)
+    # Table 1: the same SRResNet start, steps and settings for each content loss; released to
+    # weights/ablation/srgan_<loss>_x4 with every checkpoint scored on Set14.
+    loss="${2:?usage: bash ci/train_weights.sh ablation mse|vgg22|vgg54}"
+    steps="${ABLATION_STEPS:-1000}"
+    "$PY" -m srgan train --phase gan --data "${DATA[@]}" --out "$RUNS/ablation_$loss" \
+      --init-generator "$REPO/weights/srresnet_x4.safetensors" --content-loss "$loss" --adv-weight 1e-3 \
+      --hr-size 96 --d-image-size 96 --batch-size 8 --num-workers 0 --lr 1e-4 --lr-milestones 100000 \
+      --steps "$steps" --val-every 100 --ckpt-every 100 --log-every 10 --keep-last all --max-minutes "$MAX_MINUTES" --resume
+    if [[ -f "$(ls "$RUNS/ablation_$loss"/ckpt_*.ckpt 2>/dev/null | tail -1)" ]]; then
+      "$PY" -m srgan release "$RUNS/ablation_$loss" --out "$REPO/weights/ablation/srgan_${loss}_x4.safetensors" \
+        --score-checkpoints "$SHARED/benchmarks/Set14" --notes "Table 1 ablation at this CPU's scale: content loss $loss."
+    fi
+    ;;
   release)
     # The SRResNet of the newest segment (segment 2 when it exists).
     run="$RUNS/srresnet_x4"; [[ -d "$RUNS/srresnet_x4_l1" ]] && run="$RUNS/srresnet_x4_l1"
@@ -85,5 +101,5 @@ case "${1:-}" in
         --weights "SRResNet=$REPO/weights/srresnet_x4.safetensors" "SRGAN=$REPO/weights/srgan_x4.safetensors"
     fi
     ;;
-  *) echo "usage: bash ci/train_weights.sh pretrain|continue|gan-mse|gan|gan-continue|release"; exit 2 ;;
+  *) echo "usage: bash ci/train_weights.sh pretrain|continue|gan-mse|gan|gan-continue|ablation LOSS|release"; exit 2 ;;
 esac
