@@ -158,11 +158,11 @@ def add_train_parser(sub):
             flags = [f"--{f.name.replace('_', '-')}"] + _TRAIN_ALIASES.get(f.name, [])
             kind, nargs = _field_flag_type(f)
             if kind == "bool":
-                group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+                group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS)
             else:
                 optional = "None" in str(f.type)
                 kind = _all_or(kind) if f.name == "keep_last" else _none_or(kind) if optional else kind
-                group.add_argument(*flags, dest=f.name, type=kind, nargs=nargs, default=None,
+                group.add_argument(*flags, dest=f.name, type=kind, nargs=nargs, default=argparse.SUPPRESS,
                                    choices=["pretrain", "gan"] if f.name == "phase" else None)
     p.set_defaults(func=cmd_train)
 
@@ -173,13 +173,12 @@ def train_config_from_args(args):
 
     from .config import paper, quick
 
-    phase = args.phase or "pretrain"
+    phase = getattr(args, "phase", None) or "pretrain"
     cfg = quick(phase) if args.quick else paper(phase)
     for section in (cfg.model, cfg.data, cfg.train):
         for f in dataclasses.fields(section):
-            value = getattr(args, f.name, None)
-            if value is not None:
-                setattr(section, f.name, value)
+            if hasattr(args, f.name):  # given, possibly as "none" (flags not given are absent: SUPPRESS)
+                setattr(section, f.name, getattr(args, f.name))
     return cfg
 
 
