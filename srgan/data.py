@@ -205,10 +205,24 @@ class _CheckedLoader:
             except StopIteration:
                 return
             except (SystemError, RuntimeError) as e:  # Paddle: "Blocking queue is killed because the data reader raises an exception"
+                _shut_down(iterator)
                 detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
                 raise DataLoaderError(f"a data-loader worker failed or died ({detail}); its own error is printed above, "
                                       "or run with --num-workers 0 to get it here") from e
             yield batch
+
+
+def _shut_down(iterator, timeout: float = 5.0) -> None:
+    """Stop a failed Paddle loader's thread and worker processes now. Left to its __del__, the
+    cleanup joins the workers without a timeout and can hang the process's exit (Paddle 2.6)."""
+    try:
+        iterator._try_shutdown_all(timeout)
+    except Exception:  # noqa: BLE001 - a private API; the workers are terminated below anyway
+        pass
+    for worker in getattr(iterator, "_workers", []):
+        if worker.is_alive():
+            worker.terminate()
+            worker.join(timeout)
 
 
 class PairedImages:
