@@ -1,4 +1,4 @@
-"""File helpers: atomic writes and content digests.
+"""File helpers: atomic writes, content digests, and clear messages for unusable paths.
 
 Atomic writes go to a temporary file in the destination folder, renamed into place: an
 interruption (Ctrl-C, SIGKILL, a full disk) leaves either the old file or the new one, never
@@ -7,6 +7,7 @@ half a file. Used for checkpoints, weights, model cards and images.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -53,3 +54,38 @@ def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def path_error(path: str | os.PathLike, what: str = "file") -> OSError:
+    """The error for a path that cannot be used as a `what` ("weights file", "folder", ...),
+    saying why: missing, a folder (or a file where a folder is expected), a symbolic link loop,
+    a broken link, no permission."""
+    path = Path(path)
+    want_dir = what == "folder" or what.endswith(" folder")
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return OSError(f"{path}: symbolic link loop")
+        if e.errno == errno.ENOENT and os.path.islink(path):
+            return FileNotFoundError(f"{path}: broken symbolic link (its target {os.readlink(path)} is missing)")
+        if e.errno == errno.ENOENT:
+            return FileNotFoundError(f"{path}: no such {what}")
+        if e.errno == errno.EACCES:
+            return PermissionError(f"{path}: permission denied")
+        return OSError(f"{path}: {e.strerror}")
+    import stat
+
+    if stat.S_ISDIR(st.st_mode) and not want_dir:
+        return IsADirectoryError(f"{path}: is a folder, not a {what}")
+    if want_dir and not stat.S_ISDIR(st.st_mode):
+        return NotADirectoryError(f"{path}: is a file, not a {what}")
+    return OSError(f"{path}: not a regular {what}")
+
+
+def require_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """`path` as a Path if it is a readable regular file, else raise path_error(path, what)."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    raise path_error(path, what)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import paddle
 
-from .atomic import atomic_path
+from .atomic import atomic_path, require_file
 from .config import ModelConfig
 from .models import Generator
 
@@ -59,9 +59,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Load a training checkpoint written by save_checkpoint; a clear error if it is unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such checkpoint")
+    path = require_file(path, "checkpoint")
     try:
         state = paddle.load(str(path))
     except Exception as e:  # truncated / corrupt pickle, wrong file type
@@ -69,13 +67,40 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())
     if missing:
         raise CheckpointError(f"{path}: not an srgan training checkpoint (missing {sorted(missing)})")
+    bad = non_finite({key: state[key] for key in ("generator", "discriminator", "opt_g", "opt_d") if isinstance(state.get(key), dict)})
+    if bad:
+        raise CheckpointError(f"{path}: holds NaN or infinite values ({_some(bad)}); the run had diverged or the file is damaged")
     return state
+
+
+def non_finite(tensors: dict, prefix: str = "") -> list[str]:
+    """Names of the floating-point tensors in a (nested) dict that hold NaN or infinity."""
+    bad = []
+    for key, value in tensors.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            bad += non_finite(value, name + ".")
+            continue
+        if not hasattr(value, "shape") or isinstance(value, (str, bytes)):
+            continue
+        try:
+            array = value.numpy() if hasattr(value, "numpy") and not isinstance(value, np.ndarray) else np.asarray(value)
+        except Exception:  # not convertible (e.g. a bfloat16 tensor): cast it first
+            array = np.asarray(value.astype("float32").numpy())
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            bad.append(name)
+    return bad
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def checkpoints_in(folder: str | os.PathLike) -> list[Path]:
     """`ckpt_<step>.ckpt` files in `folder`, oldest step first."""
-    folder = Path(folder)
-    return sorted(folder.glob("ckpt_*.ckpt"), key=lambda p: int(p.stem.split("_")[1])) if folder.is_dir() else []
+    from .runs import checkpoints
+
+    return checkpoints(folder)
 
 
 def load_state_dict_checked(layer: paddle.nn.Layer, state: dict, source: str) -> None:
@@ -156,15 +181,27 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
     """Tensors and model config of a generator `.safetensors` file, with clear errors."""
     from safetensors import safe_open
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such weights file")
+    path = require_file(path, "weights file")
+    if path.suffix.lower() in (".pdparams", ".pdopt", ".pdmodel", ".ckpt", ".pth", ".pt"):
+        kind = "a training checkpoint (use `srgan release` to turn it into weights)" if path.suffix == ".ckpt" else \
+            f"a {path.suffix} file, not safetensors"
+        raise CheckpointError(f"{path}: {kind}; srgan reads generator weights from .safetensors files "
+                              "(pickle-based formats can run code when loaded)")
     try:
         with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            dtypes = {k: f.get_slice(k).get_dtype() for k in f.keys()}
+            tensors = {k: f.get_tensor(k) for k, dtype in dtypes.items() if dtype != "BF16"}
+        if len(tensors) < len(dtypes):  # numpy has no bfloat16: decode those tensors from the raw bytes
+            tensors.update(_read_bf16(path, [k for k, dtype in dtypes.items() if dtype == "BF16"]))
     except Exception as e:
         raise CheckpointError(f"{path}: not a readable safetensors file, it is corrupt or truncated ({e})") from e
+    # Weights shared in half precision (float16, bfloat16) load as the float32 the network uses.
+    tensors = {k: v.astype(np.float32) if np.issubdtype(v.dtype, np.floating) and v.dtype != np.float32 else v
+               for k, v in tensors.items()}
+    bad = non_finite(tensors)
+    if bad:
+        raise CheckpointError(f"{path}: holds NaN or infinite values ({_some(bad)}); these weights cannot give an image")
     if CONFIG_KEY not in metadata:
         raise CheckpointError(f"{path}: no '{CONFIG_KEY}' metadata; not a generator saved by srgan.save_generator")
     try:
@@ -172,6 +209,23 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: model config in metadata is invalid ({e})") from e
     return tensors, config
+
+
+def _read_bf16(path: Path, names: list[str]) -> dict[str, np.ndarray]:
+    """bfloat16 tensors of a safetensors file as float32 (a bfloat16 is a float32's upper 16 bits).
+    Layout: an 8-byte little-endian header length, a JSON header with each tensor's
+    dtype / shape / data_offsets, then the data."""
+    with open(path, "rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(header_len))
+        start = 8 + header_len
+        out = {}
+        for name in names:
+            begin, end = header[name]["data_offsets"]
+            f.seek(start + begin)
+            raw = np.frombuffer(f.read(end - begin), dtype="<u2")
+            out[name] = (raw.astype(np.uint32) << 16).view(np.float32).reshape(header[name]["shape"])
+    return out
 
 
 def build_generator(config: ModelConfig) -> Generator:

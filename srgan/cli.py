@@ -131,6 +131,10 @@ def _none_or(kind):
     return lambda text: None if text.lower() == "none" else kind(text)
 
 
+def _all_or(kind):  # --keep-last all (or none): keep every checkpoint
+    return lambda text: None if text.lower() in ("all", "none") else kind(text)
+
+
 def add_train_parser(sub):
     import dataclasses
 
@@ -145,17 +149,20 @@ def add_train_parser(sub):
     )
     p.add_argument("--quick", action="store_true", help="start from the quick CPU preset instead of the paper's values")
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT",
-                   help="continue from CKPT, or from the newest checkpoint in --out")
+                   help="continue from CKPT, or from the newest readable checkpoint in --out")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh in an --out that holds another run, deleting that run's files")
     for klass in (ModelConfig, DataConfig, TrainConfig):
         group = p.add_argument_group(klass.__name__)
         for f in dataclasses.fields(klass):
             flags = [f"--{f.name.replace('_', '-')}"] + _TRAIN_ALIASES.get(f.name, [])
             kind, nargs = _field_flag_type(f)
             if kind == "bool":
-                group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+                group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS)
             else:
                 optional = "None" in str(f.type)
-                group.add_argument(*flags, dest=f.name, type=_none_or(kind) if optional else kind, nargs=nargs, default=None,
+                kind = _all_or(kind) if f.name == "keep_last" else _none_or(kind) if optional else kind
+                group.add_argument(*flags, dest=f.name, type=kind, nargs=nargs, default=argparse.SUPPRESS,
                                    choices=["pretrain", "gan"] if f.name == "phase" else None)
     p.set_defaults(func=cmd_train)
 
@@ -166,13 +173,12 @@ def train_config_from_args(args):
 
     from .config import paper, quick
 
-    phase = args.phase or "pretrain"
+    phase = getattr(args, "phase", None) or "pretrain"
     cfg = quick(phase) if args.quick else paper(phase)
     for section in (cfg.model, cfg.data, cfg.train):
         for f in dataclasses.fields(section):
-            value = getattr(args, f.name, None)
-            if value is not None:
-                setattr(section, f.name, value)
+            if hasattr(args, f.name):  # given, possibly as "none" (flags not given are absent: SUPPRESS)
+                setattr(section, f.name, getattr(args, f.name))
     return cfg
 
 
@@ -183,7 +189,7 @@ def cmd_train(args) -> int:
     trainer = Trainer(cfg)
     if trainer.is_main:
         print(f"phase {cfg.train.phase} on {trainer.device} x{trainer.world_size}, out {cfg.train.out_dir}")
-    metrics = trainer.fit(resume=args.resume)
+    metrics = trainer.fit(resume=args.resume, overwrite=args.overwrite)
     if trainer.is_main and metrics:
         print(f"last validation (step {metrics['step']}): PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
     return 0
@@ -348,12 +354,39 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_info_parser, add_evaluate_parser, add_train_parser, add_upscale_parser, add_export_parser, add_release_parser, add_compare_parser):
         add(sub)
+    for command in sub.choices.values():
+        command.add_argument("--debug", action="store_true", help="show the Python traceback of an error (also SRGAN_DEBUG=1)")
     return parser
 
 
+# Errors that a user can fix (a missing or corrupt file, a bad value, a busy run folder): one
+# line "error: <file>: <problem>" and exit code 2, as `srgan upscale` does for its setup.
+# Anything else is a bug and keeps its traceback.
+USER_ERRORS = (OSError, ValueError, RuntimeError)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import os
+    import warnings
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    debug = args.debug or os.environ.get("SRGAN_DEBUG", "") not in ("", "0")
+    with warnings.catch_warnings():
+        if not debug:  # one line per warning ("warning: <file>: ..."), no source echo
+            warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
+        try:
+            return int(args.func(args) or 0)
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            print("interrupted", file=sys.stderr)
+            return 130
+        except USER_ERRORS as e:
+            if debug:
+                raise
+            lines = str(e).strip().splitlines() or [type(e).__name__]
+            print(f"error: {lines[0]}{' (details: --debug)' if len(lines) > 1 else ''}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -94,7 +94,8 @@ class TrainConfig:
             starts from the trained SRResNet (paper); phase 1 may continue earlier weights.
         out_dir: run folder (checkpoints, logs, images).
         log_every, val_every, ckpt_every: intervals in steps.
-        keep_last: checkpoints kept besides the best one.
+        keep_last: checkpoints kept besides the best one (>= 1); None keeps them all
+            (`--keep-last all`).
         seed: seeds parameters, crops and augmentation.
         amp: mixed precision (GPU only; ignored on CPU).
         device: "auto", "cpu", "gpu" or "gpu:N".
@@ -121,7 +122,7 @@ class TrainConfig:
     log_every: int = 10
     val_every: int = 1000
     ckpt_every: int = 1000
-    keep_last: int = 2
+    keep_last: int | None = 2
     seed: int = 0
     amp: bool = False
     device: str = "auto"
@@ -137,6 +138,59 @@ class Config:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def problems(self) -> list[str]:
+        """What is wrong with this config for training, one phrase per problem ([] if nothing)."""
+        m, d, t = self.model, self.data, self.train
+        out = []
+
+        def need(ok: bool, text: str) -> None:
+            if not ok:
+                out.append(text)
+
+        def count(name: str, value, minimum: int) -> None:
+            need(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
+                 f"{name} must be an integer >= {minimum}, got {value!r}")
+
+        need(t.phase in ("pretrain", "gan"), f"phase must be 'pretrain' or 'gan', got {t.phase!r}")
+        need(isinstance(m.scale, int) and m.scale >= 2 and not m.scale & (m.scale - 1),
+             f"scale must be a power of two (2, 4, 8), got {m.scale!r}")
+        count("num_blocks", m.num_blocks, 1)
+        count("channels", m.channels, 1)
+        count("d_channels", m.d_channels, 1)
+        need(m.d_image_size is None or (isinstance(m.d_image_size, int) and m.d_image_size >= 16 and m.d_image_size % 16 == 0),
+             f"d_image_size must be a multiple of 16 (or none), got {m.d_image_size!r}")
+        count("hr_size", d.hr_size, 1)
+        if isinstance(d.hr_size, int) and isinstance(m.scale, int) and m.scale > 0 and d.hr_size % m.scale:
+            out.append(f"hr_size {d.hr_size} is not divisible by the scale {m.scale} (e.g. {max(m.scale, d.hr_size // m.scale * m.scale)})")
+        if t.phase == "gan" and m.d_image_size is not None and m.d_image_size != d.hr_size:
+            out.append(f"d_image_size {m.d_image_size} differs from hr_size {d.hr_size}: the discriminator sees the HR crops "
+                       "(set them equal, or d_image_size none)")
+        count("batch_size", d.batch_size, 1)
+        count("num_workers", d.num_workers, 0)
+        need(d.val_max_images is None or (isinstance(d.val_max_images, int) and d.val_max_images >= 1),
+             f"val_max_images must be >= 1 (or none for all), got {d.val_max_images!r}")
+        count("steps", t.steps, 1)
+        need(t.lr > 0, f"lr must be > 0, got {t.lr!r}")
+        need(0 <= t.beta1 < 1 and 0 <= t.beta2 < 1, f"beta1 and beta2 must be in [0, 1), got {t.beta1!r}, {t.beta2!r}")
+        need(t.lr_gamma > 0, f"lr_gamma must be > 0, got {t.lr_gamma!r}")
+        need(all(isinstance(s, int) and s > 0 for s in t.lr_milestones) and list(t.lr_milestones) == sorted(set(t.lr_milestones)),
+             f"lr_milestones must be increasing positive steps, got {t.lr_milestones!r}")
+        need(t.pixel_loss in ("mse", "l1"), f"pixel_loss must be 'mse' or 'l1', got {t.pixel_loss!r}")
+        need(t.content_loss in ("mse", "vgg22", "vgg54"), f"content_loss must be 'mse', 'vgg22' or 'vgg54', got {t.content_loss!r}")
+        need(t.adv_weight >= 0, f"adv_weight must be >= 0, got {t.adv_weight!r}")
+        for name in ("log_every", "val_every", "ckpt_every"):
+            count(name, getattr(t, name), 1)
+        need(t.keep_last is None or (isinstance(t.keep_last, int) and t.keep_last >= 1),
+             f"keep_last must be >= 1, or all (none) to keep every checkpoint, got {t.keep_last!r}")
+        need(t.max_minutes is None or t.max_minutes >= 0, f"max_minutes must be >= 0 (or none), got {t.max_minutes!r}")
+        return out
+
+    def validate(self) -> None:
+        """Raise one ValueError naming every problem of problems(), before anything runs."""
+        problems = self.problems()
+        if problems:
+            raise ValueError("invalid training config: " + "; ".join(problems))
 
     @classmethod
     def from_dict(cls, d: dict) -> "Config":

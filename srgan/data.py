@@ -159,10 +159,70 @@ class StepBatchSampler(paddle.io.Sampler):
         return max(0, self.end_step - self.start_step)
 
 
+class DataLoaderError(RuntimeError):
+    """The data loader failed: a worker raised an exception or died."""
+
+
 def train_loader(dataset: TrainCrops, batch_size: int, start_step: int, end_step: int, num_workers: int = 2, rank: int = 0, world_size: int = 1):
-    """A paddle.io.DataLoader over `dataset` for steps [start_step, end_step) on one device."""
+    """The batches of steps [start_step, end_step) on one device, as (LR, HR) tensor pairs.
+
+    num_workers > 0: a paddle.io.DataLoader with worker processes; a worker that raises or
+    dies ends the iteration with a DataLoaderError. num_workers == 0: the batches are made in
+    the calling thread (Paddle's single-process loader fills its queue from a thread, and an
+    exception there leaves the consumer waiting forever), so an error is raised where it happens.
+    """
     sampler = StepBatchSampler(batch_size, start_step, end_step, rank, world_size)
-    return paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, use_shared_memory=False)
+    if num_workers == 0:
+        return _InlineLoader(dataset, sampler)
+    return _CheckedLoader(paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, use_shared_memory=False))
+
+
+class _InlineLoader:
+    def __init__(self, dataset, sampler):
+        self.dataset, self.sampler = dataset, sampler
+
+    def __len__(self):
+        return len(self.sampler)
+
+    def __iter__(self):
+        for indices in self.sampler:
+            samples = [self.dataset[i] for i in indices]
+            yield tuple(paddle.to_tensor(np.stack(field)) for field in zip(*samples))
+
+
+class _CheckedLoader:
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        iterator = iter(self.loader)
+        while True:
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                return
+            except (SystemError, RuntimeError) as e:  # Paddle: "Blocking queue is killed because the data reader raises an exception"
+                _shut_down(iterator)
+                detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+                raise DataLoaderError(f"a data-loader worker failed or died ({detail}); its own error is printed above, "
+                                      "or run with --num-workers 0 to get it here") from e
+            yield batch
+
+
+def _shut_down(iterator, timeout: float = 5.0) -> None:
+    """Stop a failed Paddle loader's thread and worker processes now. Left to its __del__, the
+    cleanup joins the workers without a timeout and can hang the process's exit (Paddle 2.6)."""
+    try:
+        iterator._try_shutdown_all(timeout)
+    except Exception:  # noqa: BLE001 - a private API; the workers are terminated below anyway
+        pass
+    for worker in getattr(iterator, "_workers", []):
+        if worker.is_alive():
+            worker.terminate()
+            worker.join(timeout)
 
 
 class PairedImages:
@@ -194,7 +254,13 @@ class PairedImages:
         from .image_io import read_native
 
         for name, lr_path, hr_path in self.pairs:
-            yield name, read_native(lr_path), read_native(hr_path)
+            lr, hr = read_native(lr_path), read_native(hr_path)
+            expected = (hr.shape[0] // self.scale, hr.shape[1] // self.scale)
+            if lr.shape[:2] != expected or hr.shape[0] % self.scale or hr.shape[1] % self.scale:
+                raise ValueError(f"{lr_path}: {lr.shape[1]}x{lr.shape[0]} px, but {hr_path.name} in HR/ is "
+                                 f"{hr.shape[1]}x{hr.shape[0]}; an x{self.scale} pair needs HR = {self.scale} x LR "
+                                 f"(HR cropped to a multiple of {self.scale})")
+            yield name, lr, hr
 
 
 def default_validation_pairs(val_dir: str | None, scale: int = 4, max_images: int | None = None):

@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .atomic import atomic_path
+from .atomic import atomic_path, path_error
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
 
 class ImageReadError(ValueError):
     """An image file that cannot be decoded; the message names the file and the problem."""
+
+
+@contextmanager
+def _warnings_naming(path: Path):
+    """Re-issue the warnings raised inside the block (PIL's "Corrupt EXIF data", "Tag data
+    larger than file", DecompressionBombWarning, ...) with the file's name in front."""
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:  # also when the file then fails to decode: the warning may explain why
+        for w in caught:
+            message = str(w.message)
+            warnings.warn(message if str(path) in message else f"{path}: {message}", w.category, stacklevel=3)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -30,9 +46,9 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such image file")
+        raise path_error(path, "image file")
     try:
-        with Image.open(path) as im:
+        with _warnings_naming(path), Image.open(path) as im:
             im = ImageOps.exif_transpose(im)
             im.load()
             arr = np.asarray(im)
@@ -60,7 +76,8 @@ def read_native(path: str | os.PathLike) -> np.ndarray:
     """Like read_image, but a grayscale file stays 2-D (H, W): the paper's evaluation protocol
     uses a grayscale image's values as its Y channel directly (see metrics.rgb_to_y)."""
     image = read_image(path)
-    with Image.open(path) as im:
+    with warnings.catch_warnings(), Image.open(path) as im:  # read_image has reported the file's warnings
+        warnings.simplefilter("ignore")
         gray = im.mode in ("L", "LA", "I", "I;16", "I;16B", "I;16L", "1")
     return np.ascontiguousarray(image[:, :, 0]) if gray else image
 
@@ -69,7 +86,7 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     """Image files directly inside `folder`, sorted by name. Raises if the folder is missing."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder")
+        raise path_error(folder, "folder")
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
 
 
@@ -92,9 +109,9 @@ def read_image_full(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such image file")
+        raise path_error(path, "image file")
     try:
-        with Image.open(path) as im:
+        with _warnings_naming(path), Image.open(path) as im:
             rawmode = _rawmode(im)  # read before load(): the decoder's view of the stored samples
             im = ImageOps.exif_transpose(im)
             im.load()

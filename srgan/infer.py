@@ -138,11 +138,25 @@ def _value_range(dtype: np.dtype) -> float | None:
     raise ValueError(f"unsupported image dtype {dtype}: use uint8, uint16 or float in [0, 1]")
 
 
+# Float images are in [0, 1]. Values a little outside (resampling overshoot, rounding) are
+# clipped; further out is taken for another convention (0-255) and refused.
+FLOAT_TOLERANCE = 0.25
+
+
+def _check_float_range(image: np.ndarray) -> None:
+    lo, hi = float(np.min(image)), float(np.max(image))
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError("float image holds NaN or infinite values; expected values in [0, 1]")
+    if lo < -FLOAT_TOLERANCE or hi > 1 + FLOAT_TOLERANCE:
+        hint = " (looks like 0-255 data: divide by 255, or pass uint8)" if hi <= 255 + FLOAT_TOLERANCE else ""
+        raise ValueError(f"float image values must be in [0, 1], got {lo:g} to {hi:g}{hint}")
+
+
 def _from_unit(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """[0, 1] float -> the input's dtype (rounded for integers)."""
+    """[0, 1] float -> the input's dtype (rounded for integers; float16/32/64 kept)."""
     top = _value_range(dtype)
     if top is None:
-        return np.clip(x, 0.0, 1.0).astype(np.float32)
+        return np.clip(x, 0.0, 1.0).astype(dtype)
     x = np.clip(x, 0.0, 1.0)
     x *= top
     return np.rint(x, out=x).astype(dtype)
@@ -222,8 +236,12 @@ class Upscaler:
         if generator is None:
             weights = Path(weights) if weights is not None else DEFAULT_WEIGHTS
             if not weights.exists():
-                hint = " (the default; train one with `srgan train` or pass --weights)" if weights == DEFAULT_WEIGHTS else ""
-                raise FileNotFoundError(f"{weights}: no such weights file{hint}")
+                from .atomic import path_error
+
+                error = path_error(weights, "weights file")  # missing, a broken link, a link loop, ...
+                if weights == DEFAULT_WEIGHTS and isinstance(error, FileNotFoundError):
+                    error = FileNotFoundError(f"{error} (the default; train one with `srgan train` or pass --weights)")
+                raise error
             if weights.is_dir():
                 self._exported_dir = weights
             else:  # a corrupt or foreign file is the user's problem to fix, not a reason to switch engines
@@ -294,13 +312,20 @@ class Upscaler:
             from .checkpoint import load_generator
 
             self.generator = load_generator(self.weights)
-        self.generator.eval()  # BN running statistics: tiles become independent of each other
         self.scale = int(self.generator.scale)
         self.receptive_radius = receptive_radius(self.generator)
 
         def run(lr: np.ndarray) -> np.ndarray:
-            with paddle.no_grad():
-                return self.generator(paddle.to_tensor(lr)).numpy()
+            # Eval mode (BN running statistics: tiles become independent of each other), and
+            # the caller's mode back afterwards: the generator may be one being trained.
+            was_training = self.generator.training
+            self.generator.eval()
+            try:
+                with paddle.no_grad():
+                    return self.generator(paddle.to_tensor(lr)).numpy()
+            finally:
+                if was_training:
+                    self.generator.train()
 
         self.run = run
 
@@ -309,7 +334,8 @@ class Upscaler:
 
         Args:
             image: uint8, uint16 or float ([0, 1]) array shaped (H, W) or (H, W, 1) grayscale,
-                (H, W, 2) grayscale + alpha, (H, W, 3) RGB or (H, W, 4) RGBA.
+                (H, W, 2) grayscale + alpha, (H, W, 3) RGB or (H, W, 4) RGBA. Float values
+                further than FLOAT_TOLERANCE outside [0, 1] (e.g. 0-255 data) are refused.
             progress: progress bar over tiles.
 
         Grayscale goes through the network as three equal channels and comes back as the
@@ -318,6 +344,8 @@ class Upscaler:
         """
         image = np.asarray(image)
         top = _value_range(image.dtype)
+        if top is None and image.size:
+            _check_float_range(image)
         was_2d = image.ndim == 2
         if was_2d:
             image = image[:, :, None]
@@ -403,7 +431,9 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
         elif item.exists():
             files.append(item)
         else:
-            errors.append((str(item), f"{item}: no such file or folder"))
+            from .atomic import path_error
+
+            errors.append((str(item), str(path_error(item, "file or folder"))))  # missing, link loop, ...
     if output.suffix.lower() in IMAGE_EXTENSIONS:
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
             raise ValueError(f"-o {output}: an output file name takes exactly one input image; give a folder for several")

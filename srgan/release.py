@@ -152,6 +152,10 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
         the model card.
     """
     run_dir, out = Path(run_dir), Path(out)
+    if not run_dir.is_dir():
+        from .atomic import path_error
+
+        raise path_error(run_dir, "run folder")
     path = Path(checkpoint) if checkpoint else (ckpt.checkpoints_in(run_dir) or [None])[-1]
     if path is None:
         raise FileNotFoundError(f"{run_dir}: no ckpt_*.ckpt checkpoints to release")

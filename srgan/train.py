@@ -26,7 +26,9 @@ import math
 import os
 import platform
 import signal
+import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,7 @@ import paddle
 import paddle.nn.functional as F
 
 from . import checkpoint as ckpt
+from . import runs
 from .atomic import copy_atomic
 from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
@@ -71,7 +74,7 @@ class JsonlLogger:
 
     def __init__(self, out_dir: Path, enabled: bool, visualdl: bool):
         self.enabled = enabled
-        self.path = out_dir / "log.jsonl"
+        self.path = out_dir / runs.LOG
         self.vdl = None
         if enabled and visualdl:
             try:
@@ -129,8 +132,7 @@ class Trainer:
 
     def __init__(self, cfg: Config, images=None, val_pairs=None, progress: bool = True):
         t, m = cfg.train, cfg.model
-        if t.phase not in ("pretrain", "gan"):
-            raise ValueError(f"phase must be 'pretrain' or 'gan', got {t.phase!r}")
+        cfg.validate()  # every bad value in one message, before anything is built or written
         self.cfg = cfg
         self.device = pick_device(t.device)
         if self.device == "cpu":
@@ -142,8 +144,7 @@ class Trainer:
         if cfg.data.batch_size % self.world_size:
             raise ValueError(f"batch_size {cfg.data.batch_size} is not divisible by {self.world_size} devices")
         self.is_main = self.rank == 0
-        self.out_dir = Path(t.out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir = Path(t.out_dir)  # created by fit(), which owns the run folder (runs.RunFolder)
         self.progress = progress and self.is_main
         paddle.seed(t.seed)
         np.random.seed(t.seed)
@@ -220,6 +221,7 @@ class Trainer:
     def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
         if state["phase"] != self.cfg.train.phase:
             raise ckpt.CheckpointError(f"{source}: is a '{state['phase']}' checkpoint, this run is '{self.cfg.train.phase}'")
+        self._check_architecture(state.get("config", {}).get("model", {}), source)
         ckpt.load_state_dict_checked(self.generator, state["generator"], source)
         ckpt.load_optimizer_state(self.opt_g, self.generator, state["opt_g"])
         self.sched_g.set_state_dict(state["sched_g"])
@@ -233,23 +235,49 @@ class Trainer:
         self.best_psnr = float(state.get("best_psnr", -math.inf))
         ckpt.set_rng_state(state["rng"])
 
+    def _check_architecture(self, saved: dict, source: str) -> None:
+        """A clear error when a checkpoint was made with other network sizes than this run's."""
+        names = ["scale", "num_blocks", "channels", "global_skip"] + (["d_channels", "d_image_size"] if self.discriminator is not None else [])
+        differ = [n for n in names if n in saved and saved[n] != getattr(self.cfg.model, n)]
+        if differ:
+            theirs = ", ".join(f"{n}={saved[n]}" for n in differ)
+            ours = ", ".join(f"{n}={getattr(self.cfg.model, n)}" for n in differ)
+            flags = " ".join(f"--{n.replace('_', '-')}" for n in differ)
+            raise ckpt.CheckpointError(f"{source}: made with {theirs}, this run has {ours}; resume with the same {flags}")
+
     def save(self) -> Path | None:
-        """Write ckpt_<step>.ckpt atomically and drop all but the newest `keep_last`."""
+        """Write ckpt_<step>.ckpt atomically and drop all but the newest `keep_last` (checkpoints
+        of later steps, e.g. an unreadable one skipped on resume, are left to be overwritten)."""
         if not self.is_main:
             return None
-        path = self.out_dir / f"ckpt_{self.step:08d}.ckpt"
+        path = runs.checkpoint_path(self.out_dir, self.step)
         ckpt.save_checkpoint(path, self.state_dict())
-        for old in ckpt.checkpoints_in(self.out_dir)[: -self.cfg.train.keep_last]:
-            old.unlink()
+        if self.cfg.train.keep_last is not None:
+            done = [p for p in runs.checkpoints(self.out_dir) if runs.checkpoint_step(p) <= self.step]
+            for old in done[: -self.cfg.train.keep_last]:
+                old.unlink()
         return path
 
     def resume(self, path: str | os.PathLike | None = None) -> bool:
-        """Continue from `path`, or from the newest checkpoint in out_dir; False if none."""
+        """Continue from `path`, or from the newest readable checkpoint in out_dir; False if
+        out_dir has none. Unreadable newer checkpoints (truncated, NaN) are skipped with a warning."""
         if path is None:
-            found = ckpt.checkpoints_in(self.out_dir)
+            found = runs.checkpoints(self.out_dir)
             if not found:
                 return False
-            path = found[-1]
+            skipped = []
+            for candidate in reversed(found):
+                try:
+                    state = ckpt.load_checkpoint(candidate)
+                    break
+                except (ckpt.CheckpointError, OSError) as e:
+                    skipped.append(str(e))
+            else:
+                raise ckpt.CheckpointError(f"{self.out_dir}: no readable checkpoint to resume from: " + "; ".join(skipped))
+            for reason in skipped:
+                warnings.warn(f"skipped {reason}; resuming from {candidate.name}", stacklevel=2)
+            self.load_state_dict(state, str(candidate))
+            return True
         self.load_state_dict(ckpt.load_checkpoint(path), str(path))
         return True
 
@@ -350,23 +378,62 @@ class Trainer:
         self.logger.log({"kind": "val", "time": time.time(), **metrics})
         if metrics["psnr"] > self.best_psnr:
             self.best_psnr = metrics["psnr"]
-            ckpt.save_generator(self.generator, self.out_dir / "best_generator.safetensors", self.cfg.model,
+            ckpt.save_generator(self.generator, self.out_dir / runs.BEST, self.cfg.model,
                                 card={"step": self.step, "val": metrics})
         return metrics
 
     # -- the loop -------------------------------------------------------------------
-    def fit(self, resume: bool | str = False) -> dict:
+    def fit(self, resume: bool | str = False, overwrite: bool = False) -> dict:
         """Train until cfg.train.steps (or max_minutes); returns the last validation metrics.
 
         Args:
-            resume: True to continue from the newest checkpoint in out_dir (if any), or a
-                checkpoint path. An interruption (Ctrl-C, SIGTERM, max_minutes) saves a checkpoint first.
+            resume: True to continue from the newest readable checkpoint in out_dir (if any),
+                or a checkpoint path. An interruption (Ctrl-C, SIGTERM, max_minutes) saves a
+                checkpoint first.
+            overwrite: start afresh in an out_dir that holds another run, deleting its files.
+
+        The run folder belongs to this run (runs.RunFolder): it is locked while fit() runs, a
+        fresh run refuses a folder holding another run's files unless `overwrite`, and a folder
+        created by a run that fails before writing anything is removed again.
         """
+        if resume and overwrite:
+            raise ValueError("resume and overwrite exclude each other: --resume continues the run in the folder, "
+                             "--overwrite deletes it")
+        folder = runs.RunFolder(self.out_dir) if self.is_main else None
+        try:
+            error = None
+            if folder is not None:  # rank 0 alone writes, so it alone locks and checks the folder
+                try:
+                    self._open_run_folder(folder, resume, overwrite)
+                except (runs.RunFolderError, OSError) as e:
+                    error = e
+            if self._on_any_rank(error is not None):
+                raise error or runs.RunFolderError(f"{self.out_dir}: rank 0 could not open the run folder (see its log)")
+            return self._fit(resume)
+        finally:
+            if folder is not None:
+                folder.close()
+
+    def _open_run_folder(self, folder: runs.RunFolder, resume, overwrite: bool) -> None:
+        folder.open()
+        inside = resume not in (False, True) and Path(resume).resolve().parent == self.out_dir.resolve()
+        if not resume or (resume is not True and not inside):
+            folder.check_fresh(overwrite)  # a new run, or another folder's checkpoint continued here
+        elif resume is True and not runs.checkpoints(self.out_dir) and (self.out_dir / runs.BEST).exists():
+            raise runs.RunFolderError(f"{self.out_dir}: no checkpoint to resume from, but the {runs.BEST} of an earlier run; "
+                                      "start over with --overwrite (deletes it) or choose another --out")
+
+    def _fit(self, resume) -> dict:
         t, d = self.cfg.train, self.cfg.data
         if resume:
-            self.resume(None if resume is True else resume)
+            if not self.resume(None if resume is True else resume) and self.is_main:
+                print(f"--resume: no checkpoint in {self.out_dir}; starting from step 0", file=sys.stderr)
+            if self.is_main:
+                runs.trim_log(self.out_dir, self.step)  # steps after the checkpoint are redone, not logged twice
         if self.images is None:
             self.images = load_training_images(d.train_dirs, d.hr_size)
+        if self.val_pairs is None and self.is_main:  # validation data problems show now, not at the first validation
+            self.val_pairs = default_validation_pairs(d.val_dir, self.cfg.model.scale, d.val_max_images)
         dataset = TrainCrops(self.images, hr_size=d.hr_size, scale=self.cfg.model.scale, augment=d.augment, seed=t.seed)
         loader = train_loader(dataset, d.batch_size // self.world_size, self.step, t.steps, d.num_workers, self.rank, self.world_size)
         self._write_run_info()
@@ -377,7 +444,13 @@ class Trainer:
 
             bar = tqdm(total=t.steps, initial=self.step, desc=t.phase, dynamic_ncols=True)
         stop = {"flag": False}
-        old_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True)) if _main_thread() else None
+
+        def on_sigterm(*_):  # the first stops after the current step (with a checkpoint), a second at once
+            if stop["flag"]:
+                raise KeyboardInterrupt
+            stop["flag"] = True
+
+        old_handler = signal.signal(signal.SIGTERM, on_sigterm) if _main_thread() else None
         start = time.time()
         window_start, window_samples = time.time(), 0
         metrics = {}
@@ -432,7 +505,7 @@ class Trainer:
 
     def _write_run_info(self) -> None:
         if self.is_main:
-            ckpt.write_json(self.out_dir / "config.json", {
+            ckpt.write_json(self.out_dir / runs.CONFIG, {
                 "config": self.cfg.to_dict(),
                 "paddle": paddle.__version__,
                 "device": self.device,
@@ -447,13 +520,13 @@ class Trainer:
         that a run continuing earlier weights reports all the training behind it, even after the
         release has overwritten the file it started from."""
         source = self.cfg.train.init_generator
-        if not source or not str(source).endswith(".safetensors") or (self.out_dir / "init_card.json").exists():
+        if not source or not str(source).endswith(".safetensors") or (self.out_dir / runs.INIT_CARD).exists():
             return
         card, log = ckpt.card_and_log_paths(source)
         if card.is_file():
             if log.is_file():
-                copy_atomic(log, self.out_dir / "init_log.jsonl")
-            copy_atomic(card, self.out_dir / "init_card.json")  # last: its presence means both are done
+                copy_atomic(log, self.out_dir / runs.INIT_LOG)
+            copy_atomic(card, self.out_dir / runs.INIT_CARD)  # last: its presence means both are done
 
 
 def _main_thread() -> bool:

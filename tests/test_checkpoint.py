@@ -147,3 +147,71 @@ def test_interpolated_file_is_cached_and_loads(tmp_path):
     expected, _ = interpolate_generators(start, end, 0.25)
     for key, value in generator.state_dict().items():
         np.testing.assert_allclose(value.numpy(), expected[key], rtol=1e-6)
+
+
+# --- issue 11: half precision, NaN, odd paths --------------------------------------------------
+def _tensors(path):
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        return {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+
+
+def _save_bf16(tensors, path, metadata):
+    """bfloat16 safetensors written by hand (numpy has no bfloat16): the upper 16 bits, rounded."""
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
+    for name, value in tensors.items():
+        bits = np.ascontiguousarray(value, dtype=np.float32).view(np.uint32)
+        raw = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype("<u2").tobytes()
+        header[name] = {"dtype": "BF16", "shape": list(value.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(len(text).to_bytes(8, "little") + text + b"".join(blobs))
+
+
+def test_half_precision_weights_load_as_float32(tmp_path):
+    """fp16 / bf16 safetensors, a common way to share weights, load cast to float32."""
+    from safetensors.numpy import save_file
+
+    g = _tiny_generator()
+    g.eval()
+    save_generator(g, tmp_path / "g.safetensors", TINY)
+    tensors, metadata = _tensors(tmp_path / "g.safetensors")
+    save_file({k: v.astype(np.float16) for k, v in tensors.items()}, str(tmp_path / "fp16.safetensors"), metadata=metadata)
+    _save_bf16(tensors, tmp_path / "bf16.safetensors", metadata)
+    x = paddle.rand([1, 3, 8, 8])
+    expected = g(x).numpy()
+    for name, tolerance in (("fp16", 0.01), ("bf16", 0.05)):
+        loaded = load_generator(tmp_path / f"{name}.safetensors")
+        assert all(v.dtype == paddle.float32 for v in loaded.state_dict().values()), name
+        np.testing.assert_allclose(loaded(x).numpy(), expected, atol=tolerance, err_msg=name)
+
+
+def test_weights_with_nan_or_inf_are_refused(tmp_path):
+    for bad in (float("nan"), float("inf")):
+        g = _tiny_generator()
+        g.head.weight.set_value(g.head.weight * bad)
+        save_generator(g, tmp_path / "bad.safetensors", TINY)
+        with pytest.raises(CheckpointError, match=r"bad.safetensors: holds NaN or infinite values \(head.weight\)"):
+            load_generator(tmp_path / "bad.safetensors")
+    state = {"generator": g.state_dict(), "step": 3, "phase": "pretrain", "config": {}}
+    save_checkpoint(tmp_path / "c.ckpt", state)
+    with pytest.raises(CheckpointError, match="c.ckpt: holds NaN or infinite values"):
+        load_checkpoint(tmp_path / "c.ckpt")
+
+
+def test_odd_paths_say_what_is_wrong(tmp_path):
+    (tmp_path / "loop_a").symlink_to(tmp_path / "loop_b")
+    (tmp_path / "loop_b").symlink_to(tmp_path / "loop_a")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone.safetensors")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(OSError, match="loop_a: symbolic link loop"):
+        load_generator(tmp_path / "loop_a")
+    with pytest.raises(FileNotFoundError, match="dangling: broken symbolic link"):
+        load_generator(tmp_path / "dangling")
+    with pytest.raises(IsADirectoryError, match="folder: is a folder, not a weights file"):
+        load_generator(tmp_path / "folder")
+    with pytest.raises(OSError, match="loop_a: symbolic link loop"):
+        load_checkpoint(tmp_path / "loop_a")

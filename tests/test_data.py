@@ -160,3 +160,57 @@ def test_offline_validation_pairs_are_consistent(monkeypatch, tmp_path):
     for name, lr, hr in triples:
         assert name.startswith("skimage:")
         np.testing.assert_array_equal(lr, imresize(hr, scale=0.25))
+
+
+# --- issue 11: the loader ends with an error, never a hang -------------------------------------
+class _Failing(TrainCrops):
+    def __getitem__(self, index):
+        if index >= 4:
+            raise ValueError(f"sample {index}: cannot be made")
+        return super().__getitem__(index)
+
+
+def _consume(loader, timeout=60):
+    """Iterate `loader` in a thread; return what it raised (a hang fails the test, not the suite)."""
+    import threading
+
+    outcome = {}
+
+    def run():
+        try:
+            outcome["batches"] = sum(1 for _ in loader)
+        except BaseException as e:  # noqa: BLE001
+            outcome["error"] = e
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"the loader hung for {timeout} s"
+    return outcome
+
+
+def test_a_dataset_error_ends_the_in_process_loader():
+    """num_workers=0: Paddle's loader made the batches in a thread whose exception left the
+    training loop waiting forever (`--batch-size 0` hung that way); now the error is raised."""
+    outcome = _consume(train_loader(_Failing(_images(), hr_size=16), 2, 0, 5, num_workers=0))
+    assert isinstance(outcome.get("error"), ValueError) and "sample 4: cannot be made" in str(outcome["error"])
+
+
+def test_a_failing_worker_ends_the_loader_with_an_error():
+    from srgan.data import DataLoaderError
+
+    outcome = _consume(train_loader(_Failing(_images(), hr_size=16), 2, 0, 5, num_workers=1))
+    assert isinstance(outcome.get("error"), DataLoaderError), outcome
+    assert "data-loader worker failed or died" in str(outcome["error"])
+
+
+def test_in_process_batches_equal_paddle_dataloader_batches():
+    import paddle
+
+    ds = TrainCrops(_images(), hr_size=16, seed=3)
+    ours = list(train_loader(ds, 2, 5, 8, num_workers=0))
+    theirs = list(paddle.io.DataLoader(ds, batch_sampler=StepBatchSampler(2, 5, 8), num_workers=0))
+    assert len(ours) == len(theirs) == 3
+    for (lr_a, hr_a), (lr_b, hr_b) in zip(ours, theirs):
+        np.testing.assert_array_equal(lr_a.numpy(), lr_b.numpy())
+        np.testing.assert_array_equal(hr_a.numpy(), hr_b.numpy())

@@ -158,3 +158,13 @@ def test_list_images(tmp_path, rgb):
     assert [p.name for p in list_images(tmp_path)] == ["a.JPG", "b.png"]
     with pytest.raises(FileNotFoundError, match="nope"):
         list_images(tmp_path / "nope")
+
+
+def test_pil_warnings_name_the_file(tmp_path, rgb):
+    """PIL warns about damaged EXIF without saying which file; the warning now starts with it."""
+    ifd = struct.pack(">H", 1) + struct.pack(">HHII", 0x010F, 2, 100, 0x1000) + b"\0\0\0\0"  # a tag pointing past the end
+    Image.fromarray(rgb).save(tmp_path / "exif.jpg", exif=b"Exif\0\0MM\0\x2a\0\0\0\x08" + ifd)
+    for read in (read_image, read_image_full):
+        with pytest.warns(UserWarning) as caught:
+            assert read(tmp_path / "exif.jpg").shape[:2] == rgb.shape[:2]
+        assert [str(w.message) for w in caught] == [f"{tmp_path / 'exif.jpg'}: Tag data larger than file. Skipping tag 271"]

@@ -290,3 +290,69 @@ def test_perception_dial_blends_the_two_ends(tmp_path, photo, monkeypatch):
     ends[1].unlink()
     with pytest.raises(FileNotFoundError, match="srgan_x4.safetensors"):
         Upscaler(perception=0.5, cache_dir=tmp_path / "c2")
+
+
+# --- issue 11: float ranges and dtypes, the caller's generator, half-precision weights, odd paths -------
+def test_float_images_must_be_in_0_1(photo):
+    up = Upscaler(tiny_generator(), engine="dygraph")
+    with pytest.raises(ValueError, match=r"float image values must be in \[0, 1\], got 0 to 255 \(looks like 0-255 data"):
+        up(photo.astype(np.float32))  # before: accepted, clipped to a nearly white image
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        up(np.full((8, 8, 3), np.nan, np.float32))
+    overshoot = photo[:8, :8].astype(np.float32) / 255 * 1.1 - 0.05  # resampling ringing: clipped, accepted
+    assert up(overshoot).shape == (32, 32, 3)
+
+
+def test_float_dtypes_come_back_as_given(photo):
+    up = Upscaler(tiny_generator(), engine="dygraph")
+    for dtype in (np.float16, np.float32, np.float64):
+        out = up(photo[:8, :8].astype(dtype) / 255)
+        assert out.dtype == dtype and 0 <= out.min() and out.max() <= 1, dtype
+
+
+@pytest.mark.parametrize("engine", ["dygraph", "inference"])
+def test_the_callers_generator_keeps_its_mode(photo, engine):
+    g = tiny_generator()
+    g.train()
+    assert upscale(photo[:8, :8], generator=g, engine=engine).shape == (32, 32, 3)
+    assert g.training  # a generator being trained stays in train mode
+    g.eval()
+    upscale(photo[:8, :8], generator=g, engine=engine)
+    assert not g.training
+
+
+def test_half_precision_weights_work_in_upscale_and_export(tmp_path, photo, weights, monkeypatch):
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    monkeypatch.setenv("SRGAN_CACHE", str(tmp_path / "cache"))
+    with safe_open(str(weights), framework="numpy") as f:
+        half = {k: f.get_tensor(k).astype(np.float16) for k in f.keys()}
+        metadata = f.metadata()
+    save_file(half, str(tmp_path / "half.safetensors"), metadata=metadata)
+    Image.fromarray(photo[:12, :10]).save(tmp_path / "in.png")
+    assert main(["upscale", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--weights", str(tmp_path / "half.safetensors"),
+                 "--engine", "dygraph", "--no-progress"]) == 0
+    full = Upscaler(weights=weights, engine="dygraph")(photo[:12, :10])
+    assert np.abs(read_image_full(tmp_path / "out.png").astype(int) - full.astype(int)).max() <= 2
+    assert main(["export", "--weights", str(tmp_path / "half.safetensors"), "--out", str(tmp_path / "exported")]) == 0
+
+
+def test_nan_weights_are_refused_by_upscale(tmp_path, photo, capsys):
+    g = tiny_generator()
+    g.tail.bias.set_value(g.tail.bias * float("nan"))
+    save_generator(g, tmp_path / "nan.safetensors", ModelConfig(num_blocks=1, channels=8, global_skip=True))
+    Image.fromarray(photo[:8, :8]).save(tmp_path / "in.png")
+    code = main(["upscale", str(tmp_path / "in.png"), "-o", str(tmp_path / "out"), "--weights", str(tmp_path / "nan.safetensors")])
+    assert code == 2 and "nan.safetensors: holds NaN or infinite values (tail.bias)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_symlink_loop_is_reported_as_such(tmp_path, photo):
+    (tmp_path / "a.png").symlink_to(tmp_path / "b.png")
+    (tmp_path / "b.png").symlink_to(tmp_path / "a.png")
+    up = Upscaler(tiny_generator(), engine="dygraph")
+    report = upscale_files([tmp_path / "a.png"], tmp_path / "out", upscaler=up, progress=False)
+    assert report.failed == [(str(tmp_path / "a.png"), f"{tmp_path / 'a.png'}: symbolic link loop")]
+    with pytest.raises(OSError, match="b.png: symbolic link loop"):
+        Upscaler(weights=tmp_path / "b.png")

@@ -1,0 +1,274 @@
+"""The run folder (`srgan train --out DIR`): its layout, and the rule that one run owns it.
+
+A run folder holds one training run:
+
+    config.json                  the run's config, Paddle version, device, machine
+    log.jsonl                    one JSON record per line (train losses, validation scores)
+    ckpt_<step>.ckpt             training checkpoints (the newest `keep_last`)
+    best_generator.safetensors   the generator with the best validation PSNR (+ .json card)
+    init_card.json, init_log.jsonl   card and log of released weights the run started from
+    images/val_<step>.png        validation grids
+    visualdl/                    VisualDL scalars (optional)
+    run.lock                     present while a process trains in the folder
+
+Rules, enforced by `RunFolder`:
+- One run per folder: a fresh run (no --resume) refuses a folder that holds another run's
+  files unless asked to overwrite them; otherwise pruning and `best_generator` would mix two runs.
+- One process per folder: `run.lock` is held (flock) for the run's life and released on any
+  exit; a lock left by a killed process is detected (the kernel drops the flock with the
+  process) and taken over with a note.
+- A run that fails before writing anything leaves no empty folder behind.
+
+This module imports no Paddle, so the CLI and tests can use it cheaply.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import time
+from pathlib import Path
+
+CONFIG = "config.json"
+LOG = "log.jsonl"
+BEST = "best_generator.safetensors"
+BEST_CARD = "best_generator.json"
+INIT_CARD = "init_card.json"
+INIT_LOG = "init_log.jsonl"
+IMAGES = "images"
+VISUALDL = "visualdl"
+LOCK = "run.lock"
+
+_CHECKPOINT = re.compile(r"ckpt_(\d+)\.ckpt")
+
+
+class RunFolderError(RuntimeError):
+    """A run folder that cannot be used as asked (in use, or holding another run's files)."""
+
+
+class RunFolderBusy(RunFolderError):
+    """Another process is training in the folder."""
+
+
+# --- layout ----------------------------------------------------------------------------------
+def checkpoint_path(run_dir: str | os.PathLike, step: int) -> Path:
+    return Path(run_dir) / f"ckpt_{step:08d}.ckpt"
+
+
+def checkpoint_step(path: str | os.PathLike) -> int:
+    return int(_CHECKPOINT.fullmatch(Path(path).name).group(1))
+
+
+def checkpoints(run_dir: str | os.PathLike) -> list[Path]:
+    """`ckpt_<step>.ckpt` files in `run_dir`, oldest step first ([] if the folder is missing).
+    Other files that merely start with "ckpt_" are ignored."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return []
+    found = [p for p in run_dir.iterdir() if _CHECKPOINT.fullmatch(p.name) and p.is_file()]
+    return sorted(found, key=checkpoint_step)
+
+
+def run_files(run_dir: str | os.PathLike) -> list[Path]:
+    """The files of a run in `run_dir` (checkpoints, weights, log, config, initial card),
+    i.e. what makes the folder belong to a run. Empty for a missing or unused folder."""
+    run_dir = Path(run_dir)
+    named = [run_dir / name for name in (CONFIG, LOG, BEST, BEST_CARD, INIT_CARD, INIT_LOG)]
+    return [p for p in named if p.is_file()] + checkpoints(run_dir)
+
+
+def clear(run_dir: str | os.PathLike) -> list[Path]:
+    """Delete a run's files from `run_dir` (the layout above, nothing else); returns them."""
+    run_dir = Path(run_dir)
+    removed = run_files(run_dir)
+    for p in removed:
+        p.unlink()
+    images = run_dir / IMAGES
+    if images.is_dir():
+        for p in images.glob("val_*.png"):
+            p.unlink()
+            removed.append(p)
+        if not any(images.iterdir()):
+            images.rmdir()
+    if (run_dir / VISUALDL).is_dir():
+        shutil.rmtree(run_dir / VISUALDL)
+        removed.append(run_dir / VISUALDL)
+    return removed
+
+
+def trim_log(run_dir: str | os.PathLike, step: int) -> int:
+    """Keep only the log records up to `step` (a resumed run redoes the later steps, which
+    would otherwise appear twice); an unreadable last line (a kill mid-write) is dropped too.
+    Returns the number of lines removed."""
+    from .atomic import atomic_path
+
+    path = Path(run_dir) / LOG
+    if not path.is_file():
+        return 0
+    lines = path.read_text().splitlines()
+    kept = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("step", 0) <= step:
+            kept.append(line)
+    if len(kept) != len(lines):
+        with atomic_path(path) as tmp, open(tmp, "w") as f:
+            f.writelines(line + "\n" for line in kept)
+    return len(lines) - len(kept)
+
+
+# --- the lock ---------------------------------------------------------------------------------
+class RunLock:
+    """An exclusive lock on a run folder: `<run_dir>/run.lock`, flock'ed while held.
+
+    The file records who holds it (pid, host, start time) for the error message of the next
+    process that tries. The kernel releases a flock when its process dies, however it dies, so
+    a lock file whose flock is free was left by a killed process: it is taken over, with a note.
+    """
+
+    def __init__(self, run_dir: str | os.PathLike):
+        self.path = Path(run_dir) / LOCK
+        self._fd = None
+        self.stale_holder: str | None = None  # set when a killed process's lock was taken over
+
+    def acquire(self) -> "RunLock":
+        try:
+            import fcntl
+        except ImportError:  # not POSIX (Windows): no flock; the folder is used unlocked
+            import warnings
+
+            warnings.warn(f"{self.path.parent}: no file locking on this system; do not start two runs in one folder", stacklevel=2)
+            return self
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = _read_holder(fd)
+                os.close(fd)
+                raise RunFolderBusy(
+                    f"{self.path.parent}: in use by another run ({holder}); wait for it to end or choose another --out"
+                ) from None
+            try:  # the holder before us may have removed the file between our open and flock
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        previous = _read_holder(fd)
+        if previous != "unknown process":
+            self.stale_holder = previous
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
+        os.fsync(fd)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.remove(self.path)  # while still holding the flock: nobody else can hold this file
+        except FileNotFoundError:
+            pass
+        os.close(self._fd)  # releases the flock
+        self._fd = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        info = json.loads(os.read(fd, 4096).decode() or "null")
+        return f"process {info['pid']} on {info['host']}, since {info['since']}"
+    except (OSError, ValueError, TypeError, KeyError):
+        return "unknown process"
+
+
+# --- the folder ------------------------------------------------------------------------------
+class RunFolder:
+    """Open a run folder for one training process: create it, lock it, check the one-run rule.
+
+    Args:
+        path: the folder (created with its parents if missing).
+        lock: take the lock (rank 0 of a distributed run; the other ranks write nothing).
+    """
+
+    def __init__(self, path: str | os.PathLike, lock: bool = True):
+        self.path = Path(path)
+        self._lock = RunLock(self.path) if lock else None
+        self._created: list[Path] = []
+
+    def open(self) -> "RunFolder":
+        if self.path.exists() and not self.path.is_dir():
+            raise RunFolderError(f"{self.path}: exists and is not a folder")
+        missing, p = [], self.path
+        while not p.exists():
+            missing.append(p)
+            if p.parent == p:
+                break
+            p = p.parent
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._created = missing  # innermost first
+        if self._lock is not None:
+            try:
+                self._lock.acquire()
+            except BaseException:
+                self._remove_if_empty()
+                raise
+            if self._lock.stale_holder:
+                print(f"note: {self._lock.path} was left by {self._lock.stale_holder}, which is no longer running; taken over",
+                      file=sys.stderr)
+        return self
+
+    def check_fresh(self, overwrite: bool = False) -> None:
+        """For a run that starts from step 0: refuse a folder holding another run's files,
+        or delete them if `overwrite`."""
+        files = run_files(self.path)
+        if not files:
+            return
+        if overwrite:
+            clear(self.path)
+            return
+        names = ", ".join(p.name for p in files[:4]) + (" ..." if len(files) > 4 else "")
+        raise RunFolderError(
+            f"{self.path}: holds another run ({names}); continue it with --resume, "
+            "start over with --overwrite (deletes its files), or choose another --out"
+        )
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+        self._remove_if_empty()
+
+    def _remove_if_empty(self) -> None:
+        """Remove the folders that open() created if nothing was written into them."""
+        for p in self._created:
+            try:
+                p.rmdir()
+            except OSError:  # not empty (the run wrote something), or already gone
+                break
+        self._created = []
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc):
+        self.close()

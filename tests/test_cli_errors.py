@@ -1,0 +1,155 @@
+"""Every user error of every command: one line "error: <file>: <problem>", exit code 2, no
+traceback (unless --debug), and nothing left behind (issue 11)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from srgan.checkpoint import checkpoints_in, save_generator
+from srgan.cli import main
+from srgan.config import ModelConfig, quick
+from srgan.imresize import imresize
+from srgan.models import Generator
+from srgan.train import Trainer
+from tiny import images as _images
+from tiny import val_pairs as _val_pairs
+
+TRAIN = ["train", "--quick", "--num-blocks", "1", "--channels", "8", "--hr-size", "16", "--batch-size", "2", "--steps", "2",
+         "--log-every", "1", "--val-every", "2", "--ckpt-every", "2", "--no-visualdl", "--device", "cpu", "--lr-milestones"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Good and bad inputs shared by the cases: a finished tiny run, weights, benchmark folders."""
+    root = tmp_path_factory.mktemp("inputs")
+    cfg = quick("pretrain")
+    cfg.model.num_blocks, cfg.model.channels = 1, 8
+    cfg.data.hr_size, cfg.data.batch_size, cfg.data.num_workers = 16, 2, 0
+    cfg.train.steps, cfg.train.val_every, cfg.train.ckpt_every, cfg.train.lr_milestones = 2, 2, 2, []
+    cfg.train.out_dir, cfg.train.visualdl = str(root / "run"), False
+    Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    (root / "norun").mkdir()
+    (root / "corrupt.ckpt").write_bytes(checkpoints_in(root / "run")[-1].read_bytes()[:500])
+
+    g = Generator(num_blocks=1, channels=8)
+    save_generator(g, root / "g.safetensors", ModelConfig(num_blocks=1, channels=8))
+    (root / "truncated.safetensors").write_bytes((root / "g.safetensors").read_bytes()[:300])
+    (root / "g.pdparams").write_bytes(b"\x80\x04pickle")
+    (root / "weights_dir").mkdir()
+    g.tail.weight.set_value(g.tail.weight * float("nan"))
+    save_generator(g, root / "nan.safetensors", ModelConfig(num_blocks=1, channels=8))
+
+    rng = np.random.default_rng(0)
+    for name, lr_size in (("bench", 8), ("bench_missing_lr", None), ("bench_wrong_lr", 7)):
+        hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+        (root / name / "HR").mkdir(parents=True)
+        (root / name / "LR_bicubic_x4").mkdir()
+        Image.fromarray(hr).save(root / name / "HR" / "a.png")
+        if lr_size:
+            lr = imresize(hr, output_shape=(lr_size, lr_size)) if lr_size != 8 else imresize(hr, scale=0.25)
+            Image.fromarray(lr).save(root / name / "LR_bicubic_x4" / "a.png")
+
+    for name, images in (("empty", []), ("tiny", [("t", np.zeros((8, 8, 3), np.uint8))]), ("one_bad", _images(2))):
+        (root / name).mkdir()
+        for n, img in images:
+            Image.fromarray(img).save(root / name / f"{n}.png")
+    (root / "one_bad" / "zbad.png").write_bytes(b"not a png")
+    (root / "a_file.txt").write_text("x")
+    return root
+
+
+def _ckpt(root):
+    return str(checkpoints_in(root / "run")[-1])
+
+
+# (case, argv builder (root, out) -> list, expected text in the error line)
+CASES = [
+    ("train: --data missing", lambda r, o: [*TRAIN, "--data", str(r / "nodata"), "--out", o], "nodata: no such folder"),
+    ("train: --data empty", lambda r, o: [*TRAIN, "--data", str(r / "empty"), "--out", o], "empty: no image files"),
+    ("train: --data is a file", lambda r, o: [*TRAIN, "--data", str(r / "a_file.txt"), "--out", o], "a_file.txt: is a file, not a folder"),
+    ("train: only tiny images", lambda r, o: [*TRAIN, "--data", str(r / "tiny"), "--out", o], "no training image is at least 16x16"),
+    ("train: one corrupt image", lambda r, o: [*TRAIN, "--data", str(r / "one_bad"), "--out", o], "zbad.png: cannot read image"),
+    ("train: --resume missing", lambda r, o: [*TRAIN, "--resume", str(r / "nope.ckpt"), "--out", o], "nope.ckpt: no such checkpoint"),
+    ("train: --resume wrong phase", lambda r, o: [*TRAIN, "--phase", "gan", "--d-image-size", "16", "--resume", _ckpt(r), "--out", o],
+     "is a 'pretrain' checkpoint, this run is 'gan'"),
+    ("train: --resume wrong architecture", lambda r, o: [*TRAIN, "--num-blocks", "2", "--resume", _ckpt(r), "--out", o],
+     "made with num_blocks=1, this run has num_blocks=2; resume with the same --num-blocks"),
+    ("train: --hr-size not divisible", lambda r, o: [*TRAIN, "--hr-size", "18", "--out", o], "hr_size 18 is not divisible by the scale 4"),
+    ("train: --batch-size 0", lambda r, o: [*TRAIN, "--batch-size", "0", "--out", o], "batch_size must be an integer >= 1, got 0"),
+    ("train: --keep-last 0", lambda r, o: [*TRAIN, "--keep-last", "0", "--out", o], "keep_last must be >= 1, or all"),
+    ("train: --val-dir missing", lambda r, o: [*TRAIN, "--val-dir", str(r / "noval"), "--out", o], "noval/HR: missing"),
+    ("train: --init-generator missing", lambda r, o: [*TRAIN, "--init-generator", str(r / "no.safetensors"), "--out", o],
+     "no.safetensors: no such weights file"),
+    ("train: another run's folder", lambda r, o: [*TRAIN, "--out", str(r / "run")], "holds another run"),
+    ("train: --resume and --overwrite", lambda r, o: [*TRAIN, "--resume", "--overwrite", "--out", o], "exclude each other"),
+    ("evaluate: LR missing", lambda r, o: ["evaluate", "--data", str(r / "bench_missing_lr")], "LR_bicubic_x4: no LR file for ['a.png']"),
+    ("evaluate: LR of the wrong size", lambda r, o: ["evaluate", "--data", str(r / "bench_wrong_lr")],
+     "LR_bicubic_x4/a.png: 7x7 px, but a.png in HR/ is 32x32"),
+    ("evaluate: --data missing", lambda r, o: ["evaluate", "--data", str(r / "nobench")], "nobench/HR: missing"),
+    ("evaluate: --weights missing", lambda r, o: ["evaluate", "--weights", str(r / "no.safetensors"), "--data", str(r / "bench")],
+     "no.safetensors: no such weights file"),
+    ("evaluate: --weights truncated", lambda r, o: ["evaluate", "--weights", str(r / "truncated.safetensors"), "--data", str(r / "bench")],
+     "truncated.safetensors: not a readable safetensors file"),
+    ("evaluate: --weights .pdparams", lambda r, o: ["evaluate", "--weights", str(r / "g.pdparams"), "--data", str(r / "bench")],
+     "g.pdparams: a .pdparams file, not safetensors"),
+    ("evaluate: --weights a folder", lambda r, o: ["evaluate", "--weights", str(r / "weights_dir"), "--data", str(r / "bench")],
+     "weights_dir: is a folder, not a weights file"),
+    ("evaluate: --weights NaN", lambda r, o: ["evaluate", "--weights", str(r / "nan.safetensors"), "--data", str(r / "bench")],
+     "nan.safetensors: holds NaN or infinite values"),
+    ("evaluate: --weights a checkpoint", lambda r, o: ["evaluate", "--weights", _ckpt(r), "--data", str(r / "bench")],
+     "a training checkpoint (use `srgan release`"),
+    ("release: run folder missing", lambda r, o: ["release", str(r / "norun_at_all"), "--out", o + ".safetensors"],
+     "norun_at_all: no such run folder"),
+    ("release: no checkpoints", lambda r, o: ["release", str(r / "norun"), "--out", o + ".safetensors"], "no ckpt_*.ckpt checkpoints"),
+    ("release: corrupt --checkpoint", lambda r, o: ["release", str(r / "run"), "--checkpoint", str(r / "corrupt.ckpt"), "--out", o + ".safetensors"],
+     "corrupt.ckpt: cannot read checkpoint"),
+    ("release: --data missing", lambda r, o: ["release", str(r / "run"), "--data", str(r / "nobench"), "--out", o + ".safetensors"],
+     "nobench/HR: missing"),
+    ("compare: weights missing", lambda r, o: ["compare", "--weights", f"A={r / 'no.safetensors'}", "--data", str(r / "bench"), "--out", o + ".png"],
+     "no.safetensors: no such weights file"),
+    ("compare: --data missing", lambda r, o: ["compare", "--weights", f"A={r / 'g.safetensors'}", "--data", str(r / "nobench"), "--out", o + ".png"],
+     "nobench/HR: missing"),
+    ("compare: --images not found", lambda r, o: ["compare", "--weights", f"A={r / 'g.safetensors'}", "--data", str(r / "bench"),
+                                                 "--images", "zzz.png", "--out", o + ".png"], "none of the images ['zzz.png'] found"),
+    ("upscale: NaN weights", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights", str(r / "nan.safetensors")],
+     "nan.safetensors: holds NaN or infinite values"),
+    ("export: NaN weights", lambda r, o: ["export", "--weights", str(r / "nan.safetensors"), "--out", o],
+     "nan.safetensors: holds NaN or infinite values"),
+]
+
+
+@pytest.mark.parametrize("case, argv, expected", CASES, ids=[c[0] for c in CASES])
+def test_user_errors_are_one_line_with_exit_code_2(files, tmp_path, capsys, case, argv, expected):
+    out = tmp_path / "out"
+    before = json.dumps(sorted(str(p) for p in files.rglob("*")))
+    code = main(argv(files, str(out)))
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.strip() and not line.startswith("warning: ")]
+    assert code == 2, err
+    assert len(errors) == 1 and errors[0].startswith("error: ") and expected in errors[0], err
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob("out.*"))  # no empty --out, no half-written output
+    assert json.dumps(sorted(str(p) for p in files.rglob("*"))) == before  # the inputs are untouched (no lock left, ...)
+
+
+def test_debug_shows_the_traceback(files, tmp_path):
+    with pytest.raises(FileNotFoundError, match="nodata: no such folder"):
+        main([*TRAIN, "--data", str(files / "nodata"), "--out", str(tmp_path / "out"), "--debug"])
+
+
+def test_warnings_are_one_line_naming_the_file(files, tmp_path, capsys):
+    """A usable run with a skipped small image: the warning is one line, and the run completes."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("t.png",):
+        (data / name).write_bytes((files / "tiny" / name).read_bytes())
+    for name in ("img0.png", "img1.png"):
+        (data / name).write_bytes((files / "one_bad" / name).read_bytes())
+    assert main([*TRAIN, "--data", str(data), "--val-dir", str(files / "bench"), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: skipped 1 image(s) smaller than 16 px: {data / 't.png'}" in err.splitlines()
+    assert [p.name for p in checkpoints_in(tmp_path / "out")] == ["ckpt_00000002.ckpt"]

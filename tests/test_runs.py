@@ -1,0 +1,272 @@
+"""The run folder: one run per folder, one process per folder, nothing lost on resume (issue 11).
+
+New names (srgan.runs, fit(overwrite=...)) are imported inside the tests, so that each test
+fails on its own assertion against code without them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from srgan.checkpoint import CheckpointError, checkpoints_in
+from srgan.config import quick
+from srgan.train import Trainer
+from tiny import images as _images
+from tiny import val_pairs as _val_pairs
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _cfg(out, phase="pretrain", **train):
+    cfg = quick(phase)
+    cfg.model.num_blocks, cfg.model.channels, cfg.model.d_channels, cfg.model.d_image_size = 1, 8, 8, 16
+    cfg.data.hr_size, cfg.data.batch_size, cfg.data.num_workers = 16, 2, 0
+    cfg.train.out_dir, cfg.train.visualdl, cfg.train.lr_milestones = str(out), False, []
+    cfg.train.steps, cfg.train.log_every, cfg.train.val_every, cfg.train.ckpt_every = 4, 1, 2, 2
+    for k, v in train.items():
+        setattr(cfg.train, k, v)
+    return cfg
+
+
+def _trainer(cfg):
+    return Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+
+
+def _log_steps(out, kind="train"):
+    return [r["step"] for r in map(json.loads, (Path(out) / "log.jsonl").read_text().splitlines()) if r["kind"] == kind]
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in Path(folder).iterdir() if p.is_file()}
+
+
+# --- 1. a corrupt newest checkpoint ----------------------------------------------------------
+def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    _trainer(_cfg(out)).fit()
+    newest = checkpoints_in(out)[-1]
+    assert newest.name == "ckpt_00000004.ckpt"
+    newest.write_bytes(newest.read_bytes()[:1000])  # truncated, as by a full disk or a copy cut short
+    resumed = _trainer(_cfg(out, steps=6))
+    with pytest.warns(UserWarning, match=r"skipped .*ckpt_00000004\.ckpt.*corrupt or truncated.*resuming from ckpt_00000002\.ckpt"):
+        resumed.fit(resume=True)
+    assert resumed.step == 6
+    assert _log_steps(out) == [1, 2, 3, 4, 5, 6]  # steps 3-4 were redone, and logged once
+
+
+def test_resume_refuses_when_no_checkpoint_is_readable(tmp_path):
+    out = tmp_path / "run"
+    _trainer(_cfg(out, steps=2)).fit()
+    for p in checkpoints_in(out):
+        p.write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="no readable checkpoint"):
+        _trainer(_cfg(out)).fit(resume=True)
+
+
+def test_a_checkpoint_with_nan_weights_is_skipped_on_resume(tmp_path):
+    import paddle
+
+    out = tmp_path / "run"
+    _trainer(_cfg(out)).fit()
+    newest = checkpoints_in(out)[-1]
+    state = paddle.load(str(newest))
+    state["generator"]["tail.weight"] = paddle.full_like(state["generator"]["tail.weight"], float("nan"))
+    paddle.save(state, str(newest))
+    resumed = _trainer(_cfg(out))
+    with pytest.warns(UserWarning, match=r"ckpt_00000004\.ckpt: holds NaN or infinite values \(generator\.tail\.weight\)"):
+        resumed.resume()
+    assert resumed.step == 2 and np.isfinite(resumed.generator.tail.weight.numpy()).all()
+
+
+# --- 2. a new run in a finished run's folder ---------------------------------------------------
+def test_a_fresh_run_refuses_a_folder_holding_another_run(tmp_path):
+    from srgan.runs import RunFolderError
+
+    out = tmp_path / "run"
+    _trainer(_cfg(out)).fit()
+    before = _snapshot(out)
+    with pytest.raises(RunFolderError, match=r"holds another run .*--resume.*--overwrite"):
+        _trainer(_cfg(out, lr=1e-3)).fit()
+    assert _snapshot(out) == before  # not a byte of the finished run changed
+    assert not (out / "run.lock").exists()
+
+
+def test_overwrite_starts_afresh_and_the_folder_then_holds_one_run(tmp_path):
+    out = tmp_path / "run"
+    _trainer(_cfg(out, steps=6, ckpt_every=3)).fit()
+    assert [p.name for p in checkpoints_in(out)] == ["ckpt_00000003.ckpt", "ckpt_00000006.ckpt"]
+    (out / "notes.txt").write_text("mine")  # not a run file: kept
+    _trainer(_cfg(out, steps=4)).fit(overwrite=True)
+    assert [p.name for p in checkpoints_in(out)] == ["ckpt_00000002.ckpt", "ckpt_00000004.ckpt"]
+    assert _log_steps(out) == [1, 2, 3, 4] and _log_steps(out, "val") == [2, 4]
+    assert sorted(p.name for p in (out / "images").iterdir()) == ["val_00000002.png", "val_00000004.png"]
+    assert (out / "notes.txt").read_text() == "mine"
+    with pytest.raises(ValueError, match="exclude each other"):
+        _trainer(_cfg(out)).fit(resume=True, overwrite=True)
+
+
+def test_resume_without_a_checkpoint_says_so_but_never_replaces_earlier_best_weights(tmp_path, capsys):
+    from srgan.runs import RunFolderError
+
+    out = tmp_path / "run"
+    _trainer(_cfg(out, steps=2)).fit(resume=True)
+    assert f"--resume: no checkpoint in {out}; starting from step 0" in capsys.readouterr().err
+    for p in checkpoints_in(out):
+        p.unlink()  # only best_generator.safetensors is left of that run
+    with pytest.raises(RunFolderError, match="no checkpoint to resume from, but the best_generator.safetensors"):
+        _trainer(_cfg(out, steps=2)).fit(resume=True)
+
+
+def test_continuing_another_folders_checkpoint_needs_a_free_folder(tmp_path):
+    from srgan.runs import RunFolderError
+
+    _trainer(_cfg(tmp_path / "a")).fit()
+    _trainer(_cfg(tmp_path / "b")).fit()
+    with pytest.raises(RunFolderError, match="holds another run"):
+        _trainer(_cfg(tmp_path / "b", steps=6)).fit(resume=str(checkpoints_in(tmp_path / "a")[-1]))
+    fresh = _trainer(_cfg(tmp_path / "c", steps=6))
+    fresh.fit(resume=str(checkpoints_in(tmp_path / "a")[-1]))
+    assert fresh.step == 6 and [p.name for p in checkpoints_in(tmp_path / "c")] == ["ckpt_00000006.ckpt"]
+
+
+# --- 3. two writers on one folder ---------------------------------------------------------------
+def test_a_second_run_in_a_folder_in_use_is_refused(tmp_path):
+    """While run A trains, run B (same --out, --resume) starts: B must stop at once, A go on."""
+    from srgan.runs import RunFolderBusy
+
+    out = tmp_path / "run"
+    a, b = _trainer(_cfg(out)), _trainer(_cfg(out))
+    step, errors = a.train_step, []
+
+    def step_then_start_b(lr, hr):
+        if a.step == 1:
+            try:
+                b.fit(resume=True)
+            except Exception as e:  # noqa: BLE001 - recorded for the assertions below
+                errors.append(e)
+        return step(lr, hr)
+
+    a.train_step = step_then_start_b
+    a.fit()
+    assert len(errors) == 1 and isinstance(errors[0], RunFolderBusy), errors
+    assert f"in use by another run (process {os.getpid()} on" in str(errors[0])
+    assert b.step == 0 and _log_steps(out) == [1, 2, 3, 4]  # B wrote nothing into A's log
+    assert not (out / "run.lock").exists()  # A released the lock when it ended
+
+
+def test_the_lock_of_a_killed_process_is_taken_over(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = ("import os, signal, sys; sys.path.insert(0, sys.argv[2]); from srgan.runs import RunFolder; "
+            "RunFolder(sys.argv[1]).open(); os.kill(os.getpid(), signal.SIGKILL)")
+    killed = subprocess.run([sys.executable, "-c", code, str(out), str(REPO)], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL and (out / "run.lock").is_file()
+    pid = json.loads((out / "run.lock").read_text())["pid"]
+    trainer = _trainer(_cfg(out, steps=2))
+    trainer.fit(resume=True)
+    assert trainer.step == 2
+    assert f"was left by process {pid} on" in capsys.readouterr().err
+    assert not (out / "run.lock").exists()
+
+
+def test_the_lock_is_released_and_an_empty_folder_removed_when_a_run_fails(tmp_path):
+    out = tmp_path / "new" / "run"
+    trainer = Trainer(_cfg(out), images=[("small", np.zeros((8, 8, 3), np.uint8))], val_pairs=_val_pairs(), progress=False)
+    with pytest.raises(ValueError, match="smaller than the 16 px crop|at least 16x16"):
+        trainer.fit()
+    assert not (tmp_path / "new").exists()  # nor the parent it created
+    (tmp_path / "mine").mkdir()
+    trainer = Trainer(_cfg(tmp_path / "mine"), images=[("small", np.zeros((8, 8, 3), np.uint8))], val_pairs=_val_pairs(), progress=False)
+    with pytest.raises(ValueError):
+        trainer.fit()
+    assert (tmp_path / "mine").is_dir() and not any((tmp_path / "mine").iterdir())  # the user's folder stays, unlocked
+
+
+# --- 4. config values and the data loader --------------------------------------------------------
+@pytest.mark.parametrize("section, name, value, message", [
+    ("data", "batch_size", 0, "batch_size must be an integer >= 1, got 0"),
+    ("data", "hr_size", 18, "hr_size 18 is not divisible by the scale 4"),
+    ("train", "keep_last", 0, "keep_last must be >= 1, or all"),
+    ("train", "steps", 0, "steps must be an integer >= 1"),
+    ("train", "ckpt_every", 0, "ckpt_every must be an integer >= 1"),
+    ("train", "lr", -1.0, "lr must be > 0"),
+    ("data", "num_workers", -1, "num_workers must be an integer >= 0"),
+    ("model", "scale", 3, "scale must be a power of two"),
+])
+def test_bad_config_values_are_refused_before_anything_runs(tmp_path, section, name, value, message):
+    cfg = _cfg(tmp_path / "run")
+    setattr(getattr(cfg, section), name, value)
+    with pytest.raises(ValueError, match=f"invalid training config: .*{message}"):
+        _trainer(cfg)
+    assert not (tmp_path / "run").exists()
+
+
+def test_gan_crops_must_fit_the_discriminator(tmp_path):
+    cfg = _cfg(tmp_path / "run", "gan")
+    cfg.model.d_image_size = 32  # D built for 32 px, crops of 16 px: failed at the first step before
+    with pytest.raises(ValueError, match="d_image_size 32 differs from hr_size 16"):
+        _trainer(cfg)
+
+
+def test_keep_last_all_keeps_every_checkpoint(tmp_path):
+    from srgan.cli import build_parser, train_config_from_args
+
+    args = build_parser().parse_args(["train", "--quick", "--keep-last", "all"])
+    assert train_config_from_args(args).train.keep_last is None
+    out = tmp_path / "run"
+    _trainer(_cfg(out, steps=6, keep_last=None)).fit()
+    assert [p.name for p in checkpoints_in(out)] == [f"ckpt_0000000{s}.ckpt" for s in (2, 4, 6)]
+
+
+def test_a_second_sigterm_stops_a_stuck_step(tmp_path):
+    """The first SIGTERM asks to stop after the current step; if that step never ends (a hung
+    loader or device), a second one stops the run at once instead of being absorbed."""
+    trainer = _trainer(_cfg(tmp_path / "run", steps=100))
+
+    def stuck(lr, hr):
+        os.kill(os.getpid(), signal.SIGTERM)
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        time.sleep(30)
+
+    trainer.train_step = stuck
+    start = time.time()
+    trainer.fit()
+    assert time.time() - start < 10 and trainer.step == 0
+
+
+# --- the log reads as one run ----------------------------------------------------------------
+def test_after_a_kill_the_resumed_log_has_each_step_once(tmp_path):
+    out = tmp_path / "run"
+    _trainer(_cfg(out, steps=6, ckpt_every=4, val_every=3)).fit()
+    checkpoints_in(out)[-1].unlink()  # killed after step 6, before its checkpoint: the newest is step 4
+    with open(out / "log.jsonl", "a") as f:
+        f.write('{"kind": "train", "st')  # and mid-write of a log line
+    _trainer(_cfg(out, steps=6, ckpt_every=4, val_every=3)).fit(resume=True)
+    assert _log_steps(out) == [1, 2, 3, 4, 5, 6] and _log_steps(out, "val") == [3, 6]
+
+
+def test_trim_log_keeps_records_up_to_the_step(tmp_path):
+    from srgan.runs import trim_log
+
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps({"kind": "train", "step": s}) + "\n" for s in (1, 2, 3)) + "{bad\n")
+    assert trim_log(tmp_path, 2) == 2
+    assert _log_steps(tmp_path) == [1, 2]
+    assert trim_log(tmp_path, 2) == 0
+
+
+def test_checkpoints_ignore_other_files_named_ckpt(tmp_path):
+    from srgan.runs import checkpoints
+
+    for name in ("ckpt_00000010.ckpt", "ckpt_00000002.ckpt", "ckpt_backup.ckpt", "ckpt_3.ckpt.tmp"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in checkpoints(tmp_path)] == ["ckpt_00000002.ckpt", "ckpt_00000010.ckpt"]
+    assert checkpoints(tmp_path / "missing") == []
