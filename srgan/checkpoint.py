@@ -229,7 +229,7 @@ def _read_bf16(path: Path, names: list[str]) -> dict[str, np.ndarray]:
 
 
 def build_generator(config: ModelConfig) -> Generator:
-    return Generator(scale=config.scale, num_blocks=config.num_blocks, channels=config.channels, global_skip=config.global_skip)
+    return Generator.from_config(config)
 
 
 def load_generator(path: str | os.PathLike) -> Generator:

@@ -23,7 +23,7 @@ from .imresize import imresize
 from .niqe import BLOCK_SIZE as NIQE_BLOCK
 from .metrics import grid_contrast, grid_ratio, niqe, psnr, ssim_daala, ssim_matlab
 
-Upscaler = Callable[[np.ndarray], np.ndarray]
+UpscaleFn = Callable[[np.ndarray], np.ndarray]  # uint8 LR -> uint8 SR (infer.Upscaler is one)
 
 GRID_WINDOW = 32  # the grid measures' default window
 METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast")
@@ -31,7 +31,7 @@ METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio",
 __all__ = ["evaluate", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs"]
 
 
-def bicubic_upscaler(scale: int = 4) -> Upscaler:
+def bicubic_upscaler(scale: int = 4) -> UpscaleFn:
     """The paper's baseline: MATLAB-compatible bicubic upscaling by `scale`."""
     return lambda lr: imresize(lr, scale=scale)
 
@@ -41,7 +41,7 @@ def _luma_uint8(rgb: np.ndarray) -> np.ndarray:
     return np.clip(np.round(rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])), 0, 255).astype(np.uint8)
 
 
-def generator_upscaler(generator) -> Upscaler:
+def generator_upscaler(generator) -> UpscaleFn:
     """Wrap a Generator as an upscaler: uint8 LR -> [0, 1] -> model -> [-1, 1] -> rounded uint8.
 
     The whole image goes through the network at once (fine for Set5/Set14 on a CPU; tiled
@@ -93,7 +93,7 @@ def mean_score(values: list[float | None]) -> float | None:
 
 
 def evaluate(
-    upscaler: Upscaler,
+    upscaler: UpscaleFn,
     data_dir: str | os.PathLike,
     scale: int = 4,
     crop_border: int = 4,

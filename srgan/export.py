@@ -103,7 +103,6 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
             ops, which OpenVINO can convert.
         source: where the weights came from (e.g. the .safetensors path), recorded in the meta.
     """
-    from .infer import receptive_radius
 
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +119,7 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
             paddle.jit.save(layer, str(tmp / PREFIX), input_spec=spec)
         meta = {
             "scale": int(generator.scale),
-            "receptive_radius": receptive_radius(generator),
+            "receptive_radius": generator.receptive_radius(),
             "openvino": openvino,
             "paddle": paddle.__version__,
             "source": source,

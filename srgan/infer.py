@@ -44,28 +44,9 @@ PERCEPTION_ENDS = (DEFAULT_WEIGHTS, DEFAULT_WEIGHTS.with_name("srgan_x4.safetens
 ENGINES = ("auto", "inference", "dygraph", "openvino")
 
 
-def _half_kernel(conv) -> int:
-    return int(conv._kernel_size[0]) // 2
-
-
 def receptive_radius(generator) -> int:
-    """LR pixels on each side that can change an output pixel (exact, from the layers).
-
-    An output pixel at HR row y depends only on LR rows within this distance of y // scale.
-    Traced backwards from the output: the tail conv's radius at HR resolution; each pixel
-    shuffle halves the radius (rounding up: a fine pixel's neighbours may fall in the next
-    coarse pixel); each conv adds its half-kernel; the bicubic global skip reaches 2 pixels.
-    For SRResNet-16 at x4 this is 40 (9x9 head + 16 blocks of two 3x3 convs + ...).
-    """
-    r = _half_kernel(generator.tail)
-    for block in reversed(list(generator.upsample)):
-        r = math.ceil(r / 2) + _half_kernel(block.conv)
-    r += _half_kernel(generator.body_conv)
-    r += sum(_half_kernel(b.conv1) + _half_kernel(b.conv2) for b in generator.body)
-    r += _half_kernel(generator.head)
-    if getattr(generator, "global_skip", False):
-        r = max(r, 2)  # bicubic: 4 taps, 2 LR pixels each side
-    return r
+    """LR pixels on each side that can change an output pixel: `Generator.receptive_radius()`."""
+    return generator.receptive_radius()
 
 
 def tile_windows(length: int, tile: int, pad: int) -> list[tuple[int, int, int, int]]:

@@ -27,8 +27,7 @@ import paddle.nn.functional as F
 
 from srgan.vgg import VGGFeatureExtractor
 
-# Eq. 3: weight of the adversarial term in the perceptual loss.
-ADVERSARIAL_WEIGHT = 1e-3
+# Eq. 3's 1e-3 weight of the adversarial term is a training setting: config.TrainConfig.adv_weight.
 # Sec. 3.2: VGG feature maps are "rescaled by a factor of 1/12.75" so that the VGG loss is on a
 # scale comparable to the pixel MSE loss; the features are scaled, so Eq. 5 is multiplied by
 # 1/12.75^2 = 0.00615 (the paper's "approximately 0.006").

@@ -98,6 +98,7 @@ class Generator(nn.Layer):
             raise ValueError(f"scale must be a power of two (2, 4, 8), got {scale}")
         self.scale = scale
         self.global_skip = global_skip
+        self.num_blocks, self.channels = num_blocks, channels
         self.head = conv(3, channels, 9)  # k9n64s1
         self.head_act = nn.PReLU(num_parameters=channels)
         self.body = nn.Sequential(*[ResidualBlock(channels) for _ in range(num_blocks)])
@@ -105,6 +106,36 @@ class Generator(nn.Layer):
         self.body_bn = nn.BatchNorm2D(channels)
         self.upsample = nn.Sequential(*[UpsampleBlock(channels) for _ in range(int(math.log2(scale)))])
         self.tail = TailConv(channels, 3, 9, padding=4)  # k9n3s1, no activation (the paper has none)
+
+    @classmethod
+    def from_config(cls, config) -> "Generator":
+        """The generator a `config.ModelConfig` describes (its discriminator fields are ignored)."""
+        return cls(scale=config.scale, num_blocks=config.num_blocks, channels=config.channels, global_skip=config.global_skip)
+
+    def num_parameters(self) -> int:
+        """Trainable parameters (1,550,659 for SRResNet-16 at x4)."""
+        return count_parameters(self)
+
+    def receptive_radius(self) -> int:
+        """LR pixels on each side that can change an output pixel (exact, from the layers).
+
+        An output pixel at HR row y depends only on LR rows within this distance of y // scale,
+        so tiles with this much context reproduce the untiled output (srgan.infer). Traced
+        backwards from the output: the tail conv's radius at HR resolution; each pixel shuffle
+        halves the radius (rounding up: a fine pixel's neighbours may fall in the next coarse
+        pixel); each conv adds its half-kernel; the bicubic global skip reaches 2 pixels.
+        For SRResNet-16 at x4 this is 40 (9x9 head + 16 blocks of two 3x3 convs + ...).
+        """
+        half = lambda layer: int(layer._kernel_size[0]) // 2  # noqa: E731
+        r = half(self.tail)
+        for block in reversed(list(self.upsample)):
+            r = math.ceil(r / 2) + half(block.conv)
+        r += half(self.body_conv)
+        r += sum(half(b.conv1) + half(b.conv2) for b in self.body)
+        r += half(self.head)
+        if self.global_skip:
+            r = max(r, 2)  # bicubic: 4 taps, 2 LR pixels each side
+        return r
 
     def forward(self, lr):  # lr: (N, 3, h, w) in [0, 1]
         x = self.head_act(self.head(lr))  # (N, C, h, w)

@@ -153,9 +153,8 @@ class Trainer:
         # architecture comes with it (global_skip has no weights, so a mismatch would load silently).
         init_state = None
         if t.init_generator:  # phase 2 (paper), or continuing phase 1 with a fresh schedule
-            init_state = self._read_initial_generator(t.init_generator)
-            m = cfg.model
-        self.generator = Generator(scale=m.scale, num_blocks=m.num_blocks, channels=m.channels, global_skip=m.global_skip)
+            init_state = self._read_initial_generator(t.init_generator)  # sets cfg.model's architecture
+        self.generator = Generator.from_config(cfg.model)
         if init_state is not None:
             ckpt.load_state_dict_checked(self.generator, init_state, t.init_generator)
         self.sched_g = build_scheduler(cfg)

@@ -87,3 +87,14 @@ def test_keep_freed_memory_applies_on_glibc_and_can_be_turned_off(monkeypatch):
     monkeypatch.delenv("SRGAN_KEEP_FREED_MEMORY")
     if sys.platform.startswith("linux"):
         assert keep_freed_memory() is True  # mallopt accepted both settings
+
+
+def test_generator_owns_its_facts():
+    from srgan.config import ModelConfig
+
+    config = ModelConfig(scale=2, num_blocks=3, channels=8, global_skip=True)
+    g = Generator.from_config(config)
+    assert (g.scale, g.num_blocks, g.channels, g.global_skip) == (2, 3, 8, True)
+    assert g.num_parameters() == count_parameters(g)
+    assert Generator(num_blocks=16).receptive_radius() == 40
+    assert Generator(num_blocks=16).num_parameters() == 1_550_659
