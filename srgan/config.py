@@ -81,6 +81,9 @@ class TrainConfig:
         pixel_loss: "mse" (paper) or "l1" for phase 1.
         content_loss: "mse", "vgg22" or "vgg54" for phase 2 (paper Table 1; SRGAN = vgg54).
         adv_weight: weight of the adversarial term (paper: 1e-3).
+        d_shift: phase 2, not in the paper: D sees its inputs translated by a random offset of
+            up to this many pixels (edges reflected), so that the adversarial gradient is not
+            locked to the generator's pixel-shuffle grid (train.Trainer._d_view). 0 = the paper.
         d_warmup_steps: phase 2 only: the first steps update D alone, G fixed (not in the paper,
             which trains D from scratch beside G); rebuilds a discriminator when released
             generator weights are continued without their D (see ci/train_weights.sh).
@@ -114,6 +117,7 @@ class TrainConfig:
     pixel_loss: str = "mse"
     content_loss: str = "vgg54"
     adv_weight: float = 1e-3
+    d_shift: int = 0
     d_warmup_steps: int = 0
     vgg_weights: str | None = None
     vgg_shift: int = 0
@@ -179,6 +183,11 @@ class Config:
         need(t.pixel_loss in ("mse", "l1"), f"pixel_loss must be 'mse' or 'l1', got {t.pixel_loss!r}")
         need(t.content_loss in ("mse", "vgg22", "vgg54"), f"content_loss must be 'mse', 'vgg22' or 'vgg54', got {t.content_loss!r}")
         need(t.adv_weight >= 0, f"adv_weight must be >= 0, got {t.adv_weight!r}")
+        count("d_shift", t.d_shift, 0)
+        count("vgg_shift", t.vgg_shift, 0)
+        count("d_warmup_steps", t.d_warmup_steps, 0)
+        need(t.d_shift < d.hr_size, f"d_shift must be smaller than hr_size ({d.hr_size}), got {t.d_shift!r}")
+        need(t.vgg_shift < d.hr_size, f"vgg_shift must be smaller than hr_size ({d.hr_size}), got {t.vgg_shift!r}")
         for name in ("log_every", "val_every", "ckpt_every"):
             count(name, getattr(t, name), 1)
         need(t.keep_last is None or (isinstance(t.keep_last, int) and t.keep_last >= 1),

@@ -55,6 +55,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if cfg.train.phase == "gan" and cfg.train.vgg_shift and cfg.train.content_loss != "mse":
         out.append(f"the VGG content loss sees SR and HR through a window {cfg.train.vgg_shift} px smaller at a random "
                    f"offset (the same for both), so VGG's pooling lattice does not stay in phase with the 4x pixel shuffle")
+    if cfg.train.phase == "gan" and cfg.train.d_shift:
+        out.append(f"the discriminator sees its inputs translated by a random offset of up to {cfg.train.d_shift} px "
+                   f"(edges reflected), so its gradient is not locked to the 4x pixel-shuffle grid")
     if cfg.train.phase == "gan" and cfg.train.d_warmup_steps:
         out.append(f"the first {cfg.train.d_warmup_steps} steps train a new discriminator alone against the fixed "
                    f"generator (it continues released weights whose discriminator was not kept; paper: D and G from the start)")

@@ -328,7 +328,7 @@ class Trainer:
                 # D is frozen here, so the bare network is called, not its DataParallel wrapper: the
                 # wrapper would wait for D gradients to all-reduce that never come, and Paddle then
                 # fails in the D backward ("parameter ... has been ready before").
-                adversarial = generator_adversarial_loss(self.discriminator(sr))
+                adversarial = generator_adversarial_loss(self.discriminator(self._d_view(sr)))
                 loss_g = content + self.cfg.train.adv_weight * adversarial
             self.scaler.scale(loss_g).backward()
             self.scaler.step(self.opt_g)
@@ -337,8 +337,8 @@ class Trainer:
         # D update on real HR and the detached SR (Eq. 2).
         set_requires_grad(self.d_parameters, True)
         with paddle.amp.auto_cast(enable=self.use_amp):
-            real_logits = self.d_train(hr)
-            fake_logits = self.d_train(sr.detach())
+            real_logits = self.d_train(self._d_view(hr))
+            fake_logits = self.d_train(self._d_view(sr.detach()))
             loss_d = discriminator_loss(real_logits, fake_logits)
         self.scaler.scale(loss_d).backward()
         self.scaler.step(self.opt_d)
@@ -352,6 +352,24 @@ class Trainer:
             "d_real": float(F.sigmoid(real_logits).mean()),  # D's mean probability on HR
             "d_fake": float(F.sigmoid(fake_logits).mean()),  # ... and on SR: both near 0.5 = balanced
         }
+
+    def _d_view(self, x):
+        """What D sees of a batch: the batch itself, or (cfg.train.d_shift > 0, not in the paper)
+        the batch translated by a random offset of up to d_shift pixels each way, edges reflected.
+
+        Why: D's strided convs give its input gradient a pattern locked to the crop's pixel grid,
+        and the crop's grid is also the generator's 4x pixel-shuffle grid (crops start at LR
+        pixels), so the adversarial term keeps pushing the same sub-pixel phases and writes a
+        period-4 lattice into G's output. A random offset (from numpy's RNG, which checkpoints
+        save) unlocks the two grids.
+        """
+        k = self.cfg.train.d_shift
+        if not k:
+            return x
+        dy, dx = (int(v) for v in np.random.randint(-k, k + 1, size=2))
+        h, w = x.shape[2], x.shape[3]
+        padded = F.pad(x, [k, k, k, k], mode="reflect")  # (N, C, H + 2k, W + 2k)
+        return padded[:, :, k + dy : k + dy + h, k + dx : k + dx + w]  # (N, C, H, W)
 
     # -- validation -------------------------------------------------------------------
     def validate(self) -> dict:
