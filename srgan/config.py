@@ -81,6 +81,9 @@ class TrainConfig:
         pixel_loss: "mse" (paper) or "l1" for phase 1.
         content_loss: "mse", "vgg22" or "vgg54" for phase 2 (paper Table 1; SRGAN = vgg54).
         adv_weight: weight of the adversarial term (paper: 1e-3).
+        gan_pixel_weight: phase 2, not in the paper: add this weight times the pixel loss
+            (`pixel_loss`) to the content loss, as ESRGAN/BasicSR do; a VGG loss barely sees a
+            faint period-4 lattice, a pixel loss penalises it directly. 0 = the paper.
         d_shift: phase 2, not in the paper: D sees its inputs translated by a random offset of
             up to this many pixels (edges reflected), so that the adversarial gradient is not
             locked to the generator's pixel-shuffle grid (train.Trainer._d_view). 0 = the paper.
@@ -117,6 +120,7 @@ class TrainConfig:
     pixel_loss: str = "mse"
     content_loss: str = "vgg54"
     adv_weight: float = 1e-3
+    gan_pixel_weight: float = 0.0
     d_shift: int = 0
     d_warmup_steps: int = 0
     vgg_weights: str | None = None
@@ -183,6 +187,7 @@ class Config:
         need(t.pixel_loss in ("mse", "l1"), f"pixel_loss must be 'mse' or 'l1', got {t.pixel_loss!r}")
         need(t.content_loss in ("mse", "vgg22", "vgg54"), f"content_loss must be 'mse', 'vgg22' or 'vgg54', got {t.content_loss!r}")
         need(t.adv_weight >= 0, f"adv_weight must be >= 0, got {t.adv_weight!r}")
+        need(t.gan_pixel_weight >= 0, f"gan_pixel_weight must be >= 0, got {t.gan_pixel_weight!r}")
         count("d_shift", t.d_shift, 0)
         count("vgg_shift", t.vgg_shift, 0)
         count("d_warmup_steps", t.d_warmup_steps, 0)

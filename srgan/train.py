@@ -325,6 +325,8 @@ class Trainer:
             with paddle.amp.auto_cast(enable=self.use_amp):
                 sr = self.g_train(lr)
                 content = self.content_loss(sr, hr)
+                if self.cfg.train.gan_pixel_weight:  # not in the paper: a pixel term beside the VGG loss
+                    content = content + self.cfg.train.gan_pixel_weight * self.pixel_loss(sr, hr)
                 # D is frozen here, so the bare network is called, not its DataParallel wrapper: the
                 # wrapper would wait for D gradients to all-reduce that never come, and Paddle then
                 # fails in the D backward ("parameter ... has been ready before").

@@ -217,3 +217,17 @@ def test_d_shift_translates_what_d_sees(tmp_path, monkeypatch):
     trainer.cfg.train.d_shift = 2
     losses = trainer.train_step(*_batch(trainer))  # a whole step runs with the shifted views
     assert np.isfinite(losses["loss_d"]) and np.isfinite(losses["loss_g"])
+
+
+def test_gan_pixel_weight_adds_the_pixel_loss_to_the_content_loss(tmp_path):
+    cfg = _cfg(tmp_path, "gan", content_loss="mse", gan_pixel_weight=0.5, pixel_loss="l1")
+    trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    lr, hr = _batch(trainer)
+    state = {k: v.numpy().copy() for k, v in trainer.generator.state_dict().items()}
+    trainer.generator.train()
+    with paddle.no_grad():
+        sr = trainer.generator(lr)
+        expected = float(paddle.nn.functional.mse_loss(sr, hr) + 0.5 * paddle.nn.functional.l1_loss(sr, hr))
+    trainer.generator.set_state_dict({k: paddle.to_tensor(v) for k, v in state.items()})
+    losses = trainer.train_step(lr, hr)
+    assert losses["content"] == pytest.approx(expected, rel=1e-4)
