@@ -182,7 +182,7 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
     # learning curve and log are counted from the first segment.
     segments, records = earlier_training(run_dir, cfg.train.phase)
     offset, steps = sum(seg["steps"] for seg in segments), int(state["step"])
-    own = read_log(run_dir / "log.jsonl")
+    own = [r for r in read_log(run_dir / "log.jsonl") if r["step"] <= steps]  # an earlier checkpoint: its log only
     hours = training_seconds(own, cfg.data.batch_size) / 3600
     segments = segments + [{"from_step": offset, "steps": steps, "training_hours": round(hours, 3), "config": cfg.to_dict()}]
     records += [{"segment": len(segments) - 1, **r, "step": r["step"] + offset} for r in own]
