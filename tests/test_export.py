@@ -142,3 +142,15 @@ def test_upscaler_runs_an_exported_directory(tmp_path):
     assert np.abs(up(image).astype(int) - expected.astype(int)).max() <= 1
     with pytest.raises(ValueError, match="engine 'inference' only"):
         Upscaler(weights=out, engine="dygraph")
+
+
+def test_check_export_measures_the_export_and_keeps_the_mode(tmp_path):
+    from srgan.export import check_export
+
+    g = tiny_generator()
+    out = export_generator(g, tmp_path / "model")
+    g.train()
+    assert check_export(g, out) <= 1e-4
+    assert g.training  # the caller's mode is restored
+    other = tiny_generator(global_skip=False)  # a different network: the check must see it
+    assert check_export(other, out) > 1e-3
