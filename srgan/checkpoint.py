@@ -169,12 +169,30 @@ def save_generator(generator: Generator, path: str | os.PathLike, model_config: 
     from safetensors.numpy import save_file
 
     generator = getattr(generator, "_layers", generator)
-    tensors = {k: np.ascontiguousarray(v.numpy()) for k, v in generator.state_dict().items()}
-    metadata = {CONFIG_KEY: json.dumps(dataclasses.asdict(model_config))}
-    with atomic_path(path) as tmp:
-        save_file(tensors, tmp, metadata=metadata)
+    write_generator_file({k: v.numpy() for k, v in generator.state_dict().items()}, path, model_config)
     if card is not None:
         write_json(card_and_log_paths(path)[0], {"model": dataclasses.asdict(model_config), **card})
+
+
+def write_generator_file(tensors: dict[str, np.ndarray], path: str | os.PathLike, model_config: ModelConfig) -> None:
+    """Write generator tensors as a `.safetensors` file (atomically) with the architecture in its
+    metadata, the format read_generator_file / load_generator read."""
+    import dataclasses
+
+    from safetensors.numpy import save_file
+
+    tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    with atomic_path(path) as tmp:
+        save_file(tensors, tmp, metadata={CONFIG_KEY: json.dumps(dataclasses.asdict(model_config))})
+
+
+def generator_from_checkpoint(state: dict, source: str) -> Generator:
+    """The generator of a training checkpoint (load_checkpoint's dict), built from its saved config."""
+    from .config import Config
+
+    generator = build_generator(Config.from_dict(state["config"]).model)
+    load_state_dict_checked(generator, state["generator"], source)
+    return generator
 
 
 def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], ModelConfig]:
@@ -273,17 +291,12 @@ def interpolate_generators(start: str | os.PathLike, end: str | os.PathLike, alp
 def interpolated_weights_file(start: str | os.PathLike, end: str | os.PathLike, alpha: float, cache_dir: str | os.PathLike) -> Path:
     """`interpolate_generators` written once to `cache_dir` as a generator .safetensors file (named
     by the two files' digests and alpha), so that the export cache and every engine can use it."""
-    from safetensors.numpy import save_file
-
     from .atomic import file_digest
 
     key = f"{file_digest(start, 'sha256')[:12]}_{file_digest(end, 'sha256')[:12]}_{float(alpha):.4f}"
     path = Path(cache_dir) / "interpolated" / f"generator_{key}.safetensors"
     if not path.is_file():
-        import dataclasses
-
-        tensors, config = interpolate_generators(start, end, alpha)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            save_file(tensors, tmp, metadata={CONFIG_KEY: json.dumps(dataclasses.asdict(config))})
+        tensors, config = interpolate_generators(start, end, alpha)
+        write_generator_file(tensors, path, config)
     return path

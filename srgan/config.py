@@ -83,10 +83,12 @@ class TrainConfig:
         adv_weight: weight of the adversarial term (paper: 1e-3).
         gan_pixel_weight: phase 2, not in the paper: add this weight times the pixel loss
             (`pixel_loss`) to the content loss, as ESRGAN/BasicSR do; a VGG loss barely sees a
-            faint period-4 lattice, a pixel loss penalises it directly. 0 = the paper.
+            faint period-4 lattice, a pixel loss penalises it directly (weight 1 did not reduce
+            the early phase-2 lattice here). 0 = the paper.
         d_shift: phase 2, not in the paper: D sees its inputs translated by a random offset of
             up to this many pixels (edges reflected), so that the adversarial gradient is not
-            locked to the generator's pixel-shuffle grid (train.Trainer._d_view). 0 = the paper.
+            locked to the generator's pixel-shuffle grid (train.Trainer._d_view; an experiment, it
+            did not reduce the lattice here). 0 = the paper.
         d_warmup_steps: phase 2 only: the first steps update D alone, G fixed (not in the paper,
             which trains D from scratch beside G); rebuilds a discriminator when released
             generator weights are continued without their D (see ci/train_weights.sh).
@@ -95,7 +97,7 @@ class TrainConfig:
             $SRGAN_VGG19_WEIGHTS or the shared folder, Paddle's cache, then a download).
         vgg_shift: random offset (pixels) of the VGG content loss's window, the same for SR and
             HR (losses.ContentLoss; not in the paper, 0 = off): decorrelates VGG's pooling
-            lattice from the pixel-shuffle lattice.
+            lattice from the pixel-shuffle lattice (an experiment; it did not reduce the lattice here).
         init_generator: generator weights (.safetensors or a checkpoint) to start from: phase 2
             starts from the trained SRResNet (paper); phase 1 may continue earlier weights.
         out_dir: run folder (checkpoints, logs, images).

@@ -73,17 +73,23 @@ def generator_upscaler(generator) -> UpscaleFn:
     return upscale
 
 
-def perceptual_scores(sr: np.ndarray, hr: np.ndarray, scale: int = 4, crop_border: int = 4) -> dict:
+def perceptual_scores(sr: np.ndarray, hr: np.ndarray, scale: int = 4, crop_border: int = 4, with_hr: bool = True) -> dict:
     """NIQE of SR and HR and the grid measures; None where the image is too small for them
-    (NIQE needs one 96x96 block, the grid measures one 32x32 window, after the border crop)."""
+    (NIQE needs one 96x96 block, the grid measures one 32x32 window, after the border crop).
+
+    with_hr=False leaves out the scores that need work on HR ("niqe_hr", "grid_ratio"): the
+    trainer's validation logs only the SR ones and would otherwise redo HR's at every validation.
+    """
     h, w = (side - 2 * crop_border for side in hr.shape[:2])
     big_for_niqe, big_for_grid = min(h, w) >= NIQE_BLOCK, min(h, w) >= GRID_WINDOW
-    return {
+    scores = {
         "niqe": niqe(sr, crop_border=crop_border) if big_for_niqe else None,
-        "niqe_hr": niqe(hr, crop_border=crop_border) if big_for_niqe else None,
-        "grid_ratio": grid_ratio(sr, hr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None,
         "grid_contrast": grid_contrast(sr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None,
     }
+    if with_hr:
+        scores["niqe_hr"] = niqe(hr, crop_border=crop_border) if big_for_niqe else None
+        scores["grid_ratio"] = grid_ratio(sr, hr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None
+    return scores
 
 
 def mean_score(values: list[float | None]) -> float | None:

@@ -55,9 +55,10 @@ class ContentLoss(nn.Layer):
         shift: VGG kinds only, not in the paper: before the VGG, crop SR and HR to a window
             `shift` pixels smaller, at a random offset (the same for both, from numpy's RNG,
             which checkpoints save). VGG's max-pools work on a fixed 2^k lattice that otherwise
-            always sits at the same phase of the generator's 4x pixel-shuffle lattice, so the
-            VGG gradient can favour some of the 16 sub-pixel phases over others; a random offset
-            averages that bias out. 0 = the paper.
+            always sits at the same phase of the generator's 4x pixel-shuffle lattice; a random
+            offset decorrelates the two. An experiment, not a fix: measured here, the VGG54
+            gradient is barely phase-locked and the option did not reduce the early phase-2
+            lattice (README). 0 = the paper.
     """
 
     def __init__(self, kind: str = "mse", vgg_weights: str | os.PathLike | None = None, shift: int = 0):

@@ -134,8 +134,7 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
         state = ckpt.load_checkpoint(path)
         if upto is not None and int(state["step"]) > upto:
             continue
-        generator = ckpt.build_generator(Config.from_dict(state["config"]).model)
-        ckpt.load_state_dict_checked(generator, state["generator"], str(path))
+        generator = ckpt.generator_from_checkpoint(state, str(path))
         out["scores"].append({"step": offset + int(state["step"]), **scores(generator)})
     return out
 
@@ -166,8 +165,7 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
         raise FileNotFoundError(f"{run_dir}: no ckpt_*.ckpt checkpoints to release")
     state = ckpt.load_checkpoint(path)
     cfg = Config.from_dict(state["config"])
-    generator = ckpt.build_generator(cfg.model)
-    ckpt.load_state_dict_checked(generator, state["generator"], str(path))
+    generator = ckpt.generator_from_checkpoint(state, str(path))
     generator.eval()
 
     if benchmarks is None:

@@ -145,6 +145,10 @@ def test_perceptual_columns_on_images_big_enough(tmp_path):
     assert big["grid_contrast"] == pytest.approx(grid_contrast(sr, crop_border=4))
     assert big["grid_ratio"] < 1  # bicubic has less lattice energy than HR (it is blurred)
     assert results["mean"]["niqe"] == pytest.approx(big["niqe"])  # None rows skipped
+    from srgan.evaluate import perceptual_scores
+
+    sr_only = perceptual_scores(sr, hr, crop_border=4, with_hr=False)  # what the trainer's validation needs
+    assert sr_only == {"niqe": big["niqe"], "grid_contrast": big["grid_contrast"]}
     table = format_table(results)
     assert "NIQE" in table and "lower is more natural" in table
     assert "      - |       - |" in table  # the tiny rows
