@@ -89,6 +89,9 @@ class TrainConfig:
             up to this many pixels (edges reflected), so that the adversarial gradient is not
             locked to the generator's pixel-shuffle grid (train.Trainer._d_view; an experiment, it
             did not reduce the lattice here). 0 = the paper.
+        lattice_weight: phase 2, not in the paper: add this weight times
+            `losses.lattice_penalty` (SR's period-4 lattice energy beyond HR's, per 32 px window) to
+            the generator loss; 1 = the pixel MSE's own weight on those frequencies. 0 = the paper.
         d_warmup_steps: phase 2 only: the first steps update D alone, G fixed (not in the paper,
             which trains D from scratch beside G); rebuilds a discriminator when released
             generator weights are continued without their D (see ci/train_weights.sh).
@@ -124,6 +127,7 @@ class TrainConfig:
     adv_weight: float = 1e-3
     gan_pixel_weight: float = 0.0
     d_shift: int = 0
+    lattice_weight: float = 0.0
     d_warmup_steps: int = 0
     vgg_weights: str | None = None
     vgg_shift: int = 0
@@ -190,6 +194,7 @@ class Config:
         need(t.content_loss in ("mse", "vgg22", "vgg54"), f"content_loss must be 'mse', 'vgg22' or 'vgg54', got {t.content_loss!r}")
         need(t.adv_weight >= 0, f"adv_weight must be >= 0, got {t.adv_weight!r}")
         need(t.gan_pixel_weight >= 0, f"gan_pixel_weight must be >= 0, got {t.gan_pixel_weight!r}")
+        need(t.lattice_weight >= 0, f"lattice_weight must be >= 0, got {t.lattice_weight!r}")
         count("d_shift", t.d_shift, 0)
         count("vgg_shift", t.vgg_shift, 0)
         count("d_warmup_steps", t.d_warmup_steps, 0)

@@ -84,6 +84,59 @@ class ContentLoss(nn.Layer):
         return F.mse_loss(sr_features, hr_features)  # Eq. 5
 
 
+def lattice_energy(x, period: int = 4, window: int = 32):
+    """Energy of the period-`period` lattice of x in each window of `window` pixels.
+
+    In each window the image is averaged over each of the period x period pixel phases (the
+    phase of a pixel is (y mod period, x mod period)); the energy is the mean square of those
+    phase means around their own mean. By the DFT, that is exactly the energy of the window's
+    period-`period` frequencies except DC (15 bins for period 4): a 4x pixel-shuffle lattice
+    lands there, texture and edges spread over all frequencies. The same windows and
+    frequencies as `srgan.metrics.grid_share`.
+
+    Args:
+        x: (N, C, H, W) images; H and W are cut down to whole windows.
+        period: the lattice period in pixels (4 = the generator's two 2x pixel shuffles).
+        window: window size in pixels, a multiple of `period`; images smaller than a window are
+            measured in one window as large as fits.
+
+    Returns:
+        (N, C, H // window, W // window) energies, in squared units of x.
+    """
+    n, c, h, w = x.shape
+    window = min(window, min(h, w) // period * period)
+    if window < period:
+        raise ValueError(f"images of {h}x{w} px are smaller than one lattice period ({period} px)")
+    rows, cols, k = h // window, w // window, window // period
+    x = x[:, :, : rows * window, : cols * window]  # (N, C, rows*window, cols*window)
+    x = x.reshape([n, c, rows, k, period, cols, k, period])  # pixel (r*window + i*period + p, ...)
+    phase_means = x.mean(axis=[3, 6])  # (N, C, rows, period, cols, period)
+    deviation = phase_means - phase_means.mean(axis=[3, 5], keepdim=True)
+    return (deviation**2).mean(axis=[3, 5])  # (N, C, rows, cols)
+
+
+def lattice_penalty(sr, hr, period: int = 4, window: int = 32):
+    """Not in the paper: the lattice energy of SR in excess of HR's, window by window, averaged.
+
+    Why: phase 2 with the paper's recipe prints a regular period-4 lattice over flat regions
+    (measured with `srgan.metrics.grid_contrast`): the adversarial gradient is locked to the
+    pixel grid and the pixel shuffle makes a lattice the generator's cheapest way to add high
+    frequencies. A pixel loss weighs those 15 frequencies like all others (weight 1 did not
+    reduce the lattice here); this term weighs only them, and only the energy SR has beyond HR's
+    in the same window, so the lattice band may hold as much texture as the real image does.
+    Scale: with weight 1 its gradient on the lattice equals that of the pixel MSE on [-1, 1]
+    images, so TrainConfig.lattice_weight says how many times more the lattice is penalised.
+
+    Args:
+        sr: (N, C, H, W) generated images (gradient flows).
+        hr: (N, C, H, W) real images (a fixed target, no gradient).
+        period, window: see `lattice_energy`.
+    """
+    with paddle.no_grad():
+        target = lattice_energy(hr, period, window)
+    return F.relu(lattice_energy(sr, period, window) - target).mean()
+
+
 def generator_adversarial_loss(fake_logits):
     """l_Gen = -log D(G(I_LR)) (Eq. 6), averaged over the batch.
 

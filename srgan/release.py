@@ -57,6 +57,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
                    f"offset (the same for both), so VGG's pooling lattice does not stay in phase with the 4x pixel shuffle")
     if cfg.train.phase == "gan" and cfg.train.gan_pixel_weight:
         out.append(f"content loss + {cfg.train.gan_pixel_weight:g} x pixel {cfg.train.pixel_loss} (paper: {cfg.train.content_loss} alone)")
+    if cfg.train.phase == "gan" and cfg.train.lattice_weight:
+        out.append(f"+ {cfg.train.lattice_weight:g} x lattice penalty: SR's period-4 lattice energy beyond HR's, per "
+                   f"32 px window (against the pixel-shuffle grid; paper: no such term)")
     if cfg.train.phase == "gan" and cfg.train.d_shift:
         out.append(f"the discriminator sees its inputs translated by a random offset of up to {cfg.train.d_shift} px "
                    f"(edges reflected), so its gradient is not locked to the 4x pixel-shuffle grid")

@@ -42,7 +42,7 @@ from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
 from .evaluate import generator_upscaler, mean_score, perceptual_scores
 from .device import keep_freed_memory, pick_device
-from .losses import ContentLoss, discriminator_loss, generator_adversarial_loss
+from .losses import ContentLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty
 from .metrics import psnr, ssim_daala
 from .models import Discriminator, Generator
 
@@ -332,10 +332,14 @@ class Trainer:
                 # fails in the D backward ("parameter ... has been ready before").
                 adversarial = generator_adversarial_loss(self.discriminator(self._d_view(sr)))
                 loss_g = content + self.cfg.train.adv_weight * adversarial
+                if self.cfg.train.lattice_weight:  # not in the paper: penalise a period-4 lattice
+                    lattice = lattice_penalty(sr, hr)
+                    loss_g = loss_g + self.cfg.train.lattice_weight * lattice
+                    losses["lattice"] = float(lattice)
             self.scaler.scale(loss_g).backward()
             self.scaler.step(self.opt_g)
             self.opt_g.clear_grad()
-            losses = {"loss_g": float(loss_g), "content": float(content), "adversarial": float(adversarial)}
+            losses.update(loss_g=float(loss_g), content=float(content), adversarial=float(adversarial))
         # D update on real HR and the detached SR (Eq. 2).
         set_requires_grad(self.d_parameters, True)
         with paddle.amp.auto_cast(enable=self.use_amp):

@@ -11,6 +11,8 @@ from srgan.losses import (
     ContentLoss,
     discriminator_loss,
     generator_adversarial_loss,
+    lattice_energy,
+    lattice_penalty,
 )
 from srgan.models import Generator
 
@@ -128,3 +130,42 @@ def test_vgg_shift_crops_sr_and_hr_at_the_same_random_offset(monkeypatch):
     np.testing.assert_allclose(seen[1], 0.5 * sr.numpy()[:, :, 1:17, 3:19], rtol=1e-6)
     with pytest.raises(ValueError, match="shift"):
         ContentLoss("mse", shift=-1)
+
+
+def test_lattice_energy_is_the_dft_energy_of_the_period_4_frequencies():
+    """Per window: the mean square of the 16 phase means around their mean equals the energy of
+    the 15 non-DC period-4 DFT bins (Parseval), for any image, so texture counts only in that band."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 64, 96)).astype("float32")
+    energy = lattice_energy(paddle.to_tensor(x)).numpy()
+    assert energy.shape == (2, 3, 2, 3)
+    window = x[1, 2, 32:64, 64:96]
+    spectrum = np.fft.fft2(window) / window.size
+    lattice_bins = [(u, v) for u in range(0, 32, 8) for v in range(0, 32, 8) if (u, v) != (0, 0)]
+    assert len(lattice_bins) == 15
+    assert energy[1, 2, 1, 2] == pytest.approx(sum(abs(spectrum[u, v]) ** 2 for u, v in lattice_bins), rel=1e-4)
+
+
+def test_lattice_penalty_counts_only_lattice_energy_beyond_hr():
+    rng = np.random.default_rng(1)
+    hr = rng.normal(scale=0.1, size=(2, 3, 32, 32)).astype("float32")
+    lattice = np.tile(rng.normal(scale=0.05, size=(4, 4)), (8, 8)).astype("float32")
+    hr_t = paddle.to_tensor(hr)
+    assert float(lattice_penalty(hr_t, hr_t)) == 0.0
+    assert float(lattice_penalty(paddle.to_tensor(hr * 0.5), hr_t)) == 0.0  # less lattice band than HR: free
+    sr = paddle.to_tensor(hr + lattice)
+    sr.stop_gradient = False
+    expected = ((lattice[:4, :4] - lattice[:4, :4].mean()) ** 2).mean()  # the added lattice's energy
+    penalty = lattice_penalty(sr, hr_t)
+    assert float(penalty) == pytest.approx(expected, rel=0.25)  # + the cross term with HR's own band
+    penalty.backward()
+    grad = sr.grad.numpy()
+    # The gradient is itself a pure period-4 pattern in each window: it moves only the lattice band.
+    np.testing.assert_allclose(grad[:, :, :4, :4], grad[:, :, 4:8, 8:12], atol=1e-9)
+    assert np.abs(grad).max() > 0
+
+
+def test_lattice_energy_fits_small_images_and_refuses_tiny_ones():
+    assert lattice_energy(paddle.zeros([1, 1, 16, 16])).shape == [1, 1, 1, 1]
+    with pytest.raises(ValueError, match="smaller than one lattice period"):
+        lattice_energy(paddle.zeros([1, 1, 3, 3]))

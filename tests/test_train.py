@@ -231,3 +231,24 @@ def test_gan_pixel_weight_adds_the_pixel_loss_to_the_content_loss(tmp_path):
     trainer.generator.set_state_dict({k: paddle.to_tensor(v) for k, v in state.items()})
     losses = trainer.train_step(lr, hr)
     assert losses["content"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_lattice_weight_adds_the_lattice_penalty_to_the_generator_loss(tmp_path):
+    from srgan.losses import generator_adversarial_loss, lattice_penalty
+
+    cfg = _cfg(tmp_path, "gan", content_loss="mse", lattice_weight=100.0)
+    trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    lr, hr = _batch(trainer)
+    g0 = _params(trainer.generator)
+    trainer.generator.train()
+    trainer.discriminator.train()
+    with paddle.no_grad():
+        sr = trainer.generator(lr)
+        lattice = float(lattice_penalty(sr, hr))
+        adversarial = float(generator_adversarial_loss(trainer.discriminator(sr)))
+        content = float(paddle.nn.functional.mse_loss(sr, hr))
+    trainer.generator.set_state_dict({k: paddle.to_tensor(v) for k, v in g0.items()})
+    losses = trainer.train_step(lr, hr)
+    assert lattice > 0 and losses["lattice"] == pytest.approx(lattice, rel=1e-4)
+    assert losses["loss_g"] == pytest.approx(content + cfg.train.adv_weight * adversarial + 100.0 * lattice, rel=1e-4)
+    assert losses["content"] == pytest.approx(content, rel=1e-4)  # logged apart from the content loss
