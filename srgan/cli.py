@@ -229,10 +229,10 @@ def add_upscale_parser(sub):
 
 
 def cmd_upscale(args) -> int:
-    import signal
     import warnings
 
     from .infer import Upscaler, upscale_files
+    from .interrupt import StopOnSigterm
 
     with warnings.catch_warnings():
         # One line per warning ("warning: <file>: 16-bit RGB image read as 8 bits ..."), no source echo.
@@ -246,23 +246,17 @@ def cmd_upscale(args) -> int:
             return 2
         print(f"engine {upscaler.engine}{' bf16' if args.bf16 else ''} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
               f"(receptive radius {upscaler.receptive_radius})", file=sys.stderr)
-        # `kill` (SIGTERM) stops like Ctrl-C, through Python's cleanup, so an image being written
-        # leaves no temp file. Set after Paddle is imported: Paddle installs its own SIGTERM handler.
-        def interrupt(signum, frame):
-            raise KeyboardInterrupt
-
-        previous = signal.signal(signal.SIGTERM, interrupt)
         try:
-            report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
-                                   progress=not args.no_progress)
+            # `kill` (SIGTERM) stops like Ctrl-C: an image being written leaves no temp file.
+            with StopOnSigterm():
+                report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
+                                       progress=not args.no_progress)
         except ValueError as e:  # e.g. -o file.png with several inputs
             print(f"error: {e}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("interrupted: images finished before this are complete; none is half-written", file=sys.stderr)
             return 130
-        finally:
-            signal.signal(signal.SIGTERM, previous)
     for path in report.written:
         print(path)
     for _, message in report.failed:

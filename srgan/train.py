@@ -25,7 +25,6 @@ import json
 import math
 import os
 import platform
-import signal
 import sys
 import time
 import warnings
@@ -42,6 +41,7 @@ from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
 from .evaluate import generator_upscaler, mean_score, perceptual_scores
 from .device import keep_freed_memory, pick_device
+from .interrupt import StopOnSigterm
 from .losses import ContentLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty
 from .metrics import psnr, ssim_daala
 from .models import Discriminator, Generator
@@ -50,15 +50,18 @@ from .models import Discriminator, Generator
 # --- small pieces -----------------------------------------------------------------------
 def build_scheduler(cfg: Config):
     """Milestone decay (paper: x0.1 after 1e5 SRGAN steps) or, if cfg.train.cosine, cosine decay."""
-    t = cfg.train
-    if t.cosine:
-        return paddle.optimizer.lr.CosineAnnealingDecay(learning_rate=t.lr, T_max=max(1, t.steps), eta_min=t.lr * t.lr_gamma)
-    if t.lr_milestones:
-        return paddle.optimizer.lr.MultiStepDecay(learning_rate=t.lr, milestones=list(t.lr_milestones), gamma=t.lr_gamma)
-    return paddle.optimizer.lr.LambdaDecay(learning_rate=t.lr, lr_lambda=lambda step: 1.0)
+    train_cfg = cfg.train
+    if train_cfg.cosine:
+        return paddle.optimizer.lr.CosineAnnealingDecay(learning_rate=train_cfg.lr, T_max=max(1, train_cfg.steps),
+                                                        eta_min=train_cfg.lr * train_cfg.lr_gamma)
+    if train_cfg.lr_milestones:
+        return paddle.optimizer.lr.MultiStepDecay(learning_rate=train_cfg.lr, milestones=list(train_cfg.lr_milestones),
+                                                  gamma=train_cfg.lr_gamma)
+    return paddle.optimizer.lr.LambdaDecay(learning_rate=train_cfg.lr, lr_lambda=lambda step: 1.0)
 
 
-def adam(parameters, scheduler, cfg: Config):
+def build_optimizer(parameters, scheduler, cfg: Config):
+    """Adam (paper Sec. 3.2: beta1 = 0.9) with the learning rate from `scheduler`."""
     return paddle.optimizer.Adam(learning_rate=scheduler, beta1=cfg.train.beta1, beta2=cfg.train.beta2, parameters=parameters)
 
 
@@ -131,10 +134,10 @@ class Trainer:
     """
 
     def __init__(self, cfg: Config, images=None, val_pairs=None, progress: bool = True):
-        t, m = cfg.train, cfg.model
+        train_cfg = cfg.train
         cfg.validate()  # every bad value in one message, before anything is built or written
         self.cfg = cfg
-        self.device = pick_device(t.device)
+        self.device = pick_device(train_cfg.device)
         if self.device == "cpu":
             keep_freed_memory()  # dygraph re-allocates the same buffers every step (see device.py)
         self.world_size = paddle.distributed.get_world_size()
@@ -144,44 +147,45 @@ class Trainer:
         if cfg.data.batch_size % self.world_size:
             raise ValueError(f"batch_size {cfg.data.batch_size} is not divisible by {self.world_size} devices")
         self.is_main = self.rank == 0
-        self.out_dir = Path(t.out_dir)  # created by fit(), which owns the run folder (runs.RunFolder)
+        self.out_dir = Path(train_cfg.out_dir)  # created by fit(), which owns the run folder (runs.RunFolder)
         self.progress = progress and self.is_main
-        paddle.seed(t.seed)
-        np.random.seed(t.seed)
+        paddle.seed(train_cfg.seed)
+        np.random.seed(train_cfg.seed)
 
         # Networks. Phase 2 starts G from the trained SRResNet (paper Sec. 3.2), whose
         # architecture comes with it (global_skip has no weights, so a mismatch would load silently).
         init_state = None
-        if t.init_generator:  # phase 2 (paper), or continuing phase 1 with a fresh schedule
-            init_state = self._read_initial_generator(t.init_generator)  # sets cfg.model's architecture
+        if train_cfg.init_generator:  # phase 2 (paper), or continuing phase 1 with a fresh schedule
+            init_state = self._read_initial_generator(train_cfg.init_generator)  # sets cfg.model's architecture
         self.generator = Generator.from_config(cfg.model)
         if init_state is not None:
-            ckpt.load_state_dict_checked(self.generator, init_state, t.init_generator)
+            ckpt.load_state_dict_checked(self.generator, init_state, train_cfg.init_generator)
         self.sched_g = build_scheduler(cfg)
-        self.opt_g = adam(self.generator.parameters(), self.sched_g, cfg)
+        self.opt_g = build_optimizer(self.generator.parameters(), self.sched_g, cfg)
         self.discriminator = self.opt_d = self.sched_d = None
-        if t.phase == "gan":
-            self.discriminator = Discriminator(channels=m.d_channels, image_size=m.d_image_size)
+        if train_cfg.phase == "gan":
+            self.discriminator = Discriminator(channels=cfg.model.d_channels, image_size=cfg.model.d_image_size)
             self.d_parameters = [p for p in self.discriminator.parameters() if not p.stop_gradient]
             self.sched_d = build_scheduler(cfg)
-            self.opt_d = adam(self.discriminator.parameters(), self.sched_d, cfg)
-            self.content_loss = ContentLoss(kind=t.content_loss, vgg_weights=t.vgg_weights, shift=t.vgg_shift)
-        elif t.pixel_loss not in ("mse", "l1"):
-            raise ValueError(f"pixel_loss must be 'mse' or 'l1', got {t.pixel_loss!r}")
+            self.opt_d = build_optimizer(self.discriminator.parameters(), self.sched_d, cfg)
+            self.content_loss = ContentLoss(kind=train_cfg.content_loss, vgg_weights=train_cfg.vgg_weights,
+                                            shift=train_cfg.vgg_shift)
+        elif train_cfg.pixel_loss not in ("mse", "l1"):
+            raise ValueError(f"pixel_loss must be 'mse' or 'l1', got {train_cfg.pixel_loss!r}")
         # BN statistics: SyncBatchNorm would be closer to single-device training but costs a
         # collective per layer; per-device batch statistics are what the paper's setting has.
         self.g_train = paddle.DataParallel(self.generator) if self.world_size > 1 else self.generator
         self.d_train = (
             paddle.DataParallel(self.discriminator) if self.world_size > 1 and self.discriminator is not None else self.discriminator
         )
-        self.use_amp = t.amp and self.device.startswith("gpu")
+        self.use_amp = train_cfg.amp and self.device.startswith("gpu")
         self.scaler = paddle.amp.GradScaler(enable=self.use_amp, init_loss_scaling=2.0**16)
 
         self.step = 0
         self.best_psnr = -math.inf
         self.images = images
         self.val_pairs = val_pairs
-        self.logger = JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=t.visualdl)
+        self.logger = JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=train_cfg.visualdl)
 
     # -- state ------------------------------------------------------------------------
     def _read_initial_generator(self, source: str) -> dict:
@@ -447,70 +451,66 @@ class Trainer:
                                       "start over with --overwrite (deletes it) or choose another --out")
 
     def _fit(self, resume) -> dict:
-        t, d = self.cfg.train, self.cfg.data
+        train_cfg, data_cfg = self.cfg.train, self.cfg.data
         if resume:
             if not self.resume(None if resume is True else resume) and self.is_main:
                 print(f"--resume: no checkpoint in {self.out_dir}; starting from step 0", file=sys.stderr)
             if self.is_main:
                 runs.trim_log(self.out_dir, self.step)  # steps after the checkpoint are redone, not logged twice
         if self.images is None:
-            self.images = load_training_images(d.train_dirs, d.hr_size)
+            self.images = load_training_images(data_cfg.train_dirs, data_cfg.hr_size)
         if self.val_pairs is None and self.is_main:  # validation data problems show now, not at the first validation
-            self.val_pairs = default_validation_pairs(d.val_dir, self.cfg.model.scale, d.val_max_images)
-        dataset = TrainCrops(self.images, hr_size=d.hr_size, scale=self.cfg.model.scale, augment=d.augment, seed=t.seed)
-        loader = train_loader(dataset, d.batch_size // self.world_size, self.step, t.steps, d.num_workers, self.rank, self.world_size)
+            self.val_pairs = default_validation_pairs(data_cfg.val_dir, self.cfg.model.scale, data_cfg.val_max_images)
+        dataset = TrainCrops(self.images, hr_size=data_cfg.hr_size, scale=self.cfg.model.scale, augment=data_cfg.augment,
+                             seed=train_cfg.seed)
+        loader = train_loader(dataset, data_cfg.batch_size // self.world_size, self.step, train_cfg.steps, data_cfg.num_workers,
+                              self.rank, self.world_size)
         self._write_run_info()
 
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=t.steps, initial=self.step, desc=t.phase, dynamic_ncols=True)
-        stop = {"flag": False}
-
-        def on_sigterm(*_):  # the first stops after the current step (with a checkpoint), a second at once
-            if stop["flag"]:
-                raise KeyboardInterrupt
-            stop["flag"] = True
-
-        old_handler = signal.signal(signal.SIGTERM, on_sigterm) if _main_thread() else None
+            bar = tqdm(total=train_cfg.steps, initial=self.step, desc=train_cfg.phase, dynamic_ncols=True)
+        # SIGTERM (a scheduler, `kill`) stops like Ctrl-C but at a step boundary, with a checkpoint;
+        # a second SIGTERM stops a step that never ends (srgan.interrupt).
+        stop = StopOnSigterm(graceful=True)
         start = time.time()
         window_start, window_samples = time.time(), 0
         metrics = {}
         try:
-            for lr, hr in loader:
-                losses = self.train_step(lr, hr)
-                self.step += 1
-                window_samples += d.batch_size
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("loss", "loss_g", "loss_d")})
-                if self.step % t.log_every == 0 or self.step == t.steps:
-                    now = time.time()
-                    rate = window_samples / max(now - window_start, 1e-9)
-                    self.logger.log({"kind": "train", "step": self.step, "time": now, "lr": self.opt_g.get_lr(), "samples_per_s": rate, **losses})
-                    window_start, window_samples = now, 0
-                if (self.step % t.val_every == 0 or self.step == t.steps) and self.is_main:
-                    # Rank 0 only (it alone writes); the other ranks wait at the next all-reduce.
-                    metrics = self._validate_and_keep_best()
+            with stop:
+                for lr, hr in loader:
+                    losses = self.train_step(lr, hr)
+                    self.step += 1
+                    window_samples += data_cfg.batch_size
                     if bar is not None:
-                        bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
-                                  f"NIQE {metrics['niqe'] or float('nan'):.2f}, grid contrast {metrics['grid_contrast'] or float('nan'):.2f}")
-                if self.step % t.ckpt_every == 0 or self.step == t.steps:
-                    self.save()
-                if t.max_minutes is not None and time.time() - start > t.max_minutes * 60:
-                    stop["flag"] = True
-                if self._on_any_rank(stop["flag"]):
-                    stop["flag"] = True
-                    break
-        except KeyboardInterrupt:
-            stop["flag"] = True
+                        bar.update(1)
+                        bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("loss", "loss_g", "loss_d")})
+                    if self.step % train_cfg.log_every == 0 or self.step == train_cfg.steps:
+                        now = time.time()
+                        rate = window_samples / max(now - window_start, 1e-9)
+                        self.logger.log({"kind": "train", "step": self.step, "time": now, "lr": self.opt_g.get_lr(), "samples_per_s": rate, **losses})
+                        window_start, window_samples = now, 0
+                    if (self.step % train_cfg.val_every == 0 or self.step == train_cfg.steps) and self.is_main:
+                        # Rank 0 only (it alone writes); the other ranks wait at the next all-reduce.
+                        metrics = self._validate_and_keep_best()
+                        if bar is not None:
+                            bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
+                                      f"NIQE {metrics['niqe'] or float('nan'):.2f}, grid contrast {metrics['grid_contrast'] or float('nan'):.2f}")
+                    if self.step % train_cfg.ckpt_every == 0 or self.step == train_cfg.steps:
+                        self.save()
+                    if train_cfg.max_minutes is not None and time.time() - start > train_cfg.max_minutes * 60:
+                        stop.request()
+                    if self._on_any_rank(stop.requested):
+                        stop.request()
+                        break
+        except KeyboardInterrupt:  # Ctrl-C, or a second SIGTERM
+            stop.request()
         finally:
             if bar is not None:
                 bar.close()
-            if old_handler is not None:
-                signal.signal(signal.SIGTERM, old_handler)
-        if stop["flag"] and self.step % t.ckpt_every != 0:
+        if stop.requested and self.step % train_cfg.ckpt_every != 0:
             path = self.save()
             if self.is_main:
                 print(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
@@ -550,12 +550,6 @@ class Trainer:
             if log.is_file():
                 copy_atomic(log, self.out_dir / runs.INIT_LOG)
             copy_atomic(card, self.out_dir / runs.INIT_CARD)  # last: its presence means both are done
-
-
-def _main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def machine_description() -> str:

@@ -1,0 +1,99 @@
+"""SIGTERM ends a command like Ctrl-C (srgan.interrupt): upscale at once, training at a step boundary."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from srgan.interrupt import StopOnSigterm
+
+
+def _sigterm_self():
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(0.2)  # Python runs the handler at the next bytecode; be sure it had the chance
+
+
+def test_sigterm_raises_keyboard_interrupt_and_the_old_handler_comes_back():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with StopOnSigterm():
+            _sigterm_self()
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_graceful_first_sigterm_is_a_request_the_second_interrupts():
+    with StopOnSigterm(graceful=True) as stop:
+        assert not stop.requested
+        _sigterm_self()
+        assert stop.requested  # asked to stop at the next clean point, nothing raised
+        with pytest.raises(KeyboardInterrupt):
+            _sigterm_self()
+
+
+def test_request_sets_the_same_flag_and_outside_the_main_thread_nothing_is_installed():
+    stop = StopOnSigterm(graceful=True)
+    stop.request()
+    assert stop.requested
+    seen = {}
+
+    def enter_in_a_thread():
+        with StopOnSigterm() as inner:
+            seen["installed"] = inner._installed
+
+    thread = threading.Thread(target=enter_in_a_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"installed": False}  # signal.signal would raise off the main thread
+
+
+def test_trainer_stops_after_the_step_with_a_checkpoint_on_the_first_sigterm(tmp_path):
+    from srgan.checkpoint import checkpoints_in
+    from test_runs import _cfg, _log_steps, _trainer
+
+    trainer = _trainer(_cfg(tmp_path / "run", steps=100, ckpt_every=50, val_every=50))
+    real_step = trainer.train_step
+
+    def step_then_sigterm(lr, hr):
+        losses = real_step(lr, hr)
+        if trainer.step == 2:  # during the third step
+            _sigterm_self()
+        return losses
+
+    trainer.train_step = step_then_sigterm
+    trainer.fit()
+    assert trainer.step == 3  # the step that was running when SIGTERM came was finished
+    assert [p.name for p in checkpoints_in(tmp_path / "run")] == ["ckpt_00000003.ckpt"]
+    assert _log_steps(tmp_path / "run") == [1, 2, 3]
+
+
+def test_cli_upscale_exits_130_on_sigterm_and_leaves_no_temp_file(tmp_path, monkeypatch, capsys):
+    import srgan.infer
+    from srgan.checkpoint import save_generator
+    from srgan.cli import main
+    from srgan.config import ModelConfig
+    from srgan.models import Generator
+
+    weights = tmp_path / "tiny.safetensors"
+    save_generator(Generator(scale=4, num_blocks=1, channels=8), weights, ModelConfig(num_blocks=1, channels=8))
+    (tmp_path / "in").mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(tmp_path / "in" / f"{i}.png")
+    real_tiled, calls = srgan.infer.upscale_tiled, []
+
+    def tiled_then_sigterm(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # while the second image is being upscaled
+            _sigterm_self()
+        return real_tiled(*args, **kwargs)
+
+    monkeypatch.setattr(srgan.infer, "upscale_tiled", tiled_then_sigterm)
+    code = main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--weights", str(weights),
+                 "--engine", "dygraph", "--no-progress"])
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.png"]  # complete files only, no temp file
