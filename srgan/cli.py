@@ -35,7 +35,7 @@ def cmd_info(args) -> int:
     return 0
 
 
-# --- srgan evaluate (owned by evaluate.py's author) -------------------------------------
+# --- srgan evaluate --------------------------------------------------------------------
 def add_evaluate_parser(sub):
     p = sub.add_parser(
         "evaluate",
@@ -64,40 +64,10 @@ def add_evaluate_parser(sub):
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate, format_table
+    from .evaluate import evaluate, format_table, resolve_evaluation
 
-    method = args.method or ("model" if args.weights else "bicubic")
-    if method == "model" and not args.weights:
-        print("srgan evaluate: --method model needs --weights FILE.safetensors", file=sys.stderr)
-        return 2
-    if method == "bicubic" and args.weights:
-        print("srgan evaluate: --weights is only used with --method model", file=sys.stderr)
-        return 2
-    data_dirs = args.data or default_benchmark_dirs()
-    if not data_dirs:
-        from .config import default_shared_dir
-
-        print(
-            f"srgan evaluate: no --data given and no Set5/Set14 under {default_shared_dir() / 'benchmarks'} "
-            "(set SRGAN_SHARED or pass --data DIR)",
-            file=sys.stderr,
-        )
-        return 2
-    if method == "model":
-        from .checkpoint import load_generator
-        from .device import pick_device
-        from .evaluate import generator_upscaler
-
-        pick_device(args.device)
-        generator = load_generator(args.weights)
-        if getattr(generator, "scale", args.scale) != args.scale:
-            print(f"srgan evaluate: {args.weights} is a x{generator.scale} model but --scale is {args.scale}", file=sys.stderr)
-            return 2
-        upscaler = generator_upscaler(generator)
-        label = f"model {args.weights}"
-    else:
-        upscaler = bicubic_upscaler(args.scale)
-        label = "bicubic"
+    upscaler, label, data_dirs = resolve_evaluation(method=args.method, weights=args.weights, data=args.data,
+                                                    scale=args.scale, device=args.device)
     for data_dir in data_dirs:
         results = evaluate(upscaler, data_dir, scale=args.scale, crop_border=args.crop_border)
         print(f"## {label}: {format_table(results)}\n")
@@ -195,7 +165,7 @@ def cmd_train(args) -> int:
     return 0
 
 
-# --- srgan upscale / export (owned by infer.py's author) --------------------------------
+# --- srgan upscale / export ------------------------------------------------------------
 def add_upscale_parser(sub):
     p = sub.add_parser(
         "upscale",
@@ -292,7 +262,7 @@ def cmd_export(args) -> int:
     return 0 if diff <= 1e-4 else 1
 
 
-# --- srgan release -----------------------------------------------------------------------
+# --- srgan release ---------------------------------------------------------------------
 def add_release_parser(sub):
     p = sub.add_parser("release", help="export a training run as safetensors + a measured model card")
     p.add_argument("run_dir", help="the run folder (config.json, log.jsonl, ckpt_*.ckpt)")

@@ -28,7 +28,7 @@ UpscaleFn = Callable[[np.ndarray], np.ndarray]  # uint8 LR -> uint8 SR (infer.Up
 GRID_WINDOW = 32  # the grid measures' default window
 METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast")
 
-__all__ = ["evaluate", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs"]
+__all__ = ["evaluate", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs", "resolve_evaluation"]
 
 
 def bicubic_upscaler(scale: int = 4) -> UpscaleFn:
@@ -189,3 +189,51 @@ def default_benchmark_dirs() -> list[Path]:
 
     root = default_shared_dir() / "benchmarks"
     return [root / name for name in ("Set5", "Set14") if (root / name).is_dir()]
+
+
+def resolve_evaluation(
+    *,
+    method: str | None = None,
+    weights: str | os.PathLike | None = None,
+    data: list[str | os.PathLike] | None = None,
+    scale: int = 4,
+    device: str | None = None,
+) -> tuple[UpscaleFn, str, list[Path]]:
+    """What `srgan evaluate` runs: the upscaler, its label for the tables, and the benchmark folders.
+
+    Args:
+        method: "bicubic" (the paper's baseline) or "model" (a trained generator); None picks
+            "model" when `weights` is given, else "bicubic".
+        weights: generator `.safetensors` for method "model" (and only for it).
+        data: benchmark folders; None means Set5 and Set14 under the shared folder
+            (default_benchmark_dirs), which must then exist.
+        scale: the upscaling factor evaluated; a generator of another scale is refused.
+        device: where the generator runs ("cpu", "gpu", "gpu:N"; None: GPU if available).
+
+    Returns:
+        (upscaler, label, data_dirs). A combination that cannot be evaluated raises ValueError,
+        missing benchmarks FileNotFoundError; both before any weights are loaded.
+    """
+    method = method or ("model" if weights else "bicubic")
+    if method not in ("bicubic", "model"):
+        raise ValueError(f"unknown method {method!r}: use 'bicubic' or 'model'")
+    if method == "model" and not weights:
+        raise ValueError("--method model needs --weights FILE.safetensors")
+    if method == "bicubic" and weights:
+        raise ValueError("--weights is only used with --method model")
+    data_dirs = [Path(d) for d in data] if data else default_benchmark_dirs()
+    if not data_dirs:
+        from .config import default_shared_dir
+
+        raise FileNotFoundError(f"no --data given and no Set5/Set14 under {default_shared_dir() / 'benchmarks'} "
+                                "(set SRGAN_SHARED or pass --data DIR)")
+    if method == "bicubic":
+        return bicubic_upscaler(scale), "bicubic", data_dirs
+    from .checkpoint import load_generator
+    from .device import pick_device
+
+    pick_device(device)
+    generator = load_generator(weights)
+    if generator.scale != scale:
+        raise ValueError(f"{weights} is a x{generator.scale} model but --scale is {scale}")
+    return generator_upscaler(generator), f"model {weights}", data_dirs

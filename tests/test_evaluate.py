@@ -152,3 +152,26 @@ def test_perceptual_columns_on_images_big_enough(tmp_path):
     table = format_table(results)
     assert "NIQE" in table and "lower is more natural" in table
     assert "      - |       - |" in table  # the tiny rows
+
+
+def test_resolve_evaluation_picks_the_method_and_refuses_bad_combinations(tmp_path, monkeypatch):
+    from srgan.checkpoint import save_generator
+    from srgan.config import ModelConfig
+    from srgan.evaluate import resolve_evaluation
+
+    root = _make_benchmark(tmp_path / "Tiny")
+    upscaler, label, dirs = resolve_evaluation(data=[root])  # no weights: the bicubic baseline
+    assert label == "bicubic" and dirs == [root] and upscaler(np.zeros((4, 5, 3), np.uint8)).shape == (16, 20, 3)
+    with pytest.raises(ValueError, match="needs --weights"):
+        resolve_evaluation(method="model", data=[root])
+    weights = tmp_path / "x4.safetensors"
+    with pytest.raises(ValueError, match="only used with --method model"):
+        resolve_evaluation(method="bicubic", weights=weights, data=[root])
+    save_generator(Generator(scale=4, num_blocks=1, channels=4), weights, ModelConfig(scale=4, num_blocks=1, channels=4))
+    upscaler, label, _ = resolve_evaluation(weights=weights, data=[root], device="cpu")  # weights: the model
+    assert label == f"model {weights}" and upscaler(np.zeros((4, 5, 3), np.uint8)).shape == (16, 20, 3)
+    with pytest.raises(ValueError, match="is a x4 model but --scale is 2"):
+        resolve_evaluation(weights=weights, data=[root], scale=2, device="cpu")
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "no_shared"))  # no Set5/Set14 to fall back on
+    with pytest.raises(FileNotFoundError, match="no --data given and no Set5/Set14"):
+        resolve_evaluation()
