@@ -91,7 +91,7 @@ def child(engine: str, workload: str, weights: str, tile: int, tile_pad: int, re
     if profile:  # a profiling predictor instead (its timings include the profiler's overhead)
         from srgan.export import InferencePredictor
 
-        upscaler.run = InferencePredictor(upscaler._predictor.model_dir, profile=True)
+        upscaler.predictor = InferencePredictor(upscaler.predictor.model_dir, profile=True)
     setup = time.perf_counter() - t0
     runs = []  # (wall s, cpu s)
     for _ in range(repeats):
@@ -277,10 +277,10 @@ def seams(weights: str, folder: str, default_pad: int, tile: int = 32) -> None:
     worst = {p: [0.0, 0] for p in pads}
     for image in images:
         lr = image.transpose(2, 0, 1).astype(np.float32) / 255
-        whole = upscale_tiled(upscaler.run, lr, scale=upscaler.scale, tile=0)
+        whole = upscale_tiled(upscaler.predictor, lr, scale=upscaler.scale, tile=0)
         whole8 = np.rint(np.clip((whole + 1) * 127.5, 0, 255))
         for p in pads:
-            tiled = upscale_tiled(upscaler.run, lr, scale=upscaler.scale, tile=tile, tile_pad=p)
+            tiled = upscale_tiled(upscaler.predictor, lr, scale=upscaler.scale, tile=tile, tile_pad=p)
             worst[p][0] = max(worst[p][0], float(np.abs(tiled - whole).max()) * 127.5)  # [-1, 1] -> 8-bit levels
             worst[p][1] = max(worst[p][1], int(np.abs(np.rint(np.clip((tiled + 1) * 127.5, 0, 255)) - whole8).max()))
     print(f"\nseams: tiles of {tile} LR px vs the whole image, {len(images)} images from {where} "

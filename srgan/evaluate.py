@@ -45,29 +45,22 @@ def generator_upscaler(generator) -> UpscaleFn:
     """Wrap a Generator as an upscaler: uint8 LR -> [0, 1] -> model -> [-1, 1] -> rounded uint8.
 
     The whole image goes through the network at once (fine for Set5/Set14 on a CPU; tiled
-    inference for large images lives in srgan.infer). The generator runs in eval mode (BN with
-    running statistics, Sec. 3.2) under no_grad; its previous train/eval mode is restored, so
-    this can be called during training for validation.
+    inference for large images lives in srgan.infer), by export.DygraphPredictor: eval mode
+    (BN with running statistics, Sec. 3.2) under no_grad, the previous train/eval mode
+    restored, so this can be called during training for validation.
 
     A grayscale (h, w) LR image is fed as gray RGB and the output is turned back into one
     channel, so that it can be compared with a grayscale HR image.
     """
-    import paddle
-
     from .data import lr_to_tensor, sr_to_uint8
+    from .export import DygraphPredictor
+
+    predictor = DygraphPredictor(generator)
 
     def upscale(lr: np.ndarray) -> np.ndarray:
         gray = lr.ndim == 2
         rgb = np.repeat(lr[:, :, None], 3, axis=2) if gray else lr
-        was_training = generator.training
-        generator.eval()
-        try:
-            with paddle.no_grad():
-                sr = generator(paddle.to_tensor(lr_to_tensor(rgb)[None]))
-        finally:
-            if was_training:
-                generator.train()
-        sr = sr_to_uint8(sr[0])
+        sr = sr_to_uint8(predictor(lr_to_tensor(rgb)[None])[0])
         return _luma_uint8(sr) if gray else sr
 
     return upscale

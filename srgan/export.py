@@ -180,7 +180,39 @@ def cached_export(weights: str | os.PathLike, *, cache_dir: str | os.PathLike | 
         return export_generator(load_generator(weights), out_dir, openvino=openvino, source=str(weights.resolve()))
 
 
-# --- Paddle Inference ----------------------------------------------------------------------
+# --- predictors: the generator on numpy arrays ----------------------------------------------
+# Two engines with one interface: `predictor(lr) -> sr` on float32 arrays (N, 3, h, w) in [0, 1]
+# -> (N, 3, scale*h, scale*w) in [-1, 1], and the attributes `scale` and `receptive_radius`.
+# srgan.infer.Upscaler tiles images over either; evaluation and the export check use the dygraph one.
+class DygraphPredictor:
+    """The generator layer itself run on numpy arrays: `predictor(lr) -> sr`, as InferencePredictor.
+
+    Args:
+        generator: a models.Generator (or a copy with some layers swapped, as openvino_friendly
+            makes). It may be one being trained: each call runs it in eval mode (BN with running
+            statistics, paper Sec. 3.2, so tiles and images do not affect each other) under
+            no_grad, and puts the caller's train/eval mode back.
+
+    It runs on Paddle's current device (device.pick_device).
+    """
+
+    def __init__(self, generator: nn.Layer):
+        self.generator = generator
+        self.scale = int(generator.scale)
+        self.receptive_radius = generator.receptive_radius()
+
+    def __call__(self, lr: np.ndarray) -> np.ndarray:
+        """lr: float32 (N, 3, h, w) in [0, 1] -> sr: float32 (N, 3, s*h, s*w) in [-1, 1]."""
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            with paddle.no_grad():
+                return self.generator(paddle.to_tensor(np.ascontiguousarray(lr, dtype=np.float32))).numpy()
+        finally:
+            if was_training:
+                self.generator.train()
+
+
 def openvino_available() -> bool:
     """Whether this Paddle wheel bundles the OpenVINO engine (Paddle 3.x x86 CPU wheels; not 2.6)."""
     import paddle.inference as pi
@@ -230,6 +262,7 @@ class InferencePredictor:
         program, params = model_files(self.model_dir)
         self.meta = read_meta(self.model_dir)
         self.scale = int(self.meta["scale"])
+        self.receptive_radius = int(self.meta.get("receptive_radius", 0))  # 0: a model exported without it
         self.device, self.backend = device, backend if device == "cpu" else "gpu"
         if bf16 and self.backend != "openvino":
             raise ValueError("bf16 is only supported by the OpenVINO backend (Paddle's oneDNN bf16 path gives wrong results)")
@@ -288,13 +321,6 @@ def check_export(generator, model_dir: str | os.PathLike, *, openvino: bool = Fa
     generator it came from, on a small random LR image (24x20): ~1e-6 when the export is right."""
     paddle.set_device("cpu")
     lr = np.random.default_rng(0).random((1, 3, 24, 20), dtype=np.float32)
-    was_training = generator.training
-    generator.eval()
-    try:
-        with paddle.no_grad():
-            expected = generator(paddle.to_tensor(lr)).numpy()
-    finally:
-        if was_training:
-            generator.train()
+    expected = DygraphPredictor(generator)(lr)
     predictor = InferencePredictor(model_dir, backend="openvino" if openvino else "onednn")
     return float(np.abs(predictor(lr) - expected).max())

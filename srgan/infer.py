@@ -72,11 +72,12 @@ def tile_windows(length: int, tile: int, pad: int) -> list[tuple[int, int, int, 
     return out
 
 
-def upscale_tiled(run, lr: np.ndarray, *, scale: int, tile: int = 128, tile_pad: int = 16, progress: bool = False) -> np.ndarray:
-    """Run `run` over an image tile by tile and stitch the tiles' centres.
+def upscale_tiled(predictor, lr: np.ndarray, *, scale: int, tile: int = 128, tile_pad: int = 16, progress: bool = False) -> np.ndarray:
+    """Run `predictor` over an image tile by tile and stitch the tiles' centres.
 
     Args:
-        run: (1, 3, h, w) float32 in [0, 1] -> (1, 3, scale*h, scale*w) float32 in [-1, 1].
+        predictor: (1, 3, h, w) float32 in [0, 1] -> (1, 3, scale*h, scale*w) float32 in [-1, 1]
+            (export.DygraphPredictor, export.InferencePredictor, or any such callable).
         lr: float32 (3, H, W) in [0, 1].
         scale: the network's upscaling factor.
         tile: LR tile side; 0 runs the whole image at once.
@@ -96,7 +97,7 @@ def upscale_tiled(run, lr: np.ndarray, *, scale: int, tile: int = 128, tile_pad:
         for y0, y1, wy0, wy1 in rows:
             for x0, x1, wx0, wx1 in cols:
                 window = np.ascontiguousarray(lr[None, :, wy0:wy1, wx0:wx1])
-                sr = run(window)[0]  # (3, s*(wy1-wy0), s*(wx1-wx0))
+                sr = predictor(window)[0]  # (3, s*(wy1-wy0), s*(wx1-wx0))
                 if sr.shape[-2:] != (s * (wy1 - wy0), s * (wx1 - wx0)):
                     raise RuntimeError(f"the network returned {tuple(sr.shape)} for a {window.shape} input; expected x{s}")
                 out[:, y0 * s : y1 * s, x0 * s : x1 * s] = sr[:, (y0 - wy0) * s : (y1 - wy0) * s, (x0 - wx0) * s : (x1 - wx0) * s]
@@ -171,6 +172,10 @@ class Upscaler:
         perception: the perception-distortion dial, alpha in [0, 1]: the shipped SRResNet (0,
             highest PSNR) and SRGAN (1, most natural texture) weights interpolated
             (checkpoint.interpolate_generators); not combined with `weights`/`generator`.
+
+    Attributes set up: `engine` (the one chosen), `predictor` (an export.InferencePredictor or
+    export.DygraphPredictor: the network on (N, 3, h, w) arrays, without tiling), `scale`,
+    `receptive_radius`, `device`.
     """
 
     def __init__(
@@ -245,6 +250,8 @@ class Upscaler:
                     raise
                 slower = " (much slower)" if candidates[i + 1] == "dygraph" else ""
                 warnings.warn(f"engine {name!r} is unavailable ({type(e).__name__}: {e}); falling back to {candidates[i + 1]!r}{slower}", stacklevel=2)
+        self.scale = self.predictor.scale
+        self.receptive_radius = self.predictor.receptive_radius
 
     def _candidates(self, engine: str) -> list[str]:
         """Engines to try in order. "auto" prefers the fastest measured on CPU (OpenVINO, then
@@ -273,16 +280,12 @@ class Upscaler:
             self._tmp = tempfile.TemporaryDirectory(prefix="srgan-export-")
             model_dir = export_generator(self.generator, Path(self._tmp.name) / "model", openvino=openvino)
         trt_side = self.tile + 2 * self.tile_pad if tensorrt and self.tile else None
-        self._predictor = InferencePredictor(model_dir, device=self.device, backend="openvino" if openvino else "onednn",
-                                             tensorrt_max_side=trt_side, bf16=self.bf16)
-        self.scale = self._predictor.scale
-        self.receptive_radius = int(self._predictor.meta.get("receptive_radius", 0))
-        self.run = self._predictor
+        self.predictor = InferencePredictor(model_dir, device=self.device, backend="openvino" if openvino else "onednn",
+                                            tensorrt_max_side=trt_side, bf16=self.bf16)
 
     def _setup_dygraph(self) -> None:
-        import paddle
-
         from .device import keep_freed_memory
+        from .export import DygraphPredictor
 
         if self.device == "cpu":
             keep_freed_memory()  # dygraph re-allocates the same buffers for every tile (see device.py)
@@ -293,22 +296,7 @@ class Upscaler:
             from .checkpoint import load_generator
 
             self.generator = load_generator(self.weights)
-        self.scale = int(self.generator.scale)
-        self.receptive_radius = receptive_radius(self.generator)
-
-        def run(lr: np.ndarray) -> np.ndarray:
-            # Eval mode (BN running statistics: tiles become independent of each other), and
-            # the caller's mode back afterwards: the generator may be one being trained.
-            was_training = self.generator.training
-            self.generator.eval()
-            try:
-                with paddle.no_grad():
-                    return self.generator(paddle.to_tensor(lr)).numpy()
-            finally:
-                if was_training:
-                    self.generator.train()
-
-        self.run = run
+        self.predictor = DygraphPredictor(self.generator)
 
     def __call__(self, image: np.ndarray, *, progress: bool = False) -> np.ndarray:
         """Upscale one image; the result has the input's layout and dtype.
@@ -338,7 +326,7 @@ class Upscaler:
         if top is not None:
             lr /= top
         np.clip(lr, 0.0, 1.0, out=lr)
-        sr = upscale_tiled(self.run, lr, scale=self.scale, tile=self.tile, tile_pad=self.tile_pad, progress=progress)
+        sr = upscale_tiled(self.predictor, lr, scale=self.scale, tile=self.tile, tile_pad=self.tile_pad, progress=progress)
         sr += 1.0  # [-1, 1] -> [0, 1], in place: a 4K float image is 100 MB
         sr *= 0.5
         planes = [np.tensordot(_LUMA, sr, axes=1)] if channels <= 2 else [sr[0], sr[1], sr[2]]

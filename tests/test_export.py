@@ -10,6 +10,7 @@ from srgan.checkpoint import save_generator
 from srgan.cli import main
 from srgan.config import ModelConfig
 from srgan.export import (
+    DygraphPredictor,
     InferencePredictor,
     PixelShuffleAsReshape,
     PReLUAsReLU,
@@ -34,11 +35,6 @@ def tiny_generator(global_skip: bool = True) -> Generator:
     return g
 
 
-def dygraph(g, lr: np.ndarray) -> np.ndarray:
-    with paddle.no_grad():
-        return g(paddle.to_tensor(lr)).numpy()
-
-
 @pytest.mark.parametrize("global_skip", [False, True])
 def test_inference_equals_dygraph_for_any_size(tmp_path, global_skip):
     g = tiny_generator(global_skip)
@@ -51,10 +47,21 @@ def test_inference_equals_dygraph_for_any_size(tmp_path, global_skip):
     rng = np.random.default_rng(0)
     for shape in [(1, 3, 16, 16), (1, 3, 13, 22), (2, 3, 9, 7)]:  # dynamic N, H and W
         lr = rng.random(shape, dtype=np.float32)
-        got, expected = predictor(lr), dygraph(g, lr)
+        got, expected = predictor(lr), DygraphPredictor(g)(lr)
         assert got.shape == (shape[0], 3, shape[2] * 4, shape[3] * 4)
         assert 0.05 < expected.std() < 5  # a non-degenerate output, so the comparison means something
         assert np.abs(got - expected).max() <= 1e-4
+
+
+def test_both_predictors_share_one_interface_and_dygraph_keeps_the_mode(tmp_path):
+    g = tiny_generator()
+    inference = InferencePredictor(export_generator(g, tmp_path / "model"))
+    g.train()  # e.g. a generator being trained, validated between steps
+    dygraph = DygraphPredictor(g)
+    assert (dygraph.scale, dygraph.receptive_radius) == (inference.scale, inference.receptive_radius) == (4, 10)
+    lr = np.random.default_rng(5).random((1, 3, 9, 11), dtype=np.float32)
+    assert np.abs(dygraph(lr) - inference(lr)).max() <= 1e-4  # eval mode inside, as exported
+    assert g.training and all(layer.training for layer in g.sublayers())
 
 
 def test_export_keeps_the_training_flag(tmp_path):
@@ -71,7 +78,7 @@ def test_openvino_friendly_graph_equals_the_original():
     assert PReLUAsReLU in kinds and PixelShuffleAsReshape in kinds
     assert paddle.nn.PReLU not in kinds and paddle.nn.PixelShuffle not in kinds
     lr = np.random.default_rng(1).random((1, 3, 11, 9), dtype=np.float32)
-    np.testing.assert_allclose(dygraph(friendly, lr), dygraph(g, lr), atol=1e-5)
+    np.testing.assert_allclose(DygraphPredictor(friendly)(lr), DygraphPredictor(g)(lr), atol=1e-5)
     assert any(type(layer) is paddle.nn.PReLU for layer in g.sublayers())  # the original is untouched
 
 
@@ -83,7 +90,7 @@ def test_openvino_engine_equals_dygraph(tmp_path):
     assert model_files(out)[0].suffix == ".pdmodel"
     predictor = InferencePredictor(out, backend="openvino")
     lr = np.random.default_rng(2).random((1, 3, 12, 10), dtype=np.float32)
-    assert np.abs(predictor(lr) - dygraph(g, lr)).max() <= 1e-4
+    assert np.abs(predictor(lr) - DygraphPredictor(g)(lr)).max() <= 1e-4
 
 
 @pytest.mark.skipif(not PADDLE3, reason="Paddle 2.6 wheels have no OpenVINO engine")

@@ -10,7 +10,7 @@ from PIL import Image
 from srgan.checkpoint import save_generator
 from srgan.cli import main
 from srgan.config import ModelConfig
-from srgan.export import openvino_available
+from srgan.export import DygraphPredictor, openvino_available
 from srgan.image_io import read_image_full
 from srgan.infer import Upscaler, plan_outputs, receptive_radius, tile_windows, upscale, upscale_files, upscale_tiled
 from srgan.models import Generator
@@ -22,14 +22,6 @@ def tiny_generator(global_skip: bool = True) -> Generator:
     g.tail.weight.set_value(g.tail.weight * 0.1)
     g.eval()
     return g
-
-
-def run_dygraph(g):
-    def run(lr):
-        with paddle.no_grad():
-            return g(paddle.to_tensor(lr)).numpy()
-
-    return run
 
 
 @pytest.fixture
@@ -59,7 +51,7 @@ def test_receptive_radius_matches_the_network(global_skip):
     lr = np.random.default_rng(1).random((1, 3, n, n), dtype=np.float32)
     bumped = lr.copy()
     bumped[0, :, n // 2, n // 2] += 1.0
-    changed = np.abs(run_dygraph(g)(bumped) - run_dygraph(g)(lr)).max(axis=(0, 1)) > 0
+    changed = np.abs(DygraphPredictor(g)(bumped) - DygraphPredictor(g)(lr)).max(axis=(0, 1)) > 0
     rows = np.nonzero(changed.any(axis=1))[0] // s  # LR row of each changed HR row
     assert rows.min() == n // 2 - r and rows.max() == n // 2 + r
 
@@ -81,7 +73,7 @@ def test_tile_windows_cover_the_axis_with_context():
 def test_tiled_equals_untiled(global_skip, photo):
     g = tiny_generator(global_skip)
     lr = photo.transpose(2, 0, 1).astype(np.float32) / 255
-    run = run_dygraph(g)
+    run = DygraphPredictor(g)
     whole = upscale_tiled(run, lr, scale=4, tile=0)
     tiled = upscale_tiled(run, lr, scale=4, tile=12, tile_pad=receptive_radius(g))
     assert np.abs(tiled - whole).max() * 0.5 <= 1e-5  # [-1, 1] -> [0, 1]; far below 1/255
@@ -221,15 +213,15 @@ def test_interrupted_batch_leaves_only_complete_files(tmp_path, photo):
         Image.fromarray(photo[:8, :8]).save(tmp_path / f"{i}.png")
     up = Upscaler(tiny_generator(), engine="dygraph")
     calls = {"n": 0}
-    real_run = up.run
+    real_predictor = up.predictor
 
     def run_then_interrupt(lr):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
-        return real_run(lr)
+        return real_predictor(lr)
 
-    up.run = run_then_interrupt
+    up.predictor = run_then_interrupt
     with pytest.raises(KeyboardInterrupt):
         upscale_files([tmp_path / f"{i}.png" for i in range(3)], tmp_path / "out", upscaler=up, progress=False)
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["0.png"]
