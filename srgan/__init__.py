@@ -3,7 +3,7 @@
 Public API (imported lazily, so `import srgan` and `srgan --help` stay fast):
 
     from srgan import Generator, Discriminator, load_generator, upscale
-    from srgan.evaluate import evaluate      # (module and function share a name)
+    from srgan import evaluate_benchmark, release_run
     from srgan.imresize import imresize
 """
 
@@ -32,6 +32,10 @@ _EXPORTS = {
     "save_generator": "checkpoint",
     "upscale": "infer",
     "Upscaler": "infer",
+    "DygraphPredictor": "export",
+    "InferencePredictor": "export",
+    "evaluate_benchmark": "evaluate",
+    "release_run": "release",
     "read_image": "image_io",
     "save_image": "image_io",
     "pick_device": "device",

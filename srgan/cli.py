@@ -64,12 +64,12 @@ def add_evaluate_parser(sub):
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import evaluate, format_table, resolve_evaluation
+    from .evaluate import evaluate_benchmark, format_table, resolve_evaluation
 
     upscaler, label, data_dirs = resolve_evaluation(method=args.method, weights=args.weights, data=args.data,
                                                     scale=args.scale, device=args.device)
     for data_dir in data_dirs:
-        results = evaluate(upscaler, data_dir, scale=args.scale, crop_border=args.crop_border)
+        results = evaluate_benchmark(upscaler, data_dir, scale=args.scale, crop_border=args.crop_border)
         print(f"## {label}: {format_table(results)}\n")
     return 0
 
@@ -187,8 +187,8 @@ def add_upscale_parser(sub):
     p.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N (default auto)")
     p.add_argument("--tensorrt", action="store_true", help="on GPU, run Paddle Inference with TensorRT")
     p.add_argument("--bf16", action="store_true",
-                   help="OpenVINO engine only: bfloat16 compute, ~1.8x faster on CPUs with AVX512-BF16, "
-                   "outputs within a few 8-bit levels of the default float32")
+                   help="OpenVINO engine only: bfloat16 compute, faster on CPUs with AVX512-BF16 "
+                   "(benchmarks/inference.py measures it), outputs within a few 8-bit levels of the default float32")
     p.add_argument("--perception", type=float, default=None, metavar="ALPHA",
                    help="perception-distortion dial in [0, 1]: the shipped SRResNet (0, highest PSNR, smoother) "
                    "and SRGAN (1, most natural texture) weights interpolated; not with --weights")
@@ -276,9 +276,9 @@ def add_release_parser(sub):
 
 
 def cmd_release(args) -> int:
-    from .release import format_card, release
+    from .release import format_card, release_run
 
-    card = release(args.run_dir, args.out, benchmarks=args.data, checkpoint=args.checkpoint, notes=args.notes,
+    card = release_run(args.run_dir, args.out, benchmarks=args.data, checkpoint=args.checkpoint, notes=args.notes,
                    history_benchmark=args.score_checkpoints)
     print(format_card(card))
     return 0

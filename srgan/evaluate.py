@@ -2,18 +2,19 @@
 
 An upscaler is any callable `uint8 LR (h, w, 3) or (h, w) -> uint8 SR (H, W, 3) or (H, W)`:
 `bicubic_upscaler()` is the paper's baseline, `generator_upscaler(generator)` wraps a trained
-Generator. `evaluate()` returns per-image and mean PSNR / SSIM (Daala and MATLAB variants),
+Generator. `evaluate_benchmark()` returns per-image and mean PSNR / SSIM (Daala and MATLAB variants),
 NIQE of SR and HR (no-reference naturalness, lower is better; HR's value is what natural
 photos score) and the two grid measures of the pixel-shuffle lattice; `format_table()` prints them.
 
-    >>> from srgan.evaluate import evaluate, bicubic_upscaler, format_table
-    >>> print(format_table(evaluate(bicubic_upscaler(4), "../shared/benchmarks/Set5")))
+    >>> from srgan.evaluate import evaluate_benchmark, bicubic_upscaler, format_table
+    >>> print(format_table(evaluate_benchmark(bicubic_upscaler(4), "../shared/benchmarks/Set5")))
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -28,7 +29,7 @@ UpscaleFn = Callable[[np.ndarray], np.ndarray]  # uint8 LR -> uint8 SR (infer.Up
 GRID_WINDOW = 32  # the grid measures' default window
 METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast")
 
-__all__ = ["evaluate", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs", "resolve_evaluation"]
+__all__ = ["evaluate_benchmark", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs", "resolve_evaluation"]
 
 
 def bicubic_upscaler(scale: int = 4) -> UpscaleFn:
@@ -91,7 +92,7 @@ def mean_score(values: list[float | None]) -> float | None:
     return float(np.mean(defined)) if defined else None
 
 
-def evaluate(
+def evaluate_benchmark(
     upscaler: UpscaleFn,
     data_dir: str | os.PathLike,
     scale: int = 4,
@@ -153,7 +154,7 @@ def evaluate(
 
 
 def format_table(results: dict) -> str:
-    """A markdown table of `evaluate()`'s results: one row per image and the mean."""
+    """A markdown table of `evaluate_benchmark()`'s results: one row per image and the mean."""
 
     def row(name: str, scores: dict) -> str:
         p = "inf" if math.isinf(scores["psnr"]) else f"{scores['psnr']:.3f}"
@@ -230,3 +231,11 @@ def resolve_evaluation(
     if generator.scale != scale:
         raise ValueError(f"{weights} is a x{generator.scale} model but --scale is {scale}")
     return generator_upscaler(generator), f"model {weights}", data_dirs
+
+
+def __getattr__(name: str):
+    # The earlier name `evaluate.evaluate` (module and function alike) still works, with a warning.
+    if name == "evaluate":
+        warnings.warn("srgan.evaluate.evaluate is now srgan.evaluate.evaluate_benchmark", DeprecationWarning, stacklevel=2)
+        return evaluate_benchmark
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

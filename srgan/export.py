@@ -4,9 +4,9 @@ Dygraph runs one Python-dispatched kernel per layer, and Paddle's CPU convolutio
 through im2col + GEMM: stock, the final 9x9 convolution alone unfolds 64*81 values per
 output pixel (5.4 GB for a 512x512 output; models.TailConv sidesteps that one layer in
 dygraph). Paddle Inference runs the saved graph with oneDNN or OpenVINO instead: BN folded
-into the convolutions, direct convolution kernels, fused activations. Measured in
-benchmarks/inference.py: 10-18x faster than stock dygraph, 5-7x faster than the repository's
-dygraph (with TailConv), under 1 GB for a 4K output.
+into the convolutions, direct convolution kernels, fused activations: several times faster
+than dygraph on a CPU, with bounded memory for a 4K output. `python benchmarks/inference.py`
+measures both engines' time and peak memory (the README lists the numbers measured here).
 
 Paddle 2.6 and 3.x differ here, and both are handled:
 - `paddle.jit.save` writes `<prefix>.pdmodel` (program desc) on 2.6, `<prefix>.json` (PIR)
@@ -241,8 +241,9 @@ class InferencePredictor:
         profile: print Paddle's per-operator time table when the predictor is destroyed
             (used by benchmarks/inference.py to show what bounds the speed).
         bf16: OpenVINO only: compute in bfloat16 where the CPU has it (AVX512-BF16, AMX).
-            Measured 1.8x less CPU time than float32 on this project's machine, with outputs
-            up to ~2-3 8-bit levels away from float32 (mean 0.2), so it is opt-in.
+            Less CPU time than float32, but outputs a few 8-bit levels away from it, so it is
+            opt-in (benchmarks/inference.py measures the time, tests/test_export.py bounds the
+            difference).
     """
 
     def __init__(

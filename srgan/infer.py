@@ -9,21 +9,23 @@ not depend on the other tiles; what couples neighbouring pixels is only the rece
 `receptive_radius(generator)` computes it exactly (40 LR pixels for SRResNet-16): with
 `tile_pad >= receptive_radius` the tiled output equals the untiled one up to float rounding.
 In practice the influence of far pixels decays quickly, and the default pad of 16 keeps the
-difference far below one 8-bit level: 0.12/255 at most over Set14 with 32-pixel tiles for
-our trained SRResNet (`python benchmarks/inference.py --seams` prints the table per pad).
+difference below one 8-bit level for the shipped SRResNet; `python benchmarks/inference.py
+--seams` measures it per pad for any weights.
 
 The tiles of an image are made equal (at most `tile` pixels) and edge windows are shifted
 inwards rather than shrunk, so every tile has the same input shape: Paddle Inference builds
 its kernels once, and no thin edge tile is mostly padding.
 
-Engines (measured in benchmarks/inference.py):
+Engines, fastest first on this project's CPU (`python benchmarks/inference.py` measures their
+time and memory on yours; the README lists the numbers measured here):
+- "openvino": Paddle Inference's OpenVINO engine (Paddle 3.x x86 CPU wheels); it slows down
+  less than oneDNN when other jobs share the cores. Optional bfloat16 (`bf16=True`) is faster
+  again on CPUs with bf16 instructions, at a few levels of 8-bit error.
 - "inference": the generator exported with paddle.jit.save and run by Paddle Inference
-  with oneDNN on CPU (CUDA, optionally TensorRT, on GPU), see export.py. About 4-5x faster
-  than this repository's dygraph on CPU, 10x faster than stock dygraph.
-- "openvino": Paddle Inference's OpenVINO engine (Paddle 3.x x86 CPU wheels). About 15%
-  less CPU time than oneDNN, and it degrades more gracefully when other jobs share the cores.
-  Optional bfloat16 (`bf16=True`) nearly halves the time again, at ~2 levels of 8-bit error.
-- "dygraph": the Generator layer itself. Slowest, but needs nothing beyond the weights.
+  with oneDNN on CPU (CUDA, optionally TensorRT, on GPU), see export.py. Several times
+  faster than dygraph on CPU.
+- "dygraph": the Generator layer itself (export.DygraphPredictor). Slowest, but needs
+  nothing beyond the weights.
 - "auto": the first of "openvino" (CPU only), "inference", "dygraph" that works; a fallback
   is reported with a warning.
 """
@@ -167,8 +169,9 @@ class Upscaler:
         tile_pad: LR context around each tile; receptive_radius(generator) makes tiling exact.
         cache_dir: where exported models are kept (default export.default_cache_dir()).
         tensorrt: on GPU, use TensorRT through Paddle Inference.
-        bf16: compute in bfloat16 with the OpenVINO engine (opt-in: about 1.8x faster on CPUs
-            with AVX512-BF16, outputs within a few 8-bit levels of float32; export.InferencePredictor).
+        bf16: compute in bfloat16 with the OpenVINO engine (opt-in: faster on CPUs with
+            AVX512-BF16 or AMX, outputs within a few 8-bit levels of float32;
+            export.InferencePredictor, measured by benchmarks/inference.py).
         perception: the perception-distortion dial, alpha in [0, 1]: the shipped SRResNet (0,
             highest PSNR) and SRGAN (1, most natural texture) weights interpolated
             (checkpoint.interpolate_generators); not combined with `weights`/`generator`.

@@ -13,12 +13,13 @@ the training behind them: the card's `segments`, steps, hours, curve and log cov
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 from . import checkpoint as ckpt
 from .atomic import atomic_path
 from .config import Config, ModelConfig, TrainConfig, paper
-from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate, generator_upscaler
+from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler
 
 
 def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
@@ -125,7 +126,7 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
 
     def scores(generator) -> dict:
         generator.eval()
-        mean = evaluate(Upscaler(generator, tile=0), benchmark)["mean"]
+        mean = evaluate_benchmark(Upscaler(generator, tile=0), benchmark)["mean"]
         return {key: mean[key] for key in keys}
 
     out = {"benchmark": Path(benchmark).resolve().name, "start": None, "scores": []}
@@ -142,7 +143,7 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
     return out
 
 
-def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] | None = None, checkpoint: str | Path | None = None,
+def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] | None = None, checkpoint: str | Path | None = None,
             notes: str | None = None, history_benchmark: str | Path | None = None) -> dict:
     """Export the run's newest (or the given) checkpoint as safetensors with a measured model card.
 
@@ -175,8 +176,8 @@ def release(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] |
         benchmarks = default_benchmark_dirs()
     scores = {}
     for folder in benchmarks:
-        model = evaluate(generator_upscaler(generator), folder)
-        bicubic = evaluate(bicubic_upscaler(cfg.model.scale), folder)
+        model = evaluate_benchmark(generator_upscaler(generator), folder)
+        bicubic = evaluate_benchmark(bicubic_upscaler(cfg.model.scale), folder)
         scores[model["dataset"]] = {"model": model["mean"], "bicubic": bicubic["mean"], "images": model["images"]}
 
     # A run that continued earlier released weights reports the whole chain: steps, hours,
@@ -285,3 +286,11 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
     grid = np.concatenate([piece for row in rows for piece in (row, gap_row)][:-1], axis=0)
     save_image(out, grid.repeat(2, axis=0).repeat(2, axis=1))  # nearest x2 so pixels stay visible
     return Path(out)
+
+
+def __getattr__(name: str):
+    # The earlier name `release.release` (module and function alike) still works, with a warning.
+    if name == "release":
+        warnings.warn("srgan.release.release is now srgan.release.release_run", DeprecationWarning, stacklevel=2)
+        return release_run
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

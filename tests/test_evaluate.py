@@ -1,4 +1,4 @@
-"""evaluate(): pairing, errors, generator wrapping, the CLI, and the paper's bicubic baseline."""
+"""evaluate_benchmark(): pairing, errors, generator wrapping, the CLI, and the paper's bicubic baseline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from srgan.cli import main
-from srgan.evaluate import bicubic_upscaler, evaluate, format_table, generator_upscaler
+from srgan.evaluate import bicubic_upscaler, evaluate_benchmark, format_table, generator_upscaler
 from srgan.image_io import save_image
 from srgan.imresize import imresize
 from srgan.models import Generator
@@ -29,7 +29,7 @@ def _make_benchmark(root, sizes=((8, 10), (12, 6)), gray=(False, True), exact=Tr
 
 def test_perfect_reconstruction_and_pairing_by_name(tmp_path):
     # Different sizes per image: pairing the wrong LR with an HR would fail the shape check.
-    results = evaluate(bicubic_upscaler(4), _make_benchmark(tmp_path), crop_border=4)
+    results = evaluate_benchmark(bicubic_upscaler(4), _make_benchmark(tmp_path), crop_border=4)
     assert [img["name"] for img in results["images"]] == ["img_000.png", "img_001.png"]
     for img in results["images"]:
         assert img["psnr"] == math.inf
@@ -40,7 +40,7 @@ def test_perfect_reconstruction_and_pairing_by_name(tmp_path):
 
 
 def test_scores_are_means_of_per_image_values(tmp_path):
-    results = evaluate(bicubic_upscaler(4), _make_benchmark(tmp_path, exact=False))
+    results = evaluate_benchmark(bicubic_upscaler(4), _make_benchmark(tmp_path, exact=False))
     for key in ("psnr", "ssim_daala", "ssim_matlab"):
         values = [img[key] for img in results["images"]]
         assert all(math.isfinite(v) for v in values)
@@ -51,16 +51,16 @@ def test_scores_are_means_of_per_image_values(tmp_path):
 def test_missing_folders_and_files_are_named(tmp_path):
     root = _make_benchmark(tmp_path)
     with pytest.raises(FileNotFoundError, match="LR_bicubic_x2"):
-        evaluate(bicubic_upscaler(2), root, scale=2)
+        evaluate_benchmark(bicubic_upscaler(2), root, scale=2)
     (root / "LR_bicubic_x4" / "img_001.png").unlink()
     with pytest.raises(FileNotFoundError, match="img_001.png"):
-        evaluate(bicubic_upscaler(4), root)
+        evaluate_benchmark(bicubic_upscaler(4), root)
 
 
 def test_wrong_upscaler_output_is_a_clear_error(tmp_path):
     root = _make_benchmark(tmp_path)
     with pytest.raises(ValueError, match="img_000.png.*expected uint8"):
-        evaluate(bicubic_upscaler(2), root)  # x2 output for x4 pairs
+        evaluate_benchmark(bicubic_upscaler(2), root)  # x2 output for x4 pairs
 
 
 def test_generator_upscaler_shapes_dtype_and_mode():
@@ -79,7 +79,7 @@ def test_generator_upscaler_shapes_dtype_and_mode():
 
 def test_generator_upscaler_runs_in_evaluate(tmp_path):
     generator = Generator(scale=4, num_blocks=1, channels=4)
-    results = evaluate(generator_upscaler(generator), _make_benchmark(tmp_path))
+    results = evaluate_benchmark(generator_upscaler(generator), _make_benchmark(tmp_path))
     assert len(results["images"]) == 2 and math.isfinite(results["mean"]["psnr"])
 
 
@@ -101,7 +101,7 @@ PAPER_BICUBIC = {"Set5": (28.43, 0.8211), "Set14": (25.99, 0.7486)}
 
 @pytest.mark.parametrize("name", ["Set5", "Set14"])
 def test_bicubic_baseline_reproduces_paper_table_2(benchmarks_dir, name):
-    results = evaluate(bicubic_upscaler(4), benchmarks_dir / name, scale=4, crop_border=4)
+    results = evaluate_benchmark(bicubic_upscaler(4), benchmarks_dir / name, scale=4, crop_border=4)
     print("\n" + format_table(results))
     paper_psnr, paper_ssim = PAPER_BICUBIC[name]
     mean = results["mean"]
@@ -135,7 +135,7 @@ def test_perceptual_columns_on_images_big_enough(tmp_path):
     hr = data.astronaut()[:128, :160]
     save_image(root / "HR" / "img_002.png", hr)
     save_image(root / "LR_bicubic_x4" / "img_002.png", imresize(hr, scale=0.25))
-    results = evaluate(bicubic_upscaler(4), root, crop_border=4)
+    results = evaluate_benchmark(bicubic_upscaler(4), root, crop_border=4)
     small, big = results["images"][0], results["images"][2]
     assert small["niqe"] is None and small["grid_ratio"] is None
     sr = imresize(imresize(hr, scale=0.25), scale=4)
@@ -175,3 +175,17 @@ def test_resolve_evaluation_picks_the_method_and_refuses_bad_combinations(tmp_pa
     monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "no_shared"))  # no Set5/Set14 to fall back on
     with pytest.raises(FileNotFoundError, match="no --data given and no Set5/Set14"):
         resolve_evaluation()
+
+
+def test_package_level_names_and_the_earlier_stuttering_ones():
+    import srgan
+    import srgan.release
+
+    assert srgan.evaluate_benchmark is evaluate_benchmark and srgan.release_run is srgan.release.release_run
+    with pytest.warns(DeprecationWarning, match="evaluate_benchmark"):
+        from srgan.evaluate import evaluate
+    assert evaluate is evaluate_benchmark
+    with pytest.warns(DeprecationWarning, match="release_run"):
+        assert srgan.release.release is srgan.release.release_run
+    with pytest.raises(AttributeError):
+        srgan.release.no_such_name

@@ -7,7 +7,7 @@ from PIL import Image
 from srgan.checkpoint import load_generator
 from srgan.cli import main
 from srgan.config import quick
-from srgan.evaluate import bicubic_upscaler, evaluate, generator_upscaler
+from srgan.evaluate import bicubic_upscaler, evaluate_benchmark, generator_upscaler
 from srgan.imresize import imresize
 from srgan.release import departures_from_paper
 from srgan.train import Trainer
@@ -41,9 +41,9 @@ def test_release_writes_weights_card_and_log_with_measured_scores(tmp_path):
     assert (tmp_path / "w" / "m_log.jsonl").read_text().count("\n") >= 3
     g = load_generator(tmp_path / "w" / "m.safetensors")
     assert g.global_skip and not g.training
-    # the card's scores are what evaluate() measures on the released weights
-    assert scores["bicubic"] == evaluate(bicubic_upscaler(4), bench)["mean"]
-    assert scores["model"] == evaluate(generator_upscaler(g), bench)["mean"]
+    # the card's scores are what evaluate_benchmark() measures on the released weights
+    assert scores["bicubic"] == evaluate_benchmark(bicubic_upscaler(4), bench)["mean"]
+    assert scores["model"] == evaluate_benchmark(generator_upscaler(g), bench)["mean"]
 
 
 def test_paper_config_has_no_departures_but_data():
@@ -127,7 +127,7 @@ def test_release_of_a_continued_run_reports_the_whole_chain(tmp_path):
 
 def test_release_scores_every_kept_checkpoint(tmp_path):
     """--score-checkpoints: the card's checkpoint_scores hold one row per kept checkpoint, each
-    what evaluate() measures on that checkpoint's generator."""
+    what evaluate_benchmark() measures on that checkpoint's generator."""
     from srgan.checkpoint import build_generator, checkpoints_in, load_checkpoint, load_state_dict_checked
     from srgan.config import Config
 
@@ -150,6 +150,6 @@ def test_release_scores_every_kept_checkpoint(tmp_path):
     g = build_generator(Config.from_dict(state["config"]).model)
     load_state_dict_checked(g, state["generator"], str(first))
     g.eval()
-    expected = evaluate(generator_upscaler(g), bench)["mean"]
+    expected = evaluate_benchmark(generator_upscaler(g), bench)["mean"]
     assert history["scores"][0]["psnr"] == pytest.approx(expected["psnr"], abs=0.02)
     assert history["scores"][0]["niqe"] == pytest.approx(expected["niqe"], abs=0.05)
