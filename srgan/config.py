@@ -155,7 +155,7 @@ class Config:
 
     def problems(self) -> list[str]:
         """What is wrong with this config for training, one phrase per problem ([] if nothing)."""
-        m, d, t = self.model, self.data, self.train
+        model, data, train = self.model, self.data, self.train
         out = []
 
         def need(ok: bool, text: str) -> None:
@@ -166,45 +166,48 @@ class Config:
             need(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
                  f"{name} must be an integer >= {minimum}, got {value!r}")
 
-        need(t.phase in ("pretrain", "gan"), f"phase must be 'pretrain' or 'gan', got {t.phase!r}")
-        need(isinstance(m.scale, int) and m.scale >= 2 and not m.scale & (m.scale - 1),
-             f"scale must be a power of two (2, 4, 8), got {m.scale!r}")
-        count("num_blocks", m.num_blocks, 1)
-        count("channels", m.channels, 1)
-        count("d_channels", m.d_channels, 1)
-        need(m.d_image_size is None or (isinstance(m.d_image_size, int) and m.d_image_size >= 16 and m.d_image_size % 16 == 0),
-             f"d_image_size must be a multiple of 16 (or none), got {m.d_image_size!r}")
-        count("hr_size", d.hr_size, 1)
-        if isinstance(d.hr_size, int) and isinstance(m.scale, int) and m.scale > 0 and d.hr_size % m.scale:
-            out.append(f"hr_size {d.hr_size} is not divisible by the scale {m.scale} (e.g. {max(m.scale, d.hr_size // m.scale * m.scale)})")
-        if t.phase == "gan" and m.d_image_size is not None and m.d_image_size != d.hr_size:
-            out.append(f"d_image_size {m.d_image_size} differs from hr_size {d.hr_size}: the discriminator sees the HR crops "
+        need(train.phase in ("pretrain", "gan"), f"phase must be 'pretrain' or 'gan', got {train.phase!r}")
+        need(isinstance(model.scale, int) and model.scale >= 2 and not model.scale & (model.scale - 1),
+             f"scale must be a power of two (2, 4, 8), got {model.scale!r}")
+        count("num_blocks", model.num_blocks, 1)
+        count("channels", model.channels, 1)
+        count("d_channels", model.d_channels, 1)
+        need(model.d_image_size is None
+             or (isinstance(model.d_image_size, int) and model.d_image_size >= 16 and model.d_image_size % 16 == 0),
+             f"d_image_size must be a multiple of 16 (or none), got {model.d_image_size!r}")
+        count("hr_size", data.hr_size, 1)
+        if isinstance(data.hr_size, int) and isinstance(model.scale, int) and model.scale > 0 and data.hr_size % model.scale:
+            nearest = max(model.scale, data.hr_size // model.scale * model.scale)
+            out.append(f"hr_size {data.hr_size} is not divisible by the scale {model.scale} (e.g. {nearest})")
+        if train.phase == "gan" and model.d_image_size is not None and model.d_image_size != data.hr_size:
+            out.append(f"d_image_size {model.d_image_size} differs from hr_size {data.hr_size}: the discriminator sees the HR crops "
                        "(set them equal, or d_image_size none)")
-        count("batch_size", d.batch_size, 1)
-        count("num_workers", d.num_workers, 0)
-        need(d.val_max_images is None or (isinstance(d.val_max_images, int) and d.val_max_images >= 1),
-             f"val_max_images must be >= 1 (or none for all), got {d.val_max_images!r}")
-        count("steps", t.steps, 1)
-        need(t.lr > 0, f"lr must be > 0, got {t.lr!r}")
-        need(0 <= t.beta1 < 1 and 0 <= t.beta2 < 1, f"beta1 and beta2 must be in [0, 1), got {t.beta1!r}, {t.beta2!r}")
-        need(t.lr_gamma > 0, f"lr_gamma must be > 0, got {t.lr_gamma!r}")
-        need(all(isinstance(s, int) and s > 0 for s in t.lr_milestones) and list(t.lr_milestones) == sorted(set(t.lr_milestones)),
-             f"lr_milestones must be increasing positive steps, got {t.lr_milestones!r}")
-        need(t.pixel_loss in ("mse", "l1"), f"pixel_loss must be 'mse' or 'l1', got {t.pixel_loss!r}")
-        need(t.content_loss in ("mse", "vgg22", "vgg54"), f"content_loss must be 'mse', 'vgg22' or 'vgg54', got {t.content_loss!r}")
-        need(t.adv_weight >= 0, f"adv_weight must be >= 0, got {t.adv_weight!r}")
-        need(t.gan_pixel_weight >= 0, f"gan_pixel_weight must be >= 0, got {t.gan_pixel_weight!r}")
-        need(t.lattice_weight >= 0, f"lattice_weight must be >= 0, got {t.lattice_weight!r}")
-        count("d_shift", t.d_shift, 0)
-        count("vgg_shift", t.vgg_shift, 0)
-        count("d_warmup_steps", t.d_warmup_steps, 0)
-        need(t.d_shift < d.hr_size, f"d_shift must be smaller than hr_size ({d.hr_size}), got {t.d_shift!r}")
-        need(t.vgg_shift < d.hr_size, f"vgg_shift must be smaller than hr_size ({d.hr_size}), got {t.vgg_shift!r}")
+        count("batch_size", data.batch_size, 1)
+        count("num_workers", data.num_workers, 0)
+        need(data.val_max_images is None or (isinstance(data.val_max_images, int) and data.val_max_images >= 1),
+             f"val_max_images must be >= 1 (or none for all), got {data.val_max_images!r}")
+        count("steps", train.steps, 1)
+        need(train.lr > 0, f"lr must be > 0, got {train.lr!r}")
+        need(0 <= train.beta1 < 1 and 0 <= train.beta2 < 1, f"beta1 and beta2 must be in [0, 1), got {train.beta1!r}, {train.beta2!r}")
+        need(train.lr_gamma > 0, f"lr_gamma must be > 0, got {train.lr_gamma!r}")
+        need(all(isinstance(s, int) and s > 0 for s in train.lr_milestones)
+             and list(train.lr_milestones) == sorted(set(train.lr_milestones)),
+             f"lr_milestones must be increasing positive steps, got {train.lr_milestones!r}")
+        need(train.pixel_loss in ("mse", "l1"), f"pixel_loss must be 'mse' or 'l1', got {train.pixel_loss!r}")
+        need(train.content_loss in ("mse", "vgg22", "vgg54"), f"content_loss must be 'mse', 'vgg22' or 'vgg54', got {train.content_loss!r}")
+        need(train.adv_weight >= 0, f"adv_weight must be >= 0, got {train.adv_weight!r}")
+        need(train.gan_pixel_weight >= 0, f"gan_pixel_weight must be >= 0, got {train.gan_pixel_weight!r}")
+        need(train.lattice_weight >= 0, f"lattice_weight must be >= 0, got {train.lattice_weight!r}")
+        count("d_shift", train.d_shift, 0)
+        count("vgg_shift", train.vgg_shift, 0)
+        count("d_warmup_steps", train.d_warmup_steps, 0)
+        need(train.d_shift < data.hr_size, f"d_shift must be smaller than hr_size ({data.hr_size}), got {train.d_shift!r}")
+        need(train.vgg_shift < data.hr_size, f"vgg_shift must be smaller than hr_size ({data.hr_size}), got {train.vgg_shift!r}")
         for name in ("log_every", "val_every", "ckpt_every"):
-            count(name, getattr(t, name), 1)
-        need(t.keep_last is None or (isinstance(t.keep_last, int) and t.keep_last >= 1),
-             f"keep_last must be >= 1, or all (none) to keep every checkpoint, got {t.keep_last!r}")
-        need(t.max_minutes is None or t.max_minutes >= 0, f"max_minutes must be >= 0 (or none), got {t.max_minutes!r}")
+            count(name, getattr(train, name), 1)
+        need(train.keep_last is None or (isinstance(train.keep_last, int) and train.keep_last >= 1),
+             f"keep_last must be >= 1, or all (none) to keep every checkpoint, got {train.keep_last!r}")
+        need(train.max_minutes is None or train.max_minutes >= 0, f"max_minutes must be >= 0 (or none), got {train.max_minutes!r}")
         return out
 
     def validate(self) -> None:
@@ -227,8 +230,14 @@ class Config:
         return cls(**parts)
 
 
+# The paper's training set (Sec. 3.2), the one part of its recipe no config field can name.
+PAPER_TRAINING_DATA = "350k ImageNet images"
+
+
 def paper(phase: str = "pretrain") -> Config:
     """The paper's recipe: SRResNet 1e6 steps at 1e-4; SRGAN 1e5 at 1e-4 then 1e5 at 1e-5."""
+    # release.departures_from_paper compares runs with this, so it is the one place where the
+    # paper's values are written down (most as the dataclasses' defaults).
     if phase == "pretrain":
         return Config(train=TrainConfig(phase="pretrain", steps=1_000_000, out_dir="runs/srresnet"))
     if phase == "gan":

@@ -17,59 +17,80 @@ import warnings
 from pathlib import Path
 
 from . import checkpoint as ckpt
+from . import runs
 from .atomic import atomic_path
-from .config import Config, ModelConfig, TrainConfig, paper
+from .config import PAPER_TRAINING_DATA, Config, TrainConfig, paper
 from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler
 
 
 def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     """Plain-language list of the ways `cfg` differs from the paper's recipe (Sec. 3.2).
 
+    Every value is compared with `config.paper(phase)`, the paper's recipe for the run's phase
+    (and config.PAPER_TRAINING_DATA, which no config field can name), so the paper's numbers
+    are written down once.
+
     Args:
         cfg: the run's configuration.
         steps: updates actually made (compared with the paper's count); None leaves steps out.
     """
     ref = paper(cfg.train.phase)
+    model, data, train = cfg.model, cfg.data, cfg.train
+    gan = train.phase == "gan"
     out = []
-    if cfg.model.global_skip:
+    if model.global_skip != ref.model.global_skip:
         out.append("architecture: a global bicubic skip (SR = network output + bicubic upsampling of the input) "
                    "that is not in the paper; everything else is the paper's SRResNet")
     for name in ("num_blocks", "channels", "scale"):
-        if getattr(cfg.model, name) != getattr(ModelConfig(), name):
-            out.append(f"architecture: {name} = {getattr(cfg.model, name)} (paper: {getattr(ModelConfig(), name)})")
-    if cfg.data.hr_size != 96:
-        out.append(f"HR crops of {cfg.data.hr_size} px (paper: 96)")
-    if cfg.data.batch_size != 16:
-        out.append(f"batch of {cfg.data.batch_size} (paper: 16)")
+        if getattr(model, name) != getattr(ref.model, name):
+            out.append(f"architecture: {name} = {getattr(model, name)} (paper: {getattr(ref.model, name)})")
+    if data.hr_size != ref.data.hr_size:
+        out.append(f"HR crops of {data.hr_size} px (paper: {ref.data.hr_size})")
+    if data.batch_size != ref.data.batch_size:
+        out.append(f"batch of {data.batch_size} (paper: {ref.data.batch_size})")
     if steps is not None and steps != ref.train.steps:
         out.append(f"{steps:,} steps (paper: {ref.train.steps:,})")
-    if cfg.train.lr != ref.train.lr or cfg.train.cosine or cfg.train.lr_milestones != ref.train.lr_milestones:
-        schedule = f"cosine decay to {cfg.train.lr * cfg.train.lr_gamma:g}" if cfg.train.cosine else f"milestones {cfg.train.lr_milestones}"
-        out.append(f"Adam lr {cfg.train.lr:g}, {schedule} (paper: 1e-4{', x0.1 after 1e5 steps' if cfg.train.phase == 'gan' else ' constant'})")
-    if cfg.train.phase == "pretrain" and cfg.train.pixel_loss != "mse":
-        out.append(f"pixel loss {cfg.train.pixel_loss} (paper: MSE)")
-    if cfg.train.phase == "gan" and cfg.train.content_loss != "vgg54":
-        out.append(f"content loss {cfg.train.content_loss} (paper's SRGAN: vgg54; paper Table 1 variant SRGAN-"
-                   f"{cfg.train.content_loss.upper()})")
-    if cfg.train.phase == "gan" and cfg.train.adv_weight != TrainConfig().adv_weight:
-        out.append(f"adversarial weight {cfg.train.adv_weight:g} (paper: 1e-3)")
-    if cfg.train.phase == "gan" and cfg.train.vgg_shift and cfg.train.content_loss != "mse":
-        out.append(f"the VGG content loss sees SR and HR through a window {cfg.train.vgg_shift} px smaller at a random "
+    if train.lr != ref.train.lr or train.cosine != ref.train.cosine or train.lr_milestones != ref.train.lr_milestones:
+        schedule = f"cosine decay to {train.lr * train.lr_gamma:g}" if train.cosine else f"milestones {train.lr_milestones}"
+        out.append(f"Adam lr {train.lr:g}, {schedule} (paper: {_schedule_as_in_paper(ref.train)})")
+    if not gan and train.pixel_loss != ref.train.pixel_loss:
+        out.append(f"pixel loss {train.pixel_loss} (paper: {ref.train.pixel_loss.upper()})")
+    if gan and train.content_loss != ref.train.content_loss:
+        out.append(f"content loss {train.content_loss} (paper's SRGAN: {ref.train.content_loss}; paper Table 1 variant SRGAN-"
+                   f"{train.content_loss.upper()})")
+    if gan and train.adv_weight != ref.train.adv_weight:
+        out.append(f"adversarial weight {train.adv_weight:g} (paper: {_as_in_paper(ref.train.adv_weight)})")
+    if gan and train.vgg_shift != ref.train.vgg_shift and train.content_loss != "mse":  # no VGG to shift under MSE
+        out.append(f"the VGG content loss sees SR and HR through a window {train.vgg_shift} px smaller at a random "
                    f"offset (the same for both), so VGG's pooling lattice does not stay in phase with the 4x pixel shuffle")
-    if cfg.train.phase == "gan" and cfg.train.gan_pixel_weight:
-        out.append(f"content loss + {cfg.train.gan_pixel_weight:g} x pixel {cfg.train.pixel_loss} (paper: {cfg.train.content_loss} alone)")
-    if cfg.train.phase == "gan" and cfg.train.lattice_weight:
-        out.append(f"+ {cfg.train.lattice_weight:g} x lattice penalty: SR's period-4 lattice energy beyond HR's, per "
+    if gan and train.gan_pixel_weight != ref.train.gan_pixel_weight:
+        out.append(f"content loss + {train.gan_pixel_weight:g} x pixel {train.pixel_loss} (paper: {train.content_loss} alone)")
+    if gan and train.lattice_weight != ref.train.lattice_weight:
+        out.append(f"+ {train.lattice_weight:g} x lattice penalty: SR's period-4 lattice energy beyond HR's, per "
                    f"32 px window (against the pixel-shuffle grid; paper: no such term)")
-    if cfg.train.phase == "gan" and cfg.train.d_shift:
-        out.append(f"the discriminator sees its inputs translated by a random offset of up to {cfg.train.d_shift} px "
+    if gan and train.d_shift != ref.train.d_shift:
+        out.append(f"the discriminator sees its inputs translated by a random offset of up to {train.d_shift} px "
                    f"(edges reflected), so its gradient is not locked to the 4x pixel-shuffle grid")
-    if cfg.train.phase == "gan" and cfg.train.d_warmup_steps:
-        out.append(f"the first {cfg.train.d_warmup_steps} steps train a new discriminator alone against the fixed "
+    if gan and train.d_warmup_steps != ref.train.d_warmup_steps:
+        out.append(f"the first {train.d_warmup_steps} steps train a new discriminator alone against the fixed "
                    f"generator (it continues released weights whose discriminator was not kept; paper: D and G from the start)")
-    out.append("training data: " + (", ".join(Path(d).name for d in cfg.data.train_dirs) or "scikit-image photos")
-               + " (paper: 350k ImageNet images)")
+    out.append("training data: " + (", ".join(Path(d).name for d in data.train_dirs) or "scikit-image photos")
+               + f" (paper: {PAPER_TRAINING_DATA})")
     return out
+
+
+def _as_in_paper(value: float) -> str:
+    """A power of ten as the paper writes it: 1e-4, 1e5."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _schedule_as_in_paper(train: TrainConfig) -> str:
+    """The paper's learning-rate schedule in words: "1e-4 constant", "1e-4, x0.1 after 1e5 steps"."""
+    if not train.lr_milestones:
+        return f"{_as_in_paper(train.lr)} constant"
+    after = ", ".join(_as_in_paper(step) for step in train.lr_milestones)
+    return f"{_as_in_paper(train.lr)}, x{train.lr_gamma:g} after {after} steps"
 
 
 def read_log(path: Path) -> list[dict]:
@@ -85,7 +106,7 @@ def earlier_training(run_dir: Path, phase: str) -> tuple[list[dict], list[dict]]
         (segments, records): one {"from_step", "steps", "training_hours", "config"} per earlier
         run, oldest first, and their log records with steps counted from the first segment.
     """
-    card_path = run_dir / "init_card.json"
+    card_path = run_dir / runs.INIT_CARD
     if not card_path.is_file():
         return [], []
     card = json.loads(card_path.read_text())
@@ -94,7 +115,7 @@ def earlier_training(run_dir: Path, phase: str) -> tuple[list[dict], list[dict]]
     segments = card.get("segments") or [
         {"from_step": 0, "steps": card["step"], "training_hours": card["training_hours"], "config": card["config"]}
     ]
-    records = [{"segment": 0, **r} for r in read_log(run_dir / "init_log.jsonl")]
+    records = [{"segment": 0, **r} for r in read_log(run_dir / runs.INIT_LOG)]
     return segments, records
 
 
@@ -130,7 +151,7 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
         return {key: mean[key] for key in keys}
 
     out = {"benchmark": Path(benchmark).resolve().name, "start": None, "scores": []}
-    config = json.loads((run_dir / "config.json").read_text())["config"] if (run_dir / "config.json").is_file() else {}
+    config = json.loads((run_dir / runs.CONFIG).read_text())["config"] if (run_dir / runs.CONFIG).is_file() else {}
     init = config.get("train", {}).get("init_generator")
     if init and Path(init).is_file() and str(init).endswith(".safetensors"):
         out["start"] = scores(ckpt.load_generator(init))
@@ -184,7 +205,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     # learning curve and log are counted from the first segment.
     segments, records = earlier_training(run_dir, cfg.train.phase)
     offset, steps = sum(seg["steps"] for seg in segments), int(state["step"])
-    own = [r for r in read_log(run_dir / "log.jsonl") if r["step"] <= steps]  # an earlier checkpoint: its log only
+    own = [r for r in read_log(run_dir / runs.LOG) if r["step"] <= steps]  # an earlier checkpoint: its log only
     hours = training_seconds(own, cfg.data.batch_size) / 3600
     segments = segments + [{"from_step": offset, "steps": steps, "training_hours": round(hours, 3), "config": cfg.to_dict()}]
     records += [{"segment": len(segments) - 1, **r, "step": r["step"] + offset} for r in own]
@@ -194,7 +215,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         end = seg["from_step"] + seg["steps"]
         departures += [f"steps {seg['from_step']:,}-{end:,}: {d}" for d in departures_from_paper(Config.from_dict(seg["config"]))
                        if d not in departures]
-    info = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").is_file() else {}
+    info = json.loads((run_dir / runs.CONFIG).read_text()) if (run_dir / runs.CONFIG).is_file() else {}
     card = {
         "name": out.stem,
         "phase": cfg.train.phase,
@@ -233,14 +254,14 @@ def format_card(card: dict) -> str:
              f"{card['training_hours']:.2f} h on {card['machine']}, paddle {card['paddle']})", "",
              "| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | NIQE (HR) | grid contrast | bicubic PSNR / SSIM (Daala) / NIQE |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    for name, s in card["scores"].items():
-        m, b = s["model"], s["bicubic"]
+    for name, scores in card["scores"].items():
+        model, bicubic = scores["model"], scores["bicubic"]
         # "-": not measured (cards released before NIQE existed) or images too small for it.
-        niqe = f"{m['niqe']:.2f} ({m['niqe_hr']:.2f})" if m.get("niqe") is not None else "-"
-        grid = f"{m['grid_contrast']:.2f}" if m.get("grid_contrast") is not None else "-"
-        bicubic_niqe = f" / {b['niqe']:.2f}" if b.get("niqe") is not None else ""
-        lines.append(f"| {name} | {m['psnr']:.2f} | {m['ssim_daala']:.4f} | {m['ssim_matlab']:.4f} | {niqe} | {grid} | "
-                     f"{b['psnr']:.2f} / {b['ssim_daala']:.4f}{bicubic_niqe} |")
+        niqe = f"{model['niqe']:.2f} ({model['niqe_hr']:.2f})" if model.get("niqe") is not None else "-"
+        grid = f"{model['grid_contrast']:.2f}" if model.get("grid_contrast") is not None else "-"
+        bicubic_niqe = f" / {bicubic['niqe']:.2f}" if bicubic.get("niqe") is not None else ""
+        lines.append(f"| {name} | {model['psnr']:.2f} | {model['ssim_daala']:.4f} | {model['ssim_matlab']:.4f} | {niqe} | {grid} | "
+                     f"{bicubic['psnr']:.2f} / {bicubic['ssim_daala']:.4f}{bicubic_niqe} |")
     lines += ["", "Departures from the paper:"] + [f"- {d}" for d in card["departures_from_paper"]]
     return "\n".join(lines)
 

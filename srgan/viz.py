@@ -395,8 +395,9 @@ def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_wid
     if len(files) > max_rows:
         files = [files[round(i * (len(files) - 1) / (max_rows - 1))] for i in range(max_rows)] if max_rows > 1 else files[-1:]
     from .release import read_log
+    from .runs import LOG
 
-    _, val = split_log(read_log(run_dir / "log.jsonl"))
+    _, val = split_log(read_log(run_dir / LOG))
     psnr_at = {r["step"]: r["psnr"] for r in val}
     rows = []
     for r, file in enumerate(files):

@@ -55,6 +55,25 @@ def test_paper_config_has_no_departures_but_data():
     assert any("SRGAN-MSE" in d for d in departures_from_paper(gan))
 
 
+def test_departures_compare_with_the_paper_config_alone(monkeypatch):
+    """The paper's values are read from config.paper(phase), written as the paper writes them."""
+    import srgan.release
+    from srgan.config import paper
+
+    gan = paper("gan")
+    gan.train.lr, gan.train.adv_weight = 2e-4, 1e-2
+    assert "Adam lr 0.0002, milestones [100000] (paper: 1e-4, x0.1 after 1e5 steps)" in departures_from_paper(gan)
+    assert "adversarial weight 0.01 (paper: 1e-3)" in departures_from_paper(gan)
+
+    def other_paper(phase):  # were the paper's batch 8, a batch of 16 would be the departure
+        cfg = paper(phase)
+        cfg.data.batch_size = 8
+        return cfg
+
+    monkeypatch.setattr(srgan.release, "paper", other_paper)
+    assert "batch of 16 (paper: 8)" in departures_from_paper(paper("pretrain"))
+
+
 def test_compare_saves_side_by_side_crops(tmp_path):
     from srgan.checkpoint import save_generator
     from srgan.config import ModelConfig
