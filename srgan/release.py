@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import checkpoint as ckpt
 from . import runs
+from .runs import read_log  # also importable from here, as chapters 5 and 6 do
 from .atomic import atomic_path
 from .config import PAPER_TRAINING_DATA, Config, TrainConfig, paper
 from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler
@@ -91,10 +92,6 @@ def _schedule_as_in_paper(train: TrainConfig) -> str:
         return f"{_as_in_paper(train.lr)} constant"
     after = ", ".join(_as_in_paper(step) for step in train.lr_milestones)
     return f"{_as_in_paper(train.lr)}, x{train.lr_gamma:g} after {after} steps"
-
-
-def read_log(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
 
 
 def earlier_training(run_dir: Path, phase: str) -> tuple[list[dict], list[dict]]:

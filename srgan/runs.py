@@ -124,6 +124,13 @@ def trim_log(run_dir: str | os.PathLike, step: int) -> int:
     return len(lines) - len(kept)
 
 
+def read_log(path: str | os.PathLike) -> list[dict]:
+    """The records of a training log (a run's log.jsonl, or the `<name>_log.jsonl` beside
+    released weights), in file order; [] if the file does not exist."""
+    path = Path(path)
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
 # --- the lock ---------------------------------------------------------------------------------
 class RunLock:
     """An exclusive lock on a run folder: `<run_dir>/run.lock`, flock'ed while held.

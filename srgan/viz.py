@@ -108,7 +108,7 @@ def from_tensor(x, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray
 
 
 def split_log(records: Sequence[dict]) -> tuple[list[dict], list[dict]]:
-    """A trainer log (`srgan.release.read_log`) split into its training and validation records."""
+    """A trainer log (`srgan.runs.read_log`) split into its training and validation records."""
     return [r for r in records if r.get("kind") == "train"], [r for r in records if r.get("kind") == "val"]
 
 
@@ -270,7 +270,7 @@ def plot_training_log(records: Sequence[dict], *, loss_key: str = "loss", segmen
     """Phase-1 log: training loss (log scale) and validation PSNR against the step.
 
     Args:
-        records: the trainer's log records (`srgan.release.read_log(path)`).
+        records: the trainer's log records (`srgan.runs.read_log(path)`).
         loss_key: the training record's loss field.
         segments: a model card's `segments`: each later segment's start is marked, and the
             loss curve of each segment is labelled with its pixel loss.
@@ -394,8 +394,7 @@ def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_wid
         raise FileNotFoundError(f"{run_dir / 'images'}: no val_<step>.png grids (the trainer writes one per validation)")
     if len(files) > max_rows:
         files = [files[round(i * (len(files) - 1) / (max_rows - 1))] for i in range(max_rows)] if max_rows > 1 else files[-1:]
-    from .release import read_log
-    from .runs import LOG
+    from .runs import LOG, read_log
 
     _, val = split_log(read_log(run_dir / LOG))
     psnr_at = {r["step"]: r["psnr"] for r in val}

@@ -270,3 +270,13 @@ def test_checkpoints_ignore_other_files_named_ckpt(tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in checkpoints(tmp_path)] == ["ckpt_00000002.ckpt", "ckpt_00000010.ckpt"]
     assert checkpoints(tmp_path / "missing") == []
+
+
+def test_read_log_reads_records_in_order_and_a_missing_log_as_empty(tmp_path):
+    from srgan.release import read_log as read_log_from_release
+    from srgan.runs import read_log
+
+    assert read_log(tmp_path / "log.jsonl") == []
+    (tmp_path / "log.jsonl").write_text('{"kind": "train", "step": 1}\n\n{"kind": "val", "step": 2}\n')
+    assert [r["step"] for r in read_log(tmp_path / "log.jsonl")] == [1, 2]
+    assert read_log_from_release is read_log  # the name chapters 5 and 6 import
