@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import checkpoint as ckpt
 from . import runs
-from .runs import read_log  # also importable from here, as chapters 5 and 6 do
+from .runs import read_log  # its earlier home: `srgan.release.read_log` keeps working
 from .atomic import atomic_path
 from .config import PAPER_TRAINING_DATA, Config, TrainConfig, paper
 from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler

@@ -279,4 +279,4 @@ def test_read_log_reads_records_in_order_and_a_missing_log_as_empty(tmp_path):
     assert read_log(tmp_path / "log.jsonl") == []
     (tmp_path / "log.jsonl").write_text('{"kind": "train", "step": 1}\n\n{"kind": "val", "step": 2}\n')
     assert [r["step"] for r in read_log(tmp_path / "log.jsonl")] == [1, 2]
-    assert read_log_from_release is read_log  # the name chapters 5 and 6 import
+    assert read_log_from_release is read_log  # its earlier home still works
