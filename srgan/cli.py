@@ -279,7 +279,7 @@ def cmd_release(args) -> int:
     from .release import format_card, release_run
 
     card = release_run(args.run_dir, args.out, benchmarks=args.data, checkpoint=args.checkpoint, notes=args.notes,
-                   history_benchmark=args.score_checkpoints)
+                       history_benchmark=args.score_checkpoints)
     print(format_card(card))
     return 0
 

@@ -2,9 +2,10 @@
 
 An upscaler is any callable `uint8 LR (h, w, 3) or (h, w) -> uint8 SR (H, W, 3) or (H, W)`:
 `bicubic_upscaler()` is the paper's baseline, `generator_upscaler(generator)` wraps a trained
-Generator. `evaluate_benchmark()` returns per-image and mean PSNR / SSIM (Daala and MATLAB variants),
-NIQE of SR and HR (no-reference naturalness, lower is better; HR's value is what natural
-photos score) and the two grid measures of the pixel-shuffle lattice; `format_table()` prints them.
+Generator. `evaluate_benchmark()` returns per-image and mean PSNR / SSIM (Daala and MATLAB
+variants), NIQE of SR and HR (no-reference naturalness, lower is better; HR's value is what
+natural photos score) and the two grid measures of the pixel-shuffle lattice; `format_table()`
+prints them. `resolve_evaluation()` turns `srgan evaluate`'s options into an upscaler.
 
     >>> from srgan.evaluate import evaluate_benchmark, bicubic_upscaler, format_table
     >>> print(format_table(evaluate_benchmark(bicubic_upscaler(4), "../shared/benchmarks/Set5")))
@@ -29,7 +30,8 @@ UpscaleFn = Callable[[np.ndarray], np.ndarray]  # uint8 LR -> uint8 SR (infer.Up
 GRID_WINDOW = 32  # the grid measures' default window
 METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast")
 
-__all__ = ["evaluate_benchmark", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs", "resolve_evaluation"]
+__all__ = ["evaluate_benchmark", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs",
+           "resolve_evaluation"]
 
 
 def bicubic_upscaler(scale: int = 4) -> UpscaleFn:
@@ -205,8 +207,9 @@ def resolve_evaluation(
         device: where the generator runs ("cpu", "gpu", "gpu:N"; None: GPU if available).
 
     Returns:
-        (upscaler, label, data_dirs). A combination that cannot be evaluated raises ValueError,
-        missing benchmarks FileNotFoundError; both before any weights are loaded.
+        (upscaler, label, data_dirs). A method/weights combination that cannot be evaluated
+        raises ValueError and missing benchmarks FileNotFoundError, before any weights are
+        loaded; a generator of another scale raises ValueError once loaded.
     """
     method = method or ("model" if weights else "bicubic")
     if method not in ("bicubic", "model"):
