@@ -96,13 +96,6 @@ def _some(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def checkpoints_in(folder: str | os.PathLike) -> list[Path]:
-    """`ckpt_<step>.ckpt` files in `folder`, oldest step first."""
-    from .runs import checkpoints
-
-    return checkpoints(folder)
-
-
 def load_state_dict_checked(layer: paddle.nn.Layer, state: dict, source: str) -> None:
     """set_state_dict that fails loudly on missing, unexpected or mis-shaped tensors."""
     own = layer.state_dict()

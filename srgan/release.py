@@ -152,7 +152,7 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
     init = config.get("train", {}).get("init_generator")
     if init and Path(init).is_file() and str(init).endswith(".safetensors"):
         out["start"] = scores(ckpt.load_generator(init))
-    for path in ckpt.checkpoints_in(run_dir):
+    for path in runs.checkpoints(run_dir):
         state = ckpt.load_checkpoint(path)
         if upto is not None and int(state["step"]) > upto:
             continue
@@ -182,7 +182,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         from .atomic import path_error
 
         raise path_error(run_dir, "run folder")
-    path = Path(checkpoint) if checkpoint else (ckpt.checkpoints_in(run_dir) or [None])[-1]
+    path = Path(checkpoint) if checkpoint else (runs.checkpoints(run_dir) or [None])[-1]
     if path is None:
         raise FileNotFoundError(f"{run_dir}: no ckpt_*.ckpt checkpoints to release")
     state = ckpt.load_checkpoint(path)

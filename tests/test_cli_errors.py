@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan.checkpoint import checkpoints_in, save_generator
+from srgan.checkpoint import save_generator
 from srgan.cli import main
 from srgan.config import ModelConfig, quick
 from srgan.imresize import imresize
 from srgan.models import Generator
+from srgan.runs import checkpoints
 from srgan.train import Trainer
 from tiny import images as _images
 from tiny import val_pairs as _val_pairs
@@ -33,7 +34,7 @@ def files(tmp_path_factory):
     cfg.train.out_dir, cfg.train.visualdl = str(root / "run"), False
     Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
     (root / "norun").mkdir()
-    (root / "corrupt.ckpt").write_bytes(checkpoints_in(root / "run")[-1].read_bytes()[:500])
+    (root / "corrupt.ckpt").write_bytes(checkpoints(root / "run")[-1].read_bytes()[:500])
 
     g = Generator(num_blocks=1, channels=8)
     save_generator(g, root / "g.safetensors", ModelConfig(num_blocks=1, channels=8))
@@ -63,7 +64,7 @@ def files(tmp_path_factory):
 
 
 def _ckpt(root):
-    return str(checkpoints_in(root / "run")[-1])
+    return str(checkpoints(root / "run")[-1])
 
 
 # (case, argv builder (root, out) -> list, expected text in the error line)
@@ -152,4 +153,4 @@ def test_warnings_are_one_line_naming_the_file(files, tmp_path, capsys):
     assert main([*TRAIN, "--data", str(data), "--val-dir", str(files / "bench"), "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert f"warning: skipped 1 image(s) smaller than 16 px: {data / 't.png'}" in err.splitlines()
-    assert [p.name for p in checkpoints_in(tmp_path / "out")] == ["ckpt_00000002.ckpt"]
+    assert [p.name for p in checkpoints(tmp_path / "out")] == ["ckpt_00000002.ckpt"]

@@ -20,9 +20,9 @@ import numpy as np
 import paddle
 import pytest
 
-from srgan.checkpoint import checkpoints_in
 from srgan.config import quick
 from srgan.data import StepBatchSampler
+from srgan.runs import checkpoints
 from srgan.train import Trainer
 from tiny import images as _images
 from tiny import val_pairs as _val_pairs
@@ -202,7 +202,7 @@ def test_two_cpu_processes_average_gradients_and_stay_identical(tmp_path, phase)
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["kind"] == "train"] == [1, 2, 3, 4]
     assert [r["step"] for r in records if r["kind"] == "val"] == [2, 4]
-    assert [p.name for p in checkpoints_in(run)] == ["ckpt_00000002.ckpt", "ckpt_00000004.ckpt"]
+    assert [p.name for p in checkpoints(run)] == ["ckpt_00000002.ckpt", "ckpt_00000004.ckpt"]
     assert json.loads((run / "config.json").read_text())["world_size"] == 2
     assert sorted(p.name for p in (run / "images").iterdir()) == ["val_00000002.png", "val_00000004.png"]
 
@@ -225,7 +225,7 @@ def test_srgan_train_cli_under_the_launcher(tmp_path):
     assert "phase pretrain on cpu x2" in workers[0] and "on cpu x2" not in workers[1], report  # rank 0's banner
     records = [json.loads(line) for line in (tmp_path / "out" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["kind"] == "train"] == [1, 2, 3]
-    assert [p.name for p in checkpoints_in(tmp_path / "out")] == ["ckpt_00000003.ckpt"]
+    assert [p.name for p in checkpoints(tmp_path / "out")] == ["ckpt_00000003.ckpt"]
 
 
 @pytest.mark.slow
@@ -238,4 +238,4 @@ def test_a_stop_on_one_rank_stops_all_ranks_at_the_same_step(tmp_path):
                                     timeout=120)
     assert code == 0, report
     assert "rank 0 of 2 stopped at step 1" in workers[0] and "rank 1 of 2 stopped at step 1" in workers[1], report
-    assert [p.name for p in checkpoints_in(tmp_path / "run")] == ["ckpt_00000001.ckpt"]  # rank 0 saved on the way out
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["ckpt_00000001.ckpt"]  # rank 0 saved on the way out

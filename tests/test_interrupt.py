@@ -53,7 +53,7 @@ def test_request_sets_the_same_flag_and_outside_the_main_thread_nothing_is_insta
 
 
 def test_trainer_stops_after_the_step_with_a_checkpoint_on_the_first_sigterm(tmp_path):
-    from srgan.checkpoint import checkpoints_in
+    from srgan.runs import checkpoints
     from test_runs import _cfg, _log_steps, _trainer
 
     trainer = _trainer(_cfg(tmp_path / "run", steps=100, ckpt_every=50, val_every=50))
@@ -68,7 +68,7 @@ def test_trainer_stops_after_the_step_with_a_checkpoint_on_the_first_sigterm(tmp
     trainer.train_step = step_then_sigterm
     trainer.fit()
     assert trainer.step == 3  # the step that was running when SIGTERM came was finished
-    assert [p.name for p in checkpoints_in(tmp_path / "run")] == ["ckpt_00000003.ckpt"]
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["ckpt_00000003.ckpt"]
     assert _log_steps(tmp_path / "run") == [1, 2, 3]
 
 

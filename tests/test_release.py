@@ -147,8 +147,9 @@ def test_release_of_a_continued_run_reports_the_whole_chain(tmp_path):
 def test_release_scores_every_kept_checkpoint(tmp_path):
     """--score-checkpoints: the card's checkpoint_scores hold one row per kept checkpoint, each
     what evaluate_benchmark() measures on that checkpoint's generator."""
-    from srgan.checkpoint import build_generator, checkpoints_in, load_checkpoint, load_state_dict_checked
+    from srgan.checkpoint import build_generator, load_checkpoint, load_state_dict_checked
     from srgan.config import Config
+    from srgan.runs import checkpoints
 
     cfg = quick("pretrain")
     cfg.model.num_blocks, cfg.model.channels = 1, 8
@@ -164,7 +165,7 @@ def test_release_scores_every_kept_checkpoint(tmp_path):
     history = json.loads(out.with_suffix(".json").read_text())["checkpoint_scores"]
     assert history["benchmark"] == "bench" and history["start"] is None  # trained from scratch: no initial weights
     assert [row["step"] for row in history["scores"]] == [2, 4]
-    first = checkpoints_in(cfg.train.out_dir)[0]
+    first = checkpoints(cfg.train.out_dir)[0]
     state = load_checkpoint(first)
     g = build_generator(Config.from_dict(state["config"]).model)
     load_state_dict_checked(g, state["generator"], str(first))

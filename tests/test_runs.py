@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from srgan.checkpoint import CheckpointError, checkpoints_in
+from srgan.checkpoint import CheckpointError
 from srgan.config import quick
+from srgan.runs import checkpoints
 from srgan.train import Trainer
 from tiny import images as _images
 from tiny import val_pairs as _val_pairs
@@ -54,7 +55,7 @@ def _snapshot(folder):
 def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path):
     out = tmp_path / "run"
     _trainer(_cfg(out)).fit()
-    newest = checkpoints_in(out)[-1]
+    newest = checkpoints(out)[-1]
     assert newest.name == "ckpt_00000004.ckpt"
     newest.write_bytes(newest.read_bytes()[:1000])  # truncated, as by a full disk or a copy cut short
     resumed = _trainer(_cfg(out, steps=6))
@@ -67,7 +68,7 @@ def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path):
 def test_resume_refuses_when_no_checkpoint_is_readable(tmp_path):
     out = tmp_path / "run"
     _trainer(_cfg(out, steps=2)).fit()
-    for p in checkpoints_in(out):
+    for p in checkpoints(out):
         p.write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="no readable checkpoint"):
         _trainer(_cfg(out)).fit(resume=True)
@@ -78,7 +79,7 @@ def test_a_checkpoint_with_nan_weights_is_skipped_on_resume(tmp_path):
 
     out = tmp_path / "run"
     _trainer(_cfg(out)).fit()
-    newest = checkpoints_in(out)[-1]
+    newest = checkpoints(out)[-1]
     state = paddle.load(str(newest))
     state["generator"]["tail.weight"] = paddle.full_like(state["generator"]["tail.weight"], float("nan"))
     paddle.save(state, str(newest))
@@ -104,10 +105,10 @@ def test_a_fresh_run_refuses_a_folder_holding_another_run(tmp_path):
 def test_overwrite_starts_afresh_and_the_folder_then_holds_one_run(tmp_path):
     out = tmp_path / "run"
     _trainer(_cfg(out, steps=6, ckpt_every=3)).fit()
-    assert [p.name for p in checkpoints_in(out)] == ["ckpt_00000003.ckpt", "ckpt_00000006.ckpt"]
+    assert [p.name for p in checkpoints(out)] == ["ckpt_00000003.ckpt", "ckpt_00000006.ckpt"]
     (out / "notes.txt").write_text("mine")  # not a run file: kept
     _trainer(_cfg(out, steps=4)).fit(overwrite=True)
-    assert [p.name for p in checkpoints_in(out)] == ["ckpt_00000002.ckpt", "ckpt_00000004.ckpt"]
+    assert [p.name for p in checkpoints(out)] == ["ckpt_00000002.ckpt", "ckpt_00000004.ckpt"]
     assert _log_steps(out) == [1, 2, 3, 4] and _log_steps(out, "val") == [2, 4]
     assert sorted(p.name for p in (out / "images").iterdir()) == ["val_00000002.png", "val_00000004.png"]
     assert (out / "notes.txt").read_text() == "mine"
@@ -121,7 +122,7 @@ def test_resume_without_a_checkpoint_says_so_but_never_replaces_earlier_best_wei
     out = tmp_path / "run"
     _trainer(_cfg(out, steps=2)).fit(resume=True)
     assert f"--resume: no checkpoint in {out}; starting from step 0" in capsys.readouterr().err
-    for p in checkpoints_in(out):
+    for p in checkpoints(out):
         p.unlink()  # only best_generator.safetensors is left of that run
     with pytest.raises(RunFolderError, match="no checkpoint to resume from, but the best_generator.safetensors"):
         _trainer(_cfg(out, steps=2)).fit(resume=True)
@@ -133,10 +134,10 @@ def test_continuing_another_folders_checkpoint_needs_a_free_folder(tmp_path):
     _trainer(_cfg(tmp_path / "a")).fit()
     _trainer(_cfg(tmp_path / "b")).fit()
     with pytest.raises(RunFolderError, match="holds another run"):
-        _trainer(_cfg(tmp_path / "b", steps=6)).fit(resume=str(checkpoints_in(tmp_path / "a")[-1]))
+        _trainer(_cfg(tmp_path / "b", steps=6)).fit(resume=str(checkpoints(tmp_path / "a")[-1]))
     fresh = _trainer(_cfg(tmp_path / "c", steps=6))
-    fresh.fit(resume=str(checkpoints_in(tmp_path / "a")[-1]))
-    assert fresh.step == 6 and [p.name for p in checkpoints_in(tmp_path / "c")] == ["ckpt_00000006.ckpt"]
+    fresh.fit(resume=str(checkpoints(tmp_path / "a")[-1]))
+    assert fresh.step == 6 and [p.name for p in checkpoints(tmp_path / "c")] == ["ckpt_00000006.ckpt"]
 
 
 # --- 3. two writers on one folder ---------------------------------------------------------------
@@ -224,7 +225,7 @@ def test_keep_last_all_keeps_every_checkpoint(tmp_path):
     assert train_config_from_args(args).train.keep_last is None
     out = tmp_path / "run"
     _trainer(_cfg(out, steps=6, keep_last=None)).fit()
-    assert [p.name for p in checkpoints_in(out)] == [f"ckpt_0000000{s}.ckpt" for s in (2, 4, 6)]
+    assert [p.name for p in checkpoints(out)] == [f"ckpt_0000000{s}.ckpt" for s in (2, 4, 6)]
 
 
 def test_a_second_sigterm_stops_a_stuck_step(tmp_path):
@@ -247,7 +248,7 @@ def test_a_second_sigterm_stops_a_stuck_step(tmp_path):
 def test_after_a_kill_the_resumed_log_has_each_step_once(tmp_path):
     out = tmp_path / "run"
     _trainer(_cfg(out, steps=6, ckpt_every=4, val_every=3)).fit()
-    checkpoints_in(out)[-1].unlink()  # killed after step 6, before its checkpoint: the newest is step 4
+    checkpoints(out)[-1].unlink()  # killed after step 6, before its checkpoint: the newest is step 4
     with open(out / "log.jsonl", "a") as f:
         f.write('{"kind": "train", "st')  # and mid-write of a log line
     _trainer(_cfg(out, steps=6, ckpt_every=4, val_every=3)).fit(resume=True)
@@ -264,8 +265,6 @@ def test_trim_log_keeps_records_up_to_the_step(tmp_path):
 
 
 def test_checkpoints_ignore_other_files_named_ckpt(tmp_path):
-    from srgan.runs import checkpoints
-
     for name in ("ckpt_00000010.ckpt", "ckpt_00000002.ckpt", "ckpt_backup.ckpt", "ckpt_3.ckpt.tmp"):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in checkpoints(tmp_path)] == ["ckpt_00000002.ckpt", "ckpt_00000010.ckpt"]

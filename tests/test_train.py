@@ -10,8 +10,9 @@ import numpy as np
 import paddle
 import pytest
 
-from srgan.checkpoint import checkpoints_in, load_generator
+from srgan.checkpoint import load_generator
 from srgan.config import Config, quick
+from srgan.runs import checkpoints
 from srgan.train import Trainer
 from tiny import images as _images
 from tiny import val_pairs as _val_pairs
@@ -87,7 +88,7 @@ def test_fit_writes_log_checkpoints_weights_and_grid(tmp_path):
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["kind"] == "train"] == [1, 2, 3, 4]
     assert [r["step"] for r in records if r["kind"] == "val"] == [2, 4]
-    assert [p.name for p in checkpoints_in(out)] == ["ckpt_00000004.ckpt"]  # keep_last=1
+    assert [p.name for p in checkpoints(out)] == ["ckpt_00000004.ckpt"]  # keep_last=1
     assert metrics["psnr"] > 0 and sorted(p.name for p in (out / "images").iterdir()) == ["val_00000002.png", "val_00000004.png"]
     assert load_generator(out / "best_generator.safetensors").training is False
     assert Config.from_dict(json.loads((out / "config.json").read_text())["config"]) == cfg
@@ -120,7 +121,7 @@ def test_resume_refuses_a_checkpoint_of_the_other_phase(tmp_path):
 
     cfg = _cfg(tmp_path, steps=1, ckpt_every=1, val_every=100)
     Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
-    ckpt = checkpoints_in(cfg.train.out_dir)[-1]
+    ckpt = checkpoints(cfg.train.out_dir)[-1]
     gan = Trainer(_cfg(tmp_path / "g", "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
     with pytest.raises(CheckpointError, match="pretrain"):
         gan.resume(ckpt)
@@ -136,11 +137,11 @@ def test_killed_cli_run_resumes_from_its_last_checkpoint(tmp_path):
     killed = subprocess.Popen([*cmd, "--steps", "100000", "--out", str(tmp_path / "k")], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and not any(int(p.stem[5:]) >= 10 for p in checkpoints_in(tmp_path / "k")):
+    while time.time() < deadline and not any(int(p.stem[5:]) >= 10 for p in checkpoints(tmp_path / "k")):
         time.sleep(0.2)
     killed.send_signal(signal.SIGKILL)
     killed.wait()
-    start = int(checkpoints_in(tmp_path / "k")[-1].stem[5:])
+    start = int(checkpoints(tmp_path / "k")[-1].stem[5:])
     assert start >= 10
     subprocess.run([*cmd, "--steps", str(start + 5), "--out", str(tmp_path / "k"), "--resume"], env=env, check=True,
                    capture_output=True)
