@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -45,6 +46,13 @@ def copy_atomic(source: str | os.PathLike, destination: str | os.PathLike) -> No
     """Copy a file's bytes to `destination` atomically."""
     with atomic_path(destination) as tmp:
         shutil.copyfile(source, tmp)
+
+
+def write_json(path: str | os.PathLike, data: dict) -> None:
+    """Write JSON (indented, keys in the dict's order) atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=False)
+        f.write("\n")
 
 
 def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:

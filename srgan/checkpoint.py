@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import paddle
 
-from .atomic import atomic_path, require_file
+from .atomic import atomic_path, require_file, write_json
 from .config import ModelConfig
 from .models import Generator
 
@@ -31,13 +31,6 @@ CONFIG_KEY = "srgan_model_config"
 
 class CheckpointError(RuntimeError):
     """A checkpoint or weights file that is corrupt, truncated or does not fit the model."""
-
-
-def write_json(path: str | os.PathLike, data: dict) -> None:
-    """Write JSON atomically."""
-    with atomic_path(path) as tmp, open(tmp, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=False)
-        f.write("\n")
 
 
 # --- training checkpoints -------------------------------------------------------------

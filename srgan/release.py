@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import checkpoint as ckpt
 from . import runs
+from .runs import earlier_training, training_seconds
 from .runs import read_log  # its earlier home: `srgan.release.read_log` keeps working
 from .atomic import atomic_path
 from .config import PAPER_TRAINING_DATA, Config, TrainConfig, paper
@@ -94,41 +95,6 @@ def _schedule_as_in_paper(train: TrainConfig) -> str:
     return f"{_as_in_paper(train.lr)}, x{train.lr_gamma:g} after {after} steps"
 
 
-def earlier_training(run_dir: Path, phase: str) -> tuple[list[dict], list[dict]]:
-    """Segments and log records of the training behind a run's `init_generator`, when the run
-    continues released weights of the same phase (the trainer keeps their card and log as
-    init_card.json / init_log.jsonl). Phase 2 starting from SRResNet is not a continuation.
-
-    Returns:
-        (segments, records): one {"from_step", "steps", "training_hours", "config"} per earlier
-        run, oldest first, and their log records with steps counted from the first segment.
-    """
-    card_path = run_dir / runs.INIT_CARD
-    if not card_path.is_file():
-        return [], []
-    card = json.loads(card_path.read_text())
-    if card.get("phase") != phase:
-        return [], []
-    segments = card.get("segments") or [
-        {"from_step": 0, "steps": card["step"], "training_hours": card["training_hours"], "config": card["config"]}
-    ]
-    records = [{"segment": 0, **r} for r in read_log(run_dir / runs.INIT_LOG)]
-    return segments, records
-
-
-def training_seconds(records: list[dict], batch_size: int) -> float:
-    """Wall time spent training (validation included), summed over the logged windows, so that
-    pauses between resumed sessions do not count."""
-    train = [r for r in records if r["kind"] == "train"]
-    total, previous = 0.0, 0
-    for r in train:
-        steps = r["step"] - previous
-        previous = r["step"]
-        if r.get("samples_per_s"):
-            total += steps * batch_size / r["samples_per_s"]
-    return total
-
-
 def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upto: int | None = None) -> dict:
     """Score the run's initial generator and every checkpoint it kept on one benchmark folder:
     how PSNR, NIQE and the grid contrast moved over the run (phase 2 has no best-by-PSNR).
@@ -148,8 +114,7 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
         return {key: mean[key] for key in keys}
 
     out = {"benchmark": Path(benchmark).resolve().name, "start": None, "scores": []}
-    config = json.loads((run_dir / runs.CONFIG).read_text())["config"] if (run_dir / runs.CONFIG).is_file() else {}
-    init = config.get("train", {}).get("init_generator")
+    init = runs.read_info(run_dir).get("config", {}).get("train", {}).get("init_generator")
     if init and Path(init).is_file() and str(init).endswith(".safetensors"):
         out["start"] = scores(ckpt.load_generator(init))
     for path in runs.checkpoints(run_dir):
@@ -212,7 +177,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         end = seg["from_step"] + seg["steps"]
         departures += [f"steps {seg['from_step']:,}-{end:,}: {d}" for d in departures_from_paper(Config.from_dict(seg["config"]))
                        if d not in departures]
-    info = json.loads((run_dir / runs.CONFIG).read_text()) if (run_dir / runs.CONFIG).is_file() else {}
+    info = runs.read_info(run_dir)
     card = {
         "name": out.stem,
         "phase": cfg.train.phase,

@@ -19,6 +19,10 @@ Rules, enforced by `RunFolder`:
   process) and taken over with a note.
 - A run that fails before writing anything leaves no empty folder behind.
 
+Every file of the folder is read and written here: the trainer writes through `write_info`,
+`JsonlLogger`, `keep_initial_card`, `checkpoint_path` and `grid_path`; `srgan release` and the
+book read through `read_info`, `read_log`, `checkpoints`, `grids` and `earlier_training`.
+
 This module imports no Paddle, so the CLI and tests can use it cheaply.
 """
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
 import socket
@@ -44,6 +49,7 @@ VISUALDL = "visualdl"
 LOCK = "run.lock"
 
 _CHECKPOINT = re.compile(r"ckpt_(\d+)\.ckpt")
+_GRID = re.compile(r"val_(\d+)\.png")
 
 
 class RunFolderError(RuntimeError):
@@ -73,6 +79,23 @@ def checkpoints(run_dir: str | os.PathLike) -> list[Path]:
     return sorted(found, key=checkpoint_step)
 
 
+def grid_path(run_dir: str | os.PathLike, step: int) -> Path:
+    """Where the validation grid of `step` goes: images/val_<step>.png."""
+    return Path(run_dir) / IMAGES / f"val_{step:08d}.png"
+
+
+def grid_step(path: str | os.PathLike) -> int:
+    return int(_GRID.fullmatch(Path(path).name).group(1))
+
+
+def grids(run_dir: str | os.PathLike) -> list[Path]:
+    """The validation grids in `run_dir` (images/val_<step>.png), oldest step first ([] if none)."""
+    images = Path(run_dir) / IMAGES
+    if not images.is_dir():
+        return []
+    return sorted((p for p in images.iterdir() if _GRID.fullmatch(p.name) and p.is_file()), key=grid_step)
+
+
 def run_files(run_dir: str | os.PathLike) -> list[Path]:
     """The files of a run in `run_dir` (checkpoints, weights, log, config, initial card),
     i.e. what makes the folder belong to a run. Empty for a missing or unused folder."""
@@ -87,13 +110,12 @@ def clear(run_dir: str | os.PathLike) -> list[Path]:
     removed = run_files(run_dir)
     for p in removed:
         p.unlink()
+    for p in grids(run_dir):
+        p.unlink()
+        removed.append(p)
     images = run_dir / IMAGES
-    if images.is_dir():
-        for p in images.glob("val_*.png"):
-            p.unlink()
-            removed.append(p)
-        if not any(images.iterdir()):
-            images.rmdir()
+    if images.is_dir() and not any(images.iterdir()):
+        images.rmdir()
     if (run_dir / VISUALDL).is_dir():
         shutil.rmtree(run_dir / VISUALDL)
         removed.append(run_dir / VISUALDL)
@@ -129,6 +151,113 @@ def read_log(path: str | os.PathLike) -> list[dict]:
     released weights), in file order; [] if the file does not exist."""
     path = Path(path)
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
+# --- what a run writes and reads ------------------------------------------------------------
+def machine_description() -> str:
+    """This machine in one line, for config.json and the model card: "x86_64, 2 CPU cores, Linux ..."."""
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def write_info(run_dir: str | os.PathLike, config: dict, paddle: str, device: str, world_size: int) -> None:
+    """Write config.json: the run's config (`Config.to_dict()`), the Paddle version, device and
+    number of processes, and this machine (the model card of `srgan release` reports them)."""
+    from .atomic import write_json
+
+    write_json(Path(run_dir) / CONFIG, {"config": config, "paddle": paddle, "device": device, "world_size": world_size,
+                                        "machine": machine_description()})
+
+
+def read_info(run_dir: str | os.PathLike) -> dict:
+    """config.json of a run as written by `write_info` ({} if the run has none)."""
+    path = Path(run_dir) / CONFIG
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+class JsonlLogger:
+    """Appends one JSON object per line to <out>/log.jsonl (the book plots it); VisualDL optional."""
+
+    def __init__(self, out_dir: str | os.PathLike, enabled: bool, visualdl: bool):
+        self.enabled = enabled
+        self.path = Path(out_dir) / LOG
+        self.vdl = None
+        if enabled and visualdl:
+            try:
+                from visualdl import LogWriter
+
+                self.vdl = LogWriter(logdir=str(Path(out_dir) / VISUALDL))
+            except ImportError:
+                pass
+
+    def log(self, record: dict) -> None:
+        if not self.enabled:
+            return
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        if self.vdl is not None:
+            for key, value in record.items():
+                if isinstance(value, (int, float)) and key not in ("step", "time"):
+                    self.vdl.add_scalar(tag=f"{record.get('kind', 'train')}/{key}", value=value, step=record["step"])
+
+    def image(self, tag: str, image, step: int) -> None:  # image: (H, W, 3) uint8
+        if self.enabled and self.vdl is not None:
+            self.vdl.add_image(tag=tag, img=image, step=step)
+
+
+def keep_initial_card(run_dir: str | os.PathLike, card: str | os.PathLike, log: str | os.PathLike) -> None:
+    """Copy the model card and log of released weights a run starts from (`init_generator`) into
+    the run folder (init_card.json, init_log.jsonl), once: `srgan release` chains them into the
+    new card, so that a run continuing earlier weights reports all the training behind it, even
+    after the release has overwritten the file it started from. Nothing happens without a card.
+
+    Args:
+        run_dir: the run folder.
+        card, log: the weights' card and log (`checkpoint.card_and_log_paths(weights)`).
+    """
+    from .atomic import copy_atomic
+
+    run_dir = Path(run_dir)
+    if (run_dir / INIT_CARD).exists() or not Path(card).is_file():
+        return
+    if Path(log).is_file():
+        copy_atomic(log, run_dir / INIT_LOG)
+    copy_atomic(card, run_dir / INIT_CARD)  # last: its presence means both are done
+
+
+def earlier_training(run_dir: str | os.PathLike, phase: str) -> tuple[list[dict], list[dict]]:
+    """Segments and log records of the training behind a run's `init_generator`, when the run
+    continues released weights of the same phase (the trainer keeps their card and log as
+    init_card.json / init_log.jsonl). Phase 2 starting from SRResNet is not a continuation.
+
+    Returns:
+        (segments, records): one {"from_step", "steps", "training_hours", "config"} per earlier
+        run, oldest first, and their log records with steps counted from the first segment.
+    """
+    run_dir = Path(run_dir)
+    card_path = run_dir / INIT_CARD
+    if not card_path.is_file():
+        return [], []
+    card = json.loads(card_path.read_text())
+    if card.get("phase") != phase:
+        return [], []
+    segments = card.get("segments") or [
+        {"from_step": 0, "steps": card["step"], "training_hours": card["training_hours"], "config": card["config"]}
+    ]
+    records = [{"segment": 0, **r} for r in read_log(run_dir / INIT_LOG)]
+    return segments, records
+
+
+def training_seconds(records: list[dict], batch_size: int) -> float:
+    """Wall time spent training (validation included), summed over the logged windows, so that
+    pauses between resumed sessions do not count."""
+    train = [r for r in records if r["kind"] == "train"]
+    total, previous = 0.0, 0
+    for r in train:
+        steps = r["step"] - previous
+        previous = r["step"]
+        if r.get("samples_per_s"):
+            total += steps * batch_size / r["samples_per_s"]
+    return total
 
 
 # --- the lock ---------------------------------------------------------------------------------

@@ -21,10 +21,8 @@ rank its own slice of the sample stream (data.StepBatchSampler).
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import platform
 import sys
 import time
 import warnings
@@ -36,7 +34,6 @@ import paddle.nn.functional as F
 
 from . import checkpoint as ckpt
 from . import runs
-from .atomic import copy_atomic
 from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
 from .evaluate import generator_upscaler, mean_score, perceptual_scores
@@ -70,36 +67,6 @@ def set_requires_grad(parameters, flag: bool) -> None:
     statistics as parameters too, and those must stay frozen)."""
     for p in parameters:
         p.stop_gradient = not flag
-
-
-class JsonlLogger:
-    """Appends one JSON object per line to <out>/log.jsonl (the book plots it); VisualDL optional."""
-
-    def __init__(self, out_dir: Path, enabled: bool, visualdl: bool):
-        self.enabled = enabled
-        self.path = out_dir / runs.LOG
-        self.vdl = None
-        if enabled and visualdl:
-            try:
-                from visualdl import LogWriter
-
-                self.vdl = LogWriter(logdir=str(out_dir / "visualdl"))
-            except ImportError:
-                pass
-
-    def log(self, record: dict) -> None:
-        if not self.enabled:
-            return
-        with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
-        if self.vdl is not None:
-            for key, value in record.items():
-                if isinstance(value, (int, float)) and key not in ("step", "time"):
-                    self.vdl.add_scalar(tag=f"{record.get('kind', 'train')}/{key}", value=value, step=record["step"])
-
-    def image(self, tag: str, image: np.ndarray, step: int) -> None:
-        if self.enabled and self.vdl is not None:
-            self.vdl.add_image(tag=tag, img=image, step=step)
 
 
 def save_grid(path: Path, lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale: int, size: int = 96) -> np.ndarray:
@@ -185,7 +152,7 @@ class Trainer:
         self.best_psnr = -math.inf
         self.images = images
         self.val_pairs = val_pairs
-        self.logger = JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=train_cfg.visualdl)
+        self.logger = runs.JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=train_cfg.visualdl)
 
     # -- state ------------------------------------------------------------------------
     def _read_initial_generator(self, source: str) -> dict:
@@ -395,7 +362,7 @@ class Trainer:
             scores.append({"psnr": psnr(sr, hr, crop_border=scale), "ssim": ssim_daala(sr, hr, crop_border=scale),
                            **perceptual_scores(sr, hr, scale=scale, crop_border=scale, with_hr=False)})
             if i == 0:
-                grid = save_grid(self.out_dir / "images" / f"val_{self.step:08d}.png", lr, sr, hr, scale)
+                grid = save_grid(runs.grid_path(self.out_dir, self.step), lr, sr, hr, scale)
                 self.logger.image("val/lr_bicubic_sr_hr", grid, self.step)
         mean = {key: mean_score([s[key] for s in scores]) for key in ("psnr", "ssim", "niqe", "grid_contrast")}
         return {"step": self.step, **mean}
@@ -528,29 +495,13 @@ class Trainer:
 
     def _write_run_info(self) -> None:
         if self.is_main:
-            ckpt.write_json(self.out_dir / runs.CONFIG, {
-                "config": self.cfg.to_dict(),
-                "paddle": paddle.__version__,
-                "device": self.device,
-                "world_size": self.world_size,
-                "machine": machine_description(),
-            })
+            runs.write_info(self.out_dir, self.cfg.to_dict(), paddle=paddle.__version__, device=self.device,
+                            world_size=self.world_size)
             self._keep_initial_card()
 
     def _keep_initial_card(self) -> None:
-        """Copy the model card and log of released `init_generator` weights into the run folder
-        (init_card.json, init_log.jsonl), once: `srgan release` chains them into the new card, so
-        that a run continuing earlier weights reports all the training behind it, even after the
-        release has overwritten the file it started from."""
+        """Keep the card and log of released `init_generator` weights in the run folder
+        (runs.keep_initial_card), for `srgan release` to report the training behind them."""
         source = self.cfg.train.init_generator
-        if not source or not str(source).endswith(".safetensors") or (self.out_dir / runs.INIT_CARD).exists():
-            return
-        card, log = ckpt.card_and_log_paths(source)
-        if card.is_file():
-            if log.is_file():
-                copy_atomic(log, self.out_dir / runs.INIT_LOG)
-            copy_atomic(card, self.out_dir / runs.INIT_CARD)  # last: its presence means both are done
-
-
-def machine_description() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+        if source and str(source).endswith(".safetensors"):
+            runs.keep_initial_card(self.out_dir, *ckpt.card_and_log_paths(source))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -388,19 +387,19 @@ def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_wid
     """
     from .image_io import read_image
 
+    from .runs import IMAGES, LOG, grid_step, grids, read_log
+
     run_dir = Path(run_dir)
-    files = sorted((run_dir / "images").glob("val_*.png"), key=lambda p: int(re.findall(r"\d+", p.stem)[-1]))
+    files = grids(run_dir)
     if not files:
-        raise FileNotFoundError(f"{run_dir / 'images'}: no val_<step>.png grids (the trainer writes one per validation)")
+        raise FileNotFoundError(f"{run_dir / IMAGES}: no val_<step>.png grids (the trainer writes one per validation)")
     if len(files) > max_rows:
         files = [files[round(i * (len(files) - 1) / (max_rows - 1))] for i in range(max_rows)] if max_rows > 1 else files[-1:]
-    from .runs import LOG, read_log
-
     _, val = split_log(read_log(run_dir / LOG))
     psnr_at = {r["step"]: r["psnr"] for r in val}
     rows = []
     for r, file in enumerate(files):
-        step = int(re.findall(r"\d+", file.stem)[-1])
+        step = grid_step(file)
         grid = read_image(file)
         width = grid.shape[1] // len(GRID_COLUMNS)
         score = f", {psnr_at[step]:.2f} dB" if step in psnr_at else ""

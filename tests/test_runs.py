@@ -279,3 +279,80 @@ def test_read_log_reads_records_in_order_and_a_missing_log_as_empty(tmp_path):
     (tmp_path / "log.jsonl").write_text('{"kind": "train", "step": 1}\n\n{"kind": "val", "step": 2}\n')
     assert [r["step"] for r in read_log(tmp_path / "log.jsonl")] == [1, 2]
     assert read_log_from_release is read_log  # its earlier home still works
+
+
+# --- what a run writes and reads (srgan.runs) ----------------------------------------------------
+def test_run_info_is_written_and_read_back(tmp_path):
+    from srgan.runs import CONFIG, read_info, write_info
+
+    assert read_info(tmp_path) == {}
+    write_info(tmp_path, {"train": {"phase": "pretrain"}}, paddle="3.3.1", device="cpu", world_size=1)
+    info = read_info(tmp_path)
+    assert list(info) == ["config", "paddle", "device", "world_size", "machine"]
+    assert info["config"] == {"train": {"phase": "pretrain"}} and "CPU cores" in info["machine"]
+    assert json.loads((tmp_path / CONFIG).read_text()) == info
+
+
+def test_the_logger_appends_one_record_per_line_and_only_when_enabled(tmp_path):
+    from srgan.runs import LOG, JsonlLogger, read_log
+
+    JsonlLogger(tmp_path / "off", enabled=False, visualdl=False).log({"kind": "train", "step": 1})
+    assert not (tmp_path / "off").exists()
+    logger = JsonlLogger(tmp_path, enabled=True, visualdl=False)
+    logger.log({"kind": "train", "step": 1, "loss": 0.5})
+    logger.log({"kind": "val", "step": 1, "psnr": 20.0})
+    assert read_log(tmp_path / LOG) == [{"kind": "train", "step": 1, "loss": 0.5}, {"kind": "val", "step": 1, "psnr": 20.0}]
+
+
+def test_the_initial_card_and_log_are_kept_once(tmp_path):
+    from srgan.runs import INIT_CARD, INIT_LOG, keep_initial_card
+
+    card, log, run = tmp_path / "w.json", tmp_path / "w_log.jsonl", tmp_path / "run"
+    run.mkdir()
+    keep_initial_card(run, card, log)  # weights without a card: nothing to keep
+    assert not any(run.iterdir())
+    card.write_text('{"step": 4}')
+    log.write_text('{"kind": "train", "step": 4}\n')
+    keep_initial_card(run, card, log)
+    assert (run / INIT_CARD).read_text() == '{"step": 4}' and (run / INIT_LOG).read_text() == log.read_text()
+    card.write_text('{"step": 8}')  # released again over the file the run started from
+    keep_initial_card(run, card, log)
+    assert (run / INIT_CARD).read_text() == '{"step": 4}'
+
+
+def test_earlier_training_is_the_chain_of_the_same_phase_only(tmp_path):
+    from srgan.runs import INIT_CARD, INIT_LOG, earlier_training
+
+    assert earlier_training(tmp_path, "pretrain") == ([], [])
+    card = {"phase": "pretrain", "step": 4, "training_hours": 0.5, "config": {"train": {"lr": 1e-4}}}
+    (tmp_path / INIT_CARD).write_text(json.dumps(card))
+    (tmp_path / INIT_LOG).write_text('{"kind": "train", "step": 2}\n{"kind": "val", "step": 4}\n')
+    segments, records = earlier_training(tmp_path, "pretrain")
+    assert segments == [{"from_step": 0, "steps": 4, "training_hours": 0.5, "config": {"train": {"lr": 1e-4}}}]
+    assert records == [{"segment": 0, "kind": "train", "step": 2}, {"segment": 0, "kind": "val", "step": 4}]
+    assert earlier_training(tmp_path, "gan") == ([], [])  # phase 2 from an SRResNet is no continuation
+    chained = {**card, "segments": [{"from_step": 0, "steps": 2}, {"from_step": 2, "steps": 2}]}
+    (tmp_path / INIT_CARD).write_text(json.dumps(chained))
+    assert earlier_training(tmp_path, "pretrain")[0] == chained["segments"]
+
+
+def test_training_seconds_sum_the_logged_windows_only(tmp_path):
+    from srgan.runs import training_seconds
+
+    records = [{"kind": "train", "step": 2, "samples_per_s": 4.0}, {"kind": "val", "step": 2},
+               {"kind": "train", "step": 6, "samples_per_s": 8.0}, {"kind": "train", "step": 7}]
+    assert training_seconds(records, batch_size=2) == pytest.approx(2 * 2 / 4.0 + 4 * 2 / 8.0)
+    assert training_seconds([], batch_size=2) == 0.0
+
+
+def test_validation_grids_are_listed_by_step_and_cleared_with_the_run(tmp_path):
+    from srgan.runs import IMAGES, clear, grid_path, grid_step, grids
+
+    for step in (10, 2):
+        grid_path(tmp_path, step).parent.mkdir(exist_ok=True)
+        grid_path(tmp_path, step).write_bytes(b"")
+    (tmp_path / IMAGES / "notes.txt").write_text("mine")
+    assert [grid_step(p) for p in grids(tmp_path)] == [2, 10] and grids(tmp_path / "missing") == []
+    assert grid_path(tmp_path, 2).name == "val_00000002.png"
+    clear(tmp_path)
+    assert grids(tmp_path) == [] and [p.name for p in (tmp_path / IMAGES).iterdir()] == ["notes.txt"]
