@@ -5,7 +5,8 @@ The generator minimises the perceptual loss (Eq. 3)
     l_SR = l_X + 1e-3 * l_Gen
 
 where l_X is a content loss (pixel MSE, Eq. 4, or VGG feature MSE, Eq. 5) and l_Gen the
-adversarial loss (Eq. 6). The discriminator solves the min-max problem of Eq. 2.
+adversarial loss (Eq. 6). The discriminator solves the min-max problem of Eq. 2. Phase 1
+(SRResNet) trains the generator on the pixel loss alone (`PixelLoss`).
 
 The discriminator returns logits (see `srgan.models.Discriminator`); every loss here works on
 logits with `binary_cross_entropy_with_logits`, which computes log(sigmoid(x)) without
@@ -34,6 +35,30 @@ from srgan.vgg import VGGFeatureExtractor
 VGG_FEATURE_SCALE = 1.0 / 12.75
 
 CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")
+PIXEL_LOSS_KINDS = ("mse", "l1")
+
+
+class PixelLoss(nn.Layer):
+    """The pixel loss between SR and HR images (both in [-1, 1]): the whole loss of phase 1
+    (SRResNet), and in phase 2 the optional pixel term beside the content loss
+    (TrainConfig.gan_pixel_weight, not in the paper).
+
+    - "mse": pixel-wise MSE, Eq. 4 (the paper's SRResNet); a mean over pixels and batch,
+      where Eq. 4 averages one image's r^2 W H pixels.
+    - "l1":  mean absolute error, not in the paper (later SR work, e.g. EDSR, trains with it).
+
+    Args:
+        kind: "mse" or "l1" (TrainConfig.pixel_loss).
+    """
+
+    def __init__(self, kind: str = "mse"):
+        super().__init__()
+        if kind not in PIXEL_LOSS_KINDS:
+            raise ValueError(f"pixel loss kind must be one of {PIXEL_LOSS_KINDS}, got {kind!r}")
+        self.kind = kind
+
+    def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
+        return F.mse_loss(sr, hr) if self.kind == "mse" else F.l1_loss(sr, hr)
 
 
 class ContentLoss(nn.Layer):

@@ -39,7 +39,7 @@ from .data import TrainCrops, default_validation_pairs, load_training_images, tr
 from .evaluate import generator_upscaler, mean_score, perceptual_scores
 from .device import keep_freed_memory, pick_device
 from .interrupt import StopOnSigterm
-from .losses import ContentLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty
+from .losses import ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty
 from .metrics import psnr, ssim_daala
 from .models import Discriminator, Generator
 
@@ -137,8 +137,7 @@ class Trainer:
             self.opt_d = build_optimizer(self.discriminator.parameters(), self.sched_d, cfg)
             self.content_loss = ContentLoss(kind=train_cfg.content_loss, vgg_weights=train_cfg.vgg_weights,
                                             shift=train_cfg.vgg_shift)
-        elif train_cfg.pixel_loss not in ("mse", "l1"):
-            raise ValueError(f"pixel_loss must be 'mse' or 'l1', got {train_cfg.pixel_loss!r}")
+        self.pixel_loss = PixelLoss(train_cfg.pixel_loss)  # phase 1's loss; phase 2's optional pixel term
         # BN statistics: SyncBatchNorm would be closer to single-device training but costs a
         # collective per layer; per-device batch statistics are what the paper's setting has.
         self.g_train = paddle.DataParallel(self.generator) if self.world_size > 1 else self.generator
@@ -252,9 +251,6 @@ class Trainer:
         return True
 
     # -- one update -----------------------------------------------------------------
-    def pixel_loss(self, sr, hr):
-        return F.mse_loss(sr, hr) if self.cfg.train.pixel_loss == "mse" else F.l1_loss(sr, hr)
-
     def train_step(self, lr, hr) -> dict:
         """One update (pretrain) or one G then one D update (gan); returns float losses.
 

@@ -9,6 +9,7 @@ import pytest
 
 from srgan.losses import (
     ContentLoss,
+    PixelLoss,
     discriminator_loss,
     generator_adversarial_loss,
     lattice_energy,
@@ -38,6 +39,18 @@ def test_mse_content_loss_equals_manual_value(monkeypatch):
     hr = rng.uniform(-1, 1, size=(2, 3, 16, 16)).astype("float32")
     value = loss_fn(paddle.to_tensor(sr), paddle.to_tensor(hr)).item()
     np.testing.assert_allclose(value, np.mean((sr - hr) ** 2), rtol=1e-6)
+
+
+def test_pixel_losses_equal_manual_values():
+    rng = np.random.RandomState(1)
+    sr = rng.uniform(-1, 1, size=(2, 3, 8, 8)).astype("float32")
+    hr = rng.uniform(-1, 1, size=(2, 3, 8, 8)).astype("float32")
+    mse, l1 = (PixelLoss(kind)(paddle.to_tensor(sr), paddle.to_tensor(hr)).item() for kind in ("mse", "l1"))
+    np.testing.assert_allclose(mse, np.mean((sr - hr) ** 2), rtol=1e-6)  # Eq. 4
+    np.testing.assert_allclose(l1, np.mean(np.abs(sr - hr)), rtol=1e-6)
+    assert PixelLoss().kind == "mse" and len(PixelLoss().parameters()) == 0
+    with pytest.raises(ValueError, match="pixel loss kind must be one of"):
+        PixelLoss("huber")
 
 
 def test_unknown_content_loss_kind():

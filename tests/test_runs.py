@@ -202,11 +202,21 @@ def test_the_lock_is_released_and_an_empty_folder_removed_when_a_run_fails(tmp_p
     ("train", "lr", -1.0, "lr must be > 0"),
     ("data", "num_workers", -1, "num_workers must be an integer >= 0"),
     ("model", "scale", 3, "scale must be a power of two"),
+    ("train", "phase", "finetune", "phase must be 'pretrain' or 'gan', got 'finetune'"),
+    ("train", "pixel_loss", "huber", "pixel_loss must be 'mse' or 'l1', got 'huber'"),
 ])
 def test_bad_config_values_are_refused_before_anything_runs(tmp_path, section, name, value, message):
     cfg = _cfg(tmp_path / "run")
     setattr(getattr(cfg, section), name, value)
     with pytest.raises(ValueError, match=f"invalid training config: .*{message}"):
+        _trainer(cfg)
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_pixel_loss_of_phase_2_is_checked_too(tmp_path):
+    """gan_pixel_weight uses the pixel loss in phase 2: a bad kind is refused there as well."""
+    cfg = _cfg(tmp_path / "run", "gan", gan_pixel_weight=1.0, pixel_loss="L1")
+    with pytest.raises(ValueError, match="invalid training config: pixel_loss must be 'mse' or 'l1', got 'L1'"):
         _trainer(cfg)
     assert not (tmp_path / "run").exists()
 
