@@ -25,13 +25,13 @@ def cmd_info(args) -> int:
     import paddle
 
     from .device import pick_device
-    from .models import Discriminator, Generator, count_parameters
+    from .models import Discriminator, Generator
 
     g = Generator(scale=args.scale, num_blocks=args.blocks, channels=args.channels)
     d = Discriminator(channels=args.channels)
     print(f"paddle {paddle.__version__}, device {pick_device()}")
-    print(f"generator (SRResNet, B={args.blocks}, {args.channels} ch, x{args.scale}): {count_parameters(g):,} parameters")
-    print(f"discriminator (96x96 input): {count_parameters(d):,} parameters")
+    print(f"generator (SRResNet, B={args.blocks}, {args.channels} ch, x{args.scale}): {g.num_parameters():,} parameters")
+    print(f"discriminator (96x96 input): {d.num_parameters():,} parameters")
     return 0
 
 

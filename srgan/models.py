@@ -28,8 +28,8 @@ class TailConv(nn.Conv2D):
     CPU process in dygraph, is computed as the transposed convolution of its flipped kernel:
     the same numbers (to float rounding) through a different CPU kernel.
 
-    Why: Paddle's CPU conv2d runs this layer (9x9, 64 -> 3 maps at HR resolution) at ~6 GFLOP/s
-    against 30-46 for every other conv, while conv2d_transpose computes it ~6x faster, forward
+    Why: Paddle's CPU conv2d runs this layer (9x9, 64 -> 3 maps at HR resolution) far below the
+    FLOP rate of every other conv, while conv2d_transpose computes it several times faster, forward
     and backward (benchmarks/train_speed.py). Weights and state-dict keys are those of a plain
     Conv2D; exported static graphs, GPUs and data-parallel runs (whose gradient hooks expect
     the plain op) use the plain conv.
@@ -191,6 +191,10 @@ class Discriminator(nn.Layer):
         if self.pool is not None:
             f = self.pool(f)  # (N, 512, 6, 6)
         return self.classifier(paddle.flatten(f, 1))  # (N, 1) logits
+
+    def num_parameters(self) -> int:
+        """Trainable parameters (23,565,505 for the paper's D at 96x96 inputs, 18.9 M of them in Dense(1024))."""
+        return count_parameters(self)
 
 
 def count_parameters(model: nn.Layer) -> int:

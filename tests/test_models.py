@@ -98,3 +98,14 @@ def test_generator_owns_its_facts():
     assert g.num_parameters() == count_parameters(g)
     assert Generator(num_blocks=16).receptive_radius() == 40
     assert Generator(num_blocks=16).num_parameters() == 1_550_659
+
+
+def test_discriminator_counts_its_parameters_and_srgan_info_prints_both(capsys):
+    from srgan.cli import main
+
+    d = Discriminator(channels=8, image_size=16)
+    assert d.num_parameters() == count_parameters(d)
+    assert main(["info", "--blocks", "16", "--channels", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "generator (SRResNet, B=16, 64 ch, x4): 1,550,659 parameters" in out
+    assert "discriminator (96x96 input): 23,565,505 parameters" in out
