@@ -28,7 +28,7 @@ BasicSR; together they reproduce MATLAB's 5.72957338 on ../shared/niqe/baboon.pn
 
 - The image is converted to MATLAB's `rgb2ycbcr` luma Y (BT.601, studio range 16..235) and
   rounded to integers, as MATLAB does for uint8 images. A gray (H, W) image is taken to be
-  luma already and used as Y directly (as `srgan.metrics.rgb_to_y` does).
+  luma already and used as Y directly (as `srgan.colour.rgb_to_y` does).
 - Optional border crop, then the image is cropped (bottom/right) to a multiple of 96 pixels;
   patches do not overlap. All patches are used: the sharpness-based patch selection
   (Sec. II-B) applies to fitting the pristine model; the release's scoring code computes
@@ -62,6 +62,7 @@ import scipy.io
 from scipy.ndimage import correlate1d, maximum_filter, minimum_filter
 from scipy.special import gamma
 
+from .colour import rgb_to_y
 from .imresize import imresize
 
 __all__ = ["niqe", "load_pristine_model", "niqe_features", "mscn", "BLOCK_SIZE", "MODEL_FILE"]
@@ -247,8 +248,6 @@ def _nan_mvg(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _luma(image: np.ndarray) -> np.ndarray:
     """MATLAB rgb2ycbcr Y of a uint8 RGB image rounded to integers (gray: unchanged), float64."""
-    from .metrics import rgb_to_y  # lazy: srgan.metrics re-exports niqe from this module
-
     y = rgb_to_y(image)
     # rgb2ycbcr on uint8 returns uint8: round halves away from zero (Y >= 16 > 0 here).
     return np.floor(y + 0.5)

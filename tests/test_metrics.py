@@ -128,3 +128,18 @@ def test_ssim_daala_matches_a_loop_transcription_of_dump_ssim():
     sr = np.clip(hr + rng.normal(0, 12, hr.shape), 0, 255).astype(np.uint8)
     expected = _daala_reference(sr.astype(np.float64), hr.astype(np.float64))
     assert ssim_daala(sr, hr, crop_border=0) == pytest.approx(expected, rel=1e-10)
+
+
+def test_rgb_to_y_is_one_function_that_niqe_gets_without_importing_metrics():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from srgan import colour, niqe
+
+    assert rgb_to_y is colour.rgb_to_y is niqe.rgb_to_y
+    code = ("import sys, numpy as np, srgan.niqe as n; n.niqe(np.random.default_rng(0).integers(0, 256, (192, 192, 3), np.uint8)); "
+            "sys.exit('srgan.metrics' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
