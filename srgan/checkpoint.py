@@ -152,8 +152,6 @@ def save_generator(generator: Generator, path: str | os.PathLike, model_config: 
     """
     import dataclasses
 
-    from safetensors.numpy import save_file
-
     generator = getattr(generator, "_layers", generator)
     write_generator_file({k: v.numpy() for k, v in generator.state_dict().items()}, path, model_config)
     if card is not None:
