@@ -239,3 +239,84 @@ def test_a_stop_on_one_rank_stops_all_ranks_at_the_same_step(tmp_path):
     assert code == 0, report
     assert "rank 0 of 2 stopped at step 1" in workers[0] and "rank 1 of 2 stopped at step 1" in workers[1], report
     assert [p.name for p in checkpoints_in(tmp_path / "run")] == ["ckpt_00000001.ckpt"]  # rank 0 saved on the way out
+
+
+# One data-parallel training step against the same step in one process. Each rank takes its
+# half of one fixed batch; the optimizers' step() is replaced by a recorder, so that the
+# gradients of the real Trainer.train_step are saved and no parameter moves. The single-process
+# reference runs the two halves one after the other and averages: with BatchNorm on per-device
+# batch statistics (as the Trainer trains) that, not one pass over the whole batch, is what
+# data parallel computes.
+DP_STEP_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    sys.path.insert(0, sys.argv[2])
+    import test_distributed as td
+
+    out = Path(sys.argv[1])
+    trainer = td._tiny_cfg_trainer(out)
+    lr, hr = td._dp_step_batch(trainer.rank, trainer.world_size)
+    assert trainer.generator.tail.use_transposed(lr), "TailConv's fast path is off under data parallel"
+    initial = {f"{tag}.{k}": v.numpy().copy() for tag, net in (("g", trainer.generator), ("d", trainer.discriminator))
+               for k, v in net.state_dict().items()}
+    grads = td._recorded_step(trainer, lr, hr)
+    np.savez(out / f"rank{trainer.rank}.npz", **grads, **{f"init.{k}": v for k, v in initial.items()})
+    print(f"rank {trainer.rank} of {trainer.world_size} recorded {len(grads)} gradients", flush=True)
+    """
+)
+
+
+def _tiny_cfg_trainer(out_dir):
+    """The phase-2 Trainer of the data-parallel step test (tiny G and D, pixel content loss)."""
+    return Trainer(_tiny_cfg(out_dir / "run", "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
+
+
+def _dp_step_batch(rank, world_size):
+    """Rank `rank`'s share of one fixed batch of 4 (LR 4x4 in [0, 1], HR 16x16 in [-1, 1])."""
+    rng = np.random.default_rng(7)
+    lr, hr = rng.random((4, 3, 4, 4), dtype=np.float32), rng.random((4, 3, 16, 16), dtype=np.float32) * 2 - 1
+    part = slice(rank * 4 // world_size, (rank + 1) * 4 // world_size)
+    return paddle.to_tensor(lr[part]), paddle.to_tensor(hr[part])
+
+
+def _recorded_step(trainer, lr, hr):
+    """trainer.train_step(lr, hr) with the optimizers' step() recording the gradients instead
+    of applying them; returns {"g.<param>" / "d.<param>": gradient}."""
+    grads = {}
+
+    def recorder(tag, net):
+        def step():
+            grads.update({f"{tag}.{name}": p.grad.numpy().copy() for name, p in net.named_parameters() if p.grad is not None})
+        return step
+
+    trainer.opt_g.step = recorder("g", trainer.generator)
+    trainer.opt_d.step = recorder("d", trainer.discriminator)
+    trainer.train_step(lr, hr)
+    return grads
+
+
+@pytest.mark.slow
+def test_a_data_parallel_step_has_the_single_process_gradients(tmp_path):
+    """Trainer.train_step (phase 2: G then D) on 2 CPU processes equals the single process,
+    within float32 noise, with G's TailConv on its transposed-conv fast path on both sides."""
+    script = tmp_path / "dp_step.py"
+    script.write_text(DP_STEP_SCRIPT)
+    code, report, workers = _launch(tmp_path, [str(script), str(tmp_path), str(Path(__file__).parent)], timeout=120)
+    assert code == 0, report
+    ranks = [dict(np.load(tmp_path / f"rank{r}.npz")) for r in (0, 1)]
+
+    reference = _tiny_cfg_trainer(tmp_path / "single")
+    for tag, net in (("g", reference.generator), ("d", reference.discriminator)):  # rank 0's start (DataParallel broadcasts it)
+        net.set_state_dict({k[len(f"init.{tag}."):]: v for k, v in ranks[0].items() if k.startswith(f"init.{tag}.")})
+    halves = [_recorded_step(reference, *_dp_step_batch(r, 2)) for r in (0, 1)]
+    assert not np.allclose(halves[0]["g.tail.weight"], halves[1]["g.tail.weight"])  # the halves differ: a real test
+    assert set(halves[0]) == {k for k in ranks[0] if not k.startswith("init.")}
+    assert {"g.tail.weight", "g.tail.bias", "d.classifier.2.weight"} <= set(halves[0])
+    for key in halves[0]:
+        mean = (halves[0][key].astype(np.float64) + halves[1][key]) / 2
+        for r, rank in enumerate(ranks):
+            np.testing.assert_allclose(rank[key], mean, rtol=1e-5, atol=1e-6 * float(np.abs(mean).max()), err_msg=f"rank {r}: {key}")

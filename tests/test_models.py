@@ -67,6 +67,7 @@ def test_tail_conv_matches_the_plain_conv_forward_and_backward():
     plain.set_state_dict(tail.state_dict())
     x = paddle.rand([2, 8, 20, 13])
     x.stop_gradient = False
+    assert tail.use_transposed(x)  # the fast path is what is compared (CPU, dygraph)
     a, b = plain(x), tail(x)
     assert a.shape == b.shape
     assert float((a - b).abs().max()) < 1e-5
@@ -75,6 +76,20 @@ def test_tail_conv_matches_the_plain_conv_forward_and_backward():
     for u, v in zip(ga, gb):
         assert float((u - v).abs().max()) < 1e-4 * max(1.0, float(u.abs().max()))
     assert list(tail.state_dict()) == list(plain.state_dict())  # same keys: checkpoints unchanged
+
+
+def test_tail_conv_weight_gradient_is_contiguous():
+    """paddle.DataParallel leaves a strided (non-contiguous) parameter gradient un-averaged
+    (models.TailConv); the fast path must hand the weight a contiguous one. The two-process
+    check is tests/test_distributed.py."""
+    from srgan.models import TailConv
+
+    tail = TailConv(8, 3, 9, padding=4)
+    x = paddle.rand([2, 8, 12, 12])
+    assert tail.use_transposed(x)
+    tail(x).sum().backward()
+    for p in (tail.weight, tail.bias):
+        assert p.grad.is_contiguous(), p.name
 
 
 def test_keep_freed_memory_applies_on_glibc_and_can_be_turned_off(monkeypatch):
