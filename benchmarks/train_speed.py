@@ -22,6 +22,9 @@ Lanes (--lanes, or built from --threads / --dp / --torch):
                           torch is never a dependency of the package); needs torch in the
                           interpreter given by --torch-python (default: this one)
     .../plain-tail        experiment: G's tail conv through the plain conv2d kernel
+    .../vgg-concat        experiment: the VGG content loss as one VGG pass over [SR; HR]
+    .../NAME=VALUE        an environment variable of that lane's processes (upper-case NAME),
+                          e.g. paddle/t=1/SRGAN_KEEP_FREED_MEMORY=0
     .../to-static, .../onednn   experiments, see below
 
 Run:
@@ -32,7 +35,12 @@ Run:
     python benchmarks/train_speed.py --torch --torch-python /path/to/venv-with-torch/bin/python
 
 Options (see --help) are experiments, none of them a Trainer setting; they stay so that the
-measured table can be reproduced. Summary of what they showed on a 2-core AVX-512 CPU:
+measured table can be reproduced. Summary of what they showed on 2-core AVX-512 CPUs:
+    SRGAN_MKL_AVX2=0        (a lane's environment) turns off srgan.device.mkl_avx2_on_amd: on
+                            an AMD EPYC, Paddle's MKL then takes its generic path and a step
+                            costs ~2x the CPU (phase 1 1.8x, phase 2 2.1x; sgemm 45 -> 110 GFLOP/s)
+    vgg-concat              21% slower phase-2 step: no fewer FLOPs, and HR's half of the VGG
+                            backward is computed too; the HR branch under no_grad stays
     plain-tail              the stock conv2d for G's 64 -> 3 9x9 tail: ~6x dearer tail, ~38%
                             more CPU per phase-1 step (the default, models.TailConv, computes
                             it as conv2d_transpose of the flipped kernel, also under data parallel)
@@ -73,7 +81,7 @@ CONFIGS = {
     "gan-mse": dict(phase="gan", content_loss="mse"),
     "gan-vgg54": dict(phase="gan", content_loss="vgg54", vgg_weights=None),
 }
-PADDLE_OPTIONS = ("plain-tail", "to-static", "onednn")
+PADDLE_OPTIONS = ("plain-tail", "vgg-concat", "to-static", "onednn")
 VGG_FEATURE_SCALE = 1.0 / 12.75  # the paper's rescale of VGG features (srgan.losses)
 ADV_WEIGHT = 1e-3  # Eq. 3
 
@@ -115,6 +123,26 @@ def build_trainer(name: str, hr_size: int, batch_size: int, out_dir: str, thread
 def use_plain_tail(trainer) -> None:
     """Experiment: G's tail through the plain conv2d kernel (the stock path TailConv replaces)."""
     trainer.generator.tail.use_transposed = lambda x: False
+
+
+def use_vgg_concat(trainer) -> None:
+    """Experiment: one VGG forward over SR and HR concatenated along the batch, instead of SR
+    with autograd and HR under no_grad. Same loss and gradients (HR's features are detached),
+    one kernel call per layer instead of two, but the VGG backward now also computes the
+    input gradient of the HR half (conv2d_grad works on the whole batch)."""
+    import paddle
+    import paddle.nn.functional as F
+
+    from srgan.losses import VGG_FEATURE_SCALE as scale
+
+    loss = trainer.content_loss
+
+    def forward(sr, hr):
+        features = loss.vgg(paddle.concat([sr, hr], axis=0)) * scale  # (2N, C, h, w)
+        sr_features, hr_features = paddle.split(features, 2, axis=0)
+        return F.mse_loss(sr_features, hr_features.detach())
+
+    loss.forward = forward
 
 
 def use_to_static(trainer, onednn: bool) -> None:
@@ -166,6 +194,8 @@ def paddle_worker(args, send, receive) -> None:
     options = set(args.options)
     if "plain-tail" in options:
         use_plain_tail(trainer)
+    if "vgg-concat" in options:
+        use_vgg_concat(trainer)
     if "to-static" in options:
         use_to_static(trainer, onednn="onednn" in options)
     rank, world = trainer.rank, trainer.world_size
@@ -368,12 +398,13 @@ class Lane:
     threads: int = 1
     dp: int = 0  # > 1: data parallel over this many 1-thread processes
     options: tuple = ()
+    env: tuple = ()  # (NAME, VALUE) pairs for the lane's processes
     walls: list = field(default_factory=list)
     cpus: list = field(default_factory=list)
 
     @classmethod
     def parse(cls, spec: str) -> "Lane":
-        """'paddle/t=2', 'paddle/dp=2', 'torch/t=1', 'paddle/t=1/plain-tail' -> Lane."""
+        """'paddle/t=2', 'paddle/dp=2', 'torch/t=1', 'paddle/t=1/plain-tail', 'paddle/X=1' -> Lane."""
         framework, *parts = spec.split("/")
         if framework not in ("paddle", "torch"):
             raise ValueError(f"lane {spec!r}: framework must be paddle or torch")
@@ -386,8 +417,10 @@ class Lane:
                 lane.dp = int(value)
             elif key in PADDLE_OPTIONS and framework == "paddle" and not value:
                 lane.options += (key,)
+            elif key.isupper() and part.count("=") >= 1:
+                lane.env += ((key, value),)
             else:
-                raise ValueError(f"lane {spec!r}: unknown part {part!r} (t=N, dp=N for paddle, or one of {PADDLE_OPTIONS})")
+                raise ValueError(f"lane {spec!r}: unknown part {part!r} (t=N, dp=N for paddle, NAME=VALUE, or one of {PADDLE_OPTIONS})")
         return lane
 
     @property
@@ -396,7 +429,7 @@ class Lane:
 
     def label(self) -> str:
         base = f"{self.framework} dp={self.dp}x1t" if self.dp > 1 else f"{self.framework} t={self.threads}"
-        return base + "".join(f" +{o}" for o in self.options)
+        return base + "".join(f" +{o}" for o in self.options) + "".join(f" {k}={v}" for k, v in self.env)
 
 
 class LaneProcess:
@@ -412,7 +445,7 @@ class LaneProcess:
                        "--threads", str(threads), "--device", args.device, *(["--options", *lane.options] if lane.options else [])]
         # Thread counts must be in the environment before the framework loads its OpenMP / MKL.
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])), **dict(lane.env)}
         self.log = tmp / f"lane-{id(self)}.log"
         if lane.dp > 1:
             env["PADDLE_DISTRI_BACKEND"] = "gloo"  # CPU collectives, also on a GPU build

@@ -1,3 +1,6 @@
+from pathlib import Path
+
+import numpy as np
 import paddle
 import pytest
 
@@ -102,6 +105,72 @@ def test_keep_freed_memory_applies_on_glibc_and_can_be_turned_off(monkeypatch):
     monkeypatch.delenv("SRGAN_KEEP_FREED_MEMORY")
     if sys.platform.startswith("linux"):
         assert keep_freed_memory() is True  # mallopt accepted both settings
+
+
+AMD_CPUINFO = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx avx2 fma\n\nprocessor\t: 1\nvendor_id\t: AuthenticAMD\n"
+
+
+@pytest.mark.parametrize("cpuinfo, env, applied", [
+    (AMD_CPUINFO, {}, True),
+    (AMD_CPUINFO.replace(" avx2", ""), {}, False),  # MKL's AVX2 path needs AVX2
+    (AMD_CPUINFO.replace("AuthenticAMD", "GenuineIntel"), {}, False),  # Intel: MKL chooses well itself
+    (AMD_CPUINFO, {"SRGAN_MKL_AVX2": "0"}, False),  # turned off
+    (AMD_CPUINFO, {"MKL_DEBUG_CPU_TYPE": "4"}, False),  # the user's own value stays
+])
+def test_mkl_avx2_on_amd_only_where_it_applies(monkeypatch, cpuinfo, env, applied):
+    import os
+
+    from srgan.device import mkl_avx2_on_amd
+
+    for name in ("SRGAN_MKL_AVX2", "MKL_DEBUG_CPU_TYPE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert mkl_avx2_on_amd(cpuinfo) is applied
+    assert os.environ.get("MKL_DEBUG_CPU_TYPE") == ("5" if applied else env.get("MKL_DEBUG_CPU_TYPE"))
+
+
+GRADIENT_SCRIPT = """
+import sys
+import numpy as np
+import paddle
+import paddle.nn.functional as F
+from srgan.device import pick_device
+from srgan.models import Discriminator, Generator
+
+pick_device("cpu")  # sets MKL_DEBUG_CPU_TYPE on an AMD CPU unless SRGAN_MKL_AVX2=0
+paddle.seed(0)
+g, d = Generator(num_blocks=2, channels=16), Discriminator(channels=16, image_size=32)
+rng = np.random.default_rng(0)
+lr = paddle.to_tensor(rng.random((2, 3, 8, 8), dtype=np.float32))
+hr = paddle.to_tensor(rng.random((2, 3, 32, 32), dtype=np.float32) * 2 - 1)
+sr = g(lr)
+(F.mse_loss(sr, hr) + 1e-3 * d(sr).mean() + d(hr).mean()).backward()
+np.savez(sys.argv[1], **{f"{tag}.{n}": p.grad.numpy() for tag, net in (("g", g), ("d", d))
+                         for n, p in net.named_parameters() if p.grad is not None})
+"""
+
+
+def test_mkl_code_path_leaves_gradients_unchanged(tmp_path):
+    """G and D gradients with MKL's AVX2 path (AMD) equal those of its default path within
+    float32 noise. MKL reads its setting once per process, hence one process for each."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "grads.py"
+    script.write_text(GRADIENT_SCRIPT)
+    base = {k: v for k, v in os.environ.items() if k not in ("MKL_DEBUG_CPU_TYPE", "SRGAN_MKL_AVX2")}
+    base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), base.get("PYTHONPATH")]))
+    for name, extra in (("avx2", {}), ("default", {"SRGAN_MKL_AVX2": "0"})):
+        subprocess.run([sys.executable, str(script), str(tmp_path / f"{name}.npz")], env={**base, **extra}, check=True, timeout=120)
+    a, b = np.load(tmp_path / "avx2.npz"), np.load(tmp_path / "default.npz")
+    assert sorted(a) == sorted(b) and "g.tail.weight" in a
+    # The absolute floor is relative to the network's largest gradient: the biases of convs
+    # followed by BatchNorm have a true gradient of 0, so theirs is rounding noise only.
+    scale = max(float(np.abs(b[key]).max()) for key in b)
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-4, atol=1e-6 * scale, err_msg=key)
 
 
 def test_generator_owns_its_facts():
