@@ -45,8 +45,11 @@ measured table can be reproduced. Summary of what they showed on 2-core AVX-512 
                             more CPU per phase-1 step (the default, models.TailConv, computes
                             it as conv2d_transpose of the flipped kernel, also under data parallel)
     --threads 2             worse on a shared 2-core machine (OpenMP threads spin against the
-                            other processes); on an idle many-core machine set OMP_NUM_THREADS
-                            before starting (Paddle only defaults it to 1 when it is unset)
+                            other processes; torch too); on an idle many-core machine set
+                            OMP_NUM_THREADS before starting (Paddle defaults it to 1 when unset)
+    --dp 2                  the way to use both cores for one run: 6-8% more CPU per sample than
+                            one thread (gloo all-reduce), the rest turns into throughput
+    README.md, "Training speed", has the table of --torch --threads 1 2 --dp 2
     --to-static             no gain alone (the time is in the conv kernels, not in Python)
     --to-static --onednn    3x faster but WRONG gradients on Paddle 3.x (legacy IR, set
                             FLAGS_enable_pir_api=0); crashes with PIR and on Paddle 2.6
@@ -181,9 +184,9 @@ def bf16_probe() -> str:
 def paddle_worker(args, send, receive) -> None:
     """Build the Trainer (under the launcher: one rank of it) and run steps when asked.
 
-    Rank 0 alone talks to the parent; it passes each command on to the other ranks with an
-    all-reduce, so that all ranks step together (their gradient all-reduces need that), and
-    sums their CPU seconds and peak RSS into its reply.
+    Under data parallel every rank has its own line to the parent, which sends each command to
+    all ranks and adds up their replies: a rank never waits in a collective between steps (gloo
+    would time out while the other lanes run).
     """
     import paddle
 
@@ -198,19 +201,9 @@ def paddle_worker(args, send, receive) -> None:
         use_vgg_concat(trainer)
     if "to-static" in options:
         use_to_static(trainer, onednn="onednn" in options)
-    rank, world = trainer.rank, trainer.world_size
-
-    def agree(values: list[float], op: str) -> list[float]:
-        """values reduced over the ranks (sum or max); unchanged in a single process."""
-        if world == 1:
-            return values
-        t = paddle.to_tensor(values, dtype="float64")
-        paddle.distributed.all_reduce(t, op=paddle.distributed.ReduceOp.SUM if op == "sum" else paddle.distributed.ReduceOp.MAX)
-        return [float(v) for v in t.numpy()]
-
     scale = trainer.cfg.model.scale
-    rng = np.random.default_rng(rank)  # each rank its own crops, as in training
-    per_rank = args.batch_size // world
+    rng = np.random.default_rng(trainer.rank)  # each rank its own crops, as in training
+    per_rank = args.batch_size // trainer.world_size
     lr = paddle.to_tensor(rng.random((per_rank, 3, args.hr_size // scale, args.hr_size // scale), dtype=np.float32))
     hr = paddle.to_tensor(rng.random((per_rank, 3, args.hr_size, args.hr_size), dtype=np.float32) * 2 - 1)
     networks = {"generator": count_parameters(trainer.generator)}
@@ -219,24 +212,19 @@ def paddle_worker(args, send, receive) -> None:
         vgg = trainer.content_loss.vgg
         if vgg is not None:  # frozen: count all its weights
             networks["vgg"] = int(sum(p.numel().item() for p in vgg.parameters()))
-    if rank == 0:
-        send({"framework": f"paddle {paddle.__version__}", "processes": world, "parameters": networks})
-    commands = {"step": 1, "quit": 2}
-    while True:
-        command = commands[receive()] if rank == 0 else 0
-        command = int(agree([command], "sum")[0])
-        if command == commands["quit"]:
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
-            total, largest = agree([peak], "sum")[0], agree([peak], "max")[0]
-            if rank == 0:
-                send({"peak_rss_gib": total, "largest_rss_gib": largest})
-            return
+    send({"framework": f"paddle {paddle.__version__}", "rank": trainer.rank, "parameters": networks})
+    serve(send, receive, lambda: trainer.train_step(lr, hr))
+
+
+def serve(send, receive, step) -> None:
+    """Answer the parent: one timed `step()` (returning float losses) per "step" command, the
+    peak RSS at "quit"."""
+    while receive() == "step":
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        losses = trainer.train_step(lr, hr)
+        losses = step()
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        cpu = agree([cpu], "sum")[0]  # also a barrier: the slowest rank ends the step
-        if rank == 0:
-            send({"wall": wall, "cpu": cpu, "finite": bool(all(np.isfinite(v) for v in losses.values()))})
+        send({"wall": wall, "cpu": cpu, "finite": bool(all(np.isfinite(v) for v in losses.values()))})
+    send({"peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20})  # KiB -> GiB
 
 
 # --- torch: the same networks and step, as a measuring stick -----------------------------------
@@ -361,22 +349,15 @@ def torch_worker(args, send, receive) -> None:
         networks["discriminator"] = count(d)
         if vgg is not None:
             networks["vgg"] = count(vgg)
-    send({"framework": f"torch {torch.__version__}", "processes": 1, "parameters": networks})
-    while receive() == "step":
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        losses = step()
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        send({"wall": wall, "cpu": cpu, "finite": bool(all(np.isfinite(v) for v in losses.values()))})
-    send({"peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20})
+    send({"framework": f"torch {torch.__version__}", "rank": 0, "parameters": networks})
+    serve(send, receive, step)
 
 
 def worker_main(args) -> None:
-    """A lane's process: connect to the parent, build, step on request (JSON lines over TCP)."""
-    is_rank0 = os.environ.get("PADDLE_TRAINER_ID", "0") == "0"  # set by paddle.distributed.launch
-    stream = None
-    if is_rank0:
-        sock = socket.create_connection(("127.0.0.1", args.port), timeout=None)
-        stream = sock.makefile("rw", encoding="utf-8", newline="\n")
+    """A lane's process (or data-parallel rank): connect to the parent, build, step on request
+    (JSON lines over TCP)."""
+    sock = socket.create_connection(("127.0.0.1", args.port), timeout=None)
+    stream = sock.makefile("rw", encoding="utf-8", newline="\n")
 
     def send(message: dict) -> None:
         stream.write(json.dumps(message) + "\n")
@@ -433,7 +414,7 @@ class Lane:
 
 
 class LaneProcess:
-    """The running worker(s) of one lane and the TCP line to its rank 0."""
+    """The running worker(s) of one lane and a TCP line to each of its processes."""
 
     def __init__(self, lane: Lane, args, config: str, hr_size: int, tmp: Path, python: str):
         self.lane = lane
@@ -455,33 +436,45 @@ class LaneProcess:
         self.dp_logs = tmp / f"dp-{id(self)}"
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        while True:
+        self.streams = []
+        while len(self.streams) < max(1, lane.dp):  # one line per process (rank)
             try:
                 conn, _ = server.accept()
-                break
             except socket.timeout:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"{lane.label()}: worker exited before connecting\n{self.tail()}")
+                    raise RuntimeError(f"{lane.label()}: worker exited before connecting\n{self.tail()}") from None
+                continue
+            conn.settimeout(None)
+            self.streams.append(conn.makefile("rw", encoding="utf-8", newline="\n"))
         server.close()
-        conn.settimeout(None)
-        self.stream = conn.makefile("rw", encoding="utf-8", newline="\n")
-        self.info = self._read()
+        infos = self._read_all()
+        self.info = next(i for i in infos if i["rank"] == 0)
 
-    def _read(self) -> dict:
-        line = self.stream.readline()
-        if not line:
-            self.proc.wait(timeout=60)
-            raise RuntimeError(f"{self.lane.label()}: worker stopped (exit {self.proc.returncode})\n{self.tail()}")
-        return json.loads(line)
+    def _read_all(self) -> list[dict]:
+        replies = []
+        for stream in self.streams:
+            line = stream.readline()
+            if not line:
+                self.proc.wait(timeout=60)
+                raise RuntimeError(f"{self.lane.label()}: worker stopped (exit {self.proc.returncode})\n{self.tail()}")
+            replies.append(json.loads(line))
+        return replies
 
     def tail(self) -> str:
         logs = [self.log, *sorted(self.dp_logs.glob("workerlog.*"))] if self.dp_logs.exists() else [self.log]
         return "".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-3000:] for p in logs if p.exists())
 
     def ask(self, command: str) -> dict:
-        self.stream.write(command + "\n")
-        self.stream.flush()
-        return self._read()
+        """Send `command` to every process; their replies combined: the slowest wall time,
+        the sum of CPU seconds and of peak RSS (and the largest one)."""
+        for stream in self.streams:
+            stream.write(command + "\n")
+            stream.flush()
+        replies = self._read_all()
+        if "wall" in replies[0]:
+            return {"wall": max(r["wall"] for r in replies), "cpu": sum(r["cpu"] for r in replies),
+                    "finite": all(r["finite"] for r in replies)}
+        return {"peak_rss_gib": sum(r["peak_rss_gib"] for r in replies), "largest_rss_gib": max(r["peak_rss_gib"] for r in replies)}
 
     def close(self) -> dict:
         result = self.ask("quit")
@@ -516,7 +509,7 @@ def run_config(config: str, hr_size: int, lanes: list[Lane], args, tmp: Path) ->
             procs.append(LaneProcess(lane, args, config, hr_size, tmp, python))
         print(f"\n{config}, {hr_size} px, batch {args.batch_size}: parameters per network")
         for p in procs:
-            print(f"  {p.lane.label():24s} {p.info['framework']:18s} "
+            print(f"  {p.lane.label():30s} {p.info['framework']:18s} "
                   + ", ".join(f"{k} {v:,}" for k, v in p.info["parameters"].items()))
         counts = {json.dumps(p.info["parameters"], sort_keys=True) for p in procs}
         if len(counts) > 1:
@@ -537,7 +530,7 @@ def run_config(config: str, hr_size: int, lanes: list[Lane], args, tmp: Path) ->
     finally:
         for p in procs:
             if p.proc.poll() is None:
-                p.proc.kill()
+                os.killpg(p.proc.pid, 9)  # its own session: the launcher and its ranks too
     report(config, hr_size, lanes, finals, args.batch_size)
 
 
