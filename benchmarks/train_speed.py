@@ -41,9 +41,10 @@ measured table can be reproduced. Summary of what they showed on 2-core AVX-512 
                             costs ~2x the CPU (phase 1 1.8x, phase 2 2.1x; sgemm 45 -> 110 GFLOP/s)
     vgg-concat              21% slower phase-2 step: no fewer FLOPs, and HR's half of the VGG
                             backward is computed too; the HR branch under no_grad stays
-    plain-tail              the stock conv2d for G's 64 -> 3 9x9 tail: ~6x dearer tail, ~38%
-                            more CPU per phase-1 step (the default, models.TailConv, computes
-                            it as conv2d_transpose of the flipped kernel, also under data parallel)
+    plain-tail              the stock conv2d for G's 64 -> 3 9x9 tail: ~6x dearer tail; a
+                            phase-1 step took ~38% more CPU (Intel Xeon), 1.9x under data
+                            parallel (AMD EPYC, MKL's AVX2 path). The default, models.TailConv,
+                            is conv2d_transpose of the flipped kernel, also under data parallel
     --threads 2             worse on a shared 2-core machine (OpenMP threads spin against the
                             other processes; torch too); on an idle many-core machine set
                             OMP_NUM_THREADS before starting (Paddle defaults it to 1 when unset)
