@@ -24,27 +24,35 @@ def conv(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1)
 
 
 class TailConv(nn.Conv2D):
-    """A stride-1, 'same'-padded conv (the generator's k9n3s1 output layer) that, on a single
-    CPU process in dygraph, is computed as the transposed convolution of its flipped kernel:
-    the same numbers (to float rounding) through a different CPU kernel.
+    """A stride-1, 'same'-padded conv (the generator's k9n3s1 output layer) that, on the CPU in
+    dygraph, is computed as the transposed convolution of its flipped kernel: the same numbers
+    (to float rounding) through a different CPU kernel.
 
     Why: Paddle's CPU conv2d runs this layer (9x9, 64 -> 3 maps at HR resolution) far below the
     FLOP rate of every other conv, while conv2d_transpose computes it several times faster, forward
     and backward (benchmarks/train_speed.py). Weights and state-dict keys are those of a plain
-    Conv2D; exported static graphs, GPUs and data-parallel runs (whose gradient hooks expect
-    the plain op) use the plain conv.
+    Conv2D; exported static graphs and GPUs use the plain conv.
+
+    Data parallel: the kernel is flipped first and transposed last. Paddle's transpose is a view
+    whose backward hands on a strided (non-contiguous) gradient; had it come last on the way
+    back, the weight's gradient would be that strided tensor, and paddle.DataParallel's reducer
+    (Paddle 2.6 and 3.x) all-reduces a contiguous copy of such a gradient and leaves the
+    parameter's own gradient un-averaged, without an error (measured: the synchronised gradient
+    equalled the local one). Flip's backward writes a new contiguous tensor, so the weight's
+    gradient is contiguous and is averaged like every other (tests/test_distributed.py).
     """
 
     @staticmethod
     @paddle.jit.not_to_static
     def use_transposed(x) -> bool:
-        """True on a single CPU process in dygraph (a plain Python bool, also under to_static)."""
-        return paddle.in_dynamic_mode() and x.place.is_cpu_place() and paddle.distributed.get_world_size() == 1
+        """True on the CPU in dygraph (a plain Python bool, also under to_static)."""
+        return paddle.in_dynamic_mode() and x.place.is_cpu_place()
 
     def forward(self, x):  # x: (N, C_in, H, W)
         if not self.use_transposed(x):
             return super(TailConv, self).forward(x)  # explicit: Paddle 2.6 to_static rejects bare super()
-        kernel = self.weight.transpose([1, 0, 2, 3]).flip([2, 3])  # (C_in, C_out, k, k), flipped
+        # Flip, then transpose: the order keeps the weight's gradient contiguous (see above).
+        kernel = self.weight.flip([2, 3]).transpose([1, 0, 2, 3])  # (C_in, C_out, k, k), flipped
         return F.conv2d_transpose(x, kernel, self.bias, padding=self._padding)  # (N, C_out, H, W)
 
 

@@ -149,10 +149,15 @@ RANK_SCRIPT = textwrap.dedent(
 )
 
 
+def _env():
+    """The environment of the worker processes: this repo importable, CPU collectives (gloo)."""
+    return {**os.environ, "PYTHONPATH": str(REPO), "PADDLE_DISTRI_BACKEND": "gloo"}
+
+
 def _launch(tmp_path, args, timeout=300):
     """Run the launcher with 2 CPU processes; return (returncode, a report for failures, {rank: log})."""
     log_dir = tmp_path / "launch_log"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PADDLE_DISTRI_BACKEND": "gloo"}
+    env = _env()
     cmd = [sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2", "--log_dir", str(log_dir), *args]
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -239,3 +244,92 @@ def test_a_stop_on_one_rank_stops_all_ranks_at_the_same_step(tmp_path):
     assert code == 0, report
     assert "rank 0 of 2 stopped at step 1" in workers[0] and "rank 1 of 2 stopped at step 1" in workers[1], report
     assert [p.name for p in checkpoints(tmp_path / "run")] == ["ckpt_00000001.ckpt"]  # rank 0 saved on the way out
+
+
+# One data-parallel training step against the same step in one process. Each rank takes its
+# half of one fixed batch; the optimizers' step() is replaced by a recorder, so that the
+# gradients of the real Trainer.train_step are saved and no parameter moves. The single-process
+# reference runs the two halves one after the other and averages: with BatchNorm on per-device
+# batch statistics (as the Trainer trains) that, not one pass over the whole batch, is what
+# data parallel computes. The reference runs in a fresh process too, from rank 0's initial
+# weights: the same environment as the ranks, so the same kernels (MKL chooses its code path
+# once per process, see srgan.device.mkl_avx2_on_amd) and a tight tolerance.
+DP_STEP_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    sys.path.insert(0, sys.argv[2])
+    import test_distributed as td
+
+    out, mode = Path(sys.argv[1]), sys.argv[3]
+    trainer = td._tiny_cfg_trainer(out / mode)
+    if mode == "single":  # the reference: both halves in turn, from rank 0's initial weights
+        init = np.load(out / "rank0.npz")
+        for tag, net in (("g", trainer.generator), ("d", trainer.discriminator)):
+            net.set_state_dict({k[len(f"init.{tag}."):]: init[k] for k in init if k.startswith(f"init.{tag}.")})
+        halves = [td._recorded_step(trainer, *td._dp_step_batch(r, 2)) for r in (0, 1)]
+        np.savez(out / "single.npz", **{f"half{r}.{k}": v for r, half in enumerate(halves) for k, v in half.items()})
+        sys.exit(0)
+    lr, hr = td._dp_step_batch(trainer.rank, trainer.world_size)
+    assert trainer.generator.tail.use_transposed(lr), "TailConv's fast path is off under data parallel"
+    initial = {f"{tag}.{k}": v.numpy().copy() for tag, net in (("g", trainer.generator), ("d", trainer.discriminator))
+               for k, v in net.state_dict().items()}
+    grads = td._recorded_step(trainer, lr, hr)
+    np.savez(out / f"rank{trainer.rank}.npz", **grads, **{f"init.{k}": v for k, v in initial.items()})
+    print(f"rank {trainer.rank} of {trainer.world_size} recorded {len(grads)} gradients", flush=True)
+    """
+)
+
+
+def _tiny_cfg_trainer(out_dir):
+    """The phase-2 Trainer of the data-parallel step test (tiny G and D, pixel content loss)."""
+    return Trainer(_tiny_cfg(out_dir, "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
+
+
+def _dp_step_batch(rank, world_size):
+    """Rank `rank`'s share of one fixed batch of 4 (LR 4x4 in [0, 1], HR 16x16 in [-1, 1])."""
+    rng = np.random.default_rng(7)
+    lr, hr = rng.random((4, 3, 4, 4), dtype=np.float32), rng.random((4, 3, 16, 16), dtype=np.float32) * 2 - 1
+    part = slice(rank * 4 // world_size, (rank + 1) * 4 // world_size)
+    return paddle.to_tensor(lr[part]), paddle.to_tensor(hr[part])
+
+
+def _recorded_step(trainer, lr, hr):
+    """trainer.train_step(lr, hr) with the optimizers' step() recording the gradients instead
+    of applying them; returns {"g.<param>" / "d.<param>": gradient}."""
+    grads = {}
+
+    def recorder(tag, net):
+        def step():
+            grads.update({f"{tag}.{name}": p.grad.numpy().copy() for name, p in net.named_parameters() if p.grad is not None})
+        return step
+
+    trainer.opt_g.step = recorder("g", trainer.generator)
+    trainer.opt_d.step = recorder("d", trainer.discriminator)
+    trainer.train_step(lr, hr)
+    return grads
+
+
+@pytest.mark.slow
+def test_a_data_parallel_step_has_the_single_process_gradients(tmp_path):
+    """Trainer.train_step (phase 2: G then D) on 2 CPU processes equals the single process,
+    within float32 noise, with G's TailConv on its transposed-conv fast path on both sides."""
+    script = tmp_path / "dp_step.py"
+    script.write_text(DP_STEP_SCRIPT)
+    code, report, workers = _launch(tmp_path, [str(script), str(tmp_path), str(Path(__file__).parent), "rank"], timeout=120)
+    assert code == 0, report
+    ranks = [dict(np.load(tmp_path / f"rank{r}.npz")) for r in (0, 1)]
+    subprocess.run([sys.executable, str(script), str(tmp_path), str(Path(__file__).parent), "single"], env=_env(), cwd=tmp_path,
+                   check=True, timeout=120)
+    single = np.load(tmp_path / "single.npz")
+    halves = [{k.split(".", 1)[1]: single[k] for k in single if k.startswith(f"half{r}.")} for r in (0, 1)]
+    assert not np.allclose(halves[0]["g.tail.weight"], halves[1]["g.tail.weight"])  # the halves differ: a real test
+    assert set(halves[0]) == {k for k in ranks[0] if not k.startswith("init.")}
+    assert {"g.tail.weight", "g.tail.bias", "d.classifier.2.weight"} <= set(halves[0])
+    for key in halves[0]:
+        mean = (halves[0][key].astype(np.float64) + halves[1][key]) / 2
+        for r, rank in enumerate(ranks):
+            np.testing.assert_allclose(rank[key], mean, rtol=1e-5, atol=1e-6 * float(np.abs(mean).max()), err_msg=f"rank {r}: {key}")

@@ -1,3 +1,6 @@
+from pathlib import Path
+
+import numpy as np
 import paddle
 import pytest
 
@@ -67,6 +70,7 @@ def test_tail_conv_matches_the_plain_conv_forward_and_backward():
     plain.set_state_dict(tail.state_dict())
     x = paddle.rand([2, 8, 20, 13])
     x.stop_gradient = False
+    assert tail.use_transposed(x)  # the fast path is what is compared (CPU, dygraph)
     a, b = plain(x), tail(x)
     assert a.shape == b.shape
     assert float((a - b).abs().max()) < 1e-5
@@ -75,6 +79,20 @@ def test_tail_conv_matches_the_plain_conv_forward_and_backward():
     for u, v in zip(ga, gb):
         assert float((u - v).abs().max()) < 1e-4 * max(1.0, float(u.abs().max()))
     assert list(tail.state_dict()) == list(plain.state_dict())  # same keys: checkpoints unchanged
+
+
+def test_tail_conv_weight_gradient_is_contiguous():
+    """paddle.DataParallel leaves a strided (non-contiguous) parameter gradient un-averaged
+    (models.TailConv); the fast path must hand the weight a contiguous one. The two-process
+    check is tests/test_distributed.py."""
+    from srgan.models import TailConv
+
+    tail = TailConv(8, 3, 9, padding=4)
+    x = paddle.rand([2, 8, 12, 12])
+    assert tail.use_transposed(x)
+    tail(x).sum().backward()
+    for p in (tail.weight, tail.bias):
+        assert p.grad.is_contiguous(), p.name
 
 
 def test_keep_freed_memory_applies_on_glibc_and_can_be_turned_off(monkeypatch):
@@ -87,6 +105,72 @@ def test_keep_freed_memory_applies_on_glibc_and_can_be_turned_off(monkeypatch):
     monkeypatch.delenv("SRGAN_KEEP_FREED_MEMORY")
     if sys.platform.startswith("linux"):
         assert keep_freed_memory() is True  # mallopt accepted both settings
+
+
+AMD_CPUINFO = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx avx2 fma\n\nprocessor\t: 1\nvendor_id\t: AuthenticAMD\n"
+
+
+@pytest.mark.parametrize("cpuinfo, env, applied", [
+    (AMD_CPUINFO, {}, True),
+    (AMD_CPUINFO.replace(" avx2", ""), {}, False),  # MKL's AVX2 path needs AVX2
+    (AMD_CPUINFO.replace("AuthenticAMD", "GenuineIntel"), {}, False),  # Intel: MKL chooses well itself
+    (AMD_CPUINFO, {"SRGAN_MKL_AVX2": "0"}, False),  # turned off
+    (AMD_CPUINFO, {"MKL_DEBUG_CPU_TYPE": "4"}, False),  # the user's own value stays
+])
+def test_mkl_avx2_on_amd_only_where_it_applies(monkeypatch, cpuinfo, env, applied):
+    import os
+
+    from srgan.device import mkl_avx2_on_amd
+
+    for name in ("SRGAN_MKL_AVX2", "MKL_DEBUG_CPU_TYPE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert mkl_avx2_on_amd(cpuinfo) is applied
+    assert os.environ.get("MKL_DEBUG_CPU_TYPE") == ("5" if applied else env.get("MKL_DEBUG_CPU_TYPE"))
+
+
+GRADIENT_SCRIPT = """
+import sys
+import numpy as np
+import paddle
+import paddle.nn.functional as F
+from srgan.device import pick_device
+from srgan.models import Discriminator, Generator
+
+pick_device("cpu")  # sets MKL_DEBUG_CPU_TYPE on an AMD CPU unless SRGAN_MKL_AVX2=0
+paddle.seed(0)
+g, d = Generator(num_blocks=2, channels=16), Discriminator(channels=16, image_size=32)
+rng = np.random.default_rng(0)
+lr = paddle.to_tensor(rng.random((2, 3, 8, 8), dtype=np.float32))
+hr = paddle.to_tensor(rng.random((2, 3, 32, 32), dtype=np.float32) * 2 - 1)
+sr = g(lr)
+(F.mse_loss(sr, hr) + 1e-3 * d(sr).mean() + d(hr).mean()).backward()
+np.savez(sys.argv[1], **{f"{tag}.{n}": p.grad.numpy() for tag, net in (("g", g), ("d", d))
+                         for n, p in net.named_parameters() if p.grad is not None})
+"""
+
+
+def test_mkl_code_path_leaves_gradients_unchanged(tmp_path):
+    """G and D gradients with MKL's AVX2 path (AMD) equal those of its default path within
+    float32 noise. MKL reads its setting once per process, hence one process for each."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "grads.py"
+    script.write_text(GRADIENT_SCRIPT)
+    base = {k: v for k, v in os.environ.items() if k not in ("MKL_DEBUG_CPU_TYPE", "SRGAN_MKL_AVX2")}
+    base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), base.get("PYTHONPATH")]))
+    for name, extra in (("avx2", {}), ("default", {"SRGAN_MKL_AVX2": "0"})):
+        subprocess.run([sys.executable, str(script), str(tmp_path / f"{name}.npz")], env={**base, **extra}, check=True, timeout=120)
+    a, b = np.load(tmp_path / "avx2.npz"), np.load(tmp_path / "default.npz")
+    assert sorted(a) == sorted(b) and "g.tail.weight" in a
+    # The absolute floor is relative to the network's largest gradient: the biases of convs
+    # followed by BatchNorm have a true gradient of 0, so theirs is rounding noise only.
+    scale = max(float(np.abs(b[key]).max()) for key in b)
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-4, atol=1e-6 * scale, err_msg=key)
 
 
 def test_generator_owns_its_facts():
