@@ -58,19 +58,22 @@ case "${1:-}" in
   gan|gan-continue)
     # The paper's SRGAN (Sec. 3.2): content = MSE of VGG19 phi_5,4 features / 12.75 (the paper's
     # own VGG19, found in $SRGAN_SHARED/vgg19 or downloaded, see srgan/vgg.py), + 1e-3 * -log D(G(x)),
-    # Adam 1e-4, k = 1, the paper's 96 px discriminator. Departure: batch 8 (CPU budget).
+    # Adam 1e-4, k = 1, the paper's 96 px discriminator. Departures: batch 8 (CPU budget), and the
+    # lattice penalty (LATTICE_WEIGHT, default 1000; 0 = the paper): without it the first hundred
+    # steps print a period-4 pixel-shuffle lattice that had not faded after 700 (README).
     # `gan` starts from the released SRResNet; `gan-continue` from the released SRGAN (INIT), with
     # D_WARMUP steps that train a new D alone first (the released file holds G only).
     if [[ "$1" == gan ]]; then init="$REPO/weights/srresnet_x4.safetensors"; out="$RUNS/srgan_x4"; warm=0
     else init="${INIT:-$REPO/weights/srgan_x4.safetensors}"; out="$RUNS/srgan_x4_continue"; warm="${D_WARMUP:-100}"; fi
     "$PY" -m srgan train --phase gan --data "${DATA[@]}" --out "$out" --init-generator "$init" \
-      --content-loss vgg54 --adv-weight "${ADV_WEIGHT:-1e-3}" --d-warmup-steps "$warm" \
+      --content-loss vgg54 --adv-weight "${ADV_WEIGHT:-1e-3}" --lattice-weight "${LATTICE_WEIGHT:-1000}" --d-warmup-steps "$warm" \
       --hr-size 96 --d-image-size 96 --batch-size 8 --num-workers 0 \
       --lr 1e-4 --lr-milestones 100000 --steps "${GAN_STEPS:-200000}" \
       --val-every 100 --ckpt-every 100 --log-every 10 --keep-last 3 --max-minutes "$MAX_MINUTES" --resume
     ;;
   ablation)
-    # Table 1: the same SRResNet start, steps and settings for each content loss; released to
+    # Table 1: the same SRResNet start, steps and settings for each content loss (the paper's
+    # recipe, no lattice penalty); released to
     # weights/ablation/srgan_<loss>_x4 with every checkpoint scored on Set14.
     loss="${2:?usage: bash ci/train_weights.sh ablation mse|vgg22|vgg54}"
     steps="${ABLATION_STEPS:-1000}"
