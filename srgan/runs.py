@@ -249,9 +249,16 @@ def earlier_training(run_dir: str | os.PathLike, phase: str) -> tuple[list[dict]
 
 def training_seconds(records: list[dict], batch_size: int) -> float:
     """Wall time spent training (validation included), summed over the logged windows, so that
-    pauses between resumed sessions do not count."""
+    pauses between resumed sessions do not count.
+
+    The first record's window is taken to be as long as the next one (the logging interval), not
+    everything since step 0: a run that continued another run's checkpoint starts its log late.
+    """
     train = [r for r in records if r["kind"] == "train"]
-    total, previous = 0.0, 0
+    if not train:
+        return 0.0
+    interval = train[1]["step"] - train[0]["step"] if len(train) > 1 else train[0]["step"]
+    total, previous = 0.0, max(0, train[0]["step"] - interval)
     for r in train:
         steps = r["step"] - previous
         previous = r["step"]

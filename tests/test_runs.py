@@ -353,6 +353,10 @@ def test_training_seconds_sum_the_logged_windows_only(tmp_path):
                {"kind": "train", "step": 6, "samples_per_s": 8.0}, {"kind": "train", "step": 7}]
     assert training_seconds(records, batch_size=2) == pytest.approx(2 * 2 / 4.0 + 4 * 2 / 8.0)
     assert training_seconds([], batch_size=2) == 0.0
+    # A run that continued another run's checkpoint at step 700 logs from step 710 on: its first
+    # window is one logging interval, not 710 steps.
+    late = [{"kind": "train", "step": 710, "samples_per_s": 2.0}, {"kind": "train", "step": 720, "samples_per_s": 2.0}]
+    assert training_seconds(late, batch_size=2) == pytest.approx(2 * 10 * 2 / 2.0)
 
 
 def test_validation_grids_are_listed_by_step_and_cleared_with_the_run(tmp_path):
