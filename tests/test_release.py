@@ -55,6 +55,20 @@ def test_paper_config_has_no_departures_but_data():
     assert any("SRGAN-MSE" in d for d in departures_from_paper(gan))
 
 
+def test_phase_2_options_not_in_the_paper_are_declared():
+    """Every phase-2 option that changes the paper's loss or what D/VGG see shows in the card."""
+    from srgan.config import paper
+
+    gan = paper("gan")
+    gan.train.lattice_weight, gan.train.gan_pixel_weight, gan.train.d_shift, gan.train.vgg_shift = 1000.0, 1.0, 8, 15
+    gan.train.d_warmup_steps = 100
+    declared = " | ".join(departures_from_paper(gan))
+    for words in ("1000 x lattice penalty", "+ 1 x pixel mse", "random offset of up to 8 px", "15 px smaller",
+                  "first 100 steps train a new discriminator"):
+        assert words in declared, words
+    assert not any("lattice" in d for d in departures_from_paper(paper("gan")))
+
+
 def test_departures_compare_with_the_paper_config_alone(monkeypatch):
     """The paper's values are read from config.paper(phase), written as the paper writes them."""
     import srgan.release
