@@ -6,7 +6,9 @@
 #   bash ci/train_weights.sh pretrain   # phase 1, SRResNet, segment 1 (pixel MSE, from scratch)
 #   bash ci/train_weights.sh continue   # phase 1, segment 2: the segment-1 weights, fresh schedule
 #   bash ci/train_weights.sh gan-mse    # phase 2, SRGAN-MSE (paper Table 1), from the released SRResNet
-#   bash ci/train_weights.sh gan        # phase 2, SRGAN (VGG54 + 1e-3 adversarial), from the released SRResNet
+#   bash ci/train_weights.sh gan        # phase 2, SRGAN (VGG54 + 1e-3 adversarial), from the released SRResNet;
+#                                       # the shipped srgan_x4 was: GAN_STEPS=700 LATTICE_WEIGHT=0 ... gan, then
+#                                       # GAN_STEPS=1200 ... gan (resumes it with the lattice penalty), then release
 #   bash ci/train_weights.sh gan-continue  # phase 2 again from the released SRGAN (a new session/machine):
 #                                       # its D was not kept, so a D warm-up rebuilds one first
 #   bash ci/train_weights.sh ablation mse|vgg22|vgg54   # paper Table 1 at this CPU's scale: one content
