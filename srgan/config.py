@@ -90,8 +90,9 @@ class TrainConfig:
             locked to the generator's pixel-shuffle grid (train.Trainer._d_view; an experiment, it
             did not reduce the lattice here). 0 = the paper.
         lattice_weight: phase 2, not in the paper: add this weight times
-            `losses.lattice_penalty` (SR's period-4 lattice energy beyond HR's, per 32 px window) to
-            the generator loss; 1 = the pixel MSE's own weight on those frequencies. 0 = the paper.
+            `losses.lattice_penalty` (SR's lattice energy at the pixel-shuffle period, the scale, beyond
+            HR's, per 32 px window) to the generator loss; 1 = the pixel MSE's own weight on those
+            frequencies. 0 = the paper.
         d_warmup_steps: phase 2 only: the first steps update D alone, G fixed (not in the paper,
             which trains D from scratch beside G); rebuilds a discriminator when released
             generator weights are continued without their D (see ci/train_weights.sh).

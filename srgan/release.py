@@ -68,7 +68,7 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.gan_pixel_weight != ref.train.gan_pixel_weight:
         out.append(f"content loss + {train.gan_pixel_weight:g} x pixel {train.pixel_loss} (paper: {train.content_loss} alone)")
     if gan and train.lattice_weight != ref.train.lattice_weight:
-        out.append(f"+ {train.lattice_weight:g} x lattice penalty: SR's period-4 lattice energy beyond HR's, per "
+        out.append(f"+ {train.lattice_weight:g} x lattice penalty: SR's period-{model.scale} lattice energy beyond HR's, per "
                    f"32 px window (against the pixel-shuffle grid; paper: no such term)")
     if gan and train.d_shift != ref.train.d_shift:
         out.append(f"the discriminator sees its inputs translated by a random offset of up to {train.d_shift} px "

@@ -299,8 +299,8 @@ class Trainer:
                 # fails in the D backward ("parameter ... has been ready before").
                 adversarial = generator_adversarial_loss(self.discriminator(self._d_view(sr)))
                 loss_g = content + self.cfg.train.adv_weight * adversarial
-                if self.cfg.train.lattice_weight:  # not in the paper: penalise a period-4 lattice
-                    lattice = lattice_penalty(sr, hr)
+                if self.cfg.train.lattice_weight:  # not in the paper: penalise the pixel-shuffle lattice
+                    lattice = lattice_penalty(sr, hr, period=self.cfg.model.scale)  # its period is the scale
                     loss_g = loss_g + self.cfg.train.lattice_weight * lattice
                     losses["lattice"] = float(lattice)
             self.scaler.scale(loss_g).backward()

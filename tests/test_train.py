@@ -253,3 +253,25 @@ def test_lattice_weight_adds_the_lattice_penalty_to_the_generator_loss(tmp_path)
     assert lattice > 0 and losses["lattice"] == pytest.approx(lattice, rel=1e-4)
     assert losses["loss_g"] == pytest.approx(content + cfg.train.adv_weight * adversarial + 100.0 * lattice, rel=1e-4)
     assert losses["content"] == pytest.approx(content, rel=1e-4)  # logged apart from the content loss
+
+
+def test_lattice_penalty_period_is_the_models_scale(tmp_path, monkeypatch):
+    """The pixel-shuffle lattice repeats every `scale` pixels: a x2 model is penalised at period 2."""
+    import srgan.train as train_module
+
+    periods = []
+    real = train_module.lattice_penalty
+
+    def recording(sr, hr, period=4, window=32):
+        periods.append(period)
+        return real(sr, hr, period=period, window=window)
+
+    monkeypatch.setattr(train_module, "lattice_penalty", recording)
+    cfg = _cfg(tmp_path, "gan", content_loss="mse", lattice_weight=10.0)
+    cfg.model.scale = 2
+    trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    from srgan.data import TrainCrops
+
+    lr, hr = zip(*(TrainCrops(_images(), hr_size=16, scale=2, seed=0)[i] for i in range(2)))
+    losses = trainer.train_step(paddle.to_tensor(np.stack(lr)), paddle.to_tensor(np.stack(hr)))
+    assert periods == [2] and np.isfinite(losses["lattice"])
