@@ -17,6 +17,18 @@ def default_shared_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
 
 
+# The loss choices (srgan.losses implements them; kept here, where the config is checked, so
+# that both read one list and this module stays free of Paddle).
+PIXEL_LOSS_KINDS = ("mse", "l1")
+CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")  # paper Table 1; SRGAN = vgg54
+
+
+def _one_of(kinds: tuple[str, ...]) -> str:
+    """'a', 'b' or 'c'"""
+    quoted = [f"'{k}'" for k in kinds]
+    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+
+
 @dataclass
 class ModelConfig:
     """Networks (paper Sec. 3.2, Fig. 4).
@@ -194,8 +206,9 @@ class Config:
         need(all(isinstance(s, int) and s > 0 for s in train.lr_milestones)
              and list(train.lr_milestones) == sorted(set(train.lr_milestones)),
              f"lr_milestones must be increasing positive steps, got {train.lr_milestones!r}")
-        need(train.pixel_loss in ("mse", "l1"), f"pixel_loss must be 'mse' or 'l1', got {train.pixel_loss!r}")
-        need(train.content_loss in ("mse", "vgg22", "vgg54"), f"content_loss must be 'mse', 'vgg22' or 'vgg54', got {train.content_loss!r}")
+        need(train.pixel_loss in PIXEL_LOSS_KINDS, f"pixel_loss must be {_one_of(PIXEL_LOSS_KINDS)}, got {train.pixel_loss!r}")
+        need(train.content_loss in CONTENT_LOSS_KINDS,
+             f"content_loss must be {_one_of(CONTENT_LOSS_KINDS)}, got {train.content_loss!r}")
         need(train.adv_weight >= 0, f"adv_weight must be >= 0, got {train.adv_weight!r}")
         need(train.gan_pixel_weight >= 0, f"gan_pixel_weight must be >= 0, got {train.gan_pixel_weight!r}")
         need(train.lattice_weight >= 0, f"lattice_weight must be >= 0, got {train.lattice_weight!r}")

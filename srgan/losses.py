@@ -26,6 +26,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from srgan.config import CONTENT_LOSS_KINDS, PIXEL_LOSS_KINDS  # the choices, checked with the config
 from srgan.vgg import VGGFeatureExtractor
 
 # Eq. 3's 1e-3 weight of the adversarial term is a training setting: config.TrainConfig.adv_weight.
@@ -34,8 +35,6 @@ from srgan.vgg import VGGFeatureExtractor
 # 1/12.75^2 = 0.00615 (the paper's "approximately 0.006").
 VGG_FEATURE_SCALE = 1.0 / 12.75
 
-CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")
-PIXEL_LOSS_KINDS = ("mse", "l1")
 
 
 class PixelLoss(nn.Layer):
