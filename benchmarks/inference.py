@@ -183,6 +183,7 @@ def main() -> None:
     from srgan.checkpoint import load_generator, save_generator
     from srgan.config import ModelConfig
     from srgan.export import cached_export, cpu_threads, openvino_available
+    from srgan.runs import cpu_model
     from srgan.infer import DEFAULT_WEIGHTS
     from srgan.models import Generator
 
@@ -195,8 +196,7 @@ def main() -> None:
     else:
         print(f"weights: {weights}")
     generator = load_generator(weights)
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
-    print(f"machine: {cpu}, {cpu_threads()} cores usable, paddle {paddle.__version__}, python {platform.python_version()}, "
+    print(f"machine: {cpu_model()}, {cpu_threads()} cores usable, paddle {paddle.__version__}, python {platform.python_version()}, "
           f"nice {os.nice(0)}, load average {os.getloadavg()[0]:.2f} (other jobs running make every number slower)")
     for openvino in (False, True) if openvino_available() else (False,):
         t0 = time.perf_counter()

@@ -489,16 +489,6 @@ def torch_available(python: str) -> str | None:
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def run_config(config: str, hr_size: int, lanes: list[Lane], args, tmp: Path) -> None:
     """Start every lane's worker, step them in turn, print the table of this configuration."""
     for lane in lanes:
@@ -618,6 +608,8 @@ def main(argv=None) -> None:
     if not lanes:
         p.error("no lane to run")
     load = os.getloadavg()
+    from srgan.runs import cpu_model  # imports no Paddle: the parent process holds neither framework
+
     print(f"{cpu_model()}; {os.cpu_count()} CPUs; load average {load[0]:.2f} at start; {platform.system()} {platform.release()}, "
           f"Python {platform.python_version()}")
     print(f"lanes: {', '.join(lane.label() for lane in lanes)}; batch {args.batch_size}; warm-up {args.warmup}, "

@@ -56,18 +56,10 @@ def mkl_avx2_on_amd(cpuinfo: str | None = None) -> bool:
 
     if os.environ.get("SRGAN_MKL_AVX2", "1") == "0" or "MKL_DEBUG_CPU_TYPE" in os.environ:
         return False
-    if cpuinfo is None:
-        try:
-            with open("/proc/cpuinfo") as f:
-                cpuinfo = f.read(1 << 16)  # the first processor's lines are enough
-        except OSError:  # not Linux
-            return False
-    fields = {}
-    for line in cpuinfo.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() in ("vendor_id", "flags"):
-            fields.setdefault(key.strip(), value.split())
-    if fields.get("vendor_id") != ["AuthenticAMD"] or "avx2" not in fields.get("flags", []):
+    from .runs import cpu_fields
+
+    fields = cpu_fields(cpuinfo)
+    if fields.get("vendor_id") != "AuthenticAMD" or "avx2" not in fields.get("flags", "").split():
         return False
     os.environ["MKL_DEBUG_CPU_TYPE"] = "5"
     return True

@@ -159,6 +159,32 @@ def machine_description() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
+def cpu_fields(cpuinfo: str | None = None) -> dict[str, str]:
+    """The first processor's fields in /proc/cpuinfo ("vendor_id", "model name", "flags", ...);
+    {} where there is no such file (not Linux).
+
+    Args:
+        cpuinfo: the file's text (for tests); None reads the file.
+    """
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo") as f:
+                cpuinfo = f.read(1 << 16)  # the first processor's lines are enough
+        except OSError:
+            return {}
+    fields = {}
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def cpu_model() -> str:
+    """The CPU's model name ("AMD EPYC ...") for benchmark reports; the platform's guess elsewhere."""
+    return cpu_fields().get("model name") or platform.processor() or platform.machine()
+
+
 def write_info(run_dir: str | os.PathLike, config: dict, paddle: str, device: str, world_size: int) -> None:
     """Write config.json: the run's config (`Config.to_dict()`), the Paddle version, device and
     number of processes, and this machine (the model card of `srgan release` reports them)."""
