@@ -22,6 +22,8 @@ Lanes (--lanes, or built from --threads / --dp / --torch):
                           torch is never a dependency of the package); needs torch in the
                           interpreter given by --torch-python (default: this one)
     .../plain-tail        experiment: G's tail conv through the plain conv2d kernel
+    .../vgg-dygraph       the VGG content loss in dygraph (autograd through the VGG) instead
+                          of the default on a CPU, Paddle Inference (srgan.vgg_inference)
     .../vgg-concat        experiment: the VGG content loss as one VGG pass over [SR; HR]
     .../NAME=VALUE        an environment variable of that lane's processes (upper-case NAME),
                           e.g. paddle/t=1/SRGAN_KEEP_FREED_MEMORY=0
@@ -85,13 +87,13 @@ CONFIGS = {
     "gan-mse": dict(phase="gan", content_loss="mse"),
     "gan-vgg54": dict(phase="gan", content_loss="vgg54", vgg_weights=None),
 }
-PADDLE_OPTIONS = ("plain-tail", "vgg-concat", "to-static", "onednn")
+PADDLE_OPTIONS = ("vgg-dygraph", "plain-tail", "vgg-concat", "to-static", "onednn")
 VGG_FEATURE_SCALE = 1.0 / 12.75  # the paper's rescale of VGG features (srgan.losses)
 ADV_WEIGHT = 1e-3  # Eq. 3
 
 
 # --- Paddle: the project's Trainer ----------------------------------------------------------
-def build_trainer(name: str, hr_size: int, batch_size: int, out_dir: str, threads: int | None):
+def build_trainer(name: str, hr_size: int, batch_size: int, out_dir: str, threads: int | None, vgg_engine: str = "auto"):
     """A Trainer with the paper's networks (B = 16, 64 channels, D for hr_size inputs).
 
     Args:
@@ -100,6 +102,7 @@ def build_trainer(name: str, hr_size: int, batch_size: int, out_dir: str, thread
         batch_size: the global batch (split over the ranks under data parallel).
         out_dir: the run folder (nothing is written by train_step).
         threads: intra-op CPU threads, None for Paddle's default.
+        vgg_engine: TrainConfig.vgg_engine ("auto": Paddle Inference on the CPU).
     """
     from srgan.config import Config, DataConfig, ModelConfig, TrainConfig
     from srgan.train import Trainer
@@ -108,7 +111,7 @@ def build_trainer(name: str, hr_size: int, batch_size: int, out_dir: str, thread
     cfg = Config(
         model=ModelConfig(d_image_size=hr_size),
         data=DataConfig(hr_size=hr_size, batch_size=batch_size, num_workers=0),
-        train=TrainConfig(out_dir=out_dir, visualdl=False, **CONFIGS[name]),
+        train=TrainConfig(out_dir=out_dir, visualdl=False, vgg_engine=vgg_engine, **CONFIGS[name]),
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*random.*")  # the VGG19 random-weights warning
@@ -193,9 +196,10 @@ def paddle_worker(args, send, receive) -> None:
 
     from srgan.models import count_parameters
 
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer = build_trainer(args.config, args.hr_size, args.batch_size, tmp, args.threads)
     options = set(args.options)
+    engine = "dygraph" if options & {"vgg-dygraph", "vgg-concat", "to-static"} else "auto"  # those replace the VGG path
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = build_trainer(args.config, args.hr_size, args.batch_size, tmp, args.threads, engine)
     if "plain-tail" in options:
         use_plain_tail(trainer)
     if "vgg-concat" in options:

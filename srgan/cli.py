@@ -108,8 +108,9 @@ def _all_or(kind):  # --keep-last all (or none): keep every checkpoint
 def add_train_parser(sub):
     import dataclasses
 
-    from .config import DataConfig, ModelConfig, TrainConfig
+    from .config import VGG_ENGINES, DataConfig, ModelConfig, TrainConfig
 
+    choices = {"phase": ["pretrain", "gan"], "vgg_engine": list(VGG_ENGINES)}
     p = sub.add_parser(
         "train",
         help="train SRResNet (phase 1) or SRGAN (phase 2)",
@@ -133,7 +134,7 @@ def add_train_parser(sub):
                 optional = "None" in str(f.type)
                 kind = _all_or(kind) if f.name == "keep_last" else _none_or(kind) if optional else kind
                 group.add_argument(*flags, dest=f.name, type=kind, nargs=nargs, default=argparse.SUPPRESS,
-                                   choices=["pretrain", "gan"] if f.name == "phase" else None)
+                                   choices=choices.get(f.name))
     p.set_defaults(func=cmd_train)
 
 

@@ -114,6 +114,10 @@ class Trainer:
         if cfg.data.batch_size % self.world_size:
             raise ValueError(f"batch_size {cfg.data.batch_size} is not divisible by {self.world_size} devices")
         self.is_main = self.rank == 0
+        # The VGG content loss through Paddle Inference on a CPU (srgan.vgg_inference): ~2.4x
+        # faster there, the same loss and gradient within float32 noise. On a GPU, dygraph.
+        auto = "inference" if self.device == "cpu" else "dygraph"
+        self.vgg_engine = auto if train_cfg.vgg_engine == "auto" else train_cfg.vgg_engine
         self.out_dir = Path(train_cfg.out_dir)  # created by fit(), which owns the run folder (runs.RunFolder)
         self.progress = progress and self.is_main
         paddle.seed(train_cfg.seed)
@@ -136,7 +140,7 @@ class Trainer:
             self.sched_d = build_scheduler(cfg)
             self.opt_d = build_optimizer(self.discriminator.parameters(), self.sched_d, cfg)
             self.content_loss = ContentLoss(kind=train_cfg.content_loss, vgg_weights=train_cfg.vgg_weights,
-                                            shift=train_cfg.vgg_shift)
+                                            shift=train_cfg.vgg_shift, engine=self.vgg_engine)
         self.pixel_loss = PixelLoss(train_cfg.pixel_loss)  # phase 1's loss; phase 2's optional pixel term
         # BN statistics: SyncBatchNorm would be closer to single-device training but costs a
         # collective per layer; per-device batch statistics are what the paper's setting has.

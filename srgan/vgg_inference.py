@@ -1,0 +1,187 @@
+"""The VGG content loss (paper Eq. 5) and its gradient through Paddle Inference, for CPU training.
+
+Phase 2 spends about half of a CPU step in the frozen VGG19: phi(SR) forward, phi(HR)
+forward, and the backward from phi(SR) to SR. In dygraph these run on Paddle's im2col + MKL
+kernels; Paddle Inference runs the same convolutions through oneDNN, about 2.4x faster on one
+thread (benchmarks/train_speed.py). Inference graphs have no autograd, so the backward is
+written out as a forward computation, the vector-Jacobian product of the frozen network:
+
+    conv (3x3, stride 1, pad 1)   dx = conv2d(dy, W flipped and transposed, pad 1)
+    ReLU                           dx = dy * (pre-activation > 0)
+    max-pool (2x2, stride 2)       dx = upsample(dy) * (x == upsample(maxpool(x)))
+
+The pooling rule sends the gradient to every element that equals its window's maximum. The
+pool's inputs are ReLU outputs, so the only exact ties are windows of zeros, and the ReLU rule
+one layer down zeroes those anyway. The VGG weights are frozen (they get no gradient), so the
+only gradient needed is the one with respect to SR.
+
+`VGGLossVJP` is that computation as a Layer (loss and d loss / d SR in one forward; it runs in
+dygraph too, where it matches autograd to ~1e-7). `InferenceVGGLoss` saves it with
+paddle.jit.save, runs it with Paddle Inference (oneDNN on the CPU) and hands the result to
+autograd through a PyLayer, so `loss.backward()` works as with the dygraph loss.
+
+Agreement with autograd: tests/test_vgg_inference.py checks loss and gradient within float32
+noise. oneDNN sums in another order than MKL; where a pre-activation sits within rounding of
+0, or two pooled values within rounding of each other, the gradient may take the other branch
+of a ReLU or pool. That is also what dygraph itself does when its input moves by 1e-6 (measured:
+the same one image of 16 at 96 px moved by 2e-3 relative under both). It is noise of the
+function, not an error of the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import paddle
+import paddle.nn as nn
+import paddle.nn.functional as F
+from paddle.autograd import PyLayer
+
+
+class VGGLossVJP(nn.Layer):
+    """loss = mean((s * phi(SR) - s * phi(HR))^2) and d loss / d SR, by an explicit backward.
+
+    Args:
+        vgg: a srgan.vgg.VGGFeatureExtractor (its frozen layers are shared, not copied).
+        feature_scale: s, the paper's 1/12.75 (Sec. 3.2; losses.VGG_FEATURE_SCALE).
+
+    Raises:
+        ValueError: the network holds a layer other than 3x3/stride-1/pad-1 convs, ReLUs and
+            2x2/stride-2 max-pools (the layers VGG19 has up to phi_5,4).
+    """
+
+    def __init__(self, vgg: nn.Layer, *, feature_scale: float):
+        super().__init__()
+        self.features = vgg.features
+        self.feature_scale = float(feature_scale)
+        self.bgr = vgg.bgr
+        self.register_buffer("scale", paddle.to_tensor(vgg.scale.numpy()), persistable=True)  # x_vgg = x01 * scale - shift
+        self.register_buffer("shift", paddle.to_tensor(vgg.shift.numpy()), persistable=True)
+        self.num_pools = 0
+        for index, layer in enumerate(self.features.children()):
+            if isinstance(layer, nn.Conv2D):
+                if list(layer._kernel_size) != [3, 3] or list(layer._stride) != [1, 1] or layer._padding not in (1, [1, 1]):
+                    raise ValueError(f"VGGLossVJP: conv {index} is not 3x3 / stride 1 / pad 1")
+                # The input gradient of a stride-1 'same' conv is a conv with the kernel rotated by
+                # 180 degrees and its in/out channels swapped: (C_in, C_out, 3, 3).
+                back = np.flip(layer.weight.numpy(), axis=(2, 3)).transpose(1, 0, 2, 3)
+                back = paddle.to_tensor(np.ascontiguousarray(back))  # a leaf: Paddle 2.6 saves no computed buffer
+                self.register_buffer(f"back_{index}", back, persistable=True)
+            elif isinstance(layer, nn.MaxPool2D):
+                if (layer.ksize, layer.stride, layer.padding, layer.ceil_mode) != (2, 2, 0, False):
+                    raise ValueError(f"VGGLossVJP: max-pool {index} is not 2x2 / stride 2")
+                self.num_pools += 1
+            elif not isinstance(layer, nn.ReLU):
+                raise ValueError(f"VGGLossVJP: layer {index} ({type(layer).__name__}) has no written-out backward")
+
+    @property
+    def divisor(self) -> int:
+        """H and W must be multiples of this (2 ** pools): then no pool drops a row or column."""
+        return 2**self.num_pools
+
+    def _to_vgg_input(self, x):  # x: (N, 3, H, W) RGB in [-1, 1] -> the weights' convention
+        x = (x + 1.0) / 2.0
+        if self.bgr:
+            x = paddle.flip(x, axis=[1])
+        return x * self.scale - self.shift
+
+    def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
+        target = self._to_vgg_input(hr)
+        for layer in self.features.children():
+            target = layer(target)  # phi(HR): (N, C, H / 2^p, W / 2^p)
+        x = self._to_vgg_input(sr)
+        inputs = []  # each layer's input, for its backward
+        for layer in self.features.children():
+            inputs.append(x)
+            x = layer(x)  # phi(SR) at the end
+        diff = (x - target) * self.feature_scale
+        loss = paddle.mean(diff * diff)  # Eq. 5 with the 1/12.75 rescale
+        grad = diff * (2.0 * self.feature_scale) / paddle.numel(diff).astype(diff.dtype)  # d loss / d phi(SR)
+        layers = list(self.features.named_children())
+        for (name, layer), x_in in zip(reversed(layers), reversed(inputs)):
+            if isinstance(layer, nn.ReLU):
+                grad = grad * (x_in > 0).astype(grad.dtype)
+            elif isinstance(layer, nn.MaxPool2D):
+                # Nearest 2x upsampling as a depthwise transposed conv with a ones kernel: oneDNN
+                # runs it, and it needs no output size (interpolate's scale attribute does not
+                # convert to oneDNN under Paddle 3's PIR).
+                channels = x_in.shape[1]
+                ones = paddle.ones([channels, 1, 2, 2], grad.dtype)
+                window_max = F.conv2d_transpose(F.max_pool2d(x_in, 2, 2), ones, stride=2, groups=channels)
+                grad = F.conv2d_transpose(grad, ones, stride=2, groups=channels) * (x_in == window_max).astype(grad.dtype)
+            else:
+                grad = F.conv2d(grad, getattr(self, f"back_{name}"), padding=1)
+        grad = grad * self.scale / 2.0  # through x_vgg = ((x + 1) / 2) * scale - shift
+        if self.bgr:
+            grad = paddle.flip(grad, axis=[1])
+        return loss, grad  # (), (N, 3, H, W)
+
+
+class _LossFromEngine(PyLayer):
+    """Autograd node for InferenceVGGLoss: the predictor gives loss and gradient at once."""
+
+    @staticmethod
+    def forward(ctx, sr, hr, engine):
+        loss, grad = engine.loss_and_grad(sr.numpy(), hr.numpy())
+        ctx.grad = paddle.to_tensor(grad, place=sr.place)
+        return paddle.to_tensor(loss, dtype="float32", place=sr.place)
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        return ctx.grad * grad_loss, None  # nothing flows to HR, a fixed target
+
+
+class InferenceVGGLoss:
+    """The VGG content loss run by Paddle Inference (oneDNN) on the CPU; differentiable.
+
+    `loss = engine(sr, hr)` returns a scalar tensor whose backward gives SR the gradient that
+    autograd through the VGG would give (within float32 noise, see the module docstring).
+
+    Args:
+        vgg: a srgan.vgg.VGGFeatureExtractor (frozen; its weights are baked into the predictor).
+        feature_scale: the features' rescale, losses.VGG_FEATURE_SCALE (paper Sec. 3.2).
+        threads: CPU math threads of the predictor; None = $OMP_NUM_THREADS, else 1 (what
+            Paddle's dygraph kernels use when it is unset).
+    """
+
+    def __init__(self, vgg: nn.Layer, *, feature_scale: float, threads: int | None = None):
+        import paddle.inference as pi
+
+        layer = VGGLossVJP(vgg, feature_scale=feature_scale)
+        self.divisor = layer.divisor
+        spec = [paddle.static.InputSpec([None, 3, None, None], "float32", name) for name in ("sr", "hr")]
+        with tempfile.TemporaryDirectory(prefix="srgan_vgg_loss_") as tmp:
+            prefix = Path(tmp) / "vgg_loss"
+            paddle.jit.save(layer, str(prefix), input_spec=spec)
+            program = next(p for p in (prefix.with_suffix(".json"), prefix.with_suffix(".pdmodel")) if p.exists())
+            config = pi.Config(str(program), str(prefix.with_suffix(".pdiparams")))
+            config.disable_gpu()
+            config.set_cpu_math_library_num_threads(threads or int(os.environ.get("OMP_NUM_THREADS") or 1))
+            config.enable_mkldnn()
+            config.set_mkldnn_cache_capacity(4)  # training uses one crop size; validation none
+            config.disable_glog_info()
+            self.predictor = pi.create_predictor(config)  # reads the files now; the folder may go
+        self._inputs = [self.predictor.get_input_handle(name) for name in self.predictor.get_input_names()]
+        self._outputs = [self.predictor.get_output_handle(name) for name in self.predictor.get_output_names()]
+
+    def supports(self, shape) -> bool:
+        """Whether an (N, 3, H, W) batch can go through the predictor (H, W multiples of 2^pools)."""
+        return shape[-1] % self.divisor == 0 and shape[-2] % self.divisor == 0
+
+    def loss_and_grad(self, sr: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Numpy in, numpy out: the loss (a float32 scalar) and d loss / d SR (the shape of sr)."""
+        for handle, array in zip(self._inputs, (sr, hr)):
+            array = np.ascontiguousarray(array, dtype=np.float32)
+            handle.reshape(list(array.shape))
+            handle.copy_from_cpu(array)
+        self.predictor.run()
+        loss, grad = (handle.copy_to_cpu() for handle in self._outputs)
+        return loss.reshape([]), grad
+
+    def __call__(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1], H and W multiples of self.divisor
+        if not self.supports(sr.shape):
+            raise ValueError(f"InferenceVGGLoss needs H and W that are multiples of {self.divisor}, got {list(sr.shape)}")
+        return _LossFromEngine.apply(sr, hr, self)

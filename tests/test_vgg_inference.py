@@ -1,0 +1,132 @@
+"""The VGG content loss through Paddle Inference (srgan.vgg_inference): same loss, same gradient.
+
+Random VGG weights (tests never need the real file); small crops, where no ReLU or pool sits
+within rounding of a tie, so "within float32 noise" can be a tight bound (see the module
+docstring for what happens on large batches).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import paddle
+import paddle.nn.functional as F
+import pytest
+
+from srgan.config import quick
+from srgan.losses import VGG_FEATURE_SCALE, ContentLoss
+from srgan.models import Generator
+from srgan.train import Trainer
+from srgan.vgg import VGGFeatureExtractor
+from srgan.vgg_inference import InferenceVGGLoss, VGGLossVJP
+
+
+def _random_vgg(layer):
+    with pytest.warns(UserWarning, match="RANDOM"):
+        return VGGFeatureExtractor(layer, weights="random")
+
+
+@pytest.fixture(scope="module")
+def vgg22():
+    return _random_vgg("vgg22")
+
+
+@pytest.fixture(scope="module")
+def engine22(vgg22):
+    return InferenceVGGLoss(vgg22, feature_scale=VGG_FEATURE_SCALE)
+
+
+def _pair(n=2, size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    hr = rng.uniform(-1, 1, (n, 3, size, size)).astype("float32")
+    sr = np.clip(hr + 0.2 * rng.standard_normal(hr.shape), -1, 1).astype("float32")
+    return sr, hr
+
+
+def _autograd(vgg, sr, hr):
+    """Loss and d loss / d SR the dygraph way: autograd through the VGG (losses.ContentLoss)."""
+    x = paddle.to_tensor(sr, stop_gradient=False)
+    loss = F.mse_loss(vgg(x) * VGG_FEATURE_SCALE, vgg(paddle.to_tensor(hr)) * VGG_FEATURE_SCALE)
+    loss.backward()
+    return float(loss), x.grad.numpy()
+
+
+def _relative(a, b):
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+@pytest.mark.parametrize("layer", ["vgg22", "vgg54"])
+def test_written_out_backward_equals_autograd(layer, vgg22):
+    vgg = vgg22 if layer == "vgg22" else _random_vgg("vgg54")
+    sr, hr = _pair()
+    loss, grad = _autograd(vgg, sr, hr)
+    with paddle.no_grad():
+        vjp_loss, vjp_grad = VGGLossVJP(vgg, feature_scale=VGG_FEATURE_SCALE)(paddle.to_tensor(sr), paddle.to_tensor(hr))
+    assert abs(float(vjp_loss) - loss) <= 1e-6 * loss
+    assert _relative(vjp_grad.numpy(), grad) < 1e-5
+
+
+def test_inference_engine_gives_the_loss_and_gradient_of_autograd(vgg22, engine22):
+    sr, hr = _pair()
+    loss, grad = _autograd(vgg22, sr, hr)
+    x = paddle.to_tensor(sr, stop_gradient=False)
+    engine_loss = engine22(x, paddle.to_tensor(hr))
+    (3.0 * engine_loss).backward()  # the upstream gradient is applied
+    assert engine_loss.shape == [] and abs(float(engine_loss) - loss) <= 1e-5 * loss
+    assert _relative(x.grad.numpy() / 3.0, grad) < 1e-4
+    again = engine22.loss_and_grad(sr, hr)[1]
+    np.testing.assert_array_equal(again, engine22.loss_and_grad(sr, hr)[1])  # deterministic
+
+
+def test_generator_gradients_are_the_same_with_either_engine(vgg22):
+    """What training sees: G's parameter gradients from the content loss, dygraph vs inference."""
+    paddle.seed(0)
+    generator = Generator(num_blocks=1, channels=8)
+    lr = paddle.to_tensor(np.random.default_rng(1).random((2, 3, 8, 8), dtype=np.float32))
+    hr = paddle.to_tensor(np.random.default_rng(2).uniform(-1, 1, (2, 3, 32, 32)).astype("float32"))
+    grads = {}
+    for engine in ("dygraph", "inference"):
+        loss = ContentLoss("vgg22", engine=engine)
+        loss.vgg = vgg22  # the same random VGG for both
+        loss.engine = InferenceVGGLoss(vgg22, feature_scale=VGG_FEATURE_SCALE) if engine == "inference" else None
+        loss(generator(lr), hr).backward()
+        grads[engine] = {p.name: p.grad.numpy().copy() for p in generator.parameters() if p.grad is not None}
+        generator.clear_gradients()
+    assert grads["dygraph"].keys() == grads["inference"].keys() and len(grads["dygraph"]) > 5
+    flat = {k: np.concatenate([g.ravel() for g in v.values()]) for k, v in grads.items()}
+    assert _relative(flat["inference"], flat["dygraph"]) < 1e-4
+    # Per parameter too; the conv biases before a BN have a true gradient of 0 (BN removes the
+    # mean), so theirs is pure rounding (~1e-9) and gets an absolute bound.
+    scale = max(np.linalg.norm(g) for g in grads["dygraph"].values())
+    for name, g in grads["dygraph"].items():
+        assert np.linalg.norm(grads["inference"][name] - g) <= 1e-4 * np.linalg.norm(g) + 1e-5 * scale, name
+
+
+def test_crops_the_predictor_cannot_take_fall_back_to_dygraph(vgg22, engine22):
+    loss = ContentLoss("vgg22", engine="dygraph")
+    loss.vgg = vgg22
+    expected = float(loss(*(paddle.to_tensor(a) for a in _pair(size=31))))
+    loss.engine = engine22  # vgg22 has one pool: sides must be even
+    assert not engine22.supports([2, 3, 31, 31]) and engine22.supports([2, 3, 32, 32])
+    assert float(loss(*(paddle.to_tensor(a) for a in _pair(size=31)))) == expected
+    with pytest.raises(ValueError, match="multiples of 2"):
+        engine22(*(paddle.to_tensor(a) for a in _pair(size=31)))
+
+
+def test_trainer_uses_the_inference_engine_on_the_cpu_unless_told(tmp_path):
+    engines = {}
+    for choice in ("auto", "dygraph"):
+        cfg = quick("gan")
+        cfg.model.num_blocks, cfg.model.channels, cfg.model.d_channels, cfg.model.d_image_size = 1, 8, 8, 16
+        cfg.data.hr_size, cfg.data.batch_size = 16, 2
+        for k, v in dict(content_loss="vgg22", vgg_weights="random", vgg_engine=choice, out_dir=str(tmp_path / choice)).items():
+            setattr(cfg.train, k, v)
+        with pytest.warns(UserWarning, match="RANDOM"):
+            trainer = Trainer(cfg, images=[], val_pairs=[], progress=False)
+        engines[choice] = (trainer.vgg_engine, trainer.content_loss.engine is not None)
+    assert engines == {"auto": ("inference", True), "dygraph": ("dygraph", False)}
+
+
+def test_config_refuses_an_unknown_engine():
+    cfg = quick("gan")
+    cfg.train.vgg_engine = "tensorrt"
+    assert any("vgg_engine must be" in p for p in cfg.problems())
