@@ -30,7 +30,9 @@ function, not an error of the engine.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -120,6 +122,24 @@ class VGGLossVJP(nn.Layer):
         return loss, grad  # (), (N, 3, H, W)
 
 
+@contextlib.contextmanager
+def _quiet_c_stdout():
+    """Send file descriptor 1 (what C++ code prints to) to /dev/null for the block."""
+    try:
+        sys.stdout.flush()
+        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):  # no usable fd 1 (embedded interpreters): print as it comes
+        yield
+        return
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 class _LossFromEngine(PyLayer):
     """Autograd node for InferenceVGGLoss: the predictor gives loss and gradient at once."""
 
@@ -166,6 +186,7 @@ class InferenceVGGLoss:
             self.predictor = pi.create_predictor(config)  # reads the files now; the folder may go
         self._inputs = [self.predictor.get_input_handle(name) for name in self.predictor.get_input_names()]
         self._outputs = [self.predictor.get_output_handle(name) for name in self.predictor.get_output_names()]
+        self._ran = False
 
     def supports(self, shape) -> bool:
         """Whether an (N, 3, H, W) batch can go through the predictor (H, W multiples of 2^pools)."""
@@ -177,7 +198,12 @@ class InferenceVGGLoss:
             array = np.ascontiguousarray(array, dtype=np.float32)
             handle.reshape(list(array.shape))
             handle.copy_from_cpu(array)
-        self.predictor.run()
+        if self._ran:
+            self.predictor.run()
+        else:  # Paddle 3's oneDNN kernel choice prints a debug line to stdout on the first run
+            with _quiet_c_stdout():
+                self.predictor.run()
+            self._ran = True
         loss, grad = (handle.copy_to_cpu() for handle in self._outputs)
         return loss.reshape([]), grad
 
