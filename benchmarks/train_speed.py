@@ -21,6 +21,8 @@ Lanes (--lanes, or built from --threads / --dp / --torch):
     torch/t=N             the same networks and step in PyTorch eager (a measuring stick only:
                           torch is never a dependency of the package); needs torch in the
                           interpreter given by --torch-python (default: this one)
+    .../stock-layers      nn.Conv2D's broadcast bias add and nn.PReLU's kernels instead of the
+                          CPU fast paths of srgan.models (Conv2D, PReLU)
     .../plain-tail        experiment: G's tail conv through the plain conv2d kernel
     .../vgg-dygraph       the VGG content loss in dygraph (autograd through the VGG) instead
                           of the default on a CPU, Paddle Inference (srgan.vgg_inference)
@@ -87,7 +89,7 @@ CONFIGS = {
     "gan-mse": dict(phase="gan", content_loss="mse"),
     "gan-vgg54": dict(phase="gan", content_loss="vgg54", vgg_weights=None),
 }
-PADDLE_OPTIONS = ("vgg-dygraph", "plain-tail", "vgg-concat", "to-static", "onednn")
+PADDLE_OPTIONS = ("vgg-dygraph", "stock-layers", "plain-tail", "vgg-concat", "to-static", "onednn")
 VGG_FEATURE_SCALE = 1.0 / 12.75  # the paper's rescale of VGG features (srgan.losses)
 ADV_WEIGHT = 1e-3  # Eq. 3
 
@@ -125,6 +127,17 @@ def build_trainer(name: str, hr_size: int, batch_size: int, out_dir: str, thread
 
         paddle.base.core.set_num_threads(threads)
     return trainer
+
+
+def use_stock_layers() -> None:
+    """Before the Trainer is built: the stock forward of nn.Conv2D and nn.PReLU for the layers
+    that srgan.models gives a CPU fast path (the TailConv keeps its own)."""
+    import paddle.nn as nn
+
+    from srgan import models
+
+    models.Conv2D.forward = nn.Conv2D.forward
+    models.PReLU.forward = nn.PReLU.forward
 
 
 def use_plain_tail(trainer) -> None:
@@ -198,6 +211,8 @@ def paddle_worker(args, send, receive) -> None:
 
     options = set(args.options)
     engine = "dygraph" if options & {"vgg-dygraph", "vgg-concat", "to-static"} else "auto"  # those replace the VGG path
+    if "stock-layers" in options:
+        use_stock_layers()
     with tempfile.TemporaryDirectory() as tmp:
         trainer = build_trainer(args.config, args.hr_size, args.batch_size, tmp, args.threads, engine)
     if "plain-tail" in options:

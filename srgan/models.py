@@ -18,9 +18,55 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 
+# --- CPU fast paths --------------------------------------------------------------------------
+# Paddle's CPU kernels for an elementwise op that broadcasts a (1, C, 1, 1) tensor over
+# (N, C, H, W) are slow: conv2d's bias add, forward and backward, took ~7x the time of the same
+# add on the (N * C, H * W) view with one value per row, and nn.PReLU ~4x its expression below
+# (benchmarks/train_speed.py +stock-layers; README "Training speed"). The layers below keep
+# nn.Conv2D's / nn.PReLU's parameters and state-dict keys; GPUs and exported static graphs
+# (where oneDNN fuses the bias) take the stock path.
+@paddle.jit.not_to_static
+def cpu_dygraph(x) -> bool:
+    """True on the CPU in dygraph (a plain Python bool, also under to_static)."""
+    return paddle.in_dynamic_mode() and x.place.is_cpu_place()
+
+
+def _rows(x):  # (N, C, H, W) -> (N * C, H * W), a view
+    n, c, h, w = x.shape
+    return x.reshape([n * c, h * w])
+
+
+def _row_values(values, x):  # (C,) or (1,) -> (N * C, 1): the value of each row of _rows(x)
+    n, c = x.shape[:2]
+    return paddle.expand(values.reshape([1, -1, 1]), [n, c, 1]).reshape([n * c, 1])
+
+
+class Conv2D(nn.Conv2D):
+    """nn.Conv2D whose bias is added row-wise on the CPU (see above)."""
+
+    def forward(self, x):  # x: (N, C_in, H, W)
+        if not cpu_dygraph(x) or self.bias is None:
+            return super(Conv2D, self).forward(x)  # explicit: Paddle 2.6 to_static rejects bare super()
+        out = F.conv2d(x, self.weight, None, stride=self._stride, padding=self._padding,
+                       dilation=self._dilation, groups=self._groups)  # (N, C_out, H', W')
+        return (_rows(out) + _row_values(self.bias, out)).reshape(out.shape)
+
+
+class PReLU(nn.PReLU):
+    """nn.PReLU (NCHW) computed as relu(x) + a * (x - relu(x)) on the CPU: the same function and
+    gradients, through fast kernels instead of Paddle's slow prelu kernels (see above)."""
+
+    def forward(self, x):  # x: (N, C, H, W)
+        if not cpu_dygraph(x) or x.ndim != 4:
+            return super(PReLU, self).forward(x)
+        positive = F.relu(x)
+        negative = _rows(x - positive)  # min(x, 0)
+        return positive + (negative * _row_values(self._weight, x)).reshape(x.shape)
+
+
 def conv(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1) -> nn.Conv2D:
     """A 'same'-padded convolution, kXnYsZ in the paper's notation."""
-    return nn.Conv2D(in_channels, out_channels, kernel_size, stride=stride, padding=kernel_size // 2)
+    return Conv2D(in_channels, out_channels, kernel_size, stride=stride, padding=kernel_size // 2)
 
 
 class TailConv(nn.Conv2D):
@@ -43,17 +89,17 @@ class TailConv(nn.Conv2D):
     """
 
     @staticmethod
-    @paddle.jit.not_to_static
     def use_transposed(x) -> bool:
         """True on the CPU in dygraph (a plain Python bool, also under to_static)."""
-        return paddle.in_dynamic_mode() and x.place.is_cpu_place()
+        return cpu_dygraph(x)
 
     def forward(self, x):  # x: (N, C_in, H, W)
         if not self.use_transposed(x):
             return super(TailConv, self).forward(x)  # explicit: Paddle 2.6 to_static rejects bare super()
         # Flip, then transpose: the order keeps the weight's gradient contiguous (see above).
         kernel = self.weight.flip([2, 3]).transpose([1, 0, 2, 3])  # (C_in, C_out, k, k), flipped
-        return F.conv2d_transpose(x, kernel, self.bias, padding=self._padding)  # (N, C_out, H, W)
+        out = F.conv2d_transpose(x, kernel, None, padding=self._padding)  # (N, C_out, H, W)
+        return (_rows(out) + _row_values(self.bias, out)).reshape(out.shape)
 
 
 class ResidualBlock(nn.Layer):
@@ -63,7 +109,7 @@ class ResidualBlock(nn.Layer):
         super().__init__()
         self.conv1 = conv(channels, channels, 3)
         self.bn1 = nn.BatchNorm2D(channels)
-        self.act = nn.PReLU(num_parameters=channels)
+        self.act = PReLU(num_parameters=channels)
         self.conv2 = conv(channels, channels, 3)
         self.bn2 = nn.BatchNorm2D(channels)
 
@@ -80,7 +126,7 @@ class UpsampleBlock(nn.Layer):
         super().__init__()
         self.conv = conv(channels, channels * 4, 3)
         self.shuffle = nn.PixelShuffle(2)
-        self.act = nn.PReLU(num_parameters=channels)
+        self.act = PReLU(num_parameters=channels)
 
     def forward(self, x):  # x: (N, C, h, w)
         return self.act(self.shuffle(self.conv(x)))  # (N, C, 2h, 2w)
@@ -108,7 +154,7 @@ class Generator(nn.Layer):
         self.global_skip = global_skip
         self.num_blocks, self.channels = num_blocks, channels
         self.head = conv(3, channels, 9)  # k9n64s1
-        self.head_act = nn.PReLU(num_parameters=channels)
+        self.head_act = PReLU(num_parameters=channels)
         self.body = nn.Sequential(*[ResidualBlock(channels) for _ in range(num_blocks)])
         self.body_conv = conv(channels, channels, 3)  # k3n64s1 + BN before the long skip
         self.body_bn = nn.BatchNorm2D(channels)

@@ -81,6 +81,31 @@ def test_tail_conv_matches_the_plain_conv_forward_and_backward():
     assert list(tail.state_dict()) == list(plain.state_dict())  # same keys: checkpoints unchanged
 
 
+@pytest.mark.parametrize("layer", ["conv", "prelu", "prelu-shared-slope"])
+def test_cpu_fast_paths_match_the_stock_layers_forward_and_backward(layer):
+    """models.Conv2D / models.PReLU on the CPU: nn.Conv2D's / nn.PReLU's numbers and keys."""
+    from srgan.models import Conv2D, PReLU, cpu_dygraph
+
+    slopes = 1 if layer == "prelu-shared-slope" else 5
+    fast = Conv2D(5, 6, 3, stride=2, padding=1) if layer == "conv" else PReLU(num_parameters=slopes, init=0.3)
+    stock = paddle.nn.Conv2D(5, 6, 3, stride=2, padding=1) if layer == "conv" else paddle.nn.PReLU(num_parameters=slopes, init=0.3)
+    if layer == "prelu":  # distinct slopes per channel, so that a channel mix-up would show
+        fast._weight.set_value(paddle.linspace(-0.5, 0.5, 5))
+    stock.set_state_dict(fast.state_dict())
+    assert list(fast.state_dict()) == list(stock.state_dict())  # same keys: checkpoints unchanged
+    x = paddle.randn([3, 5, 9, 7])
+    x.stop_gradient = False
+    assert cpu_dygraph(x)  # the fast path is what is compared
+    a, b = stock(x), fast(x)
+    assert a.shape == b.shape and float((a - b).abs().max()) < 1e-5
+    upstream = paddle.randn(a.shape)
+    ga = paddle.grad((a * upstream).sum(), [x, *stock.parameters()])
+    gb = paddle.grad((b * upstream).sum(), [x, *fast.parameters()])
+    for u, v in zip(ga, gb):
+        assert u.shape == v.shape and float((u - v).abs().max()) < 1e-4 * max(1.0, float(u.abs().max()))
+        assert v.is_contiguous()  # paddle.DataParallel averages only contiguous gradients (TailConv)
+
+
 def test_tail_conv_weight_gradient_is_contiguous():
     """paddle.DataParallel leaves a strided (non-contiguous) parameter gradient un-averaged
     (models.TailConv); the fast path must hand the weight a contiguous one. The two-process
