@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -94,16 +95,22 @@ def test_fit_writes_log_checkpoints_weights_and_grid(tmp_path):
     assert Config.from_dict(json.loads((out / "config.json").read_text())["config"]) == cfg
 
 
-def test_resume_continues_the_same_trajectory(tmp_path):
-    """Interrupted after step 3 and resumed == uninterrupted, loss for loss."""
-    full = Trainer(_cfg(tmp_path / "a", "gan", steps=6, log_every=1, ckpt_every=3, val_every=100),
-                   images=_images(), val_pairs=_val_pairs(), progress=False)
-    full.fit()
-    part_cfg = _cfg(tmp_path / "b", "gan", steps=3, log_every=1, ckpt_every=3, val_every=100)
-    Trainer(part_cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
-    part_cfg.train.steps = 6
-    resumed = Trainer(part_cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
-    resumed.fit(resume=True)
+@pytest.mark.parametrize("content", ["mse", "vgg22"])
+def test_resume_continues_the_same_trajectory(tmp_path, content):
+    """Interrupted after step 3 and resumed == uninterrupted, loss for loss (vgg22: the VGG loss
+    through Paddle Inference, the CPU default, srgan.vgg_inference)."""
+    extra = dict(content_loss=content, vgg_weights="random") if content != "mse" else {}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*RANDOM.*")
+        full = Trainer(_cfg(tmp_path / "a", "gan", steps=6, log_every=1, ckpt_every=3, val_every=100, **extra),
+                       images=_images(), val_pairs=_val_pairs(), progress=False)
+        assert full.vgg_engine == "inference"
+        full.fit()
+        part_cfg = _cfg(tmp_path / "b", "gan", steps=3, log_every=1, ckpt_every=3, val_every=100, **extra)
+        Trainer(part_cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+        part_cfg.train.steps = 6
+        resumed = Trainer(part_cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+        resumed.fit(resume=True)
 
     def losses(run_dir):
         lines = (Path(run_dir) / "gan" / "log.jsonl").read_text().splitlines()
