@@ -43,9 +43,9 @@ measured table can be reproduced. Summary of what they showed on 2-core AVX-512 
     SRGAN_MKL_AVX2=0        (a lane's environment) turns off srgan.device.mkl_avx2_on_amd: on
                             an AMD EPYC, Paddle's MKL then takes its generic path and a step
                             costs ~2x the CPU (phase 1 1.8x, phase 2 2.1x; sgemm 45 -> 110 GFLOP/s)
-    vgg-dygraph             the VGG loss in dygraph instead of Paddle Inference: 1.5x the
-                            phase-2 step at 1 thread (with stock-layers: 1.5x phase 2, 1.3x
-                            phase 1 against today's default; README "Training speed")
+    vgg-dygraph             the VGG loss in dygraph instead of Paddle Inference: 1.36x the
+                            phase-2 step at 1 thread (with stock-layers too: 1.50x phase 2,
+                            1.31x phase 1 against the default; README "Training speed")
     stock-layers            nn.Conv2D's broadcast bias add and nn.PReLU: 1.3x the phase-1 step
     vgg-concat              21% slower phase-2 step: no fewer FLOPs, and HR's half of the VGG
                             backward is computed too; the HR branch under no_grad stays
