@@ -1,12 +1,21 @@
-"""Colour conversion for the metrics: MATLAB's rgb2ycbcr luma Y, the channel the paper scores.
+"""Colour conversion: MATLAB's rgb2ycbcr luma Y (the channel the paper scores) and the
+full-range BT.601 gray of a photo (what PIL's convert("L") gives).
 
-Its own small module because both srgan.metrics (PSNR, SSIM) and srgan.niqe use it, and
-srgan.metrics re-exports niqe: neither has to import the other to get Y.
+Its own small module because srgan.metrics (PSNR, SSIM), srgan.niqe, srgan.evaluate and
+srgan.infer all use it, and srgan.metrics re-exports niqe: none has to import another for it.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+# ITU-R BT.601 luma weights of R, G, B (sum 1): a gray value replicated to RGB comes back as itself.
+BT601_LUMA = (0.299, 0.587, 0.114)
+
+
+def gray_uint8(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) RGB in 0..255 -> (H, W) uint8 full-range BT.601 gray, as PIL's convert("L")."""
+    return np.clip(np.round(np.asarray(rgb, dtype=np.float64) @ np.array(BT601_LUMA)), 0, 255).astype(np.uint8)
 
 
 def rgb_to_y(image: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from .colour import gray_uint8
 from .imresize import imresize
 from .niqe import BLOCK_SIZE as NIQE_BLOCK
 from .metrics import grid_contrast, grid_ratio, niqe, psnr, ssim_daala, ssim_matlab
@@ -37,11 +38,6 @@ __all__ = ["evaluate_benchmark", "format_table", "bicubic_upscaler", "generator_
 def bicubic_upscaler(scale: int = 4) -> UpscaleFn:
     """The paper's baseline: MATLAB-compatible bicubic upscaling by `scale`."""
     return lambda lr: imresize(lr, scale=scale)
-
-
-def _luma_uint8(rgb: np.ndarray) -> np.ndarray:
-    # Full-range BT.601 weights: a gray value g replicated to RGB comes back as g.
-    return np.clip(np.round(rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])), 0, 255).astype(np.uint8)
 
 
 def generator_upscaler(generator) -> UpscaleFn:
@@ -64,7 +60,7 @@ def generator_upscaler(generator) -> UpscaleFn:
         gray = lr.ndim == 2
         rgb = np.repeat(lr[:, :, None], 3, axis=2) if gray else lr
         sr = sr_to_uint8(predictor(lr_to_tensor(rgb)[None])[0])
-        return _luma_uint8(sr) if gray else sr
+        return gray_uint8(sr) if gray else sr
 
     return upscale
 

@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .colour import BT601_LUMA
+
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "srresnet_x4.safetensors"
 # The two ends of the perception dial (`perception=`): alpha 0 = SRResNet, 1 = SRGAN.
 PERCEPTION_ENDS = (DEFAULT_WEIGHTS, DEFAULT_WEIGHTS.with_name("srgan_x4.safetensors"))
@@ -108,7 +110,7 @@ def upscale_tiled(predictor, lr: np.ndarray, *, scale: int, tile: int = 128, til
 
 
 # --- arrays in, arrays out ---------------------------------------------------------------
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601, as PIL's convert("L")
+_LUMA = np.array(BT601_LUMA, dtype=np.float32)  # gray output as PIL's convert("L")
 
 
 def _value_range(dtype: np.dtype) -> float | None:
