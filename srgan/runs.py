@@ -277,8 +277,10 @@ def training_seconds(records: list[dict], batch_size: int) -> float:
     """Wall time spent training (validation included), summed over the logged windows, so that
     pauses between resumed sessions do not count.
 
-    The first record's window is taken to be as long as the next one (the logging interval), not
-    everything since step 0: a run that continued another run's checkpoint starts its log late.
+    A record's "seconds" is its window's own length (logged since this version). Older logs
+    have only samples_per_s: their window is the steps since the previous record, and the
+    first record's is taken to be as long as the next one (the logging interval), not everything
+    since step 0, since a run that continued another run's checkpoint starts its log late.
     """
     train = [r for r in records if r["kind"] == "train"]
     if not train:
@@ -288,7 +290,9 @@ def training_seconds(records: list[dict], batch_size: int) -> float:
     for r in train:
         steps = r["step"] - previous
         previous = r["step"]
-        if r.get("samples_per_s"):
+        if r.get("seconds") is not None:
+            total += r["seconds"]
+        elif r.get("samples_per_s"):
             total += steps * batch_size / r["samples_per_s"]
     return total
 

@@ -457,7 +457,8 @@ class Trainer:
                     if self.step % train_cfg.log_every == 0 or self.step == train_cfg.steps:
                         now = time.time()
                         rate = window_samples / max(now - window_start, 1e-9)
-                        self.logger.log({"kind": "train", "step": self.step, "time": now, "lr": self.opt_g.get_lr(), "samples_per_s": rate, **losses})
+                        self.logger.log({"kind": "train", "step": self.step, "time": now, "seconds": now - window_start,
+                                         "lr": self.opt_g.get_lr(), "samples_per_s": rate, **losses})
                         window_start, window_samples = now, 0
                     if (self.step % train_cfg.val_every == 0 or self.step == train_cfg.steps) and self.is_main:
                         # Rank 0 only (it alone writes); the other ranks wait at the next all-reduce.

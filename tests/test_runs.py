@@ -357,6 +357,9 @@ def test_training_seconds_sum_the_logged_windows_only(tmp_path):
     # window is one logging interval, not 710 steps.
     late = [{"kind": "train", "step": 710, "samples_per_s": 2.0}, {"kind": "train", "step": 720, "samples_per_s": 2.0}]
     assert training_seconds(late, batch_size=2) == pytest.approx(2 * 10 * 2 / 2.0)
+    # Logs that record each window's length are summed exactly, whatever the first window was.
+    exact = [{"kind": "train", "step": 710, "seconds": 3.5, "samples_per_s": 2.0}, {"kind": "train", "step": 720, "seconds": 10.0}]
+    assert training_seconds(exact, batch_size=2) == pytest.approx(13.5)
 
 
 def test_validation_grids_are_listed_by_step_and_cleared_with_the_run(tmp_path):
