@@ -108,9 +108,9 @@ def _all_or(kind):  # --keep-last all (or none): keep every checkpoint
 def add_train_parser(sub):
     import dataclasses
 
-    from .config import VGG_ENGINES, DataConfig, ModelConfig, TrainConfig
+    from .config import PHASES, VGG_ENGINES, DataConfig, ModelConfig, TrainConfig
 
-    choices = {"phase": ["pretrain", "gan"], "vgg_engine": list(VGG_ENGINES)}
+    choices = {"phase": list(PHASES), "vgg_engine": list(VGG_ENGINES)}
     p = sub.add_parser(
         "train",
         help="train SRResNet (phase 1) or SRGAN (phase 2)",

@@ -21,6 +21,7 @@ def default_shared_dir() -> Path:
 # that both read one list and this module stays free of Paddle).
 PIXEL_LOSS_KINDS = ("mse", "l1")
 CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")  # paper Table 1; SRGAN = vgg54
+PHASES = ("pretrain", "gan")  # phase 1 trains SRResNet, phase 2 SRGAN (paper Sec. 3.2)
 VGG_ENGINES = ("auto", "dygraph", "inference")  # how the VGG content loss runs (TrainConfig.vgg_engine)
 
 
@@ -185,7 +186,7 @@ class Config:
             need(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
                  f"{name} must be an integer >= {minimum}, got {value!r}")
 
-        need(train.phase in ("pretrain", "gan"), f"phase must be 'pretrain' or 'gan', got {train.phase!r}")
+        need(train.phase in PHASES, f"phase must be {_one_of(PHASES)}, got {train.phase!r}")
         need(isinstance(model.scale, int) and model.scale >= 2 and not model.scale & (model.scale - 1),
              f"scale must be a power of two (2, 4, 8), got {model.scale!r}")
         count("num_blocks", model.num_blocks, 1)
@@ -263,7 +264,7 @@ def paper(phase: str = "pretrain") -> Config:
         return Config(train=TrainConfig(phase="pretrain", steps=1_000_000, out_dir="runs/srresnet"))
     if phase == "gan":
         return Config(train=TrainConfig(phase="gan", steps=200_000, lr_milestones=[100_000], out_dir="runs/srgan"))
-    raise ValueError(f"phase must be 'pretrain' or 'gan', got {phase!r}")
+    raise ValueError(f"phase must be {_one_of(PHASES)}, got {phase!r}")
 
 
 def quick(phase: str = "pretrain") -> Config:
