@@ -263,6 +263,16 @@ class PairedImages:
             yield name, lr, hr
 
 
+def degraded_pair(image: np.ndarray, scale: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """(LR, HR) of a whole photo by the paper's degradation (Sec. 3.1, bicubic x1/scale).
+
+    HR is the photo cropped at the bottom and right to a multiple of `scale`, so that LR is
+    exactly 1/scale of it; LR is its MATLAB-compatible bicubic downscale (srgan.imresize).
+    """
+    hr = np.ascontiguousarray(image[: image.shape[0] // scale * scale, : image.shape[1] // scale * scale])
+    return imresize(hr, scale=1.0 / scale), hr
+
+
 def default_validation_pairs(val_dir: str | None, scale: int = 4, max_images: int | None = None):
     """(name, LR, HR) uint8 triples for validation.
 
@@ -280,6 +290,5 @@ def default_validation_pairs(val_dir: str | None, scale: int = 4, max_images: in
     for name, img in offline_default_images()[:max_images]:
         h, w = (min(s, 256) // scale * scale for s in img.shape[:2])  # small centre crops keep it fast
         top, left = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
-        hr = np.ascontiguousarray(img[top : top + h, left : left + w])
-        triples.append((name, imresize(hr, scale=1.0 / scale), hr))
+        triples.append((name, *degraded_pair(img[top : top + h, left : left + w], scale)))
     return triples

@@ -214,3 +214,14 @@ def test_in_process_batches_equal_paddle_dataloader_batches():
     for (lr_a, hr_a), (lr_b, hr_b) in zip(ours, theirs):
         np.testing.assert_array_equal(lr_a.numpy(), lr_b.numpy())
         np.testing.assert_array_equal(hr_a.numpy(), hr_b.numpy())
+
+
+def test_degraded_pair_crops_hr_to_a_multiple_and_makes_lr_with_the_matlab_bicubic():
+    from srgan.data import degraded_pair
+    from srgan.imresize import imresize
+
+    photo = np.random.default_rng(3).integers(0, 256, (23, 30, 3), dtype=np.uint8)
+    lr, hr = degraded_pair(photo, scale=4)
+    assert hr.shape == (20, 28, 3) and lr.shape == (5, 7, 3)
+    np.testing.assert_array_equal(hr, photo[:20, :28])
+    np.testing.assert_array_equal(lr, imresize(photo[:20, :28], scale=0.25))
