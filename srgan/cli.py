@@ -159,7 +159,8 @@ def cmd_train(args) -> int:
     cfg = train_config_from_args(args)
     trainer = Trainer(cfg)
     if trainer.is_main:
-        print(f"phase {cfg.train.phase} on {trainer.device} x{trainer.world_size}, out {cfg.train.out_dir}")
+        vgg = f", {cfg.train.content_loss} loss by {trainer.vgg_engine}" if trainer.discriminator is not None and cfg.train.content_loss != "mse" else ""
+        print(f"phase {cfg.train.phase} on {trainer.device} x{trainer.world_size}{vgg}, out {cfg.train.out_dir}")
     metrics = trainer.fit(resume=args.resume, overwrite=args.overwrite)
     if trainer.is_main and metrics:
         print(f"last validation (step {metrics['step']}): PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
