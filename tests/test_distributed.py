@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -285,8 +286,15 @@ DP_STEP_SCRIPT = textwrap.dedent(
 
 
 def _tiny_cfg_trainer(out_dir):
-    """The phase-2 Trainer of the data-parallel step test (tiny G and D, pixel content loss)."""
-    return Trainer(_tiny_cfg(out_dir, "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
+    """The phase-2 Trainer of the data-parallel step test: tiny G and D, and a VGG22 content loss
+    (random weights, the same in every process: seeded) through Paddle Inference, the CPU default."""
+    cfg = _tiny_cfg(out_dir, "gan")
+    cfg.train.content_loss, cfg.train.vgg_weights = "vgg22", "random"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*RANDOM.*")
+        trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    assert trainer.content_loss.engine is not None
+    return trainer
 
 
 def _dp_step_batch(rank, world_size):
