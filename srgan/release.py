@@ -18,7 +18,6 @@ from pathlib import Path
 
 from . import checkpoint as ckpt
 from . import runs
-from .runs import earlier_training, training_seconds
 from .runs import read_log  # its earlier home: `srgan.release.read_log` keeps working
 from .atomic import atomic_path
 from .config import PAPER_TRAINING_DATA, Config, TrainConfig, paper
@@ -100,7 +99,8 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
     how PSNR, NIQE and the grid contrast moved over the run (phase 2 has no best-by-PSNR).
 
     Returns:
-        {"benchmark": folder name, "start": mean scores of cfg.train.init_generator (or None),
+        {"benchmark": folder name, "start": mean scores of what the run started from (the other
+         run's checkpoint it continued, else cfg.train.init_generator, else None),
          "scores": [{"step", "psnr", "ssim_daala", "niqe", "grid_contrast"}, ...]} with steps
         counted from the first segment (`offset`), checkpoints after `upto` left out.
     """
@@ -115,7 +115,11 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
 
     out = {"benchmark": Path(benchmark).resolve().name, "start": None, "scores": []}
     init = runs.read_info(run_dir).get("config", {}).get("train", {}).get("init_generator")
-    if init and Path(init).is_file() and str(init).endswith(".safetensors"):
+    card = json.loads((run_dir / runs.INIT_CARD).read_text()) if (run_dir / runs.INIT_CARD).is_file() else {}
+    if card.get("continued_checkpoint") and Path(card["continued_checkpoint"]).is_file():  # it started there
+        source = card["continued_checkpoint"]
+        out["start"] = scores(ckpt.generator_from_checkpoint(ckpt.load_checkpoint(source), source))
+    elif init and Path(init).is_file() and str(init).endswith(".safetensors"):
         out["start"] = scores(ckpt.load_generator(init))
     for path in runs.checkpoints(run_dir):
         state = ckpt.load_checkpoint(path)
@@ -163,15 +167,12 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         bicubic = evaluate_benchmark(bicubic_upscaler(cfg.model.scale), folder)
         scores[model["dataset"]] = {"model": model["mean"], "bicubic": bicubic["mean"], "images": model["images"]}
 
-    # A run that continued earlier released weights reports the whole chain: steps, hours,
-    # learning curve and log are counted from the first segment.
-    segments, records = earlier_training(run_dir, cfg.train.phase)
-    offset, steps = sum(seg["steps"] for seg in segments), int(state["step"])
-    own = [r for r in read_log(run_dir / runs.LOG) if r["step"] <= steps]  # an earlier checkpoint: its log only
-    hours = training_seconds(own, cfg.data.batch_size) / 3600
-    segments = segments + [{"from_step": offset, "steps": steps, "training_hours": round(hours, 3), "config": cfg.to_dict()}]
-    records += [{"segment": len(segments) - 1, **r, "step": r["step"] + offset} for r in own]
-    total_steps = offset + steps
+    # A run that continued earlier released weights or another run's checkpoint reports the whole
+    # chain (runs.lineage): steps, hours, learning curve and log counted from the first segment.
+    steps = int(state["step"])  # the run's own counter (an earlier checkpoint: its log only)
+    segments, records = runs.lineage(run_dir, cfg.train.phase, upto=steps, config=cfg.to_dict())
+    total_steps = segments[-1]["from_step"] + segments[-1]["steps"]
+    offset = total_steps - steps
     departures = departures_from_paper(cfg, steps=total_steps)
     for seg in segments[:-1]:  # recipe choices of earlier segments that the last one did not share
         end = seg["from_step"] + seg["steps"]

@@ -269,8 +269,71 @@ def earlier_training(run_dir: str | os.PathLike, phase: str) -> tuple[list[dict]
     segments = card.get("segments") or [
         {"from_step": 0, "steps": card["step"], "training_hours": card["training_hours"], "config": card["config"]}
     ]
-    records = [{"segment": 0, **r} for r in read_log(run_dir / INIT_LOG)]
+    records = [{"segment": 0, **r} for r in read_log(run_dir / INIT_LOG)]  # a record's own "segment" wins
     return segments, records
+
+
+def lineage(run_dir: str | os.PathLike, phase: str, upto: int | None = None, config: dict | None = None) -> tuple[list[dict], list[dict]]:
+    """All the training behind a run, the run's own part last: segments and log records with
+    steps counted from the first segment.
+
+    A run starts from (a) nothing, or in phase 2 the SRResNet: its own segment is everything;
+    (b) released weights of its phase (`init_generator`; their card and log are kept as
+    init_card.json / init_log.jsonl, and the run counts its steps from 0); or (c) another run
+    folder's checkpoint (`--resume OTHER/ckpt_*.ckpt`; keep_source_lineage records that run's
+    lineage, and the step counter goes on from the checkpoint's).
+
+    Args:
+        run_dir: the run folder.
+        phase: the run's phase (released weights of another phase start nothing here).
+        upto: the last of the run's own steps to count (a released checkpoint's); None = all logged.
+        config: the run's config dict for its segment (default: its config.json).
+
+    Returns:
+        (segments, records): one {"from_step", "steps", "training_hours", "config"} per segment,
+        oldest first; every log record with its "segment" and its step from the first segment.
+    """
+    run_dir = Path(run_dir)
+    earlier, records = earlier_training(run_dir, phase)
+    card = json.loads((run_dir / INIT_CARD).read_text()) if earlier else {}
+    if card.get("continued_checkpoint"):  # (c)
+        offset, own_start = int(card["offset"]), int(card["step"])
+    else:  # (a), (b)
+        offset, own_start = sum(seg["steps"] for seg in earlier), 0
+    config = config or read_info(run_dir).get("config", {})
+    own = [r for r in read_log(run_dir / LOG) if upto is None or r["step"] <= upto]
+    end = upto if upto is not None else max((r["step"] for r in own), default=own_start)
+    hours = training_seconds(own, config.get("data", {}).get("batch_size", 1)) / 3600
+    segments = earlier + [{"from_step": offset + own_start, "steps": end - own_start, "training_hours": round(hours, 3), "config": config}]
+    records = records + [{**r, "segment": len(earlier), "step": r["step"] + offset} for r in own]
+    return segments, records
+
+
+def keep_source_lineage(run_dir: str | os.PathLike, checkpoint: str | os.PathLike, phase: str, step: int) -> None:
+    """Case (c) of `lineage`: a run that continues another folder's checkpoint records that run's
+    lineage up to the checkpoint as its init_card.json / init_log.jsonl (replacing the card of an
+    `init_generator` the checkpoint overrides), so that `srgan release` reports all of it.
+
+    Args:
+        run_dir: the new run's folder.
+        checkpoint: the other folder's checkpoint it continues; nothing is recorded when that
+            folder has no config.json (a checkpoint copied on its own).
+        phase: the run's phase.
+        step: the checkpoint's step.
+    """
+    from .atomic import atomic_path
+
+    run_dir, checkpoint = Path(run_dir), Path(checkpoint).resolve()
+    source = checkpoint.parent
+    if not (source / CONFIG).is_file():
+        return
+    segments, records = lineage(source, phase, upto=step)
+    end = segments[-1]["from_step"] + segments[-1]["steps"]
+    card = {"phase": phase, "continued_checkpoint": str(checkpoint), "step": step, "offset": end - step, "segments": segments}
+    with atomic_path(run_dir / INIT_LOG) as tmp, open(tmp, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+    with atomic_path(run_dir / INIT_CARD) as tmp:  # last: its presence means both are done
+        Path(tmp).write_text(json.dumps(card, indent=1) + "\n")
 
 
 def training_seconds(records: list[dict], batch_size: int) -> float:

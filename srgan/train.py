@@ -153,6 +153,7 @@ class Trainer:
 
         self.step = 0
         self.best_psnr = -math.inf
+        self._continued = None  # (checkpoint, step) when fit() continues another run folder's checkpoint
         self.images = images
         self.val_pairs = val_pairs
         self.logger = runs.JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=train_cfg.visualdl)
@@ -422,6 +423,8 @@ class Trainer:
         if resume:
             if not self.resume(None if resume is True else resume) and self.is_main:
                 print(f"--resume: no checkpoint in {self.out_dir}; starting from step 0", file=sys.stderr)
+            if resume is not True and Path(resume).resolve().parent != self.out_dir.resolve():
+                self._continued = (Path(resume), self.step)  # another run's checkpoint: its lineage goes in the card
             if self.is_main:
                 runs.trim_log(self.out_dir, self.step)  # steps after the checkpoint are redone, not logged twice
         if self.images is None:
@@ -499,6 +502,8 @@ class Trainer:
             runs.write_info(self.out_dir, self.cfg.to_dict(), paddle=paddle.__version__, device=self.device,
                             world_size=self.world_size)
             self._keep_initial_card()
+            if self._continued is not None:
+                runs.keep_source_lineage(self.out_dir, *self._continued[:1], self.cfg.train.phase, self._continued[1])
 
     def _keep_initial_card(self) -> None:
         """Keep the card and log of released `init_generator` weights in the run folder

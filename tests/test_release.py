@@ -158,6 +158,43 @@ def test_release_of_a_continued_run_reports_the_whole_chain(tmp_path):
     assert json.loads(weights.with_suffix(".json").read_text())["step"] == 10
 
 
+def test_release_of_a_run_continuing_another_runs_checkpoint_reports_the_whole_chain(tmp_path):
+    """Run b continues run a's step-4 checkpoint with another learning rate (--resume A/ckpt),
+    run c continues b's step-6 checkpoint: c's card counts a's 4 steps, b's 2 and its own 2,
+    with each segment's config, hours and log, and the steps continue the checkpoints' counter."""
+    bench = _benchmark(tmp_path / "bench")
+    images = [("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))]
+
+    def run(name, steps, lr, resume=False):
+        cfg = quick("pretrain")
+        cfg.model.num_blocks, cfg.model.channels = 1, 8
+        cfg.data.hr_size, cfg.data.batch_size, cfg.data.val_dir = 16, 2, str(bench)
+        cfg.train.steps, cfg.train.lr = steps, lr
+        cfg.train.log_every, cfg.train.val_every, cfg.train.ckpt_every, cfg.train.keep_last = 2, 2, 2, 5
+        cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / name), False
+        Trainer(cfg, images=images, progress=False).fit(resume=resume)
+
+    run("a", steps=6, lr=2e-4)  # a goes on past the checkpoint b continues: steps 5-6 are not b's
+    run("b", steps=8, lr=1e-4, resume=str(tmp_path / "a" / "ckpt_00000004.ckpt"))
+    run("c", steps=10, lr=5e-5, resume=str(tmp_path / "b" / "ckpt_00000006.ckpt"))
+    init = json.loads((tmp_path / "c" / "init_card.json").read_text())
+    assert init["continued_checkpoint"].endswith("ckpt_00000006.ckpt") and init["step"] == 6
+
+    weights = tmp_path / "w" / "m.safetensors"
+    assert main(["release", str(tmp_path / "c"), "--out", str(weights), "--data", str(bench),
+                 "--score-checkpoints", str(bench)]) == 0
+    card = json.loads(weights.with_suffix(".json").read_text())
+    assert card["step"] == 10
+    assert [(s["from_step"], s["steps"], s["config"]["train"]["lr"]) for s in card["segments"]] == [(0, 4, 2e-4), (4, 2, 1e-4), (6, 4, 5e-5)]
+    assert card["training_hours"] == round(sum(s["training_hours"] for s in card["segments"]), 3)
+    assert [p["step"] for p in card["learning_curve"]] == [2, 4, 6, 8, 10]  # a's step 6 is not in the chain
+    log = [json.loads(line) for line in weights.with_name("m_log.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["segment"]) for r in log if r["kind"] == "train"] == [(2, 0), (4, 0), (6, 1), (8, 2), (10, 2)]
+    history = card["checkpoint_scores"]
+    assert history["start"] is not None  # b's step-6 checkpoint, where c started
+    assert [row["step"] for row in history["scores"]] == [8, 10]  # the checkpoints c's own folder kept
+
+
 def test_release_scores_every_kept_checkpoint(tmp_path):
     """--score-checkpoints: the card's checkpoint_scores hold one row per kept checkpoint, each
     what evaluate_benchmark() measures on that checkpoint's generator."""
