@@ -107,6 +107,10 @@ class TrainConfig:
             `losses.lattice_penalty` (SR's lattice energy at the pixel-shuffle period, the scale, beyond
             HR's, per 32 px window) to the generator loss; 1 = the pixel MSE's own weight on those
             frequencies. 0 = the paper.
+        lowfreq_weight: phase 2, not in the paper: add this weight times
+            `losses.low_frequency_loss` (pixel MSE of SR and HR averaged over scale x scale
+            blocks, i.e. at the LR's resolution) to the generator loss, against the colour drift
+            of phase 2; it leaves the texture inside the blocks free. 0 = the paper.
         d_warmup_steps: phase 2 only: the first steps update D alone, G fixed (not in the paper,
             which trains D from scratch beside G); rebuilds a discriminator when released
             generator weights are continued without their D (see ci/train_weights.sh).
@@ -147,6 +151,7 @@ class TrainConfig:
     gan_pixel_weight: float = 0.0
     d_shift: int = 0
     lattice_weight: float = 0.0
+    lowfreq_weight: float = 0.0
     d_warmup_steps: int = 0
     vgg_weights: str | None = None
     vgg_shift: int = 0
@@ -219,6 +224,7 @@ class Config:
         need(train.adv_weight >= 0, f"adv_weight must be >= 0, got {train.adv_weight!r}")
         need(train.gan_pixel_weight >= 0, f"gan_pixel_weight must be >= 0, got {train.gan_pixel_weight!r}")
         need(train.lattice_weight >= 0, f"lattice_weight must be >= 0, got {train.lattice_weight!r}")
+        need(train.lowfreq_weight >= 0, f"lowfreq_weight must be >= 0, got {train.lowfreq_weight!r}")
         count("d_shift", train.d_shift, 0)
         count("vgg_shift", train.vgg_shift, 0)
         count("d_warmup_steps", train.d_warmup_steps, 0)

@@ -174,6 +174,23 @@ def lattice_penalty(sr, hr, period: int = 4, window: int = 32):
     return F.relu(lattice_energy(sr, period, window) - target).mean()
 
 
+def low_frequency_loss(sr, hr, factor: int = 4):
+    """Pixel MSE between SR and HR averaged over factor x factor blocks (not in the paper).
+
+    Phase 2 drifts in colour here: neither the VGG54 loss nor D minds a global shift of a few
+    levels (measured on scikit-image's photos: the shipped SRGAN adds +3 levels of blue and +1.3
+    of green, a stronger adversarial weight +9 of blue; SRResNet 0). The block means of SR are
+    what the LR input fixes, colour included, so matching them to HR's costs no texture: the
+    texture lives inside the blocks. With factor = the scale, the blocks are the LR pixels.
+
+    Args:
+        sr: (N, C, H, W) generated images in [-1, 1] (gradient flows).
+        hr: (N, C, H, W) real images in [-1, 1].
+        factor: block side, the upscaling factor.
+    """
+    return F.mse_loss(F.avg_pool2d(sr, factor), F.avg_pool2d(hr, factor))  # (N, C, H/f, W/f) each
+
+
 def generator_adversarial_loss(fake_logits):
     """l_Gen = -log D(G(I_LR)) (Eq. 6), averaged over the batch.
 

@@ -39,7 +39,7 @@ from .data import TrainCrops, default_validation_pairs, load_training_images, tr
 from .evaluate import generator_upscaler, mean_score, perceptual_scores
 from .device import keep_freed_memory, pick_device
 from .interrupt import StopOnSigterm
-from .losses import ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty
+from .losses import ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty, low_frequency_loss
 from .metrics import psnr, ssim_daala
 from .models import Discriminator, Generator
 
@@ -308,6 +308,10 @@ class Trainer:
                     lattice = lattice_penalty(sr, hr, period=self.cfg.model.scale)  # its period is the scale
                     loss_g = loss_g + self.cfg.train.lattice_weight * lattice
                     losses["lattice"] = float(lattice)
+                if self.cfg.train.lowfreq_weight:  # not in the paper: hold SR's block means (colour) to HR's
+                    lowfreq = low_frequency_loss(sr, hr, factor=self.cfg.model.scale)
+                    loss_g = loss_g + self.cfg.train.lowfreq_weight * lowfreq
+                    losses["lowfreq"] = float(lowfreq)
             self.scaler.scale(loss_g).backward()
             self.scaler.step(self.opt_g)
             self.opt_g.clear_grad()

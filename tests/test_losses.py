@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import paddle
 import paddle.nn as nn
+import paddle.nn.functional as F
 import pytest
 
 from srgan.losses import (
@@ -182,3 +183,17 @@ def test_lattice_energy_fits_small_images_and_refuses_tiny_ones():
     assert lattice_energy(paddle.zeros([1, 1, 16, 16])).shape == [1, 1, 1, 1]
     with pytest.raises(ValueError, match="smaller than one lattice period"):
         lattice_energy(paddle.zeros([1, 1, 3, 3]))
+
+
+def test_low_frequency_loss_sees_a_colour_cast_but_not_texture_inside_the_blocks():
+    from srgan.losses import low_frequency_loss
+
+    rng = np.random.default_rng(4)
+    hr = paddle.to_tensor(rng.uniform(-0.5, 0.5, (2, 3, 16, 16)).astype("float32"))
+    # Zero-mean texture inside every 4x4 block (a checkerboard): the block means are unchanged.
+    checker = np.indices((16, 16)).sum(axis=0) % 2 * 2.0 - 1.0
+    textured = hr + paddle.to_tensor((0.1 * checker).astype("float32"))
+    assert float(low_frequency_loss(textured, hr, factor=4)) < 1e-12
+    assert float(F.mse_loss(textured, hr)) == pytest.approx(0.01, rel=1e-5)  # a pixel MSE does see it
+    cast = hr + paddle.to_tensor(np.array([0.0, 0.0, 0.05], "float32").reshape(1, 3, 1, 1))  # blue + 0.05
+    assert float(low_frequency_loss(cast, hr, factor=4)) == pytest.approx(0.05**2 / 3, rel=1e-4)

@@ -61,10 +61,10 @@ def test_phase_2_options_not_in_the_paper_are_declared():
 
     gan = paper("gan")
     gan.train.lattice_weight, gan.train.gan_pixel_weight, gan.train.d_shift, gan.train.vgg_shift = 1000.0, 1.0, 8, 15
-    gan.train.d_warmup_steps = 100
+    gan.train.d_warmup_steps, gan.train.lowfreq_weight = 100, 2.0
     declared = " | ".join(departures_from_paper(gan))
     for words in ("1000 x lattice penalty", "+ 1 x pixel mse", "random offset of up to 8 px", "15 px smaller",
-                  "first 100 steps train a new discriminator"):
+                  "first 100 steps train a new discriminator", "+ 2 x low-frequency loss"):
         assert words in declared, words
     assert not any("lattice" in d for d in departures_from_paper(paper("gan")))
 
