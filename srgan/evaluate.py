@@ -24,12 +24,12 @@ import numpy as np
 from .colour import gray_uint8
 from .imresize import imresize
 from .niqe import BLOCK_SIZE as NIQE_BLOCK
-from .metrics import grid_contrast, grid_ratio, niqe, psnr, ssim_daala, ssim_matlab
+from .metrics import colour_shift, grid_contrast, grid_ratio, niqe, psnr, ssim_daala, ssim_matlab
 
 UpscaleFn = Callable[[np.ndarray], np.ndarray]  # uint8 LR -> uint8 SR (infer.Upscaler is one)
 
 GRID_WINDOW = 32  # the grid measures' default window
-METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast")
+METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast", "colour_shift")
 
 __all__ = ["evaluate_benchmark", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs",
            "resolve_evaluation"]
@@ -66,8 +66,9 @@ def generator_upscaler(generator) -> UpscaleFn:
 
 
 def perceptual_scores(sr: np.ndarray, hr: np.ndarray, scale: int = 4, crop_border: int = 4, with_hr: bool = True) -> dict:
-    """NIQE of SR and HR and the grid measures; None where the image is too small for them
-    (NIQE needs one 96x96 block, the grid measures one 32x32 window, after the border crop).
+    """NIQE of SR and HR, the grid measures and the colour shift; None where the image is too
+    small for them (NIQE needs one 96x96 block, the grid measures one 32x32 window, after the
+    border crop) or, for the colour shift, gray.
 
     with_hr=False leaves out the scores that need work on HR ("niqe_hr", "grid_ratio"): the
     trainer's validation logs only the SR ones and would otherwise redo HR's at every validation.
@@ -77,6 +78,7 @@ def perceptual_scores(sr: np.ndarray, hr: np.ndarray, scale: int = 4, crop_borde
     scores = {
         "niqe": niqe(sr, crop_border=crop_border) if big_for_niqe else None,
         "grid_contrast": grid_contrast(sr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None,
+        "colour_shift": colour_shift(sr, hr, crop_border=crop_border),  # cheap: means
     }
     if with_hr:
         scores["niqe_hr"] = niqe(hr, crop_border=crop_border) if big_for_niqe else None
@@ -111,13 +113,15 @@ def evaluate_benchmark(
     Returns:
         {"dataset": folder name, "scale", "crop_border", "y_channel",
          "images": [{"name", "psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio",
-                     "grid_contrast"}, ...],
+                     "grid_contrast", "colour_shift"}, ...],
          "mean": {same keys}}  (means of the per-image values; a perfect reconstruction has PSNR inf).
         NIQE (srgan.niqe) is computed with the same border removed, as PIRM-SR 2018 did; it
         needs no HR, and "niqe_hr" is the HR image's own score, the natural-image reference.
         "grid_ratio" is the share of high-pass energy on the period-`scale` lattice relative to
         HR's, "grid_contrast" that energy against the neighbouring frequencies (about 1 for a
         photo, above 1 for a visible lattice); see srgan.metrics.grid_share / grid_contrast.
+        "colour_shift" is the largest per-channel mean difference SR - HR in grey levels (RGB,
+        border removed; None for gray images), metrics.colour_shift.
     """
     from .data import PairedImages
 
@@ -159,16 +163,18 @@ def format_table(results: dict) -> str:
         f = lambda key, width, digits: f"{'-':>{width}}" if scores[key] is None else f"{scores[key]:>{width}.{digits}f}"  # noqa: E731
         return (
             f"| {name:<12} | {p:>9} | {f('ssim_daala', 12, 4)} | {f('ssim_matlab', 13, 4)} "
-            f"| {f('niqe', 6, 3)} | {f('niqe_hr', 7, 3)} | {f('grid_ratio', 10, 2)} | {f('grid_contrast', 13, 2)} |"
+            f"| {f('niqe', 6, 3)} | {f('niqe_hr', 7, 3)} | {f('grid_ratio', 10, 2)} | {f('grid_contrast', 13, 2)} "
+            f"| {f('colour_shift', 12, 2)} |"
         )
 
     lines = [
         f"{results['dataset']} (x{results['scale']}, {'Y channel' if results.get('y_channel', True) else 'RGB'}, "
         f"{results['crop_border']}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
-        f"grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{results['scale']} lattice (contrast)",
+        f"grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{results['scale']} lattice (contrast); "
+        f"colour shift: largest per-channel mean SR - HR in grey levels (RGB)",
         "",
-        "| image        | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) |   NIQE | NIQE HR | grid ratio | grid contrast |",
-        "|--------------|----------:|-------------:|--------------:|-------:|--------:|-----------:|--------------:|",
+        "| image        | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) |   NIQE | NIQE HR | grid ratio | grid contrast | colour shift |",
+        "|--------------|----------:|-------------:|--------------:|-------:|--------:|-----------:|--------------:|-------------:|",
     ]
     lines += [row(Path(img["name"]).stem, img) for img in results["images"]]
     lines.append(row("**mean**", results["mean"]))

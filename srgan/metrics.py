@@ -336,3 +336,26 @@ def grid_contrast(image: np.ndarray, period: int = 4, window: int = 32, crop_bor
     if adjacent == 0.0:
         return math.nan
     return float(lattice / adjacent)
+
+
+def colour_shift(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> float | None:
+    """The largest per-channel mean difference |mean(SR_c) - mean(HR_c)|, in grey levels.
+
+    A colour cast that PSNR on Y hardly sees: phase 2 of SRGAN drifts by a few levels (README,
+    "Phase 2 drifts in colour"), a faithful reconstruction stays near 0.
+
+    Args:
+        sr, hr: (H, W, 3) RGB images, values 0..255, same shape.
+        crop_border: pixels removed from each side first (the protocol's border).
+
+    Returns:
+        Grey levels (>= 0); None for gray (H, W) images, which have no colour to shift.
+    """
+    if sr.shape != hr.shape:
+        raise ValueError(f"colour_shift: images differ in shape: {sr.shape} vs {hr.shape}")
+    if sr.ndim != 3:
+        return None
+    b = crop_border
+    window = (slice(b, sr.shape[0] - b or None), slice(b, sr.shape[1] - b or None))
+    diff = sr[window].astype(np.float64) - hr[window].astype(np.float64)
+    return float(np.abs(diff.reshape(-1, sr.shape[2]).mean(axis=0)).max())

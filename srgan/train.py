@@ -363,13 +363,14 @@ class Trainer:
         for i, (name, lr, hr) in enumerate(self.val_pairs):
             sr = upscale(lr)
             # PSNR/SSIM measure distortion; NIQE (lower = more natural) and the grid contrast
-            # (about 1 for a photo, above 1 for a period-4 lattice) watch what phase 2 is for.
+            # (about 1 for a photo, above 1 for a period-4 lattice) watch what phase 2 is for,
+            # the colour shift (grey levels) the cast phase 2 can drift into.
             scores.append({"psnr": psnr(sr, hr, crop_border=scale), "ssim": ssim_daala(sr, hr, crop_border=scale),
                            **perceptual_scores(sr, hr, scale=scale, crop_border=scale, with_hr=False)})
             if i == 0:
                 grid = save_grid(runs.grid_path(self.out_dir, self.step), lr, sr, hr, scale)
                 self.logger.image("val/lr_bicubic_sr_hr", grid, self.step)
-        mean = {key: mean_score([s[key] for s in scores]) for key in ("psnr", "ssim", "niqe", "grid_contrast")}
+        mean = {key: mean_score([s[key] for s in scores]) for key in ("psnr", "ssim", "niqe", "grid_contrast", "colour_shift")}
         return {"step": self.step, **mean}
 
     def _validate_and_keep_best(self) -> dict:

@@ -143,3 +143,16 @@ def test_rgb_to_y_is_one_function_that_niqe_gets_without_importing_metrics():
             "sys.exit('srgan.metrics' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+def test_colour_shift_is_the_largest_channel_mean_difference():
+    from srgan.metrics import colour_shift
+
+    hr = np.random.default_rng(5).integers(20, 230, (12, 10, 3)).astype(np.uint8)
+    cast = hr.astype(np.int16) + np.array([1, -2, 6])
+    cast[:2] = 0  # a changed border, removed by crop_border
+    assert colour_shift(hr, hr) == 0.0
+    assert colour_shift(cast.astype(np.uint8), hr, crop_border=2) == pytest.approx(6.0)
+    assert colour_shift(hr[..., 0], hr[..., 0]) is None  # gray: no colour
+    with pytest.raises(ValueError, match="differ in shape"):
+        colour_shift(hr, hr[:-1])
