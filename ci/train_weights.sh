@@ -15,6 +15,10 @@
 #                                       # loss per call, identical settings (ABLATION_STEPS, default 1000)
 #   bash ci/train_weights.sh release    # write weights/*.safetensors + model cards (Set5/Set14 scored)
 #
+# weights/experiments/ is not made by this script: each of its files came from runs that continued
+# the previous run's checkpoint (srgan train --resume OTHER/ckpt_*.ckpt with other flags); its card
+# lists every segment with its full config, and `srgan release` wrote it from the last run folder.
+#
 # Environment: PY (python with srgan installed; default .venv/bin/python), RUNS (default
 # ../runs), SRGAN_SHARED (default ../shared: datasets/T91, datasets/BSDS200, benchmarks/Set5),
 # PRETRAIN_STEPS / GAN_STEPS / MAX_MINUTES to change the budget. On a GPU, raise the budget
