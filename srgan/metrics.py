@@ -351,11 +351,7 @@ def colour_shift(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> float 
     Returns:
         Grey levels (>= 0); None for gray (H, W) images, which have no colour to shift.
     """
-    if sr.shape != hr.shape:
-        raise ValueError(f"colour_shift: images differ in shape: {sr.shape} vs {hr.shape}")
+    sr, hr = _prepare(sr, hr, crop_border, y_channel=False)  # the shape check and border crop of every metric
     if sr.ndim != 3:
         return None
-    b = crop_border
-    window = (slice(b, sr.shape[0] - b or None), slice(b, sr.shape[1] - b or None))
-    diff = sr[window].astype(np.float64) - hr[window].astype(np.float64)
-    return float(np.abs(diff.reshape(-1, sr.shape[2]).mean(axis=0)).max())
+    return float(np.abs((sr - hr).reshape(-1, sr.shape[2]).mean(axis=0)).max())
