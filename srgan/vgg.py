@@ -197,6 +197,20 @@ def read_weights_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], s
     return {key: np.asarray(value) for key, value in state.items()}, convention
 
 
+def to_vgg_input(x, scale, shift, bgr: bool):
+    """Generator images (N, 3, H, W), RGB in [-1, 1] -> the input convention of the VGG weights.
+
+    Args:
+        scale, shift: (1, 3, 1, 1) per channel, in the weights' channel order:
+            x_vgg = x01 * scale - shift (INPUT_CONVENTIONS: range / std, mean / std).
+        bgr: the weights take BGR (the Caffe network).
+    """
+    x = (x + 1.0) / 2.0  # generator range [-1, 1] -> [0, 1]
+    if bgr:
+        x = paddle.flip(x, axis=[1])  # RGB -> BGR, the Caffe network's channel order
+    return x * scale - shift  # the input convention the weights were trained with
+
+
 class VGGFeatureExtractor(nn.Layer):
     """VGG19 up to phi_i,j (paper Sec. 2.2), frozen and always in eval mode.
 
@@ -314,8 +328,4 @@ class VGGFeatureExtractor(nn.Layer):
 
     def forward(self, x):  # x: (N, 3, H, W), RGB in [-1, 1]
         self._force_eval()
-        x = (x + 1.0) / 2.0  # generator range [-1, 1] -> [0, 1]
-        if self.bgr:
-            x = paddle.flip(x, axis=[1])  # RGB -> BGR, the Caffe network's channel order
-        x = x * self.scale - self.shift  # the input convention the weights were trained with
-        return self.features(x)  # (N, C, H / 2^(i-1), W / 2^(i-1))
+        return self.features(to_vgg_input(x, self.scale, self.shift, self.bgr))  # (N, C, H / 2^(i-1), W / 2^(i-1))

@@ -42,6 +42,8 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 from paddle.autograd import PyLayer
 
+from srgan.vgg import to_vgg_input
+
 
 class VGGLossVJP(nn.Layer):
     """loss = mean((s * phi(SR) - s * phi(HR))^2) and d loss / d SR, by an explicit backward.
@@ -84,17 +86,11 @@ class VGGLossVJP(nn.Layer):
         """H and W must be multiples of this (2 ** pools): then no pool drops a row or column."""
         return 2**self.num_pools
 
-    def _to_vgg_input(self, x):  # x: (N, 3, H, W) RGB in [-1, 1] -> the weights' convention
-        x = (x + 1.0) / 2.0
-        if self.bgr:
-            x = paddle.flip(x, axis=[1])
-        return x * self.scale - self.shift
-
     def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
-        target = self._to_vgg_input(hr)
+        target = to_vgg_input(hr, self.scale, self.shift, self.bgr)
         for layer in self.features.children():
             target = layer(target)  # phi(HR): (N, C, H / 2^p, W / 2^p)
-        x = self._to_vgg_input(sr)
+        x = to_vgg_input(sr, self.scale, self.shift, self.bgr)
         inputs = []  # each layer's input, for its backward
         for layer in self.features.children():
             inputs.append(x)
@@ -116,7 +112,7 @@ class VGGLossVJP(nn.Layer):
                 grad = F.conv2d_transpose(grad, ones, stride=2, groups=channels) * (x_in == window_max).astype(grad.dtype)
             else:
                 grad = F.conv2d(grad, getattr(self, f"back_{name}"), padding=1)
-        grad = grad * self.scale / 2.0  # through x_vgg = ((x + 1) / 2) * scale - shift
+        grad = grad * self.scale / 2.0  # back through to_vgg_input: x_vgg = ((x + 1) / 2) * scale - shift
         if self.bgr:
             grad = paddle.flip(grad, axis=[1])
         return loss, grad  # (), (N, 3, H, W)
