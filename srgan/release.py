@@ -118,7 +118,7 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
 
     out = {"benchmark": Path(benchmark).resolve().name, "start": None, "scores": []}
     init = runs.read_info(run_dir).get("config", {}).get("train", {}).get("init_generator")
-    card = json.loads((run_dir / runs.INIT_CARD).read_text()) if (run_dir / runs.INIT_CARD).is_file() else {}
+    card = runs.read_init_card(run_dir)
     if card.get("continued_checkpoint") and Path(card["continued_checkpoint"]).is_file():  # it started there
         source = card["continued_checkpoint"]
         out["start"] = scores(ckpt.generator_from_checkpoint(ckpt.load_checkpoint(source), source))

@@ -250,6 +250,13 @@ def keep_initial_card(run_dir: str | os.PathLike, card: str | os.PathLike, log: 
     copy_atomic(card, run_dir / INIT_CARD)  # last: its presence means both are done
 
 
+def read_init_card(run_dir: str | os.PathLike) -> dict:
+    """A run's init_card.json: the card of what it started from (keep_initial_card,
+    keep_source_lineage); {} if it has none."""
+    path = Path(run_dir) / INIT_CARD
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def earlier_training(run_dir: str | os.PathLike, phase: str) -> tuple[list[dict], list[dict]]:
     """Segments and log records of the training behind a run's `init_generator`, when the run
     continues released weights of the same phase (the trainer keeps their card and log as
@@ -260,11 +267,8 @@ def earlier_training(run_dir: str | os.PathLike, phase: str) -> tuple[list[dict]
         run, oldest first, and their log records with steps counted from the first segment.
     """
     run_dir = Path(run_dir)
-    card_path = run_dir / INIT_CARD
-    if not card_path.is_file():
-        return [], []
-    card = json.loads(card_path.read_text())
-    if card.get("phase") != phase:
+    card = read_init_card(run_dir)
+    if card.get("phase") != phase:  # also no card at all
         return [], []
     segments = card.get("segments") or [
         {"from_step": 0, "steps": card["step"], "training_hours": card["training_hours"], "config": card["config"]}
@@ -295,7 +299,7 @@ def lineage(run_dir: str | os.PathLike, phase: str, upto: int | None = None, con
     """
     run_dir = Path(run_dir)
     earlier, records = earlier_training(run_dir, phase)
-    card = json.loads((run_dir / INIT_CARD).read_text()) if earlier else {}
+    card = read_init_card(run_dir) if earlier else {}
     if card.get("continued_checkpoint"):  # (c)
         offset, own_start = int(card["offset"]), int(card["step"])
     else:  # (a), (b)

@@ -507,8 +507,9 @@ class Trainer:
             runs.write_info(self.out_dir, self.cfg.to_dict(), paddle=paddle.__version__, device=self.device,
                             world_size=self.world_size)
             self._keep_initial_card()
-            if self._continued is not None:
-                runs.keep_source_lineage(self.out_dir, *self._continued[:1], self.cfg.train.phase, self._continued[1])
+            if self._continued is not None:  # another run's checkpoint: its lineage replaces that card
+                checkpoint, step = self._continued
+                runs.keep_source_lineage(self.out_dir, checkpoint, self.cfg.train.phase, step)
 
     def _keep_initial_card(self) -> None:
         """Keep the card and log of released `init_generator` weights in the run folder
