@@ -15,6 +15,7 @@
 #   BOOK_REPOSITORY_URL  the repository's public address (https://github.com/<owner>/<repo>):
 #                   turns on the book's repository and Colab buttons, which the browser check
 #                   then requires to point there (unset: no buttons; see _config.yml)
+#   BOOK_OUT        output folder (default: _build/book in the repository)
 #   GLOG_minloglevel  Paddle's C++ log level in the chapters (default 2: errors only)
 #
 # Output (all under _build/book/): executed/ (executed notebooks + timings.json),
@@ -23,7 +24,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
-OUT="$REPO/_build/book"
+OUT="${BOOK_OUT:-$REPO/_build/book}"
 PADDLE_PACKAGE="${PADDLE_PACKAGE:-paddlepaddle}"
 BOOK_BROWSER="${BOOK_BROWSER:-1}"
 ONLY=0
