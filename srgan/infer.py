@@ -42,9 +42,42 @@ import numpy as np
 
 from .colour import BT601_LUMA
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "srresnet_x4.safetensors"
+# The shipped generators by short name (`weights="srgan"`, `srgan upscale --weights srgan`).
+SHIPPED_MODELS = {"srresnet": "srresnet_x4.safetensors", "srgan": "srgan_x4.safetensors"}
+
+
+def shipped_weights(name: str) -> Path:
+    """The file of a shipped model, "srresnet" or "srgan", wherever the package lives.
+
+    An installed wheel carries them as package data in srgan/weights/ (pyproject.toml maps the
+    repository's weights/ there); a checkout or an editable install has them in weights/ next
+    to the package. A missing file is returned at the installed location, for the error message.
+    """
+    file = SHIPPED_MODELS[name]
+    package = Path(__file__).resolve().parent
+    for folder in (package / "weights", package.parent / "weights"):
+        if (folder / file).is_file():
+            return folder / file
+    return package / "weights" / file
+
+
+def resolve_weights(weights: str | os.PathLike | None) -> Path | None:
+    """A short name of a shipped model becomes its file; anything else is a path.
+
+    The names win over a file or folder of the same name in the working directory (a checkout
+    has an `srgan/` folder); write `./srgan` to mean a path.
+    """
+    if weights is None:
+        return None
+    if isinstance(weights, str) and weights in SHIPPED_MODELS:
+        return shipped_weights(weights)
+    return Path(weights)
+
+
+DEFAULT_MODEL = "srresnet"  # the most faithful reconstruction; why, with the cards' numbers: README
+DEFAULT_WEIGHTS = shipped_weights(DEFAULT_MODEL)
 # The two ends of the perception dial (`perception=`): alpha 0 = SRResNet, 1 = SRGAN.
-PERCEPTION_ENDS = (DEFAULT_WEIGHTS, DEFAULT_WEIGHTS.with_name("srgan_x4.safetensors"))
+PERCEPTION_ENDS = (shipped_weights("srresnet"), shipped_weights("srgan"))
 ENGINES = ("auto", "inference", "dygraph", "openvino")
 
 
@@ -161,8 +194,9 @@ class Upscaler:
 
     Args:
         generator: a models.Generator; None loads `weights`.
-        weights: a `.safetensors` file (checkpoint.save_generator) or a directory written by
-            `srgan export`; default `weights/srresnet_x4.safetensors` in the repository.
+        weights: a `.safetensors` file (checkpoint.save_generator), a directory written by
+            `srgan export`, or a shipped model's short name, "srresnet" or "srgan"
+            (SHIPPED_MODELS); default the shipped SRResNet.
         engine: "auto" (on CPU OpenVINO if this Paddle wheel has it, else oneDNN; on GPU
             Paddle Inference; dygraph with a warning if those fail), "inference" (oneDNN on
             CPU), "openvino" or "dygraph". See the module docstring.
@@ -225,7 +259,7 @@ class Upscaler:
 
             weights = interpolated_weights_file(*PERCEPTION_ENDS, perception, cache_dir or default_cache_dir())
         if generator is None:
-            weights = Path(weights) if weights is not None else DEFAULT_WEIGHTS
+            weights = resolve_weights(weights) if weights is not None else DEFAULT_WEIGHTS
             if not weights.exists():
                 from .atomic import path_error
 
