@@ -279,61 +279,91 @@ class Trainer:
         return {"loss": float(loss)}
 
     def gan_step(self, lr, hr) -> dict:
-        """Phase 2: one G step on content + adv_weight * adversarial with D frozen, then one D
-        step on real HR and the detached G(LR). Both networks are in train mode (train_step).
-        During the first cfg.train.d_warmup_steps steps only D is updated."""
-        losses = {}
+        """Phase 2, the paper's algorithm (Sec. 2.2 and 3.2): one G step on the perceptual loss
+        l_SR = l_X + 1e-3 l_Gen (Eq. 3) with D frozen, then one D step on real HR and the
+        detached G(LR) (Eq. 2). What this code adds to the paper (D warm-up, extra G loss terms,
+        mixed precision, data parallel) is in the named methods after this one, each off by default."""
         if self.step < self.cfg.train.d_warmup_steps:
-            # D warm-up: G is held fixed while a new D learns to tell its outputs from HR, so
-            # that released generator weights continue against a trained critic, not a random one.
-            # Eval mode: the released network as users run it, its BN statistics untouched.
-            self.generator.eval()
-            with paddle.no_grad():
-                sr = self.generator(lr)
-            self.generator.train()
-        else:
-            # G update with D frozen: l_SR = l_X + 1e-3 * l_Gen (Eq. 3).
-            set_requires_grad(self.d_parameters, False)
-            with paddle.amp.auto_cast(enable=self.use_amp):
-                sr = self.g_train(lr)
-                content = self.content_loss(sr, hr)
-                if self.cfg.train.gan_pixel_weight:  # not in the paper: a pixel term beside the VGG loss
-                    content = content + self.cfg.train.gan_pixel_weight * self.pixel_loss(sr, hr)
-                # D is frozen here, so the bare network is called, not its DataParallel wrapper: the
-                # wrapper would wait for D gradients to all-reduce that never come, and Paddle then
-                # fails in the D backward ("parameter ... has been ready before").
-                adversarial = generator_adversarial_loss(self.discriminator(self._d_view(sr)))
-                loss_g = content + self.cfg.train.adv_weight * adversarial
-                if self.cfg.train.lattice_weight:  # not in the paper: penalise the pixel-shuffle lattice
-                    lattice = lattice_penalty(sr, hr, period=self.cfg.model.scale)  # its period is the scale
-                    loss_g = loss_g + self.cfg.train.lattice_weight * lattice
-                    losses["lattice"] = float(lattice)
-                if self.cfg.train.lowfreq_weight:  # not in the paper: hold SR's block means (colour) to HR's
-                    lowfreq = low_frequency_loss(sr, hr, factor=self.cfg.model.scale)
-                    loss_g = loss_g + self.cfg.train.lowfreq_weight * lowfreq
-                    losses["lowfreq"] = float(lowfreq)
-            self.scaler.scale(loss_g).backward()
-            self.scaler.step(self.opt_g)
-            self.opt_g.clear_grad()
-            losses.update(loss_g=float(loss_g), content=float(content), adversarial=float(adversarial))
-        # D update on real HR and the detached SR (Eq. 2).
+            return self._d_warmup_step(lr, hr)
+        # G step, D frozen so that this backward pass updates G only.
+        set_requires_grad(self.d_parameters, False)
+        with self._mixed_precision():
+            sr = self.g_train(lr)
+            content = self._content_loss(sr, hr)                                    # l_X
+            adversarial = generator_adversarial_loss(self._d_logits_for_g(sr))     # l_Gen = -log D(G(LR))
+            loss_g = content + self.cfg.train.adv_weight * adversarial              # l_SR
+            loss_g, extra = self._add_g_penalties(loss_g, sr, hr)                  # none in the paper
+        self._optimizer_step(loss_g, self.opt_g)
+        # D step on real HR and the detached SR, so that this backward pass updates D only.
+        d_losses = self._d_step(hr, sr.detach())
+        return {**extra, "loss_g": float(loss_g), "content": float(content), "adversarial": float(adversarial), **d_losses}
+
+    # The departures from the paper's algorithm, one method each.
+    def _d_warmup_step(self, lr, hr) -> dict:
+        """Not in the paper (cfg.train.d_warmup_steps): a D step with G held fixed, so that
+        released generator weights continue against a trained critic, not a random one. G runs
+        in eval mode: the released network as users run it, its BN statistics untouched."""
+        self.generator.eval()
+        with paddle.no_grad():
+            sr = self.generator(lr)
+        self.generator.train()
+        return self._d_step(hr, sr.detach())
+
+    def _content_loss(self, sr, hr):
+        """l_X, the configured content loss (the paper's SRGAN: VGG54), plus, not in the paper,
+        cfg.train.gan_pixel_weight times the pixel loss beside it (logged as part of l_X)."""
+        content = self.content_loss(sr, hr)
+        if self.cfg.train.gan_pixel_weight:
+            content = content + self.cfg.train.gan_pixel_weight * self.pixel_loss(sr, hr)
+        return content
+
+    def _d_logits_for_g(self, sr):
+        """D's logits on G's output, for G's loss. D is frozen here, so the bare network is called,
+        not its DataParallel wrapper: the wrapper would wait for D gradients to all-reduce that
+        never come, and Paddle then fails in the D backward ("parameter ... has been ready before")."""
+        return self.discriminator(self._d_view(sr))
+
+    def _add_g_penalties(self, loss_g, sr, hr):
+        """Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight) and low-frequency
+        loss (cfg.train.lowfreq_weight) added to G's loss. Returns (loss, their unweighted values)."""
+        extra = {}
+        if self.cfg.train.lattice_weight:  # penalise the pixel-shuffle lattice; its period is the scale
+            lattice = lattice_penalty(sr, hr, period=self.cfg.model.scale)
+            loss_g = loss_g + self.cfg.train.lattice_weight * lattice
+            extra["lattice"] = float(lattice)
+        if self.cfg.train.lowfreq_weight:  # hold SR's block means (colour) to HR's
+            lowfreq = low_frequency_loss(sr, hr, factor=self.cfg.model.scale)
+            loss_g = loss_g + self.cfg.train.lowfreq_weight * lowfreq
+            extra["lowfreq"] = float(lowfreq)
+        return loss_g, extra
+
+    def _d_step(self, hr, sr_detached) -> dict:
+        """One D update on -[log D(HR) + log(1 - D(G(LR)))] (Eq. 2), then both learning-rate
+        schedules advance. Returns D's loss and its mean probabilities on HR and on SR."""
         set_requires_grad(self.d_parameters, True)
-        with paddle.amp.auto_cast(enable=self.use_amp):
+        with self._mixed_precision():
             real_logits = self.d_train(self._d_view(hr))
-            fake_logits = self.d_train(self._d_view(sr.detach()))
+            fake_logits = self.d_train(self._d_view(sr_detached))
             loss_d = discriminator_loss(real_logits, fake_logits)
-        self.scaler.scale(loss_d).backward()
-        self.scaler.step(self.opt_d)
-        self.scaler.update()
-        self.opt_d.clear_grad()
+        self._optimizer_step(loss_d, self.opt_d)
+        self.scaler.update()  # once per train step: the loss scale follows both updates
         self.sched_g.step()
         self.sched_d.step()
         return {
-            **losses,
             "loss_d": float(loss_d),
             "d_real": float(F.sigmoid(real_logits).mean()),  # D's mean probability on HR
             "d_fake": float(F.sigmoid(fake_logits).mean()),  # ... and on SR: both near 0.5 = balanced
         }
+
+    def _mixed_precision(self):
+        """Not in the paper: float16 autocast on a GPU when cfg.train.amp (a no-op otherwise)."""
+        return paddle.amp.auto_cast(enable=self.use_amp)
+
+    def _optimizer_step(self, loss, optimizer) -> None:
+        """Backward and one optimizer step through the AMP grad scaler (plain backward/step without AMP)."""
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        optimizer.clear_grad()
 
     def _d_view(self, x):
         """What D sees of a batch: the batch itself, or (cfg.train.d_shift > 0, not in the paper)
