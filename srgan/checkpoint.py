@@ -3,7 +3,9 @@
 Two formats on purpose:
 - A training checkpoint (`*.ckpt`, paddle.save) holds everything needed to resume: both
   networks, both optimizers, the LR schedulers, the step, the phase, RNG states, the best
-  validation score and the config. It is pickle-based, so only load your own.
+  validation score and the config. paddle.save writes it as a pickle; it is read back by
+  safeload.safe_load, which accepts only the data types of a state dict, so a `.ckpt` file
+  (or a `.pdparams` passed as `--init-generator`) from elsewhere cannot run code when loaded.
 - Weights for users (`*.safetensors`) hold only the generator's tensors plus its model config
   in the safetensors metadata; a JSON model card with the same stem sits next to it.
   safetensors cannot run code on load, unlike pickle-based `.pdparams`.
@@ -51,10 +53,18 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Load a training checkpoint written by save_checkpoint; a clear error if it is unreadable."""
+    """Load a training checkpoint written by save_checkpoint; a clear error if it is unreadable.
+
+    Only state-dict data is read (safeload.safe_load): a file naming any other type or
+    function is refused before anything of it runs.
+    """
+    from .safeload import UnsafePickleError, safe_load
+
     path = require_file(path, "checkpoint")
     try:
-        state = paddle.load(str(path))
+        state = safe_load(path)
+    except UnsafePickleError as e:
+        raise CheckpointError(f"{path}: not an srgan training checkpoint: {e}") from e
     except Exception as e:  # truncated / corrupt pickle, wrong file type
         raise CheckpointError(f"{path}: cannot read checkpoint, the file is corrupt or truncated ({type(e).__name__}: {e})") from e
     missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())

@@ -182,7 +182,9 @@ def read_weights_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], s
                 convention = (f.metadata() or {}).get("input_convention", "imagenet")
                 state = {key: f.get_tensor(key) for key in f.keys()}
         else:
-            state = paddle.load(str(path), return_numpy=True)
+            from .safeload import safe_load  # state-dict data only: a .pdparams file cannot run code
+
+            state = safe_load(path, return_numpy=True)
     except VGGWeightsError:
         raise
     except Exception as error:

@@ -1,0 +1,89 @@
+"""Reading pickle-based Paddle files (`paddle.save`: training checkpoints, `.pdparams`) without
+letting them run code.
+
+A pickle is a small program: besides data it can name any importable function (`os.system`)
+and call it while it is being read. `paddle.load` reads with the standard unpickler, so a file
+a user was sent can do anything the user can. This reader allows only the handful of types
+that `paddle.save` writes for a state dict (dicts, lists, tuples, numbers, strings, numpy
+arrays and dtypes, Paddle's RNG state) and refuses any other name before it is looked up,
+so nothing outside that list is ever imported or called; the same idea as PyTorch's
+`torch.load(weights_only=True)`.
+
+    state = safe_load("runs/srresnet/ckpt_00001000.ckpt")   # numpy arrays become paddle Tensors
+
+This module imports Paddle only to turn the arrays back into Tensors (`return_numpy=False`).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections import OrderedDict
+
+# (module, name) pairs a state dict saved by paddle.save (Paddle 2.6 and 3.x) is made of.
+ALLOWED = {
+    ("builtins", name) for name in ("dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "bool", "str", "bytes", "bytearray")
+} | {
+    ("collections", "OrderedDict"),
+    ("_codecs", "encode"),  # numpy arrays pickled with protocol 2 carry their bytes through it
+    ("numpy", "dtype"),
+    ("numpy", "ndarray"),
+    ("numpy.core.multiarray", "_reconstruct"),  # numpy 1.x
+    ("numpy._core.multiarray", "_reconstruct"),  # numpy 2.x
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("paddle.base.libpaddle", "GeneratorState"),  # paddle.get_rng_state(), Paddle 2.6 and 3.x
+    ("paddle.fluid.libpaddle", "GeneratorState"),  # Paddle 2.4-2.5
+    ("paddle.fluid.core_avx", "GeneratorState"),
+}
+
+
+class UnsafePickleError(pickle.UnpicklingError):
+    """The file names something other than the data types of a state dict: it could run code."""
+
+
+class _StateDictUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) not in ALLOWED:
+            raise UnsafePickleError(
+                f"it asks to import {module}.{name}, which a Paddle state dict never does; refusing to load it "
+                "(a pickle can run code when loaded; only load files you made)"
+            )
+        return super().find_class(module, name)
+
+
+def safe_load(path: str | os.PathLike, *, return_numpy: bool = False):
+    """Read a file written by `paddle.save`, allowing only state-dict data (see the module docstring).
+
+    Args:
+        path: the file.
+        return_numpy: keep tensors as numpy arrays; False turns them into paddle Tensors, as
+            paddle.load does.
+
+    Raises:
+        UnsafePickleError: the file names any other type or function; nothing of it was run.
+        pickle.UnpicklingError, EOFError, ValueError, ...: a corrupt or truncated file.
+    """
+    with open(path, "rb") as f:
+        state = _StateDictUnpickler(f, encoding="latin1").load()
+    return _tensors(state, return_numpy)
+
+
+def _tensors(obj, return_numpy: bool):
+    """paddle.save writes a Tensor as the tuple (name, ndarray): give back the array, or a Tensor
+    as paddle.load does. Bare arrays (numpy's RNG key) stay arrays, as with paddle.load."""
+    import numpy as np
+
+    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], str) and isinstance(obj[1], np.ndarray):
+        if return_numpy:
+            return obj[1]
+        import paddle
+
+        return paddle.to_tensor(obj[1])
+    if isinstance(obj, (dict, OrderedDict)):
+        return type(obj)((key, _tensors(value, return_numpy)) for key, value in obj.items())
+    if isinstance(obj, list):
+        return [_tensors(value, return_numpy) for value in obj]
+    if isinstance(obj, tuple):
+        return tuple(_tensors(value, return_numpy) for value in obj)
+    return obj
