@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The package as users install it (tests/test_wheel.py): the sdist and the wheel built from the
+# repository's tracked files, the wheel installed into a fresh venv with Paddle 3.x from pip, and
+# `srgan upscale` (default model, --weights srgan, --perception 0.5) and the Python API run from a
+# folder outside the repository. Separate from ci/test.sh because a venv with Paddle takes minutes.
+#
+#   bash ci/test_wheel.sh                                   # uses (or sets up) ci/test.sh's .venv
+#   SRGAN_WHEEL_TRANSCRIPT=/tmp/wheel.txt bash ci/test_wheel.sh   # also keep the commands and outputs
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SRGAN_TEST_WHEEL=1 PADDLE_VERSIONS=3 exec bash ci/test.sh tests/test_wheel.py -rs "$@"
