@@ -9,7 +9,7 @@ adversarial loss (Eq. 6). The discriminator solves the min-max problem of Eq. 2.
 (SRResNet) trains the generator on the pixel loss alone (`PixelLoss`).
 
 The discriminator returns logits (see `srgan.models.Discriminator`); every loss here works on
-logits with `binary_cross_entropy_with_logits`, which computes log(sigmoid(x)) without
+logits with softplus (-log sigmoid(x) = softplus(-x)), which computes log(sigmoid(x)) without
 overflow even for logits of +-100.
 
 Batch reduction: the paper writes l_Gen as a sum over the N training samples (Eq. 6). Here
@@ -196,12 +196,14 @@ def generator_adversarial_loss(fake_logits):
 
     The non-saturating form (Goodfellow et al., 2014, used by the paper instead of
     log(1 - D(G(I_LR)))): it gives strong gradients early, when D easily rejects G's images.
-    Written as BCE-with-logits against the label 1, i.e. softplus(-logit).
+    Written as softplus(-logit) = -log sigmoid(logit), BCE-with-logits against the label 1.
+    Not F.binary_cross_entropy_with_logits: Paddle 3's kernel returns a wrong gradient at a logit
+    of exactly 0 (-1.5 instead of -0.5; Paddle 2.6 is right), softplus's is right everywhere.
 
     Args:
         fake_logits: discriminator logits on generated images, any shape, e.g. (N, 1).
     """
-    return F.binary_cross_entropy_with_logits(fake_logits, paddle.ones_like(fake_logits))
+    return F.softplus(-fake_logits).mean()
 
 
 def discriminator_loss(real_logits, fake_logits):
@@ -214,6 +216,6 @@ def discriminator_loss(real_logits, fake_logits):
         real_logits: discriminator logits on HR images, e.g. (N, 1).
         fake_logits: discriminator logits on generated images, e.g. (N, 1).
     """
-    real = F.binary_cross_entropy_with_logits(real_logits, paddle.ones_like(real_logits))
-    fake = F.binary_cross_entropy_with_logits(fake_logits, paddle.zeros_like(fake_logits))
+    real = F.softplus(-real_logits).mean()  # -log sigmoid(x): BCE against 1 (see generator_adversarial_loss)
+    fake = F.softplus(fake_logits).mean()   # -log(1 - sigmoid(x)): BCE against 0
     return real + fake
