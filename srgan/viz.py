@@ -237,6 +237,52 @@ def image_row(panels: Sequence[Panel], **kwargs):
     return image_grid([panels], **kwargs)
 
 
+def crops_at_scale(panels: Sequence[Panel], window, *, zoom: int = 2, columns: int | None = None, title_size: int = 10,
+                   suptitle: str | None = None, show: bool = True):
+    """The same window of several images, each displayed at exactly `zoom` screen pixels per
+    image pixel (nearest neighbour), so that texture and grain are seen as they are, not resampled.
+
+    The figure is sized in pixels from the window, `zoom` and the figure dpi; a page that shows it
+    at its natural size (no wider than its column) keeps the scale.
+
+    Args:
+        panels: (title, image) pairs; titles may have several lines. An image 1/k the size of
+            the largest (an LR input) is cut at the window divided by k and enlarged k times.
+        window: (top, left, side) or (top, left, height, width) in pixels of the largest image.
+        zoom: screen pixels per image pixel (1 = 1:1).
+        columns: panels per row (default: all in one row).
+        title_size: title font size in points.
+        suptitle: a title over the figure.
+        show: show the figure (and return None); False returns it.
+    """
+    import matplotlib.pyplot as plt
+
+    _, _, height, width = _window(window)
+    reference = max(image.shape[0] for _, image in panels)
+    columns = columns or len(panels)
+    rows = math.ceil(len(panels) / columns)
+    dpi = plt.rcParams["figure.dpi"]
+    line = title_size * 1.25 * dpi / 72  # one title line, pixels
+    title_h = max(title.count("\n") + 1 for title, _ in panels) * line + 6
+    top_h = (title_size + 2) * 1.6 * dpi / 72 if suptitle else 0
+    gap, panel_w, panel_h = 10, width * zoom, height * zoom
+    fig_w = columns * panel_w + (columns + 1) * gap
+    fig_h = top_h + rows * (title_h + panel_h + gap)
+    fig = plt.figure(figsize=(fig_w / dpi, fig_h / dpi), dpi=dpi)
+    for n, (title, image) in enumerate(panels):
+        r, c = divmod(n, columns)
+        x = gap + c * (panel_w + gap)
+        y = fig_h - top_h - (r + 1) * (title_h + panel_h + gap) + gap  # bottom edge of the panel, pixels
+        ax = fig.add_axes((x / fig_w, y / fig_h, panel_w / fig_w, panel_h / fig_h))
+        shown, _ = _scaled_crop(image, _window(window), reference)
+        _show(ax, shown, "nearest")
+        ax.set_aspect("auto")
+        ax.set_title(title, fontsize=title_size)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=title_size + 2, y=1 - 0.3 * top_h / fig_h)
+    return _finish(fig, show)
+
+
 def _finish(fig, show: bool):
     if show:
         import matplotlib.pyplot as plt
@@ -412,7 +458,8 @@ def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_wid
 
 # --- the paper's Fig. 2 layout ---------------------------------------------------------
 def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: Mapping[str, object], *, side: int = 96,
-               scale: int = 4, panel_width: float = 2.6, suptitle: str | None = None, show: bool = True):
+               scale: int = 4, panel_width: float = 2.6, suptitle: str | None = None, zoom: int | None = None,
+               columns: int | None = None, show: bool = True):
     """bicubic | each upscaler | HR for each (name, LR, HR) pair, cropped to the HR's most detailed
     `side` px window, each panel titled with the whole image's PSNR / SSIM (Daala, paper protocol)
     and NIQE (lower = more natural), as the paper's Fig. 2 titles its panels.
@@ -421,6 +468,9 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
         pairs: (name, uint8 LR, uint8 HR) triples, e.g. from srgan.data.PairedImages.
         upscalers: label -> callable uint8 LR -> uint8 SR (srgan.infer.Upscaler, evaluate's upscalers).
         side: HR window side in pixels (the panel shows it enlarged).
+        zoom: show every crop at exactly `zoom` screen pixels per pixel (`crops_at_scale`), one
+            figure per pair with `columns` panels per row, instead of one grid fitted to
+            `panel_width`.
     """
     from .evaluate import bicubic_upscaler
     from .metrics import niqe, psnr, ssim_daala
@@ -431,11 +481,15 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
             scores = f"{psnr(sr, hr, crop_border=scale):.2f} dB / {ssim_daala(sr, hr, crop_border=scale):.4f}\n" + scores
         return f"{label}\n{scores}"
 
-    columns = {"bicubic": bicubic_upscaler(scale), **upscalers}
+    methods = {"bicubic": bicubic_upscaler(scale), **upscalers}
     rows, windows, names = [], [], []
     for name, lr, hr in pairs:
-        outputs = [(label, up(lr)) for label, up in columns.items()] + [("HR", hr)]
+        outputs = [(label, up(lr)) for label, up in methods.items()] + [("HR", hr)]
         rows.append([(title(label, sr, hr), sr) for label, sr in outputs])
         windows.append((*detailed_window(hr, side, margin=scale), side))
         names.append(Path(name).stem)
+    if zoom:
+        figures = [crops_at_scale(row, window, zoom=zoom, columns=columns, suptitle=f"{name}: {side} px, shown {zoom}:1",
+                                  show=show) for row, window, name in zip(rows, windows, names)]
+        return None if show else figures
     return image_grid(rows, crop=windows, row_titles=names, suptitle=suptitle, panel_width=panel_width, show=show)
