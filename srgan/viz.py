@@ -374,8 +374,10 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str = "psnr", re
 
 
 def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), title: str | None = None, show: bool = True):
-    """Phase-2 log: G's content and adversarial losses, D's loss (chance level 2 ln 2 dashed),
-    D's mean outputs on HR and on G(LR), and the validation PSNR, against the step.
+    """Phase-2 log in six panels, two rows of three so the text stays readable on a book page:
+    G's content and adversarial losses, D's loss (chance level 2 ln 2 dashed); D's mean outputs
+    on HR and on G(LR) (log scale, so a saturated D's 1e-4 shows), validation PSNR and NIQE on
+    separate axes, against the step.
 
     Args:
         records: the trainer's log records of a "gan" run.
@@ -386,34 +388,35 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
 
     train, val = split_log(records)
     step = [r["step"] for r in train]
-    fig, axes = plt.subplots(1, 5, figsize=(19, 3.2))
+    fig, grid = plt.subplots(2, 3, figsize=(12, 6.6))
+    axes = grid.ravel()
     g_train = [r for r in train if "content" in r]  # D warm-up steps (d_warmup_steps) have no G losses
     axes[0].plot([r["step"] for r in g_train], [r["content"] for r in g_train])
-    axes[0].set_title("G: content loss", fontsize=10)
+    axes[0].set_title("G: content loss")
     axes[1].plot([r["step"] for r in g_train], [r["adversarial"] for r in g_train], color="C1")
-    axes[1].set_title("G: adversarial loss -log D(G(LR))", fontsize=10)
+    axes[1].set_title("G: adversarial loss −log D(G(LR))")
     axes[2].plot(step, [r["loss_d"] for r in train], color="C2")
-    axes[2].axhline(2 * math.log(2), color="gray", ls="--", lw=0.8, label="2 ln 2 (chance)")
-    axes[2].set_title("D loss", fontsize=10)
-    axes[2].legend(fontsize=8)
+    axes[2].axhline(2 * math.log(2), color="gray", ls="--", lw=1, label="2 ln 2 (chance)")
+    axes[2].set_title("D loss")
     axes[3].plot(step, [r["d_real"] for r in train], label="D(HR)")
     axes[3].plot(step, [r["d_fake"] for r in train], label="D(G(LR))")
-    axes[3].set_ylim(-0.05, 1.05)
-    axes[3].set_title("D's mean output", fontsize=10)
-    axes[3].legend(fontsize=8)
-    axes[4].plot([r["step"] for r in val], [r["psnr"] for r in val], "o-", ms=3, color="C4")
-    axes[4].set_title("validation PSNR [dB]", fontsize=10)
-    with_niqe = [r for r in val if r.get("niqe") is not None]
-    if with_niqe:  # logged since NIQE joined the trainer's validation
-        twin = axes[4].twinx()
-        twin.plot([r["step"] for r in with_niqe], [r["niqe"] for r in with_niqe], "s--", ms=3, color="C5")
-        twin.set_ylabel("NIQE (lower = more natural)", color="C5", fontsize=9)
-        axes[4].set_title("validation PSNR [dB] and NIQE", fontsize=10)
+    axes[3].axhline(0.5, color="gray", ls="--", lw=1, label="0.5 (cannot tell)")
+    axes[3].set_yscale("log")
+    axes[3].set_title("D's mean output (log scale)")
+    axes[4].plot([r["step"] for r in val], [r["psnr"] for r in val], "o-", ms=4, color="C4")
+    axes[4].set_title("validation PSNR [dB]")
+    with_niqe = [r for r in val if r.get("niqe") is not None]  # logged since NIQE joined the validation
+    axes[5].plot([r["step"] for r in with_niqe], [r["niqe"] for r in with_niqe], "s-", ms=4, color="C5")
+    axes[5].set_title("validation NIQE (lower = more natural)")
     _mark_segments(axes, segments)
     for ax in axes:
-        ax.set_xlabel("step")
+        ax.set_xlabel("step", fontsize=12)
+        ax.title.set_fontsize(13)
+        ax.tick_params(labelsize=11)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=11)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=14)
     fig.tight_layout()
     return _finish(fig, show)
 

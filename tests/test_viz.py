@@ -124,8 +124,13 @@ def test_plot_training_log_marks_segments_and_labels_pixel_losses():
 def test_plot_validation_and_gan_log():
     fig = viz.plot_validation({"a": _log(), "b": _log(2)}, reference=24.0, show=False)
     assert fig.axes[0].get_legend_handles_labels()[1] == ["a", "b", "bicubic, same images"]
-    fig = viz.plot_gan_log(_log(2), segments=[{"from_step": 0}, {"from_step": 10}], show=False)
-    assert len(fig.axes) == 5
+    records = [dict(r, niqe=6.0 - r["step"] / 10) if r["kind"] == "val" else r for r in _log(2)]
+    fig = viz.plot_gan_log(records, segments=[{"from_step": 0}, {"from_step": 10}], show=False)
+    assert len(fig.axes) == 6
+    psnr_ax, niqe_ax = fig.axes[4], fig.axes[5]  # PSNR and NIQE on axes of their own: no line hides the other
+    assert list(psnr_ax.get_lines()[0].get_ydata()) == [25.0, 26.0] and list(niqe_ax.get_lines()[0].get_ydata()) == [5.0, 4.0]
+    assert fig.axes[3].get_yscale() == "log"  # a saturated D's outputs near 1e-4 stay visible
+    assert min(ax.title.get_fontsize() for ax in fig.axes) >= 12  # readable when the page shrinks the figure
 
 
 def test_validation_grids_reads_the_trainers_images_and_log(tmp_path):
