@@ -6,19 +6,33 @@ Usage (after `jupyter-book build`):
 
 For each chapter listed in _toc.yml the page is served from a local HTTP server on 127.0.0.1
 and opened with Chromium through chromedriver (Debian packages `chromium` and
-`chromium-driver`; Selenium drives them). A page passes when
+`chromium-driver`; Selenium drives them). Once its images have loaded and MathJax has finished,
+a page passes when
   - it loads with the chapter's title (not a 404 page),
   - it shows at least one figure: an <img> in a cell output, loaded (naturalWidth > 0) and laid
     out with a non-zero size, and every other image in the article is loaded and visible too,
+  - no figure is displayed far below its natural size: a cell-output image at least
+    MIN_NATURAL_WIDTH (300) px wide must be shown at >= MIN_SHOWN_RATIO (0.5) of its width
+    (below that its text and detail are unreadable; draw it smaller or split it); images of a
+    cell tagged `pixels-1to1` (crops meant to be compared pixel for pixel; book.css shows them
+    unscaled) must be shown at >= 1:1 whatever their size,
   - it contains no error output (no traceback, no `output error` block) and no stderr block
     (log noise: Paddle's notices are silenced where the chapters run, see ci/execute_book.py),
+  - no markdown pipe table is left as text: a paragraph starting with "|" that has a delimiter
+    row ("|---|") or several "|" rows, or a printed output with a delimiter row (tables are
+    rendered from text/markdown outputs as GitHub-flavoured markdown, see _config.yml),
+  - no cell's printed output is split into several boxes (stream blocks next to each other),
+  - every equation is typeset by MathJax (served from the book itself, see ci/book.sh): no
+    `.math` element without MathJax's output, no MathJax error, and no TeX ($$, \\(, \\[,
+    \\begin{, $...\\command...$) in the visible text outside code,
   - its repository / launch buttons (links outside the article to GitHub, Colab, Binder, ...)
     point to the address given in $BOOK_REPOSITORY_URL, never to a placeholder; without that
     variable there must be none (the buttons are off, see _config.yml).
 A screenshot of every page (scrolled to its first figure) goes to <screenshot dir>/<chapter>.png,
-and the one named by
---screenshot (default: the evaluation chapter) is copied to that path. Exit code 1 if any
-page fails; the result is also written to <html>/../browser_check.json.
+and the one named by --screenshot (default: the evaluation chapter) is copied to that path.
+Exit code 1 if any page fails. <html>/../browser_check.json holds, per page, the count of each
+kind of problem (`counts`: pipe_tables, split_outputs, raw_tex, stderr, errors, small_figures,
+images_not_shown), the problems themselves, and the totals.
 """
 
 from __future__ import annotations
@@ -37,10 +51,38 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from execute_book import REPO, chapters_from_toc  # noqa: E402
 
-# Measured in the page: every image in the article, whether it is a cell output (a figure), its
-# load state and its laid-out size (after scrolling it into view, so nothing lazy is skipped).
+from srgan.atomic import write_json  # noqa: E402
+
+# Thresholds of the figure-size rule (documented in the module docstring).
+MIN_NATURAL_WIDTH = 300   # px: smaller images (icons, thumbnails) may be scaled freely
+MIN_SHOWN_RATIO = 0.5     # displayed width / natural width below this: the reader sees less than half the pixels
+ONE_TO_ONE_TAG = "pixels-1to1"  # a cell tag: its images are meant to be seen pixel for pixel (>= 1:1)
+
+# Waits (asynchronously) until MathJax has typeset the page, or reports why it could not.
+WAIT_FOR_MATHJAX_JS = """
+const done = arguments[arguments.length - 1];
+const start = Date.now();
+function wait() {
+  if (!document.querySelector('.math, script[type^="math/tex"]')) { done('no math'); return; }
+  if (!window.MathJax && !document.querySelector('script[src*="mathjax" i]')) { done('no MathJax on the page'); return; }
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) {
+    mj.startup.promise.then(() => done('typeset'), e => done('MathJax error: ' + e));
+    return;
+  }
+  if (Date.now() - start > %d) { done('MathJax did not load'); return; }
+  setTimeout(wait, 100);
+}
+wait();
+"""
+
+# Measured in the page, as a reader sees it: every image in the article (is it a cell output, is
+# it loaded, its natural and laid-out size after scrolling it into view, so nothing lazy is
+# skipped), error and stderr blocks, markdown pipe tables left as text, cells whose printed
+# output is split into several boxes, TeX that MathJax did not typeset, links outside the article.
 MEASURE_JS = """
 const article = document.querySelector('article') || document.querySelector('main') || document.body;
+const oneToOne = arguments[0];
 const imgs = Array.from(article.querySelectorAll('img'));
 const out = [];
 for (const img of imgs) {
@@ -48,19 +90,83 @@ for (const img of imgs) {
   const r = img.getBoundingClientRect();
   out.push({src: (img.getAttribute('src') || '').slice(0, 80), complete: img.complete,
             natural: [img.naturalWidth, img.naturalHeight], shown: [r.width, r.height],
-            output: !!img.closest('.cell_output, .output')});
+            output: !!img.closest('.cell_output, .output'), one_to_one: !!img.closest('.tag_' + oneToOne)});
 }
 const errors = Array.from(article.querySelectorAll('.output.traceback, .output.error, .traceback'))
   .map(e => e.innerText.slice(0, 300));
 if (article.innerText.includes('Traceback (most recent call last)')) errors.push('text: Traceback (most recent call last)');
 const stderr = Array.from(article.querySelectorAll('.output.stderr')).map(e => e.innerText.slice(0, 200));
+
+// Markdown pipe tables shown as text: a paragraph (or list item, quote) that starts with "|" and has a
+// delimiter row or several "|" rows; or a printed output (stream, text/plain) with a delimiter row.
+const delimiter = /^\\s*\\|?\\s*:?-{3,}:?\\s*(\\|\\s*:?-{3,}:?\\s*)+\\|?\\s*$/m;
+const pipeTables = [];
+for (const el of article.querySelectorAll('p, li, blockquote, dd')) {
+  if (el.closest('table, pre, code')) continue;
+  const text = el.innerText.trim();
+  const rows = text.split('\\n').filter(l => l.trim().startsWith('|')).length;
+  if (text.startsWith('|') && (delimiter.test(text) || text.includes('|---') || rows >= 2)) pipeTables.push(text.slice(0, 120));
+}
+for (const el of article.querySelectorAll('.cell_output .output.stream, .cell_output .output.text_plain')) {
+  if (delimiter.test(el.innerText)) pipeTables.push('printed: ' + el.innerText.trim().slice(0, 120));
+}
+
+// One box per cell's printed output: two stream blocks next to each other in one cell's outputs.
+const splits = [];
+for (const cell of article.querySelectorAll('.cell_output')) {
+  const kids = Array.from(cell.children);
+  let boxes = 0;
+  for (let i = 1; i < kids.length; i++) {
+    if (kids[i].matches('.output.stream') && kids[i - 1].matches('.output.stream')) boxes++;
+  }
+  if (boxes) splits.push(`${boxes + 1} boxes: ` + (kids.find(k => k.matches('.output.stream')) || cell).innerText.trim().slice(0, 80));
+}
+
+// TeX a reader would see raw: math elements MathJax left alone, MathJax errors, and TeX delimiters
+// or environments in the visible text (code, typeset math and scripts excluded).
+const rawTex = [];
+for (const el of article.querySelectorAll('.math')) {
+  if (!el.querySelector('mjx-container') && !el.closest('mjx-container')) rawTex.push('not typeset: ' + el.textContent.trim().slice(0, 80));
+}
+for (const el of article.querySelectorAll('mjx-merror, [data-mjx-error]')) {
+  rawTex.push('MathJax error: ' + (el.getAttribute('data-mjx-error') || el.textContent).slice(0, 80));
+}
+const texPattern = /\\$\\$|\\\\\\(|\\\\\\[|\\\\begin\\{|\\\\end\\{|\\$(?!\\s)[^$]*\\\\[A-Za-z]+[^$]*\\$/;
+const blocks = 'p, li, td, th, dt, dd, h1, h2, h3, h4, h5, h6, caption, figcaption';
+const skipped = 'pre, code, script, style, textarea, mjx-container, .math, .cell_input';
+for (const block of article.querySelectorAll(blocks)) {
+  if (block.closest(skipped)) continue;
+  // Only the block's own text: code, math and nested blocks (tested on their own) removed.
+  const copy = block.cloneNode(true);
+  copy.querySelectorAll(skipped + ', ' + blocks).forEach(e => e.remove());
+  const text = copy.textContent;
+  const m = text.match(texPattern);
+  if (m) rawTex.push('in text: ' + text.slice(Math.max(0, m.index - 40), m.index + 40).trim());
+}
+
 const outside = Array.from(document.querySelectorAll('a[href]')).filter(a => !article.contains(a)).map(a => a.href);
 // Leave the first figure in view for the screenshot (the page top is only code).
 const first = imgs.find(i => i.closest('.cell_output, .output'));
 if (first) { first.scrollIntoView({block: 'center'}); } else { window.scrollTo(0, 0); }
 return {title: document.title, images: out, errors: errors, stderr: stderr, links: outside,
+        pipe_tables: pipeTables, split_outputs: splits, raw_tex: rawTex,
         h1: (article.querySelector('h1') || {innerText: ''}).innerText};
 """
+
+# The problems counted on every page (browser_check.json: results.<page>.counts), and what each means.
+COUNTED = ("pipe_tables", "split_outputs", "raw_tex", "stderr", "errors", "small_figures", "images_not_shown")
+RULES = {
+    "pipe_tables": "a markdown pipe table shown as text: a paragraph starting with | with a delimiter row or several "
+                   "| rows, or a printed output with a delimiter row",
+    "split_outputs": "a cell whose printed output is split into several boxes (stream blocks next to each other)",
+    "raw_tex": "math MathJax did not typeset (a .math element without mjx-container, a MathJax error) or TeX "
+               "($$, \\(, \\[, \\begin{, $..\\cmd..$) in the visible text",
+    "stderr": "a stderr block",
+    "errors": "an error output or a traceback",
+    "small_figures": f"a cell-output image >= {MIN_NATURAL_WIDTH} px wide shown below {MIN_SHOWN_RATIO} of its width, "
+                     f"or one in a cell tagged {ONE_TO_ONE_TAG} shown below 1:1",
+    "images_not_shown": "an image that did not load or has no size on the page",
+}
 
 
 # Hosts that repository / launch buttons point to, and addresses that are placeholders.
@@ -120,7 +226,8 @@ def start_chromium(profile_dir: str):
     return driver
 
 
-def check_page(driver, url: str, repository_url: str | None = None) -> dict:
+def measure_page(driver, url: str, mathjax_timeout: float = 20.0) -> dict:
+    """Open `url` and return what MEASURE_JS sees once the page, its images and MathJax are done."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(url)
@@ -128,7 +235,33 @@ def check_page(driver, url: str, repository_url: str | None = None) -> dict:
     # Wait until every image has finished loading (or failed), at most 30 s.
     WebDriverWait(driver, 30).until(lambda d: d.execute_script(
         "return Array.from(document.images).every(i => i.complete)"))
-    page = driver.execute_script(MEASURE_JS)
+    driver.set_script_timeout(mathjax_timeout + 10)
+    mathjax = driver.execute_async_script(WAIT_FOR_MATHJAX_JS % int(mathjax_timeout * 1000))
+    page = driver.execute_script(MEASURE_JS, ONE_TO_ONE_TAG)
+    page["mathjax"] = mathjax
+    return page
+
+
+def small_figure(img: dict) -> str | None:
+    """Why a cell-output image is displayed too small for a reader, or None.
+
+    An image of at least MIN_NATURAL_WIDTH px shown at less than MIN_SHOWN_RATIO of its width
+    (the page scaled it down to fit: its text and details are unreadable); an image in a cell
+    tagged ONE_TO_ONE_TAG (crops meant to be compared pixel for pixel) shown below 1:1 at any size.
+    """
+    natural, shown = img["natural"][0], img["shown"][0]
+    if not img["output"] or natural <= 0 or shown <= 0:
+        return None  # not a figure, or not shown at all (its own rule)
+    ratio = shown / natural
+    if img.get("one_to_one") and ratio < 0.99:  # 1 % for sub-pixel layout
+        return f"shown at {ratio:.2f}:1, below the 1:1 its cell asks for ({ONE_TO_ONE_TAG}): {img['src']}"
+    if natural >= MIN_NATURAL_WIDTH and ratio < MIN_SHOWN_RATIO:
+        return f"{natural} px wide, shown at {shown:.0f} px ({ratio:.2f}x, below {MIN_SHOWN_RATIO}): {img['src']}"
+    return None
+
+
+def page_problems(page: dict, repository_url: str | None = None) -> tuple[list[str], dict[str, int]]:
+    """The problems of one measured page, and how many of each counted kind (COUNTED)."""
     problems = []
     if "404" in page["title"] or not page["h1"].strip():
         problems.append(f"no chapter title (page title {page['title']!r})")
@@ -136,13 +269,31 @@ def check_page(driver, url: str, repository_url: str | None = None) -> dict:
     good = [i for i in figures if i["natural"][0] > 0 and i["shown"][0] > 0 and i["shown"][1] > 0]
     if not good:
         problems.append(f"no visible figure in the cell outputs ({len(figures)} output image(s) found)")
-    for img in page["images"]:
-        if img["natural"][0] == 0 or img["shown"][0] == 0 or img["shown"][1] == 0:
-            problems.append(f"image not shown: {img['src']} natural={img['natural']} shown={img['shown']}")
-    problems += [f"error output: {e}" for e in page["errors"]]
-    problems += [f"stderr output (log noise): {e!r}" for e in page["stderr"]]
+    not_shown = [f"image not shown: {img['src']} natural={img['natural']} shown={img['shown']}"
+                 for img in page["images"] if img["natural"][0] == 0 or img["shown"][0] == 0 or img["shown"][1] == 0]
+    small = [f"small figure: {why}" for why in map(small_figure, page["images"]) if why]
+    found = {
+        "pipe_tables": [f"pipe table as text: {t!r}" for t in page["pipe_tables"]],
+        "split_outputs": [f"printed output split: {t!r}" for t in page["split_outputs"]],
+        "raw_tex": [f"raw TeX ({page.get('mathjax', '?')}): {t!r}" for t in page["raw_tex"]],
+        "stderr": [f"stderr output (log noise): {e!r}" for e in page["stderr"]],
+        "errors": [f"error output: {e}" for e in page["errors"]],
+        "small_figures": small,
+        "images_not_shown": not_shown,
+    }
+    for kind in COUNTED:
+        problems += found[kind]
     problems += button_problems(page["links"], repository_url)
-    return {"url": url, "title": page["title"], "figures": len(good), "images": len(page["images"]), "problems": problems}
+    return problems, {kind: len(found[kind]) for kind in COUNTED}
+
+
+def check_page(driver, url: str, repository_url: str | None = None) -> dict:
+    """Open one page and check it: {url, title, figures, images, counts, problems}."""
+    page = measure_page(driver, url)
+    problems, counts = page_problems(page, repository_url)
+    figures = sum(1 for i in page["images"] if i["output"] and i["natural"][0] > 0 and i["shown"][0] > 0)
+    return {"url": url, "title": page["title"], "figures": figures, "images": len(page["images"]),
+            "counts": counts, "problems": problems}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,8 +332,9 @@ def main(argv: list[str] | None = None) -> int:
                     driver.save_screenshot(str(shots / f"{name}.png"))
                 r = results[name]
                 status = "ok  " if not r["problems"] else "FAIL"
-                print(f"{status} {name:<18} figures={r['figures']:<3} images={r['images']:<3}"
-                      + ("" if not r["problems"] else "  " + "; ".join(r["problems"][:5])), flush=True)
+                counts = " ".join(f"{kind}={n}" for kind, n in r.get("counts", {}).items() if n)
+                print(f"{status} {name:<18} figures={r['figures']:<3} images={r['images']:<3} {counts}"
+                      + ("" if not r["problems"] else "\n       " + "\n       ".join(r["problems"][:8])), flush=True)
         finally:
             driver.quit()
             server.shutdown()
@@ -194,9 +346,13 @@ def main(argv: list[str] | None = None) -> int:
         main_shot.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(chosen, main_shot)
     failed = [n for n, r in results.items() if r["problems"]]
-    summary = {"pages": len(results), "failed": failed, "screenshot": str(main_shot), "results": results}
-    (html.parent / "browser_check.json").write_text(json.dumps(summary, indent=2))
-    print(f"browser check: {len(results) - len(failed)}/{len(results)} pages ok; screenshot {main_shot}")
+    totals = {kind: sum(r.get("counts", {}).get(kind, 0) for r in results.values()) for kind in COUNTED}
+    summary = {"pages": len(results), "failed": failed, "totals": totals, "screenshot": str(main_shot),
+               "rules": RULES, "results": results}
+    write_json(html.parent / "browser_check.json", summary)
+    print("browser check totals: " + ", ".join(f"{kind} {n}" for kind, n in totals.items()))
+    print(f"browser check: {len(results) - len(failed)}/{len(results)} pages ok; screenshot {main_shot}; "
+          f"details in {html.parent / 'browser_check.json'}")
     return 1 if failed else 0
 
 

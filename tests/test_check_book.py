@@ -1,0 +1,174 @@
+"""ci/check_book.py's page rules, each proven on a small hand-made page that breaks it.
+
+The pages copy the markup jupyter-book / myst-nb give a chapter (an <article>, cells with
+`.cell_input` and `.cell_output`, outputs as `.output.stream`, `.output.stderr`, ...) and are
+measured by the checker's own code (check_page: the same JavaScript, in headless Chromium) as
+the book job measures the real chapters. A well-formed page passes; each broken copy of it
+fails on the rule it breaks, and on that rule only.
+"""
+
+import base64
+import io
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "ci"))
+
+import check_book  # noqa: E402
+from check_book import COUNTED, MIN_NATURAL_WIDTH, ONE_TO_ONE_TAG, check_page, small_figure  # noqa: E402
+
+HAVE_CHROMIUM = bool((shutil.which("chromium") or Path("/usr/bin/chromium").exists())
+                     and (shutil.which("chromedriver") or Path("/usr/bin/chromedriver").exists()))
+needs_chromium = pytest.mark.skipif(not HAVE_CHROMIUM, reason="chromium / chromedriver not installed "
+                                    "(apt-get install chromium chromium-driver): the page rules run in the browser")
+
+
+def png_uri(width: int, height: int) -> str:
+    """A data: URI of a PNG of this size (a gradient, so it is not blank)."""
+    import numpy as np
+    from PIL import Image
+
+    ramp = np.linspace(0, 255, width, dtype=np.uint8)[None, :, None].repeat(height, axis=0).repeat(3, axis=2)
+    buffer = io.BytesIO()
+    Image.fromarray(ramp).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def figure(width: int = 400, height: int = 200, style: str = "") -> str:
+    return f'<img alt="a figure" src="{png_uri(width, height)}" style="{style}">'
+
+
+def cell(*outputs: str, code: str = "print('hello')", tags: tuple[str, ...] = ()) -> str:
+    """A code cell as myst-nb renders it: input, then its outputs."""
+    classes = " ".join(["cell", "docutils", "container"] + [f"tag_{t}" for t in tags])
+    return (f'<div class="{classes}"><div class="cell_input docutils container"><div class="highlight"><pre>{code}'
+            f'</pre></div></div><div class="cell_output docutils container">{"".join(outputs)}</div></div>')
+
+
+def stream(text: str, kind: str = "stream") -> str:
+    return f'<div class="output {kind} highlight-myst-ansi notranslate"><div class="highlight"><pre>{text}</pre></div></div>'
+
+
+TABLE = ('<table class="table"><thead><tr><th>set</th><th class="text-right">PSNR</th></tr></thead>'
+         '<tbody><tr><td>Set5</td><td class="text-right">28.43</td></tr></tbody></table>')
+# What MathJax leaves in a .math element once it has typeset it (no MathJax is loaded on these pages).
+TYPESET = '<span class="math notranslate nohighlight"><mjx-container class="MathJax">x²</mjx-container></span>'
+
+GOOD_BODY = [
+    "<h1>Chapter</h1>",
+    f"<p>A sentence with typeset math {TYPESET}, a price of $5 and a path C:\\data.</p>",
+    "<p>| a lone bar at the start of a sentence is fine</p>",
+    cell(stream("line one\nline two\n| not | a table |"), code="print(x)  # \\begin{x} in code is not rendered TeX"),
+    cell(f'<div class="output text_html">{TABLE}</div>'),
+    cell(stream("before the figure"), f'<div class="output text_png">{figure()}</div>', stream("after the figure")),
+    cell(f'<div class="output text_png">{figure(1200, 300, "width: 700px")}</div>'),  # 0.58x: still readable
+    cell(f'<div class="output text_png">{figure(120, 60, "width: 30px")}</div>'),  # small images may be scaled
+    cell(f'<div class="output text_png">{figure(200, 100)}</div>', tags=(ONE_TO_ONE_TAG,)),
+]
+
+
+def page(body: list[str], title: str = "Chapter") -> str:
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+            f"<body><main><article class='bd-article'>{''.join(body)}</article></main></body></html>")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """(check, folder): check(name, body) writes a page, opens it in Chromium and returns check_page's result."""
+    if not HAVE_CHROMIUM:
+        pytest.skip("chromium / chromedriver not installed")
+    pytest.importorskip("selenium", reason="selenium is in the dev and book extras")
+    with tempfile.TemporaryDirectory(prefix="check-book-pages-") as folder, \
+            tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        server, base = check_book.serve(Path(folder))
+        driver = check_book.start_chromium(profile)
+        try:
+            def check(name: str, body: list[str], title: str = "Chapter") -> dict:
+                (Path(folder) / f"{name}.html").write_text(page(body, title), encoding="utf-8")
+                return check_page(driver, f"{base}/{name}.html")
+            yield check
+        finally:
+            driver.quit()
+            server.shutdown()
+
+
+def failing(result: dict) -> set[str]:
+    return {kind for kind, n in result["counts"].items() if n}
+
+
+@needs_chromium
+def test_a_well_formed_page_passes(browser):
+    result = browser("good", GOOD_BODY)
+    assert result["problems"] == [] and set(result["counts"]) == set(COUNTED)
+    assert result["figures"] == 4
+
+
+BROKEN = {
+    # kind: pages that break only that rule (each added to the good page)
+    "pipe_tables": [
+        # myst-nb's CommonMark renderer: one paragraph, soft line breaks
+        "<p>| set | PSNR |\n|---|---:|\n| Set5 | 28.43 |</p>",
+        # several | rows, no delimiter row (hard line breaks)
+        "<p>| set | PSNR |<br>| Set5 | 28.43 |</p>",
+        # a table printed instead of displayed
+        cell(stream("| set | PSNR |\n|:---|---:|\n| Set5 | 28.43 |")),
+    ],
+    "split_outputs": [
+        cell(stream("line one"), stream("line two")),
+        cell(stream("a"), stream("b"), stream("c")),
+    ],
+    "raw_tex": [
+        '<p>The loss <span class="math notranslate nohighlight">\\(l^{SR} = l_X + 10^{-3} l_{Gen}\\)</span>.</p>',
+        '<div class="math notranslate nohighlight">\\[ l_{MSE} = \\frac{1}{r^2WH} \\]</div>',
+        "<p>$$ l^{SR} = l^{SR}_X $$</p>",
+        "<p>where \\begin{aligned} a &amp;= b \\end{aligned}</p>",
+        "<p>the term $\\theta_G$ stays raw without dollarmath</p>",
+        "<p>" + TYPESET.replace("x²", '<mjx-merror data-mjx-error="Undefined control sequence">x</mjx-merror>') + "</p>",
+    ],
+    "stderr": [cell(stream("UserWarning: something", kind="stderr"))],
+    "errors": [
+        cell('<div class="output traceback highlight-ipythontb notranslate"><pre>ValueError: bad</pre></div>'),
+        cell(stream("Traceback (most recent call last):\n  File ...")),
+    ],
+    "small_figures": [
+        cell(f'<div class="output text_png">{figure(1200, 400, "width: 500px")}</div>'),  # 0.42x
+        cell(f'<div class="output text_png">{figure(200, 100, "width: 150px")}</div>', tags=(ONE_TO_ONE_TAG,)),
+    ],
+    "images_not_shown": [
+        cell('<div class="output text_png"><img alt="missing" src="no_such_file.png"></div>'),
+        cell(f'<div class="output text_png">{figure(style="display: none")}</div>'),
+    ],
+}
+
+
+@needs_chromium
+@pytest.mark.parametrize("kind,index", [(k, i) for k, pages in BROKEN.items() for i in range(len(pages))])
+def test_each_rule_fails_on_a_page_made_to_break_it(browser, kind, index):
+    result = browser(f"{kind}_{index}", GOOD_BODY + [BROKEN[kind][index]])
+    assert failing(result) == {kind}, result["problems"]
+    assert result["counts"][kind] >= 1 and result["problems"]
+
+
+@needs_chromium
+def test_a_page_without_a_figure_or_title_fails(browser):
+    no_figure = [part for part in GOOD_BODY if "<img" not in part]
+    assert any("no visible figure" in p for p in browser("no_figure", no_figure)["problems"])
+    untitled = browser("untitled", GOOD_BODY[1:], title="404 Not Found")
+    assert any("no chapter title" in p for p in untitled["problems"])
+
+
+def test_small_figure_thresholds():
+    def img(natural, shown, one_to_one=False, output=True):
+        return {"natural": [natural, 100], "shown": [shown, 50], "output": output, "one_to_one": one_to_one, "src": "x"}
+
+    assert small_figure(img(MIN_NATURAL_WIDTH, MIN_NATURAL_WIDTH * 0.49)) is not None
+    assert small_figure(img(MIN_NATURAL_WIDTH, MIN_NATURAL_WIDTH * 0.5)) is None  # exactly half: a retina figure
+    assert small_figure(img(MIN_NATURAL_WIDTH - 1, 10)) is None  # icons and thumbnails
+    assert small_figure(img(2000, 100, output=False)) is None  # not a cell output (logos, badges)
+    assert small_figure(img(100, 98)) is None and small_figure(img(100, 98, one_to_one=True)) is not None
+    assert small_figure(img(100, 200, one_to_one=True)) is None  # enlarged is fine
