@@ -19,7 +19,12 @@
 #   GLOG_minloglevel  Paddle's C++ log level in the chapters (default 2: errors only)
 #
 # Output (all under _build/book/): executed/ (executed notebooks + timings.json),
-# html/ (the book), screenshots/ + screenshot.png, browser_check.json.
+# html/ (the book), screenshots/ + screenshot.png, browser_check.json (per page: how many pipe
+# tables, split outputs, raw TeX, stderr blocks, errors and small figures), mathjax-npm/ (MathJax
+# from the npm registry, served from html/_static/mathjax: the book needs no CDN).
+#
+# It needs python3 (venv) and apt for chromium, chromium-driver and (if missing) npm. A first
+# run on a fresh machine (empty HOME, no caches) is what .ci/run does.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,6 +77,24 @@ if [[ "$ONLY" == "1" ]]; then
   echo "== --only: executed notebooks in $OUT/executed; no HTML build (it needs every chapter)"
   exit 0
 fi
+# MathJax served by the book itself, so equations are typeset with no CDN (offline readers, CI):
+# npm installs the pinned version into a build folder once; the parts the TeX-to-HTML component
+# loads go into the build copy's book/_static/mathjax/, where _config.yml's mathjax_path points.
+MATHJAX_VERSION=3.2.2
+mathjax="$OUT/mathjax-npm/node_modules/mathjax"
+if ! grep -qs "\"version\": \"$MATHJAX_VERSION\"" "$mathjax/package.json"; then
+  if ! command -v npm >/dev/null; then
+    echo "== installing npm (apt) for MathJax"
+    SUDO=""; [[ "$(id -u)" != 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq npm >/dev/null
+  fi
+  echo "== installing MathJax $MATHJAX_VERSION (npm) into $OUT/mathjax-npm"
+  npm install --prefix "$OUT/mathjax-npm" --no-audit --no-fund --loglevel=error "mathjax@$MATHJAX_VERSION" >/dev/null
+fi
+mkdir -p "$OUT/executed/book/_static/mathjax"
+cp -r "$mathjax/es5/tex-mml-chtml.js" "$mathjax/es5/input" "$mathjax/es5/output" "$mathjax/es5/ui" \
+      "$mathjax/es5/a11y" "$mathjax/es5/sre" "$mathjax/es5/adaptors" "$OUT/executed/book/_static/mathjax/"
 echo "== building the HTML book"
 build_start=$(date +%s)
 rm -rf "$OUT/html"

@@ -99,16 +99,20 @@ const stderr = Array.from(article.querySelectorAll('.output.stderr')).map(e => e
 
 // Markdown pipe tables shown as text: a paragraph (or list item, quote) that starts with "|" and has a
 // delimiter row or several "|" rows; or a printed output (stream, text/plain) with a delimiter row.
-const delimiter = /^\\s*\\|?\\s*:?-{3,}:?\\s*(\\|\\s*:?-{3,}:?\\s*)+\\|?\\s*$/m;
+// textContent keeps the source's soft line breaks (innerText folds them, but has <br>s); the typographer may have
+// turned "---" into an em dash, hence the dash class.
+const delimiterCell = /\\|\\s*:?[-\u2013\u2014]+:?\\s*\\|/;
+const delimiterRow = /^\\s*\\|?\\s*:?-{3,}:?\\s*(\\|\\s*:?-{3,}:?\\s*)+\\|?\\s*$/m;
 const pipeTables = [];
 for (const el of article.querySelectorAll('p, li, blockquote, dd')) {
   if (el.closest('table, pre, code')) continue;
-  const text = el.innerText.trim();
-  const rows = text.split('\\n').filter(l => l.trim().startsWith('|')).length;
-  if (text.startsWith('|') && (delimiter.test(text) || text.includes('|---') || rows >= 2)) pipeTables.push(text.slice(0, 120));
+  const text = el.textContent.trim();
+  const pipeRows = t => t.split('\\n').filter(l => l.trim().startsWith('|')).length;
+  const rows = Math.max(pipeRows(text), pipeRows(el.innerText));  // soft breaks, <br>
+  if (text.startsWith('|') && (delimiterCell.test(text) || rows >= 2)) pipeTables.push(text.slice(0, 120));
 }
 for (const el of article.querySelectorAll('.cell_output .output.stream, .cell_output .output.text_plain')) {
-  if (delimiter.test(el.innerText)) pipeTables.push('printed: ' + el.innerText.trim().slice(0, 120));
+  if (delimiterRow.test(el.textContent)) pipeTables.push('printed: ' + el.textContent.trim().slice(0, 120));
 }
 
 // One box per cell's printed output: two stream blocks next to each other in one cell's outputs.

@@ -17,6 +17,12 @@ executing anything again (execute_notebooks is "off" in _config.yml). With BOOK_
 set (e.g. https://github.com/<owner>/<repo>; BOOK_REPOSITORY_BRANCH, default main), the copy of
 _config.yml gets that address and the repository and Colab buttons; without it they stay off.
 
+What a reader should not see is taken out of the executed copies: printed output the kernel
+sent in pieces is joined into one box per run of prints, and papermill's "injected-parameters"
+cell is tagged remove-cell when it only repeats the defaults shown in the chapter's parameters
+cell. matplotlib's font cache is built before the first chapter, so its first-run message
+("generated new fontManager") goes to this log, not onto chapter 0's page.
+
 Log noise stays out of the pages: the kernels inherit warning filters for Paddle's notices (the
 ccache warning on import, the batch-norm "we now always track global mean and variance"
 UserWarning) and GLOG_minloglevel=2, which keeps Paddle's C++ INFO and WARNING lines ("New
@@ -64,6 +70,25 @@ def quiet_environment(env: dict) -> dict:
     env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), *QUIET_WARNINGS]))
     env.setdefault("GLOG_minloglevel", "2")
     return env
+
+
+def warm_first_run_caches(python: str = sys.executable) -> str:
+    """Build matplotlib's font cache before any chapter runs, and return what that printed.
+
+    On a machine where matplotlib never ran (a fresh HOME, CI), its first import scans the
+    system fonts and logs "generated new fontManager" (at INFO, which a chapter shows once paddle
+    is imported) on stderr: inside a chapter that line lands on the page as a stderr block.
+    Built here, in the kernels' environment, it goes to the build log instead, and the cache is
+    the one matplotlib would have written anyway ($MPLCONFIGDIR, else ~/.cache/matplotlib).
+    """
+    import subprocess
+
+    # INFO, as in a chapter (importing paddle sets the root logger's level), so the log shows it.
+    code = "import logging; logging.basicConfig(level=logging.INFO); import matplotlib.font_manager"
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, env=os.environ.copy(), check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"matplotlib does not import in {python}:\n{done.stderr.strip()}")
+    return (done.stdout + done.stderr).strip()
 
 
 def repository_config(config_text: str, url: str | None, branch: str | None = None) -> str:
@@ -114,7 +139,77 @@ def execute(chapter: str, out: Path, parameters: dict, kernel: str) -> float:
         log_output=False,
         report_mode=False,
     )
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    tidy_executed_notebook(dst)
+    return seconds
+
+
+def merge_consecutive_streams(outputs: list) -> list:
+    """`outputs` with stream outputs that follow each other (same stream) joined into one.
+
+    The kernel sends printed text in pieces as it flushes, so a cell that prints several lines
+    over a few seconds leaves several stream outputs, which the book shows as several boxes.
+    Only neighbours are joined: text printed after a figure or a table stays after it
+    (myst-nb's nb_merge_streams would move it up to the cell's first printed line).
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+            previous["text"] = _text(previous["text"]) + _text(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
+def _text(text) -> str:
+    return "".join(text) if isinstance(text, list) else text
+
+
+def _assignments(source: str) -> dict | None:
+    """{name: value} of a cell made only of `name = literal` lines (and comments), else None."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+        return {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body}
+    except (SyntaxError, ValueError, AttributeError, IndexError, TypeError):
+        return None
+
+
+def hide_injected_parameters(cells: list) -> bool:
+    """Tag papermill's "injected-parameters" cell `remove-cell` (jupyter-book then leaves it out of
+    the page) when it only repeats the defaults of the chapter's "parameters" cell, which the
+    reader sees; a run with other values (--full, -p) keeps it visible, so the page shows what ran.
+    Returns True if the cell was hidden."""
+    tagged = lambda tag: [c for c in cells if tag in c.get("metadata", {}).get("tags", [])]  # noqa: E731
+    injected, defaults = tagged("injected-parameters"), tagged("parameters")
+    if len(injected) != 1 or len(defaults) != 1:
+        return False
+    given, shown = _assignments(_text(injected[0]["source"])), _assignments(_text(defaults[0]["source"]))
+    if given is None or shown is None or any(name not in shown or shown[name] != value for name, value in given.items()):
+        return False
+    tags = injected[0].setdefault("metadata", {}).setdefault("tags", [])
+    if "remove-cell" not in tags:
+        tags.append("remove-cell")
+    return True
+
+
+def tidy_executed_notebook(path: Path) -> None:
+    """What the reader should not see, taken out of an executed chapter (in place, atomically):
+    printed output split into several boxes, papermill's cell of injected default parameters."""
+    import nbformat
+
+    from srgan.atomic import atomic_path
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_consecutive_streams(cell.get("outputs", []))
+    hide_injected_parameters(notebook.cells)
+    with atomic_path(path) as tmp:
+        nbformat.write(notebook, tmp)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out.resolve()
     copy_book_sources(out)
     os.environ.update(quiet_environment(os.environ))  # the kernels inherit it
+    first_run = warm_first_run_caches()
+    print("matplotlib font cache: " + (f"built ({first_run.splitlines()[-1]})" if first_run else "ready"), flush=True)
     print(f"executing {len(chapters)} chapter(s) with parameters {parameters} -> {out}", flush=True)
 
     timings: dict[str, float] = {}

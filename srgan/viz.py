@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -33,23 +34,38 @@ class Markdown(str):
         return str(self)
 
 
+# A cell that reads as a number: digits with signs, units of one or two characters, "x", "%", a
+# "/" between two numbers, bold markers; or a dash for "none". Such columns are right-aligned.
+_NUMBER = re.compile(r"^\s*(\*\*)?[-+−]?[\d.,]+\s*(%|x|×|dB|s|px|h)?(\s*/\s*[-+−]?[\d.,]+)?(\*\*)?\s*$|^\s*[—–-]?\s*$")
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence], align: str | None = None, caption: str | None = None) -> Markdown:
-    """A markdown table; the last expression of a cell shows it rendered.
+    """A markdown (GitHub-flavoured pipe) table; the last expression of a cell shows it rendered.
+
+    Jupyter renders it as a table; the book does too because its _config.yml parses markdown
+    outputs as GFM (CommonMark alone has no tables), and ci/check_book.py fails on a table left
+    as a paragraph of pipes.
 
     Args:
         header: column titles.
         rows: one sequence of cells per row; cells are used as str(cell), so format numbers first.
-        align: one letter per column, "l" or "r" (default: left for the first column, right for the others).
+            Markdown in a cell (**bold**, `code`) is rendered; a "|" in a cell is escaped.
+        align: one letter per column, "l" or "r" (default: right for columns of numbers, left for text).
         caption: a line of text above the table.
     """
-    align = align or "l" + "r" * (len(header) - 1)
-    if len(align) != len(header) or any(len(row) != len(header) for row in rows):
+    if any(len(row) != len(header) for row in rows) or (align is not None and len(align) != len(header)):
         raise ValueError(f"table: {len(header)} columns in the header, align {align!r}, rows of {sorted({len(r) for r in rows})} cells")
+    align = align or "".join("r" if rows and all(_NUMBER.match(str(row[i])) for row in rows) else "l"
+                             for i in range(len(header)))
+
+    def line(cells) -> str:
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
     lines = ([caption, ""] if caption else []) + [
-        "| " + " | ".join(map(str, header)) + " |",
+        line(header),
         "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|",
     ]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    lines += [line(row) for row in rows]
     return Markdown("\n".join(lines))
 
 

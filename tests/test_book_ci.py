@@ -1,5 +1,7 @@
 """The book job's configuration helpers (ci/execute_book.py, ci/check_book.py): the repository
-address in one place, buttons that never point to a placeholder, Paddle's notices kept out of the pages."""
+address in one place, buttons that never point to a placeholder, Paddle's notices kept out of the pages,
+tables and equations rendered, one box per printed output, no papermill noise, no first-run message
+on a page. (The browser check's page rules: tests/test_check_book.py.)"""
 
 import sys
 from pathlib import Path
@@ -11,7 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "ci"))
 
 from check_book import button_problems  # noqa: E402
-from execute_book import quiet_environment, repository_config  # noqa: E402
+from execute_book import (hide_injected_parameters, merge_consecutive_streams, quiet_environment,  # noqa: E402
+                          repository_config, warm_first_run_caches)
 
 
 def test_config_has_no_repository_address_and_no_buttons():
@@ -48,3 +51,72 @@ def test_quiet_environment_adds_filters_and_keeps_the_users_log_level():
     assert filters[0] == "error::DeprecationWarning" and "ignore:When training:UserWarning:paddle.nn.layer.norm" in filters
     assert all("," not in f for f in filters) and env["GLOG_minloglevel"] == "2"
     assert quiet_environment({"GLOG_minloglevel": "0"})["GLOG_minloglevel"] == "0"
+
+
+def test_markdown_outputs_render_tables_and_equations_load_locally():
+    config = yaml.safe_load((REPO / "_config.yml").read_text())["sphinx"]["config"]
+    # CommonMark (myst-nb's default for text/markdown outputs) has no tables: viz.table would be a paragraph of pipes
+    assert config["nb_render_markdown_format"] == "gfm"
+    # MathJax from the book's own _static folder (ci/book.sh copies it there), not a CDN address
+    assert "://" not in config["mathjax_path"] and config["mathjax_path"].startswith("mathjax/")
+    assert f'"$mathjax/es5/{Path(config["mathjax_path"]).name}"' in (REPO / "ci" / "book.sh").read_text()
+
+
+def stream(text, name="stdout"):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def test_neighbouring_prints_are_joined_and_keep_their_place():
+    figure = {"output_type": "display_data", "data": {"image/png": "..."}, "metadata": {}}
+    outputs = [stream("a\n"), stream(["b\n", "c\n"]), figure, stream("d\n"), stream("e\n", "stderr"), stream("f\n")]
+    merged = merge_consecutive_streams(outputs)
+    assert [o.get("text") for o in merged] == ["a\nb\nc\n", None, "d\n", "e\n", "f\n"]
+    assert merged[1] is figure and merge_consecutive_streams([]) == []
+
+
+def cells(injected, defaults="# Parameters (papermill)\nquick = True\nsteps = None  # None -> 20\n"):
+    return [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": defaults},
+            {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": injected},
+            {"cell_type": "code", "metadata": {}, "source": "print(quick)"}]
+
+
+def test_injected_parameters_are_hidden_only_when_they_repeat_the_defaults():
+    same = cells("# Parameters\nquick = True\n")
+    assert hide_injected_parameters(same) and same[1]["metadata"]["tags"] == ["injected-parameters", "remove-cell"]
+    assert "remove-cell" not in same[0]["metadata"]["tags"]  # the reader still sees the defaults
+    for shown in ("# Parameters\nquick = False\n", "# Parameters\nquick = True\nsteps = 5\n", "quick = True\nlr = 1e-3\n"):
+        other = cells(shown)  # --full, -p steps=5, a parameter the chapter does not declare
+        assert not hide_injected_parameters(other) and other[1]["metadata"]["tags"] == ["injected-parameters"]
+    assert not hide_injected_parameters(cells("quick = True\n", defaults="quick = compute()\n"))
+
+
+def test_matplotlib_first_run_message_goes_to_the_build_log(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import subprocess
+
+    # A fresh matplotlib cache, as on a new machine: its first import logs the font scan on stderr.
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    assert "generated new fontManager" in warm_first_run_caches()
+    assert list((tmp_path / "mpl").glob("fontlist-*.json"))
+    # What a chapter's first plot import prints now, with the root logger at INFO as in the kernels.
+    code = "import logging; logging.basicConfig(level=logging.INFO); import matplotlib.pyplot"
+    chapter = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert chapter.returncode == 0 and chapter.stderr == ""
+    assert warm_first_run_caches() == ""
+
+
+def test_viz_table_is_a_pipe_table_with_alignment_caption_and_escaped_bars():
+    from srgan import viz
+
+    text = viz.table(["set", "PSNR | SSIM", "PSNR [dB]"], [["Set5", "28.43 | 0.82", "28.43"], ["**mean**", "—", "**1.5 %**"]],
+                     caption="x4, Y channel")
+    assert text._repr_markdown_() == text
+    assert text.splitlines() == ["x4, Y channel", "", "| set | PSNR \\| SSIM | PSNR [dB] |", "|---|---|---:|",
+                                 "| Set5 | 28.43 \\| 0.82 | 28.43 |", "| **mean** | — | **1.5 %** |"]
+    # default alignment: numbers (with units, bold, a "/" pair, a dash for none) right, text left
+    assert viz.table(["a", "b", "c"], [["x", "1,200", "30.79 / 0.8809"], ["y", "-0.3 dB", "—"]]).splitlines()[1] == "|---|---:|---:|"
+    assert viz.table(["a", "b"], [["1", "2"]], align="lr").splitlines()[1] == "|---|---:|"
+    markdown_it = pytest.importorskip("markdown_it", reason="the GFM rendering is checked where the book extra is installed")
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(text)
+    assert "<table>" in html and html.count("<tr>") == 3 and html.count('style="text-align:right"') == 3
+    assert html.count("<td") == 6 and ">28.43 | 0.82</td>" in html  # the escaped bar stays inside its cell
