@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
@@ -130,6 +131,27 @@ class UpsampleBlock(nn.Layer):
 
     def forward(self, x):  # x: (N, C, h, w)
         return self.act(self.shuffle(self.conv(x)))  # (N, C, 2h, 2w)
+
+
+def icnr_(block: UpsampleBlock) -> UpsampleBlock:
+    """ICNR initialisation, in place (Aitken et al., arXiv:1707.02937; not in the paper).
+
+    The pixel shuffle puts conv output channel 4c + k at sub-pixel position k of channel c.
+    Making the four kernels (and biases) of each group copies of the first makes the block a
+    nearest-neighbour upsampling of one convolution at initialisation: no checkerboard on a flat
+    input. Training may make them disagree again.
+
+    Args:
+        block: an UpsampleBlock; its conv weights are replaced.
+
+    Returns:
+        The same block.
+    """
+    weight, bias = block.conv.weight.numpy(), block.conv.bias.numpy()  # (4C, C_in, 3, 3), (4C,)
+    groups = weight.shape[0] // 4
+    block.conv.weight.set_value(np.repeat(weight.reshape(groups, 4, *weight.shape[1:])[:, :1], 4, axis=1).reshape(weight.shape))
+    block.conv.bias.set_value(np.repeat(bias.reshape(groups, 4)[:, :1], 4, axis=1).reshape(bias.shape))
+    return block
 
 
 class Generator(nn.Layer):
