@@ -10,6 +10,12 @@ Public API (imported lazily, so `import srgan` and `srgan --help` stay fast):
 from __future__ import annotations
 
 import importlib
+import warnings
+
+# Paddle warns "No ccache found ... recompiling all source files may be required" when it is
+# imported on a machine without ccache (a C++ build cache for compiling Paddle extensions,
+# which srgan never does); no environment variable turns it off, so a filter does.
+warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
 
 __version__ = "0.1.0"
 

@@ -30,7 +30,13 @@ def atomic_path(path: str | os.PathLike):
     The file gets the usual permissions (0666 minus the umask), not mkstemp's private 0600.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a component is a file: say which, not "File exists"
+        from .outputs import output_path
+
+        output_path(path)
+        raise
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

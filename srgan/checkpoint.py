@@ -220,6 +220,14 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
         config = ModelConfig(**json.loads(metadata[CONFIG_KEY]))
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: model config in metadata is invalid ({e})") from e
+    import dataclasses
+
+    from .config import Config
+
+    fields = {f.name for f in dataclasses.fields(ModelConfig)}
+    wrong = [p for p in Config(model=config).problems() if p.split(" ", 1)[0] in fields]
+    if wrong:  # e.g. scale 3: the network could not be built, or not as the file says
+        raise CheckpointError(f"{path}: model config in metadata is invalid ({'; '.join(wrong)})")
     return tensors, config
 
 

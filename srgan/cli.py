@@ -11,12 +11,41 @@ from __future__ import annotations
 import argparse
 import sys
 
+# Exit status, the same for every command (printed in each --help).
+EXIT_OK = 0  # done
+EXIT_SOME_FAILED = 1  # some inputs failed (reported one line each); the others are done
+EXIT_USER_ERROR = 2  # nothing done: a bad flag, file or folder (one line; --debug for the traceback)
+EXIT_DIVERGED = 3  # training stopped at a non-finite loss; the last finite checkpoint is kept
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM; training saved a checkpoint first (continue with --resume)
+EPILOG = ("exit status: 0 done, 1 some inputs failed (the others are done), 2 user error (nothing done; "
+          "--debug or SRGAN_DEBUG=1 shows the traceback), 3 training diverged (non-finite loss; the last finite "
+          "checkpoint is kept), 130 interrupted by Ctrl-C or SIGTERM (training saves a checkpoint first). "
+          "Existing outputs are replaced only with --overwrite, and never an input.")
+
+
+def path_arg(text: str) -> str:
+    """argparse type for paths: the empty string is refused (it would mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path")
+    return text
+
+
+def positive_int(text: str) -> int:
+    """argparse type for sizes and counts: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
 
 # --- srgan info ------------------------------------------------------------------------
 def add_info_parser(sub):
     p = sub.add_parser("info", help="print versions, device, parameter counts of the paper's networks and the shipped models")
-    p.add_argument("--blocks", type=int, default=16, help="residual blocks B (paper: 16)")
-    p.add_argument("--channels", type=int, default=64, help="feature maps (paper: 64)")
+    p.add_argument("--blocks", type=positive_int, default=16, help="residual blocks B (paper: 16)")
+    p.add_argument("--channels", type=positive_int, default=64, help="feature maps (paper: 64)")
     p.add_argument("--scale", type=int, default=4, choices=[2, 4, 8])
     p.set_defaults(func=cmd_info)
 
@@ -71,11 +100,12 @@ def add_evaluate_parser(sub):
     p.add_argument(
         "--data",
         nargs="+",
+        type=path_arg,
         default=None,
         metavar="DIR",
         help="benchmark folders (default: Set5 and Set14 under $SRGAN_SHARED/benchmarks, else ../shared/benchmarks)",
     )
-    p.add_argument("--weights", default=None, metavar="FILE.safetensors",
+    p.add_argument("--weights", type=path_arg, default=None, metavar="FILE.safetensors",
                    help="generator weights for --method model, or a shipped model: srresnet, srgan")
     p.add_argument("--crop-border", type=int, default=4, help="pixels removed from each side before scoring (paper: 4)")
     p.add_argument("--scale", type=int, default=4, help="upscaling factor; selects LR_bicubic_x<scale>/ (paper: 4)")
@@ -100,6 +130,7 @@ def cmd_evaluate(args) -> int:
 # --lr, ...). The preset (--quick, else the paper's values for --phase) is applied first,
 # then the flags that were given override it.
 _TRAIN_ALIASES = {"train_dirs": ["--data"], "out_dir": ["--out"]}
+_TRAIN_PATHS = ("train_dirs", "val_dir", "out_dir", "init_generator", "vgg_weights")
 
 
 def _field_flag_type(f):
@@ -140,8 +171,11 @@ def add_train_parser(sub):
         "(CPU processes: --nproc_per_node 2 instead of --gpus).",
     )
     p.add_argument("--quick", action="store_true", help="start from the quick CPU preset instead of the paper's values")
-    p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT",
-                   help="continue from CKPT, or from the newest readable checkpoint in --out")
+    p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT", type=path_arg,
+                   help="continue from CKPT, or from the newest readable checkpoint in --out. In --out itself, the "
+                   "flags must be the run's own (a changed --lr, --batch-size, --seed ... is refused, naming them) and "
+                   "CKPT its newest checkpoint; to branch from an earlier checkpoint or with other values, give a new "
+                   "--out: that run records the one it continues as an earlier segment")
     p.add_argument("--overwrite", action="store_true",
                    help="start afresh in an --out that holds another run, deleting that run's files")
     for klass in (ModelConfig, DataConfig, TrainConfig):
@@ -153,6 +187,7 @@ def add_train_parser(sub):
                 group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS)
             else:
                 optional = "None" in str(f.type)
+                kind = path_arg if f.name in _TRAIN_PATHS else kind
                 kind = _all_or(kind) if f.name == "keep_last" else _none_or(kind) if optional else kind
                 group.add_argument(*flags, dest=f.name, type=kind, nargs=nargs, default=argparse.SUPPRESS,
                                    choices=choices.get(f.name))
@@ -185,7 +220,8 @@ def cmd_train(args) -> int:
     metrics = trainer.fit(resume=args.resume, overwrite=args.overwrite)
     if trainer.is_main and metrics:
         print(f"last validation (step {metrics['step']}): PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
-    return 0
+    # Stopped by Ctrl-C or SIGTERM (with a checkpoint): not done, so `train && release` stops here.
+    return EXIT_INTERRUPTED if trainer.interrupted else EXIT_OK
 
 
 # --- srgan upscale / export ------------------------------------------------------------
@@ -197,10 +233,10 @@ def add_upscale_parser(sub):
         "bicubically, EXIF rotation is applied. A bad file is reported and the others still complete "
         "(exit code 1 if any failed).",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files and/or folders of images")
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
+    p.add_argument("inputs", nargs="+", type=path_arg, metavar="INPUT", help="image files and/or folders of images")
+    p.add_argument("-o", "--output", required=True, type=path_arg, metavar="OUT",
                    help="output folder (PNG files named after the inputs), or a file name whose extension picks the format (one input)")
-    p.add_argument("--weights", default=None, metavar="FILE|NAME",
+    p.add_argument("--weights", type=path_arg, default=None, metavar="FILE|NAME",
                    help="a shipped model, srresnet (the default) or srgan, or a generator .safetensors, or a folder "
                    "from `srgan export`. The default is SRResNet, the faithful one: Set14 27.68 dB PSNR against "
                    "SRGAN's 26.87 (model cards weights/*.json) and no colour cast (SRGAN adds +2.9 grey levels of "
@@ -220,7 +256,7 @@ def add_upscale_parser(sub):
                    help="perception-distortion dial in [0, 1]: the shipped SRResNet (0, highest PSNR, smoother) "
                    "and SRGAN (1, most natural texture) weights interpolated; not with --weights")
     p.add_argument("--cache-dir", default=None, help="where exported models are cached (default $SRGAN_CACHE or ~/.cache/srgan)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_upscale)
 
@@ -239,66 +275,74 @@ def cmd_upscale(args) -> int:
                                 tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt, bf16=args.bf16,
                                 perception=args.perception)
         except (OSError, ValueError, RuntimeError) as e:
+            if args.debug:
+                raise
             print(f"error: {e}", file=sys.stderr)
-            return 2
+            return EXIT_USER_ERROR
         print(f"engine {upscaler.engine}{' bf16' if args.bf16 else ''} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
               f"(receptive radius {upscaler.receptive_radius})", file=sys.stderr)
         try:
             # `kill` (SIGTERM) stops like Ctrl-C: an image being written leaves no temp file.
             with StopOnSigterm():
                 report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
-                                       progress=not args.no_progress)
-        except ValueError as e:  # e.g. -o file.png with several inputs
+                                       progress=not args.no_progress, debug=args.debug)
+        except (OSError, ValueError) as e:  # e.g. -o file.png with several inputs, -o under a file
+            if args.debug:
+                raise
             print(f"error: {e}", file=sys.stderr)
-            return 2
+            return EXIT_USER_ERROR
         except KeyboardInterrupt:
             print("interrupted: images finished before this are complete; none is half-written", file=sys.stderr)
-            return 130
+            return EXIT_INTERRUPTED
     for path in report.written:
         print(path)
     for _, message in report.failed:
         print(f"error: {message}", file=sys.stderr)
     print(f"{len(report.written)} written, {len(report.failed)} failed", file=sys.stderr)
-    return 1 if report.failed else 0
+    return EXIT_SOME_FAILED if report.failed else EXIT_OK
 
 
 def add_export_parser(sub):
     p = sub.add_parser("export", help="export the generator for Paddle Inference (paddle.jit.save, dynamic H/W)")
-    p.add_argument("--weights", default=None, metavar="FILE|NAME",
+    p.add_argument("--weights", type=path_arg, default=None, metavar="FILE|NAME",
                    help="generator .safetensors, or a shipped model: srresnet (the default) or srgan")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced if it exists)")
+    p.add_argument("--out", required=True, type=path_arg, metavar="DIR",
+                   help="output folder: new or empty, or an earlier export with --overwrite (only its export files "
+                   "are replaced); any other folder with files in it is refused")
+    p.add_argument("--overwrite", action="store_true", help="replace the files of an earlier export in --out")
     p.add_argument("--openvino", action="store_true", help="export a graph that Paddle's OpenVINO engine can convert (old IR)")
     p.set_defaults(func=cmd_export)
 
 
 def cmd_export(args) -> int:
     from .checkpoint import load_generator
-    from .export import check_export, export_generator, model_files
+    from .export import EXPORT_FILES, META_FILE, check_export, export_generator, model_files
     from .infer import DEFAULT_WEIGHTS, resolve_weights
+    from .outputs import check_output_folder
 
     weights = resolve_weights(args.weights) or DEFAULT_WEIGHTS
-    try:
-        generator = load_generator(weights)
-    except (OSError, ValueError, RuntimeError) as e:  # missing, corrupt, not a generator
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    out = export_generator(generator, args.out, openvino=args.openvino, source=str(weights))
+    # Refuse a folder that is not ours before the (slow) export; export_generator checks again.
+    check_output_folder(args.out, owned=EXPORT_FILES, marker=META_FILE, overwrite=args.overwrite, what="export folder")
+    generator = load_generator(weights)  # missing, corrupt, not a generator: a user error (main)
+    out = export_generator(generator, args.out, openvino=args.openvino, source=str(weights), overwrite=args.overwrite)
     for f in sorted(out.iterdir()):
-        print(f)
+        if f.name in EXPORT_FILES:
+            print(f)
     diff = check_export(generator, out, openvino=args.openvino)
     print(f"{model_files(out)[0].name}: Paddle Inference vs dygraph on a 24x20 input: max |diff| = {diff:.2e}", file=sys.stderr)
-    return 0 if diff <= 1e-4 else 1
+    return EXIT_OK if diff <= 1e-4 else EXIT_SOME_FAILED
 
 
 # --- srgan release ---------------------------------------------------------------------
 def add_release_parser(sub):
     p = sub.add_parser("release", help="export a training run as safetensors + a measured model card")
-    p.add_argument("run_dir", help="the run folder (config.json, log.jsonl, ckpt_*.ckpt)")
-    p.add_argument("--out", required=True, help="destination .safetensors (card: .json, log: _log.jsonl beside it)")
-    p.add_argument("--checkpoint", help="a specific checkpoint instead of the newest")
-    p.add_argument("--data", nargs="+", help="benchmark folders to score (default: Set5, Set14 in the shared folder)")
+    p.add_argument("run_dir", type=path_arg, help="the run folder (config.json, log.jsonl, ckpt_*.ckpt)")
+    p.add_argument("--out", required=True, type=path_arg, help="destination .safetensors (card: .json, log: _log.jsonl beside it)")
+    p.add_argument("--checkpoint", type=path_arg, help="one of the run's own checkpoints instead of the newest")
+    p.add_argument("--data", nargs="+", type=path_arg, help="benchmark folders to score (default: Set5, Set14 in the shared folder)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing weights, card and log at --out")
     p.add_argument("--notes", help="free text for the card")
-    p.add_argument("--score-checkpoints", metavar="BENCHMARK_DIR",
+    p.add_argument("--score-checkpoints", metavar="BENCHMARK_DIR", type=path_arg,
                    help="also score the initial generator and every kept checkpoint on this benchmark (PSNR, NIQE, grid)")
     p.set_defaults(func=cmd_release)
 
@@ -307,7 +351,7 @@ def cmd_release(args) -> int:
     from .release import format_card, release_run
 
     card = release_run(args.run_dir, args.out, benchmarks=args.data, checkpoint=args.checkpoint, notes=args.notes,
-                       history_benchmark=args.score_checkpoints)
+                       history_benchmark=args.score_checkpoints, overwrite=args.overwrite)
     print(format_card(card))
     return 0
 
@@ -315,9 +359,10 @@ def cmd_release(args) -> int:
 def add_compare_parser(sub):
     p = sub.add_parser("compare", help="save side-by-side crops: bicubic | each model | HR")
     p.add_argument("--weights", nargs="+", required=True, metavar="LABEL=FILE", help="e.g. SRResNet=weights/srresnet_x4.safetensors")
-    p.add_argument("--data", required=True, help="benchmark folder (HR/ + LR_bicubic_x4/)")
+    p.add_argument("--data", required=True, type=path_arg, help="benchmark folder (HR/ + LR_bicubic_x<scale>/, the scale of the weights)")
     p.add_argument("--images", nargs="*", help="file names to show (default: all)")
-    p.add_argument("--out", required=True, help="destination PNG")
+    p.add_argument("--out", required=True, type=path_arg, help="destination PNG")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.set_defaults(func=cmd_compare)
 
 
@@ -325,11 +370,15 @@ def cmd_compare(args) -> int:
     from .release import comparison_image
 
     pairs = [w.split("=", 1) for w in args.weights]
-    if any(len(p) != 2 for p in pairs):
-        print("srgan compare: --weights takes LABEL=FILE items", file=sys.stderr)
-        return 2
-    print(comparison_image(dict(pairs), args.data, args.out, names=args.images))
-    return 0
+    bad = [w for w, p in zip(args.weights, pairs) if len(p) != 2 or not p[0].strip() or not p[1].strip()]
+    if bad:
+        raise ValueError(f"--weights takes LABEL=FILE items, got {bad[0]!r}")
+    labels = [label for label, _ in pairs]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise ValueError(f"--weights: the label {twice[0]!r} is given twice; each column needs its own label")
+    print(comparison_image(dict(pairs), args.data, args.out, names=args.images, overwrite=args.overwrite))
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -339,6 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
         add(sub)
     for command in sub.choices.values():
         command.add_argument("--debug", action="store_true", help="show the Python traceback of an error (also SRGAN_DEBUG=1)")
+        command.epilog = EPILOG
+    parser.epilog = EPILOG
     return parser
 
 
@@ -354,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     debug = args.debug or os.environ.get("SRGAN_DEBUG", "") not in ("", "0")
+    args.debug = debug  # the commands that report errors themselves (upscale) read it too
     with warnings.catch_warnings():
         if not debug:  # one line per warning ("warning: <file>: ..."), no source echo
             warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
@@ -363,13 +415,13 @@ def main(argv: list[str] | None = None) -> int:
             if debug:
                 raise
             print("interrupted", file=sys.stderr)
-            return 130
+            return EXIT_INTERRUPTED
         except USER_ERRORS as e:
             if debug:
                 raise
             lines = str(e).strip().splitlines() or [type(e).__name__]
             print(f"error: {lines[0]}{' (details: --debug)' if len(lines) > 1 else ''}", file=sys.stderr)
-            return 2
+            return getattr(e, "exit_status", EXIT_USER_ERROR)  # train.TrainingDiverged: EXIT_DIVERGED
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ rebuilt on load with `Config.from_dict`, and every field maps to a `srgan train`
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,6 +192,14 @@ class Config:
             need(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
                  f"{name} must be an integer >= {minimum}, got {value!r}")
 
+        # inf and nan pass every comparison below that they should fail (inf > 0), and a run with
+        # them diverges at once: no setting may be a non-finite number.
+        for section in (model, data, train):
+            for f in dataclasses.fields(section):
+                values = getattr(section, f.name)
+                for value in values if isinstance(values, list) else [values]:
+                    if isinstance(value, float) and not math.isfinite(value):
+                        out.append(f"{f.name} must be a finite number, got {value!r}")
         need(train.phase in PHASES, f"phase must be {_one_of(PHASES)}, got {train.phase!r}")
         need(isinstance(model.scale, int) and model.scale >= 2 and not model.scale & (model.scale - 1),
              f"scale must be a power of two (2, 4, 8), got {model.scale!r}")

@@ -87,26 +87,39 @@ def openvino_friendly(generator: nn.Layer) -> nn.Layer:
     return generator
 
 
-def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvino: bool = False, source: str | None = None) -> Path:
+# The files export_generator writes into its folder: the only ones it ever replaces there.
+EXPORT_FILES = {f"{PREFIX}.json", f"{PREFIX}.pdmodel", f"{PREFIX}.pdiparams", f"{PREFIX}.pdiparams.info", META_FILE}
+
+
+def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvino: bool = False, source: str | None = None,
+                     overwrite: bool = False) -> Path:
     """Save the generator as a static graph with a dynamic input of shape (N, 3, H, W).
 
     Writes `generator.json` (Paddle 3.x) or `generator.pdmodel` (2.6, or `openvino=True`),
     `generator.pdiparams`, and `srgan_export.json` (scale, receptive radius, paddle version,
-    source) into `out_dir`. The directory is built under a temporary name and renamed, so an
-    interrupted export leaves nothing half-written.
+    source, each file's size and SHA-256) into `out_dir`. The files are built in a temporary
+    folder beside it first, so an interrupted export leaves nothing half-written.
 
     Args:
         generator: a models.Generator; it is exported in eval mode (BN running statistics)
             and its training flag is restored afterwards.
-        out_dir: destination directory; replaced if it exists.
+        out_dir: destination folder: new, empty, or (with `overwrite`) an earlier export, whose
+            export files are replaced while any other file in it is left alone. Any other
+            non-empty folder is refused (srgan.outputs, rule 4): nothing is deleted.
         openvino: save an old-IR `.pdmodel` with PReLU and pixel shuffle spelled with basic
             ops, which OpenVINO can convert.
         source: where the weights came from (e.g. the .safetensors path), recorded in the meta.
-    """
+        overwrite: replace the files of an earlier export in `out_dir`.
 
-    out_dir = Path(out_dir)
+    Raises:
+        outputs.OutputError: `out_dir` is a file, a non-empty folder that is not an export, or
+            an earlier export without `overwrite`.
+    """
+    from .outputs import check_output_folder
+
+    out_dir = check_output_folder(out_dir, owned=EXPORT_FILES, marker=META_FILE, overwrite=overwrite, what="export folder")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     was_training = generator.training
     generator.eval()
     try:
@@ -125,16 +138,46 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
             "source": source,
             "input": "lr: float32 (N, 3, H, W) in [0, 1]",
             "output": "sr: float32 (N, 3, scale*H, scale*W) in [-1, 1]",
+            # what verify_export compares, so that a truncated or edited folder is named as such
+            "files": {p.name: {"bytes": p.stat().st_size, "sha256": file_digest(p)} for p in sorted(tmp.iterdir())},
         }
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
+        if not out_dir.exists():
+            os.replace(tmp, out_dir)  # a new folder: it appears whole
+        else:
+            _move_export_files(tmp, out_dir)
     finally:
         generator.train() if was_training else generator.eval()
         if tmp.exists():
-            shutil.rmtree(tmp)
+            shutil.rmtree(tmp)  # our own temporary folder
     return out_dir
+
+
+def _move_export_files(tmp: Path, out_dir: Path) -> None:
+    """Put a finished export into an existing (empty or earlier-export) folder, touching only
+    EXPORT_FILES. The meta goes first and comes back last, so that a folder interrupted halfway
+    is not taken for a complete export."""
+    (out_dir / META_FILE).unlink(missing_ok=True)
+    new = {p.name for p in tmp.iterdir()}
+    for name in sorted(EXPORT_FILES - new):  # e.g. an earlier .json program when this one is .pdmodel
+        (out_dir / name).unlink(missing_ok=True)
+    for name in sorted(new - {META_FILE}) + [META_FILE]:
+        os.replace(tmp / name, out_dir / name)
+
+
+def verify_export(model_dir: str | os.PathLike) -> None:
+    """Raise ValueError naming the file if an export's files differ in size from what
+    export_generator recorded (a truncated copy, a partial download). Exports made before
+    the sizes were recorded are not checked."""
+    model_dir = Path(model_dir)
+    for name, info in read_meta(model_dir).get("files", {}).items():
+        path = model_dir / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing from the export; export again with `srgan export`")
+        size = path.stat().st_size
+        if size != info.get("bytes", size):
+            raise ValueError(f"{path}: {size} bytes, but the export wrote {info['bytes']}; the folder is truncated or "
+                             "damaged: export again with `srgan export`")
 
 
 def model_files(model_dir: str | os.PathLike) -> tuple[Path, Path]:
@@ -153,7 +196,12 @@ def read_meta(model_dir: str | os.PathLike) -> dict:
     path = Path(model_dir) / META_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing; the directory was not written by `srgan export`")
-    return json.loads(path.read_text())
+    try:
+        meta = json.loads(path.read_text())
+        int(meta["scale"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: damaged ({type(e).__name__}: {e}); export again with `srgan export`") from e
+    return meta
 
 
 # --- export cache for `srgan upscale` --------------------------------------------------------
@@ -174,10 +222,11 @@ def cached_export(weights: str | os.PathLike, *, cache_dir: str | os.PathLike | 
     out_dir = Path(cache_dir or default_cache_dir()) / "inference" / key
     try:
         model_files(out_dir)
-        read_meta(out_dir)
+        verify_export(out_dir)
         return out_dir
-    except FileNotFoundError:
-        return export_generator(load_generator(weights), out_dir, openvino=openvino, source=str(weights.resolve()))
+    except (FileNotFoundError, ValueError):  # not there yet, or damaged: export (again) over our own cache entry
+        return export_generator(load_generator(weights), out_dir, openvino=openvino, source=str(weights.resolve()),
+                                overwrite=True)
 
 
 # --- predictors: the generator on numpy arrays ----------------------------------------------
@@ -261,6 +310,7 @@ class InferencePredictor:
 
         self.model_dir = Path(model_dir)
         program, params = model_files(self.model_dir)
+        verify_export(self.model_dir)  # a truncated file is named here, not by Paddle's C++ loader
         self.meta = read_meta(self.model_dir)
         self.scale = int(self.meta["scale"])
         self.receptive_radius = int(self.meta.get("receptive_radius", 0))  # 0: a model exported without it

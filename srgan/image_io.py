@@ -30,6 +30,8 @@ def _warnings_naming(path: Path):
             yield
     finally:  # also when the file then fails to decode: the warning may explain why
         for w in caught:
+            if issubclass(w.category, Image.DecompressionBombWarning):
+                continue  # _refusal says it once, with the file's name and the limit
             message = str(w.message)
             warnings.warn(message if str(path) in message else f"{path}: {message}", w.category, stacklevel=3)
 
@@ -38,48 +40,38 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as an RGB uint8 array of shape (H, W, 3).
 
     EXIF orientation is applied. Grayscale is replicated to three channels, an alpha channel
-    is dropped, 16-bit data is scaled to 8 bits with a warning.
+    is dropped, 16-bit data is scaled to 8 bits with a warning. The file is read by
+    read_image_full, so both refuse the same files (multi-frame, too large, unreadable).
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ImageReadError: the file exists but is not a readable image (corrupt, truncated, ...).
+        ImageReadError: the file exists but is not a readable image (corrupt, truncated,
+            several frames, more pixels than PIL.Image.MAX_IMAGE_PIXELS, ...).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise path_error(path, "image file")
-    try:
-        with _warnings_naming(path), Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            im.load()
-            arr = np.asarray(im)
-            mode = im.mode
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise ImageReadError(f"{path}: cannot read image ({e})") from e
-    if arr.dtype != np.uint8:
-        if mode.startswith("I;16") or arr.dtype == np.uint16 or (mode == "I" and arr.max() > 255):
-            warnings.warn(f"{path}: 16-bit image converted to 8 bits", stacklevel=2)
-            arr = np.clip(np.round(arr.astype(np.float64) / 257.0), 0, 255).astype(np.uint8)
-        elif arr.dtype == bool:
-            arr = arr.astype(np.uint8) * 255
-        else:
-            arr = np.clip(arr, 0, 255).astype(np.uint8)
+    arr = _to_uint8(read_image_full(path), path)
     if arr.ndim == 2:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
+    elif arr.shape[2] == 2:  # gray + alpha
+        arr = np.repeat(arr[:, :, :1], 3, axis=2)
     elif arr.shape[2] == 4:
         arr = arr[:, :, :3]
-    elif arr.shape[2] == 2:  # LA
-        arr = np.repeat(arr[:, :, :1], 3, axis=2)
     return np.ascontiguousarray(arr)
 
 
 def read_native(path: str | os.PathLike) -> np.ndarray:
     """Like read_image, but a grayscale file stays 2-D (H, W): the paper's evaluation protocol
     uses a grayscale image's values as its Y channel directly (see metrics.rgb_to_y)."""
-    image = read_image(path)
-    with warnings.catch_warnings(), Image.open(path) as im:  # read_image has reported the file's warnings
-        warnings.simplefilter("ignore")
-        gray = im.mode in ("L", "LA", "I", "I;16", "I;16B", "I;16L", "1")
-    return np.ascontiguousarray(image[:, :, 0]) if gray else image
+    arr = read_image_full(path)
+    if arr.ndim == 2 or arr.shape[2] == 2:  # gray, gray + alpha
+        return np.ascontiguousarray(_to_uint8(arr if arr.ndim == 2 else arr[:, :, 0], path))
+    return np.ascontiguousarray(_to_uint8(arr[:, :, :3], path))  # RGB(A): the colour channels
+
+
+def _to_uint8(arr: np.ndarray, path) -> np.ndarray:
+    if arr.dtype == np.uint16:
+        warnings.warn(f"{path}: 16-bit image converted to 8 bits", stacklevel=3)
+        arr = np.clip(np.round(arr.astype(np.float64) / 257.0), 0, 255).astype(np.uint8)
+    return arr
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
@@ -112,14 +104,18 @@ def read_image_full(path: str | os.PathLike) -> np.ndarray:
         raise path_error(path, "image file")
     try:
         with _warnings_naming(path), Image.open(path) as im:
-            rawmode = _rawmode(im)  # read before load(): the decoder's view of the stored samples
-            im = ImageOps.exif_transpose(im)
-            im.load()
-            im = _to_supported_mode(im, rawmode)
-            arr = np.asarray(im)
-            mode = im.mode
+            refused = _refusal(im)  # before load(): nothing is decoded or allocated for a refused file
+            if refused is None:
+                rawmode = _rawmode(im)  # read before load(): the decoder's view of the stored samples
+                im = ImageOps.exif_transpose(im)
+                im.load()
+                im = _to_supported_mode(im, rawmode)
+                arr = np.asarray(im)
+                mode = im.mode
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise ImageReadError(f"{path}: cannot read image ({e})") from e
+    if refused is not None:
+        raise ImageReadError(f"{path}: {refused}")
     if mode in ("RGB", "RGBA") and ";16" in rawmode:
         warnings.warn(f"{path}: 16-bit {mode} image read as 8 bits per channel (PIL decodes 16-bit colour to 8 bits)", stacklevel=2)
     if mode == "I":  # 32-bit integer gray: 16-bit data in older Pillow versions, or 8-bit data
@@ -127,14 +123,42 @@ def read_image_full(path: str | os.PathLike) -> np.ndarray:
         if lo < 0 or hi > 65535:
             warnings.warn(f"{path}: 32-bit integer image clipped to 0..65535", stacklevel=2)
         arr = np.clip(arr, 0, 65535).astype(np.uint8 if hi <= 255 else np.uint16)
-    elif mode == "F":
-        warnings.warn(f"{path}: 32-bit float image clipped to 0..255 and read as 8 bits", stacklevel=2)
+    elif mode == "F":  # a float TIFF: [0, 1] (the usual convention for float images) or 0..255
+        if arr.size and not np.isfinite(arr).all():
+            raise ImageReadError(f"{path}: a 32-bit float image holding NaN or infinite values")
+        lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
+        if lo >= 0.0 and hi <= 1.0:
+            warnings.warn(f"{path}: 32-bit float image with values in [0, 1], read as 0..255 (8 bits)", stacklevel=2)
+            arr = arr * 255.0
+        else:
+            warnings.warn(f"{path}: 32-bit float image with values in [{lo:g}, {hi:g}], clipped to 0..255 and read as "
+                          "8 bits", stacklevel=2)
         arr = np.clip(np.round(arr), 0, 255).astype(np.uint8)
     elif arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255
     elif arr.dtype != np.uint8:  # I;16, I;16B, ...: any byte order becomes native uint16
         arr = arr.astype(np.uint16)
     return np.ascontiguousarray(arr)
+
+
+def _refusal(im: Image.Image) -> str | None:
+    """Why a file is not read, from its header alone (no pixels decoded yet), or None.
+
+    - Several frames (an animated GIF/WebP/PNG, a multi-page TIFF): which one is the image is
+      the user's choice, so none is picked silently.
+    - More pixels than PIL.Image.MAX_IMAGE_PIXELS (PIL's decompression-bomb limit, ~89.5
+      megapixels; a small file can declare a huge image): raise that limit, or set it to None,
+      to read such files. PIL itself refuses only above twice the limit, after a warning.
+    """
+    frames = getattr(im, "n_frames", 1)
+    if frames > 1:
+        return f"has {frames} frames (an animation or a multi-page file); srgan reads single images: save the frame you want"
+    limit = Image.MAX_IMAGE_PIXELS
+    width, height = im.size
+    if limit and width * height > limit:
+        return (f"{width}x{height} px ({width * height / 1e6:.1f} megapixels) is more than PIL.Image.MAX_IMAGE_PIXELS "
+                f"({limit / 1e6:.1f} megapixels, its guard against decompression bombs); raise that limit to read it")
+    return None
 
 
 def _rawmode(im: Image.Image) -> str:

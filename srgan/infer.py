@@ -69,6 +69,8 @@ def resolve_weights(weights: str | os.PathLike | None) -> Path | None:
     """
     if weights is None:
         return None
+    if not str(weights).strip():  # Path("") is the current folder: never what was meant
+        raise ValueError("weights: empty path; give a .safetensors file, an export folder, or srresnet / srgan")
     if isinstance(weights, str) and weights in SHIPPED_MODELS:
         return shipped_weights(weights)
     return Path(weights)
@@ -360,6 +362,7 @@ class Upscaler:
         if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4) or image.shape[0] == 0 or image.shape[1] == 0:
             raise ValueError(f"expected an image shaped (H, W) or (H, W, C) with C in 1..4, got {image.shape}")
         channels = image.shape[2]
+        check_memory(image.shape[0], image.shape[1], self.scale)
         color = image[:, :, :3] if channels >= 3 else np.repeat(image[:, :, :1], 3, axis=2)
         lr = color.transpose(2, 0, 1).astype(np.float32)  # (3, H, W)
         if top is not None:
@@ -375,6 +378,29 @@ class Upscaler:
             planes.append(_resize_bicubic(alpha, self.scale))
         result = np.stack([_from_unit(plane, image.dtype) for plane in planes], axis=2)
         return result[:, :, 0] if was_2d else result
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process can still get (Linux: MemAvailable), None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(height: int, width: int, scale: int) -> None:
+    """Raise MemoryError, with the sizes, before upscaling an image whose result cannot fit in
+    memory (a 96-megapixel photo at x4 needs ~17 GiB), instead of failing deep inside numpy or
+    being killed. The estimate: the float32 RGB result twice over (the image and its planes)."""
+    needed = 2 * 3 * 4 * height * width * scale * scale
+    free = available_memory()
+    if free is not None and needed > free:
+        raise MemoryError(f"{width}x{height} px at x{scale} ({width * scale}x{height * scale} px out) needs about "
+                          f"{needed / 2**30:.1f} GiB of memory, {free / 2**30:.1f} GiB is available; split or reduce the image")
 
 
 def upscale(
@@ -464,6 +490,7 @@ def upscale_files(
     upscaler: Upscaler,
     overwrite: bool = False,
     progress: bool = True,
+    debug: bool = False,
 ) -> BatchReport:
     """Upscale files and folders; a bad input is reported and the others still complete.
 
@@ -472,8 +499,10 @@ def upscale_files(
         output: a folder (outputs are PNG, named after the inputs), or one file name whose
             extension picks the format (one input only).
         upscaler: the Upscaler to apply.
-        overwrite: replace existing outputs; otherwise they are reported as failures.
+        overwrite: replace existing outputs; otherwise they are reported as failures. An
+            input is never replaced, even with `overwrite` (srgan.outputs).
         progress: progress bars over images and tiles.
+        debug: print each failure's traceback to stderr.
 
     Outputs are written atomically (temp file + rename): after Ctrl-C there is no
     half-written image, and the files finished before it are complete.
@@ -481,17 +510,25 @@ def upscale_files(
     from tqdm import tqdm
 
     from .image_io import read_image_full, save_image
+    from .outputs import OutputError, check_output_file, output_path
 
-    pairs, failed = plan_outputs(inputs, output)
+    pairs, failed = plan_outputs(inputs, output_path(output, "-o/--output"))
     report = BatchReport(failed=list(failed))
+    sources = [src for src, _ in pairs]
     for src, dst in tqdm(pairs, desc="images", unit="img", disable=not progress or len(pairs) < 2):
-        if dst.exists() and not overwrite:
-            report.failed.append((str(src), f"{dst}: exists; not overwritten (use --overwrite)"))
+        try:
+            check_output_file(dst, overwrite=overwrite, inputs=sources)
+        except OutputError as e:
+            report.failed.append((str(src), str(e)))
             continue
         try:
             image = read_image_full(src)  # warns (naming the file) about 16-bit colour read as 8 bits
             save_image(dst, upscaler(image, progress=progress))
         except (OSError, ValueError, RuntimeError, MemoryError) as e:  # unreadable, truncated, bad shape, no disk
+            if debug:
+                import traceback
+
+                traceback.print_exc()
             message = str(e) if str(src) in str(e) else f"{src}: {e}"
             report.failed.append((str(src), message))
             continue

@@ -2,7 +2,8 @@
 
 One rule for every command: SIGTERM raises KeyboardInterrupt, so the command unwinds through
 the same cleanup as Ctrl-C (temporary files removed, the run folder's lock released) and the
-CLI exits with 130. A command that can stop at a clean point asks for the first SIGTERM as a
+CLI exits with 130 (cli.EXIT_INTERRUPTED), also when the command stopped cleanly with a
+checkpoint: the work is not done, so `srgan train ... && srgan release ...` stops there. A command that can stop at a clean point asks for the first SIGTERM as a
 request instead (`graceful=True`): `stop.requested` becomes True and the command stops at its
 next clean point (the trainer: after the current step, with a checkpoint); a second SIGTERM
 raises KeyboardInterrupt, for a step that never ends (a hung data loader or device).
@@ -39,6 +40,7 @@ class StopOnSigterm:
     def __init__(self, *, graceful: bool = False):
         self.graceful = graceful
         self.requested = False
+        self.signalled = False  # a SIGTERM arrived (as opposed to request() by the caller)
         self._previous = None
         self._installed = False
 
@@ -47,6 +49,7 @@ class StopOnSigterm:
         self.requested = True
 
     def _on_sigterm(self, signum, frame) -> None:
+        self.signalled = True
         if self.graceful and not self.requested:
             self.requested = True
             return

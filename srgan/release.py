@@ -113,7 +113,7 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
 
     def scores(generator) -> dict:
         generator.eval()
-        mean = evaluate_benchmark(Upscaler(generator, tile=0), benchmark)["mean"]
+        mean = evaluate_benchmark(Upscaler(generator, tile=0), benchmark, scale=int(generator.scale))["mean"]
         return {key: mean[key] for key in keys}
 
     out = {"benchmark": Path(benchmark).resolve().name, "start": None, "scores": []}
@@ -134,22 +134,31 @@ def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upt
 
 
 def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Path] | None = None, checkpoint: str | Path | None = None,
-            notes: str | None = None, history_benchmark: str | Path | None = None) -> dict:
+            notes: str | None = None, history_benchmark: str | Path | None = None, overwrite: bool = False) -> dict:
     """Export the run's newest (or the given) checkpoint as safetensors with a measured model card.
 
     Args:
         run_dir: the run folder (config.json, log.jsonl, ckpt_*.ckpt).
         out: destination `.safetensors`; the card goes to `.json` and the log to `_log.jsonl` beside it.
         benchmarks: benchmark folders to score (default: Set5 and Set14 in the shared folder).
-        checkpoint: a specific checkpoint instead of the newest one.
+        checkpoint: one of the run's own checkpoints instead of the newest one (another
+            folder's checkpoint is refused: the card would mix two runs; release that folder).
         notes: free text for the card (e.g. what content loss could be used and why).
         history_benchmark: also score the initial generator and every kept checkpoint on this
             benchmark folder (the card's `checkpoint_scores`, see score_checkpoints).
+        overwrite: replace existing weights, card and log at `out` (srgan.outputs; checked
+            before any work, and never one of the run's checkpoints).
 
     Returns:
         the model card.
+
+    Raises:
+        outputs.OutputError: an output exists (without `overwrite`) or is an input.
+        FileNotFoundError: no run folder, no checkpoint, or no benchmark to score.
     """
-    run_dir, out = Path(run_dir), Path(out)
+    from .outputs import check_output_files, output_path, same_file
+
+    run_dir, out = Path(run_dir), output_path(out, "--out")
     if not run_dir.is_dir():
         from .atomic import path_error
 
@@ -157,17 +166,26 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     path = Path(checkpoint) if checkpoint else (runs.checkpoints(run_dir) or [None])[-1]
     if path is None:
         raise FileNotFoundError(f"{run_dir}: no ckpt_*.ckpt checkpoints to release")
+    if checkpoint and path.exists() and not same_file(path.resolve().parent, run_dir):
+        raise ValueError(f"{path}: not a checkpoint of {run_dir}; the card would mix two runs' logs and configs "
+                         f"(release {path.parent} instead)")
+    check_output_files([out, *ckpt.card_and_log_paths(out)], overwrite=overwrite, inputs=runs.checkpoints(run_dir) + [path])
+    if benchmarks is None:
+        benchmarks = default_benchmark_dirs()
+        if not benchmarks:
+            from .config import default_shared_dir
+
+            raise FileNotFoundError(f"{default_shared_dir() / 'benchmarks'}: no Set5 or Set14 to score the release on; "
+                                    "pass --data BENCHMARK_DIR (HR/ + LR_bicubic_x<scale>/) or set SRGAN_SHARED")
     state = ckpt.load_checkpoint(path)
     cfg = Config.from_dict(state["config"])
     generator = ckpt.generator_from_checkpoint(state, str(path))
     generator.eval()
 
-    if benchmarks is None:
-        benchmarks = default_benchmark_dirs()
     scores = {}
-    for folder in benchmarks:
-        model = evaluate_benchmark(generator_upscaler(generator), folder)
-        bicubic = evaluate_benchmark(bicubic_upscaler(cfg.model.scale), folder)
+    for folder in benchmarks:  # at the run's own scale: LR_bicubic_x<scale>/
+        model = evaluate_benchmark(generator_upscaler(generator), folder, scale=cfg.model.scale)
+        bicubic = evaluate_benchmark(bicubic_upscaler(cfg.model.scale), folder, scale=cfg.model.scale)
         scores[model["dataset"]] = {"model": model["mean"], "bicubic": bicubic["mean"], "images": model["images"]}
 
     # A run that continued earlier released weights or another run's checkpoint reports the whole
@@ -233,7 +251,7 @@ def format_card(card: dict) -> str:
 
 
 def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: str | Path, names: list[str] | None = None,
-                     size: int = 96, scale: int = 4) -> Path:
+                     size: int = 96, scale: int | None = None, overwrite: bool = False) -> Path:
     """Save side-by-side crops (bicubic | each model | HR) of benchmark images as one PNG.
 
     Args:
@@ -242,7 +260,13 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
         out: destination PNG.
         names: image file names to show (default: all in the folder).
         size: side of the HR crop (taken around the most detailed window, by gradient energy).
-        scale: upscaling factor.
+        scale: upscaling factor; None = the weights' own (all must share it), which selects
+            LR_bicubic_x<scale>/.
+        overwrite: replace an existing `out` (srgan.outputs).
+
+    Raises:
+        ValueError: weights of different scales, or a `names` entry not in the folder.
+        outputs.OutputError: `out` exists (without `overwrite`) or is one of the inputs.
     """
     import numpy as np
 
@@ -251,10 +275,27 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
     from .imresize import imresize
     from .viz import detailed_window
 
+    from .outputs import check_output_file
+
+    check_output_file(out, overwrite=overwrite, inputs=list(weights.values()))
     side = size
-    upscalers = {label: generator_upscaler(ckpt.load_generator(path)) for label, path in weights.items()}
+    generators = {label: ckpt.load_generator(path) for label, path in weights.items()}
+    scales = {label: int(g.scale) for label, g in generators.items()}
+    scale = scale or next(iter(scales.values()), 4)
+    wrong = {label: s for label, s in scales.items() if s != scale}
+    if wrong:
+        label = next(iter(wrong))
+        raise ValueError(f"{weights[label]}: a x{wrong[label]} generator, but the comparison is x{scale} "
+                         f"({', '.join(f'{k} x{v}' for k, v in scales.items())}); compare weights of one scale")
+    upscalers = {label: generator_upscaler(g) for label, g in generators.items()}
+    pairs = PairedImages(data_dir, scale=scale)
+    if names:
+        missing = [n for n in names if n not in {name for name, _, _ in pairs.pairs}]
+        if missing:
+            raise ValueError(f"{data_dir}: no image named {missing} (it has {', '.join(name for name, _, _ in pairs.pairs[:5])}"
+                             f"{' ...' if len(pairs.pairs) > 5 else ''})")
     rows = []
-    for name, lr, hr in PairedImages(data_dir, scale=scale):
+    for name, lr, hr in pairs:
         if names and name not in names:
             continue
         rgb = (lambda a: np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a)

@@ -50,6 +50,11 @@ LOCK = "run.lock"
 
 _CHECKPOINT = re.compile(r"ckpt_(\d+)\.ckpt")
 _GRID = re.compile(r"val_(\d+)\.png")
+# atomic.atomic_path's temporary names (".<file>.<random>.tmp") for the files of the layout above:
+# what a process killed mid-write (SIGKILL, power loss) leaves behind.
+_TEMP = re.compile(r"\.(ckpt_\d+\.ckpt|best_generator\.(safetensors|json)|config\.json|log\.jsonl|init_card\.json"
+                   r"|init_log\.jsonl)\..+\.tmp")
+_GRID_TEMP = re.compile(r"\.val_\d+\.png\..+\.tmp")
 
 
 class RunFolderError(RuntimeError):
@@ -102,6 +107,17 @@ def run_files(run_dir: str | os.PathLike) -> list[Path]:
     run_dir = Path(run_dir)
     named = [run_dir / name for name in (CONFIG, LOG, BEST, BEST_CARD, INIT_CARD, INIT_LOG)]
     return [p for p in named if p.is_file()] + checkpoints(run_dir)
+
+
+def stale_temp_files(run_dir: str | os.PathLike) -> list[Path]:
+    """Temporary files of the run's own writes left by a process that was killed mid-write
+    (half a checkpoint can be hundreds of MB). Only this layout's temporary names count."""
+    run_dir = Path(run_dir)
+    found = [p for p in run_dir.iterdir() if _TEMP.fullmatch(p.name) and p.is_file()] if run_dir.is_dir() else []
+    images = run_dir / IMAGES
+    if images.is_dir():
+        found += [p for p in images.iterdir() if _GRID_TEMP.fullmatch(p.name) and p.is_file()]
+    return sorted(found)
 
 
 def clear(run_dir: str | os.PathLike) -> list[Path]:
@@ -476,6 +492,14 @@ class RunFolder:
             if self._lock.stale_holder:
                 print(f"note: {self._lock.path} was left by {self._lock.stale_holder}, which is no longer running; taken over",
                       file=sys.stderr)
+            # Holding the lock, no other process writes here: temporary files are leftovers.
+            stale = stale_temp_files(self.path)
+            if stale:
+                size = sum(p.stat().st_size for p in stale)
+                for p in stale:
+                    p.unlink()
+                print(f"note: removed {len(stale)} temporary file(s) ({size / 2**20:.1f} MB) that an interrupted write "
+                      f"left in {self.path}", file=sys.stderr)
         return self
 
     def check_fresh(self, overwrite: bool = False) -> None:

@@ -44,6 +44,24 @@ from .metrics import psnr, ssim_daala
 from .models import Discriminator, Generator
 
 
+class TrainingDiverged(RuntimeError):
+    """A non-finite loss or weights: training stopped, and nothing of the step was saved
+    (`srgan train` exits with status 3, cli.EXIT_DIVERGED)."""
+
+    exit_status = 3
+
+
+# Settings a run may change when it resumes in its own folder: bookkeeping, not the training
+# itself. Any other field changed there would make config.json and the card describe the whole
+# run with values it only had for a part; Trainer.resume refuses it (another --out records a new
+# segment instead, runs.lineage).
+RESUME_MAY_CHANGE = {
+    "data": {"num_workers", "val_dir", "val_max_images"},
+    "train": {"steps", "out_dir", "log_every", "val_every", "ckpt_every", "keep_last", "device", "max_minutes",
+              "visualdl", "vgg_engine", "amp", "init_generator"},
+}
+
+
 # --- small pieces -----------------------------------------------------------------------
 def build_scheduler(cfg: Config):
     """Milestone decay (paper: x0.1 after 1e5 SRGAN steps) or, if cfg.train.cosine, cosine decay."""
@@ -153,6 +171,7 @@ class Trainer:
 
         self.step = 0
         self.best_psnr = -math.inf
+        self.interrupted = False  # fit() stopped by Ctrl-C or SIGTERM (not by max_minutes or the end)
         self._continued = None  # (checkpoint, step) when fit() continues another run folder's checkpoint
         self.images = images
         self.val_pairs = val_pairs
@@ -225,16 +244,32 @@ class Trainer:
         if not self.is_main:
             return None
         path = runs.checkpoint_path(self.out_dir, self.step)
-        ckpt.save_checkpoint(path, self.state_dict())
+        state = self.state_dict()
+        bad = ckpt.non_finite({"generator": state["generator"], "discriminator": state.get("discriminator", {})})
+        if bad:  # a diverged network is not saved over the last good checkpoints
+            raise TrainingDiverged(f"step {self.step}: the weights hold NaN or infinite values ({', '.join(bad[:3])}); "
+                                   f"training diverged, not saved{self._last_good()}")
+        ckpt.save_checkpoint(path, state)
         if self.cfg.train.keep_last is not None:
             done = [p for p in runs.checkpoints(self.out_dir) if runs.checkpoint_step(p) <= self.step]
             for old in done[: -self.cfg.train.keep_last]:
                 old.unlink()
         return path
 
-    def resume(self, path: str | os.PathLike | None = None) -> bool:
+    def resume(self, path: str | os.PathLike | None = None, *, same_run: bool | None = None) -> bool:
         """Continue from `path`, or from the newest readable checkpoint in out_dir; False if
-        out_dir has none. Unreadable newer checkpoints (truncated, NaN) are skipped with a warning."""
+        out_dir has none. Unreadable newer checkpoints (truncated, NaN) are skipped with a warning.
+
+        Args:
+            path: a checkpoint; None = the newest readable one in out_dir.
+            same_run: the checkpoint is this run's own (out_dir's): refuse changed training
+                settings (RESUME_MAY_CHANGE lists those that may change) and an earlier checkpoint
+                that later ones follow (continuing it would branch the run and the next plain
+                resume would pick the other branch). False: a checkpoint of another run folder,
+                continued as a new segment with its own settings. None: whether `path` is in out_dir.
+        """
+        if same_run is None:
+            same_run = path is None or Path(path).resolve().parent == self.out_dir.resolve()
         if path is None:
             found = runs.checkpoints(self.out_dir)
             if not found:
@@ -250,10 +285,49 @@ class Trainer:
                 raise ckpt.CheckpointError(f"{self.out_dir}: no readable checkpoint to resume from: " + "; ".join(skipped))
             for reason in skipped:
                 warnings.warn(f"skipped {reason}; resuming from {candidate.name}", stacklevel=2)
+            if same_run:
+                self._check_same_settings(state.get("config", {}), str(candidate))
             self.load_state_dict(state, str(candidate))
             return True
-        self.load_state_dict(ckpt.load_checkpoint(path), str(path))
+        state = ckpt.load_checkpoint(path)
+        if same_run:
+            self._check_same_settings(state.get("config", {}), str(path))
+            later = [p.name for p in runs.checkpoints(self.out_dir) if runs.checkpoint_step(p) > int(state["step"])]
+            if later:
+                raise runs.RunFolderError(
+                    f"{path}: {self.out_dir} holds later checkpoints ({', '.join(later[:3])}); continuing step {state['step']} "
+                    f"here would branch the run. Continue it into a new folder (--out NEW --resume {path}), or delete "
+                    "the later checkpoints first")
+        self.load_state_dict(state, str(path))
         return True
+
+    def _check_same_settings(self, saved: dict, source: str) -> None:
+        """Refuse to continue a run in its own folder with other training settings (see resume)."""
+        if saved.get("train", {}).get("phase", self.cfg.train.phase) != self.cfg.train.phase:
+            return  # load_state_dict names the phase
+        current = self.cfg.to_dict()
+        changed = []
+        for section, fields in current.items():
+            for name, value in fields.items():
+                if name in RESUME_MAY_CHANGE.get(section, set()) or name not in saved.get(section, {}):
+                    continue  # bookkeeping, or a field newer than the checkpoint
+                if saved[section][name] != value:
+                    changed.append((name, saved[section][name], value))
+        if self.cfg.train.cosine and saved.get("train", {}).get("steps", self.cfg.train.steps) != self.cfg.train.steps:
+            changed.append(("steps (the cosine schedule's length)", saved["train"]["steps"], self.cfg.train.steps))
+        if changed:
+            theirs = ", ".join(f"{n} {old!r} -> {new!r}" for n, old, new in changed)
+            flags = " ".join(f"--{n.split(' ')[0].replace('_', '-')} {old}" for n, old, _ in changed
+                             if not isinstance(old, (list, dict)))
+            raise runs.RunFolderError(
+                f"{source}: this run was trained with other settings ({theirs}); resume with the run's own values"
+                f"{' (' + flags + ')' if flags else ''}, or continue it into a new folder (--out NEW --resume {source}), "
+                "which records the change as a new segment")
+
+    def _last_good(self) -> str:
+        """'; the newest checkpoint is ...' for the divergence message."""
+        kept = runs.checkpoints(self.out_dir)
+        return f"; the newest checkpoint is {kept[-1]} (continue it with a lower --lr)" if kept else ""
 
     # -- one update -----------------------------------------------------------------
     def train_step(self, lr, hr) -> dict:
@@ -429,6 +503,11 @@ class Trainer:
         if resume and overwrite:
             raise ValueError("resume and overwrite exclude each other: --resume continues the run in the folder, "
                              "--overwrite deletes it")
+        if resume not in (False, True) and Path(resume).is_dir():
+            if Path(resume).resolve() != self.out_dir.resolve():
+                raise runs.RunFolderError(f"--resume {resume}: is a folder; give one of its checkpoints (--resume "
+                                          f"{resume}/ckpt_<step>.ckpt), or --resume alone for the newest in --out")
+            resume = True  # --out D --resume D: the run in D
         folder = runs.RunFolder(self.out_dir) if self.is_main else None
         try:
             error = None
@@ -456,7 +535,8 @@ class Trainer:
     def _fit(self, resume) -> dict:
         train_cfg, data_cfg = self.cfg.train, self.cfg.data
         if resume:
-            if not self.resume(None if resume is True else resume) and self.is_main:
+            same_run = resume is True or Path(resume).resolve().parent == self.out_dir.resolve()
+            if not self.resume(None if resume is True else resume, same_run=same_run) and self.is_main:
                 print(f"--resume: no checkpoint in {self.out_dir}; starting from step 0", file=sys.stderr)
             if resume is not True and Path(resume).resolve().parent != self.out_dir.resolve():
                 self._continued = (Path(resume), self.step)  # another run's checkpoint: its lineage goes in the card
@@ -487,6 +567,10 @@ class Trainer:
             with stop:
                 for lr, hr in loader:
                     losses = self.train_step(lr, hr)
+                    if self._on_any_rank(not all(math.isfinite(v) for v in losses.values())):
+                        shown = ", ".join(f"{k} {v:.4g}" for k, v in losses.items())
+                        raise TrainingDiverged(f"step {self.step + 1}: non-finite loss ({shown}); training diverged, "
+                                               f"nothing of this step was saved{self._last_good()}")
                     self.step += 1
                     window_samples += data_cfg.batch_size
                     if bar is not None:
@@ -513,9 +597,13 @@ class Trainer:
                         break
         except KeyboardInterrupt:  # Ctrl-C, or a second SIGTERM
             stop.request()
+            self.interrupted = True
         finally:
             if bar is not None:
                 bar.close()
+        # A signal on any rank (the first SIGTERM only sets stop.signalled) is an interruption;
+        # max_minutes is a budget the user set, and the run ends normally.
+        self.interrupted = self._on_any_rank(self.interrupted or stop.signalled)
         if stop.requested and self.step % train_cfg.ckpt_every != 0:
             path = self.save()
             if self.is_main:

@@ -35,6 +35,8 @@ def files(tmp_path_factory):
     Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
     (root / "norun").mkdir()
     (root / "corrupt.ckpt").write_bytes(checkpoints(root / "run")[-1].read_bytes()[:500])
+    (root / "corrupt_run").mkdir()
+    (root / "corrupt_run" / "ckpt_00000002.ckpt").write_bytes(checkpoints(root / "run")[-1].read_bytes()[:500])
 
     g = Generator(num_blocks=1, channels=8)
     save_generator(g, root / "g.safetensors", ModelConfig(num_blocks=1, channels=8))
@@ -106,8 +108,10 @@ CASES = [
     ("release: run folder missing", lambda r, o: ["release", str(r / "norun_at_all"), "--out", o + ".safetensors"],
      "norun_at_all: no such run folder"),
     ("release: no checkpoints", lambda r, o: ["release", str(r / "norun"), "--out", o + ".safetensors"], "no ckpt_*.ckpt checkpoints"),
-    ("release: corrupt --checkpoint", lambda r, o: ["release", str(r / "run"), "--checkpoint", str(r / "corrupt.ckpt"), "--out", o + ".safetensors"],
-     "corrupt.ckpt: cannot read checkpoint"),
+    ("release: corrupt checkpoint", lambda r, o: ["release", str(r / "corrupt_run"), "--out", o + ".safetensors"],
+     "ckpt_00000002.ckpt: cannot read checkpoint"),
+    ("release: another run's --checkpoint", lambda r, o: ["release", str(r / "run"), "--checkpoint", str(r / "corrupt.ckpt"),
+                                                         "--out", o + ".safetensors"], "corrupt.ckpt: not a checkpoint of"),
     ("release: --data missing", lambda r, o: ["release", str(r / "run"), "--data", str(r / "nobench"), "--out", o + ".safetensors"],
      "nobench/HR: missing"),
     ("compare: weights missing", lambda r, o: ["compare", "--weights", f"A={r / 'no.safetensors'}", "--data", str(r / "bench"), "--out", o + ".png"],
@@ -115,7 +119,7 @@ CASES = [
     ("compare: --data missing", lambda r, o: ["compare", "--weights", f"A={r / 'g.safetensors'}", "--data", str(r / "nobench"), "--out", o + ".png"],
      "nobench/HR: missing"),
     ("compare: --images not found", lambda r, o: ["compare", "--weights", f"A={r / 'g.safetensors'}", "--data", str(r / "bench"),
-                                                 "--images", "zzz.png", "--out", o + ".png"], "none of the images ['zzz.png'] found"),
+                                                 "--images", "zzz.png", "--out", o + ".png"], "bench: no image named ['zzz.png'] (it has a.png)"),
     ("upscale: NaN weights", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights", str(r / "nan.safetensors")],
      "nan.safetensors: holds NaN or infinite values"),
     ("export: NaN weights", lambda r, o: ["export", "--weights", str(r / "nan.safetensors"), "--out", o],

@@ -135,7 +135,8 @@ def test_release_of_a_continued_run_reports_the_whole_chain(tmp_path):
         cfg.train.log_every, cfg.train.val_every, cfg.train.ckpt_every = 2, 2, 2
         cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / name), False
         Trainer(cfg, images=images, progress=False).fit()
-        assert main(["release", cfg.train.out_dir, "--out", str(weights), "--data", str(bench)]) == 0
+        again = ["--overwrite"] if weights.exists() else []  # the second release replaces the first (issue 20: asked for)
+        assert main(["release", cfg.train.out_dir, "--out", str(weights), "--data", str(bench), *again]) == 0
         return json.loads(weights.with_suffix(".json").read_text())
 
     first = run("a", steps=4, lr=2e-4)
@@ -154,7 +155,7 @@ def test_release_of_a_continued_run_reports_the_whole_chain(tmp_path):
     assert "steps 0-4: Adam lr 0.0002, milestones [] (paper: 1e-4 constant)" in second["departures_from_paper"]
 
     # releasing again (e.g. a later checkpoint) still counts the first run once
-    assert main(["release", str(tmp_path / "b"), "--out", str(weights), "--data", str(bench)]) == 0
+    assert main(["release", str(tmp_path / "b"), "--out", str(weights), "--data", str(bench), "--overwrite"]) == 0
     assert json.loads(weights.with_suffix(".json").read_text())["step"] == 10
 
 

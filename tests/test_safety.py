@@ -88,3 +88,376 @@ def test_no_command_unpickles_a_hostile_file(tmp_path, capsys, how):
     err = capsys.readouterr().err
     assert not marker.exists(), "the pickle's code ran"
     assert code == 2 and "error: " in err and "Traceback" not in err
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def _benchmark(folder, scale=4, size=32):
+    from PIL import Image
+
+    from srgan.imresize import imresize
+
+    hr = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    for sub, img in (("HR", hr), (f"LR_bicubic_x{scale}", imresize(hr, scale=1 / scale))):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(folder / sub / "a.png")
+    return folder
+
+
+def _data(folder):
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, img in _images():
+        Image.fromarray(img).save(folder / f"{name}.png")
+    return folder
+
+
+def _cli_run(tmp_path, out, *extra):
+    """argv of a tiny CLI training run on files (no shared data needed)."""
+    data, bench = _data(tmp_path / "data"), _benchmark(tmp_path / "bench")
+    return [*TRAIN, "--data", str(data), "--val-dir", str(bench), "--out", str(out), *extra]
+
+
+def _snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _weights(path, scale=4):
+    save_generator(Generator(scale=scale, num_blocks=1, channels=8), path, ModelConfig(scale=scale, num_blocks=1, channels=8))
+    return path
+
+
+# --- nothing a user owns is deleted or replaced ----------------------------------------------------
+@pytest.mark.parametrize("folder", ["user files", "weights folder"])
+def test_export_never_deletes_a_folder_it_did_not_write(tmp_path, capsys, folder):
+    out = tmp_path / "out"
+    out.mkdir()
+    weights = _weights(out / "g.safetensors") if folder == "weights folder" else _weights(tmp_path / "g.safetensors")
+    (out / "thesis.tex").write_text("months of work")
+    before = _snapshot(out)
+    for overwrite in ([], ["--overwrite"]):
+        assert main(["export", "--weights", str(weights), "--out", str(out), *overwrite]) == 2
+        assert "is not empty" in capsys.readouterr().err
+        assert _snapshot(out) == before
+
+
+def test_export_replaces_only_its_own_files_and_only_when_asked(tmp_path, capsys):
+    from srgan.export import META_FILE, model_files, read_meta
+
+    weights, out = _weights(tmp_path / "g.safetensors"), tmp_path / "exported"
+    assert main(["export", "--weights", str(weights), "--out", str(out)]) == 0
+    (out / "NOTES.md").write_text("mine")
+    first = (out / META_FILE).read_bytes()
+    assert main(["export", "--weights", str(weights), "--out", str(out)]) == 2  # an earlier export: needs --overwrite
+    assert "add --overwrite" in capsys.readouterr().err and (out / META_FILE).read_bytes() == first
+    assert main(["export", "--weights", str(weights), "--out", str(out), "--overwrite"]) == 0
+    assert (out / "NOTES.md").read_text() == "mine"  # not the export's: left alone
+    model_files(out), read_meta(out)
+
+
+def test_export_into_an_empty_folder(tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert main(["export", "--weights", str(_weights(tmp_path / "g.safetensors")), "--out", str(out)]) == 0
+    assert (out / "srgan_export.json").is_file()
+
+
+def test_a_truncated_export_is_named(tmp_path):
+    from srgan.export import InferencePredictor, export_generator
+
+    out = export_generator(Generator(num_blocks=1, channels=8), tmp_path / "e")
+    params = out / "generator.pdiparams"
+    params.write_bytes(params.read_bytes()[:100])
+    with pytest.raises(ValueError, match="generator.pdiparams: 100 bytes, but the export wrote"):
+        InferencePredictor(out)
+
+
+@pytest.mark.parametrize("same", ["folder", "file"])
+def test_upscale_never_replaces_its_inputs_even_with_overwrite(tmp_path, capsys, same):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(np.full((8, 8, 3), 7, np.uint8)).save(folder / "x.png")
+    before = _snapshot(folder)
+    target = folder if same == "folder" else folder / "x.png"
+    code = main(["upscale", str(target), "-o", str(target), "--overwrite", "--weights", str(_weights(tmp_path / "g.safetensors")),
+                 "--engine", "dygraph", "--device", "cpu", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and "is an input of this command" in err
+    assert _snapshot(folder) == before
+
+
+def test_release_and_compare_refuse_to_replace_outputs_without_overwrite(tmp_path, capsys):
+    run, bench = tmp_path / "run", _benchmark(tmp_path / "bench")
+    Trainer(_tiny_run(run), images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    out = tmp_path / "w.safetensors"
+    card = out.with_suffix(".json")
+    card.write_text("the user's own card")
+    assert main(["release", str(run), "--out", str(out), "--data", str(bench)]) == 2
+    assert "w.json: exists; not replaced" in capsys.readouterr().err
+    assert card.read_text() == "the user's own card" and not out.exists()
+    assert main(["release", str(run), "--out", str(out), "--data", str(bench), "--overwrite"]) == 0
+    assert out.is_file() and card.read_text() != "the user's own card"
+
+    png = tmp_path / "cmp.png"
+    png.write_bytes(b"mine")
+    compare = ["compare", "--weights", f"A={out}", "--data", str(bench), "--out", str(png)]
+    assert main(compare) == 2 and png.read_bytes() == b"mine"
+    assert main([*compare, "--overwrite"]) == 0 and png.read_bytes() != b"mine"
+
+
+def test_outputs_under_a_file_and_empty_paths_are_named(tmp_path, capsys):
+    from srgan.outputs import OutputError, check_output_file
+
+    (tmp_path / "a").write_text("x")
+    with pytest.raises(OutputError, match=r"a/b.png: .*a is a file, not a folder"):
+        check_output_file(tmp_path / "a" / "b.png", overwrite=False)
+    for argv in (["upscale", "x.png", "-o", ""], ["upscale", "x.png", "-o", "y", "--weights", ""], ["export", "--out", ""]):
+        with pytest.raises(SystemExit) as exit:
+            main(argv)
+        assert exit.value.code == 2 and "empty path" in capsys.readouterr().err
+
+
+# --- training: resume, branches, leftovers, settings --------------------------------------------------
+def test_resuming_an_earlier_checkpoint_in_place_is_refused_not_branched(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = _cli_run(tmp_path, out, "--steps", "6", "--ckpt-every", "2", "--val-every", "100", "--keep-last", "all")
+    assert main(argv) == 0
+    before = _snapshot(out)
+    early = str(checkpoints(out)[0])
+    assert main([*argv, "--resume", early]) == 2
+    assert "holds later checkpoints (ckpt_00000004.ckpt" in capsys.readouterr().err
+    assert _snapshot(out) == before
+    # the branch goes to its own folder, which records the run it continues
+    branch = _cli_run(tmp_path, tmp_path / "branch", "--steps", "6", "--ckpt-every", "2", "--val-every", "100", "--keep-last", "all")
+    assert main([*branch, "--resume", early, "--lr", "1e-4"]) == 0
+    assert (tmp_path / "branch" / "init_card.json").is_file()
+
+
+def test_resume_in_place_with_changed_settings_names_them(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = _cli_run(tmp_path, out, "--steps", "2", "--ckpt-every", "2", "--val-every", "100")
+    assert main(argv) == 0
+    assert main([*argv, "--steps", "4", "--resume", "--lr", "1e-3", "--batch-size", "4", "--seed", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "lr 0.0002 -> 0.001" in err and "batch_size 2 -> 4" in err and "seed 0 -> 3" in err
+    assert main([*argv, "--steps", "4", "--resume"]) == 0  # more steps: the same run, continued
+    assert [p.name for p in checkpoints(out)][-1] == "ckpt_00000004.ckpt"
+
+
+def test_resume_given_the_run_folder_itself(tmp_path):
+    out = tmp_path / "run"
+    argv = _cli_run(tmp_path, out, "--steps", "2", "--ckpt-every", "2", "--val-every", "100")
+    assert main(argv) == 0
+    assert main([*argv, "--steps", "4", "--resume", str(out)]) == 0
+    assert checkpoints(out)[-1].name == "ckpt_00000004.ckpt"
+
+
+def test_half_written_checkpoints_of_a_killed_run_are_removed(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = _cli_run(tmp_path, out, "--steps", "2", "--ckpt-every", "2", "--val-every", "100")
+    assert main(argv) == 0
+    left = [out / ".ckpt_00000004.ckpt.k1x2.tmp", out / ".best_generator.safetensors.abc.tmp"]
+    for p in left:
+        p.write_bytes(b"\0" * 1000)
+    mine = out / ".my_notes.tmp"
+    mine.write_text("not the run's")
+    assert main([*argv, "--steps", "4", "--resume"]) == 0
+    assert not any(p.exists() for p in left) and mine.exists()
+    assert "removed 2 temporary file(s)" in capsys.readouterr().err
+
+
+# --- exit status --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
+def test_an_interrupted_training_exits_130_with_a_checkpoint(tmp_path, monkeypatch, how):
+    import signal
+
+    original = Trainer.train_step
+
+    def step(self, lr, hr):
+        losses = original(self, lr, hr)
+        if self.step == 2:  # the third step
+            if how == "SIGTERM":
+                os.kill(os.getpid(), signal.SIGTERM)
+            else:
+                raise KeyboardInterrupt
+        return losses
+
+    monkeypatch.setattr(Trainer, "train_step", step)
+    out = tmp_path / "run"
+    assert main(_cli_run(tmp_path, out, "--steps", "10", "--ckpt-every", "100", "--val-every", "100")) == 130
+    assert checkpoints(out)[-1].name == ("ckpt_00000003.ckpt" if how == "SIGTERM" else "ckpt_00000002.ckpt")
+
+
+def test_max_minutes_is_a_normal_end(tmp_path):
+    out = tmp_path / "run"
+    assert main(_cli_run(tmp_path, out, "--steps", "50", "--ckpt-every", "100", "--val-every", "100", "--max-minutes", "0")) == 0
+    assert checkpoints(out)[-1].name == "ckpt_00000001.ckpt"
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_non_finite_settings_are_refused(tmp_path, capsys, value):
+    assert main(_cli_run(tmp_path, tmp_path / "run", "--steps", "2", f"--lr={value}")) == 2
+    assert "lr must be a finite number" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_diverging_run_stops_with_status_3_keeping_the_last_finite_checkpoint(tmp_path, capsys):
+    from srgan.checkpoint import load_generator, non_finite
+
+    out = tmp_path / "run"
+    code = main(_cli_run(tmp_path, out, "--steps", "40", "--ckpt-every", "1", "--val-every", "1", "--keep-last", "all",
+                         "--lr", "1e6"))
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "training diverged" in err and "Traceback" not in err
+    assert checkpoints(out)  # the finite ones are kept ...
+    for path in checkpoints(out):  # ... and none holds NaN: every one loads
+        load_checkpoint(path)
+    best = load_generator(out / "best_generator.safetensors")
+    assert not non_finite(best.state_dict())
+
+
+def test_save_refuses_non_finite_weights(tmp_path):
+    from srgan.train import TrainingDiverged
+
+    trainer = Trainer(_tiny_run(tmp_path / "run"), images=_images(), val_pairs=_val_pairs(), progress=False)
+    trainer.generator.tail.weight.set_value(trainer.generator.tail.weight * float("nan"))
+    with pytest.raises(TrainingDiverged, match="tail.weight"):
+        trainer.save()
+    assert not checkpoints(tmp_path / "run")
+
+
+def test_every_help_documents_the_exit_status(capsys):
+    from srgan.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, sub in commands.items():
+        text = " ".join(sub.format_help().split())
+        assert "exit status: 0 done, 1 some inputs failed" in text and "130 interrupted" in text, name
+
+
+def test_debug_shows_upscales_traceback(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        main(["upscale", "x.png", "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "none.safetensors"), "--debug"])
+
+
+def test_info_refuses_nonsense_sizes():
+    for argv in (["info", "--channels", "0"], ["info", "--blocks", "-1"]):
+        with pytest.raises(SystemExit) as exit:
+            main(argv)
+        assert exit.value.code == 2
+
+
+def test_no_ccache_warning_at_import():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import srgan.models"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "ccache" not in done.stderr
+
+
+# --- release and compare: what they score ----------------------------------------------------------------
+def test_release_without_benchmarks_is_an_error_not_an_empty_card(tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+    Trainer(_tiny_run(run), images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "nothing"))
+    assert main(["release", str(run), "--out", str(tmp_path / "w.safetensors")]) == 2
+    assert "no Set5 or Set14" in capsys.readouterr().err and not list(tmp_path.glob("w*"))
+
+
+def test_release_of_an_x2_run_scores_it_at_x2(tmp_path):
+    import json
+
+    run = tmp_path / "run"
+    cfg = _tiny_run(run)
+    cfg.model.scale = 2
+    Trainer(cfg, images=_images(), val_pairs=[("v", _val_pairs()[0][2][::2, ::2], _val_pairs()[0][2])], progress=False).fit()
+    bench = _benchmark(tmp_path / "bench", scale=2)
+    assert main(["release", str(run), "--out", str(tmp_path / "w.safetensors"), "--data", str(bench)]) == 0
+    card = json.loads((tmp_path / "w.json").read_text())
+    assert card["scores"]["bench"]["model"]["psnr"] > 0
+
+
+def test_compare_refuses_mixed_scales_duplicate_labels_and_missing_names(tmp_path, capsys):
+    bench = _benchmark(tmp_path / "bench")
+    x4, x2 = _weights(tmp_path / "x4.safetensors"), _weights(tmp_path / "x2.safetensors", scale=2)
+    out = str(tmp_path / "c.png")
+    cases = [
+        (["--weights", f"A={x4}", f"B={x2}"], "a x2 generator, but the comparison is x4"),
+        (["--weights", f"A={x4}", f"A={x4}"], "the label 'A' is given twice"),
+        (["--weights", f"A={x4}", "--images", "a.png", "nope.png"], "no image named ['nope.png']"),
+    ]
+    for flags, expected in cases:
+        assert main(["compare", *flags, "--data", str(bench), "--out", out]) == 2
+        assert expected in capsys.readouterr().err
+        assert not os.path.exists(out)
+
+
+def test_weights_with_an_impossible_scale_are_named(tmp_path):
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    from srgan.checkpoint import CONFIG_KEY, read_generator_file
+
+    path = _weights(tmp_path / "g.safetensors")
+    config = dict(scale=3, num_blocks=1, channels=8, global_skip=False, d_channels=64, d_image_size=96)
+    save_file(load_file(str(path)), str(path), metadata={CONFIG_KEY: json.dumps(config)})
+    with pytest.raises(CheckpointError, match="scale must be a power of two"):
+        read_generator_file(path)
+
+
+# --- images ------------------------------------------------------------------------------------------
+def test_float_gray_tiff_in_0_1_is_not_black(tmp_path):
+    from PIL import Image
+
+    from srgan.image_io import read_image, read_image_full
+
+    values = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    Image.fromarray(values, mode="F").save(tmp_path / "f.tif")
+    with pytest.warns(UserWarning, match="values in \\[0, 1\\]"):
+        arr = read_image_full(tmp_path / "f.tif")
+    np.testing.assert_array_equal(arr, np.round(values * 255).astype(np.uint8))
+    assert read_image(tmp_path / "f.tif").max() == 255
+
+
+def test_multi_frame_images_are_refused_by_name(tmp_path):
+    from PIL import Image
+
+    from srgan.image_io import ImageReadError, read_image, read_image_full
+
+    frames = [Image.fromarray(np.full((8, 8, 3), v, np.uint8)) for v in (0, 128, 255)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    for read in (read_image, read_image_full):
+        with pytest.raises(ImageReadError, match="anim.gif: has 3 frames"):
+            read(tmp_path / "anim.gif")
+
+
+def test_decompression_bombs_are_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from srgan.image_io import ImageReadError, read_image, read_image_full
+
+    data = _data(tmp_path / "data")
+    Image.fromarray(np.zeros((100, 100, 3), np.uint8)).save(data / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)  # 100x100 = 10,000 px: a "bomb" here (PIL refuses above 2x)
+    for read in (read_image, read_image_full):
+        with pytest.raises(ImageReadError, match="bomb.png: 100x100 px"):
+            read(data / "bomb.png")
+    code = main([*TRAIN, "--steps", "1", "--data", str(data), "--val-dir", str(_benchmark(tmp_path / "bench")),
+                 "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "bomb.png: 100x100 px" in err and "Traceback" not in err
+
+
+def test_upscale_checks_memory_before_allocating(monkeypatch):
+    from srgan import infer
+
+    monkeypatch.setattr(infer, "available_memory", lambda: 2**30)
+    # the float32 RGB result alone is 17.2 GiB (what the issue saw allocated); the estimate counts it twice
+    with pytest.raises(MemoryError, match="12000x8000 px at x4 .* needs about 34.3 GiB"):
+        infer.check_memory(8000, 12000, 4)
+    infer.check_memory(100, 100, 4)

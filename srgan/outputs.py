@@ -1,0 +1,109 @@
+"""What a command may write, replace or delete: one rule for every command, written once.
+
+1. A command writes only the outputs it names: the files of `-o/--out`, and for a folder
+   output only the file names the command itself writes there.
+2. An existing output is replaced only with `--overwrite`; without it the command stops (or,
+   for one image of a batch, reports it) before any work, naming the file.
+3. An input is never replaced, with or without `--overwrite` (upscale DIR -o DIR, x.png -o x.png).
+4. A folder the command did not create is never deleted. `srgan export --out DIR` writes into
+   a new or empty folder, or, with `--overwrite`, over a previous export (its own file names
+   only: other files in it are left alone); any other non-empty folder is refused.
+5. A run folder belongs to its run (srgan.runs): `--overwrite` deletes that run's files, and only
+   those; temporary files of its own that a killed process left are removed when the folder is
+   opened again.
+
+Every output is written atomically (srgan.atomic): a temporary file in the destination folder,
+renamed into place, so an interruption leaves the old file or the new one.
+
+The checks raise OutputError (a user error: one line naming the file, exit status 2).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class OutputError(OSError):
+    """An output path that cannot be written as asked (exists, is an input, a bad path)."""
+
+
+def output_path(path: str | os.PathLike, what: str = "output") -> Path:
+    """`path` as a Path, refusing the empty string (which would silently mean the current folder)
+    and a parent that is a file ("a/b.png" where "a" is a file)."""
+    if str(path).strip() == "":
+        raise OutputError(f"empty {what} path")
+    path = Path(path)
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise OutputError(f"{path}: {parent} is a file, not a folder")
+            break
+    return path
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths are the same file (hard links and symbolic links included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist: compare the resolved names
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def check_output_file(path: str | os.PathLike, *, overwrite: bool, inputs=(), what: str = "output") -> Path:
+    """Rules 2 and 3 for one output file: raise OutputError if `path` may not be written.
+
+    Args:
+        path: the output file.
+        overwrite: the command's `--overwrite`.
+        inputs: files the command reads; none of them is ever replaced.
+        what: the output's name in messages ("output", "model card", ...).
+    """
+    path = output_path(path, what)
+    for source in inputs:
+        if same_file(path, source):
+            raise OutputError(f"{path}: is an input of this command; an input is never replaced, even with --overwrite "
+                              "(choose another output)")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; the {what} is a file")
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise OutputError(f"{path}: exists; not replaced (add --overwrite to replace it)")
+    return path
+
+
+def check_output_files(paths, *, overwrite: bool, inputs=()) -> list[Path]:
+    """check_output_file for every file an output consists of (weights + card + log), all
+    checked before anything is written."""
+    return [check_output_file(p, overwrite=overwrite, inputs=inputs) for p in paths]
+
+
+def check_output_folder(folder: str | os.PathLike, *, owned: set[str], marker: str, overwrite: bool, what: str = "output folder") -> Path:
+    """Rule 4 for a folder output: raise OutputError unless `folder` is missing, empty, or (with
+    `overwrite`) holds a previous output of the same command, recognised by its `marker` file.
+
+    Args:
+        folder: the output folder.
+        owned: file names the command writes into it (only these are ever replaced).
+        marker: the file whose presence marks a previous output of this command (a folder
+            holding only `owned` files counts too).
+        overwrite: the command's `--overwrite`.
+    """
+    folder = output_path(folder, what)
+    if not folder.exists():
+        return folder
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: is a file, not a folder")
+    entries = [p.name for p in folder.iterdir()]
+    if not entries:
+        return folder
+    # An earlier output: its marker file, or nothing but files this command writes (one
+    # interrupted while it replaced them removes the marker first).
+    if marker not in entries and not set(entries) <= owned:
+        shown = ", ".join(sorted(entries)[:4]) + (" ..." if len(entries) > 4 else "")
+        raise OutputError(f"{folder}: is not empty ({shown}) and holds no earlier {marker}; its files are not replaced "
+                          f"or deleted: choose a new or empty {what}")
+    if not overwrite:
+        ours = sorted(name for name in entries if name in owned)
+        raise OutputError(f"{folder}: holds an earlier output ({', '.join(ours)}); add --overwrite to replace those files "
+                          "(other files in it are left alone)")
+    return folder
