@@ -430,7 +430,8 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
         ax.title.set_fontsize(13)
         ax.tick_params(labelsize=11)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=11)
+            # D's loss hugs 0 when D wins and its chance line runs along the top: keep the legend off both
+            ax.legend(fontsize=11, loc="center right" if ax is axes[2] else "best", framealpha=0.8)
     if title:
         fig.suptitle(title, fontsize=14)
     fig.tight_layout()
@@ -512,3 +513,50 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
                                   show=show) for row, window, name in zip(rows, windows, names)]
         return None if show else figures
     return image_grid(rows, crop=windows, row_titles=names, suptitle=suptitle, panel_width=panel_width, show=show)
+
+
+# --- the perception-distortion plane (chapter 7) ------------------------------------------
+def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | None = None, show: bool = True):
+    """PSNR (distortion, right = better) against NIQE (naturalness, down = better), one panel per
+    benchmark set: methods as markers named in the legend, an optional dial of blended networks as
+    a dotted line whose points are coloured by alpha (a colour bar, no labels to overlap), and the
+    HR photos' NIQE as a dashed line.
+
+    Args:
+        panels: set name -> {"points": [{"label", "psnr", "niqe", "marker" ("o" or "^", optional)}, ...],
+            "dial": [(alpha, psnr, niqe), ...] from one end of the line to the other (optional),
+            "hr_niqe": the HR photos' NIQE (optional)}.
+        niqe_cap: points with a NIQE above it are drawn at the cap with an upward arrow and their
+            value, so one outlier does not squash the others (None: no cap).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 5.2), squeeze=False, layout="constrained")
+    colour_bar = None
+    for ax, (name, panel) in zip(axes[0], panels.items()):
+        dial = panel.get("dial") or []
+        if dial:
+            ax.plot([p for _, p, _ in dial], [min(n, niqe_cap or n) for _, _, n in dial], "k:", lw=1.2, zorder=2)
+            inner = dial[1:-1]  # the ends are methods of their own
+            colour_bar = ax.scatter([p for _, p, _ in inner], [n for _, _, n in inner], c=[a for a, _, _ in inner],
+                                    cmap="viridis", vmin=0, vmax=1, s=45, edgecolor="k", zorder=3)
+        for i, point in enumerate(panel["points"]):
+            clipped = niqe_cap is not None and point["niqe"] > niqe_cap
+            y = niqe_cap if clipped else point["niqe"]
+            ax.scatter(point["psnr"], y, s=130 if point.get("marker", "o") == "o" else 90, marker=point.get("marker", "o"),
+                       color=f"C{i}", edgecolor="k", zorder=4, label=point["label"] + (f" (NIQE {point['niqe']:.1f}, off the scale)" if clipped else ""))
+            if clipped:
+                ax.annotate(f"↑ {point['niqe']:.1f}", (point["psnr"], y), textcoords="offset points", xytext=(0, -22),
+                            ha="center", fontsize=11)
+        if panel.get("hr_niqe") is not None:
+            ax.axhline(panel["hr_niqe"], color="gray", ls="--", lw=1.2, label="HR photos' NIQE")
+        ax.set_xlabel("PSNR [dB]  (right = less distortion)", fontsize=12)
+        ax.set_ylabel("NIQE  (down = more natural)", fontsize=12)
+        ax.set_title(name, fontsize=13)
+        ax.tick_params(labelsize=11)
+        ax.legend(fontsize=10, loc="upper left")
+        if niqe_cap is not None:
+            ax.set_ylim(top=niqe_cap + 0.6)
+    if colour_bar is not None:
+        fig.colorbar(colour_bar, ax=list(axes[0]), label="dial α (0 = SRResNet, 1 = SRGAN)", shrink=0.85)
+    return _finish(fig, show)

@@ -171,3 +171,17 @@ def test_comparison_titles_scores_of_each_column(tmp_path):
     assert len(titles) == 3 and titles[0].startswith("bicubic") and titles[-1].startswith("HR")
     assert titles[0].split("\n")[1] == titles[1].split("\n")[1]  # same upscaler, same PSNR / SSIM
     assert "dB" in titles[0] and "NIQE" in titles[0] and "dB" not in titles[-1] and "NIQE" in titles[-1]
+
+
+def test_perception_plane_caps_an_outlier_and_colours_the_dial_instead_of_labelling_it():
+    panel = {"points": [{"label": "SRResNet", "psnr": 30.8, "niqe": 8.2}, {"label": "SRGAN", "psnr": 29.6, "niqe": 5.4},
+                        {"label": "VGG22", "psnr": 29.0, "niqe": 15.8, "marker": "^"}],
+             "dial": [(0.0, 30.8, 8.2), (0.5, 30.4, 7.0), (1.0, 29.6, 5.4)], "hr_niqe": 5.44}
+    fig = viz.plot_perception_plane({"Set5": panel, "Set14": panel}, niqe_cap=9.0, show=False)
+    ax = fig.axes[0]
+    assert ax.get_ylim()[1] < 10  # the outlier does not stretch the axis ...
+    assert any(t.get_text() == "↑ 15.8" for t in ax.texts)  # ... it is drawn at the cap with its value
+    labels = ax.get_legend_handles_labels()[1]
+    assert "VGG22 (NIQE 15.8, off the scale)" in labels and "HR photos' NIQE" in labels
+    assert not any("α" in t.get_text() for t in ax.texts)  # no per-point labels to overlap
+    assert any(a.get_label() == "<colorbar>" for a in fig.axes)
