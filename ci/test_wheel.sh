@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The package as users install it (tests/test_wheel.py): the sdist and the wheel built from the
-# repository's tracked files, the wheel installed into a fresh venv with Paddle 3.x from pip, and
+# The package as users install it (tests/test_wheel.py): the sdist and the wheel built from a copy of the
+# repository's files (tracked + new, not ignored), the wheel installed into a fresh venv with Paddle 3.x from pip, and
 # `srgan upscale` (default model, --weights srgan, --perception 0.5) and the Python API run from a
 # folder outside the repository. Separate from ci/test.sh because a venv with Paddle takes minutes.
 #

@@ -108,7 +108,7 @@ CASES = [
     ("release: run folder missing", lambda r, o: ["release", str(r / "norun_at_all"), "--out", o + ".safetensors"],
      "norun_at_all: no such run folder"),
     ("release: no checkpoints", lambda r, o: ["release", str(r / "norun"), "--out", o + ".safetensors"], "no ckpt_*.ckpt checkpoints"),
-    ("release: corrupt checkpoint", lambda r, o: ["release", str(r / "corrupt_run"), "--out", o + ".safetensors"],
+    ("release: corrupt checkpoint", lambda r, o: ["release", str(r / "corrupt_run"), "--data", str(r / "bench"), "--out", o + ".safetensors"],
      "ckpt_00000002.ckpt: cannot read checkpoint"),
     ("release: another run's --checkpoint", lambda r, o: ["release", str(r / "run"), "--checkpoint", str(r / "corrupt.ckpt"),
                                                          "--out", o + ".safetensors"], "corrupt.ckpt: not a checkpoint of"),

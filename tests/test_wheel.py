@@ -1,7 +1,7 @@
 """The package as a user installs it, away from the repository.
 
-`test_installed_wheel_upscales_from_anywhere` builds the sdist and the wheel from the
-repository's tracked files (what `pip install git+URL` sees), installs the wheel into a fresh
+`test_installed_wheel_upscales_from_anywhere` builds the sdist and the wheel from a copy of
+the repository's files (what `pip install git+URL` sees), installs the wheel into a fresh
 venv (no system site-packages, Paddle from pip) and, from a temporary folder, runs `srgan info`,
 `srgan upscale` with the default model, `--weights srgan` and `--perception 0.5`, and the Python
 API. A venv with Paddle takes minutes, so that test runs only with SRGAN_TEST_WHEEL=1:
@@ -86,9 +86,12 @@ def _run(cmd, *, cwd, env=None, transcript, check=True, timeout=1800):
     return result
 
 
-def _tracked_copy(dest: Path) -> Path:
-    """The repository's tracked files as they are in the working tree: what a clone holds."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+def _working_tree_copy(dest: Path) -> Path:
+    """The working tree as a commit of it would hold it (tracked files and new ones that .gitignore
+    does not exclude): in a fresh checkout, as in CI, exactly what a clone holds. Without the new
+    files, a modified module that imports a not yet committed one would fail here and not in CI."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, check=True).stdout
     for name in filter(None, listed.decode().split("\0")):
         source = REPO / name
         if source.is_file():  # a tracked file deleted in the working tree is not copied
@@ -102,9 +105,19 @@ def _tracked_copy(dest: Path) -> Path:
                     reason="builds a venv with Paddle (minutes): run by `bash ci/test_wheel.sh` (SRGAN_TEST_WHEEL=1)")
 def test_installed_wheel_upscales_from_anywhere(tmp_path):
     if not (REPO / ".git").exists():
-        pytest.fail(f"{REPO} is not a git checkout: the wheel is built from the tracked files")
+        pytest.fail(f"{REPO} is not a git checkout: the wheel is built from the files git lists")
     transcript: list[str] = []
-    clone = _tracked_copy(tmp_path / "clone")
+    try:
+        _check_installed_wheel(tmp_path, transcript)
+    finally:
+        if os.environ.get("SRGAN_WHEEL_TRANSCRIPT"):  # kept on failure too: it shows which step broke
+            Path(os.environ["SRGAN_WHEEL_TRANSCRIPT"]).write_text("\n\n".join(transcript) + "\n")
+        # The venv holds Paddle (~1 GB) and pytest keeps its last three temporary folders.
+        shutil.rmtree(tmp_path / "venv", ignore_errors=True)
+
+
+def _check_installed_wheel(tmp_path: Path, transcript: list[str]) -> None:
+    clone = _working_tree_copy(tmp_path / "clone")
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", venv], cwd=tmp_path, transcript=transcript)
     py = venv / "bin" / "python"
@@ -173,7 +186,3 @@ def test_installed_wheel_upscales_from_anywhere(tmp_path):
         assert sr.shape == cli_output.shape and sr.dtype == np.uint8
         # Same weights and engine as the command: equal up to an 8-bit rounding step.
         assert np.abs(sr.astype(int) - cli_output).max() <= 1, label
-
-    log = os.environ.get("SRGAN_WHEEL_TRANSCRIPT")
-    if log:
-        Path(log).write_text("\n\n".join(transcript) + "\n")
