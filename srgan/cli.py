@@ -410,7 +410,16 @@ def main(argv: list[str] | None = None) -> int:
         if not debug:  # one line per warning ("warning: <file>: ..."), no source echo
             warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
         try:
-            return int(args.func(args) or 0)
+            # SIGTERM (`kill`, a scheduler) ends every command like Ctrl-C: temp files removed,
+            # exit status 130. Paddle installs its own SIGTERM handler (a C++ stack dump, status
+            # 143) when imported, so it is imported first and the handler replaced after it;
+            # training and upscale refine this with their own (srgan.interrupt).
+            import paddle  # noqa: F401
+
+            from .interrupt import StopOnSigterm
+
+            with StopOnSigterm():
+                return int(args.func(args) or 0)
         except KeyboardInterrupt:
             if debug:
                 raise

@@ -260,6 +260,10 @@ class PairedImages:
                 raise ValueError(f"{lr_path}: {lr.shape[1]}x{lr.shape[0]} px, but {hr_path.name} in HR/ is "
                                  f"{hr.shape[1]}x{hr.shape[0]}; an x{self.scale} pair needs HR = {self.scale} x LR "
                                  f"(HR cropped to a multiple of {self.scale})")
+            if lr.ndim != hr.ndim:  # said here: the upscaler would be blamed for the shape of its output
+                kinds = {2: "grayscale", 3: "colour"}
+                raise ValueError(f"{lr_path}: {kinds[lr.ndim]}, but {hr_path.name} in HR/ is {kinds[hr.ndim]}; "
+                                 "an LR file and its HR file must both be colour or both grayscale")
             yield name, lr, hr
 
 

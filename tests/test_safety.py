@@ -461,3 +461,30 @@ def test_upscale_checks_memory_before_allocating(monkeypatch):
     with pytest.raises(MemoryError, match="12000x8000 px at x4 .* needs about 34.3 GiB"):
         infer.check_memory(8000, 12000, 4)
     infer.check_memory(100, 100, 4)
+
+
+def test_sigterm_ends_any_command_with_130(tmp_path, monkeypatch, capsys):
+    """Not only train and upscale: Paddle's own handler (a C++ stack dump, status 143) is replaced."""
+    import signal
+
+    import srgan.evaluate
+
+    def killed(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not stop the command")
+
+    monkeypatch.setattr(srgan.evaluate, "evaluate_benchmark", killed)
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["evaluate", "--method", "bicubic", "--data", str(_benchmark(tmp_path / "bench"))]) == 130
+    assert capsys.readouterr().err.strip().endswith("interrupted")
+    assert signal.getsignal(signal.SIGTERM) == before  # the caller's handler is back
+
+
+def test_a_gray_lr_beside_a_colour_hr_is_named(tmp_path, capsys):
+    from PIL import Image
+
+    bench = _benchmark(tmp_path / "bench")
+    lr = bench / "LR_bicubic_x4" / "a.png"
+    Image.fromarray(np.asarray(Image.open(lr))[:, :, 0]).save(lr)
+    assert main(["evaluate", "--method", "bicubic", "--data", str(bench)]) == 2
+    assert "LR_bicubic_x4/a.png: grayscale, but a.png in HR/ is colour" in capsys.readouterr().err
