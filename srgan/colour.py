@@ -33,3 +33,21 @@ def rgb_to_y(image: np.ndarray) -> np.ndarray:
     rgb = image.astype(np.float64)
     # BT.601 coefficients scaled to the 219-level studio range (65.481 + 128.553 + 24.966 = 219).
     return 16.0 + (65.481 * rgb[..., 0] + 128.553 * rgb[..., 1] + 24.966 * rgb[..., 2]) / 255.0
+
+
+def rgb_to_cbcr(image: np.ndarray) -> np.ndarray:
+    """Chroma (Cb, Cr) of an RGB image in 0..255, full-range BT.601 (JPEG's), float64, centred on 0.
+
+    Args:
+        image: (H, W, 3) RGB with values in 0..255.
+
+    Returns:
+        (H, W, 2): Cb and Cr; a gray pixel (R = G = B) has (0, 0).
+    """
+    rgb = np.asarray(image, dtype=np.float64)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"rgb_to_cbcr expects an (H, W, 3) RGB image, got shape {rgb.shape}")
+    # Rows: Cb = (B - Y) / 1.772, Cr = (R - Y) / 1.402 with Y = BT601_LUMA . RGB.
+    cb = (-0.168736, -0.331264, 0.5)
+    cr = (0.5, -0.418688, -0.081312)
+    return rgb @ np.array([cb, cr]).T

@@ -121,6 +121,10 @@ class TrainConfig:
         vgg_shift: random offset (pixels) of the VGG content loss's window, the same for SR and
             HR (losses.ContentLoss; not in the paper, 0 = off): decorrelates VGG's pooling
             lattice from the pixel-shuffle lattice (an experiment; it did not reduce the lattice here).
+        vgg_before_activation: phase 2, not in the paper: the VGG content loss compares the
+            features before phi_i,j's ReLU (ESRGAN, Wang et al. 2018, Sec. 3.3, which reports
+            that after the ReLU, where phi_5,4 is mostly zeros, brightness drifts from the ground
+            truth; phase 2's colour cast here looks like that). False = the paper.
         vgg_engine: how the VGG content loss runs: "dygraph" (autograd through the VGG),
             "inference" (loss and gradient by Paddle Inference with oneDNN, CPU; ~2.4x faster
             there, equal within float32 noise: srgan.vgg_inference), or "auto" = "inference"
@@ -156,6 +160,7 @@ class TrainConfig:
     d_warmup_steps: int = 0
     vgg_weights: str | None = None
     vgg_shift: int = 0
+    vgg_before_activation: bool = False
     vgg_engine: str = "auto"
     init_generator: str | None = None
     out_dir: str = "runs/srresnet"

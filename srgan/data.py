@@ -27,6 +27,44 @@ from .image_io import list_images, read_image
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field")
 
 
+# The selection set: 25 photos held out of BSDS200 (every 8th file name in sorted order), on
+# which checkpoints of a run are compared and chosen. Six photos gave +-0.3 NIQE of noise between
+# neighbouring checkpoints; 25 average it down, and training never sees them (load_training_images
+# leaves them out of any folder named BSDS*), so choosing on them is not choosing on training data.
+SELECTION_IDS = (
+    "100075", "106025", "117054", "130034", "140075", "151087", "159091", "170054", "181079",
+    "187083", "198023", "216053", "23025", "239096", "249061", "268002", "285036", "311068",
+    "35010", "368016", "385028", "45077", "60079", "66075", "8143",
+)
+SELECTION = "selection"  # the name that asks for the selection set where a benchmark folder is expected
+
+
+def is_selection_photo(path: str | os.PathLike) -> bool:
+    """True for a held-out selection photo: a file named by SELECTION_IDS in a folder named BSDS*."""
+    path = Path(path)
+    return path.parent.name.upper().startswith("BSDS") and path.stem in SELECTION_IDS
+
+
+def selection_pairs(folder: str | os.PathLike | None = None, scale: int = 4) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, LR, HR) uint8 triples of the selection set, LR by the paper's degradation.
+
+    Args:
+        folder: the BSDS200 folder (default: datasets/BSDS200 under the shared folder).
+        scale: upscaling factor.
+
+    Raises:
+        FileNotFoundError: naming the folder or the missing photos.
+    """
+    from .config import default_shared_dir
+
+    folder = Path(folder) if folder is not None else default_shared_dir() / "datasets" / "BSDS200"
+    missing = [name for name in SELECTION_IDS if not (folder / f"{name}.png").is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: the selection set needs BSDS200's photos {', '.join(missing[:5])}"
+                                f"{' ...' if len(missing) > 5 else ''} (see data/README.md)")
+    return [(f"{name}.png", *degraded_pair(read_image(folder / f"{name}.png"), scale)) for name in SELECTION_IDS]
+
+
 def offline_default_images() -> list[tuple[str, np.ndarray]]:
     """(name, uint8 RGB image) pairs of the colour photos that scikit-image ships."""
     import skimage.data
@@ -46,7 +84,8 @@ def load_training_images(dirs: list[str | os.PathLike], min_size: int) -> list[t
     """Read every image in `dirs` into memory as uint8 RGB.
 
     Images smaller than `min_size` on either side cannot give a crop: they are skipped with a
-    warning naming them. An unreadable file raises an error naming it (see image_io).
+    warning naming them. The selection set's photos (SELECTION_IDS in a BSDS* folder) are left
+    out: checkpoints are chosen on them. An unreadable file raises an error naming it (see image_io).
     An empty `dirs` returns the offline default photos.
     """
     if not dirs:
@@ -57,7 +96,7 @@ def load_training_images(dirs: list[str | os.PathLike], min_size: int) -> list[t
             files = list_images(d)  # raises FileNotFoundError naming a missing folder
             if not files:
                 raise FileNotFoundError(f"{d}: no image files (.png, .jpg, ...) in this folder")
-            pairs += [(str(f), read_image(f)) for f in files]
+            pairs += [(str(f), read_image(f)) for f in files if not is_selection_photo(f)]
     kept = [(name, img) for name, img in pairs if min(img.shape[:2]) >= min_size]
     small = [name for name, img in pairs if min(img.shape[:2]) < min_size]
     if small:
@@ -280,12 +319,14 @@ def degraded_pair(image: np.ndarray, scale: int = 4) -> tuple[np.ndarray, np.nda
 def default_validation_pairs(val_dir: str | None, scale: int = 4, max_images: int | None = None):
     """(name, LR, HR) uint8 triples for validation.
 
-    `val_dir` if given; else Set5 in the shared folder if present; else the scikit-image photos
+    `val_dir` if given ("selection": the selection set, see selection_pairs); else Set5 in the shared folder if present; else the scikit-image photos
     centre-cropped to a multiple of `scale` (LR made with the MATLAB bicubic).
     """
     from .config import default_shared_dir
 
     set5 = default_shared_dir() / "benchmarks" / "Set5"
+    if val_dir == SELECTION:
+        return selection_pairs(scale=scale)[:max_images]
     if val_dir is None and set5.is_dir():
         val_dir = str(set5)
     if val_dir is not None:

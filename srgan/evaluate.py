@@ -24,12 +24,12 @@ import numpy as np
 from .colour import gray_uint8
 from .imresize import imresize
 from .niqe import BLOCK_SIZE as NIQE_BLOCK
-from .metrics import colour_shift, grid_contrast, grid_ratio, niqe, psnr, ssim_daala, ssim_matlab
+from .metrics import colour_shift, colour_speckle, grid_contrast, grid_ratio, niqe, psnr, ssim_daala, ssim_matlab
 
 UpscaleFn = Callable[[np.ndarray], np.ndarray]  # uint8 LR -> uint8 SR (infer.Upscaler is one)
 
 GRID_WINDOW = 32  # the grid measures' default window
-METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast", "colour_shift")
+METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast", "colour_shift", "colour_speckle")
 
 __all__ = ["evaluate_benchmark", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs",
            "resolve_evaluation"]
@@ -79,11 +79,25 @@ def perceptual_scores(sr: np.ndarray, hr: np.ndarray, scale: int = 4, crop_borde
         "niqe": niqe(sr, crop_border=crop_border) if big_for_niqe else None,
         "grid_contrast": grid_contrast(sr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None,
         "colour_shift": colour_shift(sr, hr, crop_border=crop_border),  # cheap: means
+        "colour_speckle": colour_speckle(sr, hr, crop_border=crop_border),  # cheap: two blurs
     }
     if with_hr:
         scores["niqe_hr"] = niqe(hr, crop_border=crop_border) if big_for_niqe else None
         scores["grid_ratio"] = grid_ratio(sr, hr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None
     return scores
+
+
+# Ratios with a long upper tail (one speckled image can be 20x HR's): summarised by the median.
+MEDIAN_METRICS = ("colour_speckle",)
+
+
+def summary_score(key: str, values: list[float | None]) -> float | None:
+    """A dataset's score for metric `key`: the mean of the per-image values (the paper's
+    protocol), the median for MEDIAN_METRICS; None where no image has the score."""
+    if key in MEDIAN_METRICS:
+        defined = [v for v in values if v is not None and not math.isnan(v)]
+        return float(np.median(defined)) if defined else None
+    return mean_score(values)
 
 
 def mean_score(values: list[float | None]) -> float | None:
@@ -113,15 +127,17 @@ def evaluate_benchmark(
     Returns:
         {"dataset": folder name, "scale", "crop_border", "y_channel",
          "images": [{"name", "psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio",
-                     "grid_contrast", "colour_shift"}, ...],
-         "mean": {same keys}}  (means of the per-image values; a perfect reconstruction has PSNR inf).
+                     "grid_contrast", "colour_shift", "colour_speckle"}, ...],
+         "mean": {same keys}}  (means of the per-image values, the median for colour_speckle; a
+        perfect reconstruction has PSNR inf).
         NIQE (srgan.niqe) is computed with the same border removed, as PIRM-SR 2018 did; it
         needs no HR, and "niqe_hr" is the HR image's own score, the natural-image reference.
         "grid_ratio" is the share of high-pass energy on the period-`scale` lattice relative to
         HR's, "grid_contrast" that energy against the neighbouring frequencies (about 1 for a
         photo, above 1 for a visible lattice); see srgan.metrics.grid_share / grid_contrast.
         "colour_shift" is the largest per-channel mean difference SR - HR in grey levels (RGB,
-        border removed; None for gray images), metrics.colour_shift.
+        border removed; None for gray images), metrics.colour_shift. "colour_speckle" is SR's fine
+        chroma detail energy over HR's (1 = the photo's, above = coloured noise; metrics.colour_speckle).
     """
     from .data import PairedImages
 
@@ -144,7 +160,7 @@ def evaluate_benchmark(
                 **perceptual_scores(sr, hr, scale, crop_border),
             }
         )
-    mean = {key: mean_score([img[key] for img in images]) for key in METRICS}
+    mean = {key: summary_score(key, [img[key] for img in images]) for key in METRICS}
     return {
         "dataset": Path(data_dir).resolve().name,
         "scale": scale,
@@ -164,17 +180,18 @@ def format_table(results: dict) -> str:
         return (
             f"| {name:<12} | {p:>9} | {f('ssim_daala', 12, 4)} | {f('ssim_matlab', 13, 4)} "
             f"| {f('niqe', 6, 3)} | {f('niqe_hr', 7, 3)} | {f('grid_ratio', 10, 2)} | {f('grid_contrast', 13, 2)} "
-            f"| {f('colour_shift', 12, 2)} |"
+            f"| {f('colour_shift', 12, 2)} | {f('colour_speckle', 14, 2)} |"
         )
 
     lines = [
         f"{results['dataset']} (x{results['scale']}, {'Y channel' if results.get('y_channel', True) else 'RGB'}, "
         f"{results['crop_border']}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
         f"grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{results['scale']} lattice (contrast); "
-        f"colour shift: largest per-channel mean SR - HR in grey levels (RGB)",
+        f"colour shift: largest per-channel mean SR - HR in grey levels (RGB); "
+        f"colour speckle: fine chroma detail over HR's (1 = the photo's; the last row holds its median)",
         "",
-        "| image        | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) |   NIQE | NIQE HR | grid ratio | grid contrast | colour shift |",
-        "|--------------|----------:|-------------:|--------------:|-------:|--------:|-----------:|--------------:|-------------:|",
+        "| image        | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) |   NIQE | NIQE HR | grid ratio | grid contrast | colour shift | colour speckle |",
+        "|--------------|----------:|-------------:|--------------:|-------:|--------:|-----------:|--------------:|-------------:|---------------:|",
     ]
     lines += [row(Path(img["name"]).stem, img) for img in results["images"]]
     lines.append(row("**mean**", results["mean"]))

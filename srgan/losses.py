@@ -88,10 +88,12 @@ class ContentLoss(nn.Layer):
             offset decorrelates the two. An experiment, not a fix: measured here, the VGG54
             gradient is barely phase-locked and the option did not reduce the early phase-2
             lattice (README). 0 = the paper.
+        before_activation: VGG kinds only, not in the paper: compare the features before
+            phi_i,j's ReLU (ESRGAN Sec. 3.3; see srgan.vgg.VGGFeatureExtractor).
     """
 
     def __init__(self, kind: str = "mse", vgg_weights: str | os.PathLike | None = None, shift: int = 0,
-                 engine: str = "dygraph"):
+                 engine: str = "dygraph", before_activation: bool = False):
         super().__init__()
         if kind not in CONTENT_LOSS_KINDS:
             raise ValueError(f"content loss kind must be one of {CONTENT_LOSS_KINDS}, got {kind!r}")
@@ -101,7 +103,8 @@ class ContentLoss(nn.Layer):
             raise ValueError(f"engine must be 'dygraph' or 'inference', got {engine!r}")
         self.kind = kind
         self.shift = int(shift)
-        self.vgg = None if kind == "mse" else VGGFeatureExtractor(layer=kind, weights=vgg_weights)
+        self.vgg = None if kind == "mse" else VGGFeatureExtractor(layer=kind, weights=vgg_weights,
+                                                                  before_activation=before_activation)
         self.engine = None
         if self.vgg is not None and engine == "inference":
             self.engine = InferenceVGGLoss(self.vgg, feature_scale=VGG_FEATURE_SCALE)

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.ndimage import correlate1d
 from skimage.metrics import structural_similarity
 
-from .colour import rgb_to_y  # shared with srgan.niqe; re-exported here
+from .colour import rgb_to_cbcr, rgb_to_y  # shared with srgan.niqe; re-exported here
 from .niqe import niqe  # no-reference naturalness (Mittal et al. 2013); its own module, re-exported here
 
 __all__ = [
@@ -38,6 +38,8 @@ __all__ = [
     "grid_contrast",
     "grid_share_chance",
     "niqe",
+    "colour_shift",
+    "colour_speckle",
 ]
 
 PEAK = 255.0
@@ -355,3 +357,44 @@ def colour_shift(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> float 
     if sr.ndim != 3:
         return None
     return float(np.abs((sr - hr).reshape(-1, sr.shape[2]).mean(axis=0)).max())
+
+
+SPECKLE_SIGMA = 1.0  # Gaussian of the chroma high-pass: what it removes is texture finer than ~2 px
+GRAY_CHROMA_ENERGY = 1e-6  # below this (grey levels squared) HR's chroma detail is float rounding: a gray photo
+
+
+def _chroma_detail_energy(rgb: np.ndarray) -> float:
+    """Mean squared high-pass of Cb and Cr: chroma minus its Gaussian blur (sigma SPECKLE_SIGMA)."""
+    from scipy.ndimage import gaussian_filter
+
+    chroma = rgb_to_cbcr(rgb)  # (H, W, 2)
+    detail = chroma - gaussian_filter(chroma, sigma=(SPECKLE_SIGMA, SPECKLE_SIGMA, 0), mode="reflect")
+    return float(np.mean(detail**2))
+
+
+def colour_speckle(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> float | None:
+    """Colour speckle: SR's fine chroma detail energy divided by HR's (1 = as much as the photo).
+
+    A GAN generator can invent texture in the colour channels: single pixels tinted red,
+    green or blue on grey fur or sky, which the eye sees as coloured noise. PSNR and SSIM on Y
+    are blind to it by construction, and NIQE (computed on luminance) too. This measure takes
+    the chroma of both images (Cb and Cr, BT.601), keeps what a Gaussian of sigma 1 px removes
+    (detail finer than about 2 px) and compares its mean energy: a faithful upscale is at or
+    below 1 (an upscaler cannot add true chroma detail that bicubic LR lost), speckle far above.
+    Luminance texture with no colour (equal in R, G and B) does not move it.
+
+    Args:
+        sr, hr: (H, W, 3) RGB images, values 0..255, same shape.
+        crop_border: pixels removed from each side first (the protocol's border).
+
+    Returns:
+        The ratio (>= 0); None for gray images: (H, W), or RGB whose HR has no chroma detail
+        (a gray photo stored as RGB, where a ratio would divide by rounding noise).
+    """
+    sr, hr = _prepare(sr, hr, crop_border, y_channel=False)
+    if sr.ndim != 3:
+        return None
+    reference = _chroma_detail_energy(hr)
+    if reference < GRAY_CHROMA_ENERGY:
+        return None
+    return _chroma_detail_energy(sr) / reference

@@ -64,6 +64,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.vgg_shift != ref.train.vgg_shift and train.content_loss != "mse":  # no VGG to shift under MSE
         out.append(f"the VGG content loss sees SR and HR through a window {train.vgg_shift} px smaller at a random "
                    f"offset (the same for both), so VGG's pooling lattice does not stay in phase with the 4x pixel shuffle")
+    if gan and train.vgg_before_activation != ref.train.vgg_before_activation and train.content_loss != "mse":
+        out.append(f"the VGG content loss compares the features before the ReLU of phi_{train.content_loss[3]},"
+                   f"{train.content_loss[4]} (ESRGAN Sec. 3.3; paper: after it)")
     if gan and train.gan_pixel_weight != ref.train.gan_pixel_weight:
         out.append(f"content loss + {train.gan_pixel_weight:g} x pixel {train.pixel_loss} (paper: {train.content_loss} alone)")
     if gan and train.lattice_weight != ref.train.lattice_weight:

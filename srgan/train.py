@@ -36,7 +36,7 @@ from . import checkpoint as ckpt
 from . import runs
 from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
-from .evaluate import generator_upscaler, mean_score, perceptual_scores
+from .evaluate import generator_upscaler, perceptual_scores, summary_score
 from .device import keep_freed_memory, pick_device
 from .interrupt import StopOnSigterm
 from .losses import ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty, low_frequency_loss
@@ -158,7 +158,8 @@ class Trainer:
             self.sched_d = build_scheduler(cfg)
             self.opt_d = build_optimizer(self.discriminator.parameters(), self.sched_d, cfg)
             self.content_loss = ContentLoss(kind=train_cfg.content_loss, vgg_weights=train_cfg.vgg_weights,
-                                            shift=train_cfg.vgg_shift, engine=self.vgg_engine)
+                                            shift=train_cfg.vgg_shift, engine=self.vgg_engine,
+                                            before_activation=train_cfg.vgg_before_activation)
         self.pixel_loss = PixelLoss(train_cfg.pixel_loss)  # phase 1's loss; phase 2's optional pixel term
         # BN statistics: SyncBatchNorm would be closer to single-device training but costs a
         # collective per layer; per-device batch statistics are what the paper's setting has.
@@ -468,13 +469,15 @@ class Trainer:
             sr = upscale(lr)
             # PSNR/SSIM measure distortion; NIQE (lower = more natural) and the grid contrast
             # (about 1 for a photo, above 1 for a period-4 lattice) watch what phase 2 is for,
-            # the colour shift (grey levels) the cast phase 2 can drift into.
+            # the colour shift (grey levels) the cast phase 2 can drift into, the colour speckle
+            # (fine chroma energy over HR's) the coloured noise it can invent.
             scores.append({"psnr": psnr(sr, hr, crop_border=scale), "ssim": ssim_daala(sr, hr, crop_border=scale),
                            **perceptual_scores(sr, hr, scale=scale, crop_border=scale, with_hr=False)})
             if i == 0:
                 grid = save_grid(runs.grid_path(self.out_dir, self.step), lr, sr, hr, scale)
                 self.logger.image("val/lr_bicubic_sr_hr", grid, self.step)
-        mean = {key: mean_score([s[key] for s in scores]) for key in ("psnr", "ssim", "niqe", "grid_contrast", "colour_shift")}
+        keys = ("psnr", "ssim", "niqe", "grid_contrast", "colour_shift", "colour_speckle")
+        mean = {key: summary_score(key, [s[key] for s in scores]) for key in keys}
         return {"step": self.step, **mean}
 
     def _validate_and_keep_best(self) -> dict:

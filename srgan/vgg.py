@@ -226,6 +226,9 @@ class VGGFeatureExtractor(nn.Layer):
         weights: a path (.h5 / .pdparams / .safetensors), "paper", "imagenet", "random", or
             None for the default search (env var, shared folder, caches, Paddle's download).
             See the module docstring.
+        before_activation: end at the conv of phi_i,j, before its ReLU (ESRGAN, Wang et al.
+            2018, Sec. 3.3: phi_5,4 after the ReLU is mostly zeros, and a loss on it leaves
+            brightness and colour loosely held). False = the paper's phi_i,j.
 
     Attributes:
         weights_source: where the weights came from (a path, or "random").
@@ -235,10 +238,11 @@ class VGGFeatureExtractor(nn.Layer):
         VGGWeightsError: the weights cannot be found, read, or do not fit the network.
     """
 
-    def __init__(self, layer: str = "vgg54", weights: str | os.PathLike | None = None):
+    def __init__(self, layer: str = "vgg54", weights: str | os.PathLike | None = None, before_activation: bool = False):
         super().__init__()
         i, j = _parse_layer(layer)
         self.layer = layer
+        self.before_activation = bool(before_activation)
         if weights is None:
             weights = default_weights()
 
@@ -264,7 +268,7 @@ class VGGFeatureExtractor(nn.Layer):
 
         # No classifier and no pooling head: only `features` is needed (saves ~120 M parameters).
         vgg19 = paddle.vision.models.vgg19(pretrained=False, num_classes=0, with_pool=False)
-        end = feature_end_index(vgg19.features, i, j)
+        end = feature_end_index(vgg19.features, i, j) - (1 if before_activation else 0)  # the conv sits right before its ReLU
         # Rebuilt Sequential keeps the indices 0..end, so keys match Paddle's `features.<index>.*`.
         self.features = nn.Sequential(*list(vgg19.features.children())[: end + 1])
         if state is not None:

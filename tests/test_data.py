@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -225,3 +227,36 @@ def test_degraded_pair_crops_hr_to_a_multiple_and_makes_lr_with_the_matlab_bicub
     assert hr.shape == (20, 28, 3) and lr.shape == (5, 7, 3)
     np.testing.assert_array_equal(hr, photo[:20, :28])
     np.testing.assert_array_equal(lr, imresize(photo[:20, :28], scale=0.25))
+
+
+def test_selection_photos_are_held_out_of_bsds_training_folders(tmp_path):
+    """Checkpoints are chosen on the selection set: training must never see those photos."""
+    from srgan.data import SELECTION_IDS, is_selection_photo
+
+    assert len(SELECTION_IDS) == 25 == len(set(SELECTION_IDS))
+    bsds, other = tmp_path / "BSDS200", tmp_path / "mine"
+    for folder in (bsds, other):
+        folder.mkdir()
+        _write(folder, f"{SELECTION_IDS[0]}.png", np.zeros((40, 40, 3), np.uint8))
+        _write(folder, "999999.png", np.zeros((40, 40, 3), np.uint8))
+    assert is_selection_photo(bsds / f"{SELECTION_IDS[0]}.png") and not is_selection_photo(other / f"{SELECTION_IDS[0]}.png")
+    names = sorted(Path(n).relative_to(tmp_path).as_posix() for n, _ in load_training_images([bsds, other], min_size=32))
+    # A user's own folder keeps a file that happens to share a BSDS id.
+    assert names == ["BSDS200/999999.png", f"mine/{SELECTION_IDS[0]}.png", "mine/999999.png"]
+
+
+def test_selection_pairs_name_the_missing_photos_and_degrade_like_the_paper(tmp_path):
+    from srgan.data import SELECTION_IDS, degraded_pair, selection_pairs
+
+    with pytest.raises(FileNotFoundError, match=SELECTION_IDS[0]):
+        selection_pairs(tmp_path)
+    rng = np.random.default_rng(0)
+    for name in SELECTION_IDS:
+        _write(tmp_path, f"{name}.png", rng.integers(0, 256, (22, 18, 3), dtype=np.uint8))
+    pairs = selection_pairs(tmp_path, scale=4)
+    assert [n for n, _, _ in pairs] == [f"{name}.png" for name in SELECTION_IDS]
+    name, lr, hr = pairs[3]
+    expected_lr, expected_hr = degraded_pair(np.asarray(Image.open(tmp_path / name).convert("RGB")), 4)
+    assert hr.shape == (20, 16, 3)
+    np.testing.assert_array_equal(hr, expected_hr)
+    np.testing.assert_array_equal(lr, expected_lr)

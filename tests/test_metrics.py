@@ -156,3 +156,61 @@ def test_colour_shift_is_the_largest_channel_mean_difference():
     assert colour_shift(hr[..., 0], hr[..., 0]) is None  # gray: no colour
     with pytest.raises(ValueError, match="differ in shape"):
         colour_shift(hr, hr[:-1])
+
+
+def _smooth_colour_photo(seed=0, shape=(64, 80)) -> np.ndarray:
+    """A photo-like test image: colour gradients, fine colour texture (so that its chroma detail
+    is the photo's, not uint8 rounding) and luminance texture."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    base = np.stack([100 + 60 * np.sin(xx / 13.0), 120 + 50 * np.cos(yy / 11.0), 90 + 40 * np.sin((xx + yy) / 17.0)], axis=2)
+    colour_texture = gaussian_filter(rng.normal(0, 12, (*shape, 3)), sigma=(0.8, 0.8, 0))
+    luma_texture = rng.normal(0, 6, shape)[:, :, None]  # the same in R, G and B: no chroma
+    return np.clip(base + colour_texture + luma_texture, 0, 255).round().astype(np.uint8)
+
+
+def test_colour_speckle_is_one_for_a_photo_against_itself_and_none_for_gray():
+    from srgan.metrics import colour_speckle
+
+    photo = _smooth_colour_photo()
+    assert colour_speckle(photo, photo, crop_border=4) == pytest.approx(1.0)
+    assert colour_speckle(photo[:, :, 0], photo[:, :, 0]) is None
+
+
+def test_colour_speckle_sees_coloured_noise_and_not_gray_texture():
+    """Per-pixel tints (what a GAN invents on fur and sky) raise it far above 1; texture with no
+    colour, however strong, leaves it where it was; a blur of the chroma lowers it."""
+    from scipy.ndimage import gaussian_filter
+
+    from srgan.metrics import colour_speckle
+
+    hr = _smooth_colour_photo()
+    rng = np.random.default_rng(1)
+    speckled = np.clip(hr + rng.normal(0, 8, hr.shape), 0, 255).round().astype(np.uint8)  # independent per channel
+    gray_texture = np.clip(hr + rng.normal(0, 20, hr.shape[:2])[:, :, None], 0, 255).round().astype(np.uint8)
+    smoothed = gaussian_filter(hr.astype(float), sigma=(1.5, 1.5, 0)).round().astype(np.uint8)
+    assert colour_speckle(speckled, hr, crop_border=4) > 3.0
+    assert colour_speckle(gray_texture, hr, crop_border=4) == pytest.approx(1.0, abs=0.15)
+    assert colour_speckle(smoothed, hr, crop_border=4) < 0.8
+
+
+def test_rgb_to_cbcr_matches_jpeg_full_range_formula():
+    from srgan.colour import rgb_to_cbcr
+
+    colours = np.array([[[128, 128, 128], [255, 0, 0], [0, 0, 255]]], np.uint8)
+    cbcr = rgb_to_cbcr(colours)
+    # JPEG (JFIF) full range: Cb = 128 - 0.168736 R - 0.331264 G + 0.5 B, Cr = 128 + 0.5 R - 0.418688 G - 0.081312 B.
+    np.testing.assert_allclose(cbcr[0, 0], [0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(cbcr[0, 1], [-0.168736 * 255, 0.5 * 255], atol=1e-9)
+    np.testing.assert_allclose(cbcr[0, 2], [0.5 * 255, -0.081312 * 255], atol=1e-9)
+
+
+def test_colour_speckle_of_a_gray_photo_stored_as_rgb_is_none():
+    from srgan.metrics import colour_speckle
+
+    gray = np.repeat(_smooth_colour_photo()[:, :, :1], 3, axis=2)
+    tinted = gray.copy()
+    tinted[::2, ::2, 0] += 3
+    assert colour_speckle(tinted, gray, crop_border=4) is None

@@ -322,3 +322,35 @@ def test_real_vgg_losses_prefer_sharp_to_blurred(paper_vgg54):
         loss = ContentLoss(kind=kind, vgg_weights=paper_vgg54.weights_source)
         assert float(loss(to(sharp_but_noisy), to(hr))) < float(loss(to(blurred), to(hr))), kind
         assert float(loss(to(hr), to(hr))) == 0.0
+
+
+def test_before_activation_ends_at_the_conv_and_keeps_negative_values(reference):
+    """ESRGAN's variant: phi_5,4 taken before its ReLU is the conv output itself, signs and all,
+    and the ReLU of it is the paper's phi_5,4."""
+    before = VGGFeatureExtractor(layer="vgg54", weights=reference["pdparams"], before_activation=True)
+    after = VGGFeatureExtractor(layer="vgg54", weights=reference["pdparams"])
+    assert isinstance(list(before.features.children())[-1], nn.Conv2D)
+    x = paddle.to_tensor(reference["x"])
+    out_before, out_after = before(x).numpy(), after(x).numpy()
+    np.testing.assert_allclose(out_before, expected_features(reference, 34), rtol=1e-4, atol=1e-5)
+    assert (out_before < 0).any()
+    np.testing.assert_allclose(np.maximum(out_before, 0), out_after, rtol=1e-4, atol=1e-5)
+
+
+def test_before_activation_loss_agrees_between_engines(reference):
+    """The Paddle Inference engine writes the VGG's backward out by hand; ending at a conv (no
+    final ReLU) must give autograd's loss and gradient."""
+    from srgan.losses import ContentLoss
+
+    rng = np.random.RandomState(3)
+    sr_np = rng.uniform(-1, 1, (1, 3, 32, 32)).astype("float32")
+    hr = paddle.to_tensor(rng.uniform(-1, 1, (1, 3, 32, 32)).astype("float32"))
+    results = []
+    for engine in ("dygraph", "inference"):
+        sr = paddle.to_tensor(sr_np, stop_gradient=False)
+        loss = ContentLoss("vgg54", vgg_weights=reference["pdparams"], engine=engine, before_activation=True)(sr, hr)
+        loss.backward()
+        results.append((float(loss), sr.grad.numpy()))
+    (loss_d, grad_d), (loss_i, grad_i) = results
+    assert abs(loss_d - loss_i) <= 1e-4 * abs(loss_d)
+    assert np.abs(grad_d - grad_i).max() <= 1e-3 * np.abs(grad_d).max()
