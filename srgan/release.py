@@ -172,7 +172,10 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     if checkpoint and path.exists() and not same_file(path.resolve().parent, run_dir):
         raise ValueError(f"{path}: not a checkpoint of {run_dir}; the card would mix two runs' logs and configs "
                          f"(release {path.parent} instead)")
-    check_output_files([out, *ckpt.card_and_log_paths(out)], overwrite=overwrite, inputs=runs.checkpoints(run_dir) + [path])
+    if out.suffix != ".safetensors":  # its card and log are named from the stem: "a.v2" would write "a.json"
+        raise ValueError(f"--out {out}: the weights file name must end in .safetensors")
+    # The run's own files are inputs: never replaced, e.g. by --out RUN/config.safetensors (card RUN/config.json).
+    check_output_files([out, *ckpt.card_and_log_paths(out)], overwrite=overwrite, inputs=runs.run_files(run_dir) + [path])
     if benchmarks is None:
         benchmarks = default_benchmark_dirs()
         if not benchmarks:
@@ -229,9 +232,12 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         "config": cfg.to_dict(),
     }
     ckpt.save_generator(generator, out, cfg.model, card=card)
+    log = ckpt.card_and_log_paths(out)[1]
     if records:
-        with atomic_path(ckpt.card_and_log_paths(out)[1]) as tmp, open(tmp, "w") as f:
+        with atomic_path(log) as tmp, open(tmp, "w") as f:
             f.writelines(json.dumps(r) + "\n" for r in records)
+    elif log.exists():  # an earlier release's log (replaced with --overwrite, checked above) would pass for this one's
+        log.unlink()
     return card
 
 

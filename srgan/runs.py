@@ -120,6 +120,22 @@ def stale_temp_files(run_dir: str | os.PathLike) -> list[Path]:
     return sorted(found)
 
 
+def _written_by_a_run(path: Path) -> bool:
+    """Whether config.json / log.jsonl look like a run's (write_info, JsonlLogger), so that a
+    user's own file of that name is never taken for one; other names are the run's own."""
+    try:
+        if path.name == CONFIG:
+            info = json.loads(path.read_text())
+            return isinstance(info, dict) and "config" in info
+        if path.name == LOG:
+            with open(path) as f:
+                first = f.readline().strip()
+            return not first or (isinstance(record := json.loads(first), dict) and "kind" in record)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def clear(run_dir: str | os.PathLike) -> list[Path]:
     """Delete a run's files from `run_dir` (the layout above, nothing else); returns them."""
     run_dir = Path(run_dir)
@@ -502,13 +518,24 @@ class RunFolder:
                       f"left in {self.path}", file=sys.stderr)
         return self
 
-    def check_fresh(self, overwrite: bool = False) -> None:
+    def check_fresh(self, overwrite: bool = False, inputs=()) -> None:
         """For a run that starts from step 0: refuse a folder holding another run's files,
-        or delete them if `overwrite`."""
+        or delete them if `overwrite`: only a run's files (srgan.outputs, rule 5), never a file
+        of that name that a run did not write, nor one of this run's `inputs` (its init_generator)."""
+        from .outputs import same_file
+
         files = run_files(self.path)
         if not files:
             return
         if overwrite:
+            foreign = [p for p in files if not _written_by_a_run(p)]
+            if foreign:
+                raise RunFolderError(f"{foreign[0]}: not written by `srgan train`; --overwrite deletes only a run's files, "
+                                     "so this folder is not cleared: choose another --out")
+            needed = [p for p in files for i in inputs if i and same_file(p, i)]
+            if needed:
+                raise RunFolderError(f"{needed[0]}: is this run's input (--init-generator), and --overwrite would delete it "
+                                     "with the rest of the old run; copy it elsewhere first, or choose another --out")
             clear(self.path)
             return
         names = ", ".join(p.name for p in files[:4]) + (" ..." if len(files) > 4 else "")

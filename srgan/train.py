@@ -530,7 +530,8 @@ class Trainer:
         folder.open()
         inside = resume not in (False, True) and Path(resume).resolve().parent == self.out_dir.resolve()
         if not resume or (resume is not True and not inside):
-            folder.check_fresh(overwrite)  # a new run, or another folder's checkpoint continued here
+            # a new run, or another folder's checkpoint continued here; --overwrite never deletes its own input
+            folder.check_fresh(overwrite, inputs=[self.cfg.train.init_generator])
         elif resume is True and not runs.checkpoints(self.out_dir) and (self.out_dir / runs.BEST).exists():
             raise runs.RunFolderError(f"{self.out_dir}: no checkpoint to resume from, but the {runs.BEST} of an earlier run; "
                                       "start over with --overwrite (deletes it) or choose another --out")

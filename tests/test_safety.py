@@ -488,3 +488,46 @@ def test_a_gray_lr_beside_a_colour_hr_is_named(tmp_path, capsys):
     Image.fromarray(np.asarray(Image.open(lr))[:, :, 0]).save(lr)
     assert main(["evaluate", "--method", "bicubic", "--data", str(bench)]) == 2
     assert "LR_bicubic_x4/a.png: grayscale, but a.png in HR/ is colour" in capsys.readouterr().err
+
+
+def test_release_never_writes_over_the_runs_own_files(tmp_path, capsys):
+    run, bench = tmp_path / "run", _benchmark(tmp_path / "bench")
+    Trainer(_tiny_run(run), images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    before = _snapshot(run)
+    assert main(["release", str(run), "--out", str(run / "config.safetensors"), "--data", str(bench), "--overwrite"]) == 2
+    assert "config.json: is an input of this command" in capsys.readouterr().err
+    assert main(["release", str(run), "--out", str(tmp_path / "w.bin"), "--data", str(bench)]) == 2
+    assert "must end in .safetensors" in capsys.readouterr().err
+    assert _snapshot(run) == before
+
+
+def test_a_rerelease_without_a_log_removes_the_earlier_releases_log(tmp_path):
+    run, bench, out = tmp_path / "run", _benchmark(tmp_path / "bench"), tmp_path / "w.safetensors"
+    Trainer(_tiny_run(run), images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    assert main(["release", str(run), "--out", str(out), "--data", str(bench)]) == 0
+    assert (tmp_path / "w_log.jsonl").is_file()
+    (run / "log.jsonl").unlink()
+    assert main(["release", str(run), "--out", str(out), "--data", str(bench), "--overwrite"]) == 0
+    assert not (tmp_path / "w_log.jsonl").exists()  # it described the first release, not this one
+
+
+def test_train_overwrite_deletes_only_a_runs_files_and_never_its_input(tmp_path, capsys):
+    import shutil
+
+    # a user's folder with their own config.json: not a run's, so --overwrite does not clear it
+    mine = tmp_path / "project"
+    mine.mkdir()
+    (mine / "config.json").write_text('{"my": "settings"}')
+    assert main(_cli_run(tmp_path, mine, "--steps", "2", "--overwrite")) == 2
+    assert "config.json: not written by `srgan train`" in capsys.readouterr().err
+    assert (mine / "config.json").read_text() == '{"my": "settings"}'
+    # a run continued from its own best generator with --overwrite would delete that input
+    run = tmp_path / "run"
+    assert main(_cli_run(tmp_path, run, "--steps", "2", "--ckpt-every", "2", "--val-every", "2")) == 0
+    best = run / "best_generator.safetensors"
+    before = best.read_bytes()
+    assert main(_cli_run(tmp_path, run, "--steps", "2", "--init-generator", str(best), "--overwrite")) == 2
+    assert "is this run's input (--init-generator)" in capsys.readouterr().err and best.read_bytes() == before
+    shutil.copy(best, tmp_path / "start.safetensors")  # copied out, the run folder may be cleared
+    assert main(_cli_run(tmp_path, run, "--steps", "2", "--init-generator", str(tmp_path / "start.safetensors"),
+                         "--overwrite")) == 0
