@@ -9,6 +9,8 @@
 #   bash ci/train_weights.sh gan        # phase 2, SRGAN (VGG54 + 1e-3 adversarial), from the released SRResNet;
 #                                       # the shipped srgan_x4 was: GAN_STEPS=700 LATTICE_WEIGHT=0 ... gan, then
 #                                       # GAN_STEPS=1200 ... gan (resumes it with the lattice penalty), then release
+#                                       # (a resume in place with a changed setting is now refused; such a change
+#                                       # goes to a new --out that continues the checkpoint as a new segment)
 #   bash ci/train_weights.sh gan-continue  # phase 2 again from the released SRGAN (a new session/machine):
 #                                       # its D was not kept, so a D warm-up rebuilds one first
 #   bash ci/train_weights.sh ablation mse|vgg22|vgg54   # paper Table 1 at this CPU's scale: one content
@@ -88,24 +90,24 @@ case "${1:-}" in
       --hr-size 96 --d-image-size 96 --batch-size 8 --num-workers 0 --lr 1e-4 --lr-milestones 100000 \
       --steps "$steps" --val-every 100 --ckpt-every 100 --log-every 10 --keep-last all --max-minutes "$MAX_MINUTES" --resume
     if [[ -f "$(ls "$RUNS/ablation_$loss"/ckpt_*.ckpt 2>/dev/null | tail -1)" ]]; then
-      "$PY" -m srgan release "$RUNS/ablation_$loss" --out "$REPO/weights/ablation/srgan_${loss}_x4.safetensors" \
+      "$PY" -m srgan release "$RUNS/ablation_$loss" --out "$REPO/weights/ablation/srgan_${loss}_x4.safetensors" --overwrite \
         --score-checkpoints "$SHARED/benchmarks/Set14" --notes "Table 1 ablation at this CPU's scale: content loss $loss."
     fi
     ;;
   release)
     # The SRResNet of the newest segment (segment 2 when it exists).
     run="$RUNS/srresnet_x4"; [[ -d "$RUNS/srresnet_x4_l1" ]] && run="$RUNS/srresnet_x4_l1"
-    "$PY" -m srgan release "$run" --out "$REPO/weights/srresnet_x4.safetensors" \
+    "$PY" -m srgan release "$run" --out "$REPO/weights/srresnet_x4.safetensors" --overwrite \
       --notes "Phase 1 (SRResNet), trained with ci/train_weights.sh pretrain, then continue, on this repository's code."
     if [[ -d "$RUNS/srgan_mse_x4" ]]; then
-      "$PY" -m srgan release "$RUNS/srgan_mse_x4" --out "$REPO/weights/srgan_mse_x4.safetensors" \
+      "$PY" -m srgan release "$RUNS/srgan_mse_x4" --out "$REPO/weights/srgan_mse_x4.safetensors" --overwrite \
         --notes "Phase 2, SRGAN-MSE: pixel MSE content loss + 1e-3 adversarial (paper Table 1); trained with ci/train_weights.sh gan-mse."
     fi
     run="$RUNS/srgan_x4"; [[ -d "$RUNS/srgan_x4_continue" ]] && run="$RUNS/srgan_x4_continue"
     if [[ -d "$run" ]]; then
-      "$PY" -m srgan release "$run" --out "$REPO/weights/srgan_x4.safetensors" \
+      "$PY" -m srgan release "$run" --out "$REPO/weights/srgan_x4.safetensors" --overwrite \
         --notes "Phase 2, SRGAN (VGG54 + 1e-3 adversarial, the paper's SRGAN); trained with ci/train_weights.sh gan / gan-continue."
-      "$PY" -m srgan compare --data "$SHARED/benchmarks/Set14" --out "$REPO/weights/comparison_set14.png" \
+      "$PY" -m srgan compare --data "$SHARED/benchmarks/Set14" --out "$REPO/weights/comparison_set14.png" --overwrite \
         --images img_001.png img_005.png img_014.png \
         --weights "SRResNet=$REPO/weights/srresnet_x4.safetensors" "SRGAN=$REPO/weights/srgan_x4.safetensors"
     fi
