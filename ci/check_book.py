@@ -29,7 +29,8 @@ a page passes when
     point to the address given in $BOOK_REPOSITORY_URL, never to a placeholder; without that
     variable there must be none (the buttons are off, see _config.yml).
 A screenshot of every page (scrolled to its first figure) goes to <screenshot dir>/<chapter>.png,
-and the one named by --screenshot (default: the evaluation chapter) is copied to that path.
+one of the first place of each kind of problem to <chapter>--<kind>.png, and the page named by
+--screenshot-page (default: the evaluation chapter) is copied to --screenshot.
 Exit code 1 if any page fails. <html>/../browser_check.json holds, per page, the count of each
 kind of problem (`counts`: pipe_tables, split_outputs, raw_tex, stderr, errors, small_figures,
 images_not_shown), the problems themselves, and the totals.
@@ -83,6 +84,9 @@ wait();
 MEASURE_JS = """
 const article = document.querySelector('article') || document.querySelector('main') || document.body;
 const oneToOne = arguments[0];
+// The first element of each kind of problem, for a screenshot of it (check_page's `shots`).
+const where = {};
+const mark = (kind, el) => { if (!where[kind]) where[kind] = el; };
 const imgs = Array.from(article.querySelectorAll('img'));
 const out = [];
 for (const img of imgs) {
@@ -96,6 +100,8 @@ const errors = Array.from(article.querySelectorAll('.output.traceback, .output.e
   .map(e => e.innerText.slice(0, 300));
 if (article.innerText.includes('Traceback (most recent call last)')) errors.push('text: Traceback (most recent call last)');
 const stderr = Array.from(article.querySelectorAll('.output.stderr')).map(e => e.innerText.slice(0, 200));
+article.querySelectorAll('.output.stderr').forEach(e => mark('stderr', e));
+article.querySelectorAll('.output.traceback, .output.error, .traceback').forEach(e => mark('errors', e));
 
 // Markdown pipe tables shown as text: a paragraph (or list item, quote) that starts with "|" and has a
 // delimiter row or several "|" rows; or a printed output (stream, text/plain) with a delimiter row.
@@ -109,10 +115,10 @@ for (const el of article.querySelectorAll('p, li, blockquote, dd')) {
   const text = el.textContent.trim();
   const pipeRows = t => t.split('\\n').filter(l => l.trim().startsWith('|')).length;
   const rows = Math.max(pipeRows(text), pipeRows(el.innerText));  // soft breaks, <br>
-  if (text.startsWith('|') && (delimiterCell.test(text) || rows >= 2)) pipeTables.push(text.slice(0, 120));
+  if (text.startsWith('|') && (delimiterCell.test(text) || rows >= 2)) { pipeTables.push(text.slice(0, 120)); mark('pipe_tables', el); }
 }
 for (const el of article.querySelectorAll('.cell_output .output.stream, .cell_output .output.text_plain')) {
-  if (delimiterRow.test(el.textContent)) pipeTables.push('printed: ' + el.textContent.trim().slice(0, 120));
+  if (delimiterRow.test(el.textContent)) { pipeTables.push('printed: ' + el.textContent.trim().slice(0, 120)); mark('pipe_tables', el); }
 }
 
 // One box per cell's printed output: two stream blocks next to each other in one cell's outputs.
@@ -123,6 +129,7 @@ for (const cell of article.querySelectorAll('.cell_output')) {
   for (let i = 1; i < kids.length; i++) {
     if (kids[i].matches('.output.stream') && kids[i - 1].matches('.output.stream')) boxes++;
   }
+  if (boxes) mark('split_outputs', cell);
   if (boxes) splits.push(`${boxes + 1} boxes: ` + (kids.find(k => k.matches('.output.stream')) || cell).innerText.trim().slice(0, 80));
 }
 
@@ -130,10 +137,10 @@ for (const cell of article.querySelectorAll('.cell_output')) {
 // or environments in the visible text (code, typeset math and scripts excluded).
 const rawTex = [];
 for (const el of article.querySelectorAll('.math')) {
-  if (!el.querySelector('mjx-container') && !el.closest('mjx-container')) rawTex.push('not typeset: ' + el.textContent.trim().slice(0, 80));
+  if (!el.querySelector('mjx-container') && !el.closest('mjx-container')) { rawTex.push('not typeset: ' + el.textContent.trim().slice(0, 80)); mark('raw_tex', el); }
 }
 for (const el of article.querySelectorAll('mjx-merror, [data-mjx-error]')) {
-  rawTex.push('MathJax error: ' + (el.getAttribute('data-mjx-error') || el.textContent).slice(0, 80));
+  rawTex.push('MathJax error: ' + (el.getAttribute('data-mjx-error') || el.textContent).slice(0, 80)); mark('raw_tex', el);
 }
 const texPattern = /\\$\\$|\\\\\\(|\\\\\\[|\\\\begin\\{|\\\\end\\{|\\$(?!\\s)[^$]*\\\\[A-Za-z]+[^$]*\\$/;
 const blocks = 'p, li, td, th, dt, dd, h1, h2, h3, h4, h5, h6, caption, figcaption';
@@ -145,14 +152,14 @@ for (const block of article.querySelectorAll(blocks)) {
   copy.querySelectorAll(skipped + ', ' + blocks).forEach(e => e.remove());
   const text = copy.textContent;
   const m = text.match(texPattern);
-  if (m) rawTex.push('in text: ' + text.slice(Math.max(0, m.index - 40), m.index + 40).trim());
+  if (m) { rawTex.push('in text: ' + text.slice(Math.max(0, m.index - 40), m.index + 40).trim()); mark('raw_tex', block); }
 }
 
 const outside = Array.from(document.querySelectorAll('a[href]')).filter(a => !article.contains(a)).map(a => a.href);
 // Leave the first figure in view for the screenshot (the page top is only code).
 const first = imgs.find(i => i.closest('.cell_output, .output'));
 if (first) { first.scrollIntoView({block: 'center'}); } else { window.scrollTo(0, 0); }
-return {title: document.title, images: out, errors: errors, stderr: stderr, links: outside,
+return {title: document.title, images: out, image_elements: imgs, where: where, errors: errors, stderr: stderr, links: outside,
         pipe_tables: pipeTables, split_outputs: splits, raw_tex: rawTex,
         h1: (article.querySelector('h1') || {innerText: ''}).innerText};
 """
@@ -291,11 +298,27 @@ def page_problems(page: dict, repository_url: str | None = None) -> tuple[list[s
     return problems, {kind: len(found[kind]) for kind in COUNTED}
 
 
-def check_page(driver, url: str, repository_url: str | None = None) -> dict:
-    """Open one page and check it: {url, title, figures, images, counts, problems}."""
+def check_page(driver, url: str, repository_url: str | None = None, shots: Path | None = None) -> dict:
+    """Open one page and check it: {url, title, figures, images, counts, problems}.
+
+    With `shots` (a path prefix), each kind of problem found is also photographed where it first
+    occurs, as <shots>--<kind>.png, so it can be seen without searching the page for it.
+    """
     page = measure_page(driver, url)
     problems, counts = page_problems(page, repository_url)
     figures = sum(1 for i in page["images"] if i["output"] and i["natural"][0] > 0 and i["shown"][0] > 0)
+    if shots is not None and any(counts.values()):
+        where = dict(page["where"])
+        for kind, test in (("small_figures", small_figure), ("images_not_shown", lambda i: i["natural"][0] == 0
+                                                            or i["shown"][0] == 0 or i["shown"][1] == 0)):
+            bad = [el for img, el in zip(page["images"], page["image_elements"]) if test(img)]
+            if bad:
+                where[kind] = bad[0]
+        for kind, element in where.items():
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+            driver.save_screenshot(f"{shots}--{kind}.png")
+        driver.execute_script(  # back to the first figure, for the page's own screenshot
+            "const f = document.querySelector('.cell_output img, .output img'); if (f) f.scrollIntoView({block: 'center'});")
     return {"url": url, "title": page["title"], "figures": figures, "images": len(page["images"]),
             "counts": counts, "problems": problems}
 
@@ -313,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{html}: no index.html; build the book first (bash ci/book.sh)")
     shots = html.parent / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*--*.png"):  # problem shots of an earlier check (this command wrote them)
+        old.unlink()
     main_shot = (args.screenshot or html.parent / "screenshot.png").resolve()
 
     server, base = serve(html)
@@ -329,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
                     results[name] = {"url": str(page_file), "figures": 0, "images": 0, "problems": ["page missing from the build"]}
                 else:
                     try:
-                        results[name] = check_page(driver, f"{base}/{chapter}.html", os.environ.get("BOOK_REPOSITORY_URL"))
+                        results[name] = check_page(driver, f"{base}/{chapter}.html", os.environ.get("BOOK_REPOSITORY_URL"),
+                                                   shots=shots / name)
                     except Exception as e:  # a page that hangs or crashes the renderer is a failure, not a crash of the check
                         results[name] = {"url": f"{base}/{chapter}.html", "figures": 0, "images": 0,
                                          "problems": [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]}

@@ -88,9 +88,9 @@ def browser():
         server, base = check_book.serve(Path(folder))
         driver = check_book.start_chromium(profile)
         try:
-            def check(name: str, body: list[str], title: str = "Chapter") -> dict:
+            def check(name: str, body: list[str], title: str = "Chapter", shots: Path | None = None) -> dict:
                 (Path(folder) / f"{name}.html").write_text(page(body, title), encoding="utf-8")
-                return check_page(driver, f"{base}/{name}.html")
+                return check_page(driver, f"{base}/{name}.html", shots=shots)
             yield check
         finally:
             driver.quit()
@@ -111,8 +111,9 @@ def test_a_well_formed_page_passes(browser):
 BROKEN = {
     # kind: pages that break only that rule (each added to the good page)
     "pipe_tables": [
-        # myst-nb's CommonMark renderer: one paragraph, soft line breaks
-        "<p>| set | PSNR |\n|---|---:|\n| Set5 | 28.43 |</p>",
+        # myst-nb's CommonMark renderer: one paragraph, soft line breaks, "---" typeset as an em dash
+        "<p>| set | PSNR |\n|—|—:|\n| Set5 | 28.43 |</p>",
+        "<p>| set | PSNR | |---|---:| | Set5 | 28.43 |</p>",  # one line
         # several | rows, no delimiter row (hard line breaks)
         "<p>| set | PSNR |<br>| Set5 | 28.43 |</p>",
         # a table printed instead of displayed
@@ -172,3 +173,12 @@ def test_small_figure_thresholds():
     assert small_figure(img(2000, 100, output=False)) is None  # not a cell output (logos, badges)
     assert small_figure(img(100, 98)) is None and small_figure(img(100, 98, one_to_one=True)) is not None
     assert small_figure(img(100, 200, one_to_one=True)) is None  # enlarged is fine
+
+
+@needs_chromium
+def test_each_problem_is_photographed_where_it_occurs(browser, tmp_path):
+    result = browser("shots", GOOD_BODY + [BROKEN["split_outputs"][0], BROKEN["small_figures"][0]], shots=tmp_path / "page")
+    assert failing(result) == {"split_outputs", "small_figures"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page--small_figures.png", "page--split_outputs.png"]
+    assert browser("good_no_shots", GOOD_BODY, shots=tmp_path / "good")["problems"] == []
+    assert not list(tmp_path.glob("good*"))
