@@ -530,7 +530,7 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
             "dial": [(alpha, psnr, niqe), ...] from one end of the line to the other (optional),
             "hr_niqe": the HR photos' NIQE (optional)}.
         niqe_cap: points with a NIQE above it are drawn at the cap with an upward arrow and their
-            value, so one outlier does not squash the others (None: no cap).
+            value ("↑ 15.8"), so one outlier does not squash the others (None: no cap).
     """
     import matplotlib.pyplot as plt
 
@@ -547,7 +547,7 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
             clipped = niqe_cap is not None and point["niqe"] > niqe_cap
             y = niqe_cap if clipped else point["niqe"]
             ax.scatter(point["psnr"], y, s=130 if point.get("marker", "o") == "o" else 90, marker=point.get("marker", "o"),
-                       color=f"C{i}", edgecolor="k", zorder=4, label=point["label"] + (f" (NIQE {point['niqe']:.1f}, off the scale)" if clipped else ""))
+                       color=f"C{i}", edgecolor="k", zorder=4, label=point["label"])
             if clipped:
                 ax.annotate(f"↑ {point['niqe']:.1f}", (point["psnr"], y), textcoords="offset points", xytext=(0, -22),
                             ha="center", fontsize=11)
@@ -557,9 +557,12 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
         ax.set_ylabel("NIQE  (down = more natural)", fontsize=12)
         ax.set_title(name, fontsize=13)
         ax.tick_params(labelsize=11)
-        ax.legend(fontsize=10, loc="upper left")
         if niqe_cap is not None:
             ax.set_ylim(top=niqe_cap + 0.6)
+    # One legend under the panels, where it covers no point (the panels share their methods).
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=11)
     if colour_bar is not None:
-        fig.colorbar(colour_bar, ax=list(axes[0]), label="dial α (0 = SRResNet, 1 = SRGAN)", shrink=0.85)
+        bar = fig.colorbar(colour_bar, ax=list(axes[0]), shrink=0.85)
+        bar.set_label("dial α (0 = SRResNet, 1 = SRGAN)", fontsize=12)
     return _finish(fig, show)

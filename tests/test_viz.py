@@ -181,7 +181,8 @@ def test_perception_plane_caps_an_outlier_and_colours_the_dial_instead_of_labell
     ax = fig.axes[0]
     assert ax.get_ylim()[1] < 10  # the outlier does not stretch the axis ...
     assert any(t.get_text() == "↑ 15.8" for t in ax.texts)  # ... it is drawn at the cap with its value
-    labels = ax.get_legend_handles_labels()[1]
-    assert "VGG22 (NIQE 15.8, off the scale)" in labels and "HR photos' NIQE" in labels
+    assert ax.get_legend() is None and len(fig.legends) == 1  # one legend, under the panels, covering no point
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["SRResNet", "SRGAN", "VGG22", "HR photos' NIQE"]
     assert not any("α" in t.get_text() for t in ax.texts)  # no per-point labels to overlap
     assert any(a.get_label() == "<colorbar>" for a in fig.axes)
