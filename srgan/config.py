@@ -22,6 +22,7 @@ def default_shared_dir() -> Path:
 # that both read one list and this module stays free of Paddle).
 PIXEL_LOSS_KINDS = ("mse", "l1")
 CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")  # paper Table 1; SRGAN = vgg54
+GAN_LOSS_KINDS = ("standard", "relativistic")  # the paper's GAN (Eq. 2), ESRGAN's relativistic average GAN
 PHASES = ("pretrain", "gan")  # phase 1 trains SRResNet, phase 2 SRGAN (paper Sec. 3.2)
 VGG_ENGINES = ("auto", "dygraph", "inference")  # how the VGG content loss runs (TrainConfig.vgg_engine)
 
@@ -96,6 +97,9 @@ class TrainConfig:
         pixel_loss: "mse" (paper) or "l1" for phase 1.
         content_loss: "mse", "vgg22" or "vgg54" for phase 2 (paper Table 1; SRGAN = vgg54).
         adv_weight: weight of the adversarial term (paper: 1e-3).
+        gan_loss: phase 2: "standard" (the paper's Eq. 2 with the non-saturating l_Gen, Eq. 6) or
+            "relativistic" (not in the paper: ESRGAN's relativistic average GAN, Sec. 3.2, whose G
+            keeps a gradient when D rejects every SR; losses.relativistic_generator_loss).
         gan_pixel_weight: phase 2, not in the paper: add this weight times the pixel loss
             (`pixel_loss`) to the content loss, as ESRGAN/BasicSR do; a VGG loss barely sees a
             faint period-4 lattice, a pixel loss penalises it directly (weight 1 did not reduce
@@ -153,6 +157,7 @@ class TrainConfig:
     pixel_loss: str = "mse"
     content_loss: str = "vgg54"
     adv_weight: float = 1e-3
+    gan_loss: str = "standard"
     gan_pixel_weight: float = 0.0
     d_shift: int = 0
     lattice_weight: float = 0.0
@@ -235,6 +240,7 @@ class Config:
         need(train.pixel_loss in PIXEL_LOSS_KINDS, f"pixel_loss must be {_one_of(PIXEL_LOSS_KINDS)}, got {train.pixel_loss!r}")
         need(train.content_loss in CONTENT_LOSS_KINDS,
              f"content_loss must be {_one_of(CONTENT_LOSS_KINDS)}, got {train.content_loss!r}")
+        need(train.gan_loss in GAN_LOSS_KINDS, f"gan_loss must be {_one_of(GAN_LOSS_KINDS)}, got {train.gan_loss!r}")
         need(train.adv_weight >= 0, f"adv_weight must be >= 0, got {train.adv_weight!r}")
         need(train.gan_pixel_weight >= 0, f"gan_pixel_weight must be >= 0, got {train.gan_pixel_weight!r}")
         need(train.lattice_weight >= 0, f"lattice_weight must be >= 0, got {train.lattice_weight!r}")

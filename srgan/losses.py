@@ -222,3 +222,36 @@ def discriminator_loss(real_logits, fake_logits):
     real = F.softplus(-real_logits).mean()  # -log sigmoid(x): BCE against 1 (see generator_adversarial_loss)
     fake = F.softplus(fake_logits).mean()   # -log(1 - sigmoid(x)): BCE against 0
     return real + fake
+
+
+def relativistic_generator_loss(real_logits, fake_logits):
+    """Not in the paper: G's loss in the relativistic average GAN (ESRGAN, Wang et al. 2018, Sec.
+    3.2, after Jolicoeur-Martineau 2018), averaged over the batch and the two terms:
+
+        l_Gen = -[log(1 - D_Ra(HR, SR)) + log D_Ra(SR, HR)] / 2,  D_Ra(a, b) = sigmoid(C(a) - mean C(b))
+
+    D no longer judges an image alone but whether it looks more real than the other batch on
+    average. A D that rejects every SR with certainty (what the shipped run's log shows,
+    D(G(LR)) ~ 1e-3) still gives G a gradient through the real term, and G's target is
+    relative to the photos, not an absolute "real".
+
+    Args:
+        real_logits: D's logits C(HR), e.g. (N, 1), detached: G's step must not train D.
+        fake_logits: D's logits C(SR) (gradient flows to G).
+    """
+    real_relative = real_logits - fake_logits.mean()
+    fake_relative = fake_logits - real_logits.mean()
+    return (F.softplus(real_relative).mean() + F.softplus(-fake_relative).mean()) / 2  # labels: HR 0, SR 1
+
+
+def relativistic_discriminator_loss(real_logits, fake_logits):
+    """Not in the paper: D's loss in the relativistic average GAN (the counterpart of
+    relativistic_generator_loss, labels swapped: HR more real than SR on average).
+
+    Args:
+        real_logits: D's logits on HR images, e.g. (N, 1).
+        fake_logits: D's logits on detached SR images.
+    """
+    real_relative = real_logits - fake_logits.mean()
+    fake_relative = fake_logits - real_logits.mean()
+    return (F.softplus(-real_relative).mean() + F.softplus(fake_relative).mean()) / 2  # labels: HR 1, SR 0

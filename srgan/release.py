@@ -59,6 +59,8 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.content_loss != ref.train.content_loss:
         out.append(f"content loss {train.content_loss} (paper's SRGAN: {ref.train.content_loss}; paper Table 1 variant SRGAN-"
                    f"{train.content_loss.upper()})")
+    if gan and train.gan_loss != ref.train.gan_loss:
+        out.append(f"{train.gan_loss} GAN loss (ESRGAN's relativistic average GAN, Sec. 3.2; paper: the standard GAN, Eq. 2)")
     if gan and train.adv_weight != ref.train.adv_weight:
         out.append(f"adversarial weight {train.adv_weight:g} (paper: {_as_in_paper(ref.train.adv_weight)})")
     if gan and train.vgg_shift != ref.train.vgg_shift and train.content_loss != "mse":  # no VGG to shift under MSE

@@ -39,7 +39,8 @@ from .data import TrainCrops, default_validation_pairs, load_training_images, tr
 from .evaluate import generator_upscaler, perceptual_scores, summary_score
 from .device import keep_freed_memory, pick_device
 from .interrupt import StopOnSigterm
-from .losses import ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty, low_frequency_loss
+from .losses import (ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty,
+                     low_frequency_loss, relativistic_discriminator_loss, relativistic_generator_loss)
 from .metrics import psnr, ssim_daala
 from .models import Discriminator, Generator
 
@@ -365,7 +366,7 @@ class Trainer:
         with self._mixed_precision():
             sr = self.g_train(lr)
             content = self._content_loss(sr, hr)                                    # l_X
-            adversarial = generator_adversarial_loss(self._d_logits_for_g(sr))     # l_Gen = -log D(G(LR))
+            adversarial = self._g_adversarial_loss(sr, hr)                        # l_Gen = -log D(G(LR))
             loss_g = content + self.cfg.train.adv_weight * adversarial              # l_SR
             loss_g, extra = self._add_g_penalties(loss_g, sr, hr)                  # none in the paper
         self._optimizer_step(loss_g, self.opt_g)
@@ -398,6 +399,17 @@ class Trainer:
         never come, and Paddle then fails in the D backward ("parameter ... has been ready before")."""
         return self.discriminator(self._d_view(sr))
 
+    def _g_adversarial_loss(self, sr, hr):
+        """l_Gen = -log D(G(LR)) (Eq. 6); or, not in the paper (cfg.train.gan_loss
+        "relativistic"), ESRGAN's relativistic form, which also needs D's logits on HR (no
+        gradient: this step trains G only)."""
+        fake_logits = self._d_logits_for_g(sr)
+        if self.cfg.train.gan_loss != "relativistic":
+            return generator_adversarial_loss(fake_logits)
+        with paddle.no_grad():
+            real_logits = self.discriminator(self._d_view(hr))
+        return relativistic_generator_loss(real_logits, fake_logits)
+
     def _add_g_penalties(self, loss_g, sr, hr):
         """Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight) and low-frequency
         loss (cfg.train.lowfreq_weight) added to G's loss. Returns (loss, their unweighted values)."""
@@ -419,7 +431,8 @@ class Trainer:
         with self._mixed_precision():
             real_logits = self.d_train(self._d_view(hr))
             fake_logits = self.d_train(self._d_view(sr_detached))
-            loss_d = discriminator_loss(real_logits, fake_logits)
+            d_loss = relativistic_discriminator_loss if self.cfg.train.gan_loss == "relativistic" else discriminator_loss
+            loss_d = d_loss(real_logits, fake_logits)  # Eq. 2, or its relativistic form (not in the paper)
         self._optimizer_step(loss_d, self.opt_d)
         self.scaler.update()  # once per train step: the loss scale follows both updates
         self.sched_g.step()

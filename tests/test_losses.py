@@ -197,3 +197,24 @@ def test_low_frequency_loss_sees_a_colour_cast_but_not_texture_inside_the_blocks
     assert float(F.mse_loss(textured, hr)) == pytest.approx(0.01, rel=1e-5)  # a pixel MSE does see it
     cast = hr + paddle.to_tensor(np.array([0.0, 0.0, 0.05], "float32").reshape(1, 3, 1, 1))  # blue + 0.05
     assert float(low_frequency_loss(cast, hr, factor=4)) == pytest.approx(0.05**2 / 3, rel=1e-4)
+
+
+def test_relativistic_losses_equal_manual_values_and_keep_a_gradient_when_d_has_won():
+    from srgan.losses import relativistic_discriminator_loss, relativistic_generator_loss
+
+    fake = np.array([[-3.0], [-0.5], [0.0], [0.5], [3.0]], dtype="float32")
+    real = np.array([[2.0], [-1.0], [0.25], [4.0], [-0.1]], dtype="float32")
+    real_rel, fake_rel = real - fake.mean(), fake - real.mean()
+    g = relativistic_generator_loss(paddle.to_tensor(real), paddle.to_tensor(fake)).item()
+    d = relativistic_discriminator_loss(paddle.to_tensor(real), paddle.to_tensor(fake)).item()
+    # ESRGAN Eq. 1-2: D_Ra(a, b) = sigmoid(C(a) - E[C(b)]); G's labels are D's swapped.
+    np.testing.assert_allclose(g, (neg_log_sigmoid(-real_rel).mean() + neg_log_sigmoid(fake_rel).mean()) / 2, rtol=1e-5)
+    np.testing.assert_allclose(d, (neg_log_sigmoid(real_rel).mean() + neg_log_sigmoid(-fake_rel).mean()) / 2, rtol=1e-5)
+    # D gives every image the same logit: neither side is ahead, both losses are log 2.
+    same = paddle.to_tensor(np.full((5, 1), 0.7, "float32"))
+    np.testing.assert_allclose(relativistic_generator_loss(same, same).item(), np.log(2), rtol=1e-6)
+    np.testing.assert_allclose(relativistic_discriminator_loss(same, same).item(), np.log(2), rtol=1e-6)
+    # A saturated D (SR at -12, HR at +12): G's gradient on the SR logits stays of order 1/N.
+    fake_t = paddle.to_tensor(np.full((4, 1), -12.0, "float32"), stop_gradient=False)
+    relativistic_generator_loss(paddle.to_tensor(np.full((4, 1), 12.0, "float32")), fake_t).backward()
+    assert np.all(np.abs(fake_t.grad.numpy()) > 0.1 / 4)

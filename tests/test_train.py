@@ -291,3 +291,23 @@ def test_lattice_penalty_period_is_the_models_scale(tmp_path, monkeypatch):
     lr, hr = zip(*(TrainCrops(_images(), hr_size=16, scale=2, seed=0)[i] for i in range(2)))
     losses = trainer.train_step(paddle.to_tensor(np.stack(lr)), paddle.to_tensor(np.stack(hr)))
     assert periods == [2] and np.isfinite(losses["lattice"])
+
+
+def test_relativistic_gan_step_updates_g_and_d_and_its_losses_differ_from_the_standard_ones(tmp_path):
+    standard = Trainer(_cfg(tmp_path / "standard", "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
+    relativistic = Trainer(_cfg(tmp_path / "relativistic", "gan", gan_loss="relativistic"), images=_images(),
+                           val_pairs=_val_pairs(), progress=False)
+    g0, d0 = _params(relativistic.generator), _params(relativistic.discriminator)
+    assert g0.keys() == _params(standard.generator).keys()
+    a, b = standard.train_step(*_batch(standard)), relativistic.train_step(*_batch(relativistic))
+    assert _changed(g0, relativistic.generator) and _changed(d0, relativistic.discriminator)
+    assert all(np.isfinite(v) for v in b.values())
+    # Same seed, same start, same batch: the content loss agrees, the adversarial terms do not.
+    assert a["content"] == pytest.approx(b["content"], rel=1e-5)
+    assert a["adversarial"] != pytest.approx(b["adversarial"], rel=1e-3)
+    assert all(p.grad is None or float(p.grad.abs().sum()) == 0 for p in relativistic.discriminator.parameters())
+
+
+def test_unknown_gan_loss_is_refused_by_the_config_check(tmp_path):
+    with pytest.raises(ValueError, match="gan_loss must be 'standard' or 'relativistic'"):
+        _cfg(tmp_path, "gan", gan_loss="wgan").validate()
