@@ -508,6 +508,13 @@ class RunFolder:
             if self._lock.stale_holder:
                 print(f"note: {self._lock.path} was left by {self._lock.stale_holder}, which is no longer running; taken over",
                       file=sys.stderr)
+            # Every run writes config.json and log.jsonl (a resumed one too): a user's own file of
+            # that name is refused before it could be replaced, whatever the flags.
+            foreign = [p for p in run_files(self.path) if not _written_by_a_run(p)]
+            if foreign:
+                self.close()
+                raise RunFolderError(f"{foreign[0]}: not written by `srgan train`; a run would replace it, so this folder "
+                                     "is not used: choose another --out")
             # Holding the lock, no other process writes here: temporary files are leftovers.
             stale = stale_temp_files(self.path)
             if stale:
@@ -528,10 +535,6 @@ class RunFolder:
         if not files:
             return
         if overwrite:
-            foreign = [p for p in files if not _written_by_a_run(p)]
-            if foreign:
-                raise RunFolderError(f"{foreign[0]}: not written by `srgan train`; --overwrite deletes only a run's files, "
-                                     "so this folder is not cleared: choose another --out")
             needed = [p for p in files for i in inputs if i and same_file(p, i)]
             if needed:
                 raise RunFolderError(f"{needed[0]}: is this run's input (--init-generator), and --overwrite would delete it "

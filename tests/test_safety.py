@@ -518,9 +518,10 @@ def test_train_overwrite_deletes_only_a_runs_files_and_never_its_input(tmp_path,
     mine = tmp_path / "project"
     mine.mkdir()
     (mine / "config.json").write_text('{"my": "settings"}')
-    assert main(_cli_run(tmp_path, mine, "--steps", "2", "--overwrite")) == 2
-    assert "config.json: not written by `srgan train`" in capsys.readouterr().err
-    assert (mine / "config.json").read_text() == '{"my": "settings"}'
+    for flag in ("--overwrite", "--resume"):  # a resume without checkpoints starts afresh: it would write config.json
+        assert main(_cli_run(tmp_path, mine, "--steps", "2", flag)) == 2
+        assert "config.json: not written by `srgan train`" in capsys.readouterr().err
+        assert (mine / "config.json").read_text() == '{"my": "settings"}'
     # a run continued from its own best generator with --overwrite would delete that input
     run = tmp_path / "run"
     assert main(_cli_run(tmp_path, run, "--steps", "2", "--ckpt-every", "2", "--val-every", "2")) == 0
