@@ -64,6 +64,18 @@ RESUME_MAY_CHANGE = {
 
 
 # --- small pieces -----------------------------------------------------------------------
+def _as_flag(name: str, value) -> str:
+    """The `srgan train` flag that sets a config field to `value` (for messages)."""
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else "--no-" + flag[2:]
+    if value is None:
+        return f"{flag} none"
+    if isinstance(value, list):
+        return " ".join([flag, *map(str, value)])
+    return f"{flag} {value}"
+
+
 def build_scheduler(cfg: Config):
     """Milestone decay (paper: x0.1 after 1e5 SRGAN steps) or, if cfg.train.cosine, cosine decay."""
     train_cfg = cfg.train
@@ -319,8 +331,7 @@ class Trainer:
             changed.append(("steps (the cosine schedule's length)", saved["train"]["steps"], self.cfg.train.steps))
         if changed:
             theirs = ", ".join(f"{n} {old!r} -> {new!r}" for n, old, new in changed)
-            flags = " ".join(f"--{n.split(' ')[0].replace('_', '-')} {old}" for n, old, _ in changed
-                             if not isinstance(old, (list, dict)))
+            flags = " ".join(_as_flag(n.split(" ")[0], old) for n, old, _ in changed)
             raise runs.RunFolderError(
                 f"{source}: this run was trained with other settings ({theirs}); resume with the run's own values"
                 f"{' (' + flags + ')' if flags else ''}, or continue it into a new folder (--out NEW --resume {source}), "
