@@ -220,6 +220,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         "machine": info.get("machine"),
         "device": info.get("device"),
         "paddle": info.get("paddle"),
+        "vgg": info.get("vgg"),  # the VGG19 of the content loss (None: phase 1, MSE, or a run older than the record)
         "departures_from_paper": departures,
         "evaluation_protocol": "Y channel (BT.601; grayscale used as Y), 4-pixel border removed, mean of per-image "
                                "values; SSIM (Daala) is the variant the paper used, SSIM (MATLAB) the usual one; NIQE "

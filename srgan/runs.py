@@ -217,13 +217,15 @@ def cpu_model() -> str:
     return cpu_fields().get("model name") or platform.processor() or platform.machine()
 
 
-def write_info(run_dir: str | os.PathLike, config: dict, paddle: str, device: str, world_size: int) -> None:
+def write_info(run_dir: str | os.PathLike, config: dict, paddle: str, device: str, world_size: int,
+               vgg: str | None = None) -> None:
     """Write config.json: the run's config (`Config.to_dict()`), the Paddle version, device and
-    number of processes, and this machine (the model card of `srgan release` reports them)."""
+    number of processes, the VGG19 of the content loss (VGGFeatureExtractor.describe(), None
+    without one) and this machine (the model card of `srgan release` reports them)."""
     from .atomic import write_json
 
     write_json(Path(run_dir) / CONFIG, {"config": config, "paddle": paddle, "device": device, "world_size": world_size,
-                                        "machine": machine_description()})
+                                        "vgg": vgg, "machine": machine_description()})
 
 
 def read_info(run_dir: str | os.PathLike) -> dict:

@@ -650,8 +650,9 @@ class Trainer:
 
     def _write_run_info(self) -> None:
         if self.is_main:
+            vgg = getattr(getattr(self, "content_loss", None), "vgg", None)  # phase 2 with a VGG content loss
             runs.write_info(self.out_dir, self.cfg.to_dict(), paddle=paddle.__version__, device=self.device,
-                            world_size=self.world_size)
+                            world_size=self.world_size, vgg=vgg.describe() if vgg is not None else None)
             self._keep_initial_card()
             if self._continued is not None:  # another run's checkpoint: its lineage replaces that card
                 checkpoint, step = self._continued

@@ -126,6 +126,28 @@ def _cached_or_downloaded(url: str, md5: str, what: str) -> Path:
         raise VGGWeightsError(f"Could not download {what} from {url}{found}: {error}. " + _how_to_provide_weights()) from error
 
 
+class VGGFallbackWarning(UserWarning):
+    """The paper's VGG19 could not be had and Paddle's ImageNet VGG19 is used instead."""
+
+
+def _paper_or_loud_imagenet() -> str:
+    """The paper's VGG19, downloaded (md5 checked); if that fails, "imagenet", with one loud line
+    saying which network replaces it, why, and what changes (AI Studio reaches Paddle's host, not
+    always the paper's)."""
+    try:
+        return str(_cached_or_downloaded(VGG19_PAPER_URL, VGG19_PAPER_MD5, "the paper's VGG19 weights (Keras Applications)"))
+    except VGGWeightsError as error:
+        cause = str(error.__cause__ or error).splitlines()[0][:200]
+        warnings.warn(
+            f"VGG19: the paper's network could not be fetched ({cause}); using Paddle's ImageNet VGG19 instead, "
+            f"another training with another input convention, so the VGG loss and the SRGAN it trains differ from the "
+            f"paper's (put {VGG19_PAPER_FILE} in $SRGAN_SHARED/vgg19/ or set {WEIGHTS_ENV_VAR} to use the paper's)",
+            VGGFallbackWarning,
+            stacklevel=3,
+        )
+        return "imagenet"
+
+
 def default_weights() -> str:
     """What weights=None resolves to: see the module docstring (never "random")."""
     if os.environ.get(WEIGHTS_ENV_VAR):
@@ -245,6 +267,8 @@ class VGGFeatureExtractor(nn.Layer):
         self.before_activation = bool(before_activation)
         if weights is None:
             weights = default_weights()
+            if weights == "imagenet":  # no paper file on this machine: fetch it, or say loudly what replaces it
+                weights = _paper_or_loud_imagenet()
 
         # Read the file before building the network: a bad path fails fast.
         state, convention, weights_file = None, "imagenet", None
@@ -311,6 +335,15 @@ class VGGFeatureExtractor(nn.Layer):
             raise VGGWeightsError(f"VGG19 weights file {path} does not fit paddle.vision.models.vgg19 up to {self.layer}: {shown}")
         for name, param in self.named_parameters():
             param.set_value(state[name].astype("float32"))
+
+    def describe(self) -> str:
+        """Which VGG19 this is, for run records and model cards: the network and its file."""
+        network = ("the paper's VGG19 (Simonyan & Zisserman's Caffe model via Keras Applications)"
+                   if self.input_convention == "caffe" else "Paddle's ImageNet VGG19 (not the paper's network)")
+        if self.weights_source == "random":
+            network = "a RANDOM VGG19 (tests only)"
+        cut = f"phi_{self.layer[3]},{self.layer[4]}" + (" before its ReLU" if self.before_activation else "")
+        return f"{network}, {cut}: {self.weights_source}"
 
     # Always in eval mode. VGG19 has no dropout or BN before phi_5,4, so the flag changes
     # nothing today; it is kept False so that the network is the same fixed function

@@ -298,9 +298,12 @@ def test_run_info_is_written_and_read_back(tmp_path):
     assert read_info(tmp_path) == {}
     write_info(tmp_path, {"train": {"phase": "pretrain"}}, paddle="3.3.1", device="cpu", world_size=1)
     info = read_info(tmp_path)
-    assert list(info) == ["config", "paddle", "device", "world_size", "machine"]
+    assert list(info) == ["config", "paddle", "device", "world_size", "vgg", "machine"]
     assert info["config"] == {"train": {"phase": "pretrain"}} and "CPU cores" in info["machine"]
+    assert info["vgg"] is None  # no VGG content loss in this run
     assert json.loads((tmp_path / CONFIG).read_text()) == info
+    write_info(tmp_path, {}, paddle="3.3.1", device="cpu", world_size=1, vgg="the paper's VGG19, phi_5,4: /x.h5")
+    assert read_info(tmp_path)["vgg"] == "the paper's VGG19, phi_5,4: /x.h5"
 
 
 def test_the_logger_appends_one_record_per_line_and_only_when_enabled(tmp_path):

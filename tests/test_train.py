@@ -311,3 +311,13 @@ def test_relativistic_gan_step_updates_g_and_d_and_its_losses_differ_from_the_st
 def test_unknown_gan_loss_is_refused_by_the_config_check(tmp_path):
     with pytest.raises(ValueError, match="gan_loss must be 'standard' or 'relativistic'"):
         _cfg(tmp_path, "gan", gan_loss="wgan").validate()
+
+
+def test_the_run_records_which_vgg19_its_content_loss_used(tmp_path):
+    from srgan.runs import read_info
+
+    cfg = _cfg(tmp_path, "gan", content_loss="vgg22", vgg_weights="random", steps=1, val_every=1, ckpt_every=1)
+    with pytest.warns(UserWarning, match="(?i)random"):
+        trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    trainer.fit()
+    assert read_info(cfg.train.out_dir)["vgg"].startswith("a RANDOM VGG19 (tests only), phi_2,2")

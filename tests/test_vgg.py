@@ -354,3 +354,29 @@ def test_before_activation_loss_agrees_between_engines(reference):
     (loss_d, grad_d), (loss_i, grad_i) = results
     assert abs(loss_d - loss_i) <= 1e-4 * abs(loss_d)
     assert np.abs(grad_d - grad_i).max() <= 1e-3 * np.abs(grad_d).max()
+
+
+def test_default_falls_back_to_imagenet_loudly_when_the_papers_network_cannot_be_fetched(reference, tmp_path, monkeypatch):
+    """No paper file on the machine and its host unreachable (often so from AI Studio): Paddle's
+    ImageNet VGG19 is used, and one warning says which network, why, and how to get the paper's."""
+    shutil.copy(reference["pdparams"], tmp_path / "vgg19.pdparams")
+    monkeypatch.delenv("SRGAN_VGG19_WEIGHTS", raising=False)
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "no_shared"))
+    monkeypatch.setattr(vgg_module.paddle_download, "WEIGHTS_HOME", str(tmp_path))
+    monkeypatch.setattr(vgg_module, "VGG19_IMAGENET_MD5", file_digest(tmp_path / "vgg19.pdparams", "md5"))
+    asked = []
+
+    def paper_host_unreachable(url, md5sum=None):
+        asked.append(url)
+        raise RuntimeError(f"Download from {url} failed. Retry limit reached")
+
+    monkeypatch.setattr(vgg_module.paddle_download, "get_weights_path_from_url", paper_host_unreachable)
+    with pytest.warns(vgg_module.VGGFallbackWarning) as caught:
+        extractor = VGGFeatureExtractor(layer="vgg54")
+    assert asked == [vgg_module.VGG19_PAPER_URL]  # the paper's network was tried first
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "paper's network could not be fetched" in message and "Retry limit reached" in message
+    assert "ImageNet VGG19" in message and "differ from the paper's" in message
+    assert extractor.input_convention == "imagenet"
+    assert "not the paper's network" in extractor.describe() and "phi_5,4" in extractor.describe()
