@@ -299,7 +299,8 @@ def page_problems(page: dict, repository_url: str | None = None) -> tuple[list[s
 
 
 def check_page(driver, url: str, repository_url: str | None = None, shots: Path | None = None) -> dict:
-    """Open one page and check it: {url, title, figures, images, counts, problems}.
+    """Open one page and check it: {url, title, figures, images, counts, problems, figure_widths}
+    (figure_widths: [natural px, shown px, shown / natural] of each cell-output image).
 
     With `shots` (a path prefix), each kind of problem found is also photographed where it first
     occurs, as <shots>--<kind>.png, so it can be seen without searching the page for it.
@@ -319,8 +320,10 @@ def check_page(driver, url: str, repository_url: str | None = None, shots: Path 
             driver.save_screenshot(f"{shots}--{kind}.png")
         driver.execute_script(  # back to the first figure, for the page's own screenshot
             "const f = document.querySelector('.cell_output img, .output img'); if (f) f.scrollIntoView({block: 'center'});")
+    sizes = [[img["natural"][0], round(img["shown"][0]), round(img["shown"][0] / img["natural"][0], 2)]
+             for img in page["images"] if img["output"] and img["natural"][0] > 0]
     return {"url": url, "title": page["title"], "figures": figures, "images": len(page["images"]),
-            "counts": counts, "problems": problems}
+            "counts": counts, "problems": problems, "figure_widths": sizes}
 
 
 def main(argv: list[str] | None = None) -> int:
