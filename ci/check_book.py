@@ -25,6 +25,8 @@ a page passes when
   - every equation is typeset by MathJax (served from the book itself, see ci/book.sh): no
     `.math` element without MathJax's output, no MathJax error, and no TeX ($$, \\(, \\[,
     \\begin{, $...\\command...$) in the visible text outside code,
+  - no code cell is longer than MAX_CODE_LINES (30) lines, and papermill's injected-parameters
+    cell is not shown (ci/execute_book.py hides it when it repeats the defaults),
   - its repository / launch buttons (links outside the article to GitHub, Colab, Binder, ...)
     point to the address given in $BOOK_REPOSITORY_URL, never to a placeholder; without that
     variable there must be none (the buttons are off, see _config.yml).
@@ -33,7 +35,7 @@ one of the first place of each kind of problem to <chapter>--<kind>.png, and the
 --screenshot-page (default: the evaluation chapter) is copied to --screenshot.
 Exit code 1 if any page fails. <html>/../browser_check.json holds, per page, the count of each
 kind of problem (`counts`: pipe_tables, split_outputs, raw_tex, stderr, errors, small_figures,
-images_not_shown), the problems themselves, and the totals.
+images_not_shown, long_code_cells, papermill_cells), the problems themselves, and the totals.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from srgan.atomic import write_json  # noqa: E402
 MIN_NATURAL_WIDTH = 300   # px: smaller images (icons, thumbnails) may be scaled freely
 MIN_SHOWN_RATIO = 0.5     # displayed width / natural width below this: the reader sees less than half the pixels
 ONE_TO_ONE_TAG = "pixels-1to1"  # a cell tag: its images are meant to be seen pixel for pixel (>= 1:1)
+MAX_CODE_LINES = 30       # longest code cell a reader is asked to read
 
 # Waits (asynchronously) until MathJax has typeset the page, or reports why it could not.
 WAIT_FOR_MATHJAX_JS = """
@@ -155,17 +158,27 @@ for (const block of article.querySelectorAll(blocks)) {
   if (m) { rawTex.push('in text: ' + text.slice(Math.max(0, m.index - 40), m.index + 40).trim()); mark('raw_tex', block); }
 }
 
+// Walls of code and papermill's noise: code cells longer than the limit, an injected-parameters cell.
+const longCells = [];
+for (const cell of article.querySelectorAll('.cell_input pre')) {
+  const lines = cell.textContent.replace(/\\n+$/, '').split('\\n').length;
+  if (lines > arguments[1]) { longCells.push(`${lines} lines: ` + cell.textContent.trim().split('\\n')[0].slice(0, 80)); mark('long_code_cells', cell); }
+}
+const injected = Array.from(article.querySelectorAll('.tag_injected-parameters')).map(c => c.textContent.trim().slice(0, 80));
+article.querySelectorAll('.tag_injected-parameters').forEach(e => mark('papermill_cells', e));
+
 const outside = Array.from(document.querySelectorAll('a[href]')).filter(a => !article.contains(a)).map(a => a.href);
 // Leave the first figure in view for the screenshot (the page top is only code).
 const first = imgs.find(i => i.closest('.cell_output, .output'));
 if (first) { first.scrollIntoView({block: 'center'}); } else { window.scrollTo(0, 0); }
 return {title: document.title, images: out, image_elements: imgs, where: where, errors: errors, stderr: stderr, links: outside,
-        pipe_tables: pipeTables, split_outputs: splits, raw_tex: rawTex,
+        pipe_tables: pipeTables, split_outputs: splits, raw_tex: rawTex, long_code_cells: longCells, papermill_cells: injected,
         h1: (article.querySelector('h1') || {innerText: ''}).innerText};
 """
 
 # The problems counted on every page (browser_check.json: results.<page>.counts), and what each means.
-COUNTED = ("pipe_tables", "split_outputs", "raw_tex", "stderr", "errors", "small_figures", "images_not_shown")
+COUNTED = ("pipe_tables", "split_outputs", "raw_tex", "stderr", "errors", "small_figures", "images_not_shown",
+           "long_code_cells", "papermill_cells")
 RULES = {
     "pipe_tables": "a markdown pipe table shown as text: a paragraph starting with | with a delimiter row or several "
                    "| rows, or a printed output with a delimiter row",
@@ -177,6 +190,9 @@ RULES = {
     "small_figures": f"a cell-output image >= {MIN_NATURAL_WIDTH} px wide shown below {MIN_SHOWN_RATIO} of its width, "
                      f"or one in a cell tagged {ONE_TO_ONE_TAG} shown below 1:1",
     "images_not_shown": "an image that did not load or has no size on the page",
+    "long_code_cells": f"a code cell of more than {MAX_CODE_LINES} lines (a wall the reader scrolls past; "
+                       "machinery belongs in the package)",
+    "papermill_cells": "papermill's injected-parameters cell shown on the page",
 }
 
 
@@ -248,7 +264,7 @@ def measure_page(driver, url: str, mathjax_timeout: float = 20.0) -> dict:
         "return Array.from(document.images).every(i => i.complete)"))
     driver.set_script_timeout(mathjax_timeout + 10)
     mathjax = driver.execute_async_script(WAIT_FOR_MATHJAX_JS % int(mathjax_timeout * 1000))
-    page = driver.execute_script(MEASURE_JS, ONE_TO_ONE_TAG)
+    page = driver.execute_script(MEASURE_JS, ONE_TO_ONE_TAG, MAX_CODE_LINES)
     page["mathjax"] = mathjax
     return page
 
@@ -291,6 +307,8 @@ def page_problems(page: dict, repository_url: str | None = None) -> tuple[list[s
         "errors": [f"error output: {e}" for e in page["errors"]],
         "small_figures": small,
         "images_not_shown": not_shown,
+        "long_code_cells": [f"code cell over {MAX_CODE_LINES} lines: {t!r}" for t in page["long_code_cells"]],
+        "papermill_cells": [f"papermill's injected-parameters cell is shown: {t!r}" for t in page["papermill_cells"]],
     }
     for kind in COUNTED:
         problems += found[kind]

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "ci"))
 
 import check_book  # noqa: E402
-from check_book import COUNTED, MIN_NATURAL_WIDTH, ONE_TO_ONE_TAG, check_page, small_figure  # noqa: E402
+from check_book import COUNTED, MAX_CODE_LINES, MIN_NATURAL_WIDTH, ONE_TO_ONE_TAG, check_page, small_figure  # noqa: E402
 
 HAVE_CHROMIUM = bool((shutil.which("chromium") or Path("/usr/bin/chromium").exists())
                      and (shutil.which("chromedriver") or Path("/usr/bin/chromedriver").exists()))
@@ -69,6 +69,8 @@ GOOD_BODY = [
     cell(f'<div class="output text_png">{figure(1200, 300, "width: 700px")}</div>'),  # 0.58x: still readable
     cell(f'<div class="output text_png">{figure(120, 60, "width: 30px")}</div>'),  # small images may be scaled
     cell(f'<div class="output text_png">{figure(200, 100)}</div>', tags=(ONE_TO_ONE_TAG,)),
+    cell(code="\n".join(f"x{i} = {i}" for i in range(MAX_CODE_LINES)) + "\n"),  # at the limit, trailing newline
+    cell(code="# Parameters\nquick = True", tags=("parameters",)),  # the chapter's own parameters cell
 ]
 
 
@@ -144,6 +146,8 @@ BROKEN = {
         cell('<div class="output text_png"><img alt="missing" src="no_such_file.png"></div>'),
         cell(f'<div class="output text_png">{figure(style="display: none")}</div>'),
     ],
+    "long_code_cells": [cell(code="\n".join(f"x{i} = {i}" for i in range(MAX_CODE_LINES + 1)))],
+    "papermill_cells": [cell(code="# Parameters\nquick = True", tags=("injected-parameters",))],
 }
 
 
