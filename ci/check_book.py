@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
-import json
 import os
 import shutil
 import sys
