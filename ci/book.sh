@@ -19,9 +19,10 @@
 #   GLOG_minloglevel  Paddle's C++ log level in the chapters (default 2: errors only)
 #
 # Output (all under _build/book/): executed/ (executed notebooks + timings.json),
-# html/ (the book), screenshots/ + screenshot.png, browser_check.json (per page: how many pipe
-# tables, split outputs, raw TeX, stderr blocks, errors and small figures), mathjax-npm/ (MathJax
-# from the npm registry, served from html/_static/mathjax: the book needs no CDN).
+# html/ (the book), screenshots/ (every page, and <chapter>--<problem>.png where a problem first
+# shows) + screenshot.png, browser_check.json (per page: how many pipe tables, split outputs, raw
+# TeX, stderr blocks, errors, small figures, long code cells, ...; see ci/check_book.py),
+# mathjax-npm/ (MathJax from the npm registry, served from html/_static/mathjax: no CDN needed).
 #
 # It needs python3 (venv) and apt for chromium, chromium-driver and (if missing) npm. A first
 # run on a fresh machine (empty HOME, no caches) is what .ci/run does.
