@@ -301,6 +301,7 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
                          f"({', '.join(f'{k} x{v}' for k, v in scales.items())}); compare weights of one scale")
     upscalers = {label: generator_upscaler(g) for label, g in generators.items()}
     pairs = PairedImages(data_dir, scale=scale)
+    check_output_file(out, overwrite=overwrite, inputs=[f for _, lr_file, hr_file in pairs.pairs for f in (lr_file, hr_file)])
     if names:
         missing = [n for n in names if n not in {name for name, _, _ in pairs.pairs}]
         if missing:

@@ -532,3 +532,13 @@ def test_train_overwrite_deletes_only_a_runs_files_and_never_its_input(tmp_path,
     shutil.copy(best, tmp_path / "start.safetensors")  # copied out, the run folder may be cleared
     assert main(_cli_run(tmp_path, run, "--steps", "2", "--init-generator", str(tmp_path / "start.safetensors"),
                          "--overwrite")) == 0
+
+
+def test_compare_never_writes_over_a_benchmark_image(tmp_path, capsys):
+    bench = _benchmark(tmp_path / "bench")
+    before = _snapshot(bench)
+    hr = bench / "HR" / "a.png"
+    assert main(["compare", "--weights", f"A={_weights(tmp_path / 'g.safetensors')}", "--data", str(bench), "--out", str(hr),
+                 "--overwrite"]) == 2
+    assert "HR/a.png: is an input of this command" in capsys.readouterr().err
+    assert _snapshot(bench) == before
