@@ -103,7 +103,8 @@ def add_evaluate_parser(sub):
         type=path_arg,
         default=None,
         metavar="DIR",
-        help="benchmark folders (default: Set5 and Set14 under $SRGAN_SHARED/benchmarks, else ../shared/benchmarks)",
+        help="benchmark folders, or 'selection' (25 BSDS200 photos held out of training, on which checkpoints are chosen) "
+        "(default: Set5 and Set14 under $SRGAN_SHARED/benchmarks, else ../shared/benchmarks)",
     )
     p.add_argument("--weights", type=path_arg, default=None, metavar="FILE.safetensors",
                    help="generator weights for --method model, or a shipped model: srresnet, srgan")

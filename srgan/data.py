@@ -306,6 +306,14 @@ class PairedImages:
             yield name, lr, hr
 
 
+def benchmark_pairs(source: str | os.PathLike, scale: int = 4, max_images: int | None = None):
+    """(name, LR, HR) triples of a benchmark: a folder with HR/ and LR_bicubic_x<scale>/
+    (PairedImages), or "selection", the selection set held out of BSDS200 (selection_pairs)."""
+    if str(source) == SELECTION:
+        return selection_pairs(scale=scale)[:max_images]
+    return PairedImages(source, scale=scale, max_images=max_images)
+
+
 def degraded_pair(image: np.ndarray, scale: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """(LR, HR) of a whole photo by the paper's degradation (Sec. 3.1, bicubic x1/scale).
 

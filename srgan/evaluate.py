@@ -118,7 +118,8 @@ def evaluate_benchmark(
 
     Args:
         upscaler: callable uint8 LR -> uint8 SR of the HR's shape (see module docstring).
-        data_dir: folder with HR/ and LR_bicubic_x<scale>/, files paired by name.
+        data_dir: folder with HR/ and LR_bicubic_x<scale>/, files paired by name, or "selection"
+            (the 25 photos held out of BSDS200 for choosing checkpoints, srgan.data.selection_pairs).
         scale: upscaling factor, selects the LR folder (paper: 4).
         crop_border: pixels removed from each side before scoring (paper: 4).
         y_channel: score the BT.601 Y channel (paper) instead of RGB.
@@ -139,9 +140,9 @@ def evaluate_benchmark(
         border removed; None for gray images), metrics.colour_shift. "colour_speckle" is SR's fine
         chroma detail energy over HR's (1 = the photo's, above = coloured noise; metrics.colour_speckle).
     """
-    from .data import PairedImages
+    from .data import SELECTION, benchmark_pairs
 
-    pairs = PairedImages(data_dir, scale=scale, max_images=max_images)
+    pairs = benchmark_pairs(data_dir, scale=scale, max_images=max_images)
     images = []
     for name, lr, hr in pairs:
         sr = np.asarray(upscaler(lr))
@@ -162,7 +163,7 @@ def evaluate_benchmark(
         )
     mean = {key: summary_score(key, [img[key] for img in images]) for key in METRICS}
     return {
-        "dataset": Path(data_dir).resolve().name,
+        "dataset": SELECTION if str(data_dir) == SELECTION else Path(data_dir).resolve().name,
         "scale": scale,
         "crop_border": crop_border,
         "y_channel": y_channel,

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from srgan.cli import main
 from srgan.evaluate import bicubic_upscaler, evaluate_benchmark, format_table, generator_upscaler
@@ -192,3 +193,19 @@ def test_package_level_names_and_the_earlier_stuttering_ones():
         assert srgan.release.release is srgan.release.release_run
     with pytest.raises(AttributeError):
         srgan.release.no_such_name
+
+
+def test_evaluate_benchmark_scores_the_selection_set_by_name(tmp_path, monkeypatch):
+    """`srgan evaluate --data selection`: the 25 held-out BSDS200 photos, degraded like the paper's LR."""
+    from srgan.data import SELECTION_IDS
+
+    folder = tmp_path / "datasets" / "BSDS200"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in SELECTION_IDS:
+        Image.fromarray(rng.integers(0, 256, (48, 40, 3), dtype=np.uint8)).save(folder / f"{name}.png")
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path))
+    results = evaluate_benchmark(bicubic_upscaler(4), "selection", max_images=3)
+    assert results["dataset"] == "selection"
+    assert [img["name"] for img in results["images"]] == [f"{name}.png" for name in SELECTION_IDS[:3]]
+    assert all(np.isfinite(img["psnr"]) for img in results["images"])
