@@ -394,9 +394,10 @@ def available_memory() -> int | None:
 
 def check_memory(height: int, width: int, scale: int) -> None:
     """Raise MemoryError, with the sizes, before upscaling an image whose result cannot fit in
-    memory (a 96-megapixel photo at x4 needs ~17 GiB), instead of failing deep inside numpy or
-    being killed. The estimate: the float32 RGB result twice over (the image and its planes)."""
-    needed = 2 * 3 * 4 * height * width * scale * scale
+    memory (a 96-megapixel photo at x4 needs ~29 GiB), instead of failing deep inside numpy or
+    being killed. The estimate, per output pixel: the float32 RGB result (12 bytes), one float32
+    plane being converted (4) and the 8- or 16-bit result (3-8): 20 bytes."""
+    needed = 20 * height * width * scale * scale
     free = available_memory()
     if free is not None and needed > free:
         raise MemoryError(f"{width}x{height} px at x{scale} ({width * scale}x{height * scale} px out) needs about "
