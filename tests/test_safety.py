@@ -339,9 +339,13 @@ def test_every_help_documents_the_exit_status(capsys):
         assert "exit status: 0 done, 1 some inputs failed" in text and "130 interrupted" in text, name
 
 
-def test_debug_shows_upscales_traceback(tmp_path):
+def test_debug_shows_upscales_traceback(tmp_path, monkeypatch):
+    argv = ["upscale", "x.png", "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "none.safetensors")]
     with pytest.raises(FileNotFoundError):
-        main(["upscale", "x.png", "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "none.safetensors"), "--debug"])
+        main([*argv, "--debug"])
+    monkeypatch.setenv("SRGAN_DEBUG", "1")
+    with pytest.raises(FileNotFoundError):
+        main(argv)
 
 
 def test_info_refuses_nonsense_sizes():
