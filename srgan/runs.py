@@ -18,6 +18,13 @@ Rules, enforced by `RunFolder`:
   exit; a lock left by a killed process is detected (the kernel drops the flock with the
   process) and taken over with a note.
 - A run that fails before writing anything leaves no empty folder behind.
+- `--overwrite` deletes the layout's files only, never a config.json or log.jsonl that a run
+  did not write (those are refused whatever the flags), nor the run's own --init-generator.
+- Temporary files of the layout's atomic writes, left by a killed process, are removed when
+  the folder is opened again (the lock guarantees no other process is writing them).
+- Resuming in the folder itself continues the same run: Trainer.resume refuses changed
+  training settings and an earlier checkpoint that later ones follow (a branch); another
+  folder's checkpoint is continued as a new segment (lineage).
 
 Every file of the folder is read and written here: the trainer writes through `write_info`,
 `JsonlLogger`, `keep_initial_card`, `checkpoint_path` and `grid_path`; `srgan release` and the
