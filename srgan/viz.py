@@ -415,13 +415,13 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
     axes[1].plot([r["step"] for r in g_train], [r["adversarial"] for r in g_train], color="C1")
     axes[1].set_title("G: adversarial loss −log D(G(LR))")
     axes[2].plot(step, [r["loss_d"] for r in train], color="C2")
-    axes[2].axhline(2 * math.log(2), color="gray", ls="--", lw=1, label="2 ln 2 (chance)")
-    axes[2].set_title("D loss")
+    axes[2].axhline(2 * math.log(2), color="gray", ls="--", lw=1)  # named in the title: a legend would cover a line
+    axes[2].set_title("D loss (dashed: 2 ln 2, chance)")
     axes[3].plot(step, [r["d_real"] for r in train], label="D(HR)")
     axes[3].plot(step, [r["d_fake"] for r in train], label="D(G(LR))")
-    axes[3].axhline(0.5, color="gray", ls="--", lw=1, label="0.5 (cannot tell)")
+    axes[3].axhline(0.5, color="gray", ls="--", lw=1)
     axes[3].set_yscale("log")
-    axes[3].set_title("D's mean output (log scale)")
+    axes[3].set_title("D's mean output, log (dashed: 0.5)")
     axes[4].plot([r["step"] for r in val], [r["psnr"] for r in val], "o-", ms=4, color="C4")
     axes[4].set_title("validation PSNR [dB]")
     with_niqe = [r for r in val if r.get("niqe") is not None]  # logged since NIQE joined the validation
@@ -433,8 +433,7 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
         ax.title.set_fontsize(13)
         ax.tick_params(labelsize=11)
         if ax.get_legend_handles_labels()[0]:
-            # D's loss hugs 0 when D wins and its chance line runs along the top: keep the legend off both
-            ax.legend(fontsize=11, loc="center right" if ax is axes[2] else "best", framealpha=0.8)
+            ax.legend(fontsize=11, framealpha=0.8)
     if title:
         fig.suptitle(title, fontsize=14)
     fig.tight_layout()
