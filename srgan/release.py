@@ -258,7 +258,9 @@ def format_card(card: dict) -> str:
         bicubic_niqe = f" / {bicubic['niqe']:.2f}" if bicubic.get("niqe") is not None else ""
         lines.append(f"| {name} | {model['psnr']:.2f} | {model['ssim_daala']:.4f} | {model['ssim_matlab']:.4f} | {niqe} | {grid} | "
                      f"{bicubic['psnr']:.2f} / {bicubic['ssim_daala']:.4f}{bicubic_niqe} |")
-    lines += ["", "Departures from the paper:"] + [f"- {d}" for d in card["departures_from_paper"]]
+    # A departure that starts like a list marker ("+ 1000 x lattice penalty") would open a nested list.
+    escaped = ["\\" + d if d[:1] in "+-*" else d for d in card["departures_from_paper"]]
+    lines += ["", "Departures from the paper:"] + [f"- {d}" for d in escaped]
     return "\n".join(lines)
 
 

@@ -225,3 +225,13 @@ def test_release_scores_every_kept_checkpoint(tmp_path):
     expected = evaluate_benchmark(generator_upscaler(g), bench)["mean"]
     assert history["scores"][0]["psnr"] == pytest.approx(expected["psnr"], abs=0.02)
     assert history["scores"][0]["niqe"] == pytest.approx(expected["niqe"], abs=0.05)
+
+
+def test_format_card_keeps_each_departure_one_bullet():
+    """A departure starting with '+' (an added loss term) must not render as a nested list ("- +")."""
+    from srgan.release import format_card
+
+    card = {"name": "m", "phase": "gan", "step": 10, "batch_size": 8, "hr_crop": 96, "training_hours": 0.1, "machine": "cpu",
+            "paddle": "3", "scores": {}, "departures_from_paper": ["batch of 8 (paper: 16)", "+ 1000 x lattice penalty"]}
+    bullets = [line for line in format_card(card).splitlines() if line.startswith("- ")]
+    assert bullets == ["- batch of 8 (paper: 16)", "- \\+ 1000 x lattice penalty"]
