@@ -6,18 +6,19 @@ generator that test explanations of the engines' speed differences, and a fair t
 - `with_stock_tail`: the 9x9 output conv run by Paddle's standard conv2d kernel instead of the
   package's `models.TailConv` (a transposed convolution on the CPU in dygraph), which is what an
   exported static graph runs.
-- `fastest_time`: the fastest of several timed runs after a warm-up (other jobs on a shared
-  machine only ever add time).
+- `fastest_times`: the fastest of several timed runs of each engine after a warm-up, the engines
+  taking turns (other jobs on a shared machine only ever add time, and a burst of load then hits
+  every engine rather than the one that happened to be running).
 
-    from srgan.speed_study import fastest_time, fold_batch_norm
-    seconds, sr = fastest_time(DygraphPredictor(fold_batch_norm(generator)), lr, repeats=3)
+    from srgan.speed_study import fastest_times, fold_batch_norm
+    seconds, outputs = fastest_times({"folded": DygraphPredictor(fold_batch_norm(generator))}, lr, repeats=5)
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import paddle
@@ -87,3 +88,27 @@ def fastest_time(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats
         run(x)
         times.append(time.perf_counter() - start)
     return min(times), output
+
+
+def fastest_times(engines: Mapping[str, Callable[[np.ndarray], np.ndarray]], x: np.ndarray,
+                  repeats: int = 3) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """({name: fastest wall time in seconds}, {name: output of its warm-up call}) for several engines.
+
+    Every engine is warmed up first; then `repeats` rounds time each engine once in turn, so
+    that load from other jobs spreads over all engines instead of biasing one.
+
+    Args:
+        engines: name -> predictor, `run(x) -> output`.
+        x: their common input.
+        repeats: timed rounds, at least 1.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    outputs = {name: run(x) for name, run in engines.items()}
+    best = dict.fromkeys(engines, float("inf"))
+    for _ in range(repeats):
+        for name, run in engines.items():
+            start = time.perf_counter()
+            run(x)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best, outputs

@@ -4,7 +4,7 @@ import pytest
 
 from srgan.export import DygraphPredictor
 from srgan.models import Generator
-from srgan.speed_study import fastest_time, fold_batch_norm, with_stock_tail
+from srgan.speed_study import fastest_time, fastest_times, fold_batch_norm, with_stock_tail
 
 
 def _generator_with_real_bn_statistics():
@@ -51,3 +51,20 @@ def test_fastest_time_is_the_minimum_and_skips_the_warm_up():
     assert len(calls) == 4 and seconds < 0.04 and np.array_equal(out, np.full(3, 2.0))
     with pytest.raises(ValueError, match="repeats"):
         fastest_time(run, np.ones(3), repeats=0)
+
+
+def test_fastest_times_takes_turns_and_keeps_each_engines_minimum():
+    import time
+
+    order = []
+
+    def engine(name, delay):
+        def run(x):
+            order.append(name)
+            time.sleep(delay)
+            return x + len(name)
+        return run
+
+    best, outputs = fastest_times({"a": engine("a", 0.0), "bb": engine("bb", 0.03)}, np.zeros(2), repeats=2)
+    assert order == ["a", "bb", "a", "bb", "a", "bb"]  # warm-ups, then rounds in turn
+    assert best["a"] < 0.02 <= best["bb"] and np.array_equal(outputs["bb"], np.full(2, 2.0))
