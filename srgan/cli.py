@@ -120,10 +120,20 @@ def cmd_evaluate(args) -> int:
 
     upscaler, label, data_dirs = resolve_evaluation(method=args.method, weights=resolve_weights(args.weights), data=args.data,
                                                     scale=args.scale, device=args.device)
-    for data_dir in data_dirs:
-        results = evaluate_benchmark(upscaler, data_dir, scale=args.scale, crop_border=args.crop_border)
+    failed = 0
+    for data_dir in data_dirs:  # a bad folder is reported and the others still scored
+        try:
+            results = evaluate_benchmark(upscaler, data_dir, scale=args.scale, crop_border=args.crop_border)
+        except USER_ERRORS as e:
+            if args.debug or len(data_dirs) == 1:
+                raise  # one folder: a user error like any other (main prints it)
+            print(f"error: {str(e).strip().splitlines()[0]}", file=sys.stderr)
+            failed += 1
+            continue
         print(f"## {label}: {format_table(results)}\n")
-    return 0
+    if failed == len(data_dirs):
+        return EXIT_USER_ERROR  # nothing was scored
+    return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
 # --- srgan train -----------------------------------------------------------------------

@@ -546,3 +546,12 @@ def test_compare_never_writes_over_a_benchmark_image(tmp_path, capsys):
                  "--overwrite"]) == 2
     assert "HR/a.png: is an input of this command" in capsys.readouterr().err
     assert _snapshot(bench) == before
+
+
+def test_evaluate_scores_the_good_folders_and_says_some_failed(tmp_path, capsys):
+    good = _benchmark(tmp_path / "good")
+    argv = ["evaluate", "--method", "bicubic", "--data", str(good), str(tmp_path / "missing")]
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert "## bicubic" in out and "missing/HR: missing" in err
+    assert main(["evaluate", "--method", "bicubic", "--data", str(tmp_path / "missing"), str(tmp_path / "gone")]) == 2
