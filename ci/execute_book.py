@@ -6,9 +6,11 @@ Usage (from the repository root, in an environment with the `book` extra install
     python ci/execute_book.py --full                # full-scale parameters (a GPU machine)
     python ci/execute_book.py --only 02_generator   # one chapter (name or prefix)
 
-The chapters are read from _toc.yml, in order. Each one runs in `book/` as its working directory
-(so relative paths such as ../weights resolve as they do for a reader), with the papermill
-parameters `quick=True` (or False with --full). The per-chapter wall time is printed and written
+The chapters are read from _toc.yml, in order. Each one runs in the output folder's copy of
+`book/` as its working directory, so relative paths resolve as they do for a reader: ../weights is
+a link to the repository's weights/, and ../runs (the chapters' live training runs) is the
+build's own folder, so several builds side by side (BOOK_OUT) never share, or refuse, a run
+folder. The papermill parameters are `quick=True` (or False with --full). The per-chapter wall time is printed and written
 to <out>/timings.json. A cell error fails the run, naming the chapter and the cell.
 
 The output folder holds a copy of the book's sources (_config.yml, _toc.yml, book/ images) with
@@ -106,10 +108,15 @@ def repository_config(config_text: str, url: str | None, branch: str | None = No
 
 
 def copy_book_sources(out: Path) -> None:
-    """Copy the config files and every non-notebook file of book/ (images, ...) into `out`; the
-    repository address of _config.yml comes from $BOOK_REPOSITORY_URL."""
+    """Copy the config files and every non-notebook file of book/ (images, ...) into `out`, link
+    out/weights to the repository's weights/ and make out/runs; the repository address of
+    _config.yml comes from $BOOK_REPOSITORY_URL."""
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "_toc.yml", out / "_toc.yml")
+    # The chapters read ../weights (the shipped models): a link, not a copy of the repository's files.
+    if not (out / "weights").exists():
+        (out / "weights").symlink_to(REPO / "weights", target_is_directory=True)
+    (out / "runs").mkdir(exist_ok=True)  # the chapters' ../runs: this build's live runs
     (out / "_config.yml").write_text(repository_config(
         (REPO / "_config.yml").read_text(), os.environ.get("BOOK_REPOSITORY_URL"), os.environ.get("BOOK_REPOSITORY_BRANCH")))
     for path in (REPO / "book").rglob("*"):
@@ -126,14 +133,14 @@ def execute(chapter: str, out: Path, parameters: dict, kernel: str) -> float:
     src = REPO / f"{chapter}.ipynb"
     if not src.is_file():
         raise SystemExit(f"{chapter}: listed in _toc.yml but {src} does not exist")
-    dst = out / f"{chapter}.ipynb"
+    dst = out / f"{chapter}.ipynb"  # its folder is the chapter's working directory (see the module docstring)
     dst.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     pm.execute_notebook(
         str(src),
         str(dst),
         parameters=parameters,
-        cwd=str(src.parent),
+        cwd=str(dst.parent),
         kernel_name=kernel,
         progress_bar=False,
         log_output=False,

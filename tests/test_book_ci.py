@@ -120,3 +120,15 @@ def test_viz_table_is_a_pipe_table_with_alignment_caption_and_escaped_bars():
     html = markdown_it.MarkdownIt("commonmark").enable("table").render(text)
     assert "<table>" in html and html.count("<tr>") == 3 and html.count('style="text-align:right"') == 3
     assert html.count("<td") == 6 and ">28.43 | 0.82</td>" in html  # the escaped bar stays inside its cell
+
+
+def test_build_copy_links_the_weights_and_owns_its_runs(tmp_path):
+    from execute_book import copy_book_sources
+
+    copy_book_sources(tmp_path)
+    copy_book_sources(tmp_path)  # a second build into the same folder
+    # the chapters run in <out>/book: ../weights is the repository's, ../runs the build's own
+    assert (tmp_path / "weights").resolve() == (REPO / "weights").resolve()
+    assert (tmp_path / "runs").is_dir() and not (tmp_path / "runs").is_symlink()
+    assert (tmp_path / "book" / "_static" / "book.css").is_file() and not list((tmp_path / "book").glob("*.ipynb"))
+    assert "runs" in yaml.safe_load((tmp_path / "_config.yml").read_text())["exclude_patterns"]
