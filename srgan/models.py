@@ -149,7 +149,8 @@ def icnr_(block: UpsampleBlock) -> UpsampleBlock:
     """
     weight, bias = block.conv.weight.numpy(), block.conv.bias.numpy()  # (4C, C_in, 3, 3), (4C,)
     groups = weight.shape[0] // 4
-    block.conv.weight.set_value(np.repeat(weight.reshape(groups, 4, *weight.shape[1:])[:, :1], 4, axis=1).reshape(weight.shape))
+    first_of_each = weight.reshape(groups, 4, *weight.shape[1:])[:, :1]  # position 0's kernel, per group
+    block.conv.weight.set_value(np.repeat(first_of_each, 4, axis=1).reshape(weight.shape))
     block.conv.bias.set_value(np.repeat(bias.reshape(groups, 4)[:, :1], 4, axis=1).reshape(bias.shape))
     return block
 
