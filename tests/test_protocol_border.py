@@ -68,3 +68,43 @@ def test_validation_drops_exactly_the_scale_in_pixels(tmp_path, monkeypatch):
         monkeypatch.setattr(train_module, "generator_upscaler", lambda generator, w=width: _oracle(pairs, w))
         metrics = trainer.validate()
         assert (metrics["psnr"] == math.inf) is exact, (width, metrics["psnr"])
+
+
+def test_ssims_default_to_the_paper_s_y_channel():
+    """ssim_daala / ssim_matlab with no arguments: BT.601 Y, 4-pixel border (Sec. 3.1)."""
+    from srgan.metrics import rgb_to_y
+
+    rng = np.random.default_rng(8)
+    hr = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    sr = np.clip(hr.astype(int) + rng.integers(-30, 31, hr.shape) + [12, -20, 5], 0, 255).astype(np.uint8)
+    y_sr, y_hr = rgb_to_y(sr)[4:-4, 4:-4], rgb_to_y(hr)[4:-4, 4:-4]
+    for metric in (ssim_daala, ssim_matlab, psnr):
+        on_y = metric(y_sr, y_hr, crop_border=0, y_channel=False)
+        assert metric(sr, hr) == pytest.approx(on_y, rel=1e-12), metric.__name__
+        assert metric(sr, hr, crop_border=4, y_channel=False) != pytest.approx(on_y, rel=1e-3), metric.__name__
+
+
+def test_colour_measures_and_chance_level_defaults():
+    from srgan.metrics import colour_shift, colour_speckle, grid_share_chance
+
+    rng = np.random.default_rng(6)
+    hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    sr = hr.copy()
+    sr[0] = 0  # a changed first row: the default (no border removed) must see it
+    assert colour_shift(sr, hr) == colour_shift(sr, hr, crop_border=0) > 0
+    assert colour_shift(sr, hr, crop_border=1) == 0
+    assert colour_speckle(sr, hr) == pytest.approx(colour_speckle(sr, hr, crop_border=0), rel=1e-12)
+    assert colour_speckle(sr, hr) != pytest.approx(colour_speckle(sr, hr, crop_border=1), rel=1e-6)
+    assert grid_share_chance() == grid_share_chance(4, 32) == pytest.approx(1 / 63)
+
+
+def test_too_small_images_are_refused_by_name():
+    from srgan.metrics import crop_border, grid_contrast, grid_share
+
+    for shape in ((8, 10), (10, 8), (8, 8)):  # exactly 2 * border in one dimension leaves nothing
+        with pytest.raises(ValueError, match=r"cannot crop a 4-pixel border from a"):
+            crop_border(np.zeros(shape), 4)
+    assert crop_border(np.zeros((9, 9)), 4).shape == (1, 1)
+    for measure in (grid_share, grid_contrast):
+        with pytest.raises(ValueError, match=rf"^{measure.__name__}: the 16x16 image"):
+            measure(np.zeros((16, 16)))
