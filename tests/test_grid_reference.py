@@ -83,3 +83,13 @@ def test_grid_ratio_crops_both_images():
     sr[:4] = 0  # a border unlike the rest, removed by crop_border=4
     expected = _share(sr[4:-4, 4:-4], 4, 32) / _share(hr[4:-4, 4:-4], 4, 32)
     assert grid_ratio(sr, hr, crop_border=4) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(period=4.0), "period must be an integer >= 2"),
+                                             (dict(period=True), "period must be an integer >= 2"),
+                                             (dict(window=32.0), "window must be a multiple of period=4"),
+                                             (dict(window=True), "window must be a multiple of period=4")])
+def test_non_integer_period_or_window_is_refused_by_name(kwargs, message):
+    for measure in (grid_share, grid_contrast):
+        with pytest.raises(ValueError, match=f"^{measure.__name__}: {message}"):
+            measure(np.zeros((64, 64)), **kwargs)
