@@ -56,7 +56,7 @@ for m in "${modules[@]}"; do
   mkdir -p "$copy"
   # the files a commit of the working tree would hold (tracked + new, not ignored)
   (cd "$REPO" && git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
-     [[ -f "$f" ]] && printf '%s\0' "$f"; done | tar --null -T - -cf -) | tar -xf - -C "$copy"
+     if [[ -f "$f" ]]; then printf '%s\0' "$f"; fi; done | tar --null -T - -cf -) | tar -xf - -C "$copy"
   # mutmut runs the tests once, then forks one child per mutant: a functools cache filled by
   # that first run (imresize's resize matrices, NIQE's model) would answer for the mutated
   # code. In the copy only, every test starts with the package's caches cleared.
