@@ -9,23 +9,15 @@ import numpy as np
 import pytest
 
 from srgan.checkpoint import read_generator_file
-from srgan.config import quick
 from srgan.runs import BEST, BEST_CARD
 from srgan.train import Trainer, build_scheduler
+from tiny import config as tiny_config
 from tiny import images as _images
 from tiny import val_pairs as _val_pairs
 
 
 def _cfg(tmp_path, phase="pretrain", **train):
-    cfg = quick(phase)
-    cfg.model.num_blocks, cfg.model.channels, cfg.model.d_channels, cfg.model.d_image_size = 1, 8, 8, 16
-    cfg.data.hr_size, cfg.data.batch_size, cfg.data.num_workers = 16, 2, 0
-    cfg.train.out_dir = str(tmp_path / phase)
-    cfg.train.visualdl = False
-    cfg.train.lr_milestones = []
-    for k, v in train.items():
-        setattr(cfg.train, k, v)
-    return cfg
+    return tiny_config(tmp_path / phase, phase, **{"lr_milestones": [], **train})
 
 
 def _log(cfg, kind="train"):

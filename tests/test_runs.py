@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from srgan.checkpoint import CheckpointError
-from srgan.config import quick
 from srgan.runs import checkpoints
 from srgan.train import Trainer
+from tiny import config as tiny_config
 from tiny import images as _images
 from tiny import val_pairs as _val_pairs
 
@@ -29,14 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _cfg(out, phase="pretrain", **train):
-    cfg = quick(phase)
-    cfg.model.num_blocks, cfg.model.channels, cfg.model.d_channels, cfg.model.d_image_size = 1, 8, 8, 16
-    cfg.data.hr_size, cfg.data.batch_size, cfg.data.num_workers = 16, 2, 0
-    cfg.train.out_dir, cfg.train.visualdl, cfg.train.lr_milestones = str(out), False, []
-    cfg.train.steps, cfg.train.log_every, cfg.train.val_every, cfg.train.ckpt_every = 4, 1, 2, 2
-    for k, v in train.items():
-        setattr(cfg.train, k, v)
-    return cfg
+    return tiny_config(out, phase, **{"lr_milestones": [], "steps": 4, "log_every": 1, "val_every": 2, "ckpt_every": 2, **train})
 
 
 def _trainer(cfg):

@@ -12,9 +12,10 @@ import paddle
 import pytest
 
 from srgan.checkpoint import load_generator
-from srgan.config import Config, quick
+from srgan.config import Config
 from srgan.runs import checkpoints
 from srgan.train import Trainer
+from tiny import config as tiny_config
 from tiny import images as _images
 from tiny import val_pairs as _val_pairs
 
@@ -22,14 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _cfg(tmp_path, phase="pretrain", **train):
-    cfg = quick(phase)
-    cfg.model.num_blocks, cfg.model.channels, cfg.model.d_channels, cfg.model.d_image_size = 1, 8, 8, 16
-    cfg.data.hr_size, cfg.data.batch_size, cfg.data.num_workers = 16, 2, 0
-    cfg.train.out_dir = str(tmp_path / phase)
-    cfg.train.visualdl = False
-    for k, v in train.items():
-        setattr(cfg.train, k, v)
-    return cfg
+    return tiny_config(tmp_path / phase, phase, **train)
 
 
 def _params(layer):
