@@ -13,6 +13,7 @@
 #                                       # goes to a new --out that continues the checkpoint as a new segment)
 #   bash ci/train_weights.sh gan-continue  # phase 2 again from the released SRGAN (a new session/machine):
 #                                       # its D was not kept, so a D warm-up rebuilds one first
+#   bash ci/train_weights.sh candidate NAME [flags]   # issue 23's side-by-side phase-2 runs (see below)
 #   bash ci/train_weights.sh ablation mse|vgg22|vgg54   # paper Table 1 at this CPU's scale: one content
 #                                       # loss per call, identical settings (ABLATION_STEPS, default 1000)
 #   bash ci/train_weights.sh release    # write weights/*.safetensors + model cards (Set5/Set14 scored)
@@ -79,6 +80,21 @@ case "${1:-}" in
       --lr 1e-4 --lr-milestones 100000 --steps "${GAN_STEPS:-200000}" \
       --val-every 100 --ckpt-every 100 --log-every 10 --keep-last 3 --max-minutes "$MAX_MINUTES" --resume
     ;;
+  candidate)
+    # Issue 23's side-by-side runs: the same start (the released SRResNet), the shipped recipe's
+    # settings (VGG54, adversarial 1e-3, batch 8 of 96 px, lattice penalty 1000), one change each,
+    # validated on the selection set (25 BSDS200 photos held out of training) every 100 steps,
+    # every checkpoint kept. CANDIDATE names the change; extra flags after it are passed on:
+    #   bash ci/train_weights.sh candidate A_lattice                       # the baseline
+    #   bash ci/train_weights.sh candidate B_preact --vgg-before-activation --adv-weight 5e-3
+    #   bash ci/train_weights.sh candidate C_relativistic --gan-loss relativistic
+    #   bash ci/train_weights.sh candidate D_lowfreq10 --lowfreq-weight 10
+    name="${2:?usage: bash ci/train_weights.sh candidate NAME [flags]}"; shift 2
+    "$PY" -m srgan train --phase gan --data "${DATA[@]}" --out "$RUNS/$name" \
+      --init-generator "$REPO/weights/srresnet_x4.safetensors" --content-loss vgg54 --adv-weight 1e-3 --lattice-weight 1000 \
+      --hr-size 96 --d-image-size 96 --batch-size 8 --num-workers 0 --lr 1e-4 --lr-milestones 100000 --steps "${GAN_STEPS:-200000}" \
+      --val-dir selection --val-every 100 --ckpt-every 100 --log-every 10 --keep-last all --max-minutes "$MAX_MINUTES" "$@"
+    ;;
   ablation)
     # Table 1: the same SRResNet start, steps and settings for each content loss (the paper's
     # recipe, no lattice penalty); released to
@@ -112,5 +128,5 @@ case "${1:-}" in
         --weights "SRResNet=$REPO/weights/srresnet_x4.safetensors" "SRGAN=$REPO/weights/srgan_x4.safetensors"
     fi
     ;;
-  *) echo "usage: bash ci/train_weights.sh pretrain|continue|gan-mse|gan|gan-continue|ablation LOSS|release"; exit 2 ;;
+  *) echo "usage: bash ci/train_weights.sh pretrain|continue|gan-mse|gan|gan-continue|candidate NAME|ablation LOSS|release"; exit 2 ;;
 esac
