@@ -61,11 +61,26 @@ BIN="$(dirname "$PY")"
 "$PY" -c "import paddle, srgan, papermill, jupyter_book; print('paddle', paddle.__version__, '| jupyter-book', jupyter_book.__version__)"
 
 # --- 2. Chromium for the browser check (Debian packages) -------------------------------------
+# Installed with apt only when that can work without a prompt (root, or sudo with no password);
+# otherwise one clear message saying what is missing and how to install it, or how to skip.
+apt_install() {  # apt_install WHY HOW-TO-DO-WITHOUT PACKAGE...
+  local why="$1" without="$2"; shift 2
+  local sudo=""
+  if [[ "$(id -u)" != 0 ]]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
+  fi
+  if [[ "$sudo" != "none" ]] && command -v apt-get >/dev/null; then
+    echo "== installing $* (apt) for $why"
+    if $sudo apt-get update -qq && $sudo apt-get install -y -qq "$@" >/dev/null; then return 0; fi
+    echo "ci/book.sh: apt-get could not install $* (see its messages above)" >&2
+  fi
+  echo "ci/book.sh: $why needs $*, which is not installed here: install it (Debian/Ubuntu:" \
+       "sudo apt-get install $*)$without" >&2
+  exit 2
+}
 if [[ "$BOOK_BROWSER" == "1" ]] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then
-  echo "== installing chromium and chromium-driver (apt)"
-  SUDO=""; [[ "$(id -u)" != 0 ]] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt_install "the browser check (chromium, chromedriver)" \
+    ", or run with BOOK_BROWSER=0 to skip the check (say so wherever you report the build)" chromium chromium-driver
 fi
 
 # --- 3. Execute every chapter (papermill) -------------------------------------------------------
@@ -84,12 +99,7 @@ fi
 MATHJAX_VERSION=3.2.2
 mathjax="$OUT/mathjax-npm/node_modules/mathjax"
 if ! grep -qs "\"version\": \"$MATHJAX_VERSION\"" "$mathjax/package.json"; then
-  if ! command -v npm >/dev/null; then
-    echo "== installing npm (apt) for MathJax"
-    SUDO=""; [[ "$(id -u)" != 0 ]] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq npm >/dev/null
-  fi
+  if ! command -v npm >/dev/null; then apt_install "MathJax (served by the book)" "" npm; fi
   echo "== installing MathJax $MATHJAX_VERSION (npm) into $OUT/mathjax-npm"
   npm install --prefix "$OUT/mathjax-npm" --no-audit --no-fund --loglevel=error "mathjax@$MATHJAX_VERSION" >/dev/null
 fi
@@ -108,6 +118,6 @@ if [[ "$BOOK_BROWSER" == "1" ]]; then
   echo "== checking every page in headless Chromium"
   "$PY" ci/check_book.py --html "$OUT/html" --screenshot "$OUT/screenshot.png"
 else
-  echo "== browser check skipped (BOOK_BROWSER=0 or --only)"
+  echo "== BROWSER CHECK SKIPPED (BOOK_BROWSER=0 or --only): the pages were not opened in Chromium"
 fi
 echo "book job: $(( $(date +%s) - job_start )) s in total"
