@@ -368,18 +368,30 @@ def cmd_release(args) -> int:
 
 
 def add_compare_parser(sub):
-    p = sub.add_parser("compare", help="save side-by-side crops: bicubic | each model | HR")
-    p.add_argument("--weights", nargs="+", required=True, metavar="LABEL=FILE", help="e.g. SRResNet=weights/srresnet_x4.safetensors")
+    p = sub.add_parser("compare", help="compare bicubic | each model | HR: side-by-side crops (PNG) and/or before/after sliders (HTML)")
+    p.add_argument("--weights", nargs="+", required=True, metavar="LABEL=FILE",
+                   help="e.g. SRResNet=srresnet SRGAN=weights/srgan_x4.safetensors (a file or a shipped model's name)")
     p.add_argument("--data", required=True, type=path_arg, help="benchmark folder (HR/ + LR_bicubic_x<scale>/, the scale of the weights)")
     p.add_argument("--images", nargs="*", help="file names to show (default: all)")
-    p.add_argument("--out", required=True, type=path_arg, help="destination PNG")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--out", type=path_arg, help="destination PNG of side-by-side crops")
+    p.add_argument("--html", type=path_arg, help="destination HTML page: a before/after slider per image (bicubic vs the last "
+                   "model at first; menus for bicubic / each model / HR and the zoom) with PSNR / SSIM / NIQE; "
+                   "self-contained (images inline, no network)")
+    p.add_argument("--zoom", type=positive_int, help="--html: initial zoom, 1:1 or larger (default: up to 4x within 1024 px)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out / --html")
     p.set_defaults(func=cmd_compare)
 
 
 def cmd_compare(args) -> int:
+    from .infer import resolve_weights
+    from .outputs import check_output_file, same_file
     from .release import comparison_image
+    from .report import compare_report
 
+    if not args.out and not args.html:
+        raise ValueError("compare: give --out (PNG of crops), --html (slider page) or both")
+    if args.out and args.html and same_file(args.out, args.html):
+        raise ValueError(f"{args.html}: --out and --html are the same file")
     pairs = [w.split("=", 1) for w in args.weights]
     bad = [w for w, p in zip(args.weights, pairs) if len(p) != 2 or not p[0].strip() or not p[1].strip()]
     if bad:
@@ -388,7 +400,15 @@ def cmd_compare(args) -> int:
     twice = sorted({label for label in labels if labels.count(label) > 1})
     if twice:
         raise ValueError(f"--weights: the label {twice[0]!r} is given twice; each column needs its own label")
-    print(comparison_image(dict(pairs), args.data, args.out, names=args.images, overwrite=args.overwrite))
+    weights = {label: resolve_weights(path) for label, path in pairs}
+    # Both outputs are checked before either is made: a refused --html must not follow a written --out.
+    for out in (args.out, args.html):
+        if out:
+            check_output_file(out, overwrite=args.overwrite, inputs=list(weights.values()))
+    if args.out:
+        print(comparison_image(weights, args.data, args.out, names=args.images, overwrite=args.overwrite))
+    if args.html:
+        print(compare_report(weights, args.data, args.html, names=args.images, zoom=args.zoom, overwrite=args.overwrite))
     return EXIT_OK
 
 

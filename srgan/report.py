@@ -1,0 +1,330 @@
+"""Before/after sliders: one self-contained HTML page to compare upscalers by dragging a handle.
+
+`srgan compare --html report.html` writes such a page (`compare_report`), and the book shows
+the same slider in a notebook (`srgan.viz.slider`). Each slider stacks two images of the same
+size, the left method's clipped to the part left of the handle; two menus choose the methods
+(bicubic, each model, HR), a third the zoom (1:1 or larger, pixels kept square and sharp by
+`image-rendering: pixelated`). The handle follows a pointer drag, the arrow keys (Shift: 10
+steps), Home / End; it is an ARIA slider (role="slider", aria-valuenow in percent).
+
+Everything is inline: images as base64 PNG data URIs, the CSS and the few lines of JavaScript
+written here. The page loads nothing from the network, so it works offline and can be mailed.
+
+    from srgan.report import slider_html
+    html = slider_html({"bicubic": bicubic, "SRGAN": sr, "HR": hr}, left="bicubic", right="SRGAN")
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import json
+import os
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+__all__ = ["png_data_uri", "slider_figure", "slider_html", "report_page", "write_report", "image_scores", "compare_report"]
+
+# Default zoom: the largest of 1..4 that keeps the shown image within this many CSS pixels.
+MAX_AUTO_WIDTH = 1024
+ZOOMS = (1, 2, 3, 4, 6, 8)
+
+SLIDER_CSS = """
+.sr-slider { margin: 1.2em 0; font: 14px/1.4 system-ui, sans-serif; }
+.sr-slider .sr-controls { display: flex; flex-wrap: wrap; gap: 1em; align-items: center; margin-bottom: .4em; }
+.sr-slider .sr-scroll { overflow-x: auto; max-width: 100%; }
+.sr-slider .sr-stage { position: relative; touch-action: none; cursor: ew-resize; user-select: none; line-height: 0; }
+.sr-slider .sr-stage:focus { outline: 3px solid #1a73e8; outline-offset: 2px; }
+.sr-slider .sr-stage img { display: block; width: 100%; height: 100%; max-width: none; margin: 0;
+  image-rendering: pixelated; pointer-events: none; }
+.sr-slider .sr-over { position: absolute; top: 0; left: 0; }
+.sr-slider .sr-handle { position: absolute; top: 0; bottom: 0; width: 2px; margin-left: -1px; background: #fff;
+  box-shadow: 0 0 0 1px rgba(0,0,0,.6); pointer-events: none; }
+.sr-slider .sr-handle::after { content: "\\2194"; position: absolute; top: 50%; left: 50%; width: 28px; height: 28px;
+  margin: -14px 0 0 -14px; border-radius: 50%; background: #fff; color: #000; font: 18px/28px sans-serif;
+  text-align: center; box-shadow: 0 0 0 1px rgba(0,0,0,.6); }
+.sr-slider .sr-tag { position: absolute; top: 4px; padding: 1px 6px; background: rgba(0,0,0,.6); color: #fff;
+  font: 12px/1.5 system-ui, sans-serif; pointer-events: none; }
+.sr-slider .sr-tag-left { left: 4px; }
+.sr-slider .sr-tag-right { right: 4px; }
+.sr-slider table { border-collapse: collapse; margin-top: .5em; }
+.sr-slider th, .sr-slider td { padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd; }
+.sr-slider th:first-child, .sr-slider td:first-child { text-align: left; }
+"""
+
+# Sets up every `.sr-slider` not yet set up, so it can run once per page or once per notebook
+# output (several outputs on one page each carry it; the `data-ready` mark keeps it idempotent).
+SLIDER_JS = """
+(function () {
+  function setup(fig) {
+    if (fig.getAttribute("data-ready")) return;
+    fig.setAttribute("data-ready", "1");
+    var images = JSON.parse(fig.querySelector("script.sr-images").textContent);
+    var stage = fig.querySelector(".sr-stage"), over = fig.querySelector(".sr-over"), under = fig.querySelector(".sr-under");
+    var handle = fig.querySelector(".sr-handle"), tagLeft = fig.querySelector(".sr-tag-left"), tagRight = fig.querySelector(".sr-tag-right");
+    var pickLeft = fig.querySelector(".sr-pick-left"), pickRight = fig.querySelector(".sr-pick-right"), pickZoom = fig.querySelector(".sr-zoom");
+    var width = +fig.getAttribute("data-width"), height = +fig.getAttribute("data-height"), dragging = false;
+    function set(value) {
+      var v = Math.max(0, Math.min(100, Math.round(value)));
+      over.style.clipPath = "inset(0 " + (100 - v) + "% 0 0)";
+      handle.style.left = v + "%";
+      stage.setAttribute("aria-valuenow", v);
+      stage.setAttribute("aria-valuetext", pickLeft.value + " on the left " + v + "%, " + pickRight.value + " on the right");
+    }
+    function methods() {
+      over.src = images[pickLeft.value]; under.src = images[pickRight.value];
+      tagLeft.textContent = pickLeft.value; tagRight.textContent = pickRight.value;
+      set(+stage.getAttribute("aria-valuenow"));
+    }
+    function zoom() {
+      stage.style.width = width * pickZoom.value + "px"; stage.style.height = height * pickZoom.value + "px";
+    }
+    function follow(e) {
+      var box = stage.getBoundingClientRect();
+      set((e.clientX - box.left) / box.width * 100);
+    }
+    stage.addEventListener("pointerdown", function (e) {
+      dragging = true; stage.setPointerCapture(e.pointerId); stage.focus(); follow(e); e.preventDefault();
+    });
+    stage.addEventListener("pointermove", function (e) { if (dragging) follow(e); });
+    stage.addEventListener("pointerup", function () { dragging = false; });
+    stage.addEventListener("pointercancel", function () { dragging = false; });
+    stage.addEventListener("keydown", function (e) {
+      var v = +stage.getAttribute("aria-valuenow"), step = e.shiftKey ? 10 : 1;
+      var moves = {ArrowLeft: v - step, ArrowDown: v - step, ArrowRight: v + step, ArrowUp: v + step,
+                   PageDown: v - 10, PageUp: v + 10, Home: 0, End: 100};
+      if (!(e.key in moves)) return;
+      e.preventDefault(); set(moves[e.key]);
+    });
+    pickLeft.addEventListener("change", methods);
+    pickRight.addEventListener("change", methods);
+    pickZoom.addEventListener("change", zoom);
+    zoom(); methods();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll(".sr-slider"), setup);
+})();
+"""
+
+_ids = itertools.count(1)
+
+
+def png_data_uri(image: np.ndarray) -> str:
+    """A uint8 image (H, W) or (H, W, 3) as a `data:image/png;base64,...` URI (lossless)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _check_images(images: Mapping[str, np.ndarray]) -> tuple[int, int]:
+    """(height, width) shared by all images; ValueError naming the first that differs."""
+    if len(images) < 2:
+        raise ValueError(f"a slider needs at least two images, got {len(images)} ({', '.join(images) or 'none'})")
+    shapes = {label: np.asarray(image).shape[:2] for label, image in images.items()}
+    first = next(iter(shapes))
+    for label, shape in shapes.items():
+        if images[label].dtype != np.uint8 or images[label].ndim not in (2, 3):
+            raise ValueError(f"slider image {label!r}: expected uint8 (H, W) or (H, W, 3), got {images[label].dtype} "
+                             f"{images[label].shape}")
+        if shape != shapes[first]:
+            raise ValueError(f"slider image {label!r} is {shape[1]}x{shape[0]} px but {first!r} is "
+                             f"{shapes[first][1]}x{shapes[first][0]}; the images of a slider must have one size")
+    return shapes[first]
+
+
+def _format(value: float | None, digits: int) -> str:
+    return "–" if value is None or np.isnan(value) else f"{value:.{digits}f}"
+
+
+def _scores_table(scores: Mapping[str, Mapping[str, float | None]]) -> str:
+    """An HTML table: one row per method, PSNR / SSIM / NIQE columns ("–" where not measured)."""
+    rows = "".join(f"<tr><td>{html.escape(label)}</td><td>{_format(s.get('psnr'), 2)}</td>"
+                   f"<td>{_format(s.get('ssim'), 4)}</td><td>{_format(s.get('niqe'), 2)}</td></tr>"
+                   for label, s in scores.items())
+    return ("<table class=\"sr-scores\"><thead><tr><th>method</th><th>PSNR (dB)</th><th>SSIM</th>"
+            f"<th>NIQE</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, right: str | None = None,
+                  zoom: int | None = None, position: int = 50, caption: str | None = None,
+                  scores: Mapping[str, Mapping[str, float | None]] | None = None) -> str:
+    """The HTML of one slider (no CSS or script: `report_page` or `slider_html` add them once).
+
+    Args:
+        images: label -> uint8 image, all of one size, in menu order (e.g. bicubic, SRResNet,
+            SRGAN, HR).
+        left: the method shown left of the handle (default: the first label).
+        right: the method shown right of the handle (default: the last label that is not HR,
+            or the last label).
+        zoom: display scale, an integer >= 1 so that each pixel stays a square of pixels
+            (default: the largest of 1..4 within MAX_AUTO_WIDTH CSS pixels). The page's menu
+            changes it.
+        position: where the handle starts, in percent of the width.
+        caption: text above the slider (e.g. the file name); escaped.
+        scores: label -> {"psnr", "ssim", "niqe"} shown as a table under the slider.
+
+    Raises:
+        ValueError: fewer than two images, images of different sizes or types, an unknown
+            `left` / `right`, or a zoom below 1.
+    """
+    height, width = _check_images(images)
+    labels = list(images)
+    not_hr = [label for label in labels if label.lower() != "hr"]
+    left = labels[0] if left is None else left
+    right = (not_hr[-1] if not_hr[-1] != left else labels[-1]) if right is None else right
+    for which, label in (("left", left), ("right", right)):
+        if label not in images:
+            raise ValueError(f"slider: {which}={label!r} is not one of the images ({', '.join(labels)})")
+    zoom = max(1, min(4, MAX_AUTO_WIDTH // width)) if zoom is None else int(zoom)
+    if zoom < 1:
+        raise ValueError(f"slider: zoom must be >= 1 (1:1 or larger), got {zoom}")
+    position = max(0, min(100, int(position)))
+    # JSON inside <script>: "</" would end the script element early.
+    data = json.dumps({label: png_data_uri(image) for label, image in images.items()}).replace("</", "<\\/")
+
+    def menu(cls: str, chosen: str, name: str) -> str:
+        options = "".join(f"<option{' selected' if label == chosen else ''} value=\"{html.escape(label)}\">"
+                          f"{html.escape(label)}</option>" for label in labels)
+        return f"<label>{name} <select class=\"{cls}\">{options}</select></label>"
+
+    zooms = sorted(set(ZOOMS) | {zoom})
+    zoom_menu = "".join(f"<option{' selected' if z == zoom else ''} value=\"{z}\">{z}:1</option>" for z in zooms)
+    number = next(_ids)
+    title = f"<div class=\"sr-caption\"><strong>{html.escape(caption)}</strong></div>" if caption else ""
+    aria = html.escape(f"before/after slider{': ' + caption if caption else ''}", quote=True)
+    return (
+        f"<figure class=\"sr-slider\" id=\"sr-slider-{number}\" data-width=\"{width}\" data-height=\"{height}\">{title}"
+        f"<div class=\"sr-controls\">{menu('sr-pick-left', left, 'left')}{menu('sr-pick-right', right, 'right')}"
+        f"<label>zoom <select class=\"sr-zoom\">{zoom_menu}</select></label></div>"
+        f"<div class=\"sr-scroll\"><div class=\"sr-stage\" role=\"slider\" tabindex=\"0\" aria-label=\"{aria}\" "
+        f"aria-valuemin=\"0\" aria-valuemax=\"100\" aria-valuenow=\"{position}\" "
+        f"style=\"width: {width * zoom}px; height: {height * zoom}px\">"
+        f"<img class=\"sr-under\" alt=\"{html.escape(right)}\" width=\"{width}\" height=\"{height}\" "
+        f"src=\"{png_data_uri(images[right])}\">"
+        f"<img class=\"sr-over\" alt=\"{html.escape(left)}\" width=\"{width}\" height=\"{height}\" "
+        f"style=\"clip-path: inset(0 {100 - position}% 0 0)\" src=\"{png_data_uri(images[left])}\">"
+        f"<div class=\"sr-handle\" style=\"left: {position}%\"></div>"
+        f"<span class=\"sr-tag sr-tag-left\">{html.escape(left)}</span>"
+        f"<span class=\"sr-tag sr-tag-right\">{html.escape(right)}</span></div></div>"
+        f"<script type=\"application/json\" class=\"sr-images\">{data}</script>"
+        f"{_scores_table(scores) if scores else ''}</figure>"
+    )
+
+
+def slider_html(images: Mapping[str, np.ndarray], **kwargs) -> str:
+    """One slider with its CSS and script, for embedding in a page that has neither (a
+    notebook output); keyword arguments as `slider_figure`."""
+    return f"<style>{SLIDER_CSS}</style>{slider_figure(images, **kwargs)}<script>{SLIDER_JS}</script>"
+
+
+def report_page(figures: list[str], *, title: str = "srgan compare", intro: str = "") -> str:
+    """A whole HTML document holding `figures` (from `slider_figure`), the CSS and script once.
+
+    Args:
+        figures: slider HTML fragments.
+        title: page title and heading; escaped.
+        intro: a paragraph under the heading; escaped.
+    """
+    paragraph = f"<p>{html.escape(intro)}</p>" if intro else ""
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{html.escape(title)}</title><style>body {{ margin: 1.5em; }} {SLIDER_CSS}</style></head>\n"
+            f"<body><h1>{html.escape(title)}</h1>{paragraph}\n" + "\n".join(figures)
+            + f"\n<script>{SLIDER_JS}</script></body></html>\n")
+
+
+def write_report(path: str | os.PathLike, page: str, *, overwrite: bool = False, inputs=()) -> Path:
+    """Write `page` to `path` atomically, under the project's output rule (srgan.outputs).
+
+    Args:
+        path: the .html file.
+        page: the document.
+        overwrite: replace an existing file (never an input).
+        inputs: files the command read (never replaced).
+    """
+    from .atomic import atomic_path
+    from .outputs import check_output_file
+
+    path = check_output_file(path, overwrite=overwrite, inputs=inputs, what="HTML report")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.write(page)
+    return path
+
+
+def image_scores(sr: np.ndarray, hr: np.ndarray | None, *, scale: int = 4) -> dict[str, float | None]:
+    """PSNR, SSIM (Daala, the paper's) against `hr` and NIQE of `sr`, with the paper's protocol
+    (Y channel, `scale` pixels of border left out); None where a score cannot be had (no HR,
+    an image too small for NIQE's 96x96 block)."""
+    from .metrics import niqe, psnr, ssim_daala
+    from .niqe import BLOCK_SIZE
+
+    big_enough = min(sr.shape[:2]) - 2 * scale >= BLOCK_SIZE
+    against_hr = hr is not None and sr is not hr  # HR's own row: only its NIQE
+    return {"psnr": psnr(sr, hr, crop_border=scale) if against_hr else None,
+            "ssim": ssim_daala(sr, hr, crop_border=scale) if against_hr else None,
+            "niqe": niqe(sr, crop_border=scale) if big_enough else None}
+
+
+def compare_report(weights: Mapping[str, str | os.PathLike], data_dir: str | os.PathLike, out: str | os.PathLike, *,
+                   names: list[str] | None = None, zoom: int | None = None, overwrite: bool = False) -> Path:
+    """Write one HTML page with a before/after slider per benchmark image: bicubic, each model
+    and HR in the menus (bicubic against the last model at first), with their PSNR / SSIM / NIQE.
+
+    Args:
+        weights: label -> generator .safetensors file (or a shipped model's short name), in
+            menu order.
+        data_dir: benchmark folder (HR/ + LR_bicubic_x<scale>/, the weights' scale).
+        out: destination .html.
+        names: image file names to include (default: all in the folder).
+        zoom: initial display scale (default: per image, see `slider_figure`).
+        overwrite: replace an existing `out` (srgan.outputs; never an input).
+
+    Raises:
+        ValueError: weights of different scales, a label used for bicubic / HR, or a `names`
+            entry not in the folder.
+        outputs.OutputError: `out` exists (without `overwrite`) or is one of the inputs.
+    """
+    from .checkpoint import load_generator
+    from .data import PairedImages
+    from .evaluate import generator_upscaler
+    from .imresize import imresize
+    from .infer import resolve_weights
+    from .outputs import check_output_file
+
+    files = {label: resolve_weights(path) for label, path in weights.items()}
+    taken = [label for label in files if label.lower() in ("bicubic", "hr")]
+    if taken:
+        raise ValueError(f"--weights: the label {taken[0]!r} is the name of a built-in column; choose another")
+    check_output_file(out, overwrite=overwrite, inputs=list(files.values()), what="HTML report")
+    generators = {label: load_generator(path) for label, path in files.items()}
+    scales = {label: int(g.scale) for label, g in generators.items()}
+    scale = next(iter(scales.values()), 4)
+    if len(set(scales.values())) > 1:
+        raise ValueError(f"--weights: generators of different scales ({', '.join(f'{k} x{v}' for k, v in scales.items())}); "
+                         "compare weights of one scale")
+    pairs = PairedImages(data_dir, scale=scale)
+    inputs = list(files.values()) + [f for _, lr_file, hr_file in pairs.pairs for f in (lr_file, hr_file)]
+    check_output_file(out, overwrite=overwrite, inputs=inputs, what="HTML report")
+    known = [name for name, _, _ in pairs.pairs]
+    missing = [n for n in names or () if n not in known]
+    if missing:
+        raise ValueError(f"{data_dir}: no image named {missing} (it has {', '.join(known[:5])}{' ...' if len(known) > 5 else ''})")
+    upscalers = {label: generator_upscaler(g) for label, g in generators.items()}
+    rgb = (lambda a: np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a)
+    figures = []
+    for name, lr, hr in pairs:
+        if names and name not in names:
+            continue
+        images = {"bicubic": imresize(lr, scale=scale), **{label: up(lr) for label, up in upscalers.items()}, "HR": hr}
+        scores = {label: image_scores(image, hr, scale=scale) for label, image in images.items()}
+        figures.append(slider_figure({label: rgb(image) for label, image in images.items()}, left="bicubic",
+                                     right=list(upscalers)[-1] if upscalers else "HR", zoom=zoom, caption=name, scores=scores))
+    intro = (f"x{scale} upscaling of {len(figures)} image(s) from {data_dir}: drag the handle or use the arrow keys; "
+             f"the menus choose the methods and the zoom. Scores on the whole image, the paper's protocol (Y channel, "
+             f"{scale}-pixel border): PSNR and SSIM against HR, NIQE lower = more natural.")
+    return write_report(out, report_page(figures, title="srgan compare", intro=intro), overwrite=overwrite, inputs=inputs)
