@@ -377,7 +377,7 @@ def add_compare_parser(sub):
     p.add_argument("--html", type=path_arg, help="destination HTML page: a before/after slider per image (bicubic vs the last "
                    "model at first; menus for bicubic / each model / HR and the zoom) with PSNR / SSIM / NIQE; "
                    "self-contained (images inline, no network)")
-    p.add_argument("--zoom", type=positive_int, help="--html: initial zoom, 1:1 or larger (default: up to 4x within 1024 px)")
+    p.add_argument("--zoom", type=positive_int, help="--html: initial zoom, 1:1 or larger (default: up to 4:1 within 1024x768 px)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out / --html")
     p.set_defaults(func=cmd_compare)
 

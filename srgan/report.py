@@ -29,8 +29,9 @@ import numpy as np
 
 __all__ = ["png_data_uri", "slider_figure", "slider_html", "report_page", "write_report", "image_scores", "compare_report"]
 
-# Default zoom: the largest of 1..4 that keeps the shown image within this many CSS pixels.
-MAX_AUTO_WIDTH = 1024
+# Default zoom: the largest of 1..4 that keeps the shown image within this many CSS pixels
+# (wide, high: a laptop screen shows it whole with the menus above it).
+MAX_AUTO_WIDTH, MAX_AUTO_HEIGHT = 1024, 768
 ZOOMS = (1, 2, 3, 4, 6, 8)
 
 SLIDER_CSS = """
@@ -162,7 +163,7 @@ def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, 
         right: the method shown right of the handle (default: the last label that is not HR,
             or the last label).
         zoom: display scale, an integer >= 1 so that each pixel stays a square of pixels
-            (default: the largest of 1..4 within MAX_AUTO_WIDTH CSS pixels). The page's menu
+            (default: the largest of 1..4 within MAX_AUTO_WIDTH x MAX_AUTO_HEIGHT CSS pixels). The page's menu
             changes it.
         position: where the handle starts, in percent of the width.
         caption: text above the slider (e.g. the file name); escaped.
@@ -180,7 +181,7 @@ def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, 
     for which, label in (("left", left), ("right", right)):
         if label not in images:
             raise ValueError(f"slider: {which}={label!r} is not one of the images ({', '.join(labels)})")
-    zoom = max(1, min(4, MAX_AUTO_WIDTH // width)) if zoom is None else int(zoom)
+    zoom = max(1, min(4, MAX_AUTO_WIDTH // width, MAX_AUTO_HEIGHT // height)) if zoom is None else int(zoom)
     if zoom < 1:
         raise ValueError(f"slider: zoom must be >= 1 (1:1 or larger), got {zoom}")
     position = max(0, min(100, int(position)))
