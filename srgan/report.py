@@ -27,7 +27,7 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["png_data_uri", "slider_figure", "slider_html", "report_page", "write_report", "image_scores", "compare_report"]
+__all__ = ["png_data_uri", "slider_view", "slider_figure", "slider_html", "report_page", "write_report", "image_scores", "compare_report"]
 
 # Default zoom: the largest of 1..4 that keeps the shown image within this many CSS pixels
 # (wide, high: a laptop screen shows it whole with the menus above it).
@@ -138,6 +138,27 @@ def _check_images(images: Mapping[str, np.ndarray]) -> tuple[int, int]:
     return shapes[first]
 
 
+def slider_view(images: Mapping[str, np.ndarray], *, left: str | None = None, right: str | None = None,
+                zoom: int | None = None) -> tuple[str, str, int]:
+    """The (left, right, zoom) a slider starts with, defaults filled in (see `slider_figure`).
+
+    Raises:
+        ValueError: an unknown `left` / `right`, or a zoom below 1.
+    """
+    height, width = _check_images(images)
+    labels = list(images)
+    not_hr = [label for label in labels if label.lower() != "hr"] or labels
+    left = labels[0] if left is None else left
+    right = (not_hr[-1] if not_hr[-1] != left else labels[-1]) if right is None else right
+    for which, label in (("left", left), ("right", right)):
+        if label not in images:
+            raise ValueError(f"slider: {which}={label!r} is not one of the images ({', '.join(labels)})")
+    zoom = max(1, min(4, MAX_AUTO_WIDTH // width, MAX_AUTO_HEIGHT // height)) if zoom is None else int(zoom)
+    if zoom < 1:
+        raise ValueError(f"slider: zoom must be >= 1 (1:1 or larger), got {zoom}")
+    return left, right, zoom
+
+
 def _format(value: float | None, digits: int) -> str:
     return "–" if value is None or np.isnan(value) else f"{value:.{digits}f}"
 
@@ -175,15 +196,7 @@ def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, 
     """
     height, width = _check_images(images)
     labels = list(images)
-    not_hr = [label for label in labels if label.lower() != "hr"]
-    left = labels[0] if left is None else left
-    right = (not_hr[-1] if not_hr[-1] != left else labels[-1]) if right is None else right
-    for which, label in (("left", left), ("right", right)):
-        if label not in images:
-            raise ValueError(f"slider: {which}={label!r} is not one of the images ({', '.join(labels)})")
-    zoom = max(1, min(4, MAX_AUTO_WIDTH // width, MAX_AUTO_HEIGHT // height)) if zoom is None else int(zoom)
-    if zoom < 1:
-        raise ValueError(f"slider: zoom must be >= 1 (1:1 or larger), got {zoom}")
+    left, right, zoom = slider_view(images, left=left, right=right, zoom=zoom)
     position = max(0, min(100, int(position)))
     # JSON inside <script>: "</" would end the script element early.
     data = json.dumps({label: png_data_uri(image) for label, image in images.items()}).replace("</", "<\\/")

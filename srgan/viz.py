@@ -565,3 +565,84 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
         bar = fig.colorbar(colour_bar, ax=list(axes[0]), shrink=0.85)
         bar.set_label("dial α (0 = SRResNet, 1 = SRGAN)", fontsize=12)
     return _finish(fig, show)
+
+
+# --- before/after slider (HTML, with a PNG fallback) ------------------------------------
+class Slider:
+    """A before/after slider between images of one size, for a notebook output.
+
+    In a browser (Jupyter, the HTML book) it is srgan.report's slider: drag the handle or use
+    the arrow keys, menus for the two methods and the zoom, images inline. Where no HTML is
+    shown (a PDF, nbconvert to LaTeX, a terminal front end) the PNG fallback is the same view,
+    frozen: the left method left of the handle, the right one right of it, at the zoom.
+
+    Build it with `slider(...)`; the arguments are those of `srgan.report.slider_figure`.
+    """
+
+    def __init__(self, images: Mapping[str, np.ndarray], **options):
+        from .report import slider_view
+
+        slider_view(images, left=options.get("left"), right=options.get("right"), zoom=options.get("zoom"))  # checks
+        self.images, self.options = dict(images), options
+        self._html = None
+
+    def _repr_html_(self) -> str:
+        from .report import slider_html
+
+        if self._html is None:  # made once: the images are encoded as PNG inside it
+            self._html = slider_html(self.images, **self.options)
+        return self._html
+
+    def still(self) -> np.ndarray:
+        """The PNG fallback's pixels: left method | right method at the handle, a white line
+        between them, each image pixel a zoom x zoom square, the two labels in the corners."""
+        from PIL import Image, ImageDraw
+
+        from .report import slider_view
+
+        left, right, zoom = slider_view(self.images, left=self.options.get("left"), right=self.options.get("right"),
+                                        zoom=self.options.get("zoom"))
+        width = self.images[left].shape[1]
+        cut = round(width * max(0, min(100, self.options.get("position", 50))) / 100)
+        rgb = (lambda a: np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a)
+        view = np.concatenate([rgb(self.images[left])[:, :cut], rgb(self.images[right])[:, cut:]], axis=1)
+        view = enlarge(view, zoom)
+        view[:, max(0, cut * zoom - 1) : cut * zoom + 1] = 255
+        picture = Image.fromarray(np.ascontiguousarray(view))
+        draw = ImageDraw.Draw(picture)
+        for text, at_right in ((left, False), (right, True)):
+            box = draw.textbbox((0, 0), text)  # Pillow's default font, whatever its version
+            x = picture.width - 7 - box[2] if at_right else 7
+            draw.rectangle((x - 3, 4, x + box[2] + 3, 8 + box[3]), fill=(0, 0, 0))
+            draw.text((x, 6), text, fill=(255, 255, 255))
+        return np.asarray(picture)
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(self.still()).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+
+def slider(images: Mapping[str, np.ndarray], *, left: str | None = None, right: str | None = None, zoom: int | None = None,
+           position: int = 50, caption: str | None = None, scores: Mapping[str, Mapping] | None = None) -> Slider:
+    """A before/after slider for a notebook (`srgan compare --html` draws the same one).
+
+    Args:
+        images: label -> uint8 image, all of one size, in menu order (e.g. bicubic, SRResNet,
+            SRGAN, HR).
+        left: method left of the handle (default: the first).
+        right: method right of the handle (default: the last that is not "HR").
+        zoom: screen pixels per image pixel, an integer >= 1 (default: up to 4, within
+            1024 x 768 px); the reader's menu changes it.
+        position: where the handle starts, percent of the width.
+        caption: a line above the slider.
+        scores: label -> {"psnr", "ssim", "niqe"}, shown as a table under it.
+
+    Returns:
+        A Slider: HTML in a browser, a PNG of the same view elsewhere.
+    """
+    return Slider(images, left=left, right=right, zoom=zoom, position=position, caption=caption, scores=scores)

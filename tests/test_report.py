@@ -214,3 +214,46 @@ def test_slider_in_chromium_drags_and_follows_the_arrow_keys(report, browser, tm
     # the console check is not blind: an error the page logs is seen
     browser.execute_script("console.error('probe')")
     assert any("probe" in e["message"] for e in browser.get_log("browser"))
+
+
+def _three_images(h=12, w=20):
+    rng = np.random.default_rng(3)
+    return {label: rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for label in ("bicubic", "SRGAN", "HR")}
+
+
+def test_notebook_slider_png_fallback_is_the_same_view():
+    from srgan import viz
+
+    images = _three_images()
+    s = viz.slider(images, zoom=3, position=25)  # bicubic | SRGAN (HR is not the default right side)
+    still = np.asarray(Image.open(io.BytesIO(s._repr_png_())).convert("RGB"))
+    assert still.shape == (12 * 3, 20 * 3, 3)
+    big = lambda image: image.repeat(3, axis=0).repeat(3, axis=1)  # noqa: E731
+    rows = slice(20, 36)  # below the labels
+    np.testing.assert_array_equal(still[rows, : 5 * 3 - 1], big(images["bicubic"])[rows, : 5 * 3 - 1])  # 25 % = 5 px
+    np.testing.assert_array_equal(still[rows, 5 * 3 + 1 :], big(images["SRGAN"])[rows, 5 * 3 + 1 :])
+    assert (still[rows, 5 * 3] == 255).all()  # the handle
+    html = s._repr_html_()
+    assert 'role="slider"' in html and "<script>" in html and 'aria-valuenow="25"' in html
+    with pytest.raises(ValueError, match="not one of the images"):
+        viz.slider(images, right="SRResNet")
+
+
+def test_two_notebook_sliders_on_one_page_work_independently(browser, tmp_path):
+    """A book page holds several outputs, each with its own copy of the script: every slider is
+    set up once and answers on its own."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from srgan import viz
+
+    page = tmp_path / "page.html"
+    outputs = [viz.slider(_three_images(), zoom=2)._repr_html_(), viz.slider(_three_images(16, 16), zoom=2)._repr_html_()]
+    page.write_text("<!DOCTYPE html><html><body>" + "<div class='output'>" + "</div><div class='output'>".join(outputs)
+                    + "</div></body></html>", encoding="utf-8")
+    browser.get(page.as_uri())
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    first, second = browser.find_elements(By.CSS_SELECTOR, ".sr-stage")
+    first.send_keys(Keys.ARROW_RIGHT)  # one handler per slider: one step, not two
+    second.send_keys(Keys.END)
+    assert (first.get_attribute("aria-valuenow"), second.get_attribute("aria-valuenow")) == ("51", "100")
