@@ -1,0 +1,78 @@
+"""Where a chapter of the book runs, and where its data lives.
+
+The first code cell of every notebook installs the package when it is missing (that part has to
+live in the cell) and then calls `setup_notebook()`, which picks the data folder:
+
+    Baidu AI Studio   /home/aistudio/work/shared   (AI Studio keeps only /home/aistudio/work between sessions)
+    Google Colab      /content/shared              (Colab's working folder)
+    anywhere else     $SRGAN_SHARED, else ../shared next to the repository (srgan.config.default_shared_dir)
+
+and exports it as $SRGAN_SHARED, which the chapters read (their `shared_dir = None`). An
+$SRGAN_SHARED the user has set always wins. Nothing is downloaded or written here: a missing
+folder is reported, and the chapters then fall back to the scikit-image photos.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import MutableMapping
+
+from . import __version__
+from .config import default_shared_dir
+
+AISTUDIO_WORK = Path("/home/aistudio/work")  # the persistent folder of an AI Studio project
+COLAB_CONTENT = Path("/content")             # Colab's working folder
+
+
+def platform(environ: MutableMapping[str, str] | None = None) -> str:
+    """"aistudio", "colab" or "local": where this Python runs.
+
+    Args:
+        environ: the environment to look at (default: os.environ).
+    """
+    environ = os.environ if environ is None else environ
+    # Colab sets COLAB_RELEASE_TAG in every runtime and imports google.colab at kernel start.
+    if "COLAB_RELEASE_TAG" in environ or "google.colab" in sys.modules:
+        return "colab"
+    if AISTUDIO_WORK.is_dir():
+        return "aistudio"
+    return "local"
+
+
+def data_dir(environ: MutableMapping[str, str] | None = None) -> Path:
+    """The folder the chapters read benchmarks and training sets from (see the module docstring).
+
+    Args:
+        environ: the environment to look at (default: os.environ).
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("SRGAN_SHARED"):
+        return Path(environ["SRGAN_SHARED"])
+    where = platform(environ)
+    if where == "aistudio":
+        return AISTUDIO_WORK / "shared"
+    if where == "colab":
+        return COLAB_CONTENT / "shared"
+    return default_shared_dir()
+
+
+def setup_notebook(environ: MutableMapping[str, str] | None = None) -> None:
+    """Export the data folder as $SRGAN_SHARED (unless set) and say in one line what was found.
+
+    Args:
+        environ: the environment to read and update (default: os.environ).
+    """
+    environ = os.environ if environ is None else environ
+    folder = data_dir(environ)
+    where = {"aistudio": "Baidu AI Studio", "colab": "Google Colab", "local": "this machine"}[platform(environ)]
+    if not environ.get("SRGAN_SHARED") and where != "this machine":
+        environ["SRGAN_SHARED"] = str(folder)
+    sets = [s for s in ("benchmarks/Set5", "benchmarks/Set14", "datasets/T91", "datasets/BSDS200") if (folder / s).is_dir()]
+    if sets:
+        found = "found " + ", ".join(Path(s).name for s in sets)
+    else:  # the chapters say so again where it matters, and use the scikit-image photos
+        found = ("no benchmark or training sets there (the chapters use scikit-image's photos; the repository's "
+                 f"`python data/download.py benchmarks --dest {folder}`, then `datasets`, fetches them)")
+    print(f"srgan {__version__} on {where}; data folder {folder}: {found}")

@@ -1,0 +1,108 @@
+"""srgan.notebook: the data folder a chapter picks on AI Studio, on Colab and elsewhere, and the
+setup cell every notebook starts with."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from srgan import notebook
+from srgan.config import default_shared_dir
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def nowhere(tmp_path, monkeypatch):
+    """No AI Studio folder, no Colab module: a plain machine."""
+    monkeypatch.setattr(notebook, "AISTUDIO_WORK", tmp_path / "missing-aistudio")
+    monkeypatch.setattr(notebook, "COLAB_CONTENT", tmp_path / "content")
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    return tmp_path
+
+
+def test_local_machine_uses_the_repository_default(nowhere, monkeypatch):
+    monkeypatch.delenv("SRGAN_SHARED", raising=False)
+    environ = {"HOME": "/home/someone"}
+    assert notebook.platform(environ) == "local"
+    assert notebook.data_dir(environ) == default_shared_dir() == REPO.parent / "shared"
+    notebook.setup_notebook(environ)
+    assert "SRGAN_SHARED" not in environ  # nothing to export: the chapters' default is already right
+
+
+def test_aistudio_uses_its_work_folder(nowhere, monkeypatch, capsys):
+    work = nowhere / "home" / "aistudio" / "work"
+    (work / "shared" / "datasets" / "T91").mkdir(parents=True)
+    monkeypatch.setattr(notebook, "AISTUDIO_WORK", work)
+    environ = {}
+    assert notebook.platform(environ) == "aistudio"
+    notebook.setup_notebook(environ)
+    assert environ["SRGAN_SHARED"] == str(work / "shared")
+    out = capsys.readouterr().out
+    assert "Baidu AI Studio" in out and "found T91" in out and out.count("\n") == 1
+
+
+def test_colab_uses_content(nowhere, capsys):
+    environ = {"COLAB_RELEASE_TAG": "release-colab_20260101-060000_RC00"}
+    assert notebook.platform(environ) == "colab"
+    notebook.setup_notebook(environ)
+    assert environ["SRGAN_SHARED"] == str(nowhere / "content" / "shared")
+    assert "no benchmark or training sets there" in capsys.readouterr().out
+
+
+def test_colab_detected_by_its_module(nowhere, monkeypatch):
+    monkeypatch.setitem(sys.modules, "google.colab", object())
+    assert notebook.data_dir({}) == nowhere / "content" / "shared"
+
+
+def test_an_explicit_srgan_shared_wins_everywhere(nowhere, monkeypatch):
+    (nowhere / "aistudio").mkdir()
+    monkeypatch.setattr(notebook, "AISTUDIO_WORK", nowhere / "aistudio")
+    for environ in ({"SRGAN_SHARED": "/data/sr"}, {"SRGAN_SHARED": "/data/sr", "COLAB_RELEASE_TAG": "x"}):
+        assert notebook.data_dir(environ) == Path("/data/sr")
+        notebook.setup_notebook(environ)
+        assert environ["SRGAN_SHARED"] == "/data/sr"
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "book").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_notebook_starts_with_the_setup_cell(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
+    setup = "".join(cells[1]["source"])
+    assert cells[1]["cell_type"] == "code" and len(setup.splitlines()) <= 10
+    assert 'REPOSITORY_URL = ""' in setup and "setup_notebook()" in setup
+    first = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
+    assert first == setup
+    # One setup cell, the same in every chapter (edit them together).
+    reference = "".join(json.loads((REPO / "book" / "00_intro.ipynb").read_text())["cells"][1]["source"])
+    assert setup == reference
+
+
+def _setup_cell() -> str:
+    return "".join(json.loads((REPO / "book" / "00_intro.ipynb").read_text())["cells"][1]["source"])
+
+
+@pytest.mark.parametrize("url, spec", [("https://github.com/owner/srgan-paddle", "git+https://github.com/owner/srgan-paddle"),
+                                       ("/tmp/dist/srgan_paddle-0.1.0-py3-none-any.whl", "/tmp/dist/srgan_paddle-0.1.0-py3-none-any.whl")])
+def test_setup_cell_installs_from_the_url_when_srgan_is_missing(nowhere, monkeypatch, url, spec):
+    import importlib.util
+    import subprocess
+    calls = []
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "srgan" else real_find_spec(name, *a))
+    monkeypatch.setattr(subprocess, "run", lambda args, check: calls.append(args))
+    monkeypatch.setenv("SRGAN_SHARED", str(nowhere))
+    exec(_setup_cell().replace('REPOSITORY_URL = ""', f"REPOSITORY_URL = {url!r}"), {})
+    assert calls == [[sys.executable, "-m", "pip", "install", "--quiet", spec]]
+
+
+def test_setup_cell_without_url_says_what_to_do(tmp_path):
+    import subprocess
+    # -S: no site-packages, so srgan (and nothing else) is importable: a notebook opened outside a checkout.
+    run = subprocess.run([sys.executable, "-S", "-c", _setup_cell()], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "srgan is not installed and REPOSITORY_URL is empty" in run.stdout
+    assert "No module named 'srgan'" in run.stderr
