@@ -14,6 +14,7 @@ folder is reported, and the chapters then fall back to the scikit-image photos.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -76,3 +77,5 @@ def setup_notebook(environ: MutableMapping[str, str] | None = None) -> None:
         found = ("no benchmark or training sets there (the chapters use scikit-image's photos; the repository's "
                  f"`python data/download.py benchmarks --dest {folder}`, then `datasets`, fetches them)")
     print(f"srgan {__version__} on {where}; data folder {folder}: {found}")
+    if importlib.util.find_spec("paddle") is None:  # not a dependency of the package: CPU or GPU is the user's choice
+        print("PaddlePaddle is not installed: `pip install paddlepaddle` (CPU) or paddlepaddle-gpu, then run this cell again")

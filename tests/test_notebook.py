@@ -85,8 +85,9 @@ def _setup_cell() -> str:
     return "".join(json.loads((REPO / "book" / "00_intro.ipynb").read_text())["cells"][1]["source"])
 
 
-@pytest.mark.parametrize("url, spec", [("https://github.com/owner/srgan-paddle", "git+https://github.com/owner/srgan-paddle"),
-                                       ("/tmp/dist/srgan_paddle-0.1.0-py3-none-any.whl", "/tmp/dist/srgan_paddle-0.1.0-py3-none-any.whl")])
+@pytest.mark.parametrize("url, spec", [
+    ("https://github.com/owner/srgan-paddle", "srgan-paddle[book] @ git+https://github.com/owner/srgan-paddle"),
+    ("/tmp/dist/srgan_paddle-0.1.0-py3-none-any.whl", "/tmp/dist/srgan_paddle-0.1.0-py3-none-any.whl[book]")])
 def test_setup_cell_installs_from_the_url_when_srgan_is_missing(nowhere, monkeypatch, url, spec):
     import importlib.util
     import subprocess
