@@ -5,7 +5,8 @@ live in the cell) and then calls `setup_notebook()`, which picks the data folder
 
     Baidu AI Studio   /home/aistudio/work/shared   (AI Studio keeps only /home/aistudio/work between sessions)
     Google Colab      /content/shared              (Colab's working folder)
-    anywhere else     $SRGAN_SHARED, else ../shared next to the repository (srgan.config.default_shared_dir)
+    a checkout        $SRGAN_SHARED, else ../shared next to the repository (srgan.config.default_shared_dir)
+    anywhere else     $SRGAN_SHARED, else shared/ in the current folder (the notebook's)
 
 and exports it as $SRGAN_SHARED, which the chapters read (their `shared_dir = None`). An
 $SRGAN_SHARED the user has set always wins. Nothing is downloaded or written here: a missing
@@ -56,7 +57,15 @@ def data_dir(environ: MutableMapping[str, str] | None = None) -> Path:
         return AISTUDIO_WORK / "shared"
     if where == "colab":
         return COLAB_CONTENT / "shared"
-    return default_shared_dir()
+    if in_checkout():
+        return default_shared_dir()
+    return Path.cwd() / "shared"  # installed from a wheel: ../shared of site-packages means nothing; use the notebook's folder
+
+
+def in_checkout() -> bool:
+    """True when this package is imported from a clone of the repository (pip install -e, or run in it)."""
+    root = Path(__file__).resolve().parents[1]
+    return (root / "pyproject.toml").is_file() and (root / "book").is_dir()
 
 
 def setup_notebook(environ: MutableMapping[str, str] | None = None) -> None:
@@ -68,7 +77,7 @@ def setup_notebook(environ: MutableMapping[str, str] | None = None) -> None:
     environ = os.environ if environ is None else environ
     folder = data_dir(environ)
     where = {"aistudio": "Baidu AI Studio", "colab": "Google Colab", "local": "this machine"}[platform(environ)]
-    if not environ.get("SRGAN_SHARED") and where != "this machine":
+    if not environ.get("SRGAN_SHARED") and folder != default_shared_dir():  # the chapters read $SRGAN_SHARED
         environ["SRGAN_SHARED"] = str(folder)
     sets = [s for s in ("benchmarks/Set5", "benchmarks/Set14", "datasets/T91", "datasets/BSDS200") if (folder / s).is_dir()]
     if sets:

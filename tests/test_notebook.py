@@ -33,6 +33,19 @@ def test_local_machine_uses_the_repository_default(nowhere, monkeypatch):
     assert "SRGAN_SHARED" not in environ  # nothing to export: the chapters' default is already right
 
 
+def test_installed_outside_a_checkout_uses_the_notebooks_folder(nowhere, monkeypatch, capsys):
+    monkeypatch.setattr(notebook, "in_checkout", lambda: False)
+    monkeypatch.chdir(nowhere)
+    environ = {}
+    assert notebook.data_dir(environ) == nowhere / "shared"  # not ../shared of site-packages
+    notebook.setup_notebook(environ)
+    assert environ["SRGAN_SHARED"] == str(nowhere / "shared")
+
+
+def test_this_checkout_is_a_checkout():
+    assert notebook.in_checkout()
+
+
 def test_aistudio_uses_its_work_folder(nowhere, monkeypatch, capsys):
     work = nowhere / "home" / "aistudio" / "work"
     (work / "shared" / "datasets" / "T91").mkdir(parents=True)
