@@ -37,9 +37,9 @@ ZOOMS = (1, 2, 3, 4, 6, 8)
 SLIDER_CSS = """
 .sr-slider { margin: 1.2em 0; font: 14px/1.4 system-ui, sans-serif; }
 .sr-slider .sr-controls { display: flex; flex-wrap: wrap; gap: 1em; align-items: center; margin-bottom: .4em; }
-.sr-slider .sr-scroll { overflow-x: auto; max-width: 100%; }
+.sr-slider .sr-scroll { overflow-x: auto; max-width: 100%; padding: 4px; }  /* room for the focus outline */
 .sr-slider .sr-stage { position: relative; touch-action: none; cursor: ew-resize; user-select: none; line-height: 0; }
-.sr-slider .sr-stage:focus { outline: 3px solid #1a73e8; outline-offset: 2px; }
+.sr-slider .sr-stage:focus { outline: 3px solid #1a73e8; outline-offset: 1px; }
 .sr-slider .sr-stage img { display: block; width: 100%; height: 100%; max-width: none; margin: 0;
   image-rendering: pixelated; pointer-events: none; }
 .sr-slider .sr-over { position: absolute; top: 0; left: 0; }
