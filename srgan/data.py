@@ -327,18 +327,17 @@ def degraded_pair(image: np.ndarray, scale: int = 4) -> tuple[np.ndarray, np.nda
 def default_validation_pairs(val_dir: str | None, scale: int = 4, max_images: int | None = None):
     """(name, LR, HR) uint8 triples for validation.
 
-    `val_dir` if given ("selection": the selection set, see selection_pairs); else Set5 in the shared folder if present; else the scikit-image photos
-    centre-cropped to a multiple of `scale` (LR made with the MATLAB bicubic).
+    `val_dir` if given (a benchmark folder, or "selection", see benchmark_pairs); else Set5 in
+    the shared folder if present; else the scikit-image photos centre-cropped to a multiple of
+    `scale` (LR made with the MATLAB bicubic).
     """
     from .config import default_shared_dir
 
     set5 = default_shared_dir() / "benchmarks" / "Set5"
-    if val_dir == SELECTION:
-        return selection_pairs(scale=scale)[:max_images]
     if val_dir is None and set5.is_dir():
         val_dir = str(set5)
     if val_dir is not None:
-        return list(PairedImages(val_dir, scale=scale, max_images=max_images))
+        return list(benchmark_pairs(val_dir, scale=scale, max_images=max_images))
     triples = []
     for name, img in offline_default_images()[:max_images]:
         h, w = (min(s, 256) // scale * scale for s in img.shape[:2])  # small centre crops keep it fast
