@@ -6,7 +6,7 @@ output pixel (5.4 GB for a 512x512 output; models.TailConv sidesteps that one la
 dygraph). Paddle Inference runs the saved graph with oneDNN or OpenVINO instead: BN folded
 into the convolutions, direct convolution kernels, fused activations: several times faster
 than dygraph on a CPU, with bounded memory for a 4K output. `python benchmarks/inference.py`
-measures both engines' time and peak memory (the README lists the numbers measured here).
+measures both engines' time and peak memory (docs/EXPERIMENTS.md lists the numbers measured here).
 
 Paddle 2.6 and 3.x differ here, and both are handled:
 - `paddle.jit.save` writes `<prefix>.pdmodel` (program desc) on 2.6, `<prefix>.json` (PIR)

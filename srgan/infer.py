@@ -17,7 +17,7 @@ inwards rather than shrunk, so every tile has the same input shape: Paddle Infer
 its kernels once, and no thin edge tile is mostly padding.
 
 Engines, fastest first on this project's CPU (`python benchmarks/inference.py` measures their
-time and memory on yours; the README lists the numbers measured here):
+time and memory on yours; docs/EXPERIMENTS.md lists the numbers measured here):
 - "openvino": Paddle Inference's OpenVINO engine (Paddle 3.x x86 CPU wheels); it slows down
   less than oneDNN when other jobs share the cores. Optional bfloat16 (`bf16=True`) is faster
   again on CPUs with bf16 instructions, at a few levels of 8-bit error.

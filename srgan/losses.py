@@ -87,7 +87,7 @@ class ContentLoss(nn.Layer):
             always sits at the same phase of the generator's 4x pixel-shuffle lattice; a random
             offset decorrelates the two. An experiment, not a fix: measured here, the VGG54
             gradient is barely phase-locked and the option did not reduce the early phase-2
-            lattice (README). 0 = the paper.
+            lattice (docs/EXPERIMENTS.md). 0 = the paper.
         before_activation: VGG kinds only, not in the paper: compare the features before
             phi_i,j's ReLU (ESRGAN Sec. 3.3; see srgan.vgg.VGGFeatureExtractor).
     """

@@ -343,7 +343,7 @@ def grid_contrast(image: np.ndarray, period: int = 4, window: int = 32, crop_bor
 def colour_shift(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> float | None:
     """The largest per-channel mean difference |mean(SR_c) - mean(HR_c)|, in grey levels.
 
-    A colour cast that PSNR on Y hardly sees: phase 2 of SRGAN drifts by a few levels (README,
+    A colour cast that PSNR on Y hardly sees: phase 2 of SRGAN drifts by a few levels (docs/EXPERIMENTS.md,
     "Phase 2 drifts in colour"), a faithful reconstruction stays near 0.
 
     Args:

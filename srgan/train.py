@@ -472,7 +472,7 @@ class Trainer:
         crop's pixel grid (measured: per-phase mean of dL/dSR up to ~10% of its RMS), and the
         crop's grid is also the generator's 4x pixel-shuffle grid (crops start at LR pixels). A
         random offset (from numpy's RNG, which checkpoints save) unlocks the two grids. Measured
-        here it did NOT reduce the early phase-2 lattice (README, "Phase 2 with the paper's VGG19").
+        here it did NOT reduce the early phase-2 lattice (docs/EXPERIMENTS.md, "Phase 2 with the paper's VGG19").
         """
         k = self.cfg.train.d_shift
         if not k:
