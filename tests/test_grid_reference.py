@@ -49,21 +49,17 @@ def _share(y, period, window):
 
 def _contrast(y, period, window):
     spectrum = sum(np.abs(np.fft.fft2(tile)) ** 2 for tile in _tiles(y, period, window))
+    # The definition in words: every lattice frequency (multiples of window / period, DC left
+    # out) against the mean of its 4-neighbours; for a frequency on an axis (k = 0 or l = 0) only
+    # the neighbours along that axis count.
     n = window // period
-    lattice = adjacent = 0.0
-    for a in range(period):
-        for b in range(period):
-            if (a, b) == (0, 0):
-                continue
-            k, l = a * n, b * n
-            if k == 0:
-                near = [(0, l - 1), (0, l + 1)]
-            elif l == 0:
-                near = [(k - 1, 0), (k + 1, 0)]
-            else:
-                near = [(k - 1, l), (k + 1, l), (k, l - 1), (k, l + 1)]
-            lattice += spectrum[k, l]
-            adjacent += np.mean([spectrum[i % window, j % window] for i, j in near])
+    lattice_points = [(a * n, b * n) for a in range(period) for b in range(period) if a or b]
+    steps = [(-1, 0), (1, 0), (0, -1), (0, 1)]
+    lattice = sum(spectrum[k, l] for k, l in lattice_points)
+    adjacent = 0.0
+    for k, l in lattice_points:
+        near = [((k + dk) % window, (l + dl) % window) for dk, dl in steps if not (k == 0 and dk) and not (l == 0 and dl)]
+        adjacent += np.mean([spectrum[i, j] for i, j in near])
     return lattice / adjacent
 
 
