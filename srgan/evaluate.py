@@ -207,6 +207,44 @@ def default_benchmark_dirs() -> list[Path]:
     return [root / name for name in ("Set5", "Set14") if (root / name).is_dir()]
 
 
+def load_comparison(weights: dict[str, str | os.PathLike], data_dir: str | os.PathLike, *,
+                    names: list[str] | None = None, scale: int | None = None):
+    """What `srgan compare` puts side by side (the PNG of crops and the HTML sliders alike):
+    the generators, the scale they share, the benchmark's pairs at that scale and its files.
+
+    Args:
+        weights: label -> generator weights file.
+        data_dir: benchmark folder (HR/ + LR_bicubic_x<scale>/).
+        names: image file names that must be in the folder (None: no check).
+        scale: the comparison's factor; None = the first generator's (all must share it).
+
+    Returns:
+        (generators by label, scale, data.PairedImages, [LR and HR file paths]): the files are
+        inputs that no output may replace.
+
+    Raises:
+        ValueError: a generator of another scale, or a `names` entry not in the folder.
+    """
+    from .checkpoint import load_generator
+    from .data import PairedImages
+
+    generators = {label: load_generator(path) for label, path in weights.items()}
+    scales = {label: int(g.scale) for label, g in generators.items()}
+    scale = scale or next(iter(scales.values()), 4)
+    wrong = {label: s for label, s in scales.items() if s != scale}
+    if wrong:
+        label = next(iter(wrong))
+        raise ValueError(f"{weights[label]}: a x{wrong[label]} generator, but the comparison is x{scale} "
+                         f"({', '.join(f'{k} x{v}' for k, v in scales.items())}); compare weights of one scale")
+    pairs = PairedImages(data_dir, scale=scale)
+    known = [name for name, _, _ in pairs.pairs]
+    missing = [n for n in names or () if n not in known]
+    if missing:
+        raise ValueError(f"{data_dir}: no image named {missing} (it has {', '.join(known[:5])}{' ...' if len(known) > 5 else ''})")
+    files = [f for _, lr_file, hr_file in pairs.pairs for f in (lr_file, hr_file)]
+    return generators, scale, pairs, files
+
+
 def resolve_evaluation(
     *,
     method: str | None = None,

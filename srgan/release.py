@@ -284,31 +284,17 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
     """
     import numpy as np
 
-    from .data import PairedImages
+    from .evaluate import load_comparison
     from .image_io import save_image
     from .imresize import imresize
-    from .viz import detailed_window
-
     from .outputs import check_output_file
+    from .viz import detailed_window
 
     check_output_file(out, overwrite=overwrite, inputs=list(weights.values()))
     side = size
-    generators = {label: ckpt.load_generator(path) for label, path in weights.items()}
-    scales = {label: int(g.scale) for label, g in generators.items()}
-    scale = scale or next(iter(scales.values()), 4)
-    wrong = {label: s for label, s in scales.items() if s != scale}
-    if wrong:
-        label = next(iter(wrong))
-        raise ValueError(f"{weights[label]}: a x{wrong[label]} generator, but the comparison is x{scale} "
-                         f"({', '.join(f'{k} x{v}' for k, v in scales.items())}); compare weights of one scale")
+    generators, scale, pairs, files = load_comparison(weights, data_dir, names=names, scale=scale)
+    check_output_file(out, overwrite=overwrite, inputs=files)
     upscalers = {label: generator_upscaler(g) for label, g in generators.items()}
-    pairs = PairedImages(data_dir, scale=scale)
-    check_output_file(out, overwrite=overwrite, inputs=[f for _, lr_file, hr_file in pairs.pairs for f in (lr_file, hr_file)])
-    if names:
-        missing = [n for n in names if n not in {name for name, _, _ in pairs.pairs}]
-        if missing:
-            raise ValueError(f"{data_dir}: no image named {missing} (it has {', '.join(name for name, _, _ in pairs.pairs[:5])}"
-                             f"{' ...' if len(pairs.pairs) > 5 else ''})")
     rows = []
     for name, lr, hr in pairs:
         if names and name not in names:

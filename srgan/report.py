@@ -303,9 +303,7 @@ def compare_report(weights: Mapping[str, str | os.PathLike], data_dir: str | os.
             entry not in the folder.
         outputs.OutputError: `out` exists (without `overwrite`) or is one of the inputs.
     """
-    from .checkpoint import load_generator
-    from .data import PairedImages
-    from .evaluate import generator_upscaler
+    from .evaluate import generator_upscaler, load_comparison
     from .imresize import imresize
     from .infer import resolve_weights
     from .outputs import check_output_file
@@ -315,19 +313,9 @@ def compare_report(weights: Mapping[str, str | os.PathLike], data_dir: str | os.
     if taken:
         raise ValueError(f"--weights: the label {taken[0]!r} is the name of a built-in column; choose another")
     check_output_file(out, overwrite=overwrite, inputs=list(files.values()), what="HTML report")
-    generators = {label: load_generator(path) for label, path in files.items()}
-    scales = {label: int(g.scale) for label, g in generators.items()}
-    scale = next(iter(scales.values()), 4)
-    if len(set(scales.values())) > 1:
-        raise ValueError(f"--weights: generators of different scales ({', '.join(f'{k} x{v}' for k, v in scales.items())}); "
-                         "compare weights of one scale")
-    pairs = PairedImages(data_dir, scale=scale)
-    inputs = list(files.values()) + [f for _, lr_file, hr_file in pairs.pairs for f in (lr_file, hr_file)]
+    generators, scale, pairs, pair_files = load_comparison(files, data_dir, names=names)
+    inputs = list(files.values()) + pair_files
     check_output_file(out, overwrite=overwrite, inputs=inputs, what="HTML report")
-    known = [name for name, _, _ in pairs.pairs]
-    missing = [n for n in names or () if n not in known]
-    if missing:
-        raise ValueError(f"{data_dir}: no image named {missing} (it has {', '.join(known[:5])}{' ...' if len(known) > 5 else ''})")
     upscalers = {label: generator_upscaler(g) for label, g in generators.items()}
     rgb = (lambda a: np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a)
     figures = []
