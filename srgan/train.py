@@ -566,7 +566,7 @@ class Trainer:
             same_run = resume is True or Path(resume).resolve().parent == self.out_dir.resolve()
             if not self.resume(None if resume is True else resume, same_run=same_run) and self.is_main:
                 print(f"--resume: no checkpoint in {self.out_dir}; starting from step 0", file=sys.stderr)
-            if resume is not True and Path(resume).resolve().parent != self.out_dir.resolve():
+            if not same_run:
                 self._continued = (Path(resume), self.step)  # another run's checkpoint: its lineage goes in the card
             if self.is_main:
                 runs.trim_log(self.out_dir, self.step)  # steps after the checkpoint are redone, not logged twice
