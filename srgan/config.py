@@ -116,6 +116,9 @@ class TrainConfig:
             `losses.low_frequency_loss` (pixel MSE of SR and HR averaged over scale x scale
             blocks, i.e. at the LR's resolution) to the generator loss, against the colour drift
             of phase 2; it leaves the texture inside the blocks free. 0 = the paper.
+        chroma_weight: phase 2, not in the paper: add this weight times `losses.chroma_loss`
+            (pixel MSE of SR's and HR's Cb and Cr at full resolution) to the generator loss,
+            against invented colour (speckle, cast); luma stays free for texture. 0 = the paper.
         d_warmup_steps: phase 2 only: the first steps update D alone, G fixed (not in the paper,
             which trains D from scratch beside G); rebuilds a discriminator when released
             generator weights are continued without their D (see ci/train_weights.sh).
@@ -162,6 +165,7 @@ class TrainConfig:
     d_shift: int = 0
     lattice_weight: float = 0.0
     lowfreq_weight: float = 0.0
+    chroma_weight: float = 0.0
     d_warmup_steps: int = 0
     vgg_weights: str | None = None
     vgg_shift: int = 0
@@ -245,6 +249,7 @@ class Config:
         need(train.gan_pixel_weight >= 0, f"gan_pixel_weight must be >= 0, got {train.gan_pixel_weight!r}")
         need(train.lattice_weight >= 0, f"lattice_weight must be >= 0, got {train.lattice_weight!r}")
         need(train.lowfreq_weight >= 0, f"lowfreq_weight must be >= 0, got {train.lowfreq_weight!r}")
+        need(train.chroma_weight >= 0, f"chroma_weight must be >= 0, got {train.chroma_weight!r}")
         count("d_shift", train.d_shift, 0)
         count("vgg_shift", train.vgg_shift, 0)
         count("d_warmup_steps", train.d_warmup_steps, 0)

@@ -194,6 +194,28 @@ def low_frequency_loss(sr, hr, factor: int = 4):
     return F.mse_loss(F.avg_pool2d(sr, factor), F.avg_pool2d(hr, factor))  # (N, C, H/f, W/f) each
 
 
+# BT.601 chroma rows (as srgan.colour.rgb_to_cbcr): Cb = (B - Y) / 1.772, Cr = (R - Y) / 1.402.
+_CBCR = ((-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312))
+
+
+def chroma_loss(sr, hr):
+    """Pixel MSE of SR's and HR's chroma (Cb, Cr), full resolution (not in the paper).
+
+    Why: phase 2 here invents colour: single pixels tinted red, green or blue on grey fur or
+    sky (`srgan.metrics.colour_speckle`, 4.5x HR's chroma detail for the shipped SRGAN) and a
+    blue cast. The eye resolves chroma far more coarsely than luma, and the chroma a 4x upscale
+    can know is what the LR input holds, so pinning chroma to HR costs no visible texture: the
+    adversarial and VGG losses stay free in luma, where the texture lives. The low-frequency
+    loss (`low_frequency_loss`) held the cast but not the speckle, which is finer than its blocks.
+
+    Args:
+        sr: (N, 3, H, W) generated RGB images in [-1, 1] (gradient flows).
+        hr: (N, 3, H, W) real RGB images in [-1, 1].
+    """
+    weights = paddle.to_tensor(_CBCR, dtype=sr.dtype).reshape([2, 3, 1, 1])  # a 1x1 conv: RGB -> CbCr
+    return F.mse_loss(F.conv2d(sr, weights), F.conv2d(hr, weights))  # (N, 2, H, W) each
+
+
 def generator_adversarial_loss(fake_logits):
     """l_Gen = -log D(G(I_LR)) (Eq. 6), averaged over the batch.
 

@@ -77,6 +77,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.lowfreq_weight != ref.train.lowfreq_weight:
         out.append(f"+ {train.lowfreq_weight:g} x low-frequency loss: pixel MSE of SR and HR averaged over {model.scale}x{model.scale} "
                    f"blocks (against phase 2's colour drift; paper: no such term)")
+    if gan and train.chroma_weight != ref.train.chroma_weight:
+        out.append(f"+ {train.chroma_weight:g} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented "
+                   f"colour, speckle and cast; luma, where the texture is, stays free; paper: no such term)")
     if gan and train.d_shift != ref.train.d_shift:
         out.append(f"the discriminator sees its inputs translated by a random offset of up to {train.d_shift} px "
                    f"(edges reflected), so its gradient is not locked to the 4x pixel-shuffle grid")

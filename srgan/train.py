@@ -40,7 +40,7 @@ from .evaluate import generator_upscaler, perceptual_scores, summary_score
 from .device import keep_freed_memory, pick_device
 from .interrupt import StopOnSigterm
 from .losses import (ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty,
-                     low_frequency_loss, relativistic_discriminator_loss, relativistic_generator_loss)
+                     chroma_loss, low_frequency_loss, relativistic_discriminator_loss, relativistic_generator_loss)
 from .metrics import psnr, ssim_daala
 from .models import Discriminator, Generator
 
@@ -422,8 +422,9 @@ class Trainer:
         return relativistic_generator_loss(real_logits, fake_logits)
 
     def _add_g_penalties(self, loss_g, sr, hr):
-        """Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight) and low-frequency
-        loss (cfg.train.lowfreq_weight) added to G's loss. Returns (loss, their unweighted values)."""
+        """Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight), low-frequency
+        loss (cfg.train.lowfreq_weight) and chroma loss (cfg.train.chroma_weight) added to G's
+        loss. Returns (loss, their unweighted values)."""
         extra = {}
         if self.cfg.train.lattice_weight:  # penalise the pixel-shuffle lattice; its period is the scale
             lattice = lattice_penalty(sr, hr, period=self.cfg.model.scale)
@@ -433,6 +434,10 @@ class Trainer:
             lowfreq = low_frequency_loss(sr, hr, factor=self.cfg.model.scale)
             loss_g = loss_g + self.cfg.train.lowfreq_weight * lowfreq
             extra["lowfreq"] = float(lowfreq)
+        if self.cfg.train.chroma_weight:  # hold SR's colour to HR's, pixel by pixel; luma stays free
+            chroma = chroma_loss(sr, hr)
+            loss_g = loss_g + self.cfg.train.chroma_weight * chroma
+            extra["chroma"] = float(chroma)
         return loss_g, extra
 
     def _d_step(self, hr, sr_detached) -> dict:

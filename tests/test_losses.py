@@ -199,6 +199,23 @@ def test_low_frequency_loss_sees_a_colour_cast_but_not_texture_inside_the_blocks
     assert float(low_frequency_loss(cast, hr, factor=4)) == pytest.approx(0.05**2 / 3, rel=1e-4)
 
 
+def test_chroma_loss_sees_invented_colour_but_not_grey_texture():
+    from srgan.colour import rgb_to_cbcr
+    from srgan.losses import chroma_loss
+
+    rng = np.random.default_rng(5)
+    hr = rng.uniform(-0.5, 0.5, (1, 3, 8, 8)).astype("float32")
+    grey = rng.normal(0, 0.1, (1, 1, 8, 8)).astype("float32")  # the same in R, G and B: luma only
+    assert float(chroma_loss(paddle.to_tensor(hr + grey), paddle.to_tensor(hr))) < 1e-12
+    speckle = np.zeros_like(hr)
+    speckle[0, 0, 2, 3] = 0.4  # one red dot
+    # Reference: the chroma of the difference by srgan.colour (0..255 scale -> [-1, 1] is linear).
+    cbcr = rgb_to_cbcr(speckle[0].transpose(1, 2, 0))
+    expected = float((cbcr**2).mean())
+    got = float(chroma_loss(paddle.to_tensor(hr + speckle), paddle.to_tensor(hr)))
+    assert got == pytest.approx(expected, rel=1e-4) and got > 0
+
+
 def test_relativistic_losses_equal_manual_values_and_keep_a_gradient_when_d_has_won():
     from srgan.losses import relativistic_discriminator_loss, relativistic_generator_loss
 
