@@ -368,48 +368,113 @@ def cmd_release(args) -> int:
 
 
 def add_compare_parser(sub):
-    p = sub.add_parser("compare", help="compare bicubic | each model | HR: side-by-side crops (PNG) and/or before/after sliders (HTML)")
-    p.add_argument("--weights", nargs="+", required=True, metavar="LABEL=FILE",
-                   help="e.g. SRResNet=srresnet SRGAN=weights/srgan_x4.safetensors (a file or a shipped model's name)")
-    p.add_argument("--data", required=True, type=path_arg, help="benchmark folder (HR/ + LR_bicubic_x<scale>/, the scale of the weights)")
-    p.add_argument("--images", nargs="*", help="file names to show (default: all)")
-    p.add_argument("--out", type=path_arg, help="destination PNG of side-by-side crops")
+    p = sub.add_parser(
+        "compare",
+        help="before/after sliders (HTML) of your photos or of a benchmark: bicubic | each model (| HR)",
+        description="Your photos: srgan compare PHOTO... --html report.html upscales each photo (files and/or folders; "
+        "the centre --window px of larger ones) by bicubic interpolation and each model and writes one page of "
+        "before/after sliders with NIQE (no PSNR/SSIM: there is no original to compare with). A benchmark: "
+        "--data DIR (HR/ + LR_bicubic_x4/) adds HR and the PSNR/SSIM against it, and --out a PNG of "
+        "side-by-side crops. The page is self-contained (images inline, no network).",
+    )
+    p.add_argument("photos", nargs="*", type=path_arg, metavar="PHOTO",
+                   help="image files and/or folders of images to upscale and compare (instead of --data)")
+    p.add_argument("--weights", nargs="+", default=None, metavar="LABEL=FILE",
+                   help="the models, in menu order: LABEL=FILE items (a .safetensors file or a shipped model's name), "
+                   "or bare shipped names, e.g. SRResNet=srresnet SRGAN=weights/srgan_x4.safetensors "
+                   "(default: SRResNet=srresnet SRGAN=srgan, the shipped models)")
+    p.add_argument("--data", type=path_arg, help="benchmark folder (HR/ + LR_bicubic_x<scale>/, the scale of the weights), "
+                   "instead of photos")
+    p.add_argument("--images", nargs="*", help="--data: file names to show (default: all)")
+    p.add_argument("--out", type=path_arg, help="--data: destination PNG of side-by-side crops (they need HR)")
     p.add_argument("--html", type=path_arg, help="destination HTML page: a before/after slider per image (bicubic vs the last "
-                   "model at first; menus for bicubic / each model / HR and the zoom) with PSNR / SSIM / NIQE; "
-                   "self-contained (images inline, no network)")
+                   "model at first; menus for bicubic / each model (/ HR) and the zoom) with NIQE (and PSNR / SSIM "
+                   "against HR with --data); self-contained (images inline, no network)")
+    p.add_argument("--window", type=int, default=None, metavar="PX",
+                   help="photos: show the centre PX x PX pixels of larger photos, x4 on the page (default 256: one "
+                   "screen at 1:1, seconds per model on a CPU); 0 = whole photos")
     p.add_argument("--zoom", type=positive_int, help="--html: initial zoom, 1:1 or larger (default: up to 4:1 within 1024x768 px)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out / --html")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out / --html (never an input)")
+    p.add_argument("--no-progress", action="store_true", help="photos: no progress bar")
     p.set_defaults(func=cmd_compare)
+
+
+def compare_weights(items: list[str] | None) -> dict[str, str]:
+    """`--weights` items as label -> file or shipped name: LABEL=FILE, or a bare shipped name
+    (srresnet, srgan) labelled by itself; None = the shipped models (report.DEFAULT_MODELS).
+
+    Raises:
+        ValueError: an item that is neither, or a label given twice.
+    """
+    from .infer import SHIPPED_MODELS
+    from .report import DEFAULT_MODELS
+
+    if items is None:
+        return dict(DEFAULT_MODELS)
+    pairs = [item.split("=", 1) if "=" in item or item not in SHIPPED_MODELS else [item, item] for item in items]
+    bad = [w for w, p in zip(items, pairs) if len(p) != 2 or not p[0].strip() or not p[1].strip()]
+    if bad:
+        raise ValueError(f"--weights takes LABEL=FILE items or a shipped model's name ({', '.join(SHIPPED_MODELS)}), "
+                         f"got {bad[0]!r}")
+    labels = [label for label, _ in pairs]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise ValueError(f"--weights: the label {twice[0]!r} is given twice; each column needs its own label")
+    return dict(pairs)
 
 
 def cmd_compare(args) -> int:
     from .infer import resolve_weights
     from .outputs import check_output_file, same_file
-    from .release import comparison_image
-    from .report import compare_report
 
+    if args.photos and args.data:
+        raise ValueError("compare: give photos or --data BENCHMARK, not both")
+    if not args.photos and not args.data:
+        raise ValueError("compare: give photos (files or folders) with --html, or --data BENCHMARK with --html and/or --out")
+    if args.photos:
+        return _compare_photos(args)
     if not args.out and not args.html:
         raise ValueError("compare: give --out (PNG of crops), --html (slider page) or both")
     if args.out and args.html and same_file(args.out, args.html):
         raise ValueError(f"{args.html}: --out and --html are the same file")
-    pairs = [w.split("=", 1) for w in args.weights]
-    bad = [w for w, p in zip(args.weights, pairs) if len(p) != 2 or not p[0].strip() or not p[1].strip()]
-    if bad:
-        raise ValueError(f"--weights takes LABEL=FILE items, got {bad[0]!r}")
-    labels = [label for label, _ in pairs]
-    twice = sorted({label for label in labels if labels.count(label) > 1})
-    if twice:
-        raise ValueError(f"--weights: the label {twice[0]!r} is given twice; each column needs its own label")
-    weights = {label: resolve_weights(path) for label, path in pairs}
+    weights = {label: resolve_weights(path) for label, path in compare_weights(args.weights).items()}
     # Both outputs are checked before either is made: a refused --html must not follow a written --out.
     for out in (args.out, args.html):
         if out:
             check_output_file(out, overwrite=args.overwrite, inputs=list(weights.values()))
     if args.out:
+        from .release import comparison_image
+
         print(comparison_image(weights, args.data, args.out, names=args.images, overwrite=args.overwrite))
     if args.html:
+        from .report import compare_report
+
         print(compare_report(weights, args.data, args.html, names=args.images, zoom=args.zoom, overwrite=args.overwrite))
     return EXIT_OK
+
+
+def _compare_photos(args) -> int:
+    """`srgan compare PHOTO... --html page`: a bad photo is reported (one line) and the others
+    are still shown; no photo shown = nothing written (exit 2)."""
+    from .report import PHOTO_WINDOW, photo_report
+
+    if args.out:
+        raise ValueError("compare: --out (crops beside the original) needs --data with HR/ images; for photos use --html")
+    if args.images:
+        raise ValueError("compare: --images picks images of --data; for photos, name the files")
+    if not args.html:
+        raise ValueError("compare: give --html PAGE.html for the photos' slider page")
+    window = PHOTO_WINDOW if args.window is None else args.window
+    report = photo_report(args.photos, args.html, weights=compare_weights(args.weights), window=window, zoom=args.zoom,
+                          overwrite=args.overwrite, progress=not args.no_progress)
+    for _, message in report.failed:
+        print(f"error: {message}", file=sys.stderr)
+    if report.page is None:
+        print(f"error: no photo could be shown; {args.html} not written", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(report.page)
+    print(f"{len(report.shown)} photo(s) in the page, {len(report.failed)} failed", file=sys.stderr)
+    return EXIT_SOME_FAILED if report.failed else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,8 @@
 """Before/after sliders: one self-contained HTML page to compare upscalers by dragging a handle.
 
-`srgan compare --html report.html` writes such a page (`compare_report`), and the book shows
-the same slider in a notebook (`srgan.viz.slider`). Each slider stacks two images of the same
+`srgan compare --html report.html` writes such a page: for a benchmark with its originals
+(`compare_report`: PSNR / SSIM / NIQE) or for a user's own photos (`photo_report`: NIQE only,
+there is no original), and the book shows the same slider in a notebook (`srgan.viz.slider`). Each slider stacks two images of the same
 size, the left method's clipped to the part left of the handle; two menus choose the methods
 (bicubic, each model, HR), a third the zoom (1:1 or larger, pixels kept square and sharp by
 `image-rendering: pixelated`). The handle follows a pointer drag, the arrow keys (Shift: 10
@@ -22,17 +23,29 @@ import io
 import itertools
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 
-__all__ = ["png_data_uri", "slider_view", "slider_figure", "slider_html", "report_page", "write_report", "image_scores", "compare_report"]
+__all__ = ["png_data_uri", "slider_view", "slider_figure", "slider_html", "report_page", "write_report", "image_scores",
+           "compare_report", "photo_report", "PhotoReport", "DEFAULT_MODELS", "PHOTO_WINDOW", "NO_REFERENCE_NOTE"]
 
 # Default zoom: the largest of 1..4 that keeps the shown image within this many CSS pixels
 # (wide, high: a laptop screen shows it whole with the menus above it).
 MAX_AUTO_WIDTH, MAX_AUTO_HEIGHT = 1024, 768
 ZOOMS = (1, 2, 3, 4, 6, 8)
+# What a page compares when no --weights are given: the two shipped models (srgan.infer.SHIPPED_MODELS).
+DEFAULT_MODELS = {"SRResNet": "srresnet", "SRGAN": "srgan"}
+# A photo page shows at most this many LR pixels per side (the centre of a larger photo): x4 that
+# is 1024 px, one screen at 1:1, and seconds per model on a CPU, where a 12-megapixel phone photo
+# would take ~10 minutes per model and ~40 MB of inline PNG per method.
+PHOTO_WINDOW = 256
+# Why a photo page has no PSNR / SSIM column (one line on the page).
+NO_REFERENCE_NOTE = ("No PSNR or SSIM: they measure the distance to an original high-resolution image, and a photo "
+                     "upscaled as it is has none; NIQE needs no original (lower = more natural statistics; whole "
+                     "image less a {scale}-pixel border, from 96x96 px).")
 
 SLIDER_CSS = """
 .sr-slider { margin: 1.2em 0; font: 14px/1.4 system-ui, sans-serif; }
@@ -163,13 +176,19 @@ def _format(value: float | None, digits: int) -> str:
     return "–" if value is None or np.isnan(value) else f"{value:.{digits}f}"
 
 
+# Score columns: key, heading, digits.
+_COLUMNS = (("psnr", "PSNR (dB)", 2), ("ssim", "SSIM", 4), ("niqe", "NIQE", 2))
+
+
 def _scores_table(scores: Mapping[str, Mapping[str, float | None]]) -> str:
-    """An HTML table: one row per method, PSNR / SSIM / NIQE columns ("–" where not measured)."""
-    rows = "".join(f"<tr><td>{html.escape(label)}</td><td>{_format(s.get('psnr'), 2)}</td>"
-                   f"<td>{_format(s.get('ssim'), 4)}</td><td>{_format(s.get('niqe'), 2)}</td></tr>"
+    """An HTML table: one row per method, a column for each score any row has (PSNR / SSIM /
+    NIQE; a photo page has NIQE only), "–" where not measured."""
+    columns = [c for c in _COLUMNS if any(c[0] in s for s in scores.values())]
+    head = "".join(f"<th>{heading}</th>" for _, heading, _ in columns)
+    rows = "".join(f"<tr><td>{html.escape(label)}</td>"
+                   + "".join(f"<td>{_format(s.get(key), digits)}</td>" for key, _, digits in columns) + "</tr>"
                    for label, s in scores.items())
-    return ("<table class=\"sr-scores\"><thead><tr><th>method</th><th>PSNR (dB)</th><th>SSIM</th>"
-            f"<th>NIQE</th></tr></thead><tbody>{rows}</tbody></table>")
+    return f"<table class=\"sr-scores\"><thead><tr><th>method</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, right: str | None = None,
@@ -236,15 +255,15 @@ def slider_html(images: Mapping[str, np.ndarray], **kwargs) -> str:
     return f"<style>{SLIDER_CSS}</style>{slider_figure(images, **kwargs)}<script>{SLIDER_JS}</script>"
 
 
-def report_page(figures: list[str], *, title: str = "srgan compare", intro: str = "") -> str:
+def report_page(figures: list[str], *, title: str = "srgan compare", intro: str | list[str] = "") -> str:
     """A whole HTML document holding `figures` (from `slider_figure`), the CSS and script once.
 
     Args:
         figures: slider HTML fragments.
         title: page title and heading; escaped.
-        intro: a paragraph under the heading; escaped.
+        intro: a paragraph under the heading, or a list of paragraphs; escaped.
     """
-    paragraph = f"<p>{html.escape(intro)}</p>" if intro else ""
+    paragraph = "".join(f"<p>{html.escape(text)}</p>" for text in ([intro] if isinstance(intro, str) else intro) if text)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title><style>body {{ margin: 1.5em; }} {SLIDER_CSS}</style></head>\n"
@@ -330,3 +349,123 @@ def compare_report(weights: Mapping[str, str | os.PathLike], data_dir: str | os.
              f"the menus choose the methods and the zoom. Scores on the whole image, the paper's protocol (Y channel, "
              f"{scale}-pixel border): PSNR and SSIM against HR, NIQE lower = more natural.")
     return write_report(out, report_page(figures, title="srgan compare", intro=intro), overwrite=overwrite, inputs=inputs)
+
+
+def _photo_files(inputs) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The image files among `inputs` (files, and the images directly inside folders), and
+    (input, message) for each input that gives none: missing, or a folder without images."""
+    from .atomic import path_error
+    from .image_io import IMAGE_EXTENSIONS, list_images
+
+    files: list[Path] = []
+    failed: list[tuple[str, str]] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            found = list_images(item)
+            if not found:
+                failed.append((str(item), f"{item}: folder has no images ({', '.join(IMAGE_EXTENSIONS)})"))
+            files += [f for f in found if f not in files]
+        elif item.is_file():
+            if item not in files:
+                files.append(item)
+        else:
+            failed.append((str(item), str(path_error(item, "image file"))))  # missing, broken link, ...
+    return files, failed
+
+
+def centre_window(image: np.ndarray, window: int) -> np.ndarray:
+    """The central `window` x `window` pixels of `image` (each side at most the image's); the
+    whole image for window 0."""
+    height, width = image.shape[:2]
+    if not window or (height <= window and width <= window):
+        return image
+    h, w = min(height, window), min(width, window)
+    top, left = (height - h) // 2, (width - w) // 2
+    return image[top : top + h, left : left + w]
+
+
+@dataclass
+class PhotoReport:
+    """What `photo_report` did: the page (None: not written), the photos shown in it, and
+    (input, message) for each input that failed, the message naming the file."""
+
+    page: Path | None = None
+    shown: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def photo_report(photos, out: str | os.PathLike, *, weights: Mapping[str, str | os.PathLike] | None = None,
+                 window: int = PHOTO_WINDOW, zoom: int | None = None, overwrite: bool = False,
+                 progress: bool = False) -> PhotoReport:
+    """Write one HTML page with a before/after slider per photo: the photo enlarged by bicubic
+    interpolation and by each model (bicubic against the last model at first), with their NIQE.
+
+    The photos are the models' input, as with `srgan upscale` (same engine and tiling, so the
+    page shows what it writes); there is no original to score PSNR / SSIM against.
+
+    Args:
+        photos: image files and/or folders (their images, not recursive).
+        out: destination .html.
+        weights: label -> generator .safetensors file, `srgan export` folder or shipped model's
+            short name, in menu order (default DEFAULT_MODELS: SRResNet and SRGAN).
+        window: a photo larger than `window` x `window` px is shown by its centre window (the
+            caption says so); 0 = the whole photo.
+        zoom: initial display scale (default: per photo, see `slider_figure`).
+        overwrite: replace an existing `out` (srgan.outputs; never an input).
+        progress: a progress bar over the photos.
+
+    Returns:
+        A PhotoReport: the page (None when no photo could be shown: nothing is written then),
+        the photos shown, and the inputs that failed with one message each.
+
+    Raises:
+        ValueError: a label used for bicubic / HR, weights of different scales, a window < 0.
+        OSError: missing or unreadable weights; `out` exists (without `overwrite`) or is an input
+            (outputs.OutputError). All before any photo is upscaled.
+    """
+    from tqdm import tqdm
+
+    from .image_io import read_image
+    from .imresize import imresize
+    from .infer import Upscaler, resolve_weights
+    from .outputs import check_output_file
+
+    if window < 0:
+        raise ValueError(f"--window must be >= 0 (0 = whole photos), got {window}")
+    files = {label: resolve_weights(path) for label, path in (weights or DEFAULT_MODELS).items()}
+    taken = [label for label in files if label.lower() in ("bicubic", "hr")]
+    if taken:
+        raise ValueError(f"--weights: the label {taken[0]!r} is the name of a built-in column; choose another")
+    paths, failed = _photo_files(photos)
+    report = PhotoReport(failed=failed)
+    inputs = list(files.values()) + paths
+    check_output_file(out, overwrite=overwrite, inputs=inputs, what="HTML report")
+    upscalers = {label: Upscaler(weights=path) for label, path in files.items()}
+    scales = {label: up.scale for label, up in upscalers.items()}
+    scale = next(iter(scales.values()))
+    if len(set(scales.values())) > 1:
+        raise ValueError(f"--weights of different scales ({', '.join(f'{k} x{v}' for k, v in scales.items())}); "
+                         "compare weights of one scale")
+    figures = []
+    for path in tqdm(paths, desc="photos", unit="photo", disable=not progress or len(paths) < 2):
+        try:
+            photo = read_image(path)  # RGB uint8, EXIF rotation applied; alpha dropped
+            lr = np.ascontiguousarray(centre_window(photo, window))
+            images = {"bicubic": imresize(lr, scale=scale), **{label: up(lr) for label, up in upscalers.items()}}
+            scores = {label: {"niqe": image_scores(image, None, scale=scale)["niqe"]} for label, image in images.items()}
+        except (OSError, ValueError, RuntimeError, MemoryError) as e:  # unreadable, too large, ...
+            failed.append((str(path), str(e) if str(path) in str(e) else f"{path}: {e}"))
+            continue
+        (h, w), (ph, pw) = lr.shape[:2], photo.shape[:2]
+        part = f"{w}x{h} px" if (h, w) == (ph, pw) else f"centre {w}x{h} px of {pw}x{ph} (--window {window})"
+        figures.append(slider_figure(images, left="bicubic", right=list(upscalers)[-1], zoom=zoom,
+                                     caption=f"{path}: {part}, x{scale}", scores=scores))
+        report.shown.append(path)
+    if not figures:
+        return report
+    intro = [f"x{scale} upscaling of {len(figures)} photo(s) by bicubic interpolation and by {', '.join(upscalers)}: "
+             "drag the handle or use the arrow keys; the menus choose the methods and the zoom.",
+             NO_REFERENCE_NOTE.format(scale=scale)]
+    report.page = write_report(out, report_page(figures, title="srgan compare", intro=intro), overwrite=overwrite,
+                               inputs=inputs)
+    return report

@@ -1,9 +1,11 @@
-"""`srgan compare --html`: one self-contained page of before/after sliders (srgan/report.py).
+"""`srgan compare --html`: one self-contained page of before/after sliders (srgan/report.py),
+for a benchmark (bicubic | models | HR, PSNR / SSIM / NIQE) and for a user's own photos
+(bicubic | models, NIQE only: there is no original).
 
 The page is read as text (nothing fetched from the network, the inline images are the
 methods' pixels, the scores are the metrics') and opened in headless Chromium: no console
 errors, a pointer drag moves the handle and changes the pixels shown, the arrow keys move it.
-A 1-block, 8-channel generator on 32x40 px images keeps it to seconds.
+1-block, 8-channel generators on images of a few dozen pixels keep it to seconds.
 """
 
 import base64
@@ -15,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import paddle
 import pytest
 from PIL import Image
 
@@ -51,6 +54,144 @@ def report(tmp_path_factory):
     assert main(["compare", "--weights", f"A={root / 'g.safetensors'}", "--data", str(bench), "--html", str(out),
                  "--zoom", str(ZOOM)]) == 0
     return out, bench
+
+
+def _tiny_generator(path: Path, seed: int = 0) -> Path:
+    from srgan.checkpoint import save_generator
+    from srgan.config import ModelConfig
+    from srgan.models import Generator
+
+    paddle.seed(seed)
+    save_generator(Generator(num_blocks=1, channels=8), path, ModelConfig(num_blocks=1, channels=8))
+    return path
+
+
+def _photo(path: Path, h: int, w: int, seed: int, gray: bool = False) -> Path:
+    """A smooth random picture with some texture (NIQE needs structure, not white noise)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (h // 4 + 2, w // 4 + 2, 3), dtype=np.uint8)
+    image = np.asarray(Image.fromarray(small).resize((w, h), Image.BICUBIC)).astype(int)
+    image = np.clip(image + rng.integers(-12, 13, image.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(image[:, :, 0] if gray else image).save(path)
+    return path
+
+
+WINDOW = 32
+
+
+@pytest.fixture(scope="module")
+def photo_report(tmp_path_factory):
+    """`srgan compare PHOTO... --html` with two tiny generators (A, B), good and bad inputs:
+    (page path, photo folder, generator files, exit status, stderr lines)."""
+    import contextlib
+    import io as _io
+
+    root = tmp_path_factory.mktemp("photos")
+    photos = root / "photos"
+    (photos / "more").mkdir(parents=True)
+    (photos / "empty").mkdir()
+    _photo(photos / "wide.png", 30, 40, seed=1)  # wider than the window: its centre 32x30 px
+    _photo(photos / "gray.jpg", 20, 24, seed=2, gray=True)  # small: no NIQE (80x96 px out)
+    _photo(photos / "more" / "c.png", 28, 28, seed=3)
+    (photos / "broken.jpg").write_bytes(b"not an image")
+    weights = {"A": _tiny_generator(root / "a.safetensors", 1), "B": _tiny_generator(root / "b.safetensors", 2)}
+    out = root / "photos.html"
+    stderr = _io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(stderr):
+        mp.setenv("SRGAN_CACHE", str(root / "cache"))
+        status = main(["compare", str(photos / "wide.png"), str(photos / "broken.jpg"), str(photos / "missing.png"),
+                       str(photos / "gray.jpg"), str(photos / "more"), str(photos / "empty"),
+                       "--weights", *(f"{k}={v}" for k, v in weights.items()), "--html", str(out),
+                       "--window", str(WINDOW), "--zoom", str(ZOOM), "--no-progress"])
+    return out, photos, weights, status, stderr.getvalue().splitlines()
+
+
+def test_photo_page_shows_each_photo_by_bicubic_and_each_model_with_niqe_only(photo_report, tmp_path, monkeypatch):
+    from srgan.infer import upscale
+    from srgan.niqe import niqe
+    from srgan.report import NO_REFERENCE_NOTE
+
+    out, photos, weights, status, errors = photo_report
+    # Three bad inputs, one line each naming it; the three good photos are in the page: exit 1.
+    assert status == 1
+    assert sorted(line.split(":", 2)[1].strip() for line in errors if line.startswith("error:")) == sorted(
+        str(photos / name) for name in ("broken.jpg", "missing.png", "empty"))
+    assert errors[-1] == "3 photo(s) in the page, 3 failed"
+    page = out.read_text(encoding="utf-8")
+    figures = _figures(page)
+    assert len(figures) == 3
+    monkeypatch.setenv("SRGAN_CACHE", str(tmp_path / "cache"))
+    tables = re.findall(r'<table class="sr-scores">(.*?)</table>', page, re.S)
+    for figure, table, (name, window) in zip(figures, tables, [("wide.png", (slice(0, 30), slice(4, 36))),
+                                                               ("gray.jpg", (slice(None), slice(None))),
+                                                               ("more/c.png", (slice(None), slice(None)))]):
+        lr = np.asarray(Image.open(photos / name).convert("RGB"))[window]
+        assert list(figure) == ["bicubic", "A", "B"]  # no HR: there is none
+        np.testing.assert_array_equal(figure["bicubic"], imresize(lr, scale=4))
+        for label in ("A", "B"):  # what `srgan upscale` (the same Upscaler) makes of the same pixels
+            np.testing.assert_array_equal(figure[label], upscale(lr, weights=weights[label]))
+        # NIQE only (no PSNR / SSIM column), the metric's value where the image is large enough.
+        assert "PSNR" not in table and "SSIM" not in table and "<th>NIQE</th>" in table
+        for label, image in figure.items():
+            big_enough = min(image.shape[:2]) - 8 >= 96
+            shown = f"{niqe(image, crop_border=4):.2f}" if big_enough else "–"
+            assert f"<tr><td>{label}</td><td>{shown}</td></tr>" in table
+    assert "–" in tables[1] and "–" not in tables[0]  # gray.jpg is 80x96 px out: too small for NIQE
+    # The captions say which part of a photo is shown; the page says why there is no PSNR / SSIM.
+    assert f"wide.png: centre 32x30 px of 40x30 (--window {WINDOW}), x4" in page
+    assert "gray.jpg: 24x20 px, x4" in page
+    assert NO_REFERENCE_NOTE.format(scale=4) in page
+    # Bicubic left against the last model at first, at the zoom asked for; nothing from the network.
+    assert 'class="sr-over" alt="bicubic"' in page and 'class="sr-under" alt="B"' in page
+    assert f"width: {4 * 32 * ZOOM}px; height: {4 * 30 * ZOOM}px" in page  # 128x120 px images
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "DATA", page)
+    assert not re.search(r"(https?:|ftp:)?//[a-z0-9]", text, re.I) and "url(" not in text
+
+
+def test_photo_page_follows_the_output_rule_and_exit_codes(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SRGAN_CACHE", str(tmp_path / "cache"))
+    photo = _photo(tmp_path / "p.png", 12, 16, seed=4)
+    before = photo.read_bytes()
+    args = ["compare", str(photo), "--weights", f"A={_tiny_generator(tmp_path / 'g.safetensors')}", "--no-progress"]
+    out = tmp_path / "r.html"
+    out.write_text("mine")
+    assert main(args + ["--html", str(out)]) == 2  # exists: kept, one line
+    err = capsys.readouterr().err.strip().splitlines()
+    assert out.read_text() == "mine" and len(err) == 1 and str(out) in err[0] and "--overwrite" in err[0]
+    assert main(args + ["--html", str(out), "--overwrite"]) == 0
+    assert out.read_text().startswith("<!DOCTYPE html>") and len(_figures(out.read_text())) == 1
+    assert main(args + ["--html", str(photo), "--overwrite"]) == 2  # an input: never replaced
+    assert photo.read_bytes() == before and "is an input" in capsys.readouterr().err
+    # No photo could be shown: nothing written, exit 2 (nothing done), each input named.
+    page = tmp_path / "none.html"
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    assert main(["compare", str(tmp_path / "bad.png"), str(tmp_path / "nope.jpg"), "--html", str(page)]) == 2
+    err = capsys.readouterr().err
+    assert not page.exists() and str(tmp_path / "bad.png") in err and str(tmp_path / "nope.jpg") in err
+    # Flags that need a benchmark, or two sources: one line, nothing written.
+    for extra in (["--out", str(tmp_path / "x.png"), "--html", str(page)], ["--images", "a.png", "--html", str(page)],
+                  ["--data", str(tmp_path), "--html", str(page)], [], ["--html", str(page), "--window", "-1"]):
+        assert main(args + extra) == 2, extra
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: "), (extra, err)
+    assert not page.exists() and not (tmp_path / "x.png").exists()
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_compare_help_states_the_photo_defaults():
+    import argparse
+
+    from srgan import cli
+    from srgan.report import DEFAULT_MODELS, PHOTO_WINDOW
+
+    (sub,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    text = " ".join(sub.choices["compare"].format_help().split())
+    assert f"default {PHOTO_WINDOW}:" in text
+    assert "default: " + " ".join(f"{k}={v}" for k, v in DEFAULT_MODELS.items()) in text
+    assert cli.compare_weights(None) == DEFAULT_MODELS
+    assert cli.compare_weights(["srgan", "Mine=x.safetensors"]) == {"srgan": "srgan", "Mine": "x.safetensors"}
+    with pytest.raises(ValueError, match="LABEL=FILE"):
+        cli.compare_weights(["x.safetensors"])
 
 
 def _decode(uri: str) -> np.ndarray:
@@ -159,38 +300,42 @@ def _shot(element) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(element.screenshot_as_png)).convert("RGB"))
 
 
-def test_slider_in_chromium_drags_and_follows_the_arrow_keys(report, browser, tmp_path):
+def _check_slider_in_chromium(browser, page: Path, *, left: str, right: str, other: str, tmp_path: Path) -> None:
+    """The page's first slider, shown at ZOOM:1 with `left` | `right`: loads with no console errors,
+    shows the images' own pixels, follows a pointer drag and the arrow keys, and the right-hand
+    menu swaps in `other`."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    out, _ = report
-    figure = _figures(out.read_text(encoding="utf-8"))[0]
-    browser.get(out.as_uri())
+    figure = _figures(page.read_text(encoding="utf-8"))[0]
+    height, width = figure[left].shape[:2]
+    browser.get(page.as_uri())
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
     stage = browser.find_element(By.CSS_SELECTOR, "#" + browser.find_element(By.CSS_SELECTOR, ".sr-slider").get_attribute("id")
                                  + " .sr-stage")
-    assert stage.size == {"width": 40 * ZOOM, "height": 32 * ZOOM}  # 4:1, as asked
+    assert stage.size == {"width": width * ZOOM, "height": height * ZOOM}  # as asked
     value = lambda: int(stage.get_attribute("aria-valuenow"))  # noqa: E731
     before = _shot(stage)
     # Shown pixels are the images' pixels, each a ZOOM x ZOOM square (image-rendering: pixelated):
-    # left of the handle bicubic, right of it the model (rows 30-31 at 1:1, away from the labels).
+    # left of the handle (at 50 %) `left`, right of it `right` (the last two rows, away from the labels).
     big = lambda image: image.repeat(ZOOM, axis=0).repeat(ZOOM, axis=1)  # noqa: E731
-    rows = slice(30 * ZOOM, 32 * ZOOM)
-    np.testing.assert_array_equal(before[rows, : 18 * ZOOM], big(figure["bicubic"])[rows, : 18 * ZOOM])
-    np.testing.assert_array_equal(before[rows, 22 * ZOOM :], big(figure["A"])[rows, 22 * ZOOM :])
+    rows = slice((height - 2) * ZOOM, height * ZOOM)
+    cut_l, cut_r = int(0.45 * width) * ZOOM, (int(0.55 * width) + 1) * ZOOM
+    np.testing.assert_array_equal(before[rows, :cut_l], big(figure[left])[rows, :cut_l])
+    np.testing.assert_array_equal(before[rows, cut_r:], big(figure[right])[rows, cut_r:])
 
     # Drag the handle from the middle to 80 % of the width.
-    width = stage.size["width"]
-    ActionChains(browser).move_to_element(stage).click_and_hold().move_by_offset(int(0.3 * width), 0).release().perform()
+    ActionChains(browser).move_to_element(stage).click_and_hold().move_by_offset(int(0.3 * stage.size["width"]), 0) \
+        .release().perform()
     assert 78 <= value() <= 82
     after = _shot(stage)
     assert "inset(0px 2" in stage.find_element(By.CSS_SELECTOR, ".sr-over").value_of_css_property("clip-path")  # ~20 % clipped
-    # Between the old and the new handle the model's pixels gave way to bicubic's.
-    band = (slice(30 * ZOOM, 32 * ZOOM), slice(22 * ZOOM, 30 * ZOOM))
+    # Between the old and the new handle the right-hand image's pixels gave way to the left one's.
+    band = (rows, slice(cut_r, int(0.75 * width) * ZOOM))
     assert not np.array_equal(before[band], after[band])
-    np.testing.assert_array_equal(after[band], big(figure["bicubic"])[band])
+    np.testing.assert_array_equal(after[band], big(figure[left])[band])
     Image.fromarray(before).save(tmp_path / "before.png")  # kept for a look with --basetemp
     Image.fromarray(after).save(tmp_path / "after.png")
 
@@ -204,16 +349,24 @@ def test_slider_in_chromium_drags_and_follows_the_arrow_keys(report, browser, tm
     assert value() == start - 12
     stage.send_keys(Keys.HOME)
     assert value() == 0
-    np.testing.assert_array_equal(_shot(stage)[rows, 4 * ZOOM :], big(figure["A"])[rows, 4 * ZOOM :])  # all model now
+    np.testing.assert_array_equal(_shot(stage)[rows, 4 * ZOOM :], big(figure[right])[rows, 4 * ZOOM :])  # all right-hand now
 
-    # The menus swap the methods: HR on the right.
-    browser.find_element(By.CSS_SELECTOR, ".sr-pick-right option[value='HR']").click()
+    # The menus swap the methods.
+    browser.find_element(By.CSS_SELECTOR, f".sr-pick-right option[value='{other}']").click()
     stage.send_keys(Keys.HOME)
-    np.testing.assert_array_equal(_shot(stage)[rows, 4 * ZOOM :], big(figure["HR"])[rows, 4 * ZOOM :])
+    np.testing.assert_array_equal(_shot(stage)[rows, 4 * ZOOM :], big(figure[other])[rows, 4 * ZOOM :])
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     # the console check is not blind: an error the page logs is seen
     browser.execute_script("console.error('probe')")
     assert any("probe" in e["message"] for e in browser.get_log("browser"))
+
+
+def test_slider_in_chromium_drags_and_follows_the_arrow_keys(report, browser, tmp_path):
+    _check_slider_in_chromium(browser, report[0], left="bicubic", right="A", other="HR", tmp_path=tmp_path)
+
+
+def test_photo_slider_in_chromium_drags_and_follows_the_arrow_keys(photo_report, browser, tmp_path):
+    _check_slider_in_chromium(browser, photo_report[0], left="bicubic", right="B", other="A", tmp_path=tmp_path)
 
 
 def _three_images(h=12, w=20):
