@@ -11,6 +11,9 @@ live in the cell) and then calls `setup_notebook()`, which picks the data folder
 and exports it as $SRGAN_SHARED, which the chapters read (their `shared_dir = None`). An
 $SRGAN_SHARED the user has set always wins. Nothing is downloaded or written here: a missing
 folder is reported, and the chapters then fall back to the scikit-image photos.
+
+The Chinese edition's setup cell calls `setup_notebook(language="zh")`: its only code difference
+from the English chapters (ci/zh.py checks that), which makes the figures and tables Chinese.
 """
 
 from __future__ import annotations
@@ -68,13 +71,20 @@ def in_checkout() -> bool:
     return (root / "pyproject.toml").is_file() and (root / "book").is_dir()
 
 
-def setup_notebook(environ: MutableMapping[str, str] | None = None) -> None:
-    """Export the data folder as $SRGAN_SHARED (unless set) and say in one line what was found.
+def setup_notebook(environ: MutableMapping[str, str] | None = None, language: str = "en") -> None:
+    """Export the data folder as $SRGAN_SHARED (unless set), say in one line what was found, and
+    set the language of the figures and tables.
 
     Args:
         environ: the environment to read and update (default: os.environ).
+        language: "en", or "zh" in the Chinese edition (book/zh): figure and table text in
+            Chinese, in a font with Chinese glyphs (srgan.i18n.set_language).
     """
     environ = os.environ if environ is None else environ
+    if language != "en":
+        from .i18n import set_language
+
+        set_language(language)
     folder = data_dir(environ)
     where = {"aistudio": "Baidu AI Studio", "colab": "Google Colab", "local": "this machine"}[platform(environ)]
     if not environ.get("SRGAN_SHARED") and folder != default_shared_dir():  # the chapters read $SRGAN_SHARED

@@ -6,7 +6,8 @@ tables.
 matplotlib is imported inside the plotting functions, so `detailed_window` and `table` work
 without it (`srgan compare` uses `detailed_window`). Plotting functions draw one figure and
 show it (`show=True`, what a notebook wants), or return it (`show=False`, to draw more on it
-or to save it).
+or to save it). In the Chinese edition (`srgan.i18n.set_language("zh")`, done by the notebooks'
+setup cell) their titles, labels and tables come out in Chinese.
 
     from srgan import viz
     viz.image_row([("bicubic", bicubic), ("SRResNet", sr), ("HR", hr)], crop=(40, 60, 64))
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
+
+from .i18n import language, translate
 
 Panel = tuple[str, np.ndarray]
 
@@ -57,6 +60,9 @@ def table(header: Sequence[str], rows: Sequence[Sequence], align: str | None = N
         raise ValueError(f"table: {len(header)} columns in the header, align {align!r}, rows of {sorted({len(r) for r in rows})} cells")
     align = align or "".join("r" if rows and all(_NUMBER.match(str(row[i])) for row in rows) else "l"
                              for i in range(len(header)))
+    if language() == "zh":  # the Chinese edition (srgan.i18n): header, caption and word cells translated
+        header, rows = [translate(str(h)) for h in header], [[translate(str(c)) for c in row] for row in rows]
+        caption = translate(caption) if caption else caption
 
     def line(cells) -> str:
         return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
@@ -645,4 +651,5 @@ def slider(images: Mapping[str, np.ndarray], *, left: str | None = None, right: 
     Returns:
         A Slider: HTML in a browser, a PNG of the same view elsewhere.
     """
+    caption = translate(caption) if caption else caption  # the Chinese edition's (srgan.i18n)
     return Slider(images, left=left, right=right, zoom=zoom, position=position, caption=caption, scores=scores)

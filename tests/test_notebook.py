@@ -86,7 +86,7 @@ def test_every_notebook_starts_with_the_setup_cell(path):
     assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
     setup = "".join(cells[1]["source"])
     assert cells[1]["cell_type"] == "code" and len(setup.splitlines()) <= 10
-    assert 'REPOSITORY_URL = ""' in setup and "setup_notebook()" in setup
+    assert 'REPOSITORY_URL = ""' in setup and 'setup_notebook(language="en")' in setup
     first = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
     assert first == setup
     # One setup cell, the same in every chapter (edit them together).
