@@ -2,17 +2,19 @@
 
 `test_installed_wheel_upscales_from_anywhere` builds the sdist and the wheel from a copy of
 the repository's files (what `pip install git+URL` sees), installs the wheel into a fresh
-venv (no system site-packages, Paddle from pip) and, from a temporary folder, runs `srgan info`,
-`srgan upscale` with the default model, `--weights srgan` and `--perception 0.5`, and the Python
-API. A venv with Paddle takes minutes, so that test runs only with SRGAN_TEST_WHEEL=1:
-`bash ci/test_wheel.sh` sets it (and `.ci/run` calls that script); the unit suite skips it
-with that reason. The other tests here are fast and always run.
+venv (no system site-packages, Paddle from pip's cache) and, with an empty HOME, from a temporary
+folder runs `srgan info`, `srgan upscale` with the default model, `--weights srgan` and
+`--perception 0.5`, `srgan upscale --help`, `srgan compare PHOTO --html` and the Python API.
+A venv with Paddle takes minutes, so that test runs only with SRGAN_TEST_WHEEL=1: `bash
+ci/test_wheel.sh` sets it (and `.ci/run` calls that script); the unit suite skips it with
+that reason. The other tests here are fast and always run.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -55,8 +57,6 @@ def test_short_names_are_the_shipped_files_and_paths_stay_paths():
 
 def test_upscale_help_quotes_the_model_cards():
     """The --help text explains the default with numbers; they must be the cards' numbers."""
-    import json
-
     parser = cli.build_parser()
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     text = " ".join(sub.choices["upscale"].format_help().split())
@@ -121,8 +121,16 @@ def _check_installed_wheel(tmp_path: Path, transcript: list[str]) -> None:
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", venv], cwd=tmp_path, transcript=transcript)
     py = venv / "bin" / "python"
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "SRGAN_SHARED")}
-    env.update(SRGAN_CACHE=str(tmp_path / "cache"), PYTHONNOUSERSITE="1")
+    # A new user: an empty HOME (no ~/.cache/srgan export, no Paddle or matplotlib caches), no
+    # SRGAN_* settings; only pip's download cache is kept, so Paddle installs from it.
+    pip_cache = subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True).stdout.strip()
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "MPLCONFIGDIR")
+           and not k.startswith("SRGAN_")}
+    env.update(HOME=str(home), PYTHONNOUSERSITE="1", PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR") or pip_cache)
+    transcript.append(f"HOME={home} (new, empty), PIP_CACHE_DIR={env['PIP_CACHE_DIR']}")
 
     # The wheel as `pip install .`, `pip install git+URL` and `pip wheel .` build it.
     _run([py, "-m", "pip", "wheel", "--no-deps", "-w", tmp_path / "wheel", clone], cwd=tmp_path, env=env, transcript=transcript)
@@ -173,6 +181,20 @@ def _check_installed_wheel(tmp_path: Path, transcript: list[str]) -> None:
     # Three different models: the dial's midpoint is neither end.
     for a, b in [("default", "srgan"), ("default", "perception"), ("srgan", "perception")]:
         assert np.abs(outputs[a].astype(int) - outputs[b]).mean() > 0.5, (a, b)
+
+    # The default model and why, as a user reads it.
+    help_text = " ".join(_run([srgan, "upscale", "--help"], cwd=user, env=env, transcript=transcript).stdout.split())
+    assert "srresnet (the default)" in help_text and "Set14 27." in help_text
+    # The exported model was cached in the new HOME, as it would be for the user.
+    assert list((home / ".cache" / "srgan").iterdir()), "no export cached under $HOME/.cache/srgan"
+
+    # The before/after slider page for the user's own photo (no HR): bicubic | SRResNet | SRGAN.
+    _run([srgan, "compare", "cat.png", "--html", "cat.html", "--no-progress"], cwd=user, env=env, transcript=transcript)
+    page = (user / "cat.html").read_text(encoding="utf-8")
+    (images,) = re.findall(r'<script type="application/json" class="sr-images">(.*?)</script>', page, re.S)
+    assert list(json.loads(images)) == ["bicubic", "SRResNet", "SRGAN"] and "<th>NIQE</th>" in page
+    assert "<th>PSNR" not in page
+    transcript.append(f"cat.html: {len(page) / 1e6:.1f} MB, one slider (bicubic, SRResNet, SRGAN), NIQE column only")
 
     # The Python API from the same folder: default SRResNet, the short name, the dial.
     api = ("import numpy as np; from srgan import read_image, upscale; from PIL import Image\n"
