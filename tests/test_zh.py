@@ -1,0 +1,247 @@
+"""ci/zh.py, the Chinese edition's sync machinery, on a small book in a temporary folder (`--book`):
+extract, build and check as CI runs them, each check made to fail by the change it is there for.
+
+The book: two chapters, each a setup cell with `setup_notebook(language="en")`, markdown cells
+with the markup a translation must keep (a glue value, a label, inline and display math) and a
+code cell. No Paddle and no kernel: the whole module runs in about a second.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+yaml = pytest.importorskip("yaml")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "ci"))
+
+import zh  # noqa: E402
+
+SETUP = 'from srgan.notebook import setup_notebook\nsetup_notebook(language="en")\n'
+CHAPTERS = {
+    "00_intro": [
+        ("markdown", "# 0. Introduction\n\nSRGAN makes photos 4× larger."),
+        ("code", SETUP),
+        ("markdown", "(sec-psnr)=\n## PSNR\n\nThe model reaches {glue:text}`psnr_db` dB, where $\\mathrm{PSNR} = 10 \\log_{10}(255^2 / \\mathrm{MSE})$:\n\n"
+                     "$$\nl^{SR} = l^{SR}_X + 10^{-3} l^{SR}_{Gen}\n$$"),
+        ("code", "psnr = 27.68\nprint(f\"{psnr:.2f} dB\")\n"),
+        ("markdown", "See {ref}`sec-psnr` for the definition."),
+    ],
+    "01_data": [
+        ("code", SETUP),
+        ("markdown", "# 1. Data\n\nThe training images are cropped to 96 × 96 pixels.\n"),  # trailing newline kept by build
+        ("code", "crop = 96\n"),
+    ],
+}
+TRANSLATIONS = {
+    "# 0. Introduction\n\nSRGAN makes photos 4× larger.": "# 0. 引言\n\nSRGAN 把照片放大 4 倍。",
+    CHAPTERS["00_intro"][2][1]: "(sec-psnr)=\n## PSNR\n\n模型达到 {glue:text}`psnr_db` dB，其中 $\\mathrm{PSNR} = 10 \\log_{10}(255^2 / \\mathrm{MSE})$：\n\n"
+                                "$$\nl^{SR} = l^{SR}_X + 10^{-3} l^{SR}_{Gen}\n$$",
+    "See {ref}`sec-psnr` for the definition.": "定义见 {ref}`sec-psnr`。",
+    "# 1. Data\n\nThe training images are cropped to 96 × 96 pixels.": "# 1. 数据\n\n训练图像裁剪为 96 × 96 像素。",
+}
+
+
+def notebook(cells: list[tuple[str, str]]) -> str:
+    out = []
+    for kind, source in cells:
+        cell = {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+        if kind == "code":
+            cell.update(execution_count=None, outputs=[])
+        out.append(cell)
+    return json.dumps({"cells": out, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                  "language": "python"}},
+                       "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"
+
+
+def run(book: Path, command: str) -> subprocess.CompletedProcess:
+    """ci/zh.py as CI runs it."""
+    return subprocess.run([sys.executable, str(REPO / "ci" / "zh.py"), command, "--book", str(book)],
+                          capture_output=True, text=True, check=False)
+
+
+def translate_all(book: Path) -> None:
+    """What a translator does: fill every empty zh of the extracted .yml files."""
+    for yml in sorted((book / "zh").glob("*.yml")):
+        entries = zh.load(yml)
+        for entry in entries:
+            entry["zh"] = entry.get("zh") or TRANSLATIONS[entry["en"]]
+        zh.save(yml, book / f"{yml.stem}.ipynb", entries)
+
+
+@pytest.fixture
+def book(tmp_path) -> Path:
+    """A book whose Chinese edition is complete and built: check passes."""
+    folder = tmp_path / "book"
+    folder.mkdir()
+    for name, cells in CHAPTERS.items():
+        (folder / f"{name}.ipynb").write_text(notebook(cells), encoding="utf-8")
+    zh.extract(folder)
+    translate_all(folder)
+    zh.build(folder)
+    return folder
+
+
+def cells_of(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def test_a_complete_translation_passes(book):
+    done = run(book, "check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "in sync" in done.stdout
+
+
+def test_untranslated_cells_fail(tmp_path):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    for name, cells in CHAPTERS.items():
+        (folder / f"{name}.ipynb").write_text(notebook(cells), encoding="utf-8")
+    assert run(folder, "extract").returncode == 0
+    assert run(folder, "build").returncode == 0  # the English stays where there is no translation
+    done = run(folder, "check")
+    assert done.returncode == 1
+    untranslated = [line for line in done.stdout.splitlines() if line.endswith("untranslated (empty zh)")]
+    assert len(untranslated) == 4 and "untranslated 4" in done.stderr  # every markdown cell of both chapters
+    # a chapter translated but for one cell still fails, on that cell only
+    translate_all(folder)
+    entries = zh.load(folder / "zh" / "01_data.yml")
+    entries[0]["zh"] = ""
+    zh.save(folder / "zh" / "01_data.yml", folder / "01_data.ipynb", entries)
+    zh.build(folder)
+    assert zh.problems(folder) == ["book/zh/01_data.yml: markdown cell 1 ('# 1. Data'): untranslated (empty zh)"]
+
+
+def test_a_changed_english_cell_is_stale_and_extract_keeps_the_old_translation(book):
+    english = book / "00_intro.ipynb"
+    cells = list(CHAPTERS["00_intro"])
+    old_en = cells[0][1]
+    cells[0] = ("markdown", "# 0. Introduction\n\nSRGAN makes photos 4× larger, with a GAN.")
+    english.write_text(notebook(cells), encoding="utf-8")
+
+    problems = zh.problems(book)
+    assert any("are not book/00_intro.ipynb's markdown cells any more" in p for p in problems), problems
+    assert run(book, "check").returncode == 1
+
+    assert run(book, "extract").returncode == 0
+    entry = zh.load(book / "zh" / "00_intro.yml")[0]
+    assert entry["en"] == cells[0][1] and entry["zh"] == ""
+    assert entry["stale_en"] == old_en and entry["stale_zh"] == TRANSLATIONS[old_en]
+    zh.build(book)
+    stale = [p for p in zh.problems(book) if "stale" in p]
+    assert len(stale) == 1 and "markdown cell 1" in stale[0], zh.problems(book)
+    # until the translator updates zh and deletes stale_*, the Chinese notebook shows the English
+    assert source(cells_of(book / "zh" / "00_intro.ipynb")[0]) == cells[0][1]
+
+    entries = zh.load(book / "zh" / "00_intro.yml")
+    entries[0] = {"en": cells[0][1], "zh": "# 0. 引言\n\nSRGAN 用一个 GAN 把照片放大 4 倍。"}
+    zh.save(book / "zh" / "00_intro.yml", english, entries)
+    zh.build(book)
+    assert run(book, "check").returncode == 0
+
+
+def test_a_code_cell_that_differs_between_editions_fails(book):
+    chinese = book / "zh" / "00_intro.ipynb"
+    data = json.loads(chinese.read_text(encoding="utf-8"))
+    data["cells"][3]["source"] = ["psnr = 28.00\n", "print(f\"{psnr:.2f} dB\")\n"]  # edited in the Chinese notebook
+    chinese.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    problems = zh.problems(book)
+    assert any("book/zh/00_intro.ipynb: code cell 2 (cell 4, 'psnr = 27.68') differs from the English" in p for p in problems), problems
+    assert run(book, "check").returncode == 1
+
+    # the other way: the English code changed and the Chinese notebook was not rebuilt
+    zh.build(book)
+    cells = list(CHAPTERS["01_data"])
+    cells[2] = ("code", "crop = 128\n")
+    (book / "01_data.ipynb").write_text(notebook(cells), encoding="utf-8")
+    problems = zh.problems(book)
+    assert any("book/zh/01_data.ipynb: code cell 2" in p and "differs" in p for p in problems), problems
+    zh.build(book)
+    assert zh.problems(book) == []
+
+
+def test_a_chinese_notebook_with_other_cells_or_outputs_fails(book):
+    chinese = book / "zh" / "01_data.ipynb"
+    data = json.loads(chinese.read_text(encoding="utf-8"))
+    data["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["96\n"]}]
+    chinese.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert any("carries outputs" in p for p in zh.problems(book))
+    del data["cells"][2]
+    chinese.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert any("in type and order" in p for p in zh.problems(book))
+
+
+@pytest.mark.parametrize("change,why", [
+    (("{glue:text}`psnr_db`", "{glue:text}`ssim`"), "glue differs, missing ['psnr_db'], added ['ssim']"),
+    (("(sec-psnr)=\n", ""), "label differs, missing ['sec-psnr']"),
+    (("$\\mathrm{PSNR} = 10 \\log_{10}(255^2 / \\mathrm{MSE})$", "PSNR"), "inline math differs (2 $ in the English, 0 in the Chinese)"),
+    (("$$\nl^{SR}", "\nl^{SR}"), "display math differs"),
+])
+def test_markup_differences_fail(book, change, why):
+    yml = book / "zh" / "00_intro.yml"
+    entries = zh.load(yml)
+    assert change[0] in entries[1]["zh"]
+    entries[1]["zh"] = entries[1]["zh"].replace(change[0], change[1], 1)
+    zh.save(yml, book / "00_intro.ipynb", entries)
+    zh.build(book)
+    problems = zh.problems(book)
+    assert [p for p in problems if "markup" in p] == [p for p in problems], problems  # markup problems only
+    assert any(f"markup {why}" in p for p in problems), problems
+    assert run(book, "check").returncode == 1
+
+
+def test_a_reference_differs(book):
+    yml = book / "zh" / "00_intro.yml"
+    entries = zh.load(yml)
+    entries[2]["zh"] = "定义见上一节。"  # the {ref} dropped: the Chinese page would lose the link
+    zh.save(yml, book / "00_intro.ipynb", entries)
+    zh.build(book)
+    assert zh.problems(book) == ["book/zh/00_intro.yml: markdown cell 3 ('See {ref}`sec-psnr` for the definition.'): "
+                                 "markup reference differs, missing ['sec-psnr']"]
+
+
+def test_build_is_deterministic_and_swaps_only_markdown_and_the_language_line(book):
+    first = {p.name: p.read_bytes() for p in sorted((book / "zh").glob("*.ipynb"))}
+    done = run(book, "build")
+    assert done.returncode == 0 and done.stdout.count("unchanged") == 2, done.stdout
+    assert {p.name: p.read_bytes() for p in sorted((book / "zh").glob("*.ipynb"))} == first
+    for name, cells in CHAPTERS.items():
+        english = json.loads((book / f"{name}.ipynb").read_text(encoding="utf-8"))
+        chinese = json.loads((book / "zh" / f"{name}.ipynb").read_text(encoding="utf-8"))
+        assert chinese["metadata"] == english["metadata"] and chinese["nbformat"] == english["nbformat"]
+        assert len(chinese["cells"]) == len(english["cells"])
+        for (kind, en_source), en, cn in zip(cells, english["cells"], chinese["cells"]):
+            assert cn["cell_type"] == en["cell_type"] == kind
+            assert {k: v for k, v in cn.items() if k != "source"} == {k: v for k, v in en.items() if k != "source"}
+            if kind == "markdown":
+                want = TRANSLATIONS[en_source.rstrip()] + en_source[len(en_source.rstrip()):]
+                assert source(cn) == want
+            elif zh.EN_CALL in en_source:
+                assert source(cn) == en_source.replace(zh.EN_CALL, zh.ZH_CALL) != en_source
+            else:
+                assert source(cn) == en_source
+    # a rebuilt notebook that someone edited by hand is "not built" until build runs again
+    target = book / "zh" / "01_data.ipynb"
+    target.write_text(target.read_text(encoding="utf-8").replace("训练图像", "训练用的图像"), encoding="utf-8")
+    assert any("not what `python ci/zh.py build` writes" in p for p in zh.problems(book))
+
+
+def test_obsolete_translations_and_chapters_fail(book):
+    (book / "01_data.ipynb").rename(book / "01_dataset.ipynb")
+    problems = zh.problems(book)
+    assert "book/zh/01_data.yml: obsolete, book/01_data.ipynb does not exist" in problems
+    assert "book/zh/01_data.ipynb: obsolete, book/01_data.ipynb does not exist" in problems
+    assert "book/zh/01_dataset.yml: missing (run `python ci/zh.py extract`)" in problems
+
+
+def test_bad_yaml_is_one_line_naming_the_file(book):
+    (book / "zh" / "01_data.yml").write_text("cells: [\n  - en: 'unclosed\n", encoding="utf-8")
+    done = run(book, "check")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "01_data.yml: not valid YAML" in done.stderr
