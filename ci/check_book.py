@@ -2,10 +2,12 @@
 
 Usage (after `jupyter-book build`):
 
-    python ci/check_book.py [--html _build/book/html] [--screenshot _build/book/screenshot.png]
+    python ci/check_book.py [--html _build/book/html] [--editions en zh] [--screenshot _build/book/screenshot.png]
 
-For each chapter listed in _toc.yml the page is served from a local HTTP server on 127.0.0.1
-and opened with Chromium through chromedriver (Debian packages `chromium` and
+Both editions are checked: the English book in <html>/ and the Chinese one (中文版, ci/zh.py) in
+<html>/zh/ with the same page paths (default: zh when <html>/zh/index.html exists). For each
+chapter listed in _toc.yml, in each edition, the page is served from a local HTTP server on
+127.0.0.1 and opened with Chromium through chromedriver (Debian packages `chromium` and
 `chromium-driver`; Selenium drives them). Once its images have loaded and MathJax has finished,
 a page passes when
   - it loads with the chapter's title (not a 404 page),
@@ -29,13 +31,29 @@ a page passes when
     cell is not shown (ci/execute_book.py hides it when it repeats the defaults),
   - its repository / launch buttons (links outside the article to GitHub, Colab, Binder, ...)
     point to the address given in $BOOK_REPOSITORY_URL, never to a placeholder; without that
-    variable there must be none (the buttons are off, see _config.yml).
-A screenshot of every page (scrolled to its first figure) goes to <screenshot dir>/<chapter>.png,
-one of the first place of each kind of problem to <chapter>--<kind>.png, and the page named by
---screenshot-page (default: the evaluation chapter) is copied to --screenshot.
-Exit code 1 if any page fails. <html>/../browser_check.json holds, per page, the count of each
-kind of problem (`counts`: pipe_tables, split_outputs, raw_tex, stderr, errors, small_figures,
-images_not_shown, long_code_cells, papermill_cells), the problems themselves, and the totals.
+    variable there must be none (the buttons are off, see _config.yml),
+  - the browser's console has no error (a script that failed, a file that did not load),
+  - it has one language switch (book/_static/language-switch.js), visible, and it leads to the
+    same page of the other edition, which exists (HTTP 200); with one edition checked, none,
+  - its language (<html lang>) is its edition's: en for the English pages, zh-* for the Chinese,
+  - no glyph is missing: no text of the page (outside MathJax) is drawn as an empty box (tofu),
+    and no cell output says matplotlib had no glyph ("Glyph ... missing from font(s)", a stderr
+    warning) or srgan.i18n found no Chinese font. The tofu test draws each distinct non-ASCII
+    character of the page on a canvas in the font its element uses and compares the pixels with
+    those of a character no font has (U+10FFFD, private use): Chromium draws every missing glyph
+    as the same box, so a match is a missing glyph. (`document.fonts.check` cannot tell: it
+    answers true for any font that needs no loading, installed or not; comparing widths alone
+    would mistake a real full-width glyph for a box of the same width.)
+The search and index pages of each edition are opened too, for the switch, language, console
+and glyph rules only (they have no chapter content).
+A screenshot of every page (scrolled to its first figure) goes to <screenshot dir>/<chapter>.png
+(<screenshot dir>/zh/<chapter>.png for the Chinese edition), one of the first place of each kind
+of problem to <chapter>--<kind>.png, and the page named by --screenshot-page (default: the
+evaluation chapter, English) is copied to --screenshot.
+Exit code 1 if any page fails. <html>/../browser_check.json holds, per page (zh/<chapter> for the
+Chinese ones), the count of each kind of problem (`counts`: pipe_tables, split_outputs, raw_tex,
+stderr, errors, small_figures, images_not_shown, long_code_cells, papermill_cells,
+console_errors, language_switch, language, missing_glyphs), the problems themselves, and the totals.
 """
 
 from __future__ import annotations
@@ -48,6 +66,8 @@ import shutil
 import sys
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -60,6 +80,7 @@ MIN_NATURAL_WIDTH = 300   # px: smaller images (icons, thumbnails) may be scaled
 MIN_SHOWN_RATIO = 0.5     # displayed width / natural width below this: the reader sees less than half the pixels
 ONE_TO_ONE_TAG = "pixels-1to1"  # a cell tag: its images are meant to be seen pixel for pixel (>= 1:1)
 MAX_CODE_LINES = 30       # longest code cell a reader is asked to read
+EDITIONS = ("en", "zh")   # the English book at the site's root, the Chinese one in zh/ (ci/book.sh)
 
 # Waits (asynchronously) until MathJax has typeset the page, or reports why it could not.
 WAIT_FOR_MATHJAX_JS = """
@@ -166,18 +187,75 @@ for (const cell of article.querySelectorAll('.cell_input pre')) {
 const injected = Array.from(article.querySelectorAll('.tag_injected-parameters')).map(c => c.textContent.trim().slice(0, 80));
 article.querySelectorAll('.tag_injected-parameters').forEach(e => mark('papermill_cells', e));
 
+// The language switch (book/_static/language-switch.js) and the page's declared language.
+const switches = Array.from(document.querySelectorAll('a.language-switch')).map(a => {
+  const r = a.getBoundingClientRect();
+  return {href: a.href, text: a.textContent.trim(), visible: r.width > 0 && r.height > 0 && getComputedStyle(a).visibility !== 'hidden'};
+});
+document.querySelectorAll('a.language-switch').forEach(a => mark('language_switch', a));
+const lang = document.documentElement.getAttribute('lang') || '';
+
+// Missing glyphs. In the page's text (MathJax draws its own): each distinct non-ASCII character, drawn
+// on a canvas in its element's font, against a character no font has (U+10FFFD), which Chromium draws
+// as the same empty box as every other missing glyph: equal pixels = a box where a character should be.
+// In the cell outputs: matplotlib's warning that a figure lacks a glyph, srgan.i18n's "no Chinese font".
+const tofu = [];
+{
+  const drawn = {};
+  const draw = (font, px, ch) => {
+    const key = font + '\\u0000' + ch;
+    if (!(key in drawn)) {
+      const size = Math.ceil(2 * px) + 8;
+      const c = document.createElement('canvas'); c.width = size; c.height = size;
+      const g = c.getContext('2d'); g.font = font; g.textBaseline = 'top'; g.fillStyle = '#000';
+      g.fillText(ch, 4, 4);
+      drawn[key] = Array.from(g.getImageData(0, 0, size, size).data).join(',');
+    }
+    return drawn[key];
+  };
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const visibleChar = /[\\p{L}\\p{N}\\p{P}\\p{S}\\p{Co}]/u;  // letters, digits, punctuation, symbols, private use
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest('script, style, noscript, template, mjx-container, svg, .MathJax') || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    const px = parseFloat(style.fontSize) || 16;
+    const font = `${style.fontStyle} ${style.fontWeight} ${px}px ${style.fontFamily}`;
+    for (const ch of new Set(Array.from(node.textContent))) {
+      if (ch.codePointAt(0) < 0x80 || !visibleChar.test(ch) || seen.has(font + ch)) continue;
+      seen.add(font + ch);
+      if (draw(font, px, ch) === draw(font, px, '\\u{10FFFD}')) {
+        tofu.push(`U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')} ${ch} in ${style.fontFamily.slice(0, 60)}: ` +
+                  node.textContent.trim().slice(0, 60));
+        mark('missing_glyphs', el);
+      }
+    }
+  }
+}
+const glyphWarnings = [];
+for (const el of article.querySelectorAll('.cell_output, .output')) {
+  if (el.parentElement && el.parentElement.closest('.cell_output, .output')) continue;
+  for (const line of el.innerText.split('\\n')) {
+    if (/Glyph \\d+ .*missing from (current )?font|no font with Chinese glyphs/i.test(line)) {
+      glyphWarnings.push(line.trim().slice(0, 160)); mark('missing_glyphs', el);
+    }
+  }
+}
+
 const outside = Array.from(document.querySelectorAll('a[href]')).filter(a => !article.contains(a)).map(a => a.href);
 // Leave the first figure in view for the screenshot (the page top is only code).
 const first = imgs.find(i => i.closest('.cell_output, .output'));
 if (first) { first.scrollIntoView({block: 'center'}); } else { window.scrollTo(0, 0); }
 return {title: document.title, images: out, image_elements: imgs, where: where, errors: errors, stderr: stderr, links: outside,
         pipe_tables: pipeTables, split_outputs: splits, raw_tex: rawTex, long_code_cells: longCells, papermill_cells: injected,
+        switches: switches, lang: lang, tofu: tofu, glyph_warnings: glyphWarnings,
         h1: (article.querySelector('h1') || {innerText: ''}).innerText};
 """
 
 # The problems counted on every page (browser_check.json: results.<page>.counts), and what each means.
 COUNTED = ("pipe_tables", "split_outputs", "raw_tex", "stderr", "errors", "small_figures", "images_not_shown",
-           "long_code_cells", "papermill_cells")
+           "long_code_cells", "papermill_cells", "console_errors", "language_switch", "language", "missing_glyphs")
 RULES = {
     "pipe_tables": "a markdown pipe table shown as text: a paragraph starting with | with a delimiter row or several "
                    "| rows, or a printed output with a delimiter row",
@@ -192,6 +270,13 @@ RULES = {
     "long_code_cells": f"a code cell of more than {MAX_CODE_LINES} lines (a wall the reader scrolls past; "
                        "machinery belongs in the package)",
     "papermill_cells": "papermill's injected-parameters cell shown on the page",
+    "console_errors": "an error in the browser's console (a script error, a file that did not load)",
+    "language_switch": "no visible language switch (English <-> 中文), more than one, or one that does not lead to the "
+                       "same page of the other edition, existing; with one edition built, a switch at all",
+    "language": "the page's <html lang> is not its edition's (en, or zh-* for the Chinese edition)",
+    "missing_glyphs": "a character of the page drawn as an empty box (no font has its glyph), or a cell output saying "
+                      "a figure lacks glyphs (matplotlib's 'Glyph ... missing from font(s)') or that no Chinese font "
+                      "is installed",
 }
 
 
@@ -244,6 +329,7 @@ def start_chromium(profile_dir: str):
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", "--window-size=1600,1300", f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for its errors (measure_page)
     driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
     if not Path(driver_path).exists() or not Path(options.binary_location).exists():
         raise SystemExit("chromium / chromedriver not found: apt-get install -y chromium chromium-driver")
@@ -256,6 +342,7 @@ def measure_page(driver, url: str, mathjax_timeout: float = 20.0) -> dict:
     """Open `url` and return what MEASURE_JS sees once the page, its images and MathJax are done."""
     from selenium.webdriver.support.ui import WebDriverWait
 
+    driver.get_log("browser")  # drained: what the console says from here on is this page's
     driver.get(url)
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
     # Wait until every image has finished loading (or failed), at most 30 s.
@@ -265,7 +352,73 @@ def measure_page(driver, url: str, mathjax_timeout: float = 20.0) -> dict:
     mathjax = driver.execute_async_script(WAIT_FOR_MATHJAX_JS % int(mathjax_timeout * 1000))
     page = driver.execute_script(MEASURE_JS, ONE_TO_ONE_TAG, MAX_CODE_LINES)
     page["mathjax"] = mathjax
+    # Errors only (SEVERE: console.error, uncaught exceptions, files that failed to load); warnings
+    # and info are the libraries' business. /favicon.ico is the browser's own request (the book has
+    # no icon), not something a page asked for.
+    page["console"] = [entry["message"][:300] for entry in driver.get_log("browser")
+                       if entry.get("level") == "SEVERE" and "/favicon.ico " not in entry["message"]]
+    page["switch_status"] = {s["href"]: http_status(s["href"]) for s in page["switches"]}
     return page
+
+
+def http_status(url: str) -> int:
+    """The HTTP status of a HEAD request to `url` (0 when nothing answers)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (urllib.error.URLError, OSError, ValueError):
+        return 0
+
+
+def edition_of(lang: str) -> str | None:
+    """The edition ("en" or "zh") an <html lang> value declares, or None."""
+    lang = lang.strip().lower()
+    return next((e for e in EDITIONS if lang == e or lang.startswith(e + "-") or lang.startswith(e + "_")), None)
+
+
+def other_edition_url(url: str, edition: str, base: str) -> str:
+    """The address of the same page in the other edition: the English book at `base`, the Chinese
+    one at `base`/zh (what language-switch.js links to)."""
+    path = url[len(base):].lstrip("/")
+    if edition == "zh":
+        if not path.startswith("zh/"):
+            raise ValueError(f"{url} is not a page of the Chinese edition under {base}/zh/")
+        return f"{base}/{path[len('zh/'):]}"
+    return f"{base}/zh/{path}"
+
+
+def language_problems(page: dict, edition: str | None, switch_to: str | None) -> dict[str, list[str]]:
+    """The language rules of one measured page: its switch and its <html lang>.
+
+    Args:
+        page: what measure_page returned (`switches`, `switch_status`, `lang`).
+        edition: the page's edition ("en" or "zh"); None leaves both rules unchecked.
+        switch_to: the address the switch must lead to (the same page in the other edition), or
+            "" when only one edition is built (then the page must have no switch).
+    """
+    found: dict[str, list[str]] = {"language_switch": [], "language": []}
+    if edition is None:
+        return found
+    switches = page["switches"]
+    if switch_to == "":
+        found["language_switch"] += [f"language switch to an edition that was not built: {s['href']}" for s in switches]
+    elif switch_to is not None:
+        if len(switches) != 1:
+            found["language_switch"].append(f"{len(switches)} language switches (a.language-switch), expected one")
+        for switch in switches:
+            status = page.get("switch_status", {}).get(switch["href"])
+            if switch["href"] != switch_to:
+                found["language_switch"].append(f"language switch leads to {switch['href']}, not {switch_to}")
+            elif status != 200:
+                found["language_switch"].append(f"language switch leads to a page that does not exist (HTTP {status}): "
+                                                f"{switch['href']}")
+            if not switch["visible"]:
+                found["language_switch"].append(f"language switch not visible: {switch['text']!r}")
+    if edition_of(page["lang"]) != edition:
+        found["language"].append(f"<html lang={page['lang']!r}>, but this page is in the {edition} edition")
+    return found
 
 
 def small_figure(img: dict) -> str | None:
@@ -286,14 +439,22 @@ def small_figure(img: dict) -> str | None:
     return None
 
 
-def page_problems(page: dict, repository_url: str | None = None) -> tuple[list[str], dict[str, int]]:
-    """The problems of one measured page, and how many of each counted kind (COUNTED)."""
+def page_problems(page: dict, repository_url: str | None = None, edition: str | None = None,
+                  switch_to: str | None = None, chapter: bool = True) -> tuple[list[str], dict[str, int]]:
+    """The problems of one measured page, and how many of each counted kind (COUNTED).
+
+    Args:
+        page: what measure_page returned.
+        repository_url: the address the repository / launch buttons must point to (None: no buttons).
+        edition, switch_to: the language rules (see language_problems).
+        chapter: False for a page that is not a chapter (search, index): no title or figure needed.
+    """
     problems = []
-    if "404" in page["title"] or not page["h1"].strip():
+    if chapter and ("404" in page["title"] or not page["h1"].strip()):
         problems.append(f"no chapter title (page title {page['title']!r})")
     figures = [i for i in page["images"] if i["output"]]
     good = [i for i in figures if i["natural"][0] > 0 and i["shown"][0] > 0 and i["shown"][1] > 0]
-    if not good:
+    if chapter and not good:
         problems.append(f"no visible figure in the cell outputs ({len(figures)} output image(s) found)")
     not_shown = [f"image not shown: {img['src']} natural={img['natural']} shown={img['shown']}"
                  for img in page["images"] if img["natural"][0] == 0 or img["shown"][0] == 0 or img["shown"][1] == 0]
@@ -308,6 +469,10 @@ def page_problems(page: dict, repository_url: str | None = None) -> tuple[list[s
         "images_not_shown": not_shown,
         "long_code_cells": [f"code cell over {MAX_CODE_LINES} lines: {t!r}" for t in page["long_code_cells"]],
         "papermill_cells": [f"papermill's injected-parameters cell is shown: {t!r}" for t in page["papermill_cells"]],
+        "console_errors": [f"console error: {m}" for m in page.get("console", [])],
+        **language_problems(page, edition, switch_to),
+        "missing_glyphs": [f"missing glyph (drawn as a box): {t}" for t in page["tofu"]]
+                          + [f"missing glyphs in a figure: {t!r}" for t in page["glyph_warnings"]],
     }
     for kind in COUNTED:
         problems += found[kind]
@@ -315,15 +480,17 @@ def page_problems(page: dict, repository_url: str | None = None) -> tuple[list[s
     return problems, {kind: len(found[kind]) for kind in COUNTED}
 
 
-def check_page(driver, url: str, repository_url: str | None = None, shots: Path | None = None) -> dict:
+def check_page(driver, url: str, repository_url: str | None = None, shots: Path | None = None,
+               edition: str | None = None, switch_to: str | None = None, chapter: bool = True) -> dict:
     """Open one page and check it: {url, title, figures, images, counts, problems, figure_widths}
     (figure_widths: [natural px, shown px, shown / natural] of each cell-output image).
 
     With `shots` (a path prefix), each kind of problem found is also photographed where it first
     occurs, as <shots>--<kind>.png, so it can be seen without searching the page for it.
+    `edition`, `switch_to` and `chapter` are page_problems'.
     """
     page = measure_page(driver, url)
-    problems, counts = page_problems(page, repository_url)
+    problems, counts = page_problems(page, repository_url, edition=edition, switch_to=switch_to, chapter=chapter)
     figures = sum(1 for i in page["images"] if i["output"] and i["natural"][0] > 0 and i["shown"][0] > 0)
     if shots is not None and any(counts.values()):
         where = dict(page["where"])
@@ -333,6 +500,8 @@ def check_page(driver, url: str, repository_url: str | None = None, shots: Path 
             if bad:
                 where[kind] = bad[0]
         for kind, element in where.items():
+            if not counts.get(kind):  # marked but not a problem (the language switch is marked wherever it is)
+                continue
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
             driver.save_screenshot(f"{shots}--{kind}.png")
         driver.execute_script(  # back to the first figure, for the page's own screenshot
@@ -343,9 +512,23 @@ def check_page(driver, url: str, repository_url: str | None = None, shots: Path 
             "counts": counts, "problems": problems, "figure_widths": sizes}
 
 
+def other_pages(html: Path) -> list[str]:
+    """The pages of one edition's build that are not chapters but a reader reaches (search, index),
+    relative to `html`, without the redirect pages (index.html) and the other edition's folder."""
+    pages = []
+    for path in sorted(html.glob("*.html")):
+        text = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        if 'http-equiv="Refresh"' in text or "http-equiv='Refresh'" in text:
+            continue  # a redirect to the first chapter (index.html)
+        pages.append(path.stem)
+    return pages
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--html", type=Path, default=REPO / "_build" / "book" / "html", help="the built HTML book")
+    parser.add_argument("--editions", nargs="+", choices=EDITIONS, default=None,
+                        help="the editions to check (default: en, and zh when <html>/zh/index.html exists)")
     parser.add_argument("--screenshot", type=Path, default=None, help="where to copy the main screenshot "
                         "(default: <html>/../screenshot.png)")
     parser.add_argument("--screenshot-page", default="07_evaluation", help="chapter whose screenshot is the main one")
@@ -354,9 +537,10 @@ def main(argv: list[str] | None = None) -> int:
     html = args.html.resolve()
     if not (html / "index.html").is_file():
         raise SystemExit(f"{html}: no index.html; build the book first (bash ci/book.sh)")
+    editions = args.editions or ["en"] + (["zh"] if (html / "zh" / "index.html").is_file() else [])
     shots = html.parent / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    for old in shots.glob("*--*.png"):  # problem shots of an earlier check (this command wrote them)
+    for old in [*shots.glob("*--*.png"), *shots.glob("zh/*--*.png")]:  # problem shots of an earlier check (this command wrote them)
         old.unlink()
     main_shot = (args.screenshot or html.parent / "screenshot.png").resolve()
 
@@ -366,25 +550,34 @@ def main(argv: list[str] | None = None) -> int:
         driver = start_chromium(profile)
         try:
             print(f"browser check: {driver.capabilities.get('browserName')} "
-                  f"{driver.capabilities.get('browserVersion')} on {base}", flush=True)
-            for chapter in chapters_from_toc(REPO / "_toc.yml"):
-                name = Path(chapter).name
-                page_file = html / f"{chapter}.html"
-                if not page_file.is_file():
-                    results[name] = {"url": str(page_file), "figures": 0, "images": 0, "problems": ["page missing from the build"]}
-                else:
-                    try:
-                        results[name] = check_page(driver, f"{base}/{chapter}.html", os.environ.get("BOOK_REPOSITORY_URL"),
-                                                   shots=shots / name)
-                    except Exception as e:  # a page that hangs or crashes the renderer is a failure, not a crash of the check
-                        results[name] = {"url": f"{base}/{chapter}.html", "figures": 0, "images": 0,
-                                         "problems": [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]}
-                    driver.save_screenshot(str(shots / f"{name}.png"))
-                r = results[name]
-                status = "ok  " if not r["problems"] else "FAIL"
-                counts = " ".join(f"{kind}={n}" for kind, n in r.get("counts", {}).items() if n)
-                print(f"{status} {name:<18} figures={r['figures']:<3} images={r['images']:<3} {counts}"
-                      + ("" if not r["problems"] else "\n       " + "\n       ".join(r["problems"][:8])), flush=True)
+                  f"{driver.capabilities.get('browserVersion')} on {base}, editions {' '.join(editions)}", flush=True)
+            for edition in editions:
+                root = html if edition == "en" else html / edition
+                prefix = "" if edition == "en" else f"{edition}/"
+                (shots / prefix).mkdir(parents=True, exist_ok=True)
+                pages = [(c, True) for c in chapters_from_toc(REPO / "_toc.yml")]
+                pages += [(p, False) for p in other_pages(root)] if (root / "index.html").is_file() else []
+                for page, chapter in pages:
+                    name = prefix + Path(page).name
+                    url = f"{base}/{prefix}{page}.html"
+                    switch_to = other_edition_url(url, edition, base) if len(editions) > 1 else ""
+                    page_file = root / f"{page}.html"
+                    if not page_file.is_file():
+                        results[name] = {"url": str(page_file), "figures": 0, "images": 0, "problems": ["page missing from the build"]}
+                    else:
+                        try:
+                            results[name] = check_page(driver, url, os.environ.get("BOOK_REPOSITORY_URL"),
+                                                       shots=shots / name, edition=edition, switch_to=switch_to,
+                                                       chapter=chapter)
+                        except Exception as e:  # a page that hangs or crashes the renderer is a failure, not a crash of the check
+                            results[name] = {"url": url, "figures": 0, "images": 0,
+                                             "problems": [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]}
+                        driver.save_screenshot(str(shots / f"{name}.png"))
+                    r = results[name]
+                    status = "ok  " if not r["problems"] else "FAIL"
+                    counts = " ".join(f"{kind}={n}" for kind, n in r.get("counts", {}).items() if n)
+                    print(f"{status} {name:<21} figures={r['figures']:<3} images={r['images']:<3} {counts}"
+                          + ("" if not r["problems"] else "\n       " + "\n       ".join(r["problems"][:8])), flush=True)
         finally:
             driver.quit()
             server.shutdown()
@@ -397,8 +590,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy2(chosen, main_shot)
     failed = [n for n, r in results.items() if r["problems"]]
     totals = {kind: sum(r.get("counts", {}).get(kind, 0) for r in results.values()) for kind in COUNTED}
-    summary = {"pages": len(results), "failed": failed, "totals": totals, "screenshot": str(main_shot),
-               "rules": RULES, "results": results}
+    summary = {"pages": len(results), "editions": editions, "failed": failed, "totals": totals,
+               "screenshot": str(main_shot), "rules": RULES, "results": results}
     write_json(html.parent / "browser_check.json", summary)
     print("browser check totals: " + ", ".join(f"{kind} {n}" for kind, n in totals.items()))
     print(f"browser check: {len(results) - len(failed)}/{len(results)} pages ok; screenshot {main_shot}; "

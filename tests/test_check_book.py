@@ -5,11 +5,17 @@ The pages copy the markup jupyter-book / myst-nb give a chapter (an <article>, c
 measured by the checker's own code (check_page: the same JavaScript, in headless Chromium) as
 the book job measures the real chapters. A well-formed page passes; each broken copy of it
 fails on the rule it breaks, and on that rule only.
+
+Each page is written as the book's are, book/<name>.html in the English edition and
+zh/book/<name>.html in the Chinese one, with the book's own language switch
+(book/_static/language-switch.js) and, unless a test leaves it out, its counterpart in the other
+edition for the switch to lead to.
 """
 
 import base64
 import io
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -20,12 +26,26 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "ci"))
 
 import check_book  # noqa: E402
-from check_book import COUNTED, MAX_CODE_LINES, MIN_NATURAL_WIDTH, ONE_TO_ONE_TAG, check_page, small_figure  # noqa: E402
+from check_book import (COUNTED, MAX_CODE_LINES, MIN_NATURAL_WIDTH, ONE_TO_ONE_TAG, check_page,  # noqa: E402
+                        edition_of, other_edition_url, small_figure)
 
 HAVE_CHROMIUM = bool((shutil.which("chromium") or Path("/usr/bin/chromium").exists())
                      and (shutil.which("chromedriver") or Path("/usr/bin/chromedriver").exists()))
 needs_chromium = pytest.mark.skipif(not HAVE_CHROMIUM, reason="chromium / chromedriver not installed "
                                     "(apt-get install chromium chromium-driver): the page rules run in the browser")
+# What the book job installs for the Chinese pages (ci/book.sh); without it Chinese text is drawn as boxes.
+
+
+def _have_cjk_font() -> bool:
+    if not shutil.which("fc-list"):
+        return False
+    families = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=False).stdout
+    return "Noto Sans CJK" in families
+
+
+HAVE_CJK_FONT = _have_cjk_font()
+needs_cjk_font = pytest.mark.skipif(not HAVE_CJK_FONT, reason="no Noto Sans CJK font (apt-get install fonts-noto-cjk)")
+SWITCH_JS = REPO / "book" / "_static" / "language-switch.js"
 
 
 def png_uri(width: int, height: int) -> str:
@@ -71,11 +91,16 @@ GOOD_BODY = [
     cell(f'<div class="output text_png">{figure(200, 100)}</div>', tags=(ONE_TO_ONE_TAG,)),
     cell(code="\n".join(f"x{i} = {i}" for i in range(MAX_CODE_LINES)) + "\n"),  # at the limit, trailing newline
     cell(code="# Parameters\nquick = True", tags=("parameters",)),  # the chapter's own parameters cell
+    "<p>Symbols a font has: α = 0.5, 2 × 10⁻³ − 1, 90 °, “quoted” — Ledig et al.</p>",
 ]
 
 
-def page(body: list[str], title: str = "Chapter") -> str:
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+def page(body: list[str], title: str = "Chapter", lang: str = "en", switch: bool = True) -> str:
+    """A page as Sphinx writes one at book/<name>.html: <html lang> and data-content_root (the
+    edition's root, which the language switch reads), the switch's script unless `switch` is False."""
+    script = '<script src="../_static/language-switch.js"></script>' if switch else ""
+    return (f"<!DOCTYPE html><html lang='{lang}' data-content_root='../'><head><meta charset='utf-8'>"
+            f"<title>{title}</title>{script}</head>"
             f"<body><main><article class='bd-article'>{''.join(body)}</article></main></body></html>")
 
 
@@ -87,12 +112,32 @@ def browser():
     pytest.importorskip("selenium", reason="selenium is in the dev and book extras")
     with tempfile.TemporaryDirectory(prefix="check-book-pages-") as folder, \
             tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        server, base = check_book.serve(Path(folder))
+        root = Path(folder)
+        for edition_root in (root, root / "zh"):
+            (edition_root / "_static").mkdir(parents=True)
+            shutil.copy2(SWITCH_JS, edition_root / "_static" / SWITCH_JS.name)
+        server, base = check_book.serve(root)
         driver = check_book.start_chromium(profile)
         try:
-            def check(name: str, body: list[str], title: str = "Chapter", shots: Path | None = None) -> dict:
-                (Path(folder) / f"{name}.html").write_text(page(body, title), encoding="utf-8")
-                return check_page(driver, f"{base}/{name}.html", shots=shots)
+            def check(name: str, body: list[str], title: str = "Chapter", shots: Path | None = None, edition: str = "en",
+                      lang: str | None = None, switch: bool = True, counterpart: bool = True,
+                      one_edition: bool = False) -> dict:
+                """Write book/<name>.html of `edition` (and, with `counterpart`, the other edition's) and
+                check it; `lang` overrides the edition's language, `one_edition` checks it as a book
+                built in one edition only (no switch expected)."""
+                langs = {"en": "en", "zh": "zh-CN"}
+                other = "zh" if edition == "en" else "en"
+                folder_of = {"en": root, "zh": root / "zh"}
+                path = folder_of[edition] / "book" / f"{name}.html"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(page(body, title, lang or langs[edition], switch), encoding="utf-8")
+                if counterpart:
+                    twin = folder_of[other] / "book" / f"{name}.html"
+                    twin.parent.mkdir(parents=True, exist_ok=True)
+                    twin.write_text(page(["<h1>Chapter</h1>"], lang=langs[other]), encoding="utf-8")
+                url = f"{base}/{'zh/' if edition == 'zh' else ''}book/{name}.html"
+                return check_page(driver, url, shots=shots, edition=edition,
+                                  switch_to="" if one_edition else other_edition_url(url, edition, base))
             yield check
         finally:
             driver.quit()
@@ -148,14 +193,34 @@ BROKEN = {
     ],
     "long_code_cells": [cell(code="\n".join(f"x{i} = {i}" for i in range(MAX_CODE_LINES + 1)))],
     "papermill_cells": [cell(code="# Parameters\nquick = True", tags=("injected-parameters",))],
+    "console_errors": [
+        "<script>console.error('something failed')</script>",
+        "<script>no_such_function()</script>",  # an uncaught ReferenceError
+        '<script src="no_such_script.js"></script>',  # a file that does not load (HTTP 404)
+    ],
+    "language_switch": [
+        '<a class="language-switch" href="../zh/book/elsewhere.html">中文</a>',  # a second one, leading elsewhere
+        "<style>a.language-switch { display: none; }</style>",  # there, but a reader cannot see it
+    ],
+    "missing_glyphs": [
+        "<p>An ideograph of CJK extension I, which no installed font has: \U0002EBF0.</p>",
+        "<p>A private-use character: \uE000</p>",
+        # matplotlib's warning (in a stdout block here, so that the stderr rule stays out of it)
+        cell(stream("UserWarning: Glyph 20013 (\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.")),
+        cell(stream("no font with Chinese glyphs is installed, so figures would show empty boxes: install one")),
+    ],
 }
+
+# Pages that rightly break a second rule too: an image file that is not there is also a failed
+# load in the browser's console.
+ALSO = {("images_not_shown", 0): {"console_errors"}}
 
 
 @needs_chromium
 @pytest.mark.parametrize("kind,index", [(k, i) for k, pages in BROKEN.items() for i in range(len(pages))])
 def test_each_rule_fails_on_a_page_made_to_break_it(browser, kind, index):
     result = browser(f"{kind}_{index}", GOOD_BODY + [BROKEN[kind][index]])
-    assert failing(result) == {kind}, result["problems"]
+    assert failing(result) == {kind} | ALSO.get((kind, index), set()), result["problems"]
     assert result["counts"][kind] >= 1 and result["problems"]
 
 
@@ -186,3 +251,60 @@ def test_each_problem_is_photographed_where_it_occurs(browser, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page--small_figures.png", "page--split_outputs.png"]
     assert browser("good_no_shots", GOOD_BODY, shots=tmp_path / "good")["problems"] == []
     assert not list(tmp_path.glob("good*"))
+
+
+# --- the two editions: language switch, language, Chinese text --------------------------------------
+CHINESE_BODY = [part for part in GOOD_BODY] + [
+    "<h2>生成器</h2><p>超分辨率生成对抗网络（SRGAN）的生成器：16 个残差块，两次亚像素卷积，每次放大 2 倍。"
+    "「感知损失」＝内容损失＋10⁻³×对抗损失。</p>",
+    cell(stream("第 400 步，27.07 dB；验证集 PSNR 提高了 0.3 dB")),
+]
+
+
+@needs_chromium
+@needs_cjk_font
+def test_a_chinese_page_passes_with_the_cjk_font(browser):
+    result = browser("zh_good", CHINESE_BODY, edition="zh")
+    assert result["problems"] == [], result["problems"]
+
+
+@needs_chromium
+def test_the_switch_leads_each_way(browser):
+    # English -> zh/ and back, the book's own script on both sides (GOOD_BODY has no Chinese text)
+    assert browser("switch_en", GOOD_BODY)["problems"] == []
+    assert browser("switch_zh", GOOD_BODY, edition="zh")["problems"] == []
+
+
+@needs_chromium
+@pytest.mark.parametrize("case", ["no script", "no counterpart", "one edition"])
+def test_a_missing_or_dead_switch_fails(browser, case):
+    options = {"no script": {"switch": False}, "no counterpart": {"counterpart": False},
+               "one edition": {"one_edition": True, "counterpart": False}}[case]
+    result = browser(f"switch_{case.replace(' ', '_')}", GOOD_BODY, **options)
+    assert failing(result) == {"language_switch"}, result["problems"]
+    why = {"no script": "0 language switches", "no counterpart": "does not exist (HTTP 404)",
+           "one edition": "edition that was not built"}[case]
+    assert any(why in p for p in result["problems"]), result["problems"]
+
+
+@needs_chromium
+def test_a_single_edition_book_without_a_switch_passes(browser):
+    assert browser("single", GOOD_BODY, switch=False, counterpart=False, one_edition=True)["problems"] == []
+
+
+@needs_chromium
+def test_a_page_in_the_wrong_language_fails(browser):
+    german = browser("lang_de", GOOD_BODY, lang="de")  # the switch still works (not zh = English)
+    assert failing(german) == {"language"}, german["problems"]
+    # a Chinese page that says it is English: its switch then leads to zh/zh/..., which fails too
+    english = browser("lang_zh_en", GOOD_BODY, edition="zh", lang="en")
+    assert failing(english) == {"language", "language_switch"}, english["problems"]
+
+
+def test_edition_of_and_other_edition_url():
+    assert [edition_of(x) for x in ("en", "en-US", "zh-CN", "zh_CN", "ZH", "de", "")] == ["en", "en", "zh", "zh", "zh", None, None]
+    base = "http://127.0.0.1:8000"
+    assert other_edition_url(f"{base}/book/02_generator.html", "en", base) == f"{base}/zh/book/02_generator.html"
+    assert other_edition_url(f"{base}/zh/book/02_generator.html", "zh", base) == f"{base}/book/02_generator.html"
+    with pytest.raises(ValueError):
+        other_edition_url(f"{base}/book/02_generator.html", "zh", base)
