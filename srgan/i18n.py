@@ -108,11 +108,31 @@ def set_language(name: str) -> str | None:
 
 
 def cjk_font() -> str | None:
-    """The first of CJK_FONTS that matplotlib finds on this machine, or None."""
+    """The first of CJK_FONTS that matplotlib finds on this machine, or None.
+
+    matplotlib lists the system's fonts once, into a cache file (~/.cache/matplotlib), and never
+    looks again: a font installed after that (`apt-get install fonts-noto-cjk` on AI Studio, then
+    a kernel restart, as set_language advises) would stay unknown. So when none of CJK_FONTS is
+    listed, the system's font files the list lacks are added to it (FontManager.addfont) and it
+    is searched once more.
+    """
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    def listed() -> str | None:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+    found = listed()
+    if found is None:
+        known = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read: matplotlib skips those too
+                    continue
+        found = listed()
+    return found
 
 
 def _use_font(font: str | None) -> None:
@@ -162,7 +182,7 @@ def _lookup(text: str) -> str | None:
         m = pattern.match(text)
         if m:
             parts = target.split("{}")
-            slots = [translate(g) for g in m.groups()]  # a slot may itself be a table entry ("bicubic")
+            slots = [translate(g, "zh") for g in m.groups()]  # a slot may itself be a table entry ("bicubic")
             return parts[0] + "".join(s + p for s, p in zip(slots, parts[1:]))
     return None
 
