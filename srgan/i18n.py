@@ -10,8 +10,11 @@ its only code difference is the setup cell's `setup_notebook(language="zh")`, wh
   - srgan.viz.table translates its header, caption and cells the same way.
 
 `translate` looks a text up in ZH, the one English -> Chinese table: first the whole text, then
-line by line; a key with "{}" slots is a pattern whose slots match anything and are carried
-over (so "step 400, 27.07 dB" finds "step {}, {} dB"). Text that is not in the table (numbers,
+line by line; a key with slots is a pattern whose slots are carried over in order: "{}" matches
+any text, "{#}" only a number such as 1,200, +2.9, 0.6% or 3e-07 (so "step 400, 27.07 dB" finds
+"step {}, {} dB", and "3 of 5" finds "{#} of {#}" while "share of pixels" does not). ZH is
+written in three parts merged at import: ZH itself, ZH_GLUE (the glue phrases below) and
+ZH_FIGURES (figure and table texts of the chapters). Text that is not in the table (numbers,
 names such as SRResNet or Set5, identifiers) stays as it is. With $SRGAN_UNTRANSLATED set to a
 file path, each text that has ASCII words but no entry is appended to that file (the book job
 lists them, so the table can follow the chapters).
@@ -35,7 +38,7 @@ CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanY
              "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Sans CJK JP")
 
 # English -> Chinese for the figures and tables of the book (terms: book/zh/TERMINOLOGY.md).
-# "{}" is a slot (see the module docstring); entries are checked for equal slot counts by the tests.
+# "{}" and "{#}" are slots (see the module docstring); the tests check that key and text have the same ones.
 ZH: dict[str, str] = {
     # --- axes and panels shared by several figures ---
     "step": "步数",
@@ -72,6 +75,293 @@ ZH: dict[str, str] = {
     # comparison / crops
     "{}: {} px, shown {}:1": "{}：{} 像素窗口，按 {}:1 显示",
 }
+
+
+# Glue values: the words that ci/execute_book.py translates in the Chinese edition's prose
+# ({glue:text}), written to be read inside the translators' sentences of book/zh/*.yml: no space
+# at either end, and "{#}" number slots where the English wraps a number, so that a pattern such
+# as "{#} of {#}" cannot catch a figure's "share of pixels" or "{#} ({#})" a name like
+# "SRGAN (VGG54)". tests/test_i18n.py scans the chapters' glue() calls and fails on a phrase
+# that has no entry. (Chapters 0-3's phrases are in ZH above.)
+ZH_GLUE: dict[str, str] = {
+    # chapter 4: '"Comparable" {holds} for φ5,4' -> "“尺度相当”这一说法对 φ5,4 …成立"
+    "holds": "成立",
+    "does not hold": "不成立",
+    # chapter 5: "比双三次插值{高 0.12 dB}", "选 L1 还是 MSE 的影响{更小}"
+    "{#} dB above": "高 {#} dB",
+    "{#} dB below": "低 {#} dB",
+    "the smaller": "更小",
+    "the larger": "更大",
+    "(not run: ablation=False)": "（未运行：ablation=False）",
+    "(never)": "（从未超过）",
+    "(none)": "（无）",
+    # chapter 6: "D 的损失{…}，平均输出分别为 {0.52 和 0.48}"
+    "stayed above 2 ln 2 at every logged step (lowest {#})": "在记录的每一步都高于 2 ln 2（最低 {#}）",
+    "went below 2 ln 2 at {#} of {#} logged steps (lowest {#})": "有 {#} 步低于 2 ln 2（共记录 {#} 步，最低 {#}）",
+    "{#} and {#}": "{#} 和 {#}",
+    # "网格对比度还是从 0.98 变成了 {…}：{verdict}"; the names are also the table's row labels
+    "{#} with the lattice penalty and {#} without it (paper's recipe)": "{#}（加网格惩罚）和 {#}（不加惩罚，即论文方案）",
+    "{#} with the lattice penalty": "{#}（加网格惩罚）",
+    "{#} paper's recipe": "{#}（论文方案）",
+    "a period-4 lattice has appeared in every run, penalty or not": "无论加不加惩罚，每次训练中都出现了周期为 4 的网格",
+    "the grid contrast stayed within twice its start in at least one run": "至少有一次训练的网格对比度仍在起始值的两倍以内",
+    # "内容损失逐渐上升：它{上升了}，从 … 到 …"; "验证 PSNR 比其最好值低 … dB，{…}"
+    "rose": "上升了",
+    "did not rise": "并未上升",
+    "far from a collapse of several dB": "远谈不上几个 dB 的崩溃",
+    "a collapse": "已是一次崩溃",
+    # "变化超过 0.25 的次数为 {12/99}" (also chapter 2's "在 {3/5} 张图像上", chapter 7's "占 {8/14}")
+    "{#} of {#}": "{#}/{#}",
+    "{#} to {#}": "{#} 到 {#}",
+    # "对抗损失对网格的要求比 VGG 损失{更多}，而且{…}"
+    "more": "更多",
+    "less": "更少",
+    "neither gradient is concentrated on the lattice beyond white noise": "两种梯度在网格上的集中程度都没有超过白噪声",
+    "the {} gradient is concentrated there beyond white noise": "{}梯度在网格上的集中程度超过了白噪声",
+    "the {} gradients are concentrated there beyond white noise": "{}梯度在网格上的集中程度都超过了白噪声",
+    "content": "内容",  # srgan.lattice_study.loss_gradients' names, joined by " and "
+    "adversarial": "对抗",
+    "content and adversarial": "内容和对抗",
+    "adversarial and content": "对抗和内容",
+    # the colour cast: "色偏（在本章的照片上为 {+2.9 个灰度级（蓝色通道）}）", "相当于 {…} 的色调";
+    # the number first, because the sentences put a space before the value
+    "{#} grey levels of red": "{#} 个灰度级（红色通道）",
+    "{#} grey levels of green": "{#} 个灰度级（绿色通道）",
+    "{#} grey levels of blue": "{#} 个灰度级（蓝色通道）",
+    # chapter 7: "只完成了论文配方 2·10⁵ 次更新中的 {1,200 次（0.6%）}"
+    "{#} ({#})": "{#} 次（{#}）",
+    "(no card)": "（没有模型卡）",
+    "(not checked: no reference image)": "（未检查：没有参考图像）",
+    # "这几次训练在 Set14 上的排名为 A > B > C，{…}：{…}"
+    "{} the paper's {} on every set": "在每个数据集上都{}论文的 {}",
+    "{} the paper's {} on {} it on {} and {} it on {}": "{}论文的 {}：{}它（{}），{}它（{}）",  # two sets that disagree
+    "{} the paper's {} on {}": "{}论文的 {}（{}）",
+    "{} it on {} and {} it on {}": "{}它（{}），{}它（{}）",
+    "{} it on {}": "{}它（{}）",
+    "the same as": "等同于",
+    "the reverse of": "恰好颠倒了",
+    "different from": "不同于",
+    "VGG54, the paper's lowest, is {} here": "论文中 PSNR 最低的 VGG54 在这里排名{}",
+    "the highest": "最高",
+    "the middle": "居中",
+    "the lowest": "最低",
+    # "…（在 Set14 上为 6.3），并且{…}"
+    "the run with the strongest lattice is last on both PSNR and NIQE": "网格最强的那次训练在 PSNR 和 NIQE 上都排在最后",
+    "the strongest lattice does not simply rank last": "网格最强的那次训练并不简单地排在最后",
+    # chapter 8: "使动态图网络的耗时{减少了 3%}{（…）}，{远小于}下面尾部卷积的影响"
+    "{#} less time": "减少了 {#}",
+    "{#} more time": "增加了 {#}",
+    " (folding only removes work, so a slower folded run is this shared machine's noise)":
+        "（折叠只会减少计算量，所以折叠后反而变慢只是这台共享机器的测量噪声）",
+    "far smaller than": "远小于",
+    "comparable to": "堪比",
+    "none": "无",
+    "n/a": "不适用",
+    # "用静态图执行代替由 Python 逐层调度的执行，{…}"
+    "does not by itself make the network faster": "本身并不会让网络变快",
+    "makes it faster here, but far less than the kernels below": "在这里让网络变快了，但远不及下面这些内核",
+}
+
+# Figure and table texts the chapters draw (titles, axis labels, legends, table headers, captions
+# and word cells of srgan.viz and of the notebooks' own code) that ZH above does not have.
+# Merged below without replacing an entry of ZH: ZH's own entry wins (tests/test_i18n.py fails
+# on a key defined in two of the three tables).
+ZH_FIGURES: dict[str, str] = {
+    # srgan.viz
+    "loss": "损失",  # plot_training_log's default legend label (the log's loss key)
+    "{#} steps each, same validation images": "每次 {#} 步，相同的验证图像",
+    "{}: training log": "{}：训练日志",
+    "{}, {#} dB": "{}，{#} dB",
+    "validation {} [dB]": "验证集 {} [dB]",  # plot_validation's axis for another score than PSNR
+    "validation {}": "验证集 {}",
+    "{} (Table 1, {#} steps)": "{}（表 1，{#} 步）",
+    "{} ({#}x{#})": "{}（{#}x{#}）",
+    # chapter 0
+    "chelsea, x4: its most detailed 160 x 160 window": "chelsea，×4：细节最丰富的 160 × 160 窗口",
+    "colour shift [grey levels]": "颜色偏移 [灰度级]",
+    "mean SR - HR: red / green / blue": "SR - HR 的均值：红 / 绿 / 蓝",
+    # chapter 1
+    "cubic(x): interpolation\n(upscaling)": "cubic(x)：插值\n（放大）",
+    "0.25 cubic(x/4): antialiased\n(shrinking x4)": "0.25 cubic(x/4)：抗混叠\n（缩小为 1/4）",
+    "distance in input pixels": "距离（输入像素）",
+    "Keys' cubic kernel, a = -0.5": "Keys 三次卷积核，a = -0.5",
+    "input pixel index": "输入像素序号",
+    "weight": "权重",
+    "output pixel 8 of a 64 -> 16 shrink: {#} taps": "64 -> 16 缩小中的第 8 个输出像素：{#} 个抽头",
+    "set": "数据集",
+    "resizer": "缩放方法",
+    "LR pixels that differ from the file": "与文件不同的 LR 像素",
+    "largest difference": "最大差异",
+    "bicubic PSNR change [dB]": "双三次插值 PSNR 的变化 [dB]",
+    "srgan.imresize (MATLAB algorithm)": "srgan.imresize（MATLAB 算法）",
+    "the 8 symmetries: flip_h (h), flip_v (v), transpose (t)": "8 种对称变换：flip_h (h)、flip_v (v)、transpose (t)",
+    # chapter 2
+    "stage": "阶段",
+    "output shape (N, C, H, W)": "输出形状 (N, C, H, W)",
+    "input (LR)": "输入（LR）",
+    "head conv k9n64s1 + PReLU": "头部卷积 k9n64s1 + PReLU",
+    "16 residual blocks": "16 个残差块",
+    "conv k3n64s1 + BN (before the long skip)": "卷积 k3n64s1 + BN（全局跳跃连接之前）",
+    "upsample block {#} (k3n256s1, shuffle x2, PReLU)": "上采样块 {#}（k3n256s1，像素重排 ×2，PReLU）",
+    "tail conv k9n3s1": "尾部卷积 k9n3s1",
+    "part": "部分",
+    "parameters": "参数量",
+    "share": "占比",
+    "head": "头部",
+    "residual blocks": "残差块",
+    "conv + BN before skip": "跳跃连接之前的卷积 + BN",
+    "upsampling": "上采样",
+    "tail": "尾部",
+    "**total**": "**合计**",
+    "channel {#}": "通道 {#}",
+    "image": "图像",
+    "SRGAN, paper recipe": "SRGAN，论文方案",
+    "SRGAN (shipped)": "SRGAN（随包发布）",
+    "**mean**": "**均值**",
+    "mean / HR's": "均值 / HR 的均值",
+    "largest deviation of the 4x4 phase pattern of Y [grey levels]": "Y 通道 4×4 相位图案的最大偏差 [灰度级]",
+    "paper recipe\n- SRResNet (Y)": "论文方案\n- SRResNet（Y 通道）",
+    "{}, {#} px at ({#}, {#}), shown 4:1": "{}，{#} 像素窗口，位于 ({#}, {#})，按 4:1 显示",
+    # chapter 3
+    "conv": "卷积层",
+    "output (N, C, H, W)": "输出 (N, C, H, W)",
+    "after conv": "经过的卷积层",
+    "receptive field": "感受野",
+    "jump": "跳距",
+    "log |d feature(3,3) / d input|": "log |d 特征(3,3) / d 输入|",
+    "trained on one batch": "在单个批量上训练",
+    "trained with two calls (the trainer)": "分两次调用训练（训练器的做法）",
+    "measured in\n{}": "测量设置：\n{}",
+    "eval mode": "评估模式",
+    "train mode, two calls": "训练模式，两次调用",
+    "train mode, one batch": "训练模式，单个批量",
+    "held-out accuracy\n(mean, min-max of {#} seeds)": "留出裁剪块上的准确率\n（{#} 个随机种子的均值与最小–最大值）",
+    "held-out accuracy after {#} updates, mean (min-max) over {#} seeds; chance is 50 %":
+        "{#} 次更新后留出裁剪块上的准确率，{#} 个随机种子的均值（最小–最大值）；随机猜测为 50 %",
+    # chapter 4
+    "one sharp candidate": "一个清晰的候选",
+    "another (shift +1, +1)": "另一个（平移 +1, +1）",
+    "MSE-optimal: the average": "MSE 最优：平均图像",
+    "bicubic upscaling": "双三次插值放大",
+    "zeros on chelsea": "chelsea 上的零值占比",
+    "cosine between the 4 photos' average features": "4 张照片平均特征之间的余弦",
+    "VGG19 from {} ({} input convention)": "VGG19，来自 {}（{} 输入约定）",
+    "RANDOM-weight VGG19 (no ImageNet weights available)": "随机权重的 VGG19（没有可用的 ImageNet 权重）",
+    "random weights": "随机权重",
+    "φ5,4 summed over its 512 channels ({#}x{#})": "φ5,4 在 512 个通道上求和（{#}x{#}）",
+    "HR input": "HR 输入",
+    "bicubic input": "双三次插值输入",
+    "{} of HR,": "HR 的 {}，",
+    "{} of bicubic,": "双三次插值的 {}，",
+    "squared difference": "差的平方",
+    "content loss of bicubic vs HR": "双三次插值相对 HR 的内容损失",
+    "with the rescale": "缩放后",
+    "without": "不缩放",
+    "relative to pixel MSE": "相对逐像素均方误差",
+    "pixel MSE (Eq. 4)": "逐像素 MSE（式 (4)）",
+    "{} MSE (Eq. 5)": "{} MSE（式 (5)）",
+    "{}; VGG_FEATURE_SCALE = 1/{#}, loss factor {#}": "{}；VGG_FEATURE_SCALE = 1/{#}，损失因子 {#}",
+    "content loss": "内容损失",
+    "expected loss of the sharp candidate": "清晰候选的期望损失",
+    "of the average": "平均图像的期望损失",
+    "average / sharp": "平均 / 清晰",
+    "prefers": "偏好",
+    "the sharp candidate": "清晰的候选",
+    "the blurred average": "模糊的平均图像",
+    "way": "方式",
+    "gradient: relative difference to autograd": "梯度：与 autograd 的相对差异",
+    "seconds": "秒",
+    "speed vs autograd": "相对 autograd 的速度",
+    "autograd through the VGG (dygraph)": "经过 VGG 的 autograd（动态图）",
+    "VGGLossVJP in dygraph": "动态图中的 VGGLossVJP",
+    "{}; φ5,4 loss of 4 bicubic {#} px crops against HR, on this machine ({})":
+        "{}；4 个 {#} 像素双三次插值裁剪块相对 HR 的 φ5,4 损失，在本机（{}）上",
+    "bicubic (the SR input)": "双三次插值（SR 的输入）",
+    "|dl/dSR|, autograd": "|dl/dSR|，autograd",
+    "-log D  (paper, Eq. 6)": "-log D（论文式 (6)）",
+    "log(1 - D)  (original GAN)": "log(1 - D)（原始 GAN）",
+    "D's logit on a generated image": "D 对生成图像的 logit",
+    "generator loss": "生成器损失",
+    "|gradient| of -log D": "-log D 的 |梯度|",
+    "|gradient| of log(1 - D)": "log(1 - D) 的 |梯度|",
+    "D's logit": "D 的 logit",
+    "relative to MSE": "相对 MSE",
+    "to VGG22": "相对 VGG22",
+    "to VGG54": "相对 VGG54",
+    "adversarial weight (TrainConfig.adv_weight, the paper's) = {#}": "对抗损失权重（TrainConfig.adv_weight，论文的取值）= {#}",
+    # chapter 5
+    "field": "字段",
+    "this run": "本次运行",
+    "paper": "论文",
+    "live run: {#} blocks x {#} channels, global skip {}, {}": "现场运行：{#} 个残差块 × {#} 个通道，全局跳跃连接 {}，{}",
+    "live model": "现场训练的模型",
+    "shipped SRResNet": "随包发布的 SRResNet",
+    "live quick model ({#} steps)": "现场训练的快速模型（{#} 步）",
+    "skip + L1 (the run above)": "跳跃连接 + L1（上面那次运行）",
+    "skip + MSE": "跳跃连接 + MSE",
+    "no skip + L1": "无跳跃连接 + L1",
+    "no skip + MSE (paper)": "无跳跃连接 + MSE（论文）",
+    "run": "训练",
+    "last validation PSNR [dB]": "最后一次验证的 PSNR [dB]",
+    "vs bicubic [dB]": "相对双三次插值 [dB]",
+    # chapter 6
+    "live run: {} + {#} adversarial, from the shipped SRResNet": "现场运行：{} + {#} 对抗损失，从随包发布的 SRResNet 出发",
+    "validation images": "验证图像",
+    "grid contrast": "网格对比度",
+    "start: shipped SRResNet (step 0)": "起点：随包发布的 SRResNet（第 0 步）",
+    "{}, step {#}": "{}，第 {#} 步",
+    "with the lattice penalty": "加网格惩罚",
+    "paper's recipe": "论文方案",
+    "without it (paper's recipe)": "不加惩罚（论文方案）",
+    "shipped SRGAN: training log (steps 701-1200)": "随包发布的 SRGAN：训练日志（第 701-1200 步）",
+    "the run's checkpoints every {#} steps on {} (model card, `checkpoint_scores`, which also scores steps {}); "
+    "SRResNet: NIQE {#}, grid contrast {#}; HR photos: NIQE {#}":
+        "这次训练每 {#} 步一个检查点在 {} 上的得分（模型卡的 `checkpoint_scores`，其中还有第 {} 步的得分）；"
+        "SRResNet：NIQE {#}，网格对比度 {#}；HR 照片：NIQE {#}",
+    "paper's recipe (Table 1 runs)": "论文方案（表 1 的几次训练）",
+    "step 0 (SRResNet)": "第 0 步（SRResNet）",
+    "{} content loss": "{} 内容损失",
+    "grid contrast on Set14 (about 1 for a photo), model cards' `checkpoint_scores`":
+        "Set14 上的网格对比度（照片约为 1），来自模型卡的 `checkpoint_scores`",
+    "shipped SRGAN": "随包发布的 SRGAN",
+    "grid {#}, NIQE {#}": "网格对比度 {#}，NIQE {#}",
+    # chapter 7
+    "method": "方法",
+    "paper: PSNR / SSIM": "论文：PSNR / SSIM",
+    "NIQE (lower = more natural)": "NIQE（越低越自然）",
+    "grid contrast (photo ≈ 1)": "网格对比度（照片 ≈ 1）",
+    "grid ratio (HR = 1)": "网格比（HR = 1）",
+    "grid measures on 32x32 windows; chance level of the lattice share for white noise {#}":
+        "网格指标在 32x32 窗口上计算；白噪声的网格能量占比（随机水平）为 {#}",
+    "steps": "步数",
+    "dial": "调节系数",
+    "{} {}, x4, whole image": "{} {}，×4，全图",
+    # chapter 8
+    "input (LR pixels enlarged)": "输入（LR 像素放大显示）",
+    "bicubic x4": "双三次插值 ×4",
+    "generator x4 ({})": "生成器 ×4（{}）",
+    "{}: the middle {#}x{#} LR pixels": "{}：中间 {#}x{#} 个 LR 像素",
+    "{} (centre {#}x{#})": "{}（中心 {#}x{#}）",
+    "{#} x {#} tiles (tile={#}, tile_pad={#}): one tile's kept part (yellow) and what the network sees for it (red)":
+        "{#} × {#} 个分块（tile={#}，tile_pad={#}）：一个分块保留下来的部分（黄色）和网络为它看到的输入（红色）",
+    "largest difference (grey levels)": "最大差异（灰度级）",
+    "pixels that differ": "不同的像素",
+    "Tiles of 32 LR pixels on a 96x96 crop, against the whole crop at once:": "在 96x96 的裁剪块上按 32 个 LR 像素分块，与整块一次处理相比：",
+    "engine": "引擎",
+    "ms per input": "每个输入的耗时 [ms]",
+    "output megapixels/s": "输出百万像素/秒",
+    "speed-up": "加速比",
+    "max difference from dygraph": "与动态图的最大差异",
+    "dygraph (the package's generator)": "动态图（本包的生成器）",
+    "dygraph, batch norm folded": "动态图，折叠批量归一化",
+    "dygraph, stock tail conv": "动态图，标准尾部卷积",
+    "Paddle Inference, plain kernels": "Paddle Inference，plain 内核",
+    "{#}x{#} LR -> {#}x{#} SR, {}, device {}, fastest of {#} runs, engines in turn":
+        "{#}x{#} LR -> {#}x{#} SR，{}，设备 {}，{#} 次运行中最快的一次，各引擎轮流运行",
+}
+
+ZH.update(ZH_GLUE)
+ZH.update({key: text for key, text in ZH_FIGURES.items() if key not in ZH})
 
 
 def language() -> str:
@@ -168,11 +458,30 @@ def _translate_figure_text(on: bool) -> None:
         _original_set_text = None
 
 
+_SLOT = re.compile(r"\{#?\}")
+# What a "{#}" slot matches: a number as the chapters format it (thousands separators, a sign,
+# an exponent, a percent sign with or without a space before it).
+_NUMBER = r"[-+−]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?(?: ?%)?"
+
+
+def slots(text: str) -> list[str]:
+    """The slots of a table key or of its translation, in order ("{}" or "{#}")."""
+    return _SLOT.findall(text)
+
+
 @lru_cache(maxsize=None)
 def _patterns() -> list[tuple[re.Pattern, str]]:
-    """ZH's keys with "{}" slots as regular expressions, longest (most specific) first."""
-    entries = sorted(((k, v) for k, v in ZH.items() if "{}" in k), key=lambda kv: -len(kv[0]))
-    return [(re.compile("^" + "(.+?)".join(map(re.escape, k.split("{}"))) + "$", re.S), v) for k, v in entries]
+    """ZH's keys with slots as regular expressions, longest (most specific) first. Built on first
+    use, so after ZH_GLUE and ZH_FIGURES were merged into ZH (at import)."""
+
+    def regex(key: str) -> re.Pattern:
+        parts = _SLOT.split(key)
+        body = "".join(("(.+?)" if slot == "{}" else f"({_NUMBER})") + re.escape(part)
+                       for slot, part in zip(slots(key), parts[1:]))
+        return re.compile("^" + re.escape(parts[0]) + body + "$", re.S)
+
+    entries = sorted(((k, v) for k, v in ZH.items() if _SLOT.search(k)), key=lambda kv: -len(kv[0]))
+    return [(regex(k), v) for k, v in entries]
 
 
 def _lookup(text: str) -> str | None:
@@ -181,9 +490,9 @@ def _lookup(text: str) -> str | None:
     for pattern, target in _patterns():
         m = pattern.match(text)
         if m:
-            parts = target.split("{}")
-            slots = [translate(g, "zh") for g in m.groups()]  # a slot may itself be a table entry ("bicubic")
-            return parts[0] + "".join(s + p for s, p in zip(slots, parts[1:]))
+            parts = _SLOT.split(target)
+            filled = [translate(g, "zh") for g in m.groups()]  # a slot may itself be a table entry ("bicubic")
+            return parts[0] + "".join(s + p for s, p in zip(filled, parts[1:]))
     return None
 
 
