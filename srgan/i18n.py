@@ -93,7 +93,7 @@ ZH_GLUE: dict[str, str] = {
     "the smaller": "更小",
     "the larger": "更大",
     "(not run: ablation=False)": "（未运行：ablation=False）",
-    "(never)": "（从未超过）",
+    "(never)": "（从未）",
     "(none)": "（无）",
     # chapter 6: "D 的损失{…}，平均输出分别为 {0.52 和 0.48}"
     "stayed above 2 ln 2 at every logged step (lowest {#})": "在记录的每一步都高于 2 ln 2（最低 {#}）",
