@@ -74,6 +74,18 @@ ZH: dict[str, str] = {
     "dial α (0 = SRResNet, 1 = SRGAN)": "调节系数 α（0 = SRResNet，1 = SRGAN）",
     # comparison / crops
     "{}: {} px, shown {}:1": "{}：{} 像素窗口，按 {}:1 显示",
+    # glue values with words that chapters 0-3 quote in their prose (book/zh/0[0-3]_*.yml reads
+    # them inside Chinese sentences, e.g. "它的 NIQE 也 {glue:text}`niqe_word` SRResNet")
+    "lower": "低于",
+    "not lower": "并不低于",
+    "red {#}": "红色通道 {#}",
+    "green {#}": "绿色通道 {#}",
+    "blue {#}": "蓝色通道 {#}",
+    "{#} million": "{#}M",
+    "higher than": "高于",
+    "no higher than": "不高于",
+    "each D is accurate only in the setting it was trained in": "每个判别器只在它训练时所用的设置下才准确",
+    "the pattern is not clear-cut in this run: compare the rows number by number": "这次运行的规律并不分明：请逐个数字比较各行",
 }
 
 
