@@ -2,7 +2,11 @@
 text through matplotlib, the CJK font, and the warning the book's check relies on when a glyph
 is missing (ci/check_book.py's missing_glyphs rule reads matplotlib's own message)."""
 
+import ast
+import functools
 import io
+import itertools
+import json
 import re
 import shutil
 import subprocess
@@ -135,3 +139,271 @@ def test_a_font_installed_after_matplotlibs_cache_is_found(monkeypatch):
     monkeypatch.setattr(font_manager.fontManager, "ttflist", without)
     assert not {f.name for f in font_manager.fontManager.ttflist} & set(i18n.CJK_FONTS)
     assert i18n.cjk_font() == "Noto Sans CJK SC"
+
+
+# --- every phrase the chapters glue, and the texts their figures and tables draw ----------------
+# A small static reading of the chapters' code: the strings an expression can take, as far as
+# literals, f-strings, conditionals, "+", "sep".join, indexing a literal tuple, and the names
+# bound to those anywhere in the notebook tell. Whatever it cannot enumerate (a number, a name
+# read from data) stands as UNKNOWN, which a "{}" or "{#}" slot matches and no word-for-word
+# entry does; values built from data the reading cannot follow are listed in GLUE_EXAMPLES.
+UNKNOWN = "1.5"
+_CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.ListComp, ast.GeneratorExp, ast.Dict)
+
+
+class _Strings:
+    """The strings expressions of one notebook's (or module's) code can take."""
+
+    def __init__(self, trees: list[ast.AST]):
+        self.bindings: dict[str, list[tuple[str, ast.AST]]] = {}
+        for tree in trees:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        self._bind(target, node.value)
+                elif isinstance(node, (ast.For, ast.comprehension)):
+                    self._bind_loop(node.target, node.iter)
+
+    def _bind(self, target, value) -> None:
+        if isinstance(target, ast.Name):
+            self.bindings.setdefault(target.id, []).append(("value", value))
+        elif isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+            for t, v in zip(target.elts, value.elts):
+                self._bind(t, v)
+
+    def _bind_loop(self, target, iterable) -> None:
+        """`for key, value in X.items()`: value takes X's values, key its keys; `for a, b in
+        [(..., ...), ...]`: a and b take the tuples' elements."""
+        if not isinstance(target, ast.Tuple):
+            return
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) and iterable.func.attr == "items":
+            for t, part in zip(target.elts, ("keys", "values")):
+                if isinstance(t, ast.Name):
+                    self.bindings.setdefault(t.id, []).append((part, iterable.func.value))
+        elif isinstance(iterable, (ast.List, ast.Tuple)):
+            for row in iterable.elts:
+                if isinstance(row, ast.Tuple) and len(row.elts) == len(target.elts):
+                    for t, v in zip(target.elts, row.elts):
+                        self._bind(t, v)
+
+    def _dict_part(self, node, part: str, seen: frozenset) -> list[str]:
+        """The keys or values of a dict literal, of dict.fromkeys(keys, value), or of a name bound to one."""
+        if isinstance(node, ast.Dict):
+            return self._union([k for k in node.keys if k is not None] if part == "keys" else node.values, seen)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "fromkeys" and len(node.args) == 2:
+            return self.values(node.args[1], seen) if part == "values" else self.values(node.args[0], seen)
+        if isinstance(node, ast.Name) and node.id not in seen:
+            found = [self._dict_part(v, part, seen | {node.id}) for kind, v in self.bindings.get(node.id, []) if kind == "value"]
+            return _dedupe(s for strings in found for s in strings) or [UNKNOWN]
+        return [UNKNOWN]
+
+    def _union(self, nodes, seen: frozenset) -> list[str]:
+        return _dedupe(s for node in nodes for s in self.values(node, seen))
+
+    def values(self, node, seen: frozenset = frozenset()) -> list[str]:
+        """Every string `node` can evaluate to (UNKNOWN where the reading stops)."""
+        if isinstance(node, ast.Constant):
+            return [node.value] if isinstance(node.value, str) else [UNKNOWN]
+        if isinstance(node, ast.JoinedStr):
+            parts = [[p.value] if isinstance(p, ast.Constant) else
+                     [UNKNOWN] if p.format_spec is not None else self.values(p.value, seen) for p in node.values]
+            return _product(parts)
+        if isinstance(node, ast.IfExp):
+            return self._union([node.body, node.orelse], seen)
+        if isinstance(node, ast.BoolOp):
+            return self._union(node.values, seen)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return _product([self.values(node.left, seen), self.values(node.right, seen)])
+        if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.List, ast.Tuple)):
+            return self._union(node.value.elts, seen)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join" \
+                and isinstance(node.func.value, ast.Constant) and len(node.args) == 1:
+            sep, items = node.func.value.value, node.args[0]
+            item = self.values(items.elt, seen) if isinstance(items, (ast.GeneratorExp, ast.ListComp)) else [UNKNOWN]
+            # One item: how many there are and which go together is data (GLUE_EXAMPLES has such sentences).
+            return item if any(re.search("[A-Za-z]", s) for s in item) else [UNKNOWN]
+        if isinstance(node, ast.Name) and node.id not in seen:
+            found = []
+            for kind, bound in self.bindings.get(node.id, []):
+                found += self.values(bound, seen | {node.id}) if kind == "value" else \
+                    self._dict_part(bound, kind, seen | {node.id})
+            return _dedupe(found) or [UNKNOWN]
+        return [UNKNOWN]
+
+    def texts(self, node, seen: frozenset = frozenset()):
+        """The text expressions inside a figure or table call's argument: the elements of literal
+        lists, tuples and dicts (keys too), of comprehensions, and of names bound to those."""
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            for elt in node.elts:
+                yield from self.texts(elt, seen)
+        elif isinstance(node, ast.Dict):
+            for part in [k for k in node.keys if k is not None] + node.values:
+                yield from self.texts(part, seen)
+        elif isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            yield from self.texts(node.elt, seen)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and not _is_text(node):
+            yield from self.texts(node.left, seen)
+            yield from self.texts(node.right, seen)
+        elif isinstance(node, ast.Name) and node.id not in seen and any(
+                kind == "value" and isinstance(v, _CONTAINERS) for kind, v in self.bindings.get(node.id, [])):
+            for kind, bound in self.bindings[node.id]:
+                if kind == "value" and isinstance(bound, _CONTAINERS):
+                    yield from self.texts(bound, seen | {node.id})
+        elif isinstance(node, (ast.Constant, ast.JoinedStr, ast.IfExp, ast.BinOp, ast.Name, ast.Subscript)):
+            yield node
+
+
+def _is_text(node) -> bool:
+    return isinstance(node, (ast.Constant, ast.JoinedStr)) or (
+        isinstance(node, ast.BinOp) and (_is_text(node.left) or _is_text(node.right)))
+
+
+def _dedupe(strings) -> list[str]:
+    return list(dict.fromkeys(strings))
+
+
+def _product(parts: list[list[str]], limit: int = 200) -> list[str]:
+    return _dedupe("".join(p) for p in itertools.islice(itertools.product(*parts), limit))
+
+
+@functools.lru_cache(maxsize=None)  # read once for the glue and the figure tests (the notebooks have their outputs)
+def _chapter_trees(notebook: Path) -> list[ast.AST]:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return [ast.parse("".join(c["source"])) for c in cells if c["cell_type"] == "code"]
+
+
+CHAPTERS = sorted((REPO / "book").glob("[0-9][0-9]_*.ipynb"))
+
+
+def glued_values() -> dict[str, dict[str, list[str]]]:
+    """chapter -> glue name (with UNKNOWN for computed parts) -> the values the scan finds."""
+    found = {}
+    for notebook in CHAPTERS:
+        trees = _chapter_trees(notebook)
+        strings = _Strings(trees)
+        for tree in trees:
+            for call in ast.walk(tree):
+                if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "glue" and len(call.args) >= 2:
+                    for name in strings.values(call.args[0]):
+                        found.setdefault(notebook.stem, {}).setdefault(name, []).extend(strings.values(call.args[1]))
+    return found
+
+
+# Glued values built from data the scan cannot follow (dict keys, names of losses or runs), as
+# the chapters make them: glue name -> every value it can have.
+GLUE_EXAMPLES = {
+    "c6_grid_ends": ["0.98 with the lattice penalty and 2.13 without it (paper's recipe)", "0.98 with the lattice penalty",
+                     "2.13 paper's recipe"],
+    "c6_share_verdict": [f"the {names} concentrated there beyond white noise" for names in
+                         ("content gradient is", "adversarial gradient is", "content and adversarial gradients are")],
+    "c7_psnr_relation": [f"{relation} the paper's SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54 on every set"
+                         for relation in ("the same as", "the reverse of", "different from")]
+                        + ["different from the paper's SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54 on different from it on Set5 "
+                           "and the reverse of it on Set14"],
+    "c8_best_engine": ["oneDNN", "OpenVINO", "GPU", "none"],
+}
+
+
+# Words that stay English in the Chinese edition: photo names, and terms kept as they are.
+NAMES = {"chelsea", "coffee", "astronaut", "rocket", "baboon", "autograd", "logit", "log", "auto", "mse", "vgg22", "vgg54"}
+_CODE = re.compile(r"`[^`]*`|[\w.-]*[_=./][\w.=/-]*|\w+\(")  # `code`, identifiers, file names, numbers, calls
+
+
+def _english(text: str) -> list[str]:
+    """The English words of `text`: lowercase words of 3+ letters that are not code or NAMES."""
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*", _CODE.sub(" ", text)) if len(w) >= 3 and w.islower() and w not in NAMES]
+
+
+def _left_in_english(texts) -> list[str]:
+    """Those of `texts` whose Chinese translation still has English words."""
+    return [f"{t!r} -> {i18n.translate(t, 'zh')!r}" for t in texts if _english(t) and _english(i18n.translate(t, "zh"))]
+
+
+def _has_entry(text: str) -> bool:
+    """The table translates `text`: the whole of it, or (several lines) each line with English words."""
+    if i18n._lookup(text) is not None:
+        return True
+    return "\n" in text and all(_has_entry(line) for line in text.split("\n") if _english(line))
+
+
+def test_every_table_has_the_same_slots_in_key_and_text():
+    for table in (i18n.ZH, i18n.ZH_GLUE, i18n.ZH_FIGURES):
+        for key, text in table.items():
+            assert i18n.slots(key) == i18n.slots(text), (key, text)
+            assert text == text.strip(), (key, text)  # no stray space where it sits in a Chinese sentence
+
+
+def test_no_key_is_in_two_tables():
+    """ZH, ZH_GLUE and ZH_FIGURES are merged at import: a key written twice (within one dict
+    literal, or in two) would keep one translation silently. Read from the source, not the merge."""
+    tree = ast.parse((REPO / "srgan" / "i18n.py").read_text(encoding="utf-8"))
+    keys = []
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and target.id in ("ZH", "ZH_GLUE", "ZH_FIGURES"):
+            keys += [(ast.literal_eval(k), target.id) for k in node.value.keys]
+    assert {name for _, name in keys} == {"ZH", "ZH_GLUE", "ZH_FIGURES"}
+    counts = {}
+    for key, name in keys:
+        counts.setdefault(key, []).append(name)
+    assert {key: names for key, names in counts.items() if len(names) > 1} == {}
+
+
+def test_number_slots_take_numbers_only():
+    assert i18n.translate("3 of 5", "zh") == "3/5"
+    assert i18n.translate("+2.9 grey levels of blue", "zh") == "+2.9 个灰度级（蓝色通道）"
+    assert i18n.translate("1,200 (0.6%)", "zh") == "1,200 次（0.6%）"
+    assert i18n.translate("3% less time", "zh") == "减少了 3%"
+    assert i18n.translate("SRGAN (VGG54)", "zh") == "SRGAN (VGG54)"  # "{#} ({#})" is not "{} ({})"
+    assert i18n.translate("share of pixels", "zh") == "share of pixels"
+    assert i18n.translate("vgg22 of HR,\nchannel 12 (48x48)", "zh") == "HR 的 vgg22，\n通道 12（48x48）"
+
+
+def test_every_glue_phrase_the_chapters_can_produce_has_a_translation():
+    """ci/execute_book.py translates the Chinese edition's glue values with srgan.i18n's table: a
+    glue() whose value has English words (any branch, f-strings filled with numbers) must come
+    out with none left, so a new English phrase without a Chinese entry fails here."""
+    found = glued_values()
+    names = {name for chapter in found.values() for name in chapter}
+    assert len(names) > 100 and {"c6_content_trend", "c8_fold_change", "niqe_word"} <= names  # the scan works
+    assert set(GLUE_EXAMPLES) <= names, set(GLUE_EXAMPLES) - names  # examples of glue names that still exist
+    values = _dedupe(v for chapter in found.values() for vs in chapter.values() for v in vs)
+    assert {"rose", "did not rise", "1.5 grey levels of blue", "1.5 dB below"} <= set(values)
+    assert _left_in_english(values + [v for vs in GLUE_EXAMPLES.values() for v in vs]) == []
+
+
+# Calls that draw text: the title-like ones take it as their first argument; srgan.viz's figures
+# and tables take it anywhere in their arguments; any call takes it as one of TEXT_KEYWORDS.
+TITLE_CALLS = {"set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlabel", "ylabel", "set_label", "annotate"}
+VIZ_CALLS = {"table", "image_row", "image_grid", "crops_at_scale", "comparison", "plot_training_log", "plot_validation",
+             "plot_gan_log", "plot_perception_plane", "slider", "validation_grids"}
+TEXT_KEYWORDS = {"label", "title", "xlabel", "ylabel", "suptitle", "caption", "reference_label", "row_titles"}
+
+
+def figure_texts(trees: list[ast.AST]) -> list[str]:
+    strings, nodes = _Strings(trees), []
+    for tree in trees:
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call):
+                continue
+            name = getattr(call.func, "attr", None) or getattr(call.func, "id", None)
+            if name in TITLE_CALLS and call.args:
+                nodes.append(call.args[0])
+            elif name == "text" and len(call.args) >= 3:  # ax.text(x, y, s)
+                nodes.append(call.args[2])
+            elif name in VIZ_CALLS:
+                nodes += call.args
+            nodes += [k.value for k in call.keywords if k.arg in TEXT_KEYWORDS]
+    return _dedupe(s for node in nodes for text in strings.texts(node) for s in strings.values(text))
+
+
+def test_figure_and_table_texts_of_the_chapters_have_translations():
+    """The titles, labels, legends, table headers and captions that srgan.viz and the chapters'
+    code draw (as far as the scan reads them) have an entry in the table. (A slot's content, such
+    as a file name, may stay English; srgan.viz's functions are read one by one, so that their
+    local names do not mix.)"""
+    viz = ast.parse((REPO / "srgan" / "viz.py").read_text(encoding="utf-8"))
+    texts = [t for function in viz.body if isinstance(function, ast.FunctionDef) for t in figure_texts([function])]
+    texts += [t for notebook in CHAPTERS for t in figure_texts(_chapter_trees(notebook))]
+    assert {"validation PSNR [dB]", "grid contrast", "colour shift [grey levels]"} <= set(texts)  # the scan works
+    assert [t for t in _dedupe(texts) if _english(t) and not _has_entry(t)] == []
