@@ -1,0 +1,106 @@
+"""srgan.atomic: the file helpers every command writes and names paths with. Written after
+mutation testing (benchmarks/mutation.md): copy_atomic had no test, write_json's layout and
+path_error's messages for folders, special files and unusual errors were not pinned."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import srgan.atomic as atomic
+from srgan.atomic import copy_atomic, file_digest, path_error, require_file, write_json
+
+
+def test_copy_atomic_copies_the_bytes_into_new_folders_and_leaves_no_temp_file(tmp_path):
+    source = tmp_path / "card.json"
+    source.write_bytes(b'{"step": 25}\n\x00\xff')
+    copy_atomic(source, tmp_path / "run" / "sub" / "init.json")
+    assert (tmp_path / "run" / "sub" / "init.json").read_bytes() == source.read_bytes()
+    assert [p.name for p in (tmp_path / "run" / "sub").iterdir()] == ["init.json"]
+    assert source.read_bytes() == b'{"step": 25}\n\x00\xff'  # the source is left alone
+
+
+def test_copy_atomic_of_a_missing_source_keeps_the_old_destination(tmp_path):
+    (tmp_path / "init.json").write_text("old")
+    with pytest.raises(FileNotFoundError):
+        copy_atomic(tmp_path / "missing.json", tmp_path / "init.json")
+    assert (tmp_path / "init.json").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["init.json"]
+
+
+def test_write_json_is_indented_in_the_dicts_order_with_a_final_newline(tmp_path):
+    # Model cards and config.json are read by people and diffed in git: one key a line, the
+    # writer's order (step before val, not sorted), a newline at the end.
+    write_json(tmp_path / "card.json", {"step": 2, "val": {"psnr": 25.0, "niqe": None}, "data": ["T91"]})
+    assert (tmp_path / "card.json").read_text() == (
+        '{\n  "step": 2,\n  "val": {\n    "psnr": 25.0,\n    "niqe": null\n  },\n  "data": [\n    "T91"\n  ]\n}\n'
+    )
+    assert json.loads((tmp_path / "card.json").read_text())["val"]["psnr"] == 25.0
+
+
+def test_file_digest_is_the_named_hash_of_the_bytes(tmp_path):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"abc" * (1 << 19))  # 1.5 MiB: more than one read block
+    import hashlib
+
+    assert file_digest(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert file_digest(path, "md5") == hashlib.md5(path.read_bytes()).hexdigest()
+
+
+# --- path_error: what is wrong with a path, in one line naming it --------------------------------
+def test_a_missing_path_says_no_such_file_or_what_was_wanted(tmp_path):
+    error = path_error(tmp_path / "nope.png")
+    assert isinstance(error, FileNotFoundError) and str(error) == f"{tmp_path / 'nope.png'}: no such file"
+    assert str(path_error(tmp_path / "nope", "run folder")) == f"{tmp_path / 'nope'}: no such run folder"
+
+
+def test_a_file_where_a_folder_is_wanted_and_the_other_way_round(tmp_path):
+    (tmp_path / "a.txt").write_text("x")
+    (tmp_path / "d").mkdir()
+    for what in ("folder", "run folder"):
+        error = path_error(tmp_path / "a.txt", what)
+        assert isinstance(error, NotADirectoryError) and str(error) == f"{tmp_path / 'a.txt'}: is a file, not a {what}"
+    error = path_error(tmp_path / "d", "image file")
+    assert isinstance(error, IsADirectoryError) and str(error) == f"{tmp_path / 'd'}: is a folder, not a image file"
+
+
+def test_a_special_file_is_not_a_regular_file(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    error = path_error(tmp_path / "pipe", "weights file")
+    assert type(error) is OSError and str(error) == f"{tmp_path / 'pipe'}: not a regular weights file"
+    with pytest.raises(OSError, match="pipe: not a regular checkpoint"):
+        require_file(tmp_path / "pipe", "checkpoint")
+
+
+def test_links_broken_and_looping(tmp_path):
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone.png")
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    assert str(path_error(tmp_path / "dangling")) == (
+        f"{tmp_path / 'dangling'}: broken symbolic link (its target {tmp_path / 'gone.png'} is missing)")
+    assert str(path_error(tmp_path / "a")) == f"{tmp_path / 'a'}: symbolic link loop"
+
+
+def test_other_errors_are_named_with_the_systems_reason(tmp_path, monkeypatch):
+    long = tmp_path / ("x" * 300)  # longer than a file name may be: ENAMETOOLONG
+    error = path_error(long)
+    assert type(error) is OSError and str(error) == f"{long}: {os.strerror(errno.ENAMETOOLONG)}"
+
+    # no permission (tests may run as root, which stat never refuses: simulate the error)
+    def refused(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    monkeypatch.setattr(atomic.os, "stat", refused)
+    error = path_error(tmp_path / "secret.png")
+    assert isinstance(error, PermissionError) and str(error) == f"{tmp_path / 'secret.png'}: permission denied"
+
+
+def test_require_file_returns_a_regular_file_as_a_path(tmp_path):
+    (tmp_path / "w.safetensors").write_bytes(b"x")
+    assert require_file(str(tmp_path / "w.safetensors")) == Path(tmp_path / "w.safetensors")
+    with pytest.raises(FileNotFoundError, match=r"nope.safetensors: no such weights file$"):
+        require_file(tmp_path / "nope.safetensors", "weights file")
