@@ -12,6 +12,10 @@ and exports it as $SRGAN_SHARED, which the chapters read (their `shared_dir = No
 $SRGAN_SHARED the user has set always wins. Nothing is downloaded or written here: a missing
 folder is reported, and the chapters then fall back to the scikit-image photos.
 
+The chapters find the rest without paths that only a checkout has: the shipped models through
+`srgan.infer.shipped_weights_dir()` (the wheel carries them; their `weights_dir = None`), and the
+folder for their live training runs through `runs_dir()` (their `runs_dir = None`).
+
 The Chinese edition's setup cell calls `setup_notebook(language="zh")`: its only code difference
 from the English chapters (ci/zh.py checks that), which makes the figures and tables Chinese.
 """
@@ -69,6 +73,17 @@ def in_checkout() -> bool:
     """True when this package is imported from a clone of the repository (pip install -e, or run in it)."""
     root = Path(__file__).resolve().parents[1]
     return (root / "pyproject.toml").is_file() and (root / "book").is_dir()
+
+
+def runs_dir() -> Path:
+    """The folder the chapters' live training runs go to (their `runs_dir = None`).
+
+    In a checkout, runs/ beside book/ (../runs from the notebook's folder; ci/execute_book.py gives
+    each build its own); installed from a wheel, runs/ in the notebook's folder, so a chapter opened
+    on its own writes nothing outside the folder it was opened in (../runs of a lone notebook in
+    /content or /tmp/x would be /runs or /tmp/runs).
+    """
+    return Path.cwd().parent / "runs" if in_checkout() else Path.cwd() / "runs"
 
 
 def setup_notebook(environ: MutableMapping[str, str] | None = None, language: str = "en") -> None:

@@ -4,6 +4,7 @@ setup cell every notebook starts with."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -120,3 +121,49 @@ def test_setup_cell_without_url_says_what_to_do(tmp_path):
     assert run.returncode != 0
     assert "srgan is not installed and REPOSITORY_URL is empty" in run.stdout
     assert "No module named 'srgan'" in run.stderr
+
+
+# --- the shipped models and the runs folder, without paths only a checkout has ---------------
+def test_shipped_weights_dir_is_the_checkouts_weights_folder_here():
+    from srgan.infer import SHIPPED_MODELS, shipped_weights_dir
+
+    folder = shipped_weights_dir()
+    assert folder == REPO / "weights"
+    assert all((folder / file).is_file() for file in SHIPPED_MODELS.values())
+    assert (folder / "srgan_x4_log.jsonl").is_file() and (folder / "ablation").is_dir()  # a checkout has more
+
+
+def test_shipped_weights_dir_of_an_installed_package(tmp_path, monkeypatch):
+    """Installed from the wheel: srgan/weights/ inside the package, found by the same resolver."""
+    from srgan import infer
+
+    package = tmp_path / "site-packages" / "srgan"
+    (package / "weights").mkdir(parents=True)
+    for file in infer.SHIPPED_MODELS.values():
+        (package / "weights" / file).write_bytes(b"")
+    monkeypatch.setattr(infer, "__file__", str(package / "infer.py"))
+    assert infer.shipped_weights_dir() == package / "weights"
+
+
+def test_runs_dir_beside_book_in_a_checkout_else_beside_the_notebook(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert notebook.runs_dir() == tmp_path.parent / "runs"  # this checkout: ../runs from book/
+    monkeypatch.setattr(notebook, "in_checkout", lambda: False)
+    assert notebook.runs_dir() == tmp_path / "runs"  # a lone notebook writes only in its own folder
+
+
+CHECKOUT_PATHS = re.compile(r"""["'](\.\./weights|\.\./runs)""")
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "book").glob("*.ipynb")), ids=lambda p: p.name)
+def test_chapters_find_weights_and_runs_without_checkout_paths(path):
+    """A chapter opened outside a checkout has no ../weights: its code asks the package
+    (shipped_weights_dir, runs_dir) instead; the parameters still accept a folder."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert not CHECKOUT_PATHS.findall(code), f"{path.name}: a path that exists only in a checkout"
+    if re.search(r"^weights_dir = ", code, re.M):
+        assert re.search(r"^weights_dir = None\b", code, re.M)
+        assert "weights_dir = Path(weights_dir) if weights_dir else shipped_weights_dir()" in code
+    if re.search(r"^runs_dir = ", code, re.M):
+        assert "runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()" in code

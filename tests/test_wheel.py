@@ -31,8 +31,10 @@ from srgan import cli
 from srgan.infer import DEFAULT_WEIGHTS, PERCEPTION_ENDS, SHIPPED_MODELS, resolve_weights, shipped_weights
 
 REPO = Path(__file__).resolve().parents[1]
-# What a photo user needs from weights/: the two released generators and their model cards.
-SHIPPED_FILES = sorted(f for file in SHIPPED_MODELS.values() for f in (file, file.replace(".safetensors", ".json")))
+# What weights/ gives the wheel: the two released generators, their model cards (a photo user's
+# needs) and training logs (the book's chapters plot them, opened anywhere).
+SHIPPED_FILES = sorted(f for file in SHIPPED_MODELS.values()
+                       for f in (file, file.replace(".safetensors", ".json"), file.replace(".safetensors", "_log.jsonl")))
 # The Paddle the fresh venv gets: ci/test.sh's requirement for Paddle 3.x.
 PADDLE_REQUIREMENT = os.environ.get("SRGAN_WHEEL_PADDLE", "paddlepaddle>=3,<4")
 
@@ -137,8 +139,8 @@ def _check_installed_wheel(tmp_path: Path, transcript: list[str]) -> None:
     (wheel,) = (tmp_path / "wheel").glob("srgan_paddle-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     data = sorted(n.removeprefix("srgan/weights/") for n in names if n.startswith("srgan/weights/"))
-    assert data == SHIPPED_FILES  # the released models and cards, no logs, experiments or ablation
-    assert not [n for n in names if "log.jsonl" in n or "experiments" in n or "ablation" in n or n.endswith(".png")]
+    assert data == SHIPPED_FILES  # the released models, cards and logs; no experiments or ablation
+    assert not [n for n in names if "experiments" in n or "ablation" in n or "srgan_mse" in n or n.endswith(".png")]
     transcript.append(f"wheel {wheel.name}: {wheel.stat().st_size / 1e6:.1f} MB, {len(names)} files:\n  " + "\n  ".join(names))
 
     # The sdist, and a wheel built from it (as pip does from PyPI): the same files.
