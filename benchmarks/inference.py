@@ -89,7 +89,7 @@ def child(engine: str, workload: str, weights: str, tile: int, tile_pad: int, re
     upscaler = Upscaler(weights=weights, engine=engine.replace("-bf16", "").replace("-stock", ""), device="cpu",
                         tile=tile, tile_pad=tile_pad, bf16=engine.endswith("-bf16"))
     if profile:  # a profiling predictor instead (its timings include the profiler's overhead)
-        from srgan.export import InferencePredictor
+        from srgan.predict import InferencePredictor
 
         upscaler.predictor = InferencePredictor(upscaler.predictor.model_dir, profile=True)
     setup = time.perf_counter() - t0
@@ -106,7 +106,7 @@ def child(engine: str, workload: str, weights: str, tile: int, tile_pad: int, re
 
 
 def upscaler_threads(engine: str) -> int:
-    from srgan.export import cpu_threads
+    from srgan.machine import cpu_threads
 
     return cpu_threads() if not engine.startswith("dygraph") else int(os.environ.get("OMP_NUM_THREADS", cpu_threads()))
 
@@ -133,7 +133,8 @@ def attainable_conv_gflops(threads: int) -> float:
     through Paddle Inference: what this CPU can do on this network's main operation."""
     import paddle
 
-    from srgan.export import InferencePredictor, META_FILE, PREFIX
+    from srgan.export import META_FILE, PREFIX
+    from srgan.predict import InferencePredictor
 
     conv = paddle.nn.Conv2D(64, 64, 3, padding=1)
     conv.eval()
@@ -181,9 +182,8 @@ def main() -> None:
     import paddle
 
     from srgan.checkpoint import load_generator, save_generator
-    from srgan.config import ModelConfig
-    from srgan.export import cached_export, cpu_threads, openvino_available
-    from srgan.runs import cpu_model
+    from srgan.machine import cpu_model, cpu_threads
+    from srgan.predict import cached_export, openvino_available
     from srgan.infer import DEFAULT_WEIGHTS
     from srgan.models import Generator
 
@@ -191,7 +191,7 @@ def main() -> None:
     weights = args.weights or (str(DEFAULT_WEIGHTS) if DEFAULT_WEIGHTS.is_file() else None)
     if weights is None:
         weights = f"{tmp.name}/random_srresnet16.safetensors"
-        save_generator(Generator(), weights, ModelConfig())
+        save_generator(Generator(), weights)
         print("weights: none shipped yet, using a random SRResNet-16 (same speed as trained weights)")
     else:
         print(f"weights: {weights}")

@@ -631,7 +631,7 @@ def main(argv=None) -> None:
     if not lanes:
         p.error("no lane to run")
     load = os.getloadavg()
-    from srgan.runs import cpu_model  # imports no Paddle: the parent process holds neither framework
+    from srgan.machine import cpu_model  # imports no Paddle: the parent process holds neither framework
 
     print(f"{cpu_model()}; {os.cpu_count()} CPUs; load average {load[0]:.2f} at start; {platform.system()} {platform.release()}, "
           f"Python {platform.python_version()}")

@@ -16,17 +16,22 @@ interruption leaves either the old file or the new one, never half a file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
+import warnings
 from pathlib import Path
 
 import numpy as np
 import paddle
+from safetensors import safe_open
+from safetensors.numpy import save_file
 
-from .atomic import atomic_path, require_file, write_json
-from .config import ModelConfig
+from .atomic import atomic_path, file_digest, require_file, write_json
+from .config import Config, ModelConfig
 from .models import Generator
+from .safeload import UnsafePickleError, safe_load
 
 CONFIG_KEY = "srgan_model_config"
 
@@ -58,8 +63,6 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     Only state-dict data is read (safeload.safe_load): a file naming any other type or
     function is refused before anything of it runs.
     """
-    from .safeload import UnsafePickleError, safe_load
-
     path = require_file(path, "checkpoint")
     try:
         state = safe_load(path)
@@ -74,6 +77,43 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     if bad:
         raise CheckpointError(f"{path}: holds NaN or infinite values ({_some(bad)}); the run had diverged or the file is damaged")
     return state
+
+
+def load_newest_checkpoint(paths: list[Path]) -> tuple[dict, Path]:
+    """The newest of `paths` (oldest first, runs.checkpoints) that loads, and its path: newer
+    unreadable ones (truncated, NaN) are skipped with a warning naming each.
+
+    Raises:
+        CheckpointError: none of them is readable, with every reason.
+    """
+    skipped = []
+    for candidate in reversed(paths):
+        try:
+            state = load_checkpoint(candidate)
+            break
+        except (CheckpointError, OSError) as e:
+            skipped.append(str(e))
+    else:
+        raise CheckpointError(f"{Path(paths[-1]).parent}: no readable checkpoint to resume from: " + "; ".join(skipped))
+    for reason in skipped:
+        warnings.warn(f"skipped {reason}; resuming from {candidate.name}", stacklevel=3)
+    return state, candidate
+
+
+def check_architecture(own: dict, saved: dict, source: str) -> None:
+    """A clear error when a checkpoint was made with other network sizes than this run's.
+
+    Args:
+        own: the run's networks' config (Generator.config, Discriminator.config).
+        saved: the checkpoint's config["model"]; fields it lacks are not compared.
+        source: the checkpoint, for the message.
+    """
+    differ = [n for n in own if n in saved and saved[n] != own[n]]
+    if differ:
+        theirs = ", ".join(f"{n}={saved[n]}" for n in differ)
+        ours = ", ".join(f"{n}={own[n]}" for n in differ)
+        flags = " ".join(f"--{n.replace('_', '-')}" for n in differ)
+        raise CheckpointError(f"{source}: made with {theirs}, this run has {ours}; resume with the same {flags}")
 
 
 def non_finite(tensors: dict, prefix: str = "") -> list[str]:
@@ -151,48 +191,62 @@ def card_and_log_paths(weights: str | os.PathLike) -> tuple[Path, Path]:
     return weights.with_suffix(".json"), weights.with_name(weights.stem + "_log.jsonl")
 
 
-def save_generator(generator: Generator, path: str | os.PathLike, model_config: ModelConfig, card: dict | None = None) -> None:
+def save_generator(generator: Generator, path: str | os.PathLike, model_config: ModelConfig | None = None,
+                   card: dict | None = None) -> None:
     """Write the generator's weights as safetensors (+ `<stem>.json` model card if `card`).
 
     Args:
-        generator: the network (a paddle.DataParallel wrapper is unwrapped).
+        generator: the network (a paddle.DataParallel wrapper is unwrapped); its architecture
+            (`Generator.config`) goes into the file's metadata, so that load_generator can
+            rebuild it, and into the card's "model".
         path: destination `.safetensors` file.
-        model_config: architecture, stored in the file's metadata so load_generator can rebuild it.
+        model_config: not needed (the generator carries its config); accepted, with a
+            DeprecationWarning, from code written before, and refused if it describes another network.
         card: model card (data, steps, metrics, machine, ...) written as JSON next to the weights.
     """
-    import dataclasses
-
     generator = getattr(generator, "_layers", generator)
-    write_generator_file({k: v.numpy() for k, v in generator.state_dict().items()}, path, model_config)
+    config = generator.config
+    if model_config is not None:
+        warnings.warn("save_generator takes the architecture from the generator; drop the model_config argument",
+                      DeprecationWarning, stacklevel=2)
+        differ = {name: value for name, value in config.items() if getattr(model_config, name) != value}
+        if differ:
+            raise ValueError(f"{path}: model_config differs from the generator ({differ}); the file would describe "
+                             "another network")
+    write_generator_file({k: v.numpy() for k, v in generator.state_dict().items()}, path, config)
     if card is not None:
-        write_json(card_and_log_paths(path)[0], {"model": dataclasses.asdict(model_config), **card})
+        write_json(card_and_log_paths(path)[0], {"model": config, **card})
 
 
-def write_generator_file(tensors: dict[str, np.ndarray], path: str | os.PathLike, model_config: ModelConfig) -> None:
-    """Write generator tensors as a `.safetensors` file (atomically) with the architecture in its
-    metadata, the format read_generator_file / load_generator read."""
-    import dataclasses
-
-    from safetensors.numpy import save_file
-
+def write_generator_file(tensors: dict[str, np.ndarray], path: str | os.PathLike, config: dict) -> None:
+    """Write generator tensors as a `.safetensors` file (atomically) with the architecture
+    (`Generator.config`) in its metadata, the format read_generator_file / load_generator read."""
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     with atomic_path(path) as tmp:
-        save_file(tensors, tmp, metadata={CONFIG_KEY: json.dumps(dataclasses.asdict(model_config))})
+        save_file(tensors, tmp, metadata={CONFIG_KEY: json.dumps(config)})
 
 
 def generator_from_checkpoint(state: dict, source: str) -> Generator:
     """The generator of a training checkpoint (load_checkpoint's dict), built from its saved config."""
-    from .config import Config
-
     generator = build_generator(Config.from_dict(state["config"]).model)
     load_state_dict_checked(generator, state["generator"], source)
     return generator
 
 
-def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], ModelConfig]:
-    """Tensors and model config of a generator `.safetensors` file, with clear errors."""
-    from safetensors import safe_open
+def read_generator_weights(source: str | os.PathLike) -> tuple[dict, ModelConfig]:
+    """A generator's tensors and model config from a `.safetensors` file (read_generator_file)
+    or a training checkpoint (what `--init-generator` accepts)."""
+    if str(source).endswith(".safetensors"):
+        return read_generator_file(source)
+    state = load_checkpoint(source)
+    return state["generator"], Config.from_dict(state["config"]).model
 
+
+def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], ModelConfig]:
+    """Tensors and model config of a generator `.safetensors` file, with clear errors.
+
+    The config's generator fields are the file's (files written before the generator carried
+    its config also hold the discriminator's, which are read and otherwise ignored)."""
     path = require_file(path, "weights file")
     if path.suffix.lower() in (".pdparams", ".pdopt", ".pdmodel", ".ckpt", ".pth", ".pt"):
         kind = "a training checkpoint (use `srgan release` to turn it into weights)" if path.suffix == ".ckpt" else \
@@ -220,10 +274,6 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
         config = ModelConfig(**json.loads(metadata[CONFIG_KEY]))
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: model config in metadata is invalid ({e})") from e
-    import dataclasses
-
-    from .config import Config
-
     fields = {f.name for f in dataclasses.fields(ModelConfig)}
     wrong = [p for p in Config(model=config).problems() if p.split(" ", 1)[0] in fields]
     if wrong:  # e.g. scale 3: the network could not be built, or not as the file says
@@ -284,7 +334,8 @@ def interpolate_generators(start: str | os.PathLike, end: str | os.PathLike, alp
         raise ValueError(f"perception alpha must be in [0, 1] (0 = {Path(start).name}, 1 = {Path(end).name}), got {alpha}")
     a, config_a = read_generator_file(start)
     b, config_b = read_generator_file(end)
-    if config_a != config_b or a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
+    arch_a, arch_b = ({name: getattr(c, name) for name in Generator.CONFIG_FIELDS} for c in (config_a, config_b))
+    if arch_a != arch_b or a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
         raise ValueError(f"cannot interpolate {start} and {end}: different architectures ({config_a} vs {config_b})")
     alpha = np.float32(alpha)
     return {k: ((1 - alpha) * a[k].astype(np.float32) + alpha * b[k].astype(np.float32)).astype(a[k].dtype) for k in a}, config_a
@@ -293,12 +344,10 @@ def interpolate_generators(start: str | os.PathLike, end: str | os.PathLike, alp
 def interpolated_weights_file(start: str | os.PathLike, end: str | os.PathLike, alpha: float, cache_dir: str | os.PathLike) -> Path:
     """`interpolate_generators` written once to `cache_dir` as a generator .safetensors file (named
     by the two files' digests and alpha), so that the export cache and every engine can use it."""
-    from .atomic import file_digest
-
     key = f"{file_digest(start, 'sha256')[:12]}_{file_digest(end, 'sha256')[:12]}_{float(alpha):.4f}"
     path = Path(cache_dir) / "interpolated" / f"generator_{key}.safetensors"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         tensors, config = interpolate_generators(start, end, alpha)
-        write_generator_file(tensors, path, config)
+        write_generator_file(tensors, path, {name: getattr(config, name) for name in Generator.CONFIG_FIELDS})
     return path

@@ -230,7 +230,7 @@ def cmd_train(args) -> int:
         print(f"phase {cfg.train.phase} on {trainer.device} x{trainer.world_size}{vgg}, out {cfg.train.out_dir}")
     metrics = trainer.fit(resume=args.resume, overwrite=args.overwrite)
     if trainer.is_main and metrics:
-        print(f"last validation (step {metrics['step']}): PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}")
+        print(f"last validation (step {metrics['step']}): PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim_daala']:.4f}")
     # Stopped by Ctrl-C or SIGTERM (with a checkpoint): not done, so `train && release` stops here.
     return EXIT_INTERRUPTED if trainer.interrupted else EXIT_OK
 
@@ -327,7 +327,8 @@ def add_export_parser(sub):
 
 def cmd_export(args) -> int:
     from .checkpoint import load_generator
-    from .export import EXPORT_FILES, META_FILE, check_export, export_generator, model_files
+    from .export import EXPORT_FILES, META_FILE, export_generator
+    from .predict import check_export, model_files
     from .infer import DEFAULT_WEIGHTS, resolve_weights
     from .outputs import check_output_folder
 

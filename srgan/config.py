@@ -104,10 +104,6 @@ class TrainConfig:
             (`pixel_loss`) to the content loss, as ESRGAN/BasicSR do; a VGG loss barely sees a
             faint period-4 lattice, a pixel loss penalises it directly (weight 1 did not reduce
             the early phase-2 lattice here). 0 = the paper.
-        d_shift: phase 2, not in the paper: D sees its inputs translated by a random offset of
-            up to this many pixels (edges reflected), so that the adversarial gradient is not
-            locked to the generator's pixel-shuffle grid (train.Trainer._d_view; an experiment, it
-            did not reduce the lattice here). 0 = the paper.
         lattice_weight: phase 2, not in the paper: add this weight times
             `losses.lattice_penalty` (SR's lattice energy at the pixel-shuffle period, the scale, beyond
             HR's, per 32 px window) to the generator loss; 1 = the pixel MSE's own weight on those
@@ -125,9 +121,6 @@ class TrainConfig:
         vgg_weights: VGG19 weights for the content loss: a file path, "paper", "imagenet", or
             "random" (tests only). None = the default search of srgan.vgg (the paper's VGG19 in
             $SRGAN_VGG19_WEIGHTS or the shared folder, Paddle's cache, then a download).
-        vgg_shift: random offset (pixels) of the VGG content loss's window, the same for SR and
-            HR (losses.ContentLoss; not in the paper, 0 = off): decorrelates VGG's pooling
-            lattice from the pixel-shuffle lattice (an experiment; it did not reduce the lattice here).
         vgg_before_activation: phase 2, not in the paper: the VGG content loss compares the
             features before phi_i,j's ReLU (ESRGAN, Wang et al. 2018, Sec. 3.3, which reports
             that after the ReLU, where phi_5,4 is mostly zeros, brightness drifts from the ground
@@ -162,13 +155,11 @@ class TrainConfig:
     adv_weight: float = 1e-3
     gan_loss: str = "standard"
     gan_pixel_weight: float = 0.0
-    d_shift: int = 0
     lattice_weight: float = 0.0
     lowfreq_weight: float = 0.0
     chroma_weight: float = 0.0
     d_warmup_steps: int = 0
     vgg_weights: str | None = None
-    vgg_shift: int = 0
     vgg_before_activation: bool = False
     vgg_engine: str = "auto"
     init_generator: str | None = None
@@ -182,6 +173,13 @@ class TrainConfig:
     device: str = "auto"
     max_minutes: float | None = None
     visualdl: bool = True
+
+
+# Fields of earlier versions, retired with the value that meant "off": configs and checkpoints
+# that hold them at that value still load. d_shift (D's input at a random offset) and vgg_shift
+# (the VGG loss's window at one) were experiments against the phase-2 lattice that did not
+# reduce it (docs/EXPERIMENTS.md, "Phase 2 with the paper's VGG19").
+RETIRED = {"train": {"d_shift": 0, "vgg_shift": 0}}
 
 
 @dataclass
@@ -250,12 +248,8 @@ class Config:
         need(train.lattice_weight >= 0, f"lattice_weight must be >= 0, got {train.lattice_weight!r}")
         need(train.lowfreq_weight >= 0, f"lowfreq_weight must be >= 0, got {train.lowfreq_weight!r}")
         need(train.chroma_weight >= 0, f"chroma_weight must be >= 0, got {train.chroma_weight!r}")
-        count("d_shift", train.d_shift, 0)
-        count("vgg_shift", train.vgg_shift, 0)
         count("d_warmup_steps", train.d_warmup_steps, 0)
         need(train.vgg_engine in VGG_ENGINES, f"vgg_engine must be {_one_of(VGG_ENGINES)}, got {train.vgg_engine!r}")
-        need(train.d_shift < data.hr_size, f"d_shift must be smaller than hr_size ({data.hr_size}), got {train.d_shift!r}")
-        need(train.vgg_shift < data.hr_size, f"vgg_shift must be smaller than hr_size ({data.hr_size}), got {train.vgg_shift!r}")
         for name in ("log_every", "val_every", "ckpt_every"):
             count(name, getattr(train, name), 1)
         need(train.keep_last is None or (isinstance(train.keep_last, int) and train.keep_last >= 1),
@@ -271,10 +265,15 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
-        """Rebuild from `to_dict()` output; unknown keys (from a newer version) are an error."""
+        """Rebuild from `to_dict()` output; unknown keys (from a newer version) are an error.
+        Retired fields (RETIRED) are read when they hold their "off" value, refused otherwise."""
         parts = {}
         for name, klass in (("model", ModelConfig), ("data", DataConfig), ("train", TrainConfig)):
             sub = dict(d.get(name, {}))
+            for field_name, off in RETIRED.get(name, {}).items():
+                if field_name in sub and sub.pop(field_name) != off:
+                    raise ValueError(f"{field_name} {d[name][field_name]!r}: a retired experiment (it did not reduce the "
+                                     f"lattice, docs/EXPERIMENTS.md); this version trains only with {field_name} {off}")
             known = {f.name for f in dataclasses.fields(klass)}
             unknown = set(sub) - known
             if unknown:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
+
 import paddle
+
+from .machine import cpu_fields
 
 
 def pick_device(prefer: str | None = None) -> str:
@@ -52,12 +58,8 @@ def mkl_avx2_on_amd(cpuinfo: str | None = None) -> bool:
     Returns:
         True if this call set MKL_DEBUG_CPU_TYPE.
     """
-    import os
-
     if os.environ.get("SRGAN_MKL_AVX2", "1") == "0" or "MKL_DEBUG_CPU_TYPE" in os.environ:
         return False
-    from .runs import cpu_fields
-
     fields = cpu_fields(cpuinfo)
     if fields.get("vendor_id") != "AuthenticAMD" or "avx2" not in fields.get("flags", "").split():
         return False
@@ -79,10 +81,6 @@ def keep_freed_memory() -> bool:
     Returns:
         True if the setting was applied (Linux with glibc), else False.
     """
-    import ctypes
-    import os
-    import sys
-
     if os.environ.get("SRGAN_KEEP_FREED_MEMORY", "1") == "0" or not sys.platform.startswith("linux"):
         return False
     try:

@@ -13,7 +13,6 @@ prints them. `resolve_evaluation()` turns `srgan evaluate`'s options into an ups
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from pathlib import Path
@@ -22,14 +21,15 @@ from typing import Callable
 import numpy as np
 
 from .colour import gray_uint8
+from .config import default_shared_dir
 from .imresize import imresize
-from .niqe import BLOCK_SIZE as NIQE_BLOCK
-from .metrics import colour_shift, colour_speckle, grid_contrast, grid_ratio, niqe, psnr, ssim_daala, ssim_matlab
+from .metrics import METRIC_NAMES, METRICS, score_pair, summary_score
+
+# This module loads without Paddle (bicubic scores and tables need none): what runs a network
+# or reads the data (srgan.predict, srgan.data, srgan.checkpoint import Paddle) is imported in
+# the functions that need it.
 
 UpscaleFn = Callable[[np.ndarray], np.ndarray]  # uint8 LR -> uint8 SR (infer.Upscaler is one)
-
-GRID_WINDOW = 32  # the grid measures' default window
-METRICS = ("psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio", "grid_contrast", "colour_shift", "colour_speckle")
 
 __all__ = ["evaluate_benchmark", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs",
            "resolve_evaluation"]
@@ -44,15 +44,15 @@ def generator_upscaler(generator) -> UpscaleFn:
     """Wrap a Generator as an upscaler: uint8 LR -> [0, 1] -> model -> [-1, 1] -> rounded uint8.
 
     The whole image goes through the network at once (fine for Set5/Set14 on a CPU; tiled
-    inference for large images lives in srgan.infer), by export.DygraphPredictor: eval mode
+    inference for large images lives in srgan.infer), by predict.DygraphPredictor: eval mode
     (BN with running statistics, Sec. 3.2) under no_grad, the previous train/eval mode
     restored, so this can be called during training for validation.
 
     A grayscale (h, w) LR image is fed as gray RGB and the output is turned back into one
     channel, so that it can be compared with a grayscale HR image.
     """
-    from .data import lr_to_tensor, sr_to_uint8
-    from .export import DygraphPredictor
+    from .data import lr_to_tensor, sr_to_uint8  # Paddle (see the imports)
+    from .predict import DygraphPredictor
 
     predictor = DygraphPredictor(generator)
 
@@ -66,44 +66,12 @@ def generator_upscaler(generator) -> UpscaleFn:
 
 
 def perceptual_scores(sr: np.ndarray, hr: np.ndarray, scale: int = 4, crop_border: int = 4, with_hr: bool = True) -> dict:
-    """NIQE of SR and HR, the grid measures and the colour shift; None where the image is too
-    small for them (NIQE needs one 96x96 block, the grid measures one 32x32 window, after the
-    border crop) or, for the colour shift, gray.
-
-    with_hr=False leaves out the scores that need work on HR ("niqe_hr", "grid_ratio"): the
-    trainer's validation logs only the SR ones and would otherwise redo HR's at every validation.
-    """
-    h, w = (side - 2 * crop_border for side in hr.shape[:2])
-    big_for_niqe, big_for_grid = min(h, w) >= NIQE_BLOCK, min(h, w) >= GRID_WINDOW
-    scores = {
-        "niqe": niqe(sr, crop_border=crop_border) if big_for_niqe else None,
-        "grid_contrast": grid_contrast(sr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None,
-        "colour_shift": colour_shift(sr, hr, crop_border=crop_border),  # cheap: means
-        "colour_speckle": colour_speckle(sr, hr, crop_border=crop_border),  # cheap: two blurs
-    }
-    if with_hr:
-        scores["niqe_hr"] = niqe(hr, crop_border=crop_border) if big_for_niqe else None
-        scores["grid_ratio"] = grid_ratio(sr, hr, period=scale, window=GRID_WINDOW, crop_border=crop_border) if big_for_grid else None
-    return scores
-
-
-# Ratios with a long upper tail (one speckled image can be 20x HR's): summarised by the median.
-MEDIAN_METRICS = ("colour_speckle",)
-
-
-def summary_score(key: str, values: list[float | None]) -> float | None:
-    """A dataset's score for metric `key`: the mean of the per-image values (the paper's
-    protocol), the median for MEDIAN_METRICS; None where no image has the score."""
-    if key in MEDIAN_METRICS:
-        defined = [v for v in values if v is not None and not math.isnan(v)]
-        return float(np.median(defined)) if defined else None
-    return mean_score(values)
-
-
-def mean_score(values: list[float | None]) -> float | None:
-    """Mean over the images where the score exists (None: too small; NaN: a flat image); None if none."""
-    defined = [v for v in values if v is not None and not math.isnan(v)]
-    return float(np.mean(defined)) if defined else None
+    """The scores of metrics.score_pair that are not distortion measures (NIQE, the grid
+    measures, the colour scores); None where the image is too small for one or, for the colour
+    scores, gray. with_hr=False leaves out those that need work on HR alone ("niqe_hr",
+    "grid_ratio"), as the trainer's validation does."""
+    names = tuple(m.name for m in METRICS if not m.distortion and (with_hr or m.validation))
+    return score_pair(sr, hr, scale=scale, crop_border=crop_border, names=names)
 
 
 def evaluate_benchmark(
@@ -127,9 +95,7 @@ def evaluate_benchmark(
 
     Returns:
         {"dataset": folder name, "scale", "crop_border", "y_channel",
-         "images": [{"name", "psnr", "ssim_daala", "ssim_matlab", "niqe", "niqe_hr", "grid_ratio",
-                     "grid_contrast", "colour_shift", "colour_speckle"}, ...],
-         "mean": {same keys}}  (means of the per-image values, the median for colour_speckle; a
+         "images": [{"name", and every score of metrics.METRIC_NAMES}, ...], "mean": {the same scores}}  (means of the per-image values, the median for colour_speckle; a
         perfect reconstruction has PSNR inf).
         NIQE (srgan.niqe) is computed with the same border removed, as PIRM-SR 2018 did; it
         needs no HR, and "niqe_hr" is the HR image's own score, the natural-image reference.
@@ -140,7 +106,7 @@ def evaluate_benchmark(
         border removed; None for gray images), metrics.colour_shift. "colour_speckle" is SR's fine
         chroma detail energy over HR's (1 = the photo's, above = coloured noise; metrics.colour_speckle).
     """
-    from .data import SELECTION, benchmark_pairs
+    from .data import SELECTION, benchmark_pairs  # Paddle (see the imports)
 
     pairs = benchmark_pairs(data_dir, scale=scale, max_images=max_images)
     images = []
@@ -151,17 +117,8 @@ def evaluate_benchmark(
                 f"{Path(data_dir) / 'HR' / name}: upscaler returned {sr.dtype} {sr.shape} from LR {lr.shape}, "
                 f"expected uint8 {hr.shape}"
             )
-        kwargs = dict(crop_border=crop_border, y_channel=y_channel)
-        images.append(
-            {
-                "name": name,
-                "psnr": psnr(sr, hr, **kwargs),
-                "ssim_daala": ssim_daala(sr, hr, **kwargs),
-                "ssim_matlab": ssim_matlab(sr, hr, **kwargs),
-                **perceptual_scores(sr, hr, scale, crop_border),
-            }
-        )
-    mean = {key: summary_score(key, [img[key] for img in images]) for key in METRICS}
+        images.append({"name": name, **score_pair(sr, hr, scale=scale, crop_border=crop_border, y_channel=y_channel)})
+    mean = {key: summary_score(key, [img[key] for img in images]) for key in METRIC_NAMES}
     return {
         "dataset": SELECTION if str(data_dir) == SELECTION else Path(data_dir).resolve().name,
         "scale": scale,
@@ -173,16 +130,14 @@ def evaluate_benchmark(
 
 
 def format_table(results: dict) -> str:
-    """A markdown table of `evaluate_benchmark()`'s results: one row per image and the mean."""
+    """A markdown table of `evaluate_benchmark()`'s results: one row per image and the mean,
+    a column per score of metrics.METRICS."""
+    widths = {m.name: max(len(m.heading), 6) for m in METRICS}
 
     def row(name: str, scores: dict) -> str:
-        p = "inf" if math.isinf(scores["psnr"]) else f"{scores['psnr']:.3f}"
-        f = lambda key, width, digits: f"{'-':>{width}}" if scores[key] is None else f"{scores[key]:>{width}.{digits}f}"  # noqa: E731
-        return (
-            f"| {name:<12} | {p:>9} | {f('ssim_daala', 12, 4)} | {f('ssim_matlab', 13, 4)} "
-            f"| {f('niqe', 6, 3)} | {f('niqe_hr', 7, 3)} | {f('grid_ratio', 10, 2)} | {f('grid_contrast', 13, 2)} "
-            f"| {f('colour_shift', 12, 2)} | {f('colour_speckle', 14, 2)} |"
-        )
+        cells = [f"{'-':>{widths[m.name]}}" if scores[m.name] is None else f"{scores[m.name]:>{widths[m.name]}.{m.digits}f}"
+                 for m in METRICS]
+        return f"| {name:<12} | " + " | ".join(cells) + " |"
 
     lines = [
         f"{results['dataset']} (x{results['scale']}, {'Y channel' if results.get('y_channel', True) else 'RGB'}, "
@@ -191,8 +146,8 @@ def format_table(results: dict) -> str:
         f"colour shift: largest per-channel mean SR - HR in grey levels (RGB); "
         f"colour speckle: fine chroma detail over HR's (1 = the photo's; the last row holds its median)",
         "",
-        "| image        | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) |   NIQE | NIQE HR | grid ratio | grid contrast | colour shift | colour speckle |",
-        "|--------------|----------:|-------------:|--------------:|-------:|--------:|-----------:|--------------:|-------------:|---------------:|",
+        "| image        | " + " | ".join(f"{m.heading:>{widths[m.name]}}" for m in METRICS) + " |",
+        "|--------------|" + "|".join("-" * (widths[m.name] + 1) + ":" for m in METRICS) + "|",
     ]
     lines += [row(Path(img["name"]).stem, img) for img in results["images"]]
     lines.append(row("**mean**", results["mean"]))
@@ -201,8 +156,6 @@ def format_table(results: dict) -> str:
 
 def default_benchmark_dirs() -> list[Path]:
     """Set5 and Set14 under $SRGAN_SHARED/benchmarks (default ../shared), those that exist."""
-    from .config import default_shared_dir
-
     root = default_shared_dir() / "benchmarks"
     return [root / name for name in ("Set5", "Set14") if (root / name).is_dir()]
 
@@ -225,7 +178,7 @@ def load_comparison(weights: dict[str, str | os.PathLike], data_dir: str | os.Pa
     Raises:
         ValueError: a generator of another scale, or a `names` entry not in the folder.
     """
-    from .checkpoint import load_generator
+    from .checkpoint import load_generator  # Paddle (see the imports)
     from .data import PairedImages
 
     generators = {label: load_generator(path) for label, path in weights.items()}
@@ -278,8 +231,6 @@ def resolve_evaluation(
         raise ValueError("--weights is only used with --method model")
     data_dirs = [Path(d) for d in data] if data else default_benchmark_dirs()
     if not data_dirs:
-        from .config import default_shared_dir
-
         raise FileNotFoundError(f"no --data given and no Set5/Set14 under {default_shared_dir() / 'benchmarks'} "
                                 "(set SRGAN_SHARED or pass --data DIR)")
     if method == "bicubic":

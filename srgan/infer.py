@@ -16,31 +16,30 @@ The tiles of an image are made equal (at most `tile` pixels) and edge windows ar
 inwards rather than shrunk, so every tile has the same input shape: Paddle Inference builds
 its kernels once, and no thin edge tile is mostly padding.
 
-Engines, fastest first on this project's CPU (`python benchmarks/inference.py` measures their
-time and memory on yours; docs/EXPERIMENTS.md lists the numbers measured here):
-- "openvino": Paddle Inference's OpenVINO engine (Paddle 3.x x86 CPU wheels); it slows down
-  less than oneDNN when other jobs share the cores. Optional bfloat16 (`bf16=True`) is faster
-  again on CPUs with bf16 instructions, at a few levels of 8-bit error.
-- "inference": the generator exported with paddle.jit.save and run by Paddle Inference
-  with oneDNN on CPU (CUDA, optionally TensorRT, on GPU), see export.py. Several times
-  faster than dygraph on CPU.
-- "dygraph": the Generator layer itself (export.DygraphPredictor). Slowest, but needs
-  nothing beyond the weights.
-- "auto": the first of "openvino" (CPU only), "inference", "dygraph" that works; a fallback
-  is reported with a warning.
+Engines ("auto", "openvino", "inference", "dygraph") and the predictors that run them live in
+srgan.predict; an Upscaler resolves its weights (resolve_model) and builds its predictor there.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import warnings
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+from tqdm import tqdm
 
+from .atomic import path_error
 from .colour import BT601_LUMA
+from .image_io import IMAGE_EXTENSIONS, list_images, read_image_full, save_image
+from .outputs import OutputError, check_output_file, output_path
+
+# This module loads without Paddle, so that the shipped models' names and files, and the
+# planning of outputs, cost nothing at start-up (the CLI, notebooks); what runs a network
+# (srgan.predict, srgan.checkpoint, srgan.device import Paddle) is imported in Upscaler.
 
 # The shipped generators by short name (`weights="srgan"`, `srgan upscale --weights srgan`).
 SHIPPED_MODELS = {"srresnet": "srresnet_x4.safetensors", "srgan": "srgan_x4.safetensors"}
@@ -91,7 +90,6 @@ DEFAULT_MODEL = "srresnet"  # the most faithful reconstruction; why, with the ca
 DEFAULT_WEIGHTS = shipped_weights(DEFAULT_MODEL)
 # The two ends of the perception dial (`perception=`): alpha 0 = SRResNet, 1 = SRGAN.
 PERCEPTION_ENDS = (shipped_weights("srresnet"), shipped_weights("srgan"))
-ENGINES = ("auto", "inference", "dygraph", "openvino")
 
 
 def receptive_radius(generator) -> int:
@@ -127,7 +125,7 @@ def upscale_tiled(predictor, lr: np.ndarray, *, scale: int, tile: int = 128, til
 
     Args:
         predictor: (1, 3, h, w) float32 in [0, 1] -> (1, 3, scale*h, scale*w) float32 in [-1, 1]
-            (export.DygraphPredictor, export.InferencePredictor, or any such callable).
+            (predict.DygraphPredictor, predict.InferencePredictor, or any such callable).
         lr: float32 (3, H, W) in [0, 1].
         scale: the network's upscaling factor.
         tile: LR tile side; 0 runs the whole image at once.
@@ -137,8 +135,6 @@ def upscale_tiled(predictor, lr: np.ndarray, *, scale: int, tile: int = 128, til
     Returns:
         float32 (3, scale*H, scale*W) in [-1, 1] (not clipped).
     """
-    from tqdm import tqdm
-
     _, h, w = lr.shape
     s = scale
     rows, cols = tile_windows(h, tile, tile_pad), tile_windows(w, tile, tile_pad)
@@ -196,10 +192,54 @@ def _from_unit(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def _resize_bicubic(channel: np.ndarray, scale: int) -> np.ndarray:
     """PIL bicubic resize of a float32 (H, W) plane by an integer factor."""
-    from PIL import Image
-
     h, w = channel.shape
     return np.asarray(Image.fromarray(channel.astype(np.float32), mode="F").resize((w * scale, h * scale), Image.BICUBIC))
+
+
+def resolve_model(*, generator=None, weights: str | os.PathLike | None = None, perception: float | None = None,
+                  cache_dir: str | os.PathLike | None = None) -> Path | None:
+    """Which network an Upscaler runs, checked before any engine is set up.
+
+    Args:
+        generator: a models.Generator in memory: it is the network (None returned).
+        weights: a `.safetensors` file, an `srgan export` folder or a shipped model's short name.
+        perception: the perception-distortion dial, alpha in [0, 1]: the shipped SRResNet and
+            SRGAN interpolated (checkpoint.interpolated_weights_file), written once to `cache_dir`.
+        cache_dir: where interpolated weights are kept (default predict.default_cache_dir()).
+
+    Returns:
+        The weights file or export folder; None for `generator`; the shipped SRResNet when
+        nothing is given.
+
+    Raises:
+        ValueError: perception combined with weights or a generator.
+        FileNotFoundError (and other OSError): a missing weights file, named.
+        checkpoint.CheckpointError: a corrupt or foreign file (the user's to fix, not a reason
+            to switch engines).
+    """
+    from .checkpoint import interpolated_weights_file, read_generator_file  # Paddle (see the imports)
+    from .predict import default_cache_dir
+
+    if perception is not None:
+        if generator is not None or weights is not None:
+            raise ValueError("perception blends the shipped SRResNet and SRGAN weights; it cannot be combined with "
+                             "weights/generator (to blend your own: srgan.checkpoint.interpolate_generators)")
+        for end in PERCEPTION_ENDS:
+            if not end.is_file():
+                raise FileNotFoundError(f"{end}: no such weights file (perception needs both {PERCEPTION_ENDS[0].name} "
+                                        f"and {PERCEPTION_ENDS[1].name})")
+        weights = interpolated_weights_file(*PERCEPTION_ENDS, perception, cache_dir or default_cache_dir())
+    if generator is not None:
+        return None
+    weights = resolve_weights(weights) if weights is not None else DEFAULT_WEIGHTS
+    if not weights.exists():
+        error = path_error(weights, "weights file")  # missing, a broken link, a link loop, ...
+        if weights == DEFAULT_WEIGHTS and isinstance(error, FileNotFoundError):
+            error = FileNotFoundError(f"{error} (the default; train one with `srgan train` or pass --weights)")
+        raise error
+    if not weights.is_dir():
+        read_generator_file(weights)
+    return weights
 
 
 class Upscaler:
@@ -212,22 +252,22 @@ class Upscaler:
             (SHIPPED_MODELS); default the shipped SRResNet.
         engine: "auto" (on CPU OpenVINO if this Paddle wheel has it, else oneDNN; on GPU
             Paddle Inference; dygraph with a warning if those fail), "inference" (oneDNN on
-            CPU), "openvino" or "dygraph". See the module docstring.
+            CPU), "openvino" or "dygraph" (srgan.predict).
         device: "auto", "cpu", "gpu" or "gpu:N" (device.pick_device).
         tile: LR tile side (0: whole image at once).
         tile_pad: LR context around each tile; receptive_radius(generator) makes tiling exact.
-        cache_dir: where exported models are kept (default export.default_cache_dir()).
+        cache_dir: where exported models are kept (default predict.default_cache_dir()).
         tensorrt: on GPU, use TensorRT through Paddle Inference.
         bf16: compute in bfloat16 with the OpenVINO engine (opt-in: faster on CPUs with
             AVX512-BF16 or AMX, outputs within a few 8-bit levels of float32;
-            export.InferencePredictor, measured by benchmarks/inference.py).
+            predict.InferencePredictor, measured by benchmarks/inference.py).
         perception: the perception-distortion dial, alpha in [0, 1]: the shipped SRResNet (0,
             highest PSNR) and SRGAN (1, most natural texture) weights interpolated
             (checkpoint.interpolate_generators); not combined with `weights`/`generator`.
 
-    Attributes set up: `engine` (the one chosen), `predictor` (an export.InferencePredictor or
-    export.DygraphPredictor: the network on (N, 3, h, w) arrays, without tiling), `scale`,
-    `receptive_radius`, `device`.
+    Attributes set up: `weights` (resolve_model), `engine` (the one chosen), `predictor` (a
+    predict.InferencePredictor or predict.DygraphPredictor: the network on (N, 3, h, w)
+    arrays, without tiling), `scale`, `receptive_radius`, `device`.
     """
 
     def __init__(
@@ -244,111 +284,21 @@ class Upscaler:
         bf16: bool = False,
         perception: float | None = None,
     ):
-        from .device import pick_device
-        from .export import default_cache_dir
+        from .device import pick_device  # Paddle (see the imports)
+        from .predict import build_predictor, check_engine
 
-        if engine not in ENGINES:
-            raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
-        if bf16 and engine not in ("auto", "openvino"):
-            raise ValueError(f"bf16 needs the OpenVINO engine, not {engine!r}")
-        self.bf16 = bf16
+        check_engine(engine, bf16=bf16)
         if tile < 0 or tile_pad < 0:
             raise ValueError(f"tile ({tile}) and tile_pad ({tile_pad}) must be >= 0")
-        self.tile, self.tile_pad = int(tile), int(tile_pad)
+        self.tile, self.tile_pad, self.bf16, self.perception = int(tile), int(tile_pad), bf16, perception
         self.device = pick_device(device)
         self.generator = generator
-        self._exported_dir = None  # an `srgan export` directory passed as weights
-        self._tmp = None  # keeps a temporary export of an in-memory generator alive
-        self.perception = perception
-        if perception is not None:
-            if generator is not None or weights is not None:
-                raise ValueError("perception blends the shipped SRResNet and SRGAN weights; it cannot be combined with "
-                                 "weights/generator (to blend your own: srgan.checkpoint.interpolate_generators)")
-            for end in PERCEPTION_ENDS:
-                if not end.is_file():
-                    raise FileNotFoundError(f"{end}: no such weights file (perception needs both {PERCEPTION_ENDS[0].name} "
-                                            f"and {PERCEPTION_ENDS[1].name})")
-            from .checkpoint import interpolated_weights_file
-
-            weights = interpolated_weights_file(*PERCEPTION_ENDS, perception, cache_dir or default_cache_dir())
-        if generator is None:
-            weights = resolve_weights(weights) if weights is not None else DEFAULT_WEIGHTS
-            if not weights.exists():
-                from .atomic import path_error
-
-                error = path_error(weights, "weights file")  # missing, a broken link, a link loop, ...
-                if weights == DEFAULT_WEIGHTS and isinstance(error, FileNotFoundError):
-                    error = FileNotFoundError(f"{error} (the default; train one with `srgan train` or pass --weights)")
-                raise error
-            if weights.is_dir():
-                self._exported_dir = weights
-            else:  # a corrupt or foreign file is the user's problem to fix, not a reason to switch engines
-                from .checkpoint import read_generator_file
-
-                read_generator_file(weights)
-            self.weights = weights
-        else:
-            self.weights = None
-        for i, name in enumerate(candidates := self._candidates(engine)):
-            try:
-                if name == "dygraph":
-                    self._setup_dygraph()
-                else:
-                    self._setup_inference(openvino=name == "openvino", cache_dir=cache_dir, tensorrt=tensorrt)
-                self.engine = name
-                break
-            except Exception as e:
-                if i == len(candidates) - 1:
-                    raise
-                slower = " (much slower)" if candidates[i + 1] == "dygraph" else ""
-                warnings.warn(f"engine {name!r} is unavailable ({type(e).__name__}: {e}); falling back to {candidates[i + 1]!r}{slower}", stacklevel=2)
+        self.weights = resolve_model(generator=generator, weights=weights, perception=perception, cache_dir=cache_dir)
+        self.predictor, self.engine = build_predictor(
+            generator=generator, weights=self.weights, engine=engine, device=self.device, cache_dir=cache_dir,
+            tensorrt_max_side=self.tile + 2 * self.tile_pad if tensorrt and self.tile else None, bf16=bf16)
         self.scale = self.predictor.scale
         self.receptive_radius = self.predictor.receptive_radius
-
-    def _candidates(self, engine: str) -> list[str]:
-        """Engines to try in order. "auto" prefers the fastest measured on CPU (OpenVINO, then
-        oneDNN; benchmarks/inference.py), then dygraph, which always works."""
-        if engine != "auto":
-            return [engine]
-        from .export import openvino_available, read_meta
-
-        if self.bf16:
-            return ["openvino"]
-
-        if self._exported_dir is not None:
-            return ["openvino" if read_meta(self._exported_dir).get("openvino") and openvino_available() else "inference"]
-        return (["openvino"] if self.device == "cpu" and openvino_available() else []) + ["inference", "dygraph"]
-
-    def _setup_inference(self, *, openvino: bool, cache_dir, tensorrt: bool) -> None:
-        import tempfile
-
-        from .export import InferencePredictor, cached_export, export_generator
-
-        if self._exported_dir is not None:
-            model_dir = self._exported_dir
-        elif self.weights is not None:
-            model_dir = cached_export(self.weights, cache_dir=cache_dir, openvino=openvino)
-        else:
-            self._tmp = tempfile.TemporaryDirectory(prefix="srgan-export-")
-            model_dir = export_generator(self.generator, Path(self._tmp.name) / "model", openvino=openvino)
-        trt_side = self.tile + 2 * self.tile_pad if tensorrt and self.tile else None
-        self.predictor = InferencePredictor(model_dir, device=self.device, backend="openvino" if openvino else "onednn",
-                                            tensorrt_max_side=trt_side, bf16=self.bf16)
-
-    def _setup_dygraph(self) -> None:
-        from .device import keep_freed_memory
-        from .export import DygraphPredictor
-
-        if self.device == "cpu":
-            keep_freed_memory()  # dygraph re-allocates the same buffers for every tile (see device.py)
-
-        if self.generator is None:
-            if self._exported_dir is not None:
-                raise ValueError(f"{self.weights}: an exported model runs with engine 'inference' only; pass the .safetensors file for dygraph")
-            from .checkpoint import load_generator
-
-            self.generator = load_generator(self.weights)
-        self.predictor = DygraphPredictor(self.generator)
 
     def __call__(self, image: np.ndarray, *, progress: bool = False) -> np.ndarray:
         """Upscale one image; the result has the input's layout and dtype.
@@ -463,8 +413,6 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
     Returns (input, output) pairs and (input, message) errors for inputs that cannot be
     planned (missing, or two inputs that would write the same output).
     """
-    from .image_io import IMAGE_EXTENSIONS, list_images
-
     output = Path(output)
     files: list[Path] = []
     errors: list[tuple[str, str]] = []
@@ -477,8 +425,6 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
         elif item.exists():
             files.append(item)
         else:
-            from .atomic import path_error
-
             errors.append((str(item), str(path_error(item, "file or folder"))))  # missing, link loop, ...
     if output.suffix.lower() in IMAGE_EXTENSIONS:
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
@@ -519,11 +465,6 @@ def upscale_files(
     Outputs are written atomically (temp file + rename): after Ctrl-C there is no
     half-written image, and the files finished before it are complete.
     """
-    from tqdm import tqdm
-
-    from .image_io import read_image_full, save_image
-    from .outputs import OutputError, check_output_file, output_path
-
     pairs, failed = plan_outputs(inputs, output_path(output, "-o/--output"))
     report = BatchReport(failed=list(failed))
     sources = [src for src, _ in pairs]
@@ -538,8 +479,6 @@ def upscale_files(
             save_image(dst, upscaler(image, progress=progress))
         except (OSError, ValueError, RuntimeError, MemoryError) as e:  # unreadable, truncated, bad shape, no disk
             if debug:
-                import traceback
-
                 traceback.print_exc()
             message = str(e) if str(src) in str(e) else f"{src}: {e}"
             report.failed.append((str(src), message))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
@@ -81,28 +80,18 @@ class ContentLoss(nn.Layer):
             "inference" runs loss and gradient through Paddle Inference with oneDNN
             (`srgan.vgg_inference`, ~2.4x faster on a CPU, the same values within float32 noise),
             falling back to dygraph for a crop whose sides are not multiples of 2^pools.
-        shift: VGG kinds only, not in the paper: before the VGG, crop SR and HR to a window
-            `shift` pixels smaller, at a random offset (the same for both, from numpy's RNG,
-            which checkpoints save). VGG's max-pools work on a fixed 2^k lattice that otherwise
-            always sits at the same phase of the generator's 4x pixel-shuffle lattice; a random
-            offset decorrelates the two. An experiment, not a fix: measured here, the VGG54
-            gradient is barely phase-locked and the option did not reduce the early phase-2
-            lattice (docs/EXPERIMENTS.md). 0 = the paper.
         before_activation: VGG kinds only, not in the paper: compare the features before
             phi_i,j's ReLU (ESRGAN Sec. 3.3; see srgan.vgg.VGGFeatureExtractor).
     """
 
-    def __init__(self, kind: str = "mse", vgg_weights: str | os.PathLike | None = None, shift: int = 0,
-                 engine: str = "dygraph", before_activation: bool = False):
+    def __init__(self, kind: str = "mse", vgg_weights: str | os.PathLike | None = None, engine: str = "dygraph",
+                 before_activation: bool = False):
         super().__init__()
         if kind not in CONTENT_LOSS_KINDS:
             raise ValueError(f"content loss kind must be one of {CONTENT_LOSS_KINDS}, got {kind!r}")
-        if shift < 0:
-            raise ValueError(f"shift must be >= 0, got {shift}")
         if engine not in ("dygraph", "inference"):
             raise ValueError(f"engine must be 'dygraph' or 'inference', got {engine!r}")
         self.kind = kind
-        self.shift = int(shift)
         self.vgg = None if kind == "mse" else VGGFeatureExtractor(layer=kind, weights=vgg_weights,
                                                                   before_activation=before_activation)
         self.engine = None
@@ -112,10 +101,6 @@ class ContentLoss(nn.Layer):
     def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
         if self.vgg is None:
             return F.mse_loss(sr, hr)  # Eq. 4 (mean over pixels and batch)
-        if self.shift:
-            dy, dx = (int(v) for v in np.random.randint(0, self.shift + 1, size=2))
-            h, w = sr.shape[2] - self.shift, sr.shape[3] - self.shift
-            sr, hr = sr[:, :, dy : dy + h, dx : dx + w], hr[:, :, dy : dy + h, dx : dx + w]  # (N, 3, H - shift, W - shift)
         if self.engine is not None and self.engine.supports(sr.shape):
             return self.engine(sr, hr)  # Eq. 5, loss and gradient from the predictor
         sr_features = self.vgg(sr) * VGG_FEATURE_SCALE  # gradient flows through the frozen VGG to G

@@ -12,18 +12,23 @@ bicubic row of Table 2 (see ../shared/benchmarks/README.md):
 - SSIM: the paper's values are only matched by Daala's `dump_ssim` variant (`ssim_daala`),
   whose Gaussian window grows with the image height. The usual MATLAB/Wang et al. SSIM
   (`ssim_matlab`, Gaussian sigma 1.5) is reported alongside, since most later papers use it.
-- Dataset scores are the mean of per-image values.
+- Dataset scores are the mean of per-image values (summary_score; the median for colour speckle).
+
+The end of the file lists every score once (METRICS) with the one function that scores an
+(SR, HR) pair (score_pair), which evaluation, training and release all use.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import correlate1d
+from scipy.ndimage import correlate1d, gaussian_filter
 from skimage.metrics import structural_similarity
 
 from .colour import rgb_to_cbcr, rgb_to_y  # shared with srgan.niqe; re-exported here
+from .niqe import BLOCK_SIZE as NIQE_BLOCK
 from .niqe import niqe  # no-reference naturalness (Mittal et al. 2013); its own module, re-exported here
 
 __all__ = [
@@ -40,6 +45,11 @@ __all__ = [
     "niqe",
     "colour_shift",
     "colour_speckle",
+    "METRICS",
+    "METRIC_NAMES",
+    "VALIDATION_METRICS",
+    "score_pair",
+    "summary_score",
 ]
 
 PEAK = 255.0
@@ -365,8 +375,6 @@ GRAY_CHROMA_ENERGY = 1e-6  # below this (grey levels squared) HR's chroma detail
 
 def _chroma_detail_energy(rgb: np.ndarray) -> float:
     """Mean squared high-pass of Cb and Cr: chroma minus its Gaussian blur (sigma SPECKLE_SIGMA)."""
-    from scipy.ndimage import gaussian_filter
-
     chroma = rgb_to_cbcr(rgb)  # (H, W, 2)
     detail = chroma - gaussian_filter(chroma, sigma=(SPECKLE_SIGMA, SPECKLE_SIGMA, 0), mode="reflect")
     return float(np.mean(detail**2))
@@ -398,3 +406,98 @@ def colour_speckle(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> floa
     if reference < GRAY_CHROMA_ENERGY:
         return None
     return _chroma_detail_energy(sr) / reference
+
+
+# --- the scores of an (SR, HR) pair: one list, one scorer ------------------------------------------
+# Every score the package reports is named here once: `srgan evaluate` and `srgan release`
+# compute all of them per image, the trainer's validation those marked `validation`, and each
+# table and log takes its names and columns from this list. Adding a metric: its function above,
+# a row here and a line in score_pair.
+GRID_WINDOW = 32  # the grid measures' window (pixels), a multiple of the period
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One score of an (SR, HR) pair.
+
+    Args:
+        name: its key in score_pair's dict, the evaluation results, model cards and the training log.
+        heading: its column heading in evaluate.format_table.
+        digits: decimals shown there.
+        validation: also computed by the trainer's validation (False: it needs work on HR
+            alone, the same at every validation, or it repeats a score already there).
+        distortion: it compares SR with HR pixel by pixel (PSNR, SSIM); the others measure
+            naturalness, the lattice or colour (the perception side of Blau & Michaeli 2018).
+        median: a dataset's score is the median of the images' (a long upper tail), not the mean.
+    """
+
+    name: str
+    heading: str
+    digits: int
+    validation: bool
+    distortion: bool = False
+    median: bool = False
+
+
+METRICS = (
+    Metric("psnr", "PSNR [dB]", 3, validation=True, distortion=True),
+    Metric("ssim_daala", "SSIM (Daala)", 4, validation=True, distortion=True),  # the paper's SSIM
+    Metric("ssim_matlab", "SSIM (MATLAB)", 4, validation=False, distortion=True),
+    Metric("niqe", "NIQE", 3, validation=True),  # no reference: lower = more natural
+    Metric("niqe_hr", "NIQE HR", 3, validation=False),  # HR's own NIQE, the natural photos' reference
+    Metric("grid_ratio", "grid ratio", 2, validation=False),
+    Metric("grid_contrast", "grid contrast", 2, validation=True),
+    Metric("colour_shift", "colour shift", 2, validation=True),
+    Metric("colour_speckle", "colour speckle", 2, validation=True, median=True),  # one speckled image can be 20x HR's
+)
+METRIC_NAMES = tuple(m.name for m in METRICS)
+VALIDATION_METRICS = tuple(m.name for m in METRICS if m.validation)
+# Names an earlier version wrote: the trainer's log called the Daala SSIM "ssim" (runs.read_log renames it).
+OLD_METRIC_NAMES = {"ssim": "ssim_daala"}
+
+
+def score_pair(sr: np.ndarray, hr: np.ndarray, *, scale: int = 4, crop_border: int = 4, y_channel: bool = True,
+               names: tuple[str, ...] = METRIC_NAMES) -> dict[str, float | None]:
+    """The scores `names` of one upscaled image against its original, by the paper's protocol.
+
+    Args:
+        sr, hr: uint8 images of one shape, (H, W, 3) or (H, W).
+        scale: the upscaling factor: the grid measures look for a lattice of this period.
+        crop_border: pixels removed from each side before scoring (paper: 4).
+        y_channel: PSNR and SSIM on the BT.601 Y channel (paper) instead of RGB.
+        names: which scores, from METRIC_NAMES (default all).
+
+    Returns:
+        name -> value; None where the image is too small for the score (NIQE needs one 96x96
+        block, the grid measures one 32x32 window, after the border crop) or, for the colour
+        scores, gray.
+    """
+    h, w = (side - 2 * crop_border for side in hr.shape[:2])
+    big_for_niqe, big_for_grid = min(h, w) >= NIQE_BLOCK, min(h, w) >= GRID_WINDOW
+    grid = dict(period=scale, window=GRID_WINDOW, crop_border=crop_border)
+    compute = {
+        "psnr": lambda: psnr(sr, hr, crop_border=crop_border, y_channel=y_channel),
+        "ssim_daala": lambda: ssim_daala(sr, hr, crop_border=crop_border, y_channel=y_channel),
+        "ssim_matlab": lambda: ssim_matlab(sr, hr, crop_border=crop_border, y_channel=y_channel),
+        "niqe": lambda: niqe(sr, crop_border=crop_border) if big_for_niqe else None,
+        "niqe_hr": lambda: niqe(hr, crop_border=crop_border) if big_for_niqe else None,
+        "grid_ratio": lambda: grid_ratio(sr, hr, **grid) if big_for_grid else None,
+        "grid_contrast": lambda: grid_contrast(sr, **grid) if big_for_grid else None,
+        "colour_shift": lambda: colour_shift(sr, hr, crop_border=crop_border),
+        "colour_speckle": lambda: colour_speckle(sr, hr, crop_border=crop_border),
+    }
+    unknown = [name for name in names if name not in compute]
+    if unknown:
+        raise ValueError(f"unknown metric {unknown[0]!r}: use one of {', '.join(METRIC_NAMES)}")
+    return {name: compute[name]() for name in names}
+
+
+def summary_score(name: str, values: list[float | None]) -> float | None:
+    """A dataset's score for metric `name`: the mean of the images' values (the paper's
+    protocol), the median for a Metric marked `median`; None where no image has the score
+    (None: too small; NaN: a flat image)."""
+    defined = [v for v in values if v is not None and not math.isnan(v)]
+    if not defined:
+        return None
+    median = any(m.median for m in METRICS if m.name == name)
+    return float(np.median(defined) if median else np.mean(defined))

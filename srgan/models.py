@@ -169,6 +169,10 @@ class Generator(nn.Layer):
             model card says whether it was used). Off by default.
     """
 
+    # Its constructor's arguments, named as in config.ModelConfig: what `config` returns, and what a
+    # weights file's metadata holds (checkpoint.save_generator), so that the file rebuilds it.
+    CONFIG_FIELDS = ("scale", "num_blocks", "channels", "global_skip")
+
     def __init__(self, scale: int = 4, num_blocks: int = 16, channels: int = 64, global_skip: bool = False):
         super().__init__()
         if scale < 2 or scale & (scale - 1):
@@ -186,8 +190,15 @@ class Generator(nn.Layer):
 
     @classmethod
     def from_config(cls, config) -> "Generator":
-        """The generator a `config.ModelConfig` describes (its discriminator fields are ignored)."""
-        return cls(scale=config.scale, num_blocks=config.num_blocks, channels=config.channels, global_skip=config.global_skip)
+        """The generator a `config.ModelConfig` (its discriminator fields are ignored) or a
+        `Generator.config` dict describes."""
+        fields = config if isinstance(config, dict) else {name: getattr(config, name) for name in cls.CONFIG_FIELDS}
+        return cls(**{name: fields[name] for name in cls.CONFIG_FIELDS})
+
+    @property
+    def config(self) -> dict:
+        """The architecture: {"scale", "num_blocks", "channels", "global_skip"}, from_config's inverse."""
+        return {name: getattr(self, name) for name in self.CONFIG_FIELDS}
 
     def num_parameters(self) -> int:
         """Trainable parameters (1,550,659 for SRResNet-16 at x4)."""
@@ -241,6 +252,7 @@ class Discriminator(nn.Layer):
 
     def __init__(self, channels: int = 64, image_size: int | None = 96):
         super().__init__()
+        self.channels = channels
         if image_size is not None and image_size % 16:
             raise ValueError(f"image_size must be a multiple of 16 (four stride-2 convs), got {image_size}")
         widths = [channels, channels, channels * 2, channels * 2, channels * 4, channels * 4, channels * 8, channels * 8]
@@ -257,6 +269,16 @@ class Discriminator(nn.Layer):
             nn.LeakyReLU(0.2),
             nn.Linear(1024, 1),
         )
+
+    @classmethod
+    def from_config(cls, config) -> "Discriminator":
+        """The discriminator a `config.ModelConfig` describes (its d_channels, d_image_size)."""
+        return cls(channels=config.d_channels, image_size=config.d_image_size)
+
+    @property
+    def config(self) -> dict:
+        """The architecture under config.ModelConfig's names: {"d_channels", "d_image_size"}."""
+        return {"d_channels": self.channels, "d_image_size": self.image_size}
 
     def forward(self, x):  # x: (N, 3, H, W) in [-1, 1]
         if self.image_size is not None and tuple(x.shape[-2:]) != (self.image_size, self.image_size):

@@ -22,6 +22,7 @@ from .runs import read_log  # its earlier home: `srgan.release.read_log` keeps w
 from .atomic import atomic_path
 from .config import PAPER_TRAINING_DATA, Config, TrainConfig, paper
 from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler
+from .metrics import VALIDATION_METRICS
 
 
 def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
@@ -63,9 +64,6 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
         out.append(f"{train.gan_loss} GAN loss (ESRGAN's relativistic average GAN, Sec. 3.2; paper: the standard GAN, Eq. 2)")
     if gan and train.adv_weight != ref.train.adv_weight:
         out.append(f"adversarial weight {train.adv_weight:g} (paper: {_as_in_paper(ref.train.adv_weight)})")
-    if gan and train.vgg_shift != ref.train.vgg_shift and train.content_loss != "mse":  # no VGG to shift under MSE
-        out.append(f"the VGG content loss sees SR and HR through a window {train.vgg_shift} px smaller at a random "
-                   f"offset (the same for both), so VGG's pooling lattice does not stay in phase with the 4x pixel shuffle")
     if gan and train.vgg_before_activation != ref.train.vgg_before_activation and train.content_loss != "mse":
         out.append(f"the VGG content loss compares the features before the ReLU of phi_{train.content_loss[3]},"
                    f"{train.content_loss[4]} (ESRGAN Sec. 3.3; paper: after it)")
@@ -80,9 +78,6 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.chroma_weight != ref.train.chroma_weight:
         out.append(f"+ {train.chroma_weight:g} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented "
                    f"colour, speckle and cast; luma, where the texture is, stays free; paper: no such term)")
-    if gan and train.d_shift != ref.train.d_shift:
-        out.append(f"the discriminator sees its inputs translated by a random offset of up to {train.d_shift} px "
-                   f"(edges reflected), so its gradient is not locked to the 4x pixel-shuffle grid")
     if gan and train.d_warmup_steps != ref.train.d_warmup_steps:
         out.append(f"the first {train.d_warmup_steps} steps train a new discriminator alone against the fixed "
                    f"generator (it continues released weights whose discriminator was not kept; paper: D and G from the start)")
@@ -108,21 +103,17 @@ def _schedule_as_in_paper(train: TrainConfig) -> str:
 def score_checkpoints(run_dir: Path, benchmark: str | Path, offset: int = 0, upto: int | None = None) -> dict:
     """Score the run's initial generator and every checkpoint it kept on one benchmark folder:
     how PSNR, NIQE and the grid contrast moved over the run (phase 2 has no best-by-PSNR).
+    Each generator is scored as the released one is (release_run): evaluate_benchmark over
+    evaluate.generator_upscaler.
 
     Returns:
         {"benchmark": folder name, "start": mean scores of what the run started from (the other
          run's checkpoint it continued, else cfg.train.init_generator, else None),
-         "scores": [{"step", "psnr", "ssim_daala", "niqe", "grid_contrast"}, ...]} with steps
-        counted from the first segment (`offset`), checkpoints after `upto` left out.
+         "scores": [{"step", and every score of metrics.METRIC_NAMES}, ...]} with steps counted
+        from the first segment (`offset`), checkpoints after `upto` left out.
     """
-    from .infer import Upscaler
-
-    keys = ("psnr", "ssim_daala", "niqe", "niqe_hr", "grid_contrast")
-
     def scores(generator) -> dict:
-        generator.eval()
-        mean = evaluate_benchmark(Upscaler(generator, tile=0), benchmark, scale=int(generator.scale))["mean"]
-        return {key: mean[key] for key in keys}
+        return evaluate_benchmark(generator_upscaler(generator), benchmark, scale=int(generator.scale))["mean"]
 
     out = {"benchmark": Path(benchmark).resolve().name, "start": None, "scores": []}
     init = runs.read_info(run_dir).get("config", {}).get("train", {}).get("init_generator")
@@ -230,14 +221,14 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
                                "(Mittal et al. 2013, MATLAB release's procedure, lower = more natural; niqe_hr = the HR "
                                "photos' own score) and the grid measures of srgan.metrics on the same border-cropped images",
         "scores": scores,
-        "learning_curve": [{key: r[key] for key in ("step", "psnr", "ssim", "niqe", "grid_contrast") if key in r}
+        "learning_curve": [{key: r[key] for key in ("step", *VALIDATION_METRICS) if key in r}
                            for r in records if r["kind"] == "val"],
         "notes": notes,
         "checkpoint_scores": score_checkpoints(run_dir, history_benchmark, offset, upto=steps) if history_benchmark else None,
         "segments": segments,
         "config": cfg.to_dict(),
     }
-    ckpt.save_generator(generator, out, cfg.model, card=card)
+    ckpt.save_generator(generator, out, card=card)
     log = ckpt.card_and_log_paths(out)[1]
     if records:
         with atomic_path(log) as tmp, open(tmp, "w") as f:

@@ -177,7 +177,7 @@ def _format(value: float | None, digits: int) -> str:
 
 
 # Score columns: key, heading, digits.
-_COLUMNS = (("psnr", "PSNR (dB)", 2), ("ssim", "SSIM", 4), ("niqe", "NIQE", 2))
+_COLUMNS = (("psnr", "PSNR (dB)", 2), ("ssim_daala", "SSIM", 4), ("niqe", "NIQE", 2))
 
 
 def _scores_table(scores: Mapping[str, Mapping[str, float | None]]) -> str:
@@ -207,7 +207,7 @@ def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, 
             changes it.
         position: where the handle starts, in percent of the width.
         caption: text above the slider (e.g. the file name); escaped.
-        scores: label -> {"psnr", "ssim", "niqe"} shown as a table under the slider.
+        scores: label -> {"psnr", "ssim_daala", "niqe"} (image_scores) shown as a table under the slider.
 
     Raises:
         ValueError: fewer than two images, images of different sizes or types, an unknown
@@ -291,16 +291,14 @@ def write_report(path: str | os.PathLike, page: str, *, overwrite: bool = False,
 
 def image_scores(sr: np.ndarray, hr: np.ndarray | None, *, scale: int = 4) -> dict[str, float | None]:
     """PSNR, SSIM (Daala, the paper's) against `hr` and NIQE of `sr`, with the paper's protocol
-    (Y channel, `scale` pixels of border left out); None where a score cannot be had (no HR,
-    an image too small for NIQE's 96x96 block)."""
-    from .metrics import niqe, psnr, ssim_daala
-    from .niqe import BLOCK_SIZE
+    (metrics.score_pair: Y channel, `scale` pixels of border left out); None where a score
+    cannot be had (no HR, an image too small for NIQE's 96x96 block)."""
+    from .metrics import score_pair
 
-    big_enough = min(sr.shape[:2]) - 2 * scale >= BLOCK_SIZE
     against_hr = hr is not None and sr is not hr  # HR's own row: only its NIQE
-    return {"psnr": psnr(sr, hr, crop_border=scale) if against_hr else None,
-            "ssim": ssim_daala(sr, hr, crop_border=scale) if against_hr else None,
-            "niqe": niqe(sr, crop_border=scale) if big_enough else None}
+    names = ("psnr", "ssim_daala", "niqe") if against_hr else ("niqe",)
+    return {"psnr": None, "ssim_daala": None,
+            **score_pair(sr, hr if against_hr else sr, scale=scale, crop_border=scale, names=names)}
 
 
 def compare_report(weights: Mapping[str, str | os.PathLike], data_dir: str | os.PathLike, out: str | os.PathLike, *,

@@ -22,12 +22,14 @@ Rules, enforced by `RunFolder`:
   did not write (those are refused whatever the flags), nor the run's own --init-generator.
 - Temporary files of the layout's atomic writes, left by a killed process, are removed when
   the folder is opened again (the lock guarantees no other process is writing them).
-- Resuming in the folder itself continues the same run: Trainer.resume refuses changed
-  training settings and an earlier checkpoint that later ones follow (a branch); another
-  folder's checkpoint is continued as a new segment (lineage).
+- What `--resume` means is decided in one place, `run_start`: a new run, this folder's run
+  continued (from its newest readable checkpoint, or one named), or another folder's
+  checkpoint continued as a new segment (lineage). Resuming in the folder itself continues the
+  same run: `check_same_settings` refuses changed training settings and
+  `check_no_later_checkpoints` an earlier checkpoint that later ones follow (a branch).
 
-Every file of the folder is read and written here: the trainer writes through `write_info`,
-`JsonlLogger`, `keep_initial_card`, `checkpoint_path` and `grid_path`; `srgan release` and the
+Every file of the folder is read and written here: the trainer writes through `record_start`,
+`JsonlLogger`, `checkpoint_path`, `prune_checkpoints` and `grid_path`; `srgan release` and the
 book read through `read_info`, `read_log`, `checkpoints`, `grids` and `earlier_training`.
 
 This module imports no Paddle, so the CLI and tests can use it cheaply.
@@ -37,13 +39,23 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import shutil
 import socket
-import sys
 import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+
+from .atomic import atomic_path, copy_atomic, write_json
+from .log import logger
+from .machine import machine_description
+from .outputs import same_file
+
+try:
+    import fcntl
+except ImportError:  # not POSIX (Windows): no flock; RunLock then leaves the folder unlocked
+    fcntl = None
 
 CONFIG = "config.json"
 LOG = "log.jsonl"
@@ -89,6 +101,22 @@ def checkpoints(run_dir: str | os.PathLike) -> list[Path]:
         return []
     found = [p for p in run_dir.iterdir() if _CHECKPOINT.fullmatch(p.name) and p.is_file()]
     return sorted(found, key=checkpoint_step)
+
+
+def prune_checkpoints(run_dir: str | os.PathLike, keep_last: int | None, step: int) -> None:
+    """Keep the newest `keep_last` checkpoints up to `step` (None: all). Checkpoints of later
+    steps (an unreadable one skipped on resume) are left alone, to be overwritten."""
+    if keep_last is None:
+        return
+    done = [p for p in checkpoints(run_dir) if checkpoint_step(p) <= step]
+    for old in done[:-keep_last]:
+        old.unlink()
+
+
+def newest_checkpoint_note(run_dir: str | os.PathLike) -> str:
+    """'; the newest checkpoint is ...' for a message about a diverged run ('' if none)."""
+    kept = checkpoints(run_dir)
+    return f"; the newest checkpoint is {kept[-1]} (continue it with a lower --lr)" if kept else ""
 
 
 def grid_path(run_dir: str | os.PathLike, step: int) -> Path:
@@ -165,8 +193,6 @@ def trim_log(run_dir: str | os.PathLike, step: int) -> int:
     """Keep only the log records up to `step` (a resumed run redoes the later steps, which
     would otherwise appear twice); an unreadable last line (a kill mid-write) is dropped too.
     Returns the number of lines removed."""
-    from .atomic import atomic_path
-
     path = Path(run_dir) / LOG
     if not path.is_file():
         return 0
@@ -185,52 +211,33 @@ def trim_log(run_dir: str | os.PathLike, step: int) -> int:
     return len(lines) - len(kept)
 
 
+# Validation scores an earlier version logged under another name: the Daala SSIM was "ssim" in
+# the log and "ssim_daala" everywhere else, until metrics.METRICS named every score once.
+RENAMED_SCORES = {"ssim": "ssim_daala"}
+
+
 def read_log(path: str | os.PathLike) -> list[dict]:
     """The records of a training log (a run's log.jsonl, or the `<name>_log.jsonl` beside
-    released weights), in file order; [] if the file does not exist."""
+    released weights), in file order, scores under today's names (RENAMED_SCORES); [] if the
+    file does not exist."""
     path = Path(path)
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    return [_today_names(r) for r in records]
+
+
+def _today_names(record: dict) -> dict:
+    if record.get("kind") != "val" or not RENAMED_SCORES.keys() & record.keys():
+        return record
+    return {RENAMED_SCORES.get(key, key) if RENAMED_SCORES.get(key) not in record else key: value
+            for key, value in record.items()}
 
 
 # --- what a run writes and reads ------------------------------------------------------------
-def machine_description() -> str:
-    """This machine in one line, for config.json and the model card: "x86_64, 2 CPU cores, Linux ..."."""
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
-def cpu_fields(cpuinfo: str | None = None) -> dict[str, str]:
-    """The first processor's fields in /proc/cpuinfo ("vendor_id", "model name", "flags", ...);
-    {} where there is no such file (not Linux).
-
-    Args:
-        cpuinfo: the file's text (for tests); None reads the file.
-    """
-    if cpuinfo is None:
-        try:
-            with open("/proc/cpuinfo") as f:
-                cpuinfo = f.read(1 << 16)  # the first processor's lines are enough
-        except OSError:
-            return {}
-    fields = {}
-    for line in cpuinfo.splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            fields.setdefault(key.strip(), value.strip())
-    return fields
-
-
-def cpu_model() -> str:
-    """The CPU's model name ("AMD EPYC ...") for benchmark reports; the platform's guess elsewhere."""
-    return cpu_fields().get("model name") or platform.processor() or platform.machine()
-
-
 def write_info(run_dir: str | os.PathLike, config: dict, paddle: str, device: str, world_size: int,
                vgg: str | None = None) -> None:
     """Write config.json: the run's config (`Config.to_dict()`), the Paddle version, device and
     number of processes, the VGG19 of the content loss (VGGFeatureExtractor.describe(), None
     without one) and this machine (the model card of `srgan release` reports them)."""
-    from .atomic import write_json
-
     write_json(Path(run_dir) / CONFIG, {"config": config, "paddle": paddle, "device": device, "world_size": world_size,
                                         "vgg": vgg, "machine": machine_description()})
 
@@ -281,8 +288,6 @@ def keep_initial_card(run_dir: str | os.PathLike, card: str | os.PathLike, log: 
         run_dir: the run folder.
         card, log: the weights' card and log (`checkpoint.card_and_log_paths(weights)`).
     """
-    from .atomic import copy_atomic
-
     run_dir = Path(run_dir)
     if (run_dir / INIT_CARD).exists() or not Path(card).is_file():
         return
@@ -366,8 +371,6 @@ def keep_source_lineage(run_dir: str | os.PathLike, checkpoint: str | os.PathLik
         phase: the run's phase.
         step: the checkpoint's step.
     """
-    from .atomic import atomic_path
-
     run_dir, checkpoint = Path(run_dir), Path(checkpoint).resolve()
     source = checkpoint.parent
     if not (source / CONFIG).is_file():
@@ -379,6 +382,28 @@ def keep_source_lineage(run_dir: str | os.PathLike, checkpoint: str | os.PathLik
         f.writelines(json.dumps(r) + "\n" for r in records)
     with atomic_path(run_dir / INIT_CARD) as tmp:  # last: its presence means both are done
         Path(tmp).write_text(json.dumps(card, indent=1) + "\n")
+
+
+def record_start(run_dir: str | os.PathLike, start: "RunStart", config: dict, *, step: int, paddle: str, device: str,
+                 world_size: int, vgg: str | None = None, init_card: tuple[Path, Path] | None = None) -> None:
+    """What a run writes when it starts training (a resumed one too): config.json (write_info),
+    the card and log of released weights it starts from (keep_initial_card), and, when it
+    continues another folder's checkpoint, that run's lineage, which replaces that card.
+
+    Args:
+        run_dir: the run folder.
+        start: run_start's answer for this run.
+        config: the run's `Config.to_dict()`.
+        step: the step training starts from (the checkpoint's, or 0).
+        paddle, device, world_size, vgg: as write_info records them.
+        init_card: (card, log) beside the released weights of `init_generator`
+            (checkpoint.card_and_log_paths), None if it starts from none.
+    """
+    write_info(run_dir, config, paddle=paddle, device=device, world_size=world_size, vgg=vgg)
+    if init_card is not None:
+        keep_initial_card(run_dir, *init_card)
+    if start.kind == "other":
+        keep_source_lineage(run_dir, start.checkpoint, config["train"]["phase"], step)
 
 
 def training_seconds(records: list[dict], batch_size: int) -> float:
@@ -405,6 +430,128 @@ def training_seconds(records: list[dict], batch_size: int) -> float:
     return total
 
 
+# --- what --resume means ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunStart:
+    """How a run starts in its folder (run_start decides it).
+
+    Attributes:
+        kind: "new" (step 0), "newest" (this folder's run, from its newest readable
+            checkpoint; step 0 when it has none), "own" (this folder's run, from the checkpoint
+            named) or "other" (another folder's checkpoint, continued here as a new segment).
+        checkpoint: the checkpoint named ("own", "other"), else None.
+    """
+
+    kind: str
+    checkpoint: Path | None = None
+
+    @property
+    def resuming(self) -> bool:
+        return self.kind != "new"
+
+    @property
+    def same_run(self) -> bool:
+        """The run goes on in its own folder: its settings may not change (check_same_settings)."""
+        return self.kind in ("newest", "own")
+
+
+def run_start(run_dir: str | os.PathLike, resume: bool | str | os.PathLike = False, overwrite: bool = False) -> RunStart:
+    """What `srgan train --resume [CKPT]` (Trainer.fit(resume=...)) means for the run in `run_dir`.
+
+    Args:
+        run_dir: the run folder (--out).
+        resume: False (a new run), True (continue the folder's run), or a checkpoint: one of
+            the folder's own continues its run from there, another folder's is continued here
+            as a new segment; the run folder itself is the same as True.
+        overwrite: start afresh over another run's files (excludes `resume`).
+
+    Raises:
+        ValueError: resume together with overwrite.
+        RunFolderError: a folder other than `run_dir` given as the checkpoint.
+    """
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other: --resume continues the run in the folder, "
+                         "--overwrite deletes it")
+    if resume is False:
+        return RunStart("new")
+    if resume is True:
+        return RunStart("newest")
+    run_dir, checkpoint = Path(run_dir).resolve(), Path(resume)
+    if checkpoint.is_dir():
+        if checkpoint.resolve() != run_dir:
+            raise RunFolderError(f"--resume {resume}: is a folder; give one of its checkpoints (--resume "
+                                 f"{resume}/ckpt_<step>.ckpt), or --resume alone for the newest in --out")
+        return RunStart("newest")  # --out D --resume D: the run in D
+    return RunStart("own" if checkpoint.resolve().parent == run_dir else "other", checkpoint)
+
+
+# Settings a run may change when it resumes in its own folder: bookkeeping, not the training
+# itself. Any other field changed there would make config.json and the card describe the whole
+# run with values it only had for a part; check_same_settings refuses it (another --out records
+# a new segment instead, lineage).
+RESUME_MAY_CHANGE = {
+    "data": {"num_workers", "val_dir", "val_max_images"},
+    "train": {"steps", "out_dir", "log_every", "val_every", "ckpt_every", "keep_last", "device", "max_minutes",
+              "visualdl", "vgg_engine", "amp", "init_generator"},
+}
+
+
+def check_same_settings(saved: dict, current: dict, source: str) -> None:
+    """Refuse to continue a run in its own folder with other training settings.
+
+    Args:
+        saved: the checkpoint's config dict; current: this run's (Config.to_dict()).
+        source: the checkpoint, for the message.
+
+    Raises:
+        RunFolderError: naming each changed field, its flag with the run's own value, and the
+            way to continue with the change instead (a new folder).
+    """
+    phase = current["train"]["phase"]
+    if saved.get("train", {}).get("phase", phase) != phase:
+        return  # the trainer names the phase
+    changed = []
+    for section, fields in current.items():
+        for name, value in fields.items():
+            if name in RESUME_MAY_CHANGE.get(section, set()) or name not in saved.get(section, {}):
+                continue  # bookkeeping, or a field newer than the checkpoint
+            if saved[section][name] != value:
+                changed.append((name, saved[section][name], value))
+    steps = current["train"]["steps"]
+    if current["train"]["cosine"] and saved.get("train", {}).get("steps", steps) != steps:
+        changed.append(("steps (the cosine schedule's length)", saved["train"]["steps"], steps))
+    if changed:
+        theirs = ", ".join(f"{n} {old!r} -> {new!r}" for n, old, new in changed)
+        flags = " ".join(_as_flag(n.split(" ")[0], old) for n, old, _ in changed)
+        raise RunFolderError(
+            f"{source}: this run was trained with other settings ({theirs}); resume with the run's own values"
+            f"{' (' + flags + ')' if flags else ''}, or continue it into a new folder (--out NEW --resume {source}), "
+            "which records the change as a new segment")
+
+
+def check_no_later_checkpoints(run_dir: str | os.PathLike, step: int, source: str | os.PathLike) -> None:
+    """Refuse to continue a run from an earlier checkpoint than its newest: it would branch the
+    run, and the next plain --resume would pick the other branch."""
+    later = [p.name for p in checkpoints(run_dir) if checkpoint_step(p) > step]
+    if later:
+        raise RunFolderError(
+            f"{source}: {run_dir} holds later checkpoints ({', '.join(later[:3])}); continuing step {step} "
+            f"here would branch the run. Continue it into a new folder (--out NEW --resume {source}), or delete "
+            "the later checkpoints first")
+
+
+def _as_flag(name: str, value) -> str:
+    """The `srgan train` flag that sets a config field to `value` (for messages)."""
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else "--no-" + flag[2:]
+    if value is None:
+        return f"{flag} none"
+    if isinstance(value, list):
+        return " ".join([flag, *map(str, value)])
+    return f"{flag} {value}"
+
+
 # --- the lock ---------------------------------------------------------------------------------
 class RunLock:
     """An exclusive lock on a run folder: `<run_dir>/run.lock`, flock'ed while held.
@@ -420,11 +567,7 @@ class RunLock:
         self.stale_holder: str | None = None  # set when a killed process's lock was taken over
 
     def acquire(self) -> "RunLock":
-        try:
-            import fcntl
-        except ImportError:  # not POSIX (Windows): no flock; the folder is used unlocked
-            import warnings
-
+        if fcntl is None:  # not POSIX (Windows): the folder is used unlocked
             warnings.warn(f"{self.path.parent}: no file locking on this system; do not start two runs in one folder", stacklevel=2)
             return self
         while True:
@@ -515,8 +658,7 @@ class RunFolder:
                 self._remove_if_empty()
                 raise
             if self._lock.stale_holder:
-                print(f"note: {self._lock.path} was left by {self._lock.stale_holder}, which is no longer running; taken over",
-                      file=sys.stderr)
+                logger.info(f"note: {self._lock.path} was left by {self._lock.stale_holder}, which is no longer running; taken over")
             # Every run writes config.json and log.jsonl (a resumed one too): a user's own file of
             # that name is refused before it could be replaced, whatever the flags.
             foreign = [p for p in run_files(self.path) if not _written_by_a_run(p)]
@@ -530,16 +672,31 @@ class RunFolder:
                 size = sum(p.stat().st_size for p in stale)
                 for p in stale:
                     p.unlink()
-                print(f"note: removed {len(stale)} temporary file(s) ({size / 2**20:.1f} MB) that an interrupted write "
-                      f"left in {self.path}", file=sys.stderr)
+                logger.info(f"note: removed {len(stale)} temporary file(s) ({size / 2**20:.1f} MB) that an interrupted write "
+                            f"left in {self.path}")
+        return self
+
+    def open_for(self, start: RunStart, *, overwrite: bool = False, inputs=()) -> "RunFolder":
+        """open(), then the one-run rule for how the run starts: a new run, or another folder's
+        checkpoint continued here, needs a folder without another run (check_fresh); continuing
+        the folder's own run with no checkpoint left but the best weights of an earlier one is
+        refused (starting from step 0 would replace them)."""
+        self.open()
+        try:
+            if start.kind in ("new", "other"):
+                self.check_fresh(overwrite, inputs=inputs)
+            elif start.kind == "newest" and not checkpoints(self.path) and (self.path / BEST).exists():
+                raise RunFolderError(f"{self.path}: no checkpoint to resume from, but the {BEST} of an earlier run; "
+                                     "start over with --overwrite (deletes it) or choose another --out")
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def check_fresh(self, overwrite: bool = False, inputs=()) -> None:
         """For a run that starts from step 0: refuse a folder holding another run's files,
         or delete them if `overwrite`: only a run's files (srgan.outputs, rule 5), never a file
         of that name that a run did not write, nor one of this run's `inputs` (its init_generator)."""
-        from .outputs import same_file
-
         files = run_files(self.path)
         if not files:
             return

@@ -75,7 +75,7 @@ def fastest_time(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats
     The first call is a warm-up and is not timed: engines choose or compile kernels then.
 
     Args:
-        run: a predictor, `run(x) -> output` (export.DygraphPredictor, InferencePredictor, ...).
+        run: a predictor, `run(x) -> output` (predict.DygraphPredictor, InferencePredictor, ...).
         x: its input.
         repeats: timed calls, at least 1.
     """

@@ -23,25 +23,27 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import paddle
 import paddle.nn.functional as F
+from tqdm.auto import tqdm
 
 from . import checkpoint as ckpt
 from . import runs
 from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
-from .evaluate import generator_upscaler, perceptual_scores, summary_score
 from .device import keep_freed_memory, pick_device
+from .evaluate import generator_upscaler
+from .image_io import save_image
+from .imresize import imresize
 from .interrupt import StopOnSigterm
+from .log import logger
 from .losses import (ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty,
                      chroma_loss, low_frequency_loss, relativistic_discriminator_loss, relativistic_generator_loss)
-from .metrics import psnr, ssim_daala
+from .metrics import VALIDATION_METRICS, score_pair, summary_score
 from .models import Discriminator, Generator
 
 
@@ -52,30 +54,7 @@ class TrainingDiverged(RuntimeError):
     exit_status = 3
 
 
-# Settings a run may change when it resumes in its own folder: bookkeeping, not the training
-# itself. Any other field changed there would make config.json and the card describe the whole
-# run with values it only had for a part; Trainer.resume refuses it (another --out records a new
-# segment instead, runs.lineage).
-RESUME_MAY_CHANGE = {
-    "data": {"num_workers", "val_dir", "val_max_images"},
-    "train": {"steps", "out_dir", "log_every", "val_every", "ckpt_every", "keep_last", "device", "max_minutes",
-              "visualdl", "vgg_engine", "amp", "init_generator"},
-}
-
-
 # --- small pieces -----------------------------------------------------------------------
-def _as_flag(name: str, value) -> str:
-    """The `srgan train` flag that sets a config field to `value` (for messages)."""
-    flag = "--" + name.replace("_", "-")
-    if isinstance(value, bool):
-        return flag if value else "--no-" + flag[2:]
-    if value is None:
-        return f"{flag} none"
-    if isinstance(value, list):
-        return " ".join([flag, *map(str, value)])
-    return f"{flag} {value}"
-
-
 def build_scheduler(cfg: Config):
     """Milestone decay (paper: x0.1 after 1e5 SRGAN steps) or, if cfg.train.cosine, cosine decay."""
     train_cfg = cfg.train
@@ -102,9 +81,6 @@ def set_requires_grad(parameters, flag: bool) -> None:
 
 def save_grid(path: Path, lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale: int, size: int = 96) -> np.ndarray:
     """Save a centre crop LR (nearest) | bicubic | SR | HR side by side, as a PNG; return it."""
-    from .image_io import save_image
-    from .imresize import imresize
-
     def rgb(a):
         return np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a
 
@@ -158,7 +134,8 @@ class Trainer:
         # architecture comes with it (global_skip has no weights, so a mismatch would load silently).
         init_state = None
         if train_cfg.init_generator:  # phase 2 (paper), or continuing phase 1 with a fresh schedule
-            init_state = self._read_initial_generator(train_cfg.init_generator)  # sets cfg.model's architecture
+            init_state, arch = ckpt.read_generator_weights(train_cfg.init_generator)
+            self._take_architecture(arch, train_cfg.init_generator)
         self.generator = Generator.from_config(cfg.model)
         if init_state is not None:
             ckpt.load_state_dict_checked(self.generator, init_state, train_cfg.init_generator)
@@ -166,12 +143,12 @@ class Trainer:
         self.opt_g = build_optimizer(self.generator.parameters(), self.sched_g, cfg)
         self.discriminator = self.opt_d = self.sched_d = None
         if train_cfg.phase == "gan":
-            self.discriminator = Discriminator(channels=cfg.model.d_channels, image_size=cfg.model.d_image_size)
+            self.discriminator = Discriminator.from_config(cfg.model)
             self.d_parameters = [p for p in self.discriminator.parameters() if not p.stop_gradient]
             self.sched_d = build_scheduler(cfg)
             self.opt_d = build_optimizer(self.discriminator.parameters(), self.sched_d, cfg)
             self.content_loss = ContentLoss(kind=train_cfg.content_loss, vgg_weights=train_cfg.vgg_weights,
-                                            shift=train_cfg.vgg_shift, engine=self.vgg_engine,
+                                            engine=self.vgg_engine,
                                             before_activation=train_cfg.vgg_before_activation)
         self.pixel_loss = PixelLoss(train_cfg.pixel_loss)  # phase 1's loss; phase 2's optional pixel term
         # BN statistics: SyncBatchNorm would be closer to single-device training but costs a
@@ -186,28 +163,19 @@ class Trainer:
         self.step = 0
         self.best_psnr = -math.inf
         self.interrupted = False  # fit() stopped by Ctrl-C or SIGTERM (not by max_minutes or the end)
-        self._continued = None  # (checkpoint, step) when fit() continues another run folder's checkpoint
         self.images = images
         self.val_pairs = val_pairs
         self.logger = runs.JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=train_cfg.visualdl)
 
     # -- state ------------------------------------------------------------------------
-    def _read_initial_generator(self, source: str) -> dict:
-        """Weights for the phase-2 init, from a .safetensors generator or a phase-1 checkpoint.
-
-        The generator's architecture fields of cfg.model are set from the file (with a note
-        when they differ from what was asked), so the saved config describes the real network.
-        """
-        if str(source).endswith(".safetensors"):
-            tensors, arch = ckpt.read_generator_file(source)
-        else:
-            state = ckpt.load_checkpoint(source)
-            tensors, arch = state["generator"], Config.from_dict(state["config"]).model
-        for name in ("scale", "num_blocks", "channels", "global_skip"):
+    def _take_architecture(self, arch, source: str) -> None:
+        """The generator's fields of cfg.model become those of its initial weights (with a note
+        where they differ from what was asked), so that the saved config describes the real
+        network (global_skip has no weights: a mismatch would load silently)."""
+        for name in Generator.CONFIG_FIELDS:
             if getattr(self.cfg.model, name) != getattr(arch, name):
-                print(f"init_generator {source}: {name} = {getattr(arch, name)} (from the file, not {getattr(self.cfg.model, name)})")
+                logger.info(f"init_generator {source}: {name} = {getattr(arch, name)} (from the file, not {getattr(self.cfg.model, name)})")
                 setattr(self.cfg.model, name, getattr(arch, name))
-        return tensors
 
     def state_dict(self) -> dict:
         state = {
@@ -228,7 +196,8 @@ class Trainer:
     def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
         if state["phase"] != self.cfg.train.phase:
             raise ckpt.CheckpointError(f"{source}: is a '{state['phase']}' checkpoint, this run is '{self.cfg.train.phase}'")
-        self._check_architecture(state.get("config", {}).get("model", {}), source)
+        own = {**self.generator.config, **(self.discriminator.config if self.discriminator is not None else {})}
+        ckpt.check_architecture(own, state.get("config", {}).get("model", {}), source)
         ckpt.load_state_dict_checked(self.generator, state["generator"], source)
         ckpt.load_optimizer_state(self.opt_g, self.generator, state["opt_g"])
         self.sched_g.set_state_dict(state["sched_g"])
@@ -242,105 +211,40 @@ class Trainer:
         self.best_psnr = float(state.get("best_psnr", -math.inf))
         ckpt.set_rng_state(state["rng"])
 
-    def _check_architecture(self, saved: dict, source: str) -> None:
-        """A clear error when a checkpoint was made with other network sizes than this run's."""
-        names = ["scale", "num_blocks", "channels", "global_skip"] + (["d_channels", "d_image_size"] if self.discriminator is not None else [])
-        differ = [n for n in names if n in saved and saved[n] != getattr(self.cfg.model, n)]
-        if differ:
-            theirs = ", ".join(f"{n}={saved[n]}" for n in differ)
-            ours = ", ".join(f"{n}={getattr(self.cfg.model, n)}" for n in differ)
-            flags = " ".join(f"--{n.replace('_', '-')}" for n in differ)
-            raise ckpt.CheckpointError(f"{source}: made with {theirs}, this run has {ours}; resume with the same {flags}")
-
     def save(self) -> Path | None:
-        """Write ckpt_<step>.ckpt atomically and drop all but the newest `keep_last` (checkpoints
-        of later steps, e.g. an unreadable one skipped on resume, are left to be overwritten)."""
+        """Write ckpt_<step>.ckpt atomically and keep the newest `keep_last` (runs.prune_checkpoints)."""
         if not self.is_main:
             return None
-        path = runs.checkpoint_path(self.out_dir, self.step)
         state = self.state_dict()
         bad = ckpt.non_finite({"generator": state["generator"], "discriminator": state.get("discriminator", {})})
         if bad:  # a diverged network is not saved over the last good checkpoints
             raise TrainingDiverged(f"step {self.step}: the weights hold NaN or infinite values ({', '.join(bad[:3])}); "
-                                   f"training diverged, not saved{self._last_good()}")
+                                   f"training diverged, not saved{runs.newest_checkpoint_note(self.out_dir)}")
+        path = runs.checkpoint_path(self.out_dir, self.step)
         ckpt.save_checkpoint(path, state)
-        if self.cfg.train.keep_last is not None:
-            done = [p for p in runs.checkpoints(self.out_dir) if runs.checkpoint_step(p) <= self.step]
-            for old in done[: -self.cfg.train.keep_last]:
-                old.unlink()
+        runs.prune_checkpoints(self.out_dir, self.cfg.train.keep_last, self.step)
         return path
 
-    def resume(self, path: str | os.PathLike | None = None, *, same_run: bool | None = None) -> bool:
-        """Continue from `path`, or from the newest readable checkpoint in out_dir; False if
-        out_dir has none. Unreadable newer checkpoints (truncated, NaN) are skipped with a warning.
+    def resume(self, path: str | os.PathLike | None = None) -> bool:
+        """Continue from checkpoint `path`, or (None) from the newest readable checkpoint in
+        out_dir, skipping unreadable newer ones with a warning; False if out_dir has none.
+        What continuing means (this run, or another folder's as a new segment) is runs.run_start's."""
+        return self._resume(runs.run_start(self.out_dir, True if path is None else path))
 
-        Args:
-            path: a checkpoint; None = the newest readable one in out_dir.
-            same_run: the checkpoint is this run's own (out_dir's): refuse changed training
-                settings (RESUME_MAY_CHANGE lists those that may change) and an earlier checkpoint
-                that later ones follow (continuing it would branch the run and the next plain
-                resume would pick the other branch). False: a checkpoint of another run folder,
-                continued as a new segment with its own settings. None: whether `path` is in out_dir.
-        """
-        if same_run is None:
-            same_run = path is None or Path(path).resolve().parent == self.out_dir.resolve()
-        if path is None:
+    def _resume(self, start: runs.RunStart) -> bool:
+        if start.checkpoint is None:
             found = runs.checkpoints(self.out_dir)
             if not found:
                 return False
-            skipped = []
-            for candidate in reversed(found):
-                try:
-                    state = ckpt.load_checkpoint(candidate)
-                    break
-                except (ckpt.CheckpointError, OSError) as e:
-                    skipped.append(str(e))
-            else:
-                raise ckpt.CheckpointError(f"{self.out_dir}: no readable checkpoint to resume from: " + "; ".join(skipped))
-            for reason in skipped:
-                warnings.warn(f"skipped {reason}; resuming from {candidate.name}", stacklevel=2)
-            if same_run:
-                self._check_same_settings(state.get("config", {}), str(candidate))
-            self.load_state_dict(state, str(candidate))
-            return True
-        state = ckpt.load_checkpoint(path)
-        if same_run:
-            self._check_same_settings(state.get("config", {}), str(path))
-            later = [p.name for p in runs.checkpoints(self.out_dir) if runs.checkpoint_step(p) > int(state["step"])]
-            if later:
-                raise runs.RunFolderError(
-                    f"{path}: {self.out_dir} holds later checkpoints ({', '.join(later[:3])}); continuing step {state['step']} "
-                    f"here would branch the run. Continue it into a new folder (--out NEW --resume {path}), or delete "
-                    "the later checkpoints first")
-        self.load_state_dict(state, str(path))
+            state, source = ckpt.load_newest_checkpoint(found)
+        else:
+            state, source = ckpt.load_checkpoint(start.checkpoint), start.checkpoint
+        if start.same_run:  # the run goes on in its own folder (runs.check_same_settings)
+            runs.check_same_settings(state.get("config", {}), self.cfg.to_dict(), str(source))
+            if start.checkpoint is not None:
+                runs.check_no_later_checkpoints(self.out_dir, int(state["step"]), source)
+        self.load_state_dict(state, str(source))
         return True
-
-    def _check_same_settings(self, saved: dict, source: str) -> None:
-        """Refuse to continue a run in its own folder with other training settings (see resume)."""
-        if saved.get("train", {}).get("phase", self.cfg.train.phase) != self.cfg.train.phase:
-            return  # load_state_dict names the phase
-        current = self.cfg.to_dict()
-        changed = []
-        for section, fields in current.items():
-            for name, value in fields.items():
-                if name in RESUME_MAY_CHANGE.get(section, set()) or name not in saved.get(section, {}):
-                    continue  # bookkeeping, or a field newer than the checkpoint
-                if saved[section][name] != value:
-                    changed.append((name, saved[section][name], value))
-        if self.cfg.train.cosine and saved.get("train", {}).get("steps", self.cfg.train.steps) != self.cfg.train.steps:
-            changed.append(("steps (the cosine schedule's length)", saved["train"]["steps"], self.cfg.train.steps))
-        if changed:
-            theirs = ", ".join(f"{n} {old!r} -> {new!r}" for n, old, new in changed)
-            flags = " ".join(_as_flag(n.split(" ")[0], old) for n, old, _ in changed)
-            raise runs.RunFolderError(
-                f"{source}: this run was trained with other settings ({theirs}); resume with the run's own values"
-                f"{' (' + flags + ')' if flags else ''}, or continue it into a new folder (--out NEW --resume {source}), "
-                "which records the change as a new segment")
-
-    def _last_good(self) -> str:
-        """'; the newest checkpoint is ...' for the divergence message."""
-        kept = runs.checkpoints(self.out_dir)
-        return f"; the newest checkpoint is {kept[-1]} (continue it with a lower --lr)" if kept else ""
 
     # -- one update -----------------------------------------------------------------
     def train_step(self, lr, hr) -> dict:
@@ -404,21 +308,17 @@ class Trainer:
             content = content + self.cfg.train.gan_pixel_weight * self.pixel_loss(sr, hr)
         return content
 
-    def _d_logits_for_g(self, sr):
-        """D's logits on G's output, for G's loss. D is frozen here, so the bare network is called,
-        not its DataParallel wrapper: the wrapper would wait for D gradients to all-reduce that
-        never come, and Paddle then fails in the D backward ("parameter ... has been ready before")."""
-        return self.discriminator(self._d_view(sr))
-
     def _g_adversarial_loss(self, sr, hr):
         """l_Gen = -log D(G(LR)) (Eq. 6); or, not in the paper (cfg.train.gan_loss
         "relativistic"), ESRGAN's relativistic form, which also needs D's logits on HR (no
-        gradient: this step trains G only)."""
-        fake_logits = self._d_logits_for_g(sr)
+        gradient: this step trains G only). D is frozen here, so the bare network is called, not
+        its DataParallel wrapper: the wrapper would wait for D gradients to all-reduce that never
+        come, and Paddle then fails in the D backward ("parameter ... has been ready before")."""
+        fake_logits = self.discriminator(sr)
         if self.cfg.train.gan_loss != "relativistic":
             return generator_adversarial_loss(fake_logits)
         with paddle.no_grad():
-            real_logits = self.discriminator(self._d_view(hr))
+            real_logits = self.discriminator(hr)
         return relativistic_generator_loss(real_logits, fake_logits)
 
     def _add_g_penalties(self, loss_g, sr, hr):
@@ -445,8 +345,8 @@ class Trainer:
         schedules advance. Returns D's loss and its mean probabilities on HR and on SR."""
         set_requires_grad(self.d_parameters, True)
         with self._mixed_precision():
-            real_logits = self.d_train(self._d_view(hr))
-            fake_logits = self.d_train(self._d_view(sr_detached))
+            real_logits = self.d_train(hr)
+            fake_logits = self.d_train(sr_detached)
             d_loss = relativistic_discriminator_loss if self.cfg.train.gan_loss == "relativistic" else discriminator_loss
             loss_d = d_loss(real_logits, fake_logits)  # Eq. 2, or its relativistic form (not in the paper)
         self._optimizer_step(loss_d, self.opt_d)
@@ -469,53 +369,32 @@ class Trainer:
         self.scaler.step(optimizer)
         optimizer.clear_grad()
 
-    def _d_view(self, x):
-        """What D sees of a batch: the batch itself, or (cfg.train.d_shift > 0, not in the paper)
-        the batch translated by a random offset of up to d_shift pixels each way, edges reflected.
-
-        Why it was tried: D's strided convs give its input gradient a pattern locked to the
-        crop's pixel grid (measured: per-phase mean of dL/dSR up to ~10% of its RMS), and the
-        crop's grid is also the generator's 4x pixel-shuffle grid (crops start at LR pixels). A
-        random offset (from numpy's RNG, which checkpoints save) unlocks the two grids. Measured
-        here it did NOT reduce the early phase-2 lattice (docs/EXPERIMENTS.md, "Phase 2 with the paper's VGG19").
-        """
-        k = self.cfg.train.d_shift
-        if not k:
-            return x
-        dy, dx = (int(v) for v in np.random.randint(-k, k + 1, size=2))
-        h, w = x.shape[2], x.shape[3]
-        padded = F.pad(x, [k, k, k, k], mode="reflect")  # (N, C, H + 2k, W + 2k)
-        return padded[:, :, k + dy : k + dy + h, k + dx : k + dx + w]  # (N, C, H, W)
-
     # -- validation -------------------------------------------------------------------
     def validate(self) -> dict:
-        """PSNR / SSIM (paper protocol: Y channel, 4 px border, mean per image) + an image grid."""
+        """The scores metrics.VALIDATION_METRICS names, by the paper's protocol (Y channel, a
+        border of `scale` px, the mean over the images), and an image grid.
+
+        PSNR/SSIM measure distortion; NIQE (lower = more natural) and the grid contrast (about
+        1 for a photo, above 1 for a period-4 lattice) watch what phase 2 is for, the colour
+        shift and speckle the cast and coloured noise it can invent."""
         if self.val_pairs is None:
             self.val_pairs = default_validation_pairs(self.cfg.data.val_dir, self.cfg.model.scale, self.cfg.data.val_max_images)
         upscale = generator_upscaler(self.generator)  # eval mode inside, train mode restored
         scale, scores = self.cfg.model.scale, []
         for i, (name, lr, hr) in enumerate(self.val_pairs):
             sr = upscale(lr)
-            # PSNR/SSIM measure distortion; NIQE (lower = more natural) and the grid contrast
-            # (about 1 for a photo, above 1 for a period-4 lattice) watch what phase 2 is for,
-            # the colour shift (grey levels) the cast phase 2 can drift into, the colour speckle
-            # (fine chroma energy over HR's) the coloured noise it can invent.
-            scores.append({"psnr": psnr(sr, hr, crop_border=scale), "ssim": ssim_daala(sr, hr, crop_border=scale),
-                           **perceptual_scores(sr, hr, scale=scale, crop_border=scale, with_hr=False)})
+            scores.append(score_pair(sr, hr, scale=scale, crop_border=scale, names=VALIDATION_METRICS))
             if i == 0:
                 grid = save_grid(runs.grid_path(self.out_dir, self.step), lr, sr, hr, scale)
                 self.logger.image("val/lr_bicubic_sr_hr", grid, self.step)
-        keys = ("psnr", "ssim", "niqe", "grid_contrast", "colour_shift", "colour_speckle")
-        mean = {key: summary_score(key, [s[key] for s in scores]) for key in keys}
-        return {"step": self.step, **mean}
+        return {"step": self.step, **{key: summary_score(key, [s[key] for s in scores]) for key in VALIDATION_METRICS}}
 
     def _validate_and_keep_best(self) -> dict:
         metrics = self.validate()
         self.logger.log({"kind": "val", "time": time.time(), **metrics})
         if metrics["psnr"] > self.best_psnr:
             self.best_psnr = metrics["psnr"]
-            ckpt.save_generator(self.generator, self.out_dir / runs.BEST, self.cfg.model,
-                                card={"step": self.step, "val": metrics})
+            ckpt.save_generator(self.generator, self.out_dir / runs.BEST, card={"step": self.step, "val": metrics})
         return metrics
 
     # -- the loop -------------------------------------------------------------------
@@ -524,55 +403,35 @@ class Trainer:
 
         Args:
             resume: True to continue from the newest readable checkpoint in out_dir (if any),
-                or a checkpoint path. An interruption (Ctrl-C, SIGTERM, max_minutes) saves a
-                checkpoint first.
+                or a checkpoint path (runs.run_start says what each means). An interruption
+                (Ctrl-C, SIGTERM, max_minutes) saves a checkpoint first.
             overwrite: start afresh in an out_dir that holds another run, deleting its files.
 
         The run folder belongs to this run (runs.RunFolder): it is locked while fit() runs, a
         fresh run refuses a folder holding another run's files unless `overwrite`, and a folder
         created by a run that fails before writing anything is removed again.
         """
-        if resume and overwrite:
-            raise ValueError("resume and overwrite exclude each other: --resume continues the run in the folder, "
-                             "--overwrite deletes it")
-        if resume not in (False, True) and Path(resume).is_dir():
-            if Path(resume).resolve() != self.out_dir.resolve():
-                raise runs.RunFolderError(f"--resume {resume}: is a folder; give one of its checkpoints (--resume "
-                                          f"{resume}/ckpt_<step>.ckpt), or --resume alone for the newest in --out")
-            resume = True  # --out D --resume D: the run in D
+        start = runs.run_start(self.out_dir, resume, overwrite)
         folder = runs.RunFolder(self.out_dir) if self.is_main else None
         try:
             error = None
             if folder is not None:  # rank 0 alone writes, so it alone locks and checks the folder
                 try:
-                    self._open_run_folder(folder, resume, overwrite)
+                    folder.open_for(start, overwrite=overwrite, inputs=[self.cfg.train.init_generator])
                 except (runs.RunFolderError, OSError) as e:
                     error = e
             if self._on_any_rank(error is not None):
                 raise error or runs.RunFolderError(f"{self.out_dir}: rank 0 could not open the run folder (see its log)")
-            return self._fit(resume)
+            return self._fit(start)
         finally:
             if folder is not None:
                 folder.close()
 
-    def _open_run_folder(self, folder: runs.RunFolder, resume, overwrite: bool) -> None:
-        folder.open()
-        inside = resume not in (False, True) and Path(resume).resolve().parent == self.out_dir.resolve()
-        if not resume or (resume is not True and not inside):
-            # a new run, or another folder's checkpoint continued here; --overwrite never deletes its own input
-            folder.check_fresh(overwrite, inputs=[self.cfg.train.init_generator])
-        elif resume is True and not runs.checkpoints(self.out_dir) and (self.out_dir / runs.BEST).exists():
-            raise runs.RunFolderError(f"{self.out_dir}: no checkpoint to resume from, but the {runs.BEST} of an earlier run; "
-                                      "start over with --overwrite (deletes it) or choose another --out")
-
-    def _fit(self, resume) -> dict:
+    def _fit(self, start: runs.RunStart) -> dict:
         train_cfg, data_cfg = self.cfg.train, self.cfg.data
-        if resume:
-            same_run = resume is True or Path(resume).resolve().parent == self.out_dir.resolve()
-            if not self.resume(None if resume is True else resume, same_run=same_run) and self.is_main:
-                print(f"--resume: no checkpoint in {self.out_dir}; starting from step 0", file=sys.stderr)
-            if not same_run:
-                self._continued = (Path(resume), self.step)  # another run's checkpoint: its lineage goes in the card
+        if start.resuming:
+            if not self._resume(start) and self.is_main:
+                logger.info(f"--resume: no checkpoint in {self.out_dir}; starting from step 0")
             if self.is_main:
                 runs.trim_log(self.out_dir, self.step)  # steps after the checkpoint are redone, not logged twice
         if self.images is None:
@@ -583,12 +442,11 @@ class Trainer:
                              seed=train_cfg.seed)
         loader = train_loader(dataset, data_cfg.batch_size // self.world_size, self.step, train_cfg.steps, data_cfg.num_workers,
                               self.rank, self.world_size)
-        self._write_run_info()
+        if self.is_main:
+            self._record_start(start)
 
         bar = None
         if self.progress:
-            from tqdm.auto import tqdm
-
             bar = tqdm(total=train_cfg.steps, initial=self.step, desc=train_cfg.phase, dynamic_ncols=True)
         # SIGTERM (a scheduler, `kill`) stops like Ctrl-C but at a step boundary, with a checkpoint;
         # a second SIGTERM stops a step that never ends (srgan.interrupt).
@@ -603,7 +461,7 @@ class Trainer:
                     if self._on_any_rank(not all(math.isfinite(v) for v in losses.values())):
                         shown = ", ".join(f"{k} {v:.4g}" for k, v in losses.items())
                         raise TrainingDiverged(f"step {self.step + 1}: non-finite loss ({shown}); training diverged, "
-                                               f"nothing of this step was saved{self._last_good()}")
+                                               f"nothing of this step was saved{runs.newest_checkpoint_note(self.out_dir)}")
                     self.step += 1
                     window_samples += data_cfg.batch_size
                     if bar is not None:
@@ -619,7 +477,7 @@ class Trainer:
                         # Rank 0 only (it alone writes); the other ranks wait at the next all-reduce.
                         metrics = self._validate_and_keep_best()
                         if bar is not None:
-                            bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
+                            bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim_daala']:.4f}, "
                                       f"NIQE {metrics['niqe'] or float('nan'):.2f}, grid contrast {metrics['grid_contrast'] or float('nan'):.2f}")
                     if self.step % train_cfg.ckpt_every == 0 or self.step == train_cfg.steps:
                         self.save()
@@ -640,7 +498,7 @@ class Trainer:
         if stop.requested and self.step % train_cfg.ckpt_every != 0:
             path = self.save()
             if self.is_main:
-                print(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
+                logger.info(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
         return metrics
 
     def _on_any_rank(self, flag: bool) -> bool:
@@ -653,19 +511,10 @@ class Trainer:
         paddle.distributed.all_reduce(flags, op=paddle.distributed.ReduceOp.MAX)
         return bool(flags.item())
 
-    def _write_run_info(self) -> None:
-        if self.is_main:
-            vgg = getattr(getattr(self, "content_loss", None), "vgg", None)  # phase 2 with a VGG content loss
-            runs.write_info(self.out_dir, self.cfg.to_dict(), paddle=paddle.__version__, device=self.device,
-                            world_size=self.world_size, vgg=vgg.describe() if vgg is not None else None)
-            self._keep_initial_card()
-            if self._continued is not None:  # another run's checkpoint: its lineage replaces that card
-                checkpoint, step = self._continued
-                runs.keep_source_lineage(self.out_dir, checkpoint, self.cfg.train.phase, step)
-
-    def _keep_initial_card(self) -> None:
-        """Keep the card and log of released `init_generator` weights in the run folder
-        (runs.keep_initial_card), for `srgan release` to report the training behind them."""
+    def _record_start(self, start: runs.RunStart) -> None:
+        """config.json, the card of released initial weights, another run's lineage (runs.record_start)."""
+        vgg = getattr(getattr(self, "content_loss", None), "vgg", None)  # phase 2 with a VGG content loss
         source = self.cfg.train.init_generator
-        if source and str(source).endswith(".safetensors"):
-            runs.keep_initial_card(self.out_dir, *ckpt.card_and_log_paths(source))
+        runs.record_start(self.out_dir, start, self.cfg.to_dict(), step=self.step, paddle=paddle.__version__,
+                          device=self.device, world_size=self.world_size, vgg=vgg.describe() if vgg is not None else None,
+                          init_card=ckpt.card_and_log_paths(source) if source and str(source).endswith(".safetensors") else None)

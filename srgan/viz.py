@@ -379,7 +379,7 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str = "psnr", re
 
     Args:
         runs: label -> the run's log records (only the "val" records are used).
-        key: the validation field ("psnr" or "ssim").
+        key: the validation score (a name of metrics.VALIDATION_METRICS: "psnr", "ssim_daala", ...).
     """
     import matplotlib.pyplot as plt
 
@@ -501,12 +501,13 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
             `panel_width`.
     """
     from .evaluate import bicubic_upscaler
-    from .metrics import niqe, psnr, ssim_daala
+    from .metrics import score_pair
 
     def title(label, sr, hr):
-        scores = f"NIQE {niqe(sr, crop_border=scale):.2f}" if min(hr.shape[:2]) - 2 * scale >= 96 else ""
+        s = score_pair(sr, hr, scale=scale, crop_border=scale, names=("psnr", "ssim_daala", "niqe"))
+        scores = f"NIQE {s['niqe']:.2f}" if s["niqe"] is not None else ""
         if sr is not hr:
-            scores = f"{psnr(sr, hr, crop_border=scale):.2f} dB / {ssim_daala(sr, hr, crop_border=scale):.4f}\n" + scores
+            scores = f"{s['psnr']:.2f} dB / {s['ssim_daala']:.4f}\n" + scores
         return f"{label}\n{scores}"
 
     methods = {"bicubic": bicubic_upscaler(scale), **upscalers}
@@ -646,7 +647,7 @@ def slider(images: Mapping[str, np.ndarray], *, left: str | None = None, right: 
             1024 x 768 px); the reader's menu changes it.
         position: where the handle starts, percent of the width.
         caption: a line above the slider.
-        scores: label -> {"psnr", "ssim", "niqe"}, shown as a table under it.
+        scores: label -> {"psnr", "ssim_daala", "niqe"} (report.image_scores), shown as a table under it.
 
     Returns:
         A Slider: HTML in a browser, a PNG of the same view elsewhere.

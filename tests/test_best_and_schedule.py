@@ -35,7 +35,7 @@ def test_best_generator_holds_the_best_validation_step_across_a_resume(tmp_path,
 
     def validate(self):
         weights_at[self.step] = {k: v.numpy().copy() for k, v in self.generator.state_dict().items()}
-        return {"step": self.step, "psnr": scripted[self.step], "ssim": 0.5, "niqe": None, "grid_contrast": None,
+        return {"step": self.step, "psnr": scripted[self.step], "ssim_daala": 0.5, "niqe": None, "grid_contrast": None,
                 "colour_shift": None, "colour_speckle": None}
 
     monkeypatch.setattr(Trainer, "validate", validate)

@@ -29,7 +29,7 @@ def test_generator_safetensors_round_trip(tmp_path):
     g.eval()
     x = paddle.rand([1, 3, 8, 8])
     expected = g(x).numpy()
-    save_generator(g, tmp_path / "g.safetensors", TINY, card={"note": "test"})
+    save_generator(g, tmp_path / "g.safetensors", card={"note": "test"})
     loaded = load_generator(tmp_path / "g.safetensors")
     assert not loaded.training and loaded.global_skip
     np.testing.assert_array_equal(loaded(x).numpy(), expected)
@@ -45,7 +45,7 @@ def test_corrupt_safetensors_names_the_file(tmp_path):
 
 
 def test_truncated_safetensors_names_the_file(tmp_path):
-    save_generator(_tiny_generator(), tmp_path / "g.safetensors", TINY)
+    save_generator(_tiny_generator(), tmp_path / "g.safetensors")
     data = (tmp_path / "g.safetensors").read_bytes()
     (tmp_path / "g.safetensors").write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="g.safetensors"):
@@ -56,7 +56,7 @@ def test_weights_that_do_not_fit_the_config_are_rejected(tmp_path):
     from safetensors import safe_open
     from safetensors.numpy import save_file
 
-    save_generator(_tiny_generator(), tmp_path / "g.safetensors", TINY)
+    save_generator(_tiny_generator(), tmp_path / "g.safetensors")
     with safe_open(str(tmp_path / "g.safetensors"), framework="numpy") as f:
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     # claim 2 blocks while the tensors hold 1
@@ -96,14 +96,12 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
 # --- the perception dial: network interpolation (ESRGAN Sec. 3.4) ---------------------------
 def _two_generators(tmp_path, channels=4):
     from srgan.checkpoint import save_generator
-    from srgan.config import ModelConfig
     from srgan.models import Generator
 
-    config = ModelConfig(scale=4, num_blocks=1, channels=channels)
     paths = []
     for seed, name in ((1, "start.safetensors"), (2, "end.safetensors")):
         paddle.seed(seed)
-        save_generator(Generator(scale=4, num_blocks=1, channels=channels), tmp_path / name, config)
+        save_generator(Generator(scale=4, num_blocks=1, channels=channels), tmp_path / name)
         paths.append(tmp_path / name)
     return paths
 
@@ -177,7 +175,7 @@ def test_half_precision_weights_load_as_float32(tmp_path):
 
     g = _tiny_generator()
     g.eval()
-    save_generator(g, tmp_path / "g.safetensors", TINY)
+    save_generator(g, tmp_path / "g.safetensors")
     tensors, metadata = _tensors(tmp_path / "g.safetensors")
     save_file({k: v.astype(np.float16) for k, v in tensors.items()}, str(tmp_path / "fp16.safetensors"), metadata=metadata)
     _save_bf16(tensors, tmp_path / "bf16.safetensors", metadata)
@@ -193,7 +191,7 @@ def test_weights_with_nan_or_inf_are_refused(tmp_path):
     for bad in (float("nan"), float("inf")):
         g = _tiny_generator()
         g.head.weight.set_value(g.head.weight * bad)
-        save_generator(g, tmp_path / "bad.safetensors", TINY)
+        save_generator(g, tmp_path / "bad.safetensors")
         with pytest.raises(CheckpointError, match=r"bad.safetensors: holds NaN or infinite values \(head.weight\)"):
             load_generator(tmp_path / "bad.safetensors")
     state = {"generator": g.state_dict(), "step": 3, "phase": "pretrain", "config": {}}

@@ -11,7 +11,7 @@ from PIL import Image
 
 from srgan.checkpoint import save_generator
 from srgan.cli import main
-from srgan.config import ModelConfig, quick
+from srgan.config import quick
 from srgan.imresize import imresize
 from srgan.models import Generator
 from srgan.runs import checkpoints
@@ -39,12 +39,12 @@ def files(tmp_path_factory):
     (root / "corrupt_run" / "ckpt_00000002.ckpt").write_bytes(checkpoints(root / "run")[-1].read_bytes()[:500])
 
     g = Generator(num_blocks=1, channels=8)
-    save_generator(g, root / "g.safetensors", ModelConfig(num_blocks=1, channels=8))
+    save_generator(g, root / "g.safetensors")
     (root / "truncated.safetensors").write_bytes((root / "g.safetensors").read_bytes()[:300])
     (root / "g.pdparams").write_bytes(b"\x80\x04pickle")
     (root / "weights_dir").mkdir()
     g.tail.weight.set_value(g.tail.weight * float("nan"))
-    save_generator(g, root / "nan.safetensors", ModelConfig(num_blocks=1, channels=8))
+    save_generator(g, root / "nan.safetensors")
 
     rng = np.random.default_rng(0)
     for name, lr_size in (("bench", 8), ("bench_missing_lr", None), ("bench_wrong_lr", 7)):

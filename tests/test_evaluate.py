@@ -114,11 +114,9 @@ def test_bicubic_baseline_reproduces_paper_table_2(benchmarks_dir, name):
 
 def test_cli_evaluate_model_weights(tmp_path, capsys):
     from srgan.checkpoint import save_generator
-    from srgan.config import ModelConfig
 
-    config = ModelConfig(scale=4, num_blocks=1, channels=4)
     weights = tmp_path / "tiny.safetensors"
-    save_generator(Generator(scale=4, num_blocks=1, channels=4), weights, config)
+    save_generator(Generator(scale=4, num_blocks=1, channels=4), weights)
     root = _make_benchmark(tmp_path / "Tiny")
     assert main(["evaluate", "--weights", str(weights), "--data", str(root), "--device", "cpu"]) == 0
     out = capsys.readouterr().out
@@ -160,7 +158,6 @@ def test_perceptual_columns_on_images_big_enough(tmp_path):
 
 def test_resolve_evaluation_picks_the_method_and_refuses_bad_combinations(tmp_path, monkeypatch):
     from srgan.checkpoint import save_generator
-    from srgan.config import ModelConfig
     from srgan.evaluate import resolve_evaluation
 
     root = _make_benchmark(tmp_path / "Tiny")
@@ -171,7 +168,7 @@ def test_resolve_evaluation_picks_the_method_and_refuses_bad_combinations(tmp_pa
     weights = tmp_path / "x4.safetensors"
     with pytest.raises(ValueError, match="only used with --method model"):
         resolve_evaluation(method="bicubic", weights=weights, data=[root])
-    save_generator(Generator(scale=4, num_blocks=1, channels=4), weights, ModelConfig(scale=4, num_blocks=1, channels=4))
+    save_generator(Generator(scale=4, num_blocks=1, channels=4), weights)
     upscaler, label, _ = resolve_evaluation(weights=weights, data=[root], device="cpu")  # weights: the model
     assert label == f"model {weights}" and upscaler(np.zeros((4, 5, 3), np.uint8)).shape == (16, 20, 3)
     with pytest.raises(ValueError, match="is a x4 model but --scale is 2"):

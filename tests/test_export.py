@@ -8,19 +8,8 @@ import pytest
 
 from srgan.checkpoint import save_generator
 from srgan.cli import main
-from srgan.config import ModelConfig
-from srgan.export import (
-    DygraphPredictor,
-    InferencePredictor,
-    PixelShuffleAsReshape,
-    PReLUAsReLU,
-    cached_export,
-    export_generator,
-    model_files,
-    openvino_available,
-    openvino_friendly,
-    read_meta,
-)
+from srgan.export import PixelShuffleAsReshape, PReLUAsReLU, export_generator, openvino_friendly
+from srgan.predict import DygraphPredictor, InferencePredictor, cached_export, model_files, openvino_available, read_meta
 from srgan.models import Generator
 
 PADDLE3 = int(paddle.__version__.split(".")[0]) >= 3
@@ -115,9 +104,8 @@ def test_openvino_backend_refuses_a_plain_export(tmp_path):
 
 def test_cached_export_is_keyed_by_the_weights_hash(tmp_path):
     a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
-    config = ModelConfig(num_blocks=1, channels=8, global_skip=True)
-    save_generator(tiny_generator(), a, config)
-    save_generator(tiny_generator(), b, config)  # different random weights
+    save_generator(tiny_generator(), a)
+    save_generator(tiny_generator(), b)  # different random weights
     first = cached_export(a, cache_dir=tmp_path / "cache")
     stamp = model_files(first)[1].stat().st_mtime_ns
     assert cached_export(a, cache_dir=tmp_path / "cache") == first  # reused, not re-exported
@@ -128,7 +116,7 @@ def test_cached_export_is_keyed_by_the_weights_hash(tmp_path):
 
 def test_cli_export_checks_itself(tmp_path, capsys):
     weights = tmp_path / "g.safetensors"
-    save_generator(tiny_generator(), weights, ModelConfig(num_blocks=1, channels=8, global_skip=True))
+    save_generator(tiny_generator(), weights)
     assert main(["export", "--weights", str(weights), "--out", str(tmp_path / "exported")]) == 0
     err = capsys.readouterr().err
     assert "max |diff|" in err
@@ -152,7 +140,7 @@ def test_upscaler_runs_an_exported_directory(tmp_path):
 
 
 def test_check_export_measures_the_export_and_keeps_the_mode(tmp_path):
-    from srgan.export import check_export
+    from srgan.predict import check_export
 
     g = tiny_generator()
     out = export_generator(g, tmp_path / "model")
@@ -161,3 +149,20 @@ def test_check_export_measures_the_export_and_keeps_the_mode(tmp_path):
     assert g.training  # the caller's mode is restored
     other = tiny_generator(global_skip=False)  # a different network: the check must see it
     assert check_export(other, out) > 1e-3
+
+
+def test_the_read_side_keeps_its_old_import_paths_with_a_warning():
+    """Predictors, model files and the export cache moved to srgan.predict (issue 24); code that
+    imports them from srgan.export gets the same objects and a DeprecationWarning naming the new home."""
+    import srgan.export
+    import srgan.machine
+    import srgan.predict
+
+    for name in ("DygraphPredictor", "InferencePredictor", "model_files", "read_meta", "verify_export", "default_cache_dir",
+                 "cached_export", "openvino_available", "check_export"):
+        with pytest.warns(DeprecationWarning, match=f"srgan.predict.{name}"):
+            assert getattr(srgan.export, name) is getattr(srgan.predict, name)
+    with pytest.warns(DeprecationWarning, match="srgan.machine.cpu_threads"):
+        assert srgan.export.cpu_threads is srgan.machine.cpu_threads
+    with pytest.raises(AttributeError):
+        srgan.export.no_such_name  # noqa: B018

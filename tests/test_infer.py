@@ -9,8 +9,7 @@ from PIL import Image
 
 from srgan.checkpoint import save_generator
 from srgan.cli import main
-from srgan.config import ModelConfig
-from srgan.export import DygraphPredictor, openvino_available
+from srgan.predict import DygraphPredictor, openvino_available
 from srgan.image_io import read_image_full
 from srgan.infer import Upscaler, plan_outputs, receptive_radius, tile_windows, upscale, upscale_files, upscale_tiled
 from srgan.models import Generator
@@ -35,7 +34,7 @@ def photo():
 @pytest.fixture
 def weights(tmp_path):
     path = tmp_path / "tiny.safetensors"
-    save_generator(tiny_generator(), path, ModelConfig(num_blocks=1, channels=8, global_skip=True))
+    save_generator(tiny_generator(), path)
     return path
 
 
@@ -148,12 +147,12 @@ def test_auto_engine_is_the_fastest_available():
 
 
 def test_auto_engine_falls_back_to_dygraph_with_a_warning(monkeypatch, photo):
-    import srgan.export
+    import srgan.predict
 
     def broken(*args, **kwargs):
         raise RuntimeError("no inference library")
 
-    monkeypatch.setattr(srgan.export, "InferencePredictor", broken)
+    monkeypatch.setattr(srgan.predict, "InferencePredictor", broken)
     with pytest.warns(UserWarning) as caught:
         up = Upscaler(tiny_generator(), engine="auto")
     messages = [str(w.message) for w in caught]
@@ -268,7 +267,7 @@ def test_perception_dial_blends_the_two_ends(tmp_path, photo, monkeypatch):
     ends = []
     for seed, name in ((1, "srresnet_x4.safetensors"), (2, "srgan_x4.safetensors")):
         paddle.seed(seed)
-        save_generator(tiny_generator(), tmp_path / name, ModelConfig(scale=4, num_blocks=1, channels=8, global_skip=True))
+        save_generator(tiny_generator(), tmp_path / name)
         ends.append(tmp_path / name)
     monkeypatch.setattr(infer_module, "PERCEPTION_ENDS", tuple(ends))
     lr = photo[:24, :24]
@@ -333,7 +332,7 @@ def test_half_precision_weights_work_in_upscale_and_export(tmp_path, photo, weig
 def test_nan_weights_are_refused_by_upscale(tmp_path, photo, capsys):
     g = tiny_generator()
     g.tail.bias.set_value(g.tail.bias * float("nan"))
-    save_generator(g, tmp_path / "nan.safetensors", ModelConfig(num_blocks=1, channels=8, global_skip=True))
+    save_generator(g, tmp_path / "nan.safetensors")
     Image.fromarray(photo[:8, :8]).save(tmp_path / "in.png")
     code = main(["upscale", str(tmp_path / "in.png"), "-o", str(tmp_path / "out"), "--weights", str(tmp_path / "nan.safetensors")])
     assert code == 2 and "nan.safetensors: holds NaN or infinite values (tail.bias)" in capsys.readouterr().err

@@ -76,11 +76,10 @@ def test_cli_upscale_exits_130_on_sigterm_and_leaves_no_temp_file(tmp_path, monk
     import srgan.infer
     from srgan.checkpoint import save_generator
     from srgan.cli import main
-    from srgan.config import ModelConfig
     from srgan.models import Generator
 
     weights = tmp_path / "tiny.safetensors"
-    save_generator(Generator(scale=4, num_blocks=1, channels=8), weights, ModelConfig(num_blocks=1, channels=8))
+    save_generator(Generator(scale=4, num_blocks=1, channels=8), weights)
     (tmp_path / "in").mkdir()
     for i in range(3):
         Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(tmp_path / "in" / f"{i}.png")

@@ -123,29 +123,6 @@ def test_adversarial_losses_are_finite_for_extreme_logits():
     assert np.isfinite(fake.grad.numpy()).all() and np.isfinite(real.grad.numpy()).all()
 
 
-def test_vgg_shift_crops_sr_and_hr_at_the_same_random_offset(monkeypatch):
-    """shift: the VGG loss sees a window `shift` px smaller, at one random offset for both images."""
-    import warnings
-
-    import srgan.losses as losses_module
-    from srgan.losses import ContentLoss
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        loss = ContentLoss("vgg22", vgg_weights="random", shift=4)
-    seen = []
-    original = loss.vgg.forward
-    loss.vgg.forward = lambda x: seen.append(x.numpy()) or original(x)
-    sr = paddle.uniform([1, 3, 20, 20], min=-1, max=1)
-    monkeypatch.setattr(losses_module.np.random, "randint", lambda low, high, size: np.array([1, 3]))
-    loss(sr, sr * 0.5)
-    assert seen[0].shape == (1, 3, 16, 16)
-    np.testing.assert_allclose(seen[0], sr.numpy()[:, :, 1:17, 3:19])
-    np.testing.assert_allclose(seen[1], 0.5 * sr.numpy()[:, :, 1:17, 3:19], rtol=1e-6)
-    with pytest.raises(ValueError, match="shift"):
-        ContentLoss("mse", shift=-1)
-
-
 def test_lattice_energy_is_the_dft_energy_of_the_period_4_frequencies():
     """Per window: the mean square of the 16 phase means around their mean equals the energy of
     the 15 non-DC period-4 DFT bins (Parseval), for any image, so texture counts only in that band."""

@@ -44,12 +44,11 @@ def _benchmark(folder: Path, sizes=((32, 40),)) -> Path:
 def report(tmp_path_factory):
     """(page path, benchmark folder): `srgan compare --html` with a tiny generator labelled A."""
     from srgan.checkpoint import save_generator
-    from srgan.config import ModelConfig
     from srgan.models import Generator
 
     root = tmp_path_factory.mktemp("report")
     bench = _benchmark(root / "bench", sizes=((32, 40), (24, 24)))
-    save_generator(Generator(num_blocks=1, channels=8), root / "g.safetensors", ModelConfig(num_blocks=1, channels=8))
+    save_generator(Generator(num_blocks=1, channels=8), root / "g.safetensors")
     out = root / "report.html"
     assert main(["compare", "--weights", f"A={root / 'g.safetensors'}", "--data", str(bench), "--html", str(out),
                  "--zoom", str(ZOOM)]) == 0
@@ -58,11 +57,10 @@ def report(tmp_path_factory):
 
 def _tiny_generator(path: Path, seed: int = 0) -> Path:
     from srgan.checkpoint import save_generator
-    from srgan.config import ModelConfig
     from srgan.models import Generator
 
     paddle.seed(seed)
-    save_generator(Generator(num_blocks=1, channels=8), path, ModelConfig(num_blocks=1, channels=8))
+    save_generator(Generator(num_blocks=1, channels=8), path)
     return path
 
 
@@ -238,11 +236,10 @@ def test_page_is_self_contained_and_carries_each_methods_pixels(report):
 
 def test_html_output_follows_the_output_rule(tmp_path, capsys):
     from srgan.checkpoint import save_generator
-    from srgan.config import ModelConfig
     from srgan.models import Generator
 
     bench = _benchmark(tmp_path / "bench")
-    save_generator(Generator(num_blocks=1, channels=8), tmp_path / "g.safetensors", ModelConfig(num_blocks=1, channels=8))
+    save_generator(Generator(num_blocks=1, channels=8), tmp_path / "g.safetensors")
     args = ["compare", "--weights", f"A={tmp_path / 'g.safetensors'}", "--data", str(bench)]
     out = tmp_path / "r.html"
     out.write_text("mine")

@@ -11,7 +11,7 @@ import pytest
 
 from srgan.checkpoint import CheckpointError, load_checkpoint, save_generator
 from srgan.cli import main
-from srgan.config import ModelConfig, quick
+from srgan.config import quick
 from srgan.models import Generator
 from srgan.runs import checkpoints
 from srgan.train import Trainer
@@ -123,7 +123,7 @@ def _snapshot(folder):
 
 
 def _weights(path, scale=4):
-    save_generator(Generator(scale=scale, num_blocks=1, channels=8), path, ModelConfig(scale=scale, num_blocks=1, channels=8))
+    save_generator(Generator(scale=scale, num_blocks=1, channels=8), path)
     return path
 
 
@@ -142,7 +142,8 @@ def test_export_never_deletes_a_folder_it_did_not_write(tmp_path, capsys, folder
 
 
 def test_export_replaces_only_its_own_files_and_only_when_asked(tmp_path, capsys):
-    from srgan.export import META_FILE, model_files, read_meta
+    from srgan.export import META_FILE
+    from srgan.predict import model_files, read_meta
 
     weights, out = _weights(tmp_path / "g.safetensors"), tmp_path / "exported"
     assert main(["export", "--weights", str(weights), "--out", str(out)]) == 0
@@ -163,7 +164,8 @@ def test_export_into_an_empty_folder(tmp_path):
 
 
 def test_a_truncated_export_is_named(tmp_path):
-    from srgan.export import InferencePredictor, export_generator
+    from srgan.export import export_generator
+    from srgan.predict import InferencePredictor
 
     out = export_generator(Generator(num_blocks=1, channels=8), tmp_path / "e")
     params = out / "generator.pdiparams"

@@ -2,7 +2,7 @@ import numpy as np
 import paddle
 import pytest
 
-from srgan.export import DygraphPredictor
+from srgan.predict import DygraphPredictor
 from srgan.models import Generator
 from srgan.speed_study import fastest_time, fastest_times, fold_batch_norm, with_stock_tail
 
