@@ -16,16 +16,33 @@
 #                   turns on the book's repository and Colab buttons, which the browser check
 #                   then requires to point there (unset: no buttons; see _config.yml)
 #   BOOK_OUT        output folder (default: _build/book in the repository)
+#   BOOK_ZH         0 to build the English edition only (default 1: both; the Chinese one doubles
+#                   the execution time, which matters for --full); the language switch is then
+#                   left out of the English pages, which would otherwise link to nothing
+#   BOOK_ZH_ALLOW_UNTRANSLATED  1 to build the Chinese edition although `ci/zh.py check` reports
+#                   untranslated or stale cells (they stay English on its pages). For translators
+#                   and local builds only: CI never sets it, so an unfinished translation fails
+#                   the job. Markup and code differences fail whatever it says.
 #   GLOG_minloglevel  Paddle's C++ log level in the chapters (default 2: errors only)
 #
-# Output (all under _build/book/): executed/ (executed notebooks + timings.json),
-# html/ (the book), screenshots/ (every page, and <chapter>--<problem>.png where a problem first
-# shows) + screenshot.png, browser_check.json (per page: how many pipe tables, split outputs, raw
-# TeX, stderr blocks, errors, small figures, long code cells, ...; see ci/check_book.py),
+# The Chinese edition (中文版, ci/zh.py): book/zh/<chapter>.ipynb are the English notebooks with
+# translated markdown; they are checked against the English ones first (`ci/zh.py check`, seconds,
+# so a translation that fell behind fails the job before the long part), rebuilt (`ci/zh.py
+# build`, a no-op when the check passed), executed like the English ones and rendered into html/zh/
+# with the same page paths, so the language switch on every page (book/_static/language-switch.js)
+# only adds or removes "zh/".
+#
+# Output (all under _build/book/): executed/ and executed-zh/ (executed notebooks + timings.json;
+# executed-zh/untranslated.txt: figure texts srgan.i18n left in English), html/ (the English book)
+# and html/zh/ (the Chinese one), screenshots/ (every page, zh/ for the Chinese ones, and
+# <chapter>--<problem>.png where a problem first shows) + screenshot.png, browser_check.json (per
+# page: how many pipe tables, split outputs, raw TeX, stderr blocks, errors, small figures, long
+# code cells, console errors, switch and glyph problems, ...; see ci/check_book.py),
 # mathjax-npm/ (MathJax from the npm registry, served from html/_static/mathjax: no CDN needed).
 #
-# It needs python3 (venv) and apt for chromium, chromium-driver and (if missing) npm. A first
-# run on a fresh machine (empty HOME, no caches) is what .ci/run does.
+# It needs python3 (venv) and apt for chromium, chromium-driver, fonts-noto-cjk (the Chinese
+# figures and pages) and (if missing) npm. A first run on a fresh machine (empty HOME, no caches)
+# is what .ci/run does.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +50,7 @@ cd "$REPO"
 OUT="${BOOK_OUT:-$REPO/_build/book}"
 PADDLE_PACKAGE="${PADDLE_PACKAGE:-paddlepaddle}"
 BOOK_BROWSER="${BOOK_BROWSER:-1}"
+BOOK_ZH="${BOOK_ZH:-1}"
 ONLY=0
 for arg in "$@"; do if [[ "$arg" == "--only" ]]; then BOOK_BROWSER=0; ONLY=1; fi; done
 job_start=$(date +%s)
@@ -60,7 +78,7 @@ fi
 BIN="$(dirname "$PY")"
 "$PY" -c "import paddle, srgan, papermill, jupyter_book; print('paddle', paddle.__version__, '| jupyter-book', jupyter_book.__version__)"
 
-# --- 2. Chromium for the browser check (Debian packages) -------------------------------------
+# --- 2. Debian packages: Chromium for the browser check, a CJK font for the Chinese edition ------
 # Installed with apt only when that can work without a prompt (root, or sudo with no password);
 # otherwise one clear message saying what is missing and how to install it, or how to skip.
 apt_install() {  # apt_install WHY HOW-TO-DO-WITHOUT PACKAGE...
@@ -82,15 +100,55 @@ if [[ "$BOOK_BROWSER" == "1" ]] && ! { command -v chromium && command -v chromed
   apt_install "the browser check (chromium, chromedriver)" \
     ", or run with BOOK_BROWSER=0 to skip the check (say so wherever you report the build)" chromium chromium-driver
 fi
+# The Chinese figures are drawn in Noto Sans CJK SC (srgan.i18n.CJK_FONTS; matplotlib falls back
+# to it glyph by glyph) and Chromium sets the Chinese pages in it. Installed before anything
+# imports matplotlib: its font cache, built once, would not see a font installed later.
+if [[ "$BOOK_ZH" == "1" ]] && ! { command -v fc-list >/dev/null && fc-list : family | grep -q "Noto Sans CJK SC"; }; then
+  apt_install "the Chinese edition (Chinese text in its figures and pages)" \
+    ", or run with BOOK_ZH=0 to build the English edition only" fonts-noto-cjk
+fi
 
-# --- 3. Execute every chapter (papermill) -------------------------------------------------------
-echo "== executing the chapters"
-rm -rf "$OUT/executed"
-"$PY" ci/execute_book.py --out "$OUT/executed" "$@"
+# --- 3. The Chinese edition in sync with the English one (seconds; before the long part) -------
+if [[ "$BOOK_ZH" == "1" ]]; then
+  echo "== checking the Chinese edition against the English one (ci/zh.py check)"
+  mkdir -p "$OUT"
+  if "$PY" ci/zh.py check > "$OUT/zh-check.txt"; then
+    cat "$OUT/zh-check.txt"
+  else
+    cat "$OUT/zh-check.txt"
+    # Only an unfinished translation may be let through, and only on request (see the header).
+    unfinished='untranslated \(empty zh\)$|: stale, |texts are not book/.*markdown cells any more|not what `python ci/zh.py build` writes'
+    if [[ "${BOOK_ZH_ALLOW_UNTRANSLATED:-0}" == "1" ]] && ! grep -vqE "$unfinished" "$OUT/zh-check.txt"; then
+      echo "== ZH CHECK FAILED ($(wc -l < "$OUT/zh-check.txt") unfinished cells above), building anyway because" \
+           "BOOK_ZH_ALLOW_UNTRANSLATED=1: those cells stay English; not a CI result" >&2
+    else
+      echo "ci/book.sh: the Chinese edition is out of sync with the English one (problems above; book/zh/*.yml," \
+           "see ci/zh.py), or run with BOOK_ZH=0 to build the English edition only" >&2
+      exit 1
+    fi
+  fi
+  "$PY" ci/zh.py build
+fi
+editions=(en)
+[[ "$BOOK_ZH" == "1" ]] && editions+=(zh)
 
-# --- 4. Build the HTML from the executed notebooks (no second execution) ----------------------
+# --- 4. Execute every chapter (papermill), the English edition then the Chinese one ------------
+executed_dir() { if [[ "$1" == "en" ]]; then echo "$OUT/executed"; else echo "$OUT/executed-$1"; fi; }
+declare -A seconds_executed seconds_html
+switch=()
+[[ "$BOOK_ZH" == "1" ]] || switch=(--no-language-switch)  # one edition: a switch would lead nowhere
+for edition in "${editions[@]}"; do
+  echo "== executing the chapters ($edition)"
+  part_start=$(date +%s)
+  rm -rf "$(executed_dir "$edition")"
+  "$PY" ci/execute_book.py --edition "$edition" --out "$(executed_dir "$edition")" "${switch[@]}" "$@"
+  seconds_executed[$edition]=$(( $(date +%s) - part_start ))
+done
+
+# --- 5. Build the HTML from the executed notebooks (no second execution) ----------------------
 if [[ "$ONLY" == "1" ]]; then
-  echo "== --only: executed notebooks in $OUT/executed; no HTML build (it needs every chapter)"
+  echo "== --only: executed notebooks in $(for e in "${editions[@]}"; do printf '%s ' "$(executed_dir "$e")"; done)" \
+       "; no HTML build (it needs every chapter)"
   exit 0
 fi
 # MathJax served by the book itself, so equations are typeset with no CDN (offline readers, CI):
@@ -103,21 +161,35 @@ if ! grep -qs "\"version\": \"$MATHJAX_VERSION\"" "$mathjax/package.json"; then
   echo "== installing MathJax $MATHJAX_VERSION (npm) into $OUT/mathjax-npm"
   npm install --prefix "$OUT/mathjax-npm" --no-audit --no-fund --loglevel=error "mathjax@$MATHJAX_VERSION" >/dev/null
 fi
-mkdir -p "$OUT/executed/book/_static/mathjax"
-cp -r "$mathjax/es5/tex-mml-chtml.js" "$mathjax/es5/input" "$mathjax/es5/output" "$mathjax/es5/ui" \
-      "$mathjax/es5/a11y" "$mathjax/es5/sre" "$mathjax/es5/adaptors" "$OUT/executed/book/_static/mathjax/"
-echo "== building the HTML book"
-build_start=$(date +%s)
 rm -rf "$OUT/html"
-"$BIN/jupyter-book" build "$OUT/executed" --path-output "$OUT/site" --builder html -q
-rm -rf "$OUT/html" && mv "$OUT/site/_build/html" "$OUT/html" && rm -rf "$OUT/site"
-echo "built $OUT/html/index.html in $(( $(date +%s) - build_start )) s"
+for edition in "${editions[@]}"; do
+  executed="$(executed_dir "$edition")"
+  html="$OUT/html"
+  [[ "$edition" == "en" ]] || html="$OUT/html/$edition"  # the same page paths under zh/ (the switch relies on it)
+  mkdir -p "$executed/book/_static/mathjax"
+  cp -r "$mathjax/es5/tex-mml-chtml.js" "$mathjax/es5/input" "$mathjax/es5/output" "$mathjax/es5/ui" \
+        "$mathjax/es5/a11y" "$mathjax/es5/sre" "$mathjax/es5/adaptors" "$executed/book/_static/mathjax/"
+  echo "== building the HTML book ($edition)"
+  build_start=$(date +%s)
+  rm -rf "$OUT/site" "$html"
+  "$BIN/jupyter-book" build "$executed" --path-output "$OUT/site" --builder html -q
+  mv "$OUT/site/_build/html" "$html" && rm -rf "$OUT/site"
+  seconds_html[$edition]=$(( $(date +%s) - build_start ))
+  echo "built $html/index.html in ${seconds_html[$edition]} s"
+done
 
-# --- 5. Browser check ---------------------------------------------------------------------------
+# --- 6. Browser check ---------------------------------------------------------------------------
+check=0
 if [[ "$BOOK_BROWSER" == "1" ]]; then
-  echo "== checking every page in headless Chromium"
-  "$PY" ci/check_book.py --html "$OUT/html" --screenshot "$OUT/screenshot.png"
+  echo "== checking every page in headless Chromium (${editions[*]})"
+  check_start=$(date +%s)
+  "$PY" ci/check_book.py --html "$OUT/html" --editions "${editions[@]}" --screenshot "$OUT/screenshot.png" || check=$?
+  echo "browser check: $(( $(date +%s) - check_start )) s"
 else
   echo "== BROWSER CHECK SKIPPED (BOOK_BROWSER=0 or --only): the pages were not opened in Chromium"
 fi
+for edition in "${editions[@]}"; do
+  echo "edition $edition: chapters executed in ${seconds_executed[$edition]} s, HTML built in ${seconds_html[$edition]} s"
+done
 echo "book job: $(( $(date +%s) - job_start )) s in total"
+exit "$check"

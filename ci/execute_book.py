@@ -116,11 +116,29 @@ def repository_config(config_text: str, url: str | None, branch: str | None = No
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
-def copy_book_sources(out: Path, edition: str = "en") -> None:
+def without_language_switch(config_text: str) -> str:
+    """_config.yml's text without the language switch (book/_static/language-switch.js), for a
+    build of one edition only, whose switch would lead to pages that do not exist."""
+    import yaml
+
+    config = yaml.safe_load(config_text)
+    sphinx = config.get("sphinx", {}).get("config", {})
+    sphinx["html_js_files"] = [f for f in sphinx.get("html_js_files", []) if f != "language-switch.js"]
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+def copy_book_sources(out: Path, edition: str = "en", language_switch: bool = True) -> None:
     """Copy the config files and every non-notebook file of book/ (images, ...; not the Chinese
     edition's sources in book/zh) into `out`, link out/weights to the repository's weights/ and
     make out/runs; the repository address of _config.yml comes from $BOOK_REPOSITORY_URL, and for
-    `edition` "zh" its title and language from ci/zh.py."""
+    `edition` "zh" its title and language from ci/zh.py.
+
+    Args:
+        out: the build folder.
+        edition: "en" or "zh".
+        language_switch: False when only this edition is built (ci/book.sh with BOOK_ZH=0): the
+            pages then get no English / 中文 switch.
+    """
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "_toc.yml", out / "_toc.yml")
     # The chapters read ../weights (the shipped models): a link, not a copy of the repository's files.
@@ -133,6 +151,8 @@ def copy_book_sources(out: Path, edition: str = "en") -> None:
         from zh import book_config
 
         config = book_config(config)
+    if not language_switch:
+        config = without_language_switch(config)
     (out / "_config.yml").write_text(config, encoding="utf-8")
     for path in (REPO / "book").rglob("*"):
         if path.is_relative_to(REPO / "book" / "zh"):
@@ -291,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="en: book/<chapter>.ipynb; zh: the Chinese edition, book/zh/<chapter>.ipynb")
     parser.add_argument("--source", type=Path, default=None,
                         help="run the notebooks of this folder instead (default book/, or book/zh for --edition zh)")
+    parser.add_argument("--no-language-switch", action="store_true",
+                        help="leave the English / 中文 switch out of the pages (only one edition is built)")
     args = parser.parse_args(argv)
 
     from papermill.exceptions import PapermillExecutionError
@@ -309,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         if not chapters:
             raise SystemExit(f"--only {args.only}: no chapter of _toc.yml matches")
     out = args.out.resolve()
-    copy_book_sources(out, args.edition)
+    copy_book_sources(out, args.edition, language_switch=not args.no_language_switch)
     os.environ.update(quiet_environment(os.environ))  # the kernels inherit it
     untranslated = out / "untranslated.txt"
     if args.edition == "zh":  # srgan.i18n lists the figure texts its table does not know (see the module docstring)

@@ -14,7 +14,7 @@ sys.path.insert(0, str(REPO / "ci"))
 
 from check_book import button_problems  # noqa: E402
 from execute_book import (hide_injected_parameters, merge_consecutive_streams, quiet_environment,  # noqa: E402
-                          repository_config, warm_first_run_caches)
+                          repository_config, warm_first_run_caches, without_language_switch)
 
 
 def test_config_has_no_repository_address_and_no_buttons():
@@ -31,6 +31,17 @@ def test_repository_address_is_set_in_the_build_copy_only():
     assert on["repository"] == {**off["repository"], "url": "https://github.com/someone/srgan", "branch": "dev"}
     assert on["html"]["use_repository_button"] and on["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert on["title"] == off["title"] == yaml.safe_load(text)["title"]  # the rest is untouched
+
+
+def test_language_switch_is_on_and_left_out_of_a_single_edition_build():
+    text = (REPO / "_config.yml").read_text()
+    config = yaml.safe_load(text)
+    assert "language-switch.js" in config["sphinx"]["config"]["html_js_files"]
+    assert (REPO / "book" / "_static" / "language-switch.js").is_file()
+    single = yaml.safe_load(without_language_switch(text))
+    assert "language-switch.js" not in single["sphinx"]["config"]["html_js_files"]
+    single["sphinx"]["config"]["html_js_files"] = config["sphinx"]["config"]["html_js_files"]
+    assert single == config  # nothing else changed
 
 
 def test_buttons_must_point_to_the_configured_repository():
