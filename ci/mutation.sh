@@ -31,10 +31,10 @@ export SRGAN_SHARED="$(cd "${SRGAN_SHARED:-$REPO/../shared}" 2>/dev/null && pwd 
 declare -A SOURCE TESTS
 SOURCE[metrics]=srgan/metrics.py;       TESTS[metrics]="tests/test_metrics.py tests/test_ssim_references.py tests/test_protocol_border.py tests/test_grid.py tests/test_grid_reference.py"
 SOURCE[imresize]=srgan/imresize.py;     TESTS[imresize]="tests/test_imresize.py tests/test_imresize_reference.py"
-SOURCE[niqe]=srgan/niqe.py;             TESTS[niqe]="tests/test_niqe.py"
+SOURCE[niqe]=srgan/niqe.py;             TESTS[niqe]="tests/test_niqe.py tests/test_niqe_reference.py"
 SOURCE[infer]=srgan/infer.py;           TESTS[infer]="tests/test_infer.py"
-SOURCE[checkpoint]=srgan/checkpoint.py; TESTS[checkpoint]="tests/test_checkpoint.py tests/test_shipped_weights.py"
-SOURCE[atomic]=srgan/atomic.py;         TESTS[atomic]="tests/test_checkpoint.py tests/test_safety.py"
+SOURCE[checkpoint]=srgan/checkpoint.py; TESTS[checkpoint]="tests/test_checkpoint.py tests/test_checkpoint_files.py tests/test_shipped_weights.py"
+SOURCE[atomic]=srgan/atomic.py;         TESTS[atomic]="tests/test_atomic.py tests/test_checkpoint.py tests/test_safety.py"
 SOURCE[train]=srgan/train.py;           TESTS[train]="tests/test_best_and_schedule.py tests/test_train.py"
 ALL=(metrics imresize niqe infer checkpoint atomic train)
 
@@ -83,6 +83,9 @@ only_mutate = ["${SOURCE[$m]}"]
 pytest_add_cli_args_test_selection = [${tests_toml%, }]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x", "-m", "not slow"]
 use_git_change_detection = false
+# mutmut runs the tests in mutants/, a copy of srgan/ and tests/ only: the shipped weights too
+# (srgan.infer.shipped_weights finds them in weights/ next to the package)
+also_copy = ["weights"]
 EOF
   report="$OUT/$m"
   mkdir -p "$report"
@@ -114,6 +117,10 @@ try:
     s = json.loads((report / "stats.json").read_text())
 except (OSError, ValueError):
     print(f"{module:<11} no result (see {report / 'run.log'})")
+    sys.exit(0)
+if "failed to collect stats" in (report / "run.log").read_text(errors="replace"):
+    # the unmutated tests failed (or errored) in mutmut's copy: no mutant was tried
+    print(f"{module:<11} no result: the tests fail on the unmutated code in mutmut's copy (see {report / 'run.log'})")
     sys.exit(0)
 # "no tests": no selected test runs the mutated function, a survivor too
 killed, survived, timeout = s.get("killed", 0), s.get("survived", 0) + s.get("no_tests", 0), s.get("timeout", 0)
