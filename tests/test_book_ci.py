@@ -143,3 +143,26 @@ def test_build_copy_links_the_weights_and_owns_its_runs(tmp_path):
     assert (tmp_path / "runs").is_dir() and not (tmp_path / "runs").is_symlink()
     assert (tmp_path / "book" / "_static" / "book.css").is_file() and not list((tmp_path / "book").glob("*.ipynb"))
     assert "runs" in yaml.safe_load((tmp_path / "_config.yml").read_text())["exclude_patterns"]
+
+
+def test_repeated_inline_scripts_are_written_once():
+    """book/_ext/single_scripts.py: Sphinx 7.4 hands a page sphinx-thebe's inline config twice (filename
+    None and ""), a `const` declared twice = a console error on every page; the second copy is dropped."""
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(REPO / "book" / "_ext"))
+    from single_scripts import drop_repeated_scripts
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert config["sphinx"]["local_extensions"] == {"single_scripts": "book/_ext"}
+    thebe = 'const THEBE_JS_URL = "https://unpkg.com/thebe@0.8.2/lib/index.js"'
+    scripts = [SimpleNamespace(filename="_static/doctools.js", attributes={}),
+               SimpleNamespace(filename=None, attributes={"body": thebe}),
+               SimpleNamespace(filename="_static/sphinx-thebe.js", attributes={"async": "async"}),
+               SimpleNamespace(filename="", attributes={"body": thebe}),
+               SimpleNamespace(filename="", attributes={"body": "var other = 1;"}),
+               SimpleNamespace(filename="_static/language-switch.js", attributes={})]
+    context = {"script_files": scripts}
+    drop_repeated_scripts(None, "book/00_intro", "page.html", context, None)
+    assert context["script_files"] == [scripts[i] for i in (0, 1, 2, 4, 5)]
+    assert len(scripts) == 6  # the builder's own list is left as it was
