@@ -12,9 +12,12 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+from .outputs import output_path
 
 
 def _umask() -> int:
@@ -33,8 +36,6 @@ def atomic_path(path: str | os.PathLike):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):  # a component is a file: say which, not "File exists"
-        from .outputs import output_path
-
         output_path(path)
         raise
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -88,8 +89,6 @@ def path_error(path: str | os.PathLike, what: str = "file") -> OSError:
         if e.errno == errno.EACCES:
             return PermissionError(f"{path}: permission denied")
         return OSError(f"{path}: {e.strerror}")
-    import stat
-
     if stat.S_ISDIR(st.st_mode) and not want_dir:
         return IsADirectoryError(f"{path}: is a folder, not a {what}")
     if want_dir and not stat.S_ISDIR(st.st_mode):

@@ -126,8 +126,8 @@ class TrainConfig:
             that after the ReLU, where phi_5,4 is mostly zeros, brightness drifts from the ground
             truth; phase 2's colour cast here looks like that). False = the paper.
         vgg_engine: how the VGG content loss runs: "dygraph" (autograd through the VGG),
-            "inference" (loss and gradient by Paddle Inference with oneDNN, CPU; ~2.4x faster
-            there, equal within float32 noise: srgan.vgg_inference), or "auto" = "inference"
+            "inference" (loss and gradient by Paddle Inference with oneDNN, CPU; faster there,
+            equal within float32 noise: srgan.vgg_inference), or "auto" = "inference"
             on the CPU, "dygraph" on a GPU. Not a departure from the paper: the same Eq. 5.
         init_generator: generator weights (.safetensors or a checkpoint) to start from: phase 2
             starts from the trained SRResNet (paper); phase 1 may continue earlier weights.

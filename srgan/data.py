@@ -18,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import paddle
+import skimage.data
 
+from .config import default_shared_dir
+from .image_io import list_images, read_image, read_native
 from .imresize import imresize
-from .image_io import list_images, read_image
 
 # Colour photos bundled with scikit-image (no download): the offline default training and
 # validation images when no folder is given.
@@ -55,8 +57,6 @@ def selection_pairs(folder: str | os.PathLike | None = None, scale: int = 4) -> 
     Raises:
         FileNotFoundError: naming the folder or the missing photos.
     """
-    from .config import default_shared_dir
-
     folder = Path(folder) if folder is not None else default_shared_dir() / "datasets" / "BSDS200"
     missing = [name for name in SELECTION_IDS if not (folder / f"{name}.png").is_file()]
     if missing:
@@ -67,8 +67,6 @@ def selection_pairs(folder: str | os.PathLike | None = None, scale: int = 4) -> 
 
 def offline_default_images() -> list[tuple[str, np.ndarray]]:
     """(name, uint8 RGB image) pairs of the colour photos that scikit-image ships."""
-    import skimage.data
-
     images = []
     for name in SKIMAGE_PHOTOS:
         try:
@@ -290,8 +288,6 @@ class PairedImages:
         return len(self.pairs)
 
     def __iter__(self):
-        from .image_io import read_native
-
         for name, lr_path, hr_path in self.pairs:
             lr, hr = read_native(lr_path), read_native(hr_path)
             expected = (hr.shape[0] // self.scale, hr.shape[1] // self.scale)
@@ -331,8 +327,6 @@ def default_validation_pairs(val_dir: str | None, scale: int = 4, max_images: in
     the shared folder if present; else the scikit-image photos centre-cropped to a multiple of
     `scale` (LR made with the MATLAB bicubic).
     """
-    from .config import default_shared_dir
-
     set5 = default_shared_dir() / "benchmarks" / "Set5"
     if val_dir is None and set5.is_dir():
         val_dir = str(set5)

@@ -44,9 +44,9 @@ def mkl_avx2_on_amd(cpuinfo: str | None = None) -> bool:
     Paddle's CPU conv2d is im2col + MKL sgemm (dygraph has no oneDNN kernels), so MKL's speed
     is the training speed. MKL chooses its code path by CPU vendor and takes a slow generic one
     on AMD unless MKL_DEBUG_CPU_TYPE=5 asks for the AVX2 path (the MKL that Paddle 2.6 and 3.x
-    bundle honours it). Measured on a 2-core AMD EPYC (Zen 5), one thread: sgemm 45 -> 110
-    GFLOP/s, conv2d 42 -> 100, a phase-2 training step 2.1x faster; the results are the same
-    to float32 rounding (tests/test_models.py). Intel CPUs already get MKL's best path.
+    bundle honours it): about twice the sgemm rate and training speed here (docs/EXPERIMENTS.md,
+    "Training speed"; benchmarks/train_speed.py), the results the same to float32 rounding
+    (tests/test_models.py). Intel CPUs already get MKL's best path.
 
     MKL reads the variable once, at the process's first MKL computation: this must run before
     that (pick_device calls it). A value already in the environment is left alone, and

@@ -29,6 +29,9 @@ import os
 import re
 from functools import lru_cache
 
+# matplotlib is imported where the figures' fonts are set up: it takes about a second to load,
+# and the English edition, the tables and the CLI never need it here.
+
 LANGUAGES = ("en", "zh")
 _language = "en"
 

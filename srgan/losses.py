@@ -78,7 +78,7 @@ class ContentLoss(nn.Layer):
             for the default search). Unused for "mse".
         engine: VGG kinds only: "dygraph" runs the VGG in Paddle's dygraph (autograd through it);
             "inference" runs loss and gradient through Paddle Inference with oneDNN
-            (`srgan.vgg_inference`, ~2.4x faster on a CPU, the same values within float32 noise),
+            (`srgan.vgg_inference`, faster on a CPU, the same values within float32 noise),
             falling back to dygraph for a crop whose sides are not multiples of 2^pools.
         before_activation: VGG kinds only, not in the paper: compare the features before
             phi_i,j's ReLU (ESRGAN Sec. 3.3; see srgan.vgg.VGGFeatureExtractor).

@@ -21,9 +21,10 @@ import paddle.nn.functional as F
 
 # --- CPU fast paths --------------------------------------------------------------------------
 # Paddle's CPU kernels for an elementwise op that broadcasts a (1, C, 1, 1) tensor over
-# (N, C, H, W) are slow: conv2d's bias add, forward and backward, took ~7x the time of the same
-# add on the (N * C, H * W) view with one value per row, and nn.PReLU ~4x its expression below
-# (benchmarks/train_speed.py +stock-layers; docs/EXPERIMENTS.md "Training speed"). The layers below keep
+# (N, C, H, W) are slow: conv2d's bias add, forward and backward, took several times the time of
+# the same add on the (N * C, H * W) view with one value per row, and nn.PReLU several times its
+# expression below (benchmarks/train_speed.py +stock-layers measures both; docs/EXPERIMENTS.md
+# "Training speed" has the numbers). The layers below keep
 # nn.Conv2D's / nn.PReLU's parameters and state-dict keys; GPUs and exported static graphs
 # (where oneDNN fuses the bias) take the stock path.
 @paddle.jit.not_to_static

@@ -30,6 +30,7 @@ from typing import MutableMapping
 
 from . import __version__
 from .config import default_shared_dir
+from .i18n import set_language
 
 AISTUDIO_WORK = Path("/home/aistudio/work")  # the persistent folder of an AI Studio project
 COLAB_CONTENT = Path("/content")             # Colab's working folder
@@ -97,8 +98,6 @@ def setup_notebook(environ: MutableMapping[str, str] | None = None, language: st
     """
     environ = os.environ if environ is None else environ
     if language != "en":
-        from .i18n import set_language
-
         set_language(language)
     folder = data_dir(environ)
     where = {"aistudio": "Baidu AI Studio", "colab": "Google Colab", "local": "this machine"}[platform(environ)]

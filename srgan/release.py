@@ -16,13 +16,19 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from . import checkpoint as ckpt
 from . import runs
-from .runs import read_log  # its earlier home: `srgan.release.read_log` keeps working
-from .atomic import atomic_path
-from .config import PAPER_TRAINING_DATA, Config, TrainConfig, paper
-from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler
+from .atomic import atomic_path, path_error
+from .config import PAPER_TRAINING_DATA, Config, TrainConfig, default_shared_dir, paper
+from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler, load_comparison
+from .image_io import save_image
+from .imresize import imresize
 from .metrics import VALIDATION_METRICS
+from .outputs import check_output_file, check_output_files, output_path, same_file
+from .runs import read_log  # noqa: F401  its earlier home: `srgan.release.read_log` keeps working
+from .viz import detailed_window
 
 
 def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
@@ -155,12 +161,9 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         outputs.OutputError: an output exists (without `overwrite`) or is an input.
         FileNotFoundError: no run folder, no checkpoint, or no benchmark to score.
     """
-    from .outputs import check_output_files, output_path, same_file
 
     run_dir, out = Path(run_dir), output_path(out, "--out")
     if not run_dir.is_dir():
-        from .atomic import path_error
-
         raise path_error(run_dir, "run folder")
     path = Path(checkpoint) if checkpoint else (runs.checkpoints(run_dir) or [None])[-1]
     if path is None:
@@ -175,8 +178,6 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     if benchmarks is None:
         benchmarks = default_benchmark_dirs()
         if not benchmarks:
-            from .config import default_shared_dir
-
             raise FileNotFoundError(f"{default_shared_dir() / 'benchmarks'}: no Set5 or Set14 to score the release on; "
                                     "pass --data BENCHMARK_DIR (HR/ + LR_bicubic_x<scale>/) or set SRGAN_SHARED")
     state = ckpt.load_checkpoint(path)
@@ -276,13 +277,7 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
         ValueError: weights of different scales, or a `names` entry not in the folder.
         outputs.OutputError: `out` exists (without `overwrite`) or is one of the inputs.
     """
-    import numpy as np
 
-    from .evaluate import load_comparison
-    from .image_io import save_image
-    from .imresize import imresize
-    from .outputs import check_output_file
-    from .viz import detailed_window
 
     check_output_file(out, overwrite=overwrite, inputs=list(weights.values()))
     side = size

@@ -28,6 +28,16 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from .atomic import atomic_path, path_error
+from .evaluate import generator_upscaler, load_comparison
+from .image_io import IMAGE_EXTENSIONS, list_images, read_image
+from .imresize import imresize
+from .infer import Upscaler, resolve_weights
+from .metrics import score_pair
+from .outputs import check_output_file
 
 __all__ = ["png_data_uri", "slider_view", "slider_figure", "slider_html", "report_page", "write_report", "image_scores",
            "compare_report", "photo_report", "PhotoReport", "DEFAULT_MODELS", "PHOTO_WINDOW", "NO_REFERENCE_NOTE"]
@@ -128,7 +138,6 @@ _ids = itertools.count(1)
 
 def png_data_uri(image: np.ndarray) -> str:
     """A uint8 image (H, W) or (H, W, 3) as a `data:image/png;base64,...` URI (lossless)."""
-    from PIL import Image
 
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG")
@@ -280,8 +289,6 @@ def write_report(path: str | os.PathLike, page: str, *, overwrite: bool = False,
         overwrite: replace an existing file (never an input).
         inputs: files the command read (never replaced).
     """
-    from .atomic import atomic_path
-    from .outputs import check_output_file
 
     path = check_output_file(path, overwrite=overwrite, inputs=inputs, what="HTML report")
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
@@ -293,7 +300,6 @@ def image_scores(sr: np.ndarray, hr: np.ndarray | None, *, scale: int = 4) -> di
     """PSNR, SSIM (Daala, the paper's) against `hr` and NIQE of `sr`, with the paper's protocol
     (metrics.score_pair: Y channel, `scale` pixels of border left out); None where a score
     cannot be had (no HR, an image too small for NIQE's 96x96 block)."""
-    from .metrics import score_pair
 
     against_hr = hr is not None and sr is not hr  # HR's own row: only its NIQE
     names = ("psnr", "ssim_daala", "niqe") if against_hr else ("niqe",)
@@ -320,10 +326,6 @@ def compare_report(weights: Mapping[str, str | os.PathLike], data_dir: str | os.
             entry not in the folder.
         outputs.OutputError: `out` exists (without `overwrite`) or is one of the inputs.
     """
-    from .evaluate import generator_upscaler, load_comparison
-    from .imresize import imresize
-    from .infer import resolve_weights
-    from .outputs import check_output_file
 
     files = {label: resolve_weights(path) for label, path in weights.items()}
     taken = [label for label in files if label.lower() in ("bicubic", "hr")]
@@ -352,8 +354,6 @@ def compare_report(weights: Mapping[str, str | os.PathLike], data_dir: str | os.
 def _photo_files(inputs) -> tuple[list[Path], list[tuple[str, str]]]:
     """The image files among `inputs` (files, and the images directly inside folders), and
     (input, message) for each input that gives none: missing, or a folder without images."""
-    from .atomic import path_error
-    from .image_io import IMAGE_EXTENSIONS, list_images
 
     files: list[Path] = []
     failed: list[tuple[str, str]] = []
@@ -421,12 +421,7 @@ def photo_report(photos, out: str | os.PathLike, *, weights: Mapping[str, str | 
         OSError: missing or unreadable weights; `out` exists (without `overwrite`) or is an input
             (outputs.OutputError). All before any photo is upscaled.
     """
-    from tqdm import tqdm
 
-    from .image_io import read_image
-    from .imresize import imresize
-    from .infer import Upscaler, resolve_weights
-    from .outputs import check_output_file
 
     if window < 0:
         raise ValueError(f"--window must be >= 0 (0 = whole photos), got {window}")

@@ -256,7 +256,7 @@ class JsonlLogger:
         self.path = Path(out_dir) / LOG
         self.vdl = None
         if enabled and visualdl:
-            try:
+            try:  # VisualDL is optional (not a dependency): without it only log.jsonl is written
                 from visualdl import LogWriter
 
                 self.vdl = LogWriter(logdir=str(Path(out_dir) / VISUALDL))

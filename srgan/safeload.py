@@ -20,6 +20,8 @@ import os
 import pickle
 from collections import OrderedDict
 
+import numpy as np
+
 # (module, name) pairs a state dict saved by paddle.save (Paddle 2.6 and 3.x) is made of.
 ALLOWED = {
     ("builtins", name) for name in ("dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "bool", "str", "bytes", "bytearray")
@@ -72,12 +74,10 @@ def safe_load(path: str | os.PathLike, *, return_numpy: bool = False):
 def _tensors(obj, return_numpy: bool):
     """paddle.save writes a Tensor as the tuple (name, ndarray): give back the array, or a Tensor
     as paddle.load does. Bare arrays (numpy's RNG key) stay arrays, as with paddle.load."""
-    import numpy as np
-
     if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], str) and isinstance(obj[1], np.ndarray):
         if return_numpy:
             return obj[1]
-        import paddle
+        import paddle  # deferred: reading a checkpoint as numpy (return_numpy) loads no Paddle
 
         return paddle.to_tensor(obj[1])
     if isinstance(obj, (dict, OrderedDict)):

@@ -121,8 +121,8 @@ class Trainer:
         if cfg.data.batch_size % self.world_size:
             raise ValueError(f"batch_size {cfg.data.batch_size} is not divisible by {self.world_size} devices")
         self.is_main = self.rank == 0
-        # The VGG content loss through Paddle Inference on a CPU (srgan.vgg_inference): ~2.4x
-        # faster there, the same loss and gradient within float32 noise. On a GPU, dygraph.
+        # The VGG content loss through Paddle Inference on a CPU (srgan.vgg_inference): faster
+        # there, the same loss and gradient within float32 noise. On a GPU, dygraph.
         auto = "inference" if self.device == "cpu" else "dygraph"
         self.vgg_engine = auto if train_cfg.vgg_engine == "auto" else train_cfg.vgg_engine
         self.out_dir = Path(train_cfg.out_dir)  # created by fit(), which owns the run folder (runs.RunFolder)

@@ -43,13 +43,16 @@ import re
 import warnings
 from pathlib import Path
 
+import h5py
 import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.utils.download as paddle_download
+from safetensors import safe_open
 
 from .atomic import file_digest
 from .config import default_shared_dir
+from .safeload import safe_load
 
 # Paddle's pre-trained VGG19 (the same URL and md5 as paddle.vision.models.vgg.model_urls).
 VGG19_IMAGENET_URL = "https://paddle-hapi.bj.bcebos.com/models/vgg19.pdparams"
@@ -160,10 +163,6 @@ def default_weights() -> str:
 
 def _read_h5(path: Path) -> dict[str, np.ndarray]:
     """The Keras Applications VGG19 file -> {"block{B}_conv{I}": (weight OIHW, bias)} as `features.*` later."""
-    try:
-        import h5py
-    except ImportError as error:  # pragma: no cover - h5py is a dependency
-        raise VGGWeightsError(f"Reading {path} needs h5py: pip install h5py") from error
     convs = {}
     with h5py.File(path, "r") as f:
         for name, group in f.items():
@@ -198,15 +197,11 @@ def read_weights_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], s
         if path.suffix in (".h5", ".hdf5"):
             return _read_h5(path), "caffe"
         if path.suffix == ".safetensors":
-            from safetensors import safe_open
-
             with safe_open(str(path), framework="numpy") as f:
                 convention = (f.metadata() or {}).get("input_convention", "imagenet")
                 state = {key: f.get_tensor(key) for key in f.keys()}
         else:
-            from .safeload import safe_load  # state-dict data only: a .pdparams file cannot run code
-
-            state = safe_load(path, return_numpy=True)
+            state = safe_load(path, return_numpy=True)  # state-dict data only: a .pdparams file cannot run code
     except VGGWeightsError:
         raise
     except Exception as error:

@@ -2,8 +2,8 @@
 
 Phase 2 spends about half of a CPU step in the frozen VGG19: phi(SR) forward, phi(HR)
 forward, and the backward from phi(SR) to SR. In dygraph these run on Paddle's im2col + MKL
-kernels; Paddle Inference runs the same convolutions through oneDNN, about 2.4x faster on one
-thread (benchmarks/train_speed.py). Inference graphs have no autograd, so the backward is
+kernels; Paddle Inference runs the same convolutions through oneDNN, faster (benchmarks/train_speed.py
+measures it; docs/EXPERIMENTS.md, "Training speed"). Inference graphs have no autograd, so the backward is
 written out as a forward computation, the vector-Jacobian product of the frozen network:
 
     conv (3x3, stride 1, pad 1)   dx = conv2d(dy, W flipped and transposed, pad 1)
@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import paddle
+import paddle.inference as pi
 import paddle.nn as nn
 import paddle.nn.functional as F
 from paddle.autograd import PyLayer
@@ -164,8 +165,6 @@ class InferenceVGGLoss:
     """
 
     def __init__(self, vgg: nn.Layer, *, feature_scale: float, threads: int | None = None):
-        import paddle.inference as pi
-
         layer = VGGLossVJP(vgg, feature_scale=feature_scale)
         self.divisor = layer.divisor
         spec = [paddle.static.InputSpec([None, 3, None, None], "float32", name) for name in ("sr", "hr")]

@@ -16,6 +16,7 @@ setup cell) their titles, labels and tables come out in Chinese.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -23,8 +24,17 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
+from PIL import Image, ImageDraw
 
+from .evaluate import bicubic_upscaler
 from .i18n import language, translate
+from .image_io import read_image
+from .metrics import score_pair
+from .report import slider_html, slider_view
+from .runs import IMAGES, LOG, grid_step, grids, read_log
+
+# matplotlib is imported in the functions that draw: it takes about a second to load, and the
+# tables, sliders and grids here need none of it.
 
 Panel = tuple[str, np.ndarray]
 
@@ -459,9 +469,7 @@ def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_wid
         run_dir: the run folder (images/ and log.jsonl).
         max_rows: show at most this many steps, evenly spread, the first and the last included.
     """
-    from .image_io import read_image
 
-    from .runs import IMAGES, LOG, grid_step, grids, read_log
 
     run_dir = Path(run_dir)
     files = grids(run_dir)
@@ -500,8 +508,6 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
             figure per pair with `columns` panels per row, instead of one grid fitted to
             `panel_width`.
     """
-    from .evaluate import bicubic_upscaler
-    from .metrics import score_pair
 
     def title(label, sr, hr):
         s = score_pair(sr, hr, scale=scale, crop_border=scale, names=("psnr", "ssim_daala", "niqe"))
@@ -587,15 +593,11 @@ class Slider:
     """
 
     def __init__(self, images: Mapping[str, np.ndarray], **options):
-        from .report import slider_view
-
         slider_view(images, left=options.get("left"), right=options.get("right"), zoom=options.get("zoom"))  # checks
         self.images, self.options = dict(images), options
         self._html = None
 
     def _repr_html_(self) -> str:
-        from .report import slider_html
-
         if self._html is None:  # made once: the images are encoded as PNG inside it
             self._html = slider_html(self.images, **self.options)
         return self._html
@@ -603,9 +605,7 @@ class Slider:
     def still(self) -> np.ndarray:
         """The PNG fallback's pixels: left method | right method at the handle, a white line
         between them, each image pixel a zoom x zoom square, the two labels in the corners."""
-        from PIL import Image, ImageDraw
 
-        from .report import slider_view
 
         left, right, zoom = slider_view(self.images, left=self.options.get("left"), right=self.options.get("right"),
                                         zoom=self.options.get("zoom"))
@@ -625,10 +625,6 @@ class Slider:
         return np.asarray(picture)
 
     def _repr_png_(self) -> bytes:
-        import io
-
-        from PIL import Image
-
         buffer = io.BytesIO()
         Image.fromarray(self.still()).save(buffer, format="PNG")
         return buffer.getvalue()
