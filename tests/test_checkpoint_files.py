@@ -139,10 +139,11 @@ def test_weights_that_do_not_fit_are_named_by_kind(tmp_path):
     with pytest.raises(CheckpointError) as caught:
         load_state_dict_checked(generator, {**fewer, "spare.weight": np.zeros(3, np.float32)}, "src")
     assert str(caught.value) == f"src: weights do not fit the model (missing: {missing[:5]} ...; unexpected: ['spare.weight'])"
-    five = {k: v for k, v in good.items() if k not in missing[:5]}
-    with pytest.raises(CheckpointError) as caught:
-        load_state_dict_checked(generator, five, "src")
-    assert str(caught.value) == f"src: weights do not fit the model (missing: {missing[:5]})"
+    for count, more in ((5, ""), (6, " ...")):  # five names are all shown; from six on, five and "..."
+        fewer = {k: v for k, v in good.items() if k not in missing[:count]}
+        with pytest.raises(CheckpointError) as caught:
+            load_state_dict_checked(generator, fewer, "src")
+        assert str(caught.value) == f"src: weights do not fit the model (missing: {missing[:5]}{more})"
 
 
 def test_load_generator_names_the_file_whose_weights_do_not_fit(tmp_path):
@@ -183,6 +184,11 @@ def test_metadata_problems_are_named(tmp_path):
         read_generator_file(tmp_path / "x3.safetensors")
     assert str(caught.value) == (f"{tmp_path / 'x3.safetensors'}: model config in metadata is invalid "
                                  "(scale must be a power of two (2, 4, 8), got 3)")
+    _write(tmp_path / "two.safetensors", _tensors(), config={**dataclasses.asdict(TINY), "scale": 3, "channels": 0})
+    with pytest.raises(CheckpointError) as caught:
+        read_generator_file(tmp_path / "two.safetensors")
+    assert str(caught.value).endswith("is invalid (scale must be a power of two (2, 4, 8), got 3; "
+                                      "channels must be an integer >= 1, got 0)")
 
 
 def test_half_precision_tensors_are_returned_as_float32(tmp_path):
@@ -209,13 +215,15 @@ def test_rng_state_restores_all_three_streams():
 
 
 def _adam_after_one_step(seed: int, layers_before: int):
-    """A tiny generator and Adam after one update; `layers_before` throw-away layers created
-    first shift Paddle's unique parameter names (conv2d_3 vs conv2d_30), as in a resumed process."""
+    """A tiny generator and Adam with a learning-rate schedule, as the trainer builds them;
+    `layers_before` throw-away layers created first shift Paddle's unique parameter names
+    (conv2d_3 vs conv2d_30), as in a resumed process."""
     for _ in range(layers_before):
         paddle.nn.Conv2D(1, 1, 1)
     paddle.seed(seed)
     generator = Generator(num_blocks=1, channels=8)
-    optimizer = paddle.optimizer.Adam(learning_rate=1e-3, parameters=generator.parameters())
+    schedule = paddle.optimizer.lr.MultiStepDecay(learning_rate=1e-3, milestones=[1], gamma=0.1)
+    optimizer = paddle.optimizer.Adam(learning_rate=schedule, parameters=generator.parameters())
     return generator, optimizer
 
 
@@ -224,7 +232,9 @@ def test_optimizer_moments_follow_their_parameters_across_renumbered_names(tmp_p
     generator(paddle.rand([1, 3, 6, 6])).mean().backward()
     optimizer.step()
     optimizer.clear_grad()
+    optimizer._learning_rate.step()  # past the milestone: the next update uses 1e-4
     saved = optimizer_state(optimizer, generator)
+    assert saved["LR_Scheduler"]["last_lr"] == pytest.approx(1e-4)  # the schedule's state rides along
     # structured names ("head.weight_moment1_0"), not the process's unique ones
     structured = {name for name, _ in generator.named_parameters()}
     moment_keys = [k for k in saved if k != "LR_Scheduler" and not isinstance(saved[k], dict)]
@@ -261,6 +271,9 @@ def test_generator_from_checkpoint_is_the_checkpoints_network(tmp_path):
     assert generator.global_skip and len(generator.body) == 1
     for k, v in generator.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), tensors[k])
+    cfg.model.num_blocks = 2  # a config that does not match the tensors: the checkpoint is named
+    with pytest.raises(CheckpointError, match=r"^run/ckpt_9\.ckpt: weights do not fit the model \(missing"):
+        generator_from_checkpoint({"generator": tensors, "config": cfg.to_dict()}, "run/ckpt_9.ckpt")
 
 
 # --- the perception dial's checks ------------------------------------------------------------
