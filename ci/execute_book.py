@@ -72,6 +72,9 @@ def chapters_from_toc(toc_path: Path) -> list[str]:
 QUIET_WARNINGS = (
     "ignore:No ccache found:UserWarning",  # on every `import paddle`: a C++ build cache, irrelevant here
     "ignore:When training:UserWarning:paddle.nn.layer.norm",  # every batch norm in train mode
+    # srgan.train imports tqdm.auto, which in a kernel without ipywidgets (the book extra has none)
+    # warns once that it falls back to the text bar: a stderr block on chapters 3, 5 and 6.
+    "ignore:IProgress not found:Warning",
 )
 
 
