@@ -21,7 +21,8 @@ def _stored_notebooks() -> list[Path]:
     """The notebooks under book/ that git tracks (all of book/*.ipynb outside a git checkout)."""
     try:
         out = subprocess.run(["git", "ls-files", "book"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-        tracked = [REPO / line for line in out.splitlines() if line.endswith(".ipynb")]
+        # book/*.ipynb only: book/zh/ holds the Chinese edition, built from these (ci/zh.py, test_zh.py)
+        tracked = [REPO / line for line in out.splitlines() if line.endswith(".ipynb") and line.count("/") == 1]
     except (OSError, subprocess.CalledProcessError):
         tracked = []
     on_disk = sorted((REPO / "book").glob("*.ipynb"))
