@@ -22,6 +22,7 @@ import numpy as np
 
 from .colour import gray_uint8
 from .config import default_shared_dir
+from .i18n import translate_markdown
 from .imresize import imresize
 from .metrics import METRIC_NAMES, METRICS, score_pair, summary_score
 
@@ -131,7 +132,7 @@ def evaluate_benchmark(
 
 def format_table(results: dict) -> str:
     """A markdown table of `evaluate_benchmark()`'s results: one row per image and the mean,
-    a column per score of metrics.METRICS."""
+    a column per score of metrics.METRICS. In the Chinese edition (srgan.i18n) its words are Chinese."""
     widths = {m.name: max(len(m.heading), 6) for m in METRICS}
 
     def row(name: str, scores: dict) -> str:
@@ -151,7 +152,7 @@ def format_table(results: dict) -> str:
     ]
     lines += [row(Path(img["name"]).stem, img) for img in results["images"]]
     lines.append(row("**mean**", results["mean"]))
-    return "\n".join(lines)
+    return translate_markdown("\n".join(lines))
 
 
 def default_benchmark_dirs() -> list[Path]:

@@ -373,6 +373,42 @@ ZH_FIGURES: dict[str, str] = {
     "Paddle Inference, plain kernels": "Paddle Inference，plain 内核",
     "{#}x{#} LR -> {#}x{#} SR, {}, device {}, fastest of {#} runs, engines in turn":
         "{#}x{#} LR -> {#}x{#} SR，{}，设备 {}，{#} 次运行中最快的一次，各引擎轮流运行",
+    # evaluate.format_table (chapter 7): its caption and the headings of metrics.METRICS
+    "{} (x{#}, {}, {#}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
+    "grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{#} lattice (contrast); "
+    "colour shift: largest per-channel mean SR - HR in grey levels (RGB); "
+    "colour speckle: fine chroma detail over HR's (1 = the photo's; the last row holds its median)":
+        "{}（x{#}，{}，去掉 {#} 像素的边框）。NIQE：越低越自然，以 HR 的值为参照；"
+        "网格：1 = 与 HR 一样没有网格伪影（网格比），照片约为 1，>1 表示可见的周期 {#} 网格（网格对比度）；"
+        "颜色偏移：SR 与 HR 各通道均值之差的最大值，单位为灰度级（RGB）；"
+        "彩色噪点：细微色度细节相对 HR 的倍数（1 = 与照片相同；最后一行为中位数）",
+    "Y channel": "Y 通道",
+    "NIQE HR": "HR 的 NIQE",
+    "grid ratio": "网格比",
+    "colour shift": "颜色偏移",
+    "colour speckle": "彩色噪点",
+    # release.format_card (chapters 5 and 6): the model card's summary and departures
+    "**{}** ({}, step {#}, batch {#} x {#} px, {#} h on {}, paddle {})":
+        "**{}**（{}，第 {#} 步，批量 {#} × {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
+    "pretrain": "预训练",
+    "gan": "对抗训练",
+    "NIQE (HR)": "NIQE（HR 的）",
+    "bicubic PSNR / SSIM (Daala) / NIQE": "双三次插值 PSNR / SSIM (Daala) / NIQE",
+    "Departures from the paper:": "与论文的不同之处：",
+    "architecture: a global bicubic skip (SR = network output + bicubic upsampling of the input) that is not in "
+    "the paper; everything else is the paper's SRResNet":
+        "结构：论文中没有的全局双三次插值跳跃连接（SR = 网络输出 + 输入的双三次插值上采样）；其余与论文的 SRResNet 相同",
+    "batch of {#} (paper: {#})": "批量大小 {#}（论文：{#}）",
+    "{#} steps (paper: {#})": "{#} 步（论文：{#}）",
+    "Adam lr {#}, cosine decay to {#} (paper: 1e-4 constant)": "Adam 学习率 {#}，余弦衰减到 {#}（论文：恒定的 1e-4）",
+    "steps {#}-{#}: Adam lr {#}, cosine decay to {#} (paper: 1e-4 constant)":
+        "第 {#}-{#} 步：Adam 学习率 {#}，余弦衰减到 {#}（论文：恒定的 1e-4）",
+    "steps {#}-{#}: HR crops of {#} px (paper: {#})": "第 {#}-{#} 步：{#} 像素的 HR 裁剪块（论文：{#}）",
+    "pixel loss {} (paper: MSE)": "像素损失 {}（论文：MSE）",
+    "training data: {} (paper: 350k ImageNet images)": "训练数据：{}（论文：35 万张 ImageNet 图像）",
+    "\\+ {#} x lattice penalty: SR's period-{#} lattice energy beyond HR's, per {#} px window "
+    "(against the pixel-shuffle grid; paper: no such term)":
+        "\\+ {#} × 网格惩罚：SR 超出 HR 的周期 {#} 网格能量，按每个 {#} 像素窗口计算（针对像素重排的网格；论文：没有这一项）",
 }
 
 ZH.update(ZH_GLUE)
@@ -528,6 +564,46 @@ def translate(text: str, language: str | None = None) -> str:
         return "\n".join(translate(line, "zh") for line in text.split("\n"))
     _note_untranslated(text)
     return text
+
+
+_DELIMITER_CELL = re.compile(r"\s*:?-+:?\s*")
+_CELL_BAR = re.compile(r"(?<!\\)\|")  # a cell boundary: a bar that is not escaped (\|)
+
+
+def translate_markdown(text: str, language: str | None = None) -> str:
+    """A block of markdown (paragraphs, a pipe table, a list) in the current language: each
+    table cell, list item and other line is looked up on its own (`translate`); delimiter rows,
+    blank lines and whatever is not in the table stay as they are. Unchanged in English.
+
+    For the tables the package formats as markdown text (evaluate.format_table,
+    release.format_card), which the Chinese edition shows like viz.table's.
+
+    Args:
+        text: the markdown text.
+        language: override the current language ("zh" to translate whatever is set).
+    """
+    if (language or _language) != "zh":
+        return text
+
+    def words(piece: str) -> str:
+        # Numbers and names ("8.19 (5.44)", "Set5") stay: a pattern for prose must not catch them.
+        return ZH[piece] if piece in ZH else translate(piece, "zh") if _looks_english(piece) else piece
+
+    lines = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1:
+            cells = _CELL_BAR.split(stripped[1:-1])
+            if all(_DELIMITER_CELL.fullmatch(c) for c in cells):
+                lines.append(line)
+            else:
+                lines.append("| " + " | ".join(words(c.strip()) for c in cells) + " |")
+        elif stripped.startswith("- "):
+            indent = line[: len(line) - len(line.lstrip())]
+            lines.append(f"{indent}- {words(stripped[2:])}")
+        else:
+            lines.append(words(line) if stripped else line)
+    return "\n".join(lines)
 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'()-]*[A-Za-z)]|[A-Za-z]")

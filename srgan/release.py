@@ -23,6 +23,7 @@ from . import runs
 from .atomic import atomic_path, path_error
 from .config import PAPER_TRAINING_DATA, Config, TrainConfig, default_shared_dir, paper
 from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler, load_comparison
+from .i18n import translate_markdown
 from .image_io import save_image
 from .imresize import imresize
 from .metrics import VALIDATION_METRICS
@@ -240,7 +241,8 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
 
 
 def format_card(card: dict) -> str:
-    """A short markdown summary of a model card (for the README and the CLI)."""
+    """A short markdown summary of a model card (for the README and the CLI; in the Chinese
+    edition's notebooks, srgan.i18n, its words are Chinese)."""
     lines = [f"**{card['name']}** ({card['phase']}, step {card['step']:,}, batch {card['batch_size']} x {card['hr_crop']} px, "
              f"{card['training_hours']:.2f} h on {card['machine']}, paddle {card['paddle']})", "",
              "| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | NIQE (HR) | grid contrast | bicubic PSNR / SSIM (Daala) / NIQE |",
@@ -256,7 +258,7 @@ def format_card(card: dict) -> str:
     # A departure that starts like a list marker ("+ 1000 x lattice penalty") would open a nested list.
     escaped = ["\\" + d if d[:1] in "+-*" else d for d in card["departures_from_paper"]]
     lines += ["", "Departures from the paper:"] + [f"- {d}" for d in escaped]
-    return "\n".join(lines)
+    return translate_markdown("\n".join(lines))
 
 
 def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: str | Path, names: list[str] | None = None,

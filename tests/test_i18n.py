@@ -407,3 +407,39 @@ def test_figure_and_table_texts_of_the_chapters_have_translations():
     texts += [t for notebook in CHAPTERS for t in figure_texts(_chapter_trees(notebook))]
     assert {"validation PSNR [dB]", "grid contrast", "colour shift [grey levels]"} <= set(texts)  # the scan works
     assert [t for t in _dedupe(texts) if _english(t) and not _has_entry(t)] == []
+
+
+def test_markdown_tables_of_the_package_in_chinese_and_unchanged_in_english():
+    """evaluate.format_table and release.format_card (chapters 5-7 display them) go through
+    translate_markdown: Chinese words in the Chinese edition, numbers and names as they are, the
+    delimiter row untouched; in English the text is what it always was."""
+    import json
+
+    from srgan.evaluate import format_table
+    from srgan.metrics import METRICS
+    from srgan.release import format_card
+
+    scores = {m.name: 1.5 for m in METRICS}
+    results = {"dataset": "Set14", "scale": 4, "crop_border": 4, "images": [{"name": "img_001.png", **scores}], "mean": scores}
+    card = json.loads((REPO / "weights" / "srgan_x4.json").read_text())
+    english = {"table": format_table(results), "card": format_card(card)}
+    assert "| image " in english["table"] and "Departures from the paper:" in english["card"]
+    i18n.set_language("zh")
+    try:
+        chinese = {"table": format_table(results), "card": format_card(card)}
+    finally:
+        i18n.set_language("en")
+    assert {"table": format_table(results), "card": format_card(card)} == english
+    for name, text in chinese.items():
+        en_lines, zh_lines = english[name].split("\n"), text.split("\n")
+        assert len(zh_lines) == len(en_lines), name
+        for en, zh in zip(en_lines, zh_lines):
+            if set(en) <= set("|-: "):
+                assert zh == en  # the delimiter row, blank lines
+            elif en.startswith("|"):
+                assert zh.count("|") == en.count("|")  # same cells
+            # whatever was a table word or sentence of English is Chinese now
+            assert not i18n._looks_english(re.sub(r"img_\d+|\w+_x\d|x86_64|\d[\w.,-]*|CPU cores|Linux|Python|paddle|Daala|MATLAB", "", zh)), zh
+    assert "| img_001 | 1.500 | 1.5000 |" in chinese["table"] and "| **均值** |" in chinese["table"]
+    assert "| Set5 | 29.56 | 0.8539 | 0.8428 | 5.38 (5.44) |" in chinese["card"]  # numbers untouched
+    assert "与论文的不同之处：" in chinese["card"] and "\\+ 1000 × 网格惩罚" in chinese["card"]  # still not a list marker
