@@ -387,6 +387,10 @@ ZH_FIGURES: dict[str, str] = {
     "grid ratio": "网格比",
     "colour shift": "颜色偏移",
     "colour speckle": "彩色噪点",
+    # report.slider_figure (viz.slider, chapters 0 and 7): the menus of the before/after slider
+    "left": "左侧",
+    "right": "右侧",
+    "zoom": "缩放",
     # release.format_card (chapters 5 and 6): the model card's summary and departures
     "**{}** ({}, step {#}, batch {#} x {#} px, {#} h on {}, paddle {})":
         "**{}**（{}，第 {#} 步，批量 {#} × {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",

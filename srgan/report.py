@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from .atomic import atomic_path, path_error
 from .evaluate import generator_upscaler, load_comparison
+from .i18n import translate
 from .image_io import IMAGE_EXTENSIONS, list_images, read_image
 from .imresize import imresize
 from .infer import Upscaler, resolve_weights
@@ -193,11 +194,12 @@ def _scores_table(scores: Mapping[str, Mapping[str, float | None]]) -> str:
     """An HTML table: one row per method, a column for each score any row has (PSNR / SSIM /
     NIQE; a photo page has NIQE only), "–" where not measured."""
     columns = [c for c in _COLUMNS if any(c[0] in s for s in scores.values())]
-    head = "".join(f"<th>{heading}</th>" for _, heading, _ in columns)
-    rows = "".join(f"<tr><td>{html.escape(label)}</td>"
+    # translate: the Chinese edition's words (srgan.i18n; unchanged in English)
+    head = "".join(f"<th>{html.escape(translate(heading))}</th>" for _, heading, _ in columns)
+    rows = "".join(f"<tr><td>{html.escape(translate(label))}</td>"
                    + "".join(f"<td>{_format(s.get(key), digits)}</td>" for key, _, digits in columns) + "</tr>"
                    for label, s in scores.items())
-    return f"<table class=\"sr-scores\"><thead><tr><th>method</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return f"<table class=\"sr-scores\"><thead><tr><th>{translate('method')}</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, right: str | None = None,
@@ -232,7 +234,7 @@ def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, 
     def menu(cls: str, chosen: str, name: str) -> str:
         options = "".join(f"<option{' selected' if label == chosen else ''} value=\"{html.escape(label)}\">"
                           f"{html.escape(label)}</option>" for label in labels)
-        return f"<label>{name} <select class=\"{cls}\">{options}</select></label>"
+        return f"<label>{translate(name)} <select class=\"{cls}\">{options}</select></label>"
 
     zooms = sorted(set(ZOOMS) | {zoom})
     zoom_menu = "".join(f"<option{' selected' if z == zoom else ''} value=\"{z}\">{z}:1</option>" for z in zooms)
@@ -242,7 +244,7 @@ def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, 
     return (
         f"<figure class=\"sr-slider\" id=\"sr-slider-{number}\" data-width=\"{width}\" data-height=\"{height}\">{title}"
         f"<div class=\"sr-controls\">{menu('sr-pick-left', left, 'left')}{menu('sr-pick-right', right, 'right')}"
-        f"<label>zoom <select class=\"sr-zoom\">{zoom_menu}</select></label></div>"
+        f"<label>{translate('zoom')} <select class=\"sr-zoom\">{zoom_menu}</select></label></div>"
         f"<div class=\"sr-scroll\"><div class=\"sr-stage\" role=\"slider\" tabindex=\"0\" aria-label=\"{aria}\" "
         f"aria-valuemin=\"0\" aria-valuemax=\"100\" aria-valuenow=\"{position}\" "
         f"style=\"width: {width * zoom}px; height: {height * zoom}px\">"

@@ -443,3 +443,23 @@ def test_markdown_tables_of_the_package_in_chinese_and_unchanged_in_english():
     assert "| img_001 | 1.500 | 1.5000 |" in chinese["table"] and "| **均值** |" in chinese["table"]
     assert "| Set5 | 29.56 | 0.8539 | 0.8428 | 5.38 (5.44) |" in chinese["card"]  # numbers untouched
     assert "与论文的不同之处：" in chinese["card"] and "\\+ 1000 × 网格惩罚" in chinese["card"]  # still not a list marker
+
+
+def test_the_slider_menus_and_scores_in_chinese():
+    """report.slider_figure (viz.slider in chapters 0 and 7): menus and its score table's words."""
+    import numpy as np
+
+    from srgan.report import slider_figure
+
+    images = {"bicubic": np.zeros((8, 8, 3), np.uint8), "HR": np.full((8, 8, 3), 255, np.uint8)}
+    scores = {"bicubic": {"psnr": 20.0, "ssim_daala": 0.5, "niqe": 7.0}, "HR": {"niqe": 5.0}}
+    english = slider_figure(images, scores=scores)
+    assert "<label>left <select" in english and "<th>method</th>" in english and "<td>bicubic</td>" in english
+    i18n.set_language("zh")
+    try:
+        chinese = slider_figure(images, scores=scores)
+    finally:
+        i18n.set_language("en")
+    assert "<label>左侧 <select" in chinese and "<label>右侧 <select" in chinese and "<label>缩放 <select" in chinese
+    assert "<th>方法</th>" in chinese and "<td>双三次插值</td>" in chinese
+    assert 'value="bicubic"' in chinese  # the menus' values stay the images' keys (the page's script reads them)
