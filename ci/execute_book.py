@@ -260,7 +260,9 @@ def translate_glue(cells: list) -> int:
     cells with srgan.i18n's table, for the Chinese edition's prose; returns how many changed.
 
     A glued str is stored as a display_data output with `scrapbook` metadata and its repr as
-    text/plain, which {glue:text} shows without the quotes; only that repr is rewritten."""
+    plain text, which {glue:text} shows without the quotes: under "text/plain" when glued with
+    display=True, under the scrapbook's mime prefix ("application/papermill.record/text/plain")
+    with display=False, as the chapters glue their words. Only that repr is rewritten."""
     import ast
 
     from srgan.i18n import translate
@@ -268,17 +270,20 @@ def translate_glue(cells: list) -> int:
     changed = 0
     for cell in cells:
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            scrapbook = output.get("metadata", {}).get("scrapbook")
+            if not isinstance(scrapbook, dict):
+                continue
             data = output.get("data", {})
-            if "scrapbook" not in output.get("metadata", {}) or "text/plain" not in data:
-                continue
-            text = _text(data["text/plain"])
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                continue
-            if isinstance(value, str) and translate(value, "zh") != value:
-                data["text/plain"] = repr(translate(value, "zh"))
-                changed += 1
+            for key in ("text/plain", scrapbook.get("mime_prefix", "") + "text/plain"):
+                if key not in data:
+                    continue
+                try:
+                    value = ast.literal_eval(_text(data[key]))
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(value, str) and translate(value, "zh") != value:
+                    data[key] = repr(translate(value, "zh"))
+                    changed += 1
     return changed
 
 

@@ -166,3 +166,29 @@ def test_repeated_inline_scripts_are_written_once():
     drop_repeated_scripts(None, "book/00_intro", "page.html", context, None)
     assert context["script_files"] == [scripts[i] for i in (0, 1, 2, 4, 5)]
     assert len(scripts) == 6  # the builder's own list is left as it was
+
+
+def test_glue_words_are_translated_for_the_chinese_edition():
+    """execute_book.translate_glue on outputs as myst-nb's glue writes them: display=False (the
+    chapters' way) stores the repr under the scrapbook's mime prefix, display=True under
+    text/plain; numbers and unknown text stay, other outputs are not touched."""
+    from execute_book import translate_glue
+
+    def glued(name, value, display=False):
+        prefix = "application/papermill.record/"
+        key = "text/plain" if display else prefix + "text/plain"
+        return {"output_type": "display_data", "data": {key: repr(value)},
+                "metadata": {"scrapbook": {"mime_prefix": prefix, "name": name}}}
+
+    printed = {"output_type": "stream", "name": "stdout", "text": "'lower'\n"}
+    cells = [{"cell_type": "code", "outputs": [glued("niqe_word", "lower"), glued("cast", "blue +3.0"),
+                                                glued("n", "6.80"), glued("shown", "lower", display=True),
+                                                glued("unknown", "some words nobody translated"), printed]}]
+    assert translate_glue(cells) == 3
+    data = [o.get("data", {}) for o in cells[0]["outputs"]]
+    assert data[0]["application/papermill.record/text/plain"] == repr("低于")
+    assert data[1]["application/papermill.record/text/plain"] == repr("蓝色通道 +3.0")
+    assert data[2]["application/papermill.record/text/plain"] == repr("6.80")
+    assert data[3]["text/plain"] == repr("低于")
+    assert data[4]["application/papermill.record/text/plain"] == repr("some words nobody translated")
+    assert cells[0]["outputs"][5] == printed
