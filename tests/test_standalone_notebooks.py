@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from test_wheel import PADDLE_REQUIREMENT, _run, _working_tree_copy
+from test_wheel import PADDLE_REQUIREMENT, _run, _working_tree_copy, builds_a_venv, run_in_fresh_venv
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTERS = ("00_intro", "05_srresnet")  # the shipped models + a card's log; live training + the runs folder
@@ -56,18 +56,9 @@ def _figures(outputs: list[dict]) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("SRGAN_TEST_WHEEL") != "1",
-                    reason="builds a venv with Paddle (minutes): run by `bash ci/test_wheel.sh` (SRGAN_TEST_WHEEL=1)")
+@builds_a_venv
 def test_chapters_run_where_they_are_opened(tmp_path):
-    if not (REPO / ".git").exists():
-        pytest.fail(f"{REPO} is not a git checkout: the wheel is built from the files git lists")
-    transcript: list[str] = []
-    try:
-        _check_standalone_chapters(tmp_path, transcript)
-    finally:
-        if os.environ.get("SRGAN_STANDALONE_TRANSCRIPT"):  # kept on failure too: it shows which step broke
-            Path(os.environ["SRGAN_STANDALONE_TRANSCRIPT"]).write_text("\n\n".join(transcript) + "\n")
-        shutil.rmtree(tmp_path / "venv", ignore_errors=True)  # Paddle and the book's tools: ~1.5 GB
+    run_in_fresh_venv(_check_standalone_chapters, tmp_path, "SRGAN_STANDALONE_TRANSCRIPT")
 
 
 def _check_standalone_chapters(tmp_path: Path, transcript: list[str]) -> None:

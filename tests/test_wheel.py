@@ -102,20 +102,38 @@ def _working_tree_copy(dest: Path) -> Path:
     return dest
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("SRGAN_TEST_WHEEL") != "1",
-                    reason="builds a venv with Paddle (minutes): run by `bash ci/test_wheel.sh` (SRGAN_TEST_WHEEL=1)")
-def test_installed_wheel_upscales_from_anywhere(tmp_path):
+# A venv with Paddle takes minutes: these tests run only under ci/test_wheel.sh.
+builds_a_venv = pytest.mark.skipif(
+    os.environ.get("SRGAN_TEST_WHEEL") != "1",
+    reason="builds a venv with Paddle (minutes): run by `bash ci/test_wheel.sh` (SRGAN_TEST_WHEEL=1)")
+
+
+def run_in_fresh_venv(check, tmp_path: Path, transcript_variable: str) -> None:
+    """Run `check(tmp_path, transcript)`, a test that builds the wheel from this checkout and
+    installs it into tmp_path/venv.
+
+    Args:
+        check: the test's body; it appends each command and its output to `transcript`.
+        tmp_path: pytest's temporary folder.
+        transcript_variable: environment variable naming a file for the transcript (kept on
+            failure too: it shows which step broke).
+    """
     if not (REPO / ".git").exists():
         pytest.fail(f"{REPO} is not a git checkout: the wheel is built from the files git lists")
     transcript: list[str] = []
     try:
-        _check_installed_wheel(tmp_path, transcript)
+        check(tmp_path, transcript)
     finally:
-        if os.environ.get("SRGAN_WHEEL_TRANSCRIPT"):  # kept on failure too: it shows which step broke
-            Path(os.environ["SRGAN_WHEEL_TRANSCRIPT"]).write_text("\n\n".join(transcript) + "\n")
-        # The venv holds Paddle (~1 GB) and pytest keeps its last three temporary folders.
+        if os.environ.get(transcript_variable):
+            Path(os.environ[transcript_variable]).write_text("\n\n".join(transcript) + "\n")
+        # The venv holds Paddle (~1-1.5 GB) and pytest keeps its last three temporary folders.
         shutil.rmtree(tmp_path / "venv", ignore_errors=True)
+
+
+@pytest.mark.slow
+@builds_a_venv
+def test_installed_wheel_upscales_from_anywhere(tmp_path):
+    run_in_fresh_venv(_check_installed_wheel, tmp_path, "SRGAN_WHEEL_TRANSCRIPT")
 
 
 def _check_installed_wheel(tmp_path: Path, transcript: list[str]) -> None:
