@@ -39,6 +39,8 @@ from pathlib import Path
 
 import yaml
 
+from srgan.atomic import atomic_path
+
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
 
@@ -104,10 +106,9 @@ def save(path: Path, notebook: Path, entries: list[dict]) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write `text` atomically (a temporary file renamed over the target)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """Write `text` atomically (srgan.atomic: a unique temporary file renamed over the target)."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
 
 
 def merge(old: list[dict], english: list[str]) -> list[dict]:
