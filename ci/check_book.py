@@ -79,7 +79,7 @@ from srgan.atomic import write_json  # noqa: E402
 MIN_NATURAL_WIDTH = 300   # px: smaller images (icons, thumbnails) may be scaled freely
 MIN_SHOWN_RATIO = 0.5     # displayed width / natural width below this: the reader sees less than half the pixels
 ONE_TO_ONE_TAG = "pixels-1to1"  # a cell tag: its images are meant to be seen pixel for pixel (>= 1:1)
-MAX_CODE_LINES = 40       # longest code cell a reader is asked to read (was 30; chapters 5 and 6 have 36-37-line cells since fd4e790: to be split, then back to 30)
+MAX_CODE_LINES = 30       # longest code cell a reader is asked to read
 EDITIONS = ("en", "zh")   # the English book at the site's root, the Chinese one in zh/ (ci/book.sh)
 
 # Waits (asynchronously) until MathJax has typeset the page, or reports why it could not.

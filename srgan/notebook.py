@@ -87,6 +87,27 @@ def runs_dir() -> Path:
     return Path.cwd().parent / "runs" if in_checkout() else Path.cwd() / "runs"
 
 
+def training_dirs(train_dirs: list[str] | None, shared_dir: str | Path | None = None, *,
+                  required: bool = False) -> list[str]:
+    """The training folders of a chapter: `train_dirs` when given, else the paper-like T91 and
+    BSDS200 under the shared folder that exist (an empty list: the chapters use scikit-image's photos).
+
+    Args:
+        train_dirs: the chapter's `train_dirs` parameter (None: look in the shared folder).
+        shared_dir: the chapter's `shared_dir` (None: $SRGAN_SHARED, else ../shared).
+        required: full mode: raise FileNotFoundError instead of returning no folders, since the
+            paper's step count on six scikit-image photos would waste a GPU's hours.
+    """
+    datasets = (Path(shared_dir) if shared_dir else default_shared_dir()) / "datasets"
+    if train_dirs is None:
+        train_dirs = [str(datasets / name) for name in ("T91", "BSDS200") if (datasets / name).is_dir()]
+    if required and not train_dirs:
+        raise FileNotFoundError(f"full mode (quick = False) needs training images and {datasets} has none: fetch T91 + "
+                                "BSDS200 with the repository's `python data/download.py datasets` (DIV2K: `div2k`) "
+                                "or set train_dirs")
+    return list(train_dirs)
+
+
 def setup_notebook(environ: MutableMapping[str, str] | None = None, language: str = "en") -> None:
     """Export the data folder as $SRGAN_SHARED (unless set), say in one line what was found, and
     set the language of the figures and tables.

@@ -167,3 +167,18 @@ def test_chapters_find_weights_and_runs_without_checkout_paths(path):
         assert "weights_dir = Path(weights_dir) if weights_dir else shipped_weights_dir()" in code
     if re.search(r"^runs_dir = ", code, re.M):
         assert "runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()" in code
+
+
+def test_training_dirs_finds_t91_and_bsds200_and_full_mode_refuses_none(tmp_path):
+    (tmp_path / "datasets" / "BSDS200").mkdir(parents=True)
+    assert notebook.training_dirs(None, tmp_path) == [str(tmp_path / "datasets" / "BSDS200")]
+    (tmp_path / "datasets" / "T91").mkdir()
+    assert notebook.training_dirs(None, tmp_path, required=True) == [
+        str(tmp_path / "datasets" / "T91"), str(tmp_path / "datasets" / "BSDS200")]
+    assert notebook.training_dirs(["mine"], tmp_path, required=True) == ["mine"]  # given folders win
+    empty = tmp_path / "empty"
+    assert notebook.training_dirs(None, empty) == []  # quick mode: the scikit-image photos
+    with pytest.raises(FileNotFoundError, match="full mode.*data/download.py datasets"):
+        notebook.training_dirs(None, empty, required=True)
+    with pytest.raises(FileNotFoundError, match="full mode"):
+        notebook.training_dirs([], empty, required=True)
