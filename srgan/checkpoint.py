@@ -73,7 +73,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())
     if missing:
         raise CheckpointError(f"{path}: not an srgan training checkpoint (missing {sorted(missing)})")
-    bad = non_finite({key: state[key] for key in ("generator", "discriminator", "opt_g", "opt_d") if isinstance(state.get(key), dict)})
+    bad = non_finite({key: state[key] for key in ("generator", "generator_ema", "discriminator", "opt_g", "opt_d") if isinstance(state.get(key), dict)})
     if bad:
         raise CheckpointError(f"{path}: holds NaN or infinite values ({_some(bad)}); the run had diverged or the file is damaged")
     return state
@@ -226,10 +226,17 @@ def write_generator_file(tensors: dict[str, np.ndarray], path: str | os.PathLike
         save_file(tensors, tmp, metadata={CONFIG_KEY: json.dumps(config)})
 
 
+def released_generator_state(state: dict) -> dict:
+    """The generator weights a training checkpoint stands for: the average of G's weights when
+    the run kept one (cfg.train.ema_decay; what it validated), else G's own."""
+    return state.get("generator_ema") or state["generator"]
+
+
 def generator_from_checkpoint(state: dict, source: str) -> Generator:
-    """The generator of a training checkpoint (load_checkpoint's dict), built from its saved config."""
+    """The generator of a training checkpoint (load_checkpoint's dict), built from its saved
+    config, with the weights the run validated (released_generator_state)."""
     generator = build_generator(Config.from_dict(state["config"]).model)
-    load_state_dict_checked(generator, state["generator"], source)
+    load_state_dict_checked(generator, released_generator_state(state), source)
     return generator
 
 
@@ -239,7 +246,7 @@ def read_generator_weights(source: str | os.PathLike) -> tuple[dict, ModelConfig
     if str(source).endswith(".safetensors"):
         return read_generator_file(source)
     state = load_checkpoint(source)
-    return state["generator"], Config.from_dict(state["config"]).model
+    return released_generator_state(state), Config.from_dict(state["config"]).model
 
 
 def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], ModelConfig]:

@@ -85,6 +85,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.chroma_weight != ref.train.chroma_weight:
         out.append(f"+ {train.chroma_weight:g} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented "
                    f"colour, speckle and cast; luma, where the texture is, stays free; paper: no such term)")
+    if train.ema_decay != ref.train.ema_decay:
+        out.append(f"the released weights are an exponential moving average of G's (decay {train.ema_decay:g}, about "
+                   f"{1 / (1 - train.ema_decay):,.0f} steps; as ESRGAN's code; paper: the last weights)")
     if gan and train.d_warmup_steps != ref.train.d_warmup_steps:
         out.append(f"the first {train.d_warmup_steps} steps train a new discriminator alone against the fixed "
                    f"generator (it continues released weights whose discriminator was not kept; paper: D and G from the start)")

@@ -36,6 +36,7 @@ from . import runs
 from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
 from .device import keep_freed_memory, pick_device
+from .ema import WeightAverage
 from .evaluate import generator_upscaler
 from .image_io import save_image
 from .imresize import imresize
@@ -151,6 +152,8 @@ class Trainer:
                                             engine=self.vgg_engine,
                                             before_activation=train_cfg.vgg_before_activation)
         self.pixel_loss = PixelLoss(train_cfg.pixel_loss)  # phase 1's loss; phase 2's optional pixel term
+        # Not in the paper: an average of G's weights, which validation scores and the run releases.
+        self.ema = WeightAverage(self.generator, train_cfg.ema_decay) if train_cfg.ema_decay else None
         # BN statistics: SyncBatchNorm would be closer to single-device training but costs a
         # collective per layer; per-device batch statistics are what the paper's setting has.
         self.g_train = paddle.DataParallel(self.generator) if self.world_size > 1 else self.generator
@@ -189,6 +192,8 @@ class Trainer:
             "config": self.cfg.to_dict(),
             "scaler": self.scaler.state_dict(),
         }
+        if self.ema is not None:
+            state["generator_ema"] = self.ema.state_dict()
         if self.discriminator is not None:
             state.update(discriminator=self.discriminator.state_dict(), opt_d=ckpt.optimizer_state(self.opt_d, self.discriminator), sched_d=self.sched_d.state_dict())
         return state
@@ -200,6 +205,11 @@ class Trainer:
         ckpt.check_architecture(own, state.get("config", {}).get("model", {}), source)
         ckpt.load_state_dict_checked(self.generator, state["generator"], source)
         ckpt.load_optimizer_state(self.opt_g, self.generator, state["opt_g"])
+        if self.ema is not None and "generator_ema" in state:
+            ckpt.load_state_dict_checked(self.ema.network, state["generator_ema"], source)
+        elif self.ema is not None:  # a checkpoint of a run without the average: it starts here
+            self.ema.set_state_dict(self.generator.state_dict())
+            logger.info(f"{source}: holds no weight average; the average (ema_decay {self.ema.decay}) starts from its generator")
         self.sched_g.set_state_dict(state["sched_g"])
         if self.discriminator is not None:
             ckpt.load_state_dict_checked(self.discriminator, state["discriminator"], source)
@@ -216,7 +226,8 @@ class Trainer:
         if not self.is_main:
             return None
         state = self.state_dict()
-        bad = ckpt.non_finite({"generator": state["generator"], "discriminator": state.get("discriminator", {})})
+        bad = ckpt.non_finite({"generator": state["generator"], "discriminator": state.get("discriminator", {}),
+                               "generator_ema": state.get("generator_ema", {})})
         if bad:  # a diverged network is not saved over the last good checkpoints
             raise TrainingDiverged(f"step {self.step}: the weights hold NaN or infinite values ({', '.join(bad[:3])}); "
                                    f"training diverged, not saved{runs.newest_checkpoint_note(self.out_dir)}")
@@ -254,9 +265,13 @@ class Trainer:
         """
         self.generator.train()
         if self.discriminator is None:
-            return self.pretrain_step(lr, hr)
-        self.discriminator.train()
-        return self.gan_step(lr, hr)
+            losses = self.pretrain_step(lr, hr)
+        else:
+            self.discriminator.train()
+            losses = self.gan_step(lr, hr)
+        if self.ema is not None:
+            self.ema.update(self.generator)
+        return losses
 
     def pretrain_step(self, lr, hr) -> dict:
         """Phase 1: one Adam step of G on the pixel loss between G(LR) and HR."""
@@ -370,6 +385,12 @@ class Trainer:
         optimizer.clear_grad()
 
     # -- validation -------------------------------------------------------------------
+    @property
+    def released_generator(self):
+        """The network this run validates, keeps as best_generator and releases: G, or the
+        average of its weights when cfg.train.ema_decay is set."""
+        return self.ema.network if self.ema is not None else self.generator
+
     def validate(self) -> dict:
         """The scores metrics.VALIDATION_METRICS names, by the paper's protocol (Y channel, a
         border of `scale` px, the mean over the images), and an image grid.
@@ -379,7 +400,7 @@ class Trainer:
         shift and speckle the cast and coloured noise it can invent."""
         if self.val_pairs is None:
             self.val_pairs = default_validation_pairs(self.cfg.data.val_dir, self.cfg.model.scale, self.cfg.data.val_max_images)
-        upscale = generator_upscaler(self.generator)  # eval mode inside, train mode restored
+        upscale = generator_upscaler(self.released_generator)  # eval mode inside, train mode restored
         scale, scores = self.cfg.model.scale, []
         for i, (name, lr, hr) in enumerate(self.val_pairs):
             sr = upscale(lr)
@@ -394,7 +415,7 @@ class Trainer:
         self.logger.log({"kind": "val", "time": time.time(), **metrics})
         if metrics["psnr"] > self.best_psnr:
             self.best_psnr = metrics["psnr"]
-            ckpt.save_generator(self.generator, self.out_dir / runs.BEST, card={"step": self.step, "val": metrics})
+            ckpt.save_generator(self.released_generator, self.out_dir / runs.BEST, card={"step": self.step, "val": metrics})
         return metrics
 
     # -- the loop -------------------------------------------------------------------
