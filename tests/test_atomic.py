@@ -104,3 +104,13 @@ def test_require_file_returns_a_regular_file_as_a_path(tmp_path):
     assert require_file(str(tmp_path / "w.safetensors")) == Path(tmp_path / "w.safetensors")
     with pytest.raises(FileNotFoundError, match=r"nope.safetensors: no such weights file$"):
         require_file(tmp_path / "nope.safetensors", "weights file")
+
+
+def test_require_file_without_a_kind_says_no_such_file(tmp_path):
+    # the default `what` is the plain word "file" (a mutation run found it unpinned)
+    with pytest.raises(FileNotFoundError) as raised:
+        require_file(tmp_path / "nope.png")
+    assert str(raised.value) == f"{tmp_path / 'nope.png'}: no such file"
+    (tmp_path / "d").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"d: is a folder, not a file$"):
+        require_file(tmp_path / "d")
