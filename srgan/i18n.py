@@ -148,12 +148,12 @@ ZH_GLUE: dict[str, str] = {
     "(no card)": "（没有模型卡）",
     "(not checked: no reference image)": "（未检查：没有参考图像）",
     # "这几次训练在 Set14 上的排名为 A > B > C，{…}：{…}"
-    "{} the paper's {} on every set": "在每个数据集上都{}论文的 {}",
-    "{} the paper's {} on {} and {} it on {}": "{}论文的 {}（{}），{}它（{}）",  # two sets that disagree
+    "{} the paper's Set5 order {} on every set here": "在这里的每个数据集上都{}论文在 Set5 上的排序 {}",
+    "{} the paper's Set5 order {} on {} and {} it on {}": "{}论文在 Set5 上的排序 {}（{}），{}它（{}）",  # two sets that disagree
     "The PSNR orderings are the paper's.": "按 PSNR 的排序与论文相同。",
     "The PSNR orderings are not the paper's.": "按 PSNR 的排序与论文不同。",
     "The PSNR ordering is the paper's on some sets only.": "按 PSNR 的排序只在部分数据集上与论文相同。",
-    "{} the paper's {} on {}": "{}论文的 {}（{}）",
+    "{} the paper's Set5 order {} on {}": "{}论文在 Set5 上的排序 {}（{}）",
     "{} it on {} and {} it on {}": "{}它（{}），{}它（{}）",
     "{} it on {}": "{}它（{}）",
     "the same as": "等同于",

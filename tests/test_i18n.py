@@ -296,10 +296,12 @@ GLUE_EXAMPLES = {
                      "2.13 paper's recipe"],
     "c6_share_verdict": [f"the {names} concentrated there beyond white noise" for names in
                          ("content gradient is", "adversarial gradient is", "content and adversarial gradients are")],
-    "c7_psnr_relation": [f"{relation} the paper's SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54 on every set"
+    "c7_psnr_relation": [f"{relation} the paper's Set5 order SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54 on every set here"
                          for relation in ("the same as", "the reverse of", "different from")]
-                        + ["different from the paper's SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54 on different from it on Set5 "
+                        + ["different from the paper's Set5 order SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54 on Set5 "
                            "and the reverse of it on Set14"],
+    "c7_order_verdict": ["The PSNR orderings are the paper's.", "The PSNR orderings are not the paper's.",
+                         "The PSNR ordering is the paper's on some sets only."],
     "c8_best_engine": ["oneDNN", "OpenVINO", "GPU", "none"],
 }
 
