@@ -5,7 +5,8 @@ and lattice of neighbouring checkpoints 100 steps apart differ by more than the 
 compared, while the mean of a run's last checkpoints scores better than most of them on all three at
 once (measured in weights/experiments/issue23/README.md). An average over the last few hundred
 steps keeps the texture the updates agree on and drops the step-to-step noise they do not.
-ESRGAN's code (BasicSR) keeps one with decay 0.999; the trainer validates, keeps and releases the average when `cfg.train.ema_decay` > 0.
+ESRGAN's code (BasicSR) keeps one with decay 0.999; the trainer validates, keeps and releases
+the average when `cfg.train.ema_decay` > 0.
 
     ema = WeightAverage(generator, decay=0.998)
     ...optimizer step...

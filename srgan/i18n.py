@@ -154,8 +154,6 @@ ZH_GLUE: dict[str, str] = {
     "The PSNR orderings are not the paper's.": "按 PSNR 的排序与论文不同。",
     "The PSNR ordering is the paper's on some sets only.": "按 PSNR 的排序只在部分数据集上与论文相同。",
     "{} the paper's Set5 order {} on {}": "{}论文在 Set5 上的排序 {}（{}）",
-    "{} it on {} and {} it on {}": "{}它（{}），{}它（{}）",
-    "{} it on {}": "{}它（{}）",
     "the same as": "等同于",
     "the reverse of": "恰好颠倒了",
     "different from": "不同于",
