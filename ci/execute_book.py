@@ -32,7 +32,8 @@ layout, so the chapters' relative paths resolve the same way; its _config.yml is
 with the Chinese title and Sphinx language (ci/zh.py book_config). The glue values the Chinese
 prose quotes are translated there with srgan.i18n's table (words such as "higher than" would
 otherwise stand in English inside Chinese sentences), and the figure texts the table does not
-know yet are listed in <out>/untranslated.txt.
+know yet are listed in <out>/untranslated.txt. So are the printed lines the prose sends the reader to
+(srgan.i18n.ZH_PRINTED: chapter 6's departures, chapter 7's verdicts; printed code stays as it is).
 
 Log noise stays out of the pages: the kernels inherit warning filters for Paddle's notices (the
 ccache warning on import, the batch-norm "we now always track global mean and variance"
@@ -287,10 +288,30 @@ def translate_glue(cells: list) -> int:
     return changed
 
 
+def translate_printed(cells: list) -> int:
+    """Translate, in place, the printed output (stdout) of executed cells with srgan.i18n's
+    translate_output, for the Chinese edition: only whole lines its ZH_PRINTED table knows (lines
+    the prose sends the reader to, such as chapter 7's verdicts), never printed code or numbers.
+    Returns how many outputs changed."""
+    from srgan.i18n import translate_output
+
+    changed = 0
+    for cell in cells:
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                text = _text(output["text"])
+                chinese = translate_output(text, "zh")
+                if chinese != text:
+                    output["text"] = chinese
+                    changed += 1
+    return changed
+
+
 def tidy_executed_notebook(path: Path, chinese: bool = False) -> None:
     """What the reader should not see, taken out of an executed chapter (in place, atomically):
     printed output split into several boxes, papermill's cell of injected default parameters;
-    for the Chinese edition (`chinese`), English glue values (see translate_glue)."""
+    for the Chinese edition (`chinese`), English glue values (see translate_glue) and the printed
+    lines srgan.i18n translates (see translate_printed)."""
     import nbformat
 
     from srgan.atomic import atomic_path
@@ -302,6 +323,7 @@ def tidy_executed_notebook(path: Path, chinese: bool = False) -> None:
     hide_injected_parameters(notebook.cells)
     if chinese:
         translate_glue(notebook.cells)
+        translate_printed(notebook.cells)
     with atomic_path(path) as tmp:
         nbformat.write(notebook, tmp)
 

@@ -120,9 +120,10 @@ ZH_GLUE: dict[str, str] = {
     "{#} paper's recipe": "{#}（论文方案）",
     "a period-4 lattice has appeared in every run, penalty or not": "无论加不加惩罚，每次训练中都出现了周期为 4 的网格",
     "the grid contrast stayed within twice its start in at least one run": "至少有一次训练的网格对比度仍在起始值的两倍以内",
-    # "内容损失逐渐上升：它{上升了}，从 … 到 …"; "验证 PSNR 比其最好值低 … dB，{…}"
-    "rose": "上升了",
-    "did not rise": "并未上升",
+    # "内容损失逐渐上升：从 0.135 {升到} 0.169"; "验证 PSNR 比其最好值低 … dB，{…}"
+    "rose": "升到",
+    "did not rise": "降到",  # the second half's mean is not above the first's
+
     "far from a collapse of several dB": "远谈不上几个 dB 的崩溃",
     "a collapse": "已是一次崩溃",
     # "变化超过 0.25 的次数为 {12/99}" (also chapter 2's "在 {3/5} 张图像上", chapter 7's "占 {8/14}")
@@ -138,11 +139,18 @@ ZH_GLUE: dict[str, str] = {
     "adversarial": "对抗",
     "content and adversarial": "内容和对抗",
     "adversarial and content": "对抗和内容",
-    # the colour cast: "色偏（在本章的照片上为 {+2.9 个灰度级（蓝色通道）}）", "相当于 {…} 的色调";
-    # the number first, because the sentences put a space before the value
-    "{#} grey levels of red": "{#} 个灰度级（红色通道）",
-    "{#} grey levels of green": "{#} 个灰度级（绿色通道）",
-    "{#} grey levels of blue": "{#} 个灰度级（蓝色通道）",
+    # the colour cast: "色偏（在本章的照片上{蓝色通道偏高 2.9 个灰度级}）", "相当于整幅图像{…}"; the
+    # chapters format it with a sign (+2.9, -1.3), which becomes the word 偏高 / 偏低 (no brackets, which
+    # the sentences around it already use); an unsigned number (a reader's own format) as a shift
+    "+{#} grey levels of red": "红色通道偏高 {#} 个灰度级",
+    "+{#} grey levels of green": "绿色通道偏高 {#} 个灰度级",
+    "+{#} grey levels of blue": "蓝色通道偏高 {#} 个灰度级",
+    "-{#} grey levels of red": "红色通道偏低 {#} 个灰度级",
+    "-{#} grey levels of green": "绿色通道偏低 {#} 个灰度级",
+    "-{#} grey levels of blue": "蓝色通道偏低 {#} 个灰度级",
+    "{#} grey levels of red": "红色通道偏移 {#} 个灰度级",
+    "{#} grey levels of green": "绿色通道偏移 {#} 个灰度级",
+    "{#} grey levels of blue": "蓝色通道偏移 {#} 个灰度级",
     # chapter 7: "只完成了论文配方 2·10⁵ 次更新中的 {1,200 次（0.6%）}"
     "{#} ({#})": "{#} 次（{#}）",
     "(no card)": "（没有模型卡）",
@@ -395,6 +403,8 @@ ZH_FIGURES: dict[str, str] = {
     # release.format_card (chapters 5 and 6): the model card's summary and departures
     "**{}** ({}, step {#}, batch {#} x {#} px, {#} h on {}, paddle {})":
         "**{}**（{}，第 {#} 步，批量 {#} × {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
+    # srgan.machine.machine_description, the card's machine: "x86_64, 2 CPU cores, Linux 6.1.0, Python 3.11.7"
+    "{}, {#} CPU cores, {}, Python {}": "{}，{#} 个 CPU 核心，{}，Python {}",
     "pretrain": "预训练",
     "gan": "对抗训练",
     "NIQE (HR)": "NIQE（HR 的）",
@@ -416,8 +426,58 @@ ZH_FIGURES: dict[str, str] = {
         "\\+ {#} × 网格惩罚：SR 超出 HR 的周期 {#} 网格能量，按每个 {#} 像素窗口计算（针对像素重排的网格；论文：没有这一项）",
 }
 
+# Lines the chapters print that their prose sends the reader to (ci/execute_book.py translates the
+# Chinese edition's printed output with `translate_output`, which looks up only these keys, whole
+# lines, so that printed code and numbers are never touched; a slot's content goes through the
+# whole table). tests/test_i18n.py checks that each line of chapter 6's departures has its entry.
+ZH_PRINTED: dict[str, str] = {
+    # chapter 6: the Trainer methods that depart from the paper, "name: docstring" (inspect.getdoc)
+    "_d_warmup_step: Not in the paper (cfg.train.d_warmup_steps): a D step with G held fixed, so that released "
+    "generator weights continue against a trained critic, not a random one. G runs in eval mode: the released "
+    "network as users run it, its BN statistics untouched.":
+        "_d_warmup_step：论文中没有（cfg.train.d_warmup_steps）：固定 G、只训练 D 的一步，使发布的生成器权重继续训练时"
+        "面对的是训练过的判别器，而不是随机的判别器。G 以评估模式运行：就是用户运行的那个发布的网络，"
+        "它的 BN 统计量保持不变。",
+    "_content_loss: l_X, the configured content loss (the paper's SRGAN: VGG54), plus, not in the paper, "
+    "cfg.train.gan_pixel_weight times the pixel loss beside it (logged as part of l_X).":
+        "_content_loss：l_X，即配置的内容损失（论文的 SRGAN：VGG54），再加上论文中没有的一项："
+        "cfg.train.gan_pixel_weight 乘以像素损失（记在 l_X 之内）。",
+    "_g_adversarial_loss: l_Gen = -log D(G(LR)) (Eq. 6); or, not in the paper (cfg.train.gan_loss \"relativistic\"), "
+    "ESRGAN's relativistic form, which also needs D's logits on HR (no gradient: this step trains G only). D is "
+    "frozen here, so the bare network is called, not its DataParallel wrapper: the wrapper would wait for D "
+    "gradients to all-reduce that never come, and Paddle then fails in the D backward (\"parameter ... has been "
+    "ready before\").":
+        "_g_adversarial_loss：l_Gen = -log D(G(LR))（式 (6)）；或者用论文中没有的 ESRGAN 相对式"
+        "（cfg.train.gan_loss \"relativistic\"），它还需要 D 在 HR 上的 logit（不求梯度：这一步只训练 G）。"
+        "D 在这里是冻结的，所以调用的是裸网络，而不是它的 DataParallel 包装：包装会等待 D 的梯度做 all-reduce，"
+        "而这些梯度永远不会来，Paddle 随后会在 D 的反向传播中报错（\"parameter ... has been ready before\"）。",
+    "_add_g_penalties: Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight), low-frequency "
+    "loss (cfg.train.lowfreq_weight) and chroma loss (cfg.train.chroma_weight) added to G's loss. Returns "
+    "(loss, their unweighted values).":
+        "_add_g_penalties：论文中没有：把加权的网格惩罚（cfg.train.lattice_weight）、低频损失"
+        "（cfg.train.lowfreq_weight）和色度损失（cfg.train.chroma_weight）加到 G 的损失上。"
+        "返回（总损失，它们未加权的值）。",
+    "_mixed_precision: Not in the paper: float16 autocast on a GPU when cfg.train.amp (a no-op otherwise).":
+        "_mixed_precision：论文中没有：cfg.train.amp 为真时在 GPU 上做 float16 自动混合精度（否则什么也不做）。",
+    "_optimizer_step: Backward and one optimizer step through the AMP grad scaler (plain backward/step without AMP).":
+        "_optimizer_step：反向传播，并经 AMP 梯度缩放器执行一步优化器更新（不用 AMP 时就是普通的 backward/step）。",
+    # chapter 7: the Table 1 runs' orderings, and what each SRGAN gives up against the SRResNet
+    "{}: PSNR order {} ({} the paper's {}); most natural by NIQE first: {}":
+        "{}：按 PSNR 的排序为 {}（{}论文的 {}）；按 NIQE 从最自然到最不自然：{}",
+    "{}: {} gives up {#} dB against SRResNet and is {} by NIQE ({#} vs {#}; HR {#}), grid contrast {#}":
+        "{}：{} 的 PSNR 比 SRResNet 低 {#} dB，按 NIQE {}（{#} 对 {#}；HR 为 {#}），网格对比度 {#}",
+    "more natural": "更自然",
+    "LESS natural": "反而不如它自然",
+    # chapter 0: the shipped SRGAN's card and log
+    "model card: step {#}, batch {#}, {#} h in its last segment": "模型卡：第 {#} 步，批量大小 {#}，最后一段训练 {#} 小时",
+    "training log, steps {#}-{#} ({#} records):": "训练日志，第 {#}-{#} 步（{#} 条记录）：",
+    "median D(HR) {#}, median D(G(LR)) {#}, D(G(LR)) above 0.5 in {#} records":
+        "D(HR) 的中位数 {#}，D(G(LR)) 的中位数 {#}，D(G(LR)) 大于 0.5 的记录有 {#} 条",
+}
+
 ZH.update(ZH_GLUE)
 ZH.update({key: text for key, text in ZH_FIGURES.items() if key not in ZH})
+ZH.update({key: text for key, text in ZH_PRINTED.items() if key not in ZH})
 
 
 def language() -> str:
@@ -525,29 +585,51 @@ def slots(text: str) -> list[str]:
     return _SLOT.findall(text)
 
 
+def _regex(key: str) -> re.Pattern:
+    parts = _SLOT.split(key)
+    body = "".join(("(.+?)" if slot == "{}" else f"({_NUMBER})") + re.escape(part)
+                   for slot, part in zip(slots(key), parts[1:]))
+    return re.compile("^" + re.escape(parts[0]) + body + "$", re.S)
+
+
+def _patterns_of(table: dict[str, str]) -> list[tuple[re.Pattern, str]]:
+    entries = sorted(((k, v) for k, v in table.items() if _SLOT.search(k)), key=lambda kv: -len(kv[0]))
+    return [(_regex(k), v) for k, v in entries]
+
+
 @lru_cache(maxsize=None)
 def _patterns() -> list[tuple[re.Pattern, str]]:
     """ZH's keys with slots as regular expressions, longest (most specific) first. Built on first
-    use, so after ZH_GLUE and ZH_FIGURES were merged into ZH (at import)."""
-
-    def regex(key: str) -> re.Pattern:
-        parts = _SLOT.split(key)
-        body = "".join(("(.+?)" if slot == "{}" else f"({_NUMBER})") + re.escape(part)
-                       for slot, part in zip(slots(key), parts[1:]))
-        return re.compile("^" + re.escape(parts[0]) + body + "$", re.S)
-
-    entries = sorted(((k, v) for k, v in ZH.items() if _SLOT.search(k)), key=lambda kv: -len(kv[0]))
-    return [(regex(k), v) for k, v in entries]
+    use, so after ZH_GLUE, ZH_FIGURES and ZH_PRINTED were merged into ZH (at import)."""
+    return _patterns_of(ZH)
 
 
-def _lookup(text: str) -> str | None:
-    if text in ZH:
-        return ZH[text]
-    for pattern, target in _patterns():
+@lru_cache(maxsize=None)
+def _printed_patterns() -> list[tuple[re.Pattern, str]]:
+    return _patterns_of(ZH_PRINTED)
+
+
+# A slot's content that is a list of numbers or names ("785, 801", "T91, BSDS200", "SRGAN-MSE,
+# SRGAN-VGG54"): its items are joined with the Chinese enumeration comma 、 inside a Chinese sentence.
+_LIST = re.compile(r"[A-Za-z0-9][\w.+-]*(?:, [A-Za-z0-9][\w.+-]*)+")
+
+
+def _slot(text: str) -> str:
+    if _LIST.fullmatch(text):
+        return "、".join(text.split(", "))
+    return translate(text, "zh")  # a slot may itself be a table entry ("bicubic")
+
+
+def _lookup(text: str, patterns: list[tuple[re.Pattern, str]] | None = None,
+            table: dict[str, str] | None = None) -> str | None:
+    table = ZH if table is None else table
+    if text in table:
+        return table[text]
+    for pattern, target in _patterns() if patterns is None else patterns:
         m = pattern.match(text)
         if m:
             parts = _SLOT.split(target)
-            filled = [translate(g, "zh") for g in m.groups()]  # a slot may itself be a table entry ("bicubic")
+            filled = [_slot(g) for g in m.groups()]
             return parts[0] + "".join(s + p for s, p in zip(filled, parts[1:]))
     return None
 
@@ -569,6 +651,27 @@ def translate(text: str, language: str | None = None) -> str:
         return "\n".join(translate(line, "zh") for line in text.split("\n"))
     _note_untranslated(text)
     return text
+
+
+def translate_output(text: str, language: str | None = None) -> str:
+    """Printed output (a notebook's stdout) in the current language: each line that is a key of
+    ZH_PRINTED (whole, or as a pattern; its indentation kept) is translated, every other line
+    (printed code, numbers, paths, lines the table does not know) stays as it is. Unchanged in
+    English.
+
+    Args:
+        text: the printed text, any number of lines.
+        language: override the current language ("zh" to translate whatever is set).
+    """
+    if (language or _language) != "zh":
+        return text
+
+    def line(piece: str) -> str:
+        body = piece.lstrip()
+        found = _lookup(body, _printed_patterns(), ZH_PRINTED) if body else None
+        return piece if found is None else piece[: len(piece) - len(body)] + found
+
+    return "\n".join(line(piece) for piece in text.split("\n"))
 
 
 _DELIMITER_CELL = re.compile(r"\s*:?-+:?\s*")

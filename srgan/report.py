@@ -98,11 +98,14 @@ SLIDER_JS = """
       over.style.clipPath = "inset(0 " + (100 - v) + "% 0 0)";
       handle.style.left = v + "%";
       stage.setAttribute("aria-valuenow", v);
-      stage.setAttribute("aria-valuetext", pickLeft.value + " on the left " + v + "%, " + pickRight.value + " on the right");
+      stage.setAttribute("aria-valuetext", shown(pickLeft) + " on the left " + v + "%, " + shown(pickRight) + " on the right");
+    }
+    function shown(pick) {  // the chosen method's name as the menu shows it (translated in the Chinese edition)
+      return pick.options[pick.selectedIndex].text;
     }
     function methods() {
       over.src = images[pickLeft.value]; under.src = images[pickRight.value];
-      tagLeft.textContent = pickLeft.value; tagRight.textContent = pickRight.value;
+      tagLeft.textContent = shown(pickLeft); tagRight.textContent = shown(pickRight);
       set(+stage.getAttribute("aria-valuenow"));
     }
     function zoom() {
@@ -231,9 +234,11 @@ def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, 
     # JSON inside <script>: "</" would end the script element early.
     data = json.dumps({label: png_data_uri(image) for label, image in images.items()}).replace("</", "<\\/")
 
+    # The menus' values are the images' keys (the page's script reads them); what they and the tags
+    # show is translated (the Chinese edition's words, srgan.i18n; unchanged in English).
     def menu(cls: str, chosen: str, name: str) -> str:
         options = "".join(f"<option{' selected' if label == chosen else ''} value=\"{html.escape(label)}\">"
-                          f"{html.escape(label)}</option>" for label in labels)
+                          f"{html.escape(translate(label))}</option>" for label in labels)
         return f"<label>{translate(name)} <select class=\"{cls}\">{options}</select></label>"
 
     zooms = sorted(set(ZOOMS) | {zoom})
@@ -248,13 +253,13 @@ def slider_figure(images: Mapping[str, np.ndarray], *, left: str | None = None, 
         f"<div class=\"sr-scroll\"><div class=\"sr-stage\" role=\"slider\" tabindex=\"0\" aria-label=\"{aria}\" "
         f"aria-valuemin=\"0\" aria-valuemax=\"100\" aria-valuenow=\"{position}\" "
         f"style=\"width: {width * zoom}px; height: {height * zoom}px\">"
-        f"<img class=\"sr-under\" alt=\"{html.escape(right)}\" width=\"{width}\" height=\"{height}\" "
+        f"<img class=\"sr-under\" alt=\"{html.escape(translate(right))}\" width=\"{width}\" height=\"{height}\" "
         f"src=\"{png_data_uri(images[right])}\">"
-        f"<img class=\"sr-over\" alt=\"{html.escape(left)}\" width=\"{width}\" height=\"{height}\" "
+        f"<img class=\"sr-over\" alt=\"{html.escape(translate(left))}\" width=\"{width}\" height=\"{height}\" "
         f"style=\"clip-path: inset(0 {100 - position}% 0 0)\" src=\"{png_data_uri(images[left])}\">"
         f"<div class=\"sr-handle\" style=\"left: {position}%\"></div>"
-        f"<span class=\"sr-tag sr-tag-left\">{html.escape(left)}</span>"
-        f"<span class=\"sr-tag sr-tag-right\">{html.escape(right)}</span></div></div>"
+        f"<span class=\"sr-tag sr-tag-left\">{html.escape(translate(left))}</span>"
+        f"<span class=\"sr-tag sr-tag-right\">{html.escape(translate(right))}</span></div></div>"
         f"<script type=\"application/json\" class=\"sr-images\">{data}</script>"
         f"{_scores_table(scores) if scores else ''}</figure>"
     )

@@ -192,3 +192,28 @@ def test_glue_words_are_translated_for_the_chinese_edition():
     assert data[3]["text/plain"] == repr("低于")
     assert data[4]["application/papermill.record/text/plain"] == repr("some words nobody translated")
     assert cells[0]["outputs"][5] == printed
+
+
+def test_printed_lines_the_prose_relies_on_are_translated_for_the_chinese_edition():
+    """execute_book.translate_printed: stdout lines that srgan.i18n.ZH_PRINTED knows (chapter 7's
+    verdicts) become Chinese, their indentation kept; printed code, other lines, stderr and other
+    outputs stay as they are."""
+    from execute_book import translate_printed
+
+    verdict = ("Set5: SRGAN-MSE gives up 0.75 dB against SRResNet and is more natural by NIQE (7.41 vs 8.19; HR 5.44), "
+               "grid contrast 6.67")
+    code = "    def step(self):\n        return content loss\n"
+    cells = [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": [verdict + "\n", "benchmarks: ['Set5']\n"]},
+        {"output_type": "stream", "name": "stdout", "text": code},
+        {"output_type": "stream", "name": "stderr", "text": verdict + "\n"},
+        {"output_type": "stream", "name": "stdout", "text": "  median D(HR) 0.9998, median D(G(LR)) 0.0009, "
+                                                             "D(G(LR)) above 0.5 in 0 records\n"}]},
+        {"cell_type": "markdown", "source": verdict}]
+    assert translate_printed(cells) == 2
+    outputs = cells[0]["outputs"]
+    assert outputs[0]["text"] == ("Set5：SRGAN-MSE 的 PSNR 比 SRResNet 低 0.75 dB，按 NIQE 更自然（7.41 对 8.19；HR 为 5.44），"
+                                  "网格对比度 6.67\nbenchmarks: ['Set5']\n")
+    assert outputs[1]["text"] == code and outputs[2]["text"] == verdict + "\n"
+    assert outputs[3]["text"] == "  D(HR) 的中位数 0.9998，D(G(LR)) 的中位数 0.0009，D(G(LR)) 大于 0.5 的记录有 0 条\n"
+    assert cells[1]["source"] == verdict

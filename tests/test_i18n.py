@@ -329,22 +329,22 @@ def _has_entry(text: str) -> bool:
 
 
 def test_every_table_has_the_same_slots_in_key_and_text():
-    for table in (i18n.ZH, i18n.ZH_GLUE, i18n.ZH_FIGURES):
+    for table in (i18n.ZH, i18n.ZH_GLUE, i18n.ZH_FIGURES, i18n.ZH_PRINTED):
         for key, text in table.items():
             assert i18n.slots(key) == i18n.slots(text), (key, text)
             assert text == text.strip(), (key, text)  # no stray space where it sits in a Chinese sentence
 
 
 def test_no_key_is_in_two_tables():
-    """ZH, ZH_GLUE and ZH_FIGURES are merged at import: a key written twice (within one dict
+    """ZH, ZH_GLUE, ZH_FIGURES and ZH_PRINTED are merged at import: a key written twice (within one dict
     literal, or in two) would keep one translation silently. Read from the source, not the merge."""
     tree = ast.parse((REPO / "srgan" / "i18n.py").read_text(encoding="utf-8"))
     keys = []
     for node in tree.body:
         target = node.target if isinstance(node, ast.AnnAssign) else None
-        if isinstance(target, ast.Name) and target.id in ("ZH", "ZH_GLUE", "ZH_FIGURES"):
+        if isinstance(target, ast.Name) and target.id in ("ZH", "ZH_GLUE", "ZH_FIGURES", "ZH_PRINTED"):
             keys += [(ast.literal_eval(k), target.id) for k in node.value.keys]
-    assert {name for _, name in keys} == {"ZH", "ZH_GLUE", "ZH_FIGURES"}
+    assert {name for _, name in keys} == {"ZH", "ZH_GLUE", "ZH_FIGURES", "ZH_PRINTED"}
     counts = {}
     for key, name in keys:
         counts.setdefault(key, []).append(name)
@@ -353,12 +353,67 @@ def test_no_key_is_in_two_tables():
 
 def test_number_slots_take_numbers_only():
     assert i18n.translate("3 of 5", "zh") == "3/5"
-    assert i18n.translate("+2.9 grey levels of blue", "zh") == "+2.9 个灰度级（蓝色通道）"
+    assert i18n.translate("+2.9 grey levels of blue", "zh") == "蓝色通道偏高 2.9 个灰度级"  # the sign is a word
+    assert i18n.translate("-1.3 grey levels of red", "zh") == "红色通道偏低 1.3 个灰度级"
+    assert i18n.translate("1.5 grey levels of green", "zh") == "绿色通道偏移 1.5 个灰度级"
     assert i18n.translate("1,200 (0.6%)", "zh") == "1,200 次（0.6%）"
     assert i18n.translate("3% less time", "zh") == "减少了 3%"
     assert i18n.translate("SRGAN (VGG54)", "zh") == "SRGAN (VGG54)"  # "{#} ({#})" is not "{} ({})"
     assert i18n.translate("share of pixels", "zh") == "share of pixels"
     assert i18n.translate("vgg22 of HR,\nchannel 12 (48x48)", "zh") == "HR 的 vgg22，\n通道 12（48x48）"
+
+
+def test_a_list_in_a_slot_takes_the_chinese_enumeration_comma():
+    """Numbers or names listed in a slot ("785, 801", "T91, BSDS200") are joined with 、 inside the
+    Chinese sentence; other slot contents with commas (the card's machine) are not lists."""
+    assert i18n.translate("training data: T91, BSDS200 (paper: 350k ImageNet images)", "zh") == \
+        "训练数据：T91、BSDS200（论文：35 万张 ImageNet 图像）"
+    caption = i18n.translate("the run's checkpoints every 100 steps on Set14 (model card, `checkpoint_scores`, which also "
+                             "scores steps 785, 801); SRResNet: NIQE 7.00, grid contrast 1.04; HR photos: NIQE 4.92", "zh")
+    assert "其中还有第 785、801 步的得分" in caption
+    header = i18n.translate("**SRGAN** (gan, step 1,200, batch 8 x 96 px, 1.10 h on x86_64, 2 CPU cores, Linux 6.1.0-18, "
+                            "Python 3.11.7, paddle 3.0.0)", "zh")
+    assert header == ("**SRGAN**（对抗训练，第 1,200 步，批量 8 × 96 像素，训练 1.10 小时，机器：x86_64，2 个 CPU 核心，"
+                      "Linux 6.1.0-18，Python 3.11.7，paddle 3.0.0）")
+    assert i18n.translate("SRGAN (VGG54), 27.07 dB", "zh") == "SRGAN (VGG54)，27.07 dB"  # not a list
+
+
+def test_printed_output_only_its_own_lines():
+    """translate_output (ci/execute_book.py, the Chinese edition's stdout): the lines of ZH_PRINTED,
+    whole or as patterns, indentation kept; a line that only a figure or glue entry matches, printed
+    code and numbers stay English; nothing changes in English."""
+    verdict = ("Set14: SRGAN (VGG54) gives up 0.81 dB against SRResNet and is LESS natural by NIQE (4.96 vs 7.00; HR 4.92), "
+               "grid contrast 1.48")
+    order = ("Set5: PSNR order SRGAN-VGG54 > SRGAN-MSE > SRGAN-VGG22 (the reverse of the paper's SRGAN-MSE > SRGAN-VGG22 > "
+             "SRGAN-VGG54); most natural by NIQE first: SRGAN-MSE, SRGAN-VGG54, SRGAN-VGG22")
+    text = "\n".join([verdict, order, "rose", "step 400", "    loss = content loss", "  model card: step 1,200, batch 8, 1.10 h "
+                      "in its last segment", ""])
+    assert i18n.translate_output(text) == text
+    assert i18n.translate_output(text, "zh").split("\n") == [
+        "Set14：SRGAN (VGG54) 的 PSNR 比 SRResNet 低 0.81 dB，按 NIQE 反而不如它自然（4.96 对 7.00；HR 为 4.92），网格对比度 1.48",
+        "Set5：按 PSNR 的排序为 SRGAN-VGG54 > SRGAN-MSE > SRGAN-VGG22（恰好颠倒了论文的 SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54）；"
+        "按 NIQE 从最自然到最不自然：SRGAN-MSE、SRGAN-VGG54、SRGAN-VGG22",
+        "rose", "step 400", "    loss = content loss", "  模型卡：第 1,200 步，批量大小 8，最后一段训练 1.10 小时", ""]
+
+
+def test_chapter_6s_departures_are_printed_in_chinese():
+    """Chapter 6 prints the docstrings of the Trainer methods that depart from the paper, as
+    "name: docstring" lines (its prose sends the reader to them): each line, as the chapter makes
+    it, has its ZH_PRINTED entry, so a changed docstring fails here instead of printing English."""
+    import inspect
+
+    from srgan.train import Trainer
+
+    cells = json.loads((REPO / "book" / "06_srgan.ipynb").read_text(encoding="utf-8"))["cells"]
+    source = next("".join(c["source"]) for c in cells if c["cell_type"] == "code" and "departures = (" in "".join(c["source"]))
+    names = re.findall(r"Trainer\.(\w+)", source.split("departures = (")[1].split(")")[0])
+    assert len(names) >= 5, source
+    for name in names:
+        method = getattr(Trainer, name)
+        line = f"{method.__name__}: {' '.join(inspect.getdoc(method).split())}"
+        assert line in i18n.ZH_PRINTED, f"no Chinese for chapter 6's printed line {line!r} (srgan/i18n.py ZH_PRINTED)"
+        chinese = re.sub(r'"[^"]*"|all-reduce|float16', "", i18n.translate_output(line, "zh"))  # Paddle's words, a term
+        assert not _english(chinese), line
 
 
 def test_every_glue_phrase_the_chapters_can_produce_has_a_translation():
@@ -465,3 +520,5 @@ def test_the_slider_menus_and_scores_in_chinese():
     assert "<label>左侧 <select" in chinese and "<label>右侧 <select" in chinese and "<label>缩放 <select" in chinese
     assert "<th>方法</th>" in chinese and "<td>双三次插值</td>" in chinese
     assert 'value="bicubic"' in chinese  # the menus' values stay the images' keys (the page's script reads them)
+    assert 'value="bicubic">双三次插值</option>' in chinese and '<span class="sr-tag sr-tag-left">双三次插值</span>' in chinese
+    assert 'value="bicubic">bicubic</option>' in english and '<span class="sr-tag sr-tag-left">bicubic</span>' in english
