@@ -201,10 +201,14 @@ AUTHOR = "srgan-paddle 贡献者"
 def book_config(english_config: str) -> str:
     """The Chinese book's _config.yml from the English one's text: the same settings with the
     Chinese title and author, and Sphinx's language zh_CN (its own words, such as 搜索 and 目录,
-    in Chinese; the pages' lang attribute, which the language switch reads, zh-CN)."""
+    in Chinese; the pages' lang attribute, which the language switch reads, zh-CN), with the
+    theme's words its catalogs leave in English (the header's "System Settings", ...) from
+    book/_locale/zh_CN/LC_MESSAGES/sphinx.po (Sphinx's locale_dirs)."""
     config = yaml.safe_load(english_config)
     config["title"], config["author"] = TITLE, AUTHOR
-    config.setdefault("sphinx", {}).setdefault("config", {})["language"] = "zh_CN"
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["language"] = "zh_CN"
+    sphinx["locale_dirs"] = ["book/_locale"]
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 

@@ -245,3 +245,14 @@ def test_bad_yaml_is_one_line_naming_the_file(book):
     done = run(book, "check")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().count("\n") == 0 and "01_data.yml: not valid YAML" in done.stderr
+
+
+def test_the_chinese_config_translates_the_theme_words_its_catalogs_lack():
+    """book_config: language zh_CN, and book/_locale in Sphinx's locale_dirs, where sphinx.po has
+    the header button words pydata-sphinx-theme's Chinese catalog leaves empty ("System Settings")."""
+    config = yaml.safe_load(zh.book_config((REPO / "_config.yml").read_text(encoding="utf-8")))
+    sphinx = config["sphinx"]["config"]
+    assert sphinx["language"] == "zh_CN" and sphinx["locale_dirs"] == ["book/_locale"]
+    po = (REPO / sphinx["locale_dirs"][0] / "zh_CN" / "LC_MESSAGES" / "sphinx.po").read_text(encoding="utf-8")
+    assert 'msgid "System Settings"\nmsgstr "跟随系统"' in po and 'msgid "Color mode"\nmsgstr "颜色模式"' in po
+    assert "locale_dirs" not in yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
