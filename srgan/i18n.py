@@ -470,6 +470,12 @@ ZH_PRINTED: dict[str, str] = {
     "LESS natural": "反而不如它自然",
     # chapter 0: the shipped SRGAN's card and log
     "model card: step {#}, batch {#}, {#} h in its last segment": "模型卡：第 {#} 步，批量大小 {#}，最后一段训练 {#} 小时",
+    # the card's sentence on the chosen step, as textwrap leaves it (100 columns; a line the wrap
+    # splits elsewhere stays English)
+    "how the step was chosen: Step {#} was chosen on scikit-image's colour photos, not on Set5/Set14:":
+        "这一步是怎么选的：第 {#} 步是在 scikit-image 的彩色照片上选出的，而不是在 Set5/Set14 上：",
+    "NIQE {#} there (SRResNet {#}, HR {#}), grid contrast {#} (SRResNet {#}).":
+        "在那些照片上 NIQE 为 {#}（SRResNet {#}，HR {#}），网格对比度 {#}（SRResNet {#}）。",
     "training log, steps {#}-{#} ({#} records):": "训练日志，第 {#}-{#} 步（{#} 条记录）：",
     "median D(HR) {#}, median D(G(LR)) {#}, D(G(LR)) above 0.5 in {#} records":
         "D(HR) 的中位数 {#}，D(G(LR)) 的中位数 {#}，D(G(LR)) 大于 0.5 的记录有 {#} 条",
