@@ -3,7 +3,8 @@
 Two formats on purpose:
 - A training checkpoint (`*.ckpt`, paddle.save) holds everything needed to resume: both
   networks, both optimizers, the LR schedulers, the step, the phase, RNG states, the best
-  validation score and the config. paddle.save writes it as a pickle; it is read back by
+  validation score and the config (training_state / restore_training_state; resume_state
+  finds the one a run continues). paddle.save writes it as a pickle; it is read back by
   safeload.safe_load, which accepts only the data types of a state dict, so a `.ckpt` file
   (or a `.pdparams` passed as `--init-generator`) from elsewhere cannot run code when loaded.
 - Weights for users (`*.safetensors`) hold only the generator's tensors plus its model config
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import random
 import warnings
@@ -28,12 +30,21 @@ import paddle
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
+from . import runs
 from .atomic import atomic_path, file_digest, require_file, write_json
 from .config import Config, ModelConfig
+from .log import logger
 from .models import Generator
 from .safeload import UnsafePickleError, safe_load
 
 CONFIG_KEY = "srgan_model_config"
+
+# The parts of a training checkpoint that hold network weights (the trainer's state_dict) and
+# optimizer state. A save refuses NaN in the weights (the run diverged: the last good
+# checkpoints stay); a load refuses NaN in either (NaN in Adam's moments becomes NaN weights at
+# the next step).
+WEIGHTS = ("generator", "generator_ema", "discriminator")
+OPTIMIZERS = ("opt_g", "opt_d")
 
 
 class CheckpointError(RuntimeError):
@@ -49,6 +60,66 @@ def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     paddle.set_rng_state(state["paddle"])
+
+
+def training_state(*, step: int, phase: str, best_psnr: float, config: dict, generator, opt_g, sched_g, scaler,
+                   ema=None, discriminator=None, opt_d=None, sched_d=None) -> dict:
+    """A training checkpoint's contents (the format load_checkpoint reads), from the trainer's parts.
+
+    Args:
+        step, phase, best_psnr: where the run is.
+        config: the run's `Config.to_dict()`.
+        generator, opt_g, sched_g, scaler: G, its Adam optimizer and LR scheduler, the AMP grad scaler.
+        ema: the average of G's weights (srgan.ema.WeightAverage), None when the run keeps none.
+        discriminator, opt_d, sched_d: D and its optimizer and scheduler (phase 2), else None.
+    """
+    state = {
+        "generator": generator.state_dict(),
+        "opt_g": optimizer_state(opt_g, generator),
+        "sched_g": sched_g.state_dict(),
+        "step": step,
+        "phase": phase,
+        "best_psnr": best_psnr,
+        "rng": rng_state(),
+        "config": config,
+        "scaler": scaler.state_dict(),
+    }
+    if ema is not None:
+        state["generator_ema"] = ema.state_dict()
+    if discriminator is not None:
+        state.update(discriminator=discriminator.state_dict(), opt_d=optimizer_state(opt_d, discriminator), sched_d=sched_d.state_dict())
+    return state
+
+
+def restore_training_state(state: dict, source: str, *, phase: str, generator, opt_g, sched_g, scaler,
+                           ema=None, discriminator=None, opt_d=None, sched_d=None) -> tuple[int, float]:
+    """Load a training checkpoint (load_checkpoint's dict) into the trainer's parts, and the RNG
+    states; the parts are training_state's. A checkpoint of another phase or other network
+    sizes is refused before anything is loaded.
+
+    Returns:
+        (step, best validation PSNR) of the checkpoint.
+    """
+    if state["phase"] != phase:
+        raise CheckpointError(f"{source}: is a '{state['phase']}' checkpoint, this run is '{phase}'")
+    own = {**generator.config, **(discriminator.config if discriminator is not None else {})}
+    check_architecture(own, state.get("config", {}).get("model", {}), source)
+    load_state_dict_checked(generator, state["generator"], source)
+    load_optimizer_state(opt_g, generator, state["opt_g"])
+    if ema is not None and "generator_ema" in state:
+        load_state_dict_checked(ema.network, state["generator_ema"], source)
+    elif ema is not None:  # a checkpoint of a run without the average: it starts here
+        ema.set_state_dict(generator.state_dict())
+        logger.info(f"{source}: holds no weight average; the average (ema_decay {ema.decay}) starts from its generator")
+    sched_g.set_state_dict(state["sched_g"])
+    if discriminator is not None:
+        load_state_dict_checked(discriminator, state["discriminator"], source)
+        load_optimizer_state(opt_d, discriminator, state["opt_d"])
+        sched_d.set_state_dict(state["sched_d"])
+    if state.get("scaler"):
+        scaler.load_state_dict(state["scaler"])
+    set_rng_state(state["rng"])
+    return int(state["step"]), float(state.get("best_psnr", -math.inf))
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
@@ -73,7 +144,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())
     if missing:
         raise CheckpointError(f"{path}: not an srgan training checkpoint (missing {sorted(missing)})")
-    bad = non_finite({key: state[key] for key in ("generator", "generator_ema", "discriminator", "opt_g", "opt_d") if isinstance(state.get(key), dict)})
+    bad = non_finite_parts(state, WEIGHTS + OPTIMIZERS)
     if bad:
         raise CheckpointError(f"{path}: holds NaN or infinite values ({_some(bad)}); the run had diverged or the file is damaged")
     return state
@@ -96,8 +167,40 @@ def load_newest_checkpoint(paths: list[Path]) -> tuple[dict, Path]:
     else:
         raise CheckpointError(f"{Path(paths[-1]).parent}: no readable checkpoint to resume from: " + "; ".join(skipped))
     for reason in skipped:
-        warnings.warn(f"skipped {reason}; resuming from {candidate.name}", stacklevel=3)
+        warnings.warn(f"skipped {reason}; resuming from {candidate.name}", stacklevel=4)
     return state, candidate
+
+
+def resume_state(run_dir: str | os.PathLike, start: runs.RunStart, config: dict) -> tuple[dict, str] | None:
+    """The training state a run continues from, as `start` says (runs.run_start decides what
+    --resume means): the checkpoint it names, or the newest readable one in `run_dir`
+    (load_newest_checkpoint skips broken ones).
+
+    A run that goes on in its own folder (start.same_run) must keep its training settings
+    (runs.check_same_settings), and a checkpoint named there must be the run's newest
+    (runs.check_no_later_checkpoints): otherwise the folder would hold two runs.
+
+    Args:
+        run_dir: the run folder (--out).
+        start: how the run starts; a resuming one (start.resuming).
+        config: this run's `Config.to_dict()`.
+
+    Returns:
+        (state, the checkpoint's path as a string), or None when `run_dir` holds no checkpoint
+        and none was named.
+    """
+    if start.checkpoint is None:
+        found = runs.checkpoints(run_dir)
+        if not found:
+            return None
+        state, source = load_newest_checkpoint(found)
+    else:
+        state, source = load_checkpoint(start.checkpoint), start.checkpoint
+    if start.same_run:
+        runs.check_same_settings(state.get("config", {}), config, str(source))
+        if start.checkpoint is not None:
+            runs.check_no_later_checkpoints(run_dir, int(state["step"]), source)
+    return state, str(source)
 
 
 def check_architecture(own: dict, saved: dict, source: str) -> None:
@@ -133,6 +236,11 @@ def non_finite(tensors: dict, prefix: str = "") -> list[str]:
         if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
             bad.append(name)
     return bad
+
+
+def non_finite_parts(state: dict, parts: tuple[str, ...]) -> list[str]:
+    """non_finite over the `parts` (WEIGHTS, OPTIMIZERS) a training state holds."""
+    return non_finite({key: state[key] for key in parts if isinstance(state.get(key), dict)})
 
 
 def _some(names: list[str]) -> str:
@@ -247,6 +355,27 @@ def read_generator_weights(source: str | os.PathLike) -> tuple[dict, ModelConfig
         return read_generator_file(source)
     state = load_checkpoint(source)
     return released_generator_state(state), Config.from_dict(state["config"]).model
+
+
+def initial_generator(source: str | os.PathLike, model: ModelConfig) -> Generator:
+    """The generator a run starts from (`--init-generator`: released weights or a checkpoint).
+
+    Its architecture comes with the weights: the generator fields of `model` become the file's,
+    with a note where they differ from what was asked, so that the run's saved config describes
+    the real network (global_skip has no weights: a mismatch would load silently).
+
+    Args:
+        source: a generator `.safetensors` file or a training checkpoint (read_generator_weights).
+        model: the run's model config, updated in place.
+    """
+    state, arch = read_generator_weights(source)
+    for name in Generator.CONFIG_FIELDS:
+        if getattr(model, name) != getattr(arch, name):
+            logger.info(f"init_generator {source}: {name} = {getattr(arch, name)} (from the file, not {getattr(model, name)})")
+            setattr(model, name, getattr(arch, name))
+    generator = Generator.from_config(model)
+    load_state_dict_checked(generator, state, str(source))
+    return generator
 
 
 def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], ModelConfig]:

@@ -22,7 +22,8 @@ Rules, enforced by `RunFolder`:
   did not write (those are refused whatever the flags), nor the run's own --init-generator.
 - Temporary files of the layout's atomic writes, left by a killed process, are removed when
   the folder is opened again (the lock guarantees no other process is writing them).
-- What `--resume` means is decided in one place, `run_start`: a new run, this folder's run
+- What `--resume` means is decided in one place, `run_start` (`open_run` opens the folder
+  accordingly, checkpoint.resume_state loads what it names): a new run, this folder's run
   continued (from its newest readable checkpoint, or one named), or another folder's
   checkpoint continued as a new segment (lineage). Resuming in the folder itself continues the
   same run: `check_same_settings` refuses changed training settings and
@@ -44,8 +45,10 @@ import shutil
 import socket
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 from .atomic import atomic_path, copy_atomic, write_json
 from .log import logger
@@ -255,6 +258,7 @@ class JsonlLogger:
         self.enabled = enabled
         self.path = Path(out_dir) / LOG
         self.vdl = None
+        self._window = (time.time(), 0)  # (start time, step before it) of the next "train" record
         if enabled and visualdl:
             try:  # VisualDL is optional (not a dependency): without it only log.jsonl is written
                 from visualdl import LogWriter
@@ -272,6 +276,18 @@ class JsonlLogger:
             for key, value in record.items():
                 if isinstance(value, (int, float)) and key not in ("step", "time"):
                     self.vdl.add_scalar(tag=f"{record.get('kind', 'train')}/{key}", value=value, step=record["step"])
+
+    def start_window(self, step: int) -> None:
+        """Time the training steps after `step` from now on (the next "train" record's window)."""
+        self._window = (time.time(), step)
+
+    def train(self, step: int, *, batch_size: int, lr: float, losses: dict) -> None:
+        """A "train" record: the `losses` of `step`, the learning rate, and the window since the
+        previous record: its length ("seconds", what training_seconds sums) and throughput."""
+        now, (began, first) = time.time(), self._window
+        self.log({"kind": "train", "step": step, "time": now, "seconds": now - began, "lr": lr,
+                  "samples_per_s": (step - first) * batch_size / max(now - began, 1e-9), **losses})
+        self._window = (now, step)
 
     def image(self, tag: str, image, step: int) -> None:  # image: (H, W, 3) uint8
         if self.enabled and self.vdl is not None:
@@ -388,7 +404,9 @@ def record_start(run_dir: str | os.PathLike, start: "RunStart", config: dict, *,
                  world_size: int, vgg: str | None = None, init_card: tuple[Path, Path] | None = None) -> None:
     """What a run writes when it starts training (a resumed one too): config.json (write_info),
     the card and log of released weights it starts from (keep_initial_card), and, when it
-    continues another folder's checkpoint, that run's lineage, which replaces that card.
+    continues another folder's checkpoint, that run's lineage, which replaces that card. A resumed
+    run keeps its log up to `step` (trim_log): the later steps are redone,
+    and would otherwise be logged twice.
 
     Args:
         run_dir: the run folder.
@@ -399,6 +417,8 @@ def record_start(run_dir: str | os.PathLike, start: "RunStart", config: dict, *,
         init_card: (card, log) beside the released weights of `init_generator`
             (checkpoint.card_and_log_paths), None if it starts from none.
     """
+    if start.resuming:
+        trim_log(run_dir, step)
     write_info(run_dir, config, paddle=paddle, device=device, world_size=world_size, vgg=vgg)
     if init_card is not None:
         keep_initial_card(run_dir, *init_card)
@@ -732,3 +752,40 @@ class RunFolder:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@contextmanager
+def open_run(run_dir: str | os.PathLike, *, resume: bool | str | os.PathLike = False, overwrite: bool = False,
+             inputs=(), writer: bool = True, any_rank: Callable[[bool], bool] = bool) -> Iterator[RunStart]:
+    """Open `run_dir` for a training run (Trainer.fit) and yield how it starts (run_start); the
+    folder is closed (unlocked, removed if still empty) however the run ends.
+
+    Args:
+        run_dir: the run folder (--out).
+        resume, overwrite: as run_start takes them.
+        inputs: files the run reads (its init_generator), which --overwrite must not delete.
+        writer: this process writes the folder (rank 0 of a distributed run): it alone locks
+            and checks it (RunFolder.open_for).
+        any_rank: True if its argument is True on any process of the run. Every rank learns
+            that rank 0 could not open the folder: the others would otherwise wait forever in
+            their first gradient all-reduce.
+
+    Raises:
+        ValueError, RunFolderError: as run_start and RunFolder.open_for raise them (OSError too);
+            on the other ranks, a RunFolderError pointing at rank 0's log.
+    """
+    start = run_start(run_dir, resume, overwrite)
+    folder = RunFolder(run_dir) if writer else None
+    try:
+        error = None
+        if folder is not None:
+            try:
+                folder.open_for(start, overwrite=overwrite, inputs=inputs)
+            except (RunFolderError, OSError) as e:
+                error = e
+        if any_rank(error is not None):
+            raise error or RunFolderError(f"{run_dir}: rank 0 could not open the run folder (see its log)")
+        yield start
+    finally:
+        if folder is not None:
+            folder.close()

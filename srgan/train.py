@@ -126,20 +126,17 @@ class Trainer:
         # there, the same loss and gradient within float32 noise. On a GPU, dygraph.
         auto = "inference" if self.device == "cpu" else "dygraph"
         self.vgg_engine = auto if train_cfg.vgg_engine == "auto" else train_cfg.vgg_engine
-        self.out_dir = Path(train_cfg.out_dir)  # created by fit(), which owns the run folder (runs.RunFolder)
+        self.out_dir = Path(train_cfg.out_dir)  # created by fit(), which opens the run folder (runs.open_run)
         self.progress = progress and self.is_main
         paddle.seed(train_cfg.seed)
         np.random.seed(train_cfg.seed)
 
         # Networks. Phase 2 starts G from the trained SRResNet (paper Sec. 3.2), whose
-        # architecture comes with it (global_skip has no weights, so a mismatch would load silently).
-        init_state = None
-        if train_cfg.init_generator:  # phase 2 (paper), or continuing phase 1 with a fresh schedule
-            init_state, arch = ckpt.read_generator_weights(train_cfg.init_generator)
-            self._take_architecture(arch, train_cfg.init_generator)
-        self.generator = Generator.from_config(cfg.model)
-        if init_state is not None:
-            ckpt.load_state_dict_checked(self.generator, init_state, train_cfg.init_generator)
+        # architecture comes with it (cfg.model takes it); continuing phase 1 can do the same.
+        if train_cfg.init_generator:
+            self.generator = ckpt.initial_generator(train_cfg.init_generator, model=cfg.model)
+        else:
+            self.generator = Generator.from_config(cfg.model)
         self.sched_g = build_scheduler(cfg)
         self.opt_g = build_optimizer(self.generator.parameters(), self.sched_g, cfg)
         self.discriminator = self.opt_d = self.sched_d = None
@@ -171,63 +168,24 @@ class Trainer:
         self.logger = runs.JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=train_cfg.visualdl)
 
     # -- state ------------------------------------------------------------------------
-    def _take_architecture(self, arch, source: str) -> None:
-        """The generator's fields of cfg.model become those of its initial weights (with a note
-        where they differ from what was asked), so that the saved config describes the real
-        network (global_skip has no weights: a mismatch would load silently)."""
-        for name in Generator.CONFIG_FIELDS:
-            if getattr(self.cfg.model, name) != getattr(arch, name):
-                logger.info(f"init_generator {source}: {name} = {getattr(arch, name)} (from the file, not {getattr(self.cfg.model, name)})")
-                setattr(self.cfg.model, name, getattr(arch, name))
+    def _parts(self) -> dict:
+        """What a checkpoint holds of this run besides its step (checkpoint.training_state)."""
+        return {"generator": self.generator, "opt_g": self.opt_g, "sched_g": self.sched_g, "scaler": self.scaler,
+                "ema": self.ema, "discriminator": self.discriminator, "opt_d": self.opt_d, "sched_d": self.sched_d}
 
     def state_dict(self) -> dict:
-        state = {
-            "generator": self.generator.state_dict(),
-            "opt_g": ckpt.optimizer_state(self.opt_g, self.generator),
-            "sched_g": self.sched_g.state_dict(),
-            "step": self.step,
-            "phase": self.cfg.train.phase,
-            "best_psnr": self.best_psnr,
-            "rng": ckpt.rng_state(),
-            "config": self.cfg.to_dict(),
-            "scaler": self.scaler.state_dict(),
-        }
-        if self.ema is not None:
-            state["generator_ema"] = self.ema.state_dict()
-        if self.discriminator is not None:
-            state.update(discriminator=self.discriminator.state_dict(), opt_d=ckpt.optimizer_state(self.opt_d, self.discriminator), sched_d=self.sched_d.state_dict())
-        return state
+        return ckpt.training_state(step=self.step, phase=self.cfg.train.phase, best_psnr=self.best_psnr,
+                                   config=self.cfg.to_dict(), **self._parts())
 
     def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
-        if state["phase"] != self.cfg.train.phase:
-            raise ckpt.CheckpointError(f"{source}: is a '{state['phase']}' checkpoint, this run is '{self.cfg.train.phase}'")
-        own = {**self.generator.config, **(self.discriminator.config if self.discriminator is not None else {})}
-        ckpt.check_architecture(own, state.get("config", {}).get("model", {}), source)
-        ckpt.load_state_dict_checked(self.generator, state["generator"], source)
-        ckpt.load_optimizer_state(self.opt_g, self.generator, state["opt_g"])
-        if self.ema is not None and "generator_ema" in state:
-            ckpt.load_state_dict_checked(self.ema.network, state["generator_ema"], source)
-        elif self.ema is not None:  # a checkpoint of a run without the average: it starts here
-            self.ema.set_state_dict(self.generator.state_dict())
-            logger.info(f"{source}: holds no weight average; the average (ema_decay {self.ema.decay}) starts from its generator")
-        self.sched_g.set_state_dict(state["sched_g"])
-        if self.discriminator is not None:
-            ckpt.load_state_dict_checked(self.discriminator, state["discriminator"], source)
-            ckpt.load_optimizer_state(self.opt_d, self.discriminator, state["opt_d"])
-            self.sched_d.set_state_dict(state["sched_d"])
-        if state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
-        self.step = int(state["step"])
-        self.best_psnr = float(state.get("best_psnr", -math.inf))
-        ckpt.set_rng_state(state["rng"])
+        self.step, self.best_psnr = ckpt.restore_training_state(state, source, phase=self.cfg.train.phase, **self._parts())
 
     def save(self) -> Path | None:
         """Write ckpt_<step>.ckpt atomically and keep the newest `keep_last` (runs.prune_checkpoints)."""
         if not self.is_main:
             return None
         state = self.state_dict()
-        bad = ckpt.non_finite({"generator": state["generator"], "discriminator": state.get("discriminator", {}),
-                               "generator_ema": state.get("generator_ema", {})})
+        bad = ckpt.non_finite_parts(state, ckpt.WEIGHTS)
         if bad:  # a diverged network is not saved over the last good checkpoints
             raise TrainingDiverged(f"step {self.step}: the weights hold NaN or infinite values ({', '.join(bad[:3])}); "
                                    f"training diverged, not saved{runs.newest_checkpoint_note(self.out_dir)}")
@@ -243,19 +201,10 @@ class Trainer:
         return self._resume(runs.run_start(self.out_dir, True if path is None else path))
 
     def _resume(self, start: runs.RunStart) -> bool:
-        if start.checkpoint is None:
-            found = runs.checkpoints(self.out_dir)
-            if not found:
-                return False
-            state, source = ckpt.load_newest_checkpoint(found)
-        else:
-            state, source = ckpt.load_checkpoint(start.checkpoint), start.checkpoint
-        if start.same_run:  # the run goes on in its own folder (runs.check_same_settings)
-            runs.check_same_settings(state.get("config", {}), self.cfg.to_dict(), str(source))
-            if start.checkpoint is not None:
-                runs.check_no_later_checkpoints(self.out_dir, int(state["step"]), source)
-        self.load_state_dict(state, str(source))
-        return True
+        found = ckpt.resume_state(self.out_dir, start, config=self.cfg.to_dict())
+        if found is not None:
+            self.load_state_dict(*found)
+        return found is not None
 
     # -- one update -----------------------------------------------------------------
     def train_step(self, lr, hr) -> dict:
@@ -432,29 +381,15 @@ class Trainer:
         fresh run refuses a folder holding another run's files unless `overwrite`, and a folder
         created by a run that fails before writing anything is removed again.
         """
-        start = runs.run_start(self.out_dir, resume, overwrite)
-        folder = runs.RunFolder(self.out_dir) if self.is_main else None
-        try:
-            error = None
-            if folder is not None:  # rank 0 alone writes, so it alone locks and checks the folder
-                try:
-                    folder.open_for(start, overwrite=overwrite, inputs=[self.cfg.train.init_generator])
-                except (runs.RunFolderError, OSError) as e:
-                    error = e
-            if self._on_any_rank(error is not None):
-                raise error or runs.RunFolderError(f"{self.out_dir}: rank 0 could not open the run folder (see its log)")
+        # Rank 0 alone writes, so it alone locks and checks the folder.
+        with runs.open_run(self.out_dir, resume=resume, overwrite=overwrite, inputs=[self.cfg.train.init_generator],
+                           writer=self.is_main, any_rank=self._on_any_rank) as start:
             return self._fit(start)
-        finally:
-            if folder is not None:
-                folder.close()
 
     def _fit(self, start: runs.RunStart) -> dict:
         train_cfg, data_cfg = self.cfg.train, self.cfg.data
-        if start.resuming:
-            if not self._resume(start) and self.is_main:
-                logger.info(f"--resume: no checkpoint in {self.out_dir}; starting from step 0")
-            if self.is_main:
-                runs.trim_log(self.out_dir, self.step)  # steps after the checkpoint are redone, not logged twice
+        if start.resuming and not self._resume(start) and self.is_main:
+            logger.info(f"--resume: no checkpoint in {self.out_dir}; starting from step 0")
         if self.images is None:
             self.images = load_training_images(data_cfg.train_dirs, data_cfg.hr_size)
         if self.val_pairs is None and self.is_main:  # validation data problems show now, not at the first validation
@@ -463,17 +398,19 @@ class Trainer:
                              seed=train_cfg.seed)
         loader = train_loader(dataset, data_cfg.batch_size // self.world_size, self.step, train_cfg.steps, data_cfg.num_workers,
                               self.rank, self.world_size)
-        if self.is_main:
-            self._record_start(start)
+        if self.is_main:  # config.json, the card or lineage of what the run continues, the log trimmed
+            vgg = getattr(getattr(self, "content_loss", None), "vgg", None)  # phase 2 with a VGG content loss
+            source = train_cfg.init_generator
+            runs.record_start(self.out_dir, start, self.cfg.to_dict(), step=self.step, paddle=paddle.__version__,
+                              device=self.device, world_size=self.world_size, vgg=vgg.describe() if vgg is not None else None,
+                              init_card=ckpt.card_and_log_paths(source) if source and str(source).endswith(".safetensors") else None)
 
-        bar = None
-        if self.progress:
-            bar = tqdm(total=train_cfg.steps, initial=self.step, desc=train_cfg.phase, dynamic_ncols=True)
+        bar = tqdm(total=train_cfg.steps, initial=self.step, desc=train_cfg.phase, dynamic_ncols=True, disable=not self.progress)
         # SIGTERM (a scheduler, `kill`) stops like Ctrl-C but at a step boundary, with a checkpoint;
         # a second SIGTERM stops a step that never ends (srgan.interrupt).
         stop = StopOnSigterm(graceful=True)
-        start = time.time()
-        window_start, window_samples = time.time(), 0
+        began = time.time()
+        self.logger.start_window(self.step)
         metrics = {}
         try:
             with stop:
@@ -484,25 +421,19 @@ class Trainer:
                         raise TrainingDiverged(f"step {self.step + 1}: non-finite loss ({shown}); training diverged, "
                                                f"nothing of this step was saved{runs.newest_checkpoint_note(self.out_dir)}")
                     self.step += 1
-                    window_samples += data_cfg.batch_size
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("loss", "loss_g", "loss_d")})
+                    bar.update(1)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("loss", "loss_g", "loss_d")})
                     if self.step % train_cfg.log_every == 0 or self.step == train_cfg.steps:
-                        now = time.time()
-                        rate = window_samples / max(now - window_start, 1e-9)
-                        self.logger.log({"kind": "train", "step": self.step, "time": now, "seconds": now - window_start,
-                                         "lr": self.opt_g.get_lr(), "samples_per_s": rate, **losses})
-                        window_start, window_samples = now, 0
+                        self.logger.train(self.step, batch_size=data_cfg.batch_size, lr=self.opt_g.get_lr(), losses=losses)
                     if (self.step % train_cfg.val_every == 0 or self.step == train_cfg.steps) and self.is_main:
                         # Rank 0 only (it alone writes); the other ranks wait at the next all-reduce.
                         metrics = self._validate_and_keep_best()
-                        if bar is not None:
+                        if self.progress:
                             bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim_daala']:.4f}, "
                                       f"NIQE {metrics['niqe'] or float('nan'):.2f}, grid contrast {metrics['grid_contrast'] or float('nan'):.2f}")
                     if self.step % train_cfg.ckpt_every == 0 or self.step == train_cfg.steps:
                         self.save()
-                    if train_cfg.max_minutes is not None and time.time() - start > train_cfg.max_minutes * 60:
+                    if train_cfg.max_minutes is not None and time.time() - began > train_cfg.max_minutes * 60:
                         stop.request()
                     if self._on_any_rank(stop.requested):
                         stop.request()
@@ -511,8 +442,7 @@ class Trainer:
             stop.request()
             self.interrupted = True
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         # A signal on any rank (the first SIGTERM only sets stop.signalled) is an interruption;
         # max_minutes is a budget the user set, and the run ends normally.
         self.interrupted = self._on_any_rank(self.interrupted or stop.signalled)
@@ -531,11 +461,3 @@ class Trainer:
         flags = paddle.to_tensor([int(flag)], dtype="int32")
         paddle.distributed.all_reduce(flags, op=paddle.distributed.ReduceOp.MAX)
         return bool(flags.item())
-
-    def _record_start(self, start: runs.RunStart) -> None:
-        """config.json, the card of released initial weights, another run's lineage (runs.record_start)."""
-        vgg = getattr(getattr(self, "content_loss", None), "vgg", None)  # phase 2 with a VGG content loss
-        source = self.cfg.train.init_generator
-        runs.record_start(self.out_dir, start, self.cfg.to_dict(), step=self.step, paddle=paddle.__version__,
-                          device=self.device, world_size=self.world_size, vgg=vgg.describe() if vgg is not None else None,
-                          init_card=ckpt.card_and_log_paths(source) if source and str(source).endswith(".safetensors") else None)
