@@ -14,8 +14,9 @@ a page passes when
   - it shows at least one figure: an <img> in a cell output, loaded (naturalWidth > 0) and laid
     out with a non-zero size, and every other image in the article is loaded and visible too,
   - no figure is displayed far below its natural size: a cell-output image at least
-    MIN_NATURAL_WIDTH (300) px wide must be shown at >= MIN_SHOWN_RATIO (0.5) of its width
-    (below that its text and detail are unreadable; draw it smaller or split it); images of a
+    MIN_NATURAL_WIDTH (300) px wide must be shown at >= MIN_SHOWN_RATIO (0.65) of its width
+    (below that matplotlib's 10-point text comes out under 9 screen pixels: draw it smaller or
+    split it); images of a
     cell tagged `pixels-1to1` (crops meant to be compared pixel for pixel; book.css shows them
     unscaled) must be shown at >= 1:1 whatever their size,
   - it contains no error output (no traceback, no `output error` block) and no stderr block
@@ -24,6 +25,10 @@ a page passes when
     row ("|---|") or several "|" rows, or a printed output with a delimiter row (tables are
     rendered from text/markdown outputs as GitHub-flavoured markdown, see _config.yml),
   - no cell's printed output is split into several boxes (stream blocks next to each other),
+  - nothing is cut at the column's edge: no table, figure, printed output, display equation or
+    code block in the prose is wider than the box that holds it (the reader sees part of it and
+    its sideways scrollbar sits under it, often a screen further down). Code cells' own long lines
+    are left to scroll as in a notebook,
   - every equation is typeset by MathJax (served from the book itself, see ci/book.sh): no
     `.math` element without MathJax's output, no MathJax error, and no TeX ($$, \\(, \\[,
     \\begin{, $...\\command...$) in the visible text outside code,
@@ -44,6 +49,8 @@ a page passes when
     as the same box, so a match is a missing glyph. (`document.fonts.check` cannot tell: it
     answers true for any font that needs no loading, installed or not; comparing widths alone
     would mistake a real full-width glyph for a box of the same width.)
+Pages are opened in a window of READER_WINDOW (1280 x 1000, a common laptop screen; the theme's
+text column is 676 px wide there), where the size rules mean what a reader sees.
 The search and index pages of each edition are opened too, for the switch, language, console
 and glyph rules only (they have no chapter content).
 A screenshot of every page (scrolled to its first figure) goes to <screenshot dir>/<chapter>.png
@@ -51,7 +58,7 @@ A screenshot of every page (scrolled to its first figure) goes to <screenshot di
 of problem to <chapter>--<kind>.png, and the page named by --screenshot-page (default: the
 evaluation chapter, English) is copied to --screenshot.
 Exit code 1 if any page fails. <html>/../browser_check.json holds, per page (zh/<chapter> for the
-Chinese ones), the count of each kind of problem (`counts`: pipe_tables, split_outputs, raw_tex,
+Chinese ones), the count of each kind of problem (`counts`: pipe_tables, split_outputs, clipped, raw_tex,
 stderr, errors, small_figures, images_not_shown, long_code_cells, papermill_cells,
 console_errors, language_switch, language, missing_glyphs), the problems themselves, and the totals.
 """
@@ -77,9 +84,10 @@ from srgan.atomic import write_json  # noqa: E402
 
 # Thresholds of the figure-size rule (documented in the module docstring).
 MIN_NATURAL_WIDTH = 300   # px: smaller images (icons, thumbnails) may be scaled freely
-MIN_SHOWN_RATIO = 0.5     # displayed width / natural width below this: the reader sees less than half the pixels
+MIN_SHOWN_RATIO = 0.65    # displayed width / natural width below this: 10-pt text (14 px at 100 dpi) under 9 px
 ONE_TO_ONE_TAG = "pixels-1to1"  # a cell tag: its images are meant to be seen pixel for pixel (>= 1:1)
 MAX_CODE_LINES = 30       # longest code cell a reader is asked to read
+READER_WINDOW = (1280, 1000)  # px: the browser window pages are measured in (a laptop screen)
 EDITIONS = ("en", "zh")   # the English book at the site's root, the Chinese one in zh/ (ci/book.sh)
 
 # Waits (asynchronously) until MathJax has typeset the page, or reports why it could not.
@@ -154,6 +162,22 @@ for (const cell of article.querySelectorAll('.cell_output')) {
   }
   if (boxes) mark('split_outputs', cell);
   if (boxes) splits.push(`${boxes + 1} boxes: ` + (kids.find(k => k.matches('.output.stream')) || cell).innerText.trim().slice(0, 80));
+}
+
+// Content cut at the edge of its box: an element that clips or scrolls sideways (overflow-x not visible)
+// whose content is wider than it. Code cells' inputs scroll as in a notebook; MathJax's inline boxes and
+// its hidden assistive MathML are its own business (a display equation's container is checked).
+const clipped = [];
+for (const el of article.querySelectorAll('*')) {
+  if (el.closest('.cell_input, mjx-assistive-mml') || el.matches('span.math')) continue;
+  const inMath = el.closest('mjx-container');
+  if (inMath && !(el === inMath && el.getAttribute('display') === 'true')) continue;
+  if (!['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX)) continue;
+  if (el.scrollWidth <= el.clientWidth + 2 || !el.getClientRects().length) continue;  // 2 px for sub-pixel layout
+  const what = el.querySelector('table') ? 'table' : el.querySelector('img') ? 'figure' : el.matches('mjx-container') ? 'equation'
+             : el.closest('.cell_output') ? 'printed output' : el.tagName.toLowerCase();
+  clipped.push(`${what} ${el.scrollWidth} px wide in a ${el.clientWidth} px box: ` + el.innerText.trim().replace(/\\s+/g, ' ').slice(0, 80));
+  mark('clipped', el);
 }
 
 // TeX a reader would see raw: math elements MathJax left alone, MathJax errors, and TeX delimiters
@@ -248,18 +272,20 @@ const outside = Array.from(document.querySelectorAll('a[href]')).filter(a => !ar
 const first = imgs.find(i => i.closest('.cell_output, .output'));
 if (first) { first.scrollIntoView({block: 'center'}); } else { window.scrollTo(0, 0); }
 return {title: document.title, images: out, image_elements: imgs, where: where, errors: errors, stderr: stderr, links: outside,
-        pipe_tables: pipeTables, split_outputs: splits, raw_tex: rawTex, long_code_cells: longCells, papermill_cells: injected,
+        pipe_tables: pipeTables, split_outputs: splits, clipped: clipped, raw_tex: rawTex, long_code_cells: longCells, papermill_cells: injected,
         switches: switches, lang: lang, tofu: tofu, glyph_warnings: glyphWarnings,
         h1: (article.querySelector('h1') || {innerText: ''}).innerText};
 """
 
 # The problems counted on every page (browser_check.json: results.<page>.counts), and what each means.
-COUNTED = ("pipe_tables", "split_outputs", "raw_tex", "stderr", "errors", "small_figures", "images_not_shown",
+COUNTED = ("pipe_tables", "split_outputs", "clipped", "raw_tex", "stderr", "errors", "small_figures", "images_not_shown",
            "long_code_cells", "papermill_cells", "console_errors", "language_switch", "language", "missing_glyphs")
 RULES = {
     "pipe_tables": "a markdown pipe table shown as text: a paragraph starting with | with a delimiter row or several "
                    "| rows, or a printed output with a delimiter row",
     "split_outputs": "a cell whose printed output is split into several boxes (stream blocks next to each other)",
+    "clipped": "a table, figure, printed output, display equation or prose code block wider than its box (cut at the "
+               f"column's edge, seen only by scrolling sideways) in a {READER_WINDOW[0]} x {READER_WINDOW[1]} window",
     "raw_tex": "math MathJax did not typeset (a .math element without mjx-container, a MathJax error) or TeX "
                "($$, \\(, \\[, \\begin{, $..\\cmd..$) in the visible text",
     "stderr": "a stderr block",
@@ -327,7 +353,7 @@ def start_chromium(profile_dir: str):
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1600,1300", f"--user-data-dir={profile_dir}"):
+                 "--disable-dev-shm-usage", f"--window-size={READER_WINDOW[0]},{READER_WINDOW[1]}", f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for its errors (measure_page)
     driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -462,6 +488,7 @@ def page_problems(page: dict, repository_url: str | None = None, edition: str | 
     found = {
         "pipe_tables": [f"pipe table as text: {t!r}" for t in page["pipe_tables"]],
         "split_outputs": [f"printed output split: {t!r}" for t in page["split_outputs"]],
+        "clipped": [f"cut at the edge: {t}" for t in page["clipped"]],
         "raw_tex": [f"raw TeX ({page.get('mathjax', '?')}): {t!r}" for t in page["raw_tex"]],
         "stderr": [f"stderr output (log noise): {e!r}" for e in page["stderr"]],
         "errors": [f"error output: {e}" for e in page["errors"]],

@@ -86,11 +86,14 @@ GOOD_BODY = [
     cell(stream("line one\nline two\n| not | a table |"), code="print(x)  # \\begin{x} in code is not rendered TeX"),
     cell(f'<div class="output text_html">{TABLE}</div>'),
     cell(stream("before the figure"), f'<div class="output text_png">{figure()}</div>', stream("after the figure")),
-    cell(f'<div class="output text_png">{figure(1200, 300, "width: 700px")}</div>'),  # 0.58x: still readable
+    cell(f'<div class="output text_png">{figure(1200, 300, "width: 800px")}</div>'),  # 0.67x: still readable
     cell(f'<div class="output text_png">{figure(120, 60, "width: 30px")}</div>'),  # small images may be scaled
     cell(f'<div class="output text_png">{figure(200, 100)}</div>', tags=(ONE_TO_ONE_TAG,)),
     cell(code="\n".join(f"x{i} = {i}" for i in range(MAX_CODE_LINES)) + "\n"),  # at the limit, trailing newline
     cell(code="# Parameters\nquick = True", tags=("parameters",)),  # the chapter's own parameters cell
+    # a code cell's long line scrolls as in a notebook; a table that fits its scrolling box
+    cell(code="x = '" + "long " * 200 + "'").replace("<pre>", '<pre style="overflow-x: auto; width: 300px">'),
+    f'<div style="overflow-x: auto; width: 600px">{TABLE}</div>',
     "<p>Symbols a font has: α = 0.5, 2 × 10⁻³ − 1, 90 °, “quoted” — Ledig et al.</p>",
 ]
 
@@ -178,6 +181,16 @@ BROKEN = {
         "<p>the term $\\theta_G$ stays raw without dollarmath</p>",
         "<p>" + TYPESET.replace("x²", '<mjx-merror data-mjx-error="Undefined control sequence">x</mjx-merror>') + "</p>",
     ],
+    "clipped": [
+        # a table wider than the scrolling box the theme wraps it in (its last columns are cut)
+        '<div class="pst-scrollable-table-container" style="overflow-x: auto; width: 300px">'
+        + TABLE.replace('<table class="table">', '<table class="table" style="width: 900px">') + "</div>",
+        # crops shown 1:1 (book.css) in a cell output narrower than them
+        cell(f'<div class="output text_png">{figure(400, 100)}</div>').replace(
+            'class="cell_output docutils container"', 'class="cell_output docutils container" style="overflow-x: auto; width: 300px"'),
+        # a command in the prose whose line runs past the column
+        '<div class="highlight"><pre style="overflow-x: auto; width: 300px">srgan train ' + "--flag value " * 40 + "</pre></div>",
+    ],
     "stderr": [cell(stream("UserWarning: something", kind="stderr"))],
     "errors": [
         cell('<div class="output traceback highlight-ipythontb notranslate"><pre>ValueError: bad</pre></div>'),
@@ -236,8 +249,8 @@ def test_small_figure_thresholds():
     def img(natural, shown, one_to_one=False, output=True):
         return {"natural": [natural, 100], "shown": [shown, 50], "output": output, "one_to_one": one_to_one, "src": "x"}
 
-    assert small_figure(img(MIN_NATURAL_WIDTH, MIN_NATURAL_WIDTH * 0.49)) is not None
-    assert small_figure(img(MIN_NATURAL_WIDTH, MIN_NATURAL_WIDTH * 0.5)) is None  # exactly half: a retina figure
+    assert small_figure(img(1200, 1200 * 0.64)) is not None  # 10-pt text under 9 px
+    assert small_figure(img(1200, 1200 * 0.65)) is None
     assert small_figure(img(MIN_NATURAL_WIDTH - 1, 10)) is None  # icons and thumbnails
     assert small_figure(img(2000, 100, output=False)) is None  # not a cell output (logos, badges)
     assert small_figure(img(100, 98)) is None and small_figure(img(100, 98, one_to_one=True)) is not None
