@@ -269,8 +269,11 @@ def image_row(panels: Sequence[Panel], **kwargs):
     return image_grid([panels], **kwargs)
 
 
+BOOK_COLUMN_PX = 660  # the book's text column on a laptop screen (676 px at 1280 px, ci/check_book.py), less a margin
+
+
 def crops_at_scale(panels: Sequence[Panel], window, *, zoom: int = 2, columns: int | None = None, title_size: int = 10,
-                   suptitle: str | None = None, show: bool = True):
+                   suptitle: str | None = None, max_width: int = BOOK_COLUMN_PX, show: bool = True):
     """The same window of several images, each displayed at exactly `zoom` screen pixels per
     image pixel (nearest neighbour), so that texture and grain are seen as they are, not resampled.
 
@@ -282,22 +285,25 @@ def crops_at_scale(panels: Sequence[Panel], window, *, zoom: int = 2, columns: i
             the largest (an LR input) is cut at the window divided by k and enlarged k times.
         window: (top, left, side) or (top, left, height, width) in pixels of the largest image.
         zoom: screen pixels per image pixel (1 = 1:1).
-        columns: panels per row (default: all in one row).
+        columns: panels per row (default: as many as fit in `max_width`).
         title_size: title font size in points.
         suptitle: a title over the figure.
+        max_width: widest figure in pixels when `columns` is not given (a wider one would be cut
+            at the page's edge or shrunk, and lose the scale).
         show: show the figure (and return None); False returns it.
     """
     import matplotlib.pyplot as plt
 
     _, _, height, width = _window(window)
     reference = max(image.shape[0] for _, image in panels)
-    columns = columns or len(panels)
+    gap = 10
+    columns = columns or max(1, min(len(panels), (max_width - gap) // (width * zoom + gap)))
     rows = math.ceil(len(panels) / columns)
     dpi = plt.rcParams["figure.dpi"]
     line = title_size * 1.25 * dpi / 72  # one title line, pixels
     title_h = max(title.count("\n") + 1 for title, _ in panels) * line + 6
     top_h = (title_size + 2) * 1.6 * dpi / 72 if suptitle else 0
-    gap, panel_w, panel_h = 10, width * zoom, height * zoom
+    panel_w, panel_h = width * zoom, height * zoom
     fig_w = columns * panel_w + (columns + 1) * gap
     fig_h = top_h + rows * (title_h + panel_h + gap)
     fig = plt.figure(figsize=(fig_w / dpi, fig_h / dpi), dpi=dpi)
@@ -357,7 +363,7 @@ def plot_training_log(records: Sequence[dict], *, loss_key: str = "loss", segmen
     import matplotlib.pyplot as plt
 
     train, val = split_log(records)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for i in sorted({r.get("segment", 0) for r in train}):
         part = [r for r in train if r.get("segment", 0) == i]
         axes[0].plot([r["step"] for r in part], [r[loss_key] for r in part], color=f"C{i}",
@@ -371,7 +377,7 @@ def plot_training_log(records: Sequence[dict], *, loss_key: str = "loss", segmen
     axes[1].set_xlabel("step")
     axes[1].set_ylabel("validation PSNR [dB]")
     _mark_segments(axes, segments)
-    for ax in axes:  # 12 in wide: the page shows it at about two thirds, so the text is set larger
+    for ax in axes:  # 9 in wide: the page shows it at about three quarters, so the text is set larger
         ax.xaxis.label.set_fontsize(12)
         ax.yaxis.label.set_fontsize(12)
         ax.tick_params(labelsize=11)
@@ -423,7 +429,7 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
 
     train, val = split_log(records)
     step = [r["step"] for r in train]
-    fig, grid = plt.subplots(2, 3, figsize=(12, 6.6))
+    fig, grid = plt.subplots(2, 3, figsize=(9.6, 6.4))
     axes = grid.ravel()
     g_train = [r for r in train if "content" in r]  # D warm-up steps (d_warmup_steps) have no G losses
     axes[0].plot([r["step"] for r in g_train], [r["content"] for r in g_train])
@@ -445,8 +451,8 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
     axes[5].set_title("validation NIQE (lower = more natural)")
     _mark_segments(axes, segments)
     for ax in axes:
-        ax.set_xlabel("step", fontsize=12)
-        ax.title.set_fontsize(13)
+        ax.set_xlabel("step", fontsize=11)
+        ax.title.set_fontsize(11)
         ax.tick_params(labelsize=11)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=11, framealpha=0.8)
@@ -546,7 +552,7 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 5.2), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 4.8), squeeze=False, layout="constrained")
     colour_bar = None
     for ax, (name, panel) in zip(axes[0], panels.items()):
         dial = panel.get("dial") or []
