@@ -7,8 +7,10 @@
 #   bash ci/train_weights.sh continue   # phase 1, segment 2: the segment-1 weights, fresh schedule
 #   bash ci/train_weights.sh gan-mse    # phase 2, SRGAN-MSE (paper Table 1), from the released SRResNet
 #   bash ci/train_weights.sh gan        # phase 2, SRGAN (VGG54 + 1e-3 adversarial), from the released SRResNet;
-#                                       # the shipped srgan_x4 was: GAN_STEPS=700 LATTICE_WEIGHT=0 ... gan, then
-#                                       # GAN_STEPS=1200 ... gan (resumes it with the lattice penalty), then release
+#                                       # the shipped srgan_x4 is issue 23's run J at step 4000: `candidate
+#                                       # I_... --lattice-weight 3000 --lowfreq-weight 10 --chroma-weight 100
+#                                       # --ema-decay 0.998` for 3000 steps, then resumed from its step 3000 in a
+#                                       # new --out with --adv-weight 3e-3 (weights/experiments/issue23/README.md)
 #                                       # (a resume in place with a changed setting is now refused; such a change
 #                                       # goes to a new --out that continues the checkpoint as a new segment)
 #   bash ci/train_weights.sh gan-continue  # phase 2 again from the released SRGAN (a new session/machine):

@@ -83,10 +83,13 @@ def test_shipped_model_reproduces_its_stored_output_on_a_photo_crop(upscalers, n
 
 
 def test_the_two_shipped_models_differ_on_the_crop():
-    """Otherwise the two stored records (and the dial's ends) could not tell the models apart."""
+    """Otherwise the two stored records (and the dial's ends) could not tell the models apart: their
+    PSNR and SSIM on the crop differ by more than ten times the tolerance the reproduction test allows
+    (block means no longer do: the SRGAN shipped since issue 23 has no colour cast)."""
     stored = json.loads((DATA / "shipped_expected.json").read_text())["models"]
-    a, b = (np.asarray(stored[name]["block_means"]) for name in MODELS)
-    assert np.abs(a - b).max() > 2.0
+    a, b = (stored[name] for name in MODELS)
+    assert abs(a["psnr"] - b["psnr"]) > 10 * 0.01
+    assert abs(a["ssim_daala"] - b["ssim_daala"]) > 10 * 1e-4
 
 
 def test_perception_dial_ends_are_the_shipped_models_and_the_default_is_srresnet(tmp_path):
