@@ -198,6 +198,9 @@ ZH_FIGURES: dict[str, str] = {
     "{}, {#} dB": "{}，{#} dB",
     "validation {} [dB]": "验证集 {} [dB]",  # plot_validation's axis for another score than PSNR
     "validation {}": "验证集 {}",
+    "validation grid contrast": "验证集网格对比度",  # plot_validation's panels (chapter 6)
+    "validation colour shift": "验证集颜色偏移",
+    "validation colour speckle": "验证集彩色噪点",
     "{} (Table 1, {#} steps)": "{}（表 1，{#} 步）",
     "{} ({#}x{#})": "{}（{#}x{#}）",
     # chapter 0

@@ -389,27 +389,39 @@ def plot_training_log(records: Sequence[dict], *, loss_key: str = "loss", segmen
     return _finish(fig, show)
 
 
-def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str = "psnr", reference: float | None = None,
-                    reference_label: str = "bicubic, same images", title: str | None = None, show: bool = True):
-    """Validation curves of several runs on one axis (e.g. an ablation), with an optional reference line.
+def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str | Sequence[str] = "psnr",
+                    reference: float | None = None, reference_label: str = "bicubic, same images",
+                    title: str | None = None, show: bool = True):
+    """Validation curves of several runs (e.g. an ablation), one panel per score, with an optional
+    reference line.
 
     Args:
         runs: label -> the run's log records (only the "val" records are used).
-        key: the validation score (a name of metrics.VALIDATION_METRICS: "psnr", "ssim_daala", ...).
+        key: a validation score (a name of metrics.VALIDATION_METRICS: "psnr", "niqe", "grid_contrast",
+            "colour_shift", ...) or several, one panel each (two per row, so that the text stays
+            readable on a book page).
+        reference: a horizontal line drawn in every panel (e.g. bicubic's PSNR).
     """
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    for label, records in runs.items():
-        _, val = split_log(records)
-        ax.plot([r["step"] for r in val], [r[key] for r in val], "o-", ms=3, label=label)
-    if reference is not None:
-        ax.axhline(reference, color="gray", ls="--", label=reference_label)
-    ax.set_xlabel("step")
-    ax.set_ylabel(f"validation {key.upper() if key == 'psnr' else key}{' [dB]' if key == 'psnr' else ''}")
-    ax.legend(fontsize=8)
+    keys = [key] if isinstance(key, str) else list(key)
+    rows, cols = (len(keys) + 1) // 2, min(len(keys), 2)
+    fig, axes = plt.subplots(rows, cols, figsize=(7 if cols == 1 else 9.6, 3.6 * rows), squeeze=False)
+    for ax, k in zip(axes.ravel(), keys):
+        for label, records in runs.items():
+            val = [r for r in split_log(records)[1] if r.get(k) is not None]
+            ax.plot([r["step"] for r in val], [r[k] for r in val], "o-", ms=3, label=label)
+        if reference is not None:
+            ax.axhline(reference, color="gray", ls="--", label=reference_label)
+        ax.set_xlabel("step", fontsize=11)
+        name = {"psnr": "PSNR [dB]", "niqe": "NIQE", "ssim_daala": "SSIM"}.get(k, k.replace("_", " "))
+        ax.set_ylabel(f"validation {name}", fontsize=11)
+        ax.tick_params(labelsize=10)
+    for ax in axes.ravel()[len(keys):]:
+        ax.set_visible(False)
+    axes[0, 0].legend(fontsize=9)
     if title:
-        ax.set_title(title, fontsize=10)
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return _finish(fig, show)
 

@@ -125,6 +125,12 @@ def test_plot_validation_and_gan_log():
     fig = viz.plot_validation({"a": _log(), "b": _log(2)}, reference=24.0, show=False)
     assert fig.axes[0].get_legend_handles_labels()[1] == ["a", "b", "bicubic, same images"]
     records = [dict(r, niqe=6.0 - r["step"] / 10) if r["kind"] == "val" else r for r in _log(2)]
+    # several scores: one panel each, every run's curve in each, a score a run did not log left out of its panel
+    fig = viz.plot_validation({"a": _log(), "b": records}, key=["psnr", "niqe", "grid_contrast"], show=False)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 3 and visible[1].get_ylabel() == "validation NIQE"
+    assert [len(ax.get_lines()) for ax in visible] == [2, 2, 2]
+    assert list(visible[1].get_lines()[1].get_ydata()) == [5.0, 4.0] and len(visible[1].get_lines()[0].get_xdata()) == 0
     fig = viz.plot_gan_log(records, segments=[{"from_step": 0}, {"from_step": 10}], show=False)
     assert len(fig.axes) == 6
     psnr_ax, niqe_ax = fig.axes[4], fig.axes[5]  # PSNR and NIQE on axes of their own: no line hides the other
