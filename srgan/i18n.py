@@ -427,6 +427,16 @@ ZH_FIGURES: dict[str, str] = {
     "\\+ {#} x lattice penalty: SR's period-{#} lattice energy beyond HR's, per {#} px window "
     "(against the pixel-shuffle grid; paper: no such term)":
         "\\+ {#} × 网格惩罚：SR 超出 HR 的周期 {#} 网格能量，按每个 {#} 像素窗口计算（针对像素重排的网格；论文：没有这一项）",
+    "adversarial weight {#} (paper: {#})": "对抗损失权重 {#}（论文：{#}）",
+    "\\+ {#} x low-frequency loss: pixel MSE of SR and HR averaged over {#}x{#} blocks (against phase {#}'s colour "
+    "drift; paper: no such term)":
+        "\\+ {#} × 低频损失：SR 与 HR 在 {#}x{#} 块上取平均后的像素 MSE（针对第 {#} 阶段的颜色漂移；论文：没有这一项）",
+    "\\+ {#} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented colour, speckle and cast; luma, "
+    "where the texture is, stays free; paper: no such term)":
+        "\\+ {#} × 色度损失：SR 与 HR 的 Cb、Cr 通道的像素 MSE（针对凭空生成的颜色、彩色噪点和色偏；纹理所在的亮度通道不受约束；论文：没有这一项）",
+    "the released weights are an exponential moving average of G's (decay {#}, about {#} steps; as ESRGAN's code; "
+    "paper: the last weights)":
+        "发布的权重是 G 权重的指数滑动平均（衰减 {#}，约 {#} 步；与 ESRGAN 的代码相同；论文：最后一步的权重）",
 }
 
 # Lines the chapters print that their prose sends the reader to (ci/execute_book.py translates the
