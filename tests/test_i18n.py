@@ -501,7 +501,7 @@ def test_markdown_tables_of_the_package_in_chinese_and_unchanged_in_english():
     set5 = card["scores"]["Set5"]["model"]
     assert (f"| Set5 | {set5['psnr']:.2f} | {set5['ssim_daala']:.4f} | {set5['ssim_matlab']:.4f} | "
             f"{set5['niqe']:.2f} ({set5['niqe_hr']:.2f}) |") in chinese["card"]  # numbers untouched
-    assert "与论文的不同之处：" in chinese["card"] and "\\+ 1000 × 网格惩罚" in chinese["card"]  # still not a list marker
+    assert "与论文的不同之处：" in chinese["card"] and f"\\+ {card['config']['train']['lattice_weight']:g} × 网格惩罚" in chinese["card"]  # still not a list marker
 
 
 def test_the_slider_menus_and_scores_in_chinese():
