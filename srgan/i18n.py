@@ -54,6 +54,8 @@ ZH: dict[str, str] = {
     "bicubic, same images": "双三次插值（相同图像）",
     "bicubic, Set5": "双三次插值，Set5",
     "continued, fresh schedule": "接续训练（重新开始学习率计划）",
+    "continued": "接续训练",
+    "continued: {}": "接续训练：{}",
     "segment {}: {}": "第 {} 段：{}",
     "segment {}": "第 {} 段",
     "bicubic": "双三次插值",
@@ -89,6 +91,11 @@ ZH: dict[str, str] = {
     "no higher than": "不高于",
     "each D is accurate only in the setting it was trained in": "每个判别器只在它训练时所用的设置下才准确",
     "the pattern is not clear-cut in this run: compare the rows number by number": "这次运行的规律并不分明：请逐个数字比较各行",
+    # chapter 0: "- **颜色。** {没有可见的色偏}：……"; "……对真实裁剪块则是 …：{判别器已经饱和，……}。"
+    "No visible cast": "没有可见的色偏",
+    "A colour cast, which PSNR and SSIM, computed on the luminance, hardly see": "有色偏，而在亮度上计算的 PSNR 和 SSIM 几乎察觉不到它",
+    "D was saturated, almost certain which crops were generated": "判别器已经饱和，几乎总能确定哪些裁剪块是生成的",
+    "D was not saturated": "判别器没有饱和",
 }
 
 
@@ -126,6 +133,23 @@ ZH_GLUE: dict[str, str] = {
 
     "far from a collapse of several dB": "远谈不上几个 dB 的崩溃",
     "a collapse": "已是一次崩溃",
+    # "检查结果：**{D 已饱和}**"; the note: "它的判别器{在大部分训练中处于饱和状态}"
+    "D is saturated": "D 已饱和",
+    "D is not saturated": "D 没有饱和",
+    "was saturated for most of its training": "在大部分训练中处于饱和状态",
+    "was not saturated": "没有饱和",
+    "D wins almost every round: the non-saturating form of the adversarial loss keeps its gradient from vanishing, "
+    "but a D this sure of itself tells G little more than that all of it is fake":
+        "D 几乎每一轮都赢：对抗损失的非饱和形式让它的梯度不至于消失，但一个如此笃定的 D 告诉 G 的，几乎只有“全都是假的”",
+    "D tells G's images from photos only in part, so its gradient still carries information":
+        "D 只能部分地区分 G 的图像和照片，所以它的梯度仍然带有信息",
+    # "在对抗损失权重更高的最后一段，D {没那么有把握了}"
+    "less sure of itself": "没那么有把握了",
+    "no less sure of itself": "并没有变得更没把握",
+    "{#} grey levels": "{#} 个灰度级",
+    # "{滑动平均让网格对比度更稳定}：从第 1,000 步起……"
+    "The average steadies the grid": "滑动平均让网格对比度更稳定",
+    "The average does not steady the grid here": "在这里滑动平均并没有让网格对比度更稳定",
     # "变化超过 0.25 的次数为 {12/99}" (also chapter 2's "在 {3/5} 张图像上", chapter 7's "占 {8/14}")
     "{#} of {#}": "{#}/{#}",
     "{#} to {#}": "{#} 到 {#}",
@@ -340,7 +364,17 @@ ZH_FIGURES: dict[str, str] = {
     "with the lattice penalty": "加网格惩罚",
     "paper's recipe": "论文方案",
     "without it (paper's recipe)": "不加惩罚（论文方案）",
-    "shipped SRGAN: training log (steps 701-1200)": "随包发布的 SRGAN：训练日志（第 701-1200 步）",
+    "shipped SRGAN: training log (steps {#}-{#})": "随包发布的 SRGAN：训练日志（第 {#}-{#} 步）",
+    "the trainer's validation on the selection set every {#} steps (training log; every {#}th shown): the running "
+    "average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步显示一次）：滑动平均权重的得分",
+    "one term at a time: the selection set every {#} steps": "每次只加一项：每 {#} 步在挑选集上的得分",
+    "A: + lattice {#}": "A：+ 网格惩罚 {#}",
+    "D: A + low-frequency {#}": "D：A + 低频损失 {#}",
+    "E: D + chroma {#}": "E：D + 色度损失 {#}",
+    "G: E, lattice {#}": "G：E，网格惩罚 {#}",
+    "I: G, chroma {#}, average": "I：G，色度损失 {#}，滑动平均",
+    "each run at the last step all five reached, then the longer runs at their last validation":
+        "各次训练在五者都到达的最后一步的得分，然后是较长的几次训练在最后一次验证时的得分",
     "the run's checkpoints every {#} steps on {} (model card, `checkpoint_scores`, which also scores steps {}); "
     "SRResNet: NIQE {#}, grid contrast {#}; HR photos: NIQE {#}":
         "这次训练每 {#} 步一个检查点在 {} 上的得分（模型卡的 `checkpoint_scores`，其中还有第 {} 步的得分）；"
@@ -482,13 +516,15 @@ ZH_PRINTED: dict[str, str] = {
     "more natural": "更自然",
     "LESS natural": "反而不如它自然",
     # chapter 0: the shipped SRGAN's card and log
-    "model card: step {#}, batch {#}, {#} h in its last segment": "模型卡：第 {#} 步，批量大小 {#}，最后一段训练 {#} 小时",
-    # the card's sentence on the chosen step, as textwrap leaves it (100 columns; a line the wrap
-    # splits elsewhere stays English)
-    "how the step was chosen: Step {#} was chosen on scikit-image's colour photos, not on Set5/Set14:":
-        "这一步是怎么选的：第 {#} 步是在 scikit-image 的彩色照片上选出的，而不是在 Set5/Set14 上：",
-    "NIQE {#} there (SRResNet {#}, HR {#}), grid contrast {#} (SRResNet {#}).":
-        "在那些照片上 NIQE 为 {#}（SRResNet {#}，HR {#}），网格对比度 {#}（SRResNet {#}）。",
+    "model card: step {#}, batch {#}, {#} h of training in {#} segments": "模型卡：第 {#} 步，批量大小 {#}，共训练 {#} 小时，分 {#} 段",
+    "model card: step {#}, batch {#}, {#} h of training in {#} segment": "模型卡：第 {#} 步，批量大小 {#}，共训练 {#} 小时，{#} 段",
+    # the card's sentence on the chosen step, one line (the page wraps it; another wording stays English)
+    "how the step was chosen: Chosen on the selection set ({#} BSDS200 photos held out of training) over the "
+    "previously shipped step-{#} model: PSNR {#} vs {#}, NIQE {#} vs {#}, grid contrast {#} vs {#}, colour shift "
+    "{#} vs {#}, colour speckle {#} vs {#} (srgan evaluate --data selection).":
+        "这一步是怎么选的：在挑选集（从训练数据中留出的 {#} 张 BSDS200 照片）上，它胜过了之前随包发布的第 {#} 步模型："
+        "PSNR {#} 对 {#}，NIQE {#} 对 {#}，网格对比度 {#} 对 {#}，颜色偏移 {#} 对 {#}，彩色噪点 {#} 对 {#}"
+        "（srgan evaluate --data selection）。",
     "training log, steps {#}-{#} ({#} records):": "训练日志，第 {#}-{#} 步（{#} 条记录）：",
     "median D(HR) {#}, median D(G(LR)) {#}, D(G(LR)) above 0.5 in {#} records":
         "D(HR) 的中位数 {#}，D(G(LR)) 的中位数 {#}，D(G(LR)) 大于 0.5 的记录有 {#} 条",

@@ -332,12 +332,29 @@ def _finish(fig, show: bool):
 
 
 # --- training logs ---------------------------------------------------------------------
+_SCHEDULE_FIELDS = ("lr", "cosine", "lr_milestones", "lr_gamma", "init_generator")
+_LOSS_FIELDS = ("pixel_loss", "content_loss", "adv_weight", "gan_loss", "lattice_weight", "lowfreq_weight",
+                "chroma_weight", "ema_decay")
+
+
+def segment_change(previous: Mapping, segment: Mapping) -> str:
+    """How a card's segment continued the one before it, in a few words: a new learning-rate schedule
+    (the continued weights with a fresh optimiser), or the loss settings that changed (a branch
+    resumed from a checkpoint, optimiser state carried over)."""
+    before, after = (s.get("config", {}).get("train", {}) for s in (previous, segment))
+    if any(before.get(k) != after.get(k) for k in _SCHEDULE_FIELDS):
+        return "continued, fresh schedule"
+    changed = [f"{k} {after[k]:g}" if isinstance(after.get(k), (int, float)) else f"{k} {after.get(k)}"
+               for k in _LOSS_FIELDS if before.get(k) != after.get(k)]
+    return "continued: " + ", ".join(changed) if changed else "continued"
+
+
 def _mark_segments(axes, segments: Sequence[dict]) -> None:
-    """Dotted vertical lines where a run continued earlier weights with a fresh schedule."""
+    """Dotted vertical lines where a segment continued the one before (labelled in the last axes)."""
     for i, seg in enumerate(segments[1:]):
         for j, ax in enumerate(axes):
             ax.axvline(seg["from_step"], color="C3", ls=":", lw=1.2,
-                       label="continued, fresh schedule" if i == 0 and j == len(axes) - 1 else None)
+                       label=segment_change(segments[i], seg) if i == 0 and j == len(axes) - 1 else None)
 
 
 def _segment_label(segments: Sequence[dict], index: int, default: str) -> str:
@@ -466,8 +483,8 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
         ax.set_xlabel("step", fontsize=11)
         ax.title.set_fontsize(11)
         ax.tick_params(labelsize=11)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=11, framealpha=0.8)
+        if ax.get_legend_handles_labels()[0]:  # NIQE falls as phase 2 goes on: its upper right stays free
+            ax.legend(fontsize=11, framealpha=0.8, loc="upper right" if ax is axes[5] else "best")
     if title:
         fig.suptitle(title, fontsize=14)
     fig.tight_layout()

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,14 +112,28 @@ def _log(segments=1):
 
 
 def test_plot_training_log_marks_segments_and_labels_pixel_losses():
-    segments = [{"from_step": 0, "steps": 10, "config": {"train": {"phase": "pretrain", "pixel_loss": "mse"}}},
-                {"from_step": 10, "steps": 10, "config": {"train": {"phase": "pretrain", "pixel_loss": "l1"}}}]
+    segments = [{"from_step": 0, "steps": 10, "config": {"train": {"phase": "pretrain", "pixel_loss": "mse", "lr": 3e-4}}},
+                {"from_step": 10, "steps": 10, "config": {"train": {"phase": "pretrain", "pixel_loss": "l1", "lr": 5e-4}}}]
     fig = viz.plot_training_log(_log(2), segments=segments, reference=24.0, show=False)
     loss_ax, psnr_ax = fig.axes
     assert [line.get_label() for line in loss_ax.get_lines()][:2] == ["segment 1: MSE", "segment 2: L1"]
     labels = psnr_ax.get_legend_handles_labels()[1]
     assert "continued, fresh schedule" in labels and "bicubic, same images" in labels
     assert viz.split_log(_log(2))[1][-1]["psnr"] == 26.0
+
+
+def test_segment_change_says_how_a_segment_continued():
+    """The shipped SRGAN's second segment resumed a checkpoint with a stronger adversarial term (same
+    schedule): its line must not claim a fresh schedule; the SRResNet's continuation had one."""
+    import json
+
+    cards = {name: json.loads((Path(__file__).resolve().parents[1] / "weights" / f"{name}_x4.json").read_text())
+             for name in ("srgan", "srresnet")}
+    srgan_segments = cards["srgan"]["segments"]
+    assert viz.segment_change(*srgan_segments[:2]) == "continued: adv_weight 0.003"
+    assert viz.segment_change(*cards["srresnet"]["segments"][:2]) == "continued, fresh schedule"
+    same = {"config": {"train": {"lr": 1e-4, "adv_weight": 1e-3}}}
+    assert viz.segment_change(same, same) == "continued"
 
 
 def test_plot_validation_and_gan_log():
