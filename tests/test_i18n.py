@@ -386,14 +386,14 @@ def test_printed_output_only_its_own_lines():
                "grid contrast 1.48")
     order = ("Set5: PSNR order SRGAN-VGG54 > SRGAN-MSE > SRGAN-VGG22 (the reverse of the paper's SRGAN-MSE > SRGAN-VGG22 > "
              "SRGAN-VGG54); most natural by NIQE first: SRGAN-MSE, SRGAN-VGG54, SRGAN-VGG22")
-    text = "\n".join([verdict, order, "rose", "step 400", "    loss = content loss", "  model card: step 1,200, batch 8, 1.10 h "
-                      "in its last segment", ""])
+    text = "\n".join([verdict, order, "rose", "step 400", "    loss = content loss", "  model card: step 4,000, batch 8, 2.85 h "
+                      "of training in 2 segments", ""])
     assert i18n.translate_output(text) == text
     assert i18n.translate_output(text, "zh").split("\n") == [
         "Set14：SRGAN (VGG54) 的 PSNR 比 SRResNet 低 0.81 dB，按 NIQE 反而不如它自然（4.96 对 7.00；HR 为 4.92），网格对比度 1.48",
         "Set5：按 PSNR 的排序为 SRGAN-VGG54 > SRGAN-MSE > SRGAN-VGG22（恰好颠倒了论文的 SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54）；"
         "按 NIQE 从最自然到最不自然：SRGAN-MSE、SRGAN-VGG54、SRGAN-VGG22",
-        "rose", "step 400", "    loss = content loss", "  模型卡：第 1,200 步，批量大小 8，最后一段训练 1.10 小时", ""]
+        "rose", "step 400", "    loss = content loss", "  模型卡：第 4,000 步，批量大小 8，共训练 2.85 小时，分 2 段", ""]
 
 
 def test_chapter_6s_departures_are_printed_in_chinese():
