@@ -96,6 +96,17 @@ ZH: dict[str, str] = {
     "A colour cast, which PSNR and SSIM, computed on the luminance, hardly see": "有色偏，而在亮度上计算的 PSNR 和 SSIM 几乎察觉不到它",
     "D was saturated, almost certain which crops were generated": "判别器已经饱和，几乎总能确定哪些裁剪块是生成的",
     "D was not saturated": "判别器没有饱和",
+    # chapter 2: "双三次插值（0.7×）和 SRResNet（0.8×）{…}"; "……高于 HR：{…}"; "它是 HR 水平的 0.6×，{…}";
+    # "随包发布的 SRGAN 的裁剪块{没有这种点阵}"
+    "stay below it: smoothing removes pattern rather than adding it": "都低于这一水平：平滑只会去掉图案，而不会添加图案",
+    "do not both stay below it": "并不都低于这一水平",
+    "it draws a period-4 grid aligned with the LR pixels": "它画出了一张与 LR 像素对齐、周期为 4 的网格",
+    "no clear grid": "看不出明显的网格",
+    "below HR's level": "低于 HR 的水平",
+    "at HR's level": "与 HR 的水平相当",
+    "above HR's level": "高于 HR 的水平",
+    "has no such dots": "没有这种点阵",
+    "has a pattern of its own there": "在那里也有它自己的图案",
 }
 
 
