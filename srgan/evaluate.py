@@ -5,7 +5,8 @@ An upscaler is any callable `uint8 LR (h, w, 3) or (h, w) -> uint8 SR (H, W, 3) 
 Generator. `evaluate_benchmark()` returns per-image and mean PSNR / SSIM (Daala and MATLAB
 variants), NIQE of SR and HR (no-reference naturalness, lower is better; HR's value is what
 natural photos score) and the two grid measures of the pixel-shuffle lattice; `format_table()`
-prints them. `resolve_evaluation()` turns `srgan evaluate`'s options into an upscaler.
+prints them (under `table_caption()`, which says how to read them). `resolve_evaluation()` turns
+`srgan evaluate`'s options into an upscaler.
 
     >>> from srgan.evaluate import evaluate_benchmark, bicubic_upscaler, format_table
     >>> print(format_table(evaluate_benchmark(bicubic_upscaler(4), "../shared/benchmarks/Set5")))
@@ -32,8 +33,8 @@ from .metrics import METRIC_NAMES, METRICS, score_pair, summary_score
 
 UpscaleFn = Callable[[np.ndarray], np.ndarray]  # uint8 LR -> uint8 SR (infer.Upscaler is one)
 
-__all__ = ["evaluate_benchmark", "format_table", "bicubic_upscaler", "generator_upscaler", "default_benchmark_dirs",
-           "resolve_evaluation"]
+__all__ = ["evaluate_benchmark", "format_table", "table_caption", "bicubic_upscaler", "generator_upscaler",
+           "default_benchmark_dirs", "resolve_evaluation"]
 
 
 def bicubic_upscaler(scale: int = 4) -> UpscaleFn:
@@ -130,28 +131,51 @@ def evaluate_benchmark(
     }
 
 
-def format_table(results: dict) -> str:
-    """A markdown table of `evaluate_benchmark()`'s results: one row per image and the mean,
-    a column per score of metrics.METRICS. In the Chinese edition (srgan.i18n) its words are Chinese."""
+def _caption(results: dict) -> str:
+    return (f"{results['dataset']} (x{results['scale']}, {'Y channel' if results.get('y_channel', True) else 'RGB'}, "
+            f"{results['crop_border']}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
+            f"grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{results['scale']} lattice "
+            f"(contrast); colour shift: largest per-channel mean SR - HR in grey levels (RGB); "
+            f"colour speckle: fine chroma detail over HR's (1 = the photo's)")
+
+
+def table_caption(results: dict) -> str:
+    """The line `format_table()` puts above its table: the protocol, and how to read the columns.
+    In the Chinese edition (srgan.i18n) it is Chinese."""
+    return translate_markdown(_caption(results))
+
+
+def format_table(results: dict, caption: str | None = None) -> str:
+    """A markdown table of `evaluate_benchmark()`'s results: one row per image and a last row
+    labelled mean, a column per score of metrics.METRICS. The last row holds the dataset's
+    scores (metrics.summary_score): the mean of the images' values, and where a score is their
+    median instead (colour speckle) its cell says so, "0.40 (median)". In the Chinese edition
+    (srgan.i18n) its words are Chinese.
+
+    Args:
+        results: what evaluate_benchmark() returned.
+        caption: the markdown above the table; None: `table_caption(results)`, "" for none (several
+            tables of one dataset under one caption, as chapter 7 shows them).
+    """
     widths = {m.name: max(len(m.heading), 6) for m in METRICS}
 
-    def row(name: str, scores: dict) -> str:
-        cells = [f"{'-':>{widths[m.name]}}" if scores[m.name] is None else f"{scores[m.name]:>{widths[m.name]}.{m.digits}f}"
-                 for m in METRICS]
-        return f"| {name:<12} | " + " | ".join(cells) + " |"
+    def cell(m, value, summary: bool) -> str:
+        if value is None:
+            return f"{'-':>{widths[m.name]}}"
+        text = f"{value:.{m.digits}f}" + (" (median)" if summary and m.median else "")
+        return f"{text:>{widths[m.name]}}"
 
-    lines = [
-        f"{results['dataset']} (x{results['scale']}, {'Y channel' if results.get('y_channel', True) else 'RGB'}, "
-        f"{results['crop_border']}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
-        f"grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{results['scale']} lattice (contrast); "
-        f"colour shift: largest per-channel mean SR - HR in grey levels (RGB); "
-        f"colour speckle: fine chroma detail over HR's (1 = the photo's; the last row holds its median)",
-        "",
+    def row(name: str, scores: dict, summary: bool = False) -> str:
+        return f"| {name:<12} | " + " | ".join(cell(m, scores[m.name], summary) for m in METRICS) + " |"
+
+    caption = _caption(results) if caption is None else caption
+    lines = [caption, ""] if caption else []
+    lines += [
         "| image        | " + " | ".join(f"{m.heading:>{widths[m.name]}}" for m in METRICS) + " |",
         "|--------------|" + "|".join("-" * (widths[m.name] + 1) + ":" for m in METRICS) + "|",
     ]
     lines += [row(Path(img["name"]).stem, img) for img in results["images"]]
-    lines.append(row("**mean**", results["mean"]))
+    lines.append(row("**mean**", results["mean"], summary=True))
     return translate_markdown("\n".join(lines))
 
 

@@ -207,6 +207,16 @@ ZH_GLUE: dict[str, str] = {
     # "…（在 Set14 上为 6.3），并且{…}"
     "the run with the strongest lattice is last on both PSNR and NIQE": "网格最强的那次训练在 PSNR 和 NIQE 上都排在最后",
     "the strongest lattice does not simply rank last": "网格最强的那次训练并不简单地排在最后",
+    # "……各通道与 HR 的平均差为 R +0.28, G +0.27, B +0.35 个灰度级：{没有可见的色偏}"; "它的平均 NIQE 为 4.83，{接近 HR 的值}（4.92）"
+    "no visible cast": "没有可见的色偏",
+    "a colour cast": "有色偏",
+    "close to HR's": "接近 HR 的值",
+    "above HR's": "高于 HR 的值",
+    "below HR's": "低于 HR 的值",
+    # "两者之间的调节系数描出了它们之间的曲线：{…}"
+    "each step of α buys NIQE with PSNR": "α 每走一步，都是用 PSNR 换来更低的 NIQE",
+    "not every step of α buys NIQE with PSNR: at {#} of the {#} steps NIQE does not fall (the dial's table)":
+        "并不是 α 的每一步都用 PSNR 换来了更低的 NIQE：有 {#} 步（共 {#} 步）NIQE 没有下降（见调节系数的表）",
     # chapter 8: "使动态图网络的耗时{减少了 3%}{（…）}，{远小于}下面尾部卷积的影响"
     "{#} less time": "减少了 {#}",
     "{#} more time": "增加了 {#}",
@@ -434,11 +444,13 @@ ZH_FIGURES: dict[str, str] = {
     "{} (x{#}, {}, {#}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
     "grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{#} lattice (contrast); "
     "colour shift: largest per-channel mean SR - HR in grey levels (RGB); "
-    "colour speckle: fine chroma detail over HR's (1 = the photo's; the last row holds its median)":
+    "colour speckle: fine chroma detail over HR's (1 = the photo's)":
         "{}（x{#}，{}，去掉 {#} 像素的边框）。NIQE：越低越自然，以 HR 的值为参照；"
         "网格：1 = 与 HR 一样没有网格伪影（网格比），照片约为 1，>1 表示可见的周期 {#} 网格（网格对比度）；"
         "颜色偏移：SR 与 HR 各通道均值之差的最大值，单位为灰度级（RGB）；"
-        "彩色噪点：细微色度细节相对 HR 的倍数（1 = 与照片相同；最后一行为中位数）",
+        "彩色噪点：细微色度细节相对 HR 的倍数（1 = 与照片相同）",
+    "{#} (median)": "{#}（中位数）",  # the table's mean row, where a score is the images' median
+    "**bicubic**": "**双三次插值**",  # the per-image tables' headings (format_table's caption), one per method
     "Y channel": "Y 通道",
     "NIQE HR": "HR 的 NIQE",
     "grid ratio": "网格比",

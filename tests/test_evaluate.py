@@ -156,6 +156,26 @@ def test_perceptual_columns_on_images_big_enough(tmp_path):
     assert "      - |       - |" in table  # the tiny rows
 
 
+def test_format_table_caption_once_and_the_mean_row_says_where_it_is_a_median():
+    """Chapter 7 shows one table per method under one caption (caption=""/a heading), and the
+    last row, labelled mean, says in its cell that colour speckle's summary is the median."""
+    from srgan.evaluate import table_caption
+    from srgan.metrics import METRICS
+
+    scores = {m.name: 1.25 for m in METRICS}
+    results = {"dataset": "Set14", "scale": 4, "crop_border": 4, "images": [{"name": "img_001.png", **scores}],
+               "mean": {**scores, "colour_shift": None}}
+    bare = format_table(results, caption="")
+    assert bare.startswith("| image ") and table_caption(results) not in bare
+    assert format_table(results) == table_caption(results) + "\n\n" + bare  # the default: the caption above
+    assert format_table(results, caption="**bicubic**") == "**bicubic**\n\n" + bare
+    image_row, mean_row = bare.splitlines()[-2:]
+    assert "(median)" not in image_row and mean_row.startswith("| **mean**")
+    assert mean_row.count("(median)") == sum(m.median for m in METRICS) == 1
+    assert "1.25 (median) |" in mean_row and "      - |" in mean_row  # speckle's median; no colour shift
+    assert "median" not in table_caption(results)  # the cell says it, the caption does not contradict the row
+
+
 def test_resolve_evaluation_picks_the_method_and_refuses_bad_combinations(tmp_path, monkeypatch):
     from srgan.checkpoint import save_generator
     from srgan.evaluate import resolve_evaluation
