@@ -108,3 +108,22 @@ def test_notebook_uses_the_package_without_redefining_it(path):
         defined |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     clash = sorted(defined & _package_definitions())
     assert not clash, f"{path.name}: redefines package code {clash}; import it from srgan instead"
+
+
+_LIST_ITEM = re.compile(r"^(\d+[.)]|[-*+]) ")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_prose_has_no_accidental_numbered_list(path):
+    """A wrapped sentence whose next line happens to begin with "1. " renders as a numbered list
+    (Markdown), splitting the sentence; chapter 6 had one ("nearer a photo's / 1. Their colour ...").
+    A list item right after a plain paragraph line, with no blank line, is that accident."""
+    for i, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "markdown":
+            continue
+        lines = "".join(cell["source"]).split("\n")
+        for before, line in zip(lines, lines[1:]):
+            if re.match(r"^\d+[.)] ", line) and before.strip() and not before[0].isspace() \
+                    and not _LIST_ITEM.match(before) and not before.startswith(("#", "|", "```", ">")):
+                pytest.fail(f"{path.name}, markdown cell {i}: {line[:40]!r} follows the paragraph line "
+                            f"{before[-40:]!r}: it renders as a numbered list (reword, or leave a blank line)")
