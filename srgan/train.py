@@ -32,7 +32,7 @@ import paddle.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import checkpoint as ckpt
-from . import runs
+from . import ranks, runs
 from .config import Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
 from .device import keep_freed_memory, pick_device
@@ -115,8 +115,7 @@ class Trainer:
         self.device = pick_device(train_cfg.device)
         if self.device == "cpu":
             keep_freed_memory()  # dygraph re-allocates the same buffers every step (see device.py)
-        self.world_size = paddle.distributed.get_world_size()
-        self.rank = paddle.distributed.get_rank()
+        self.rank, self.world_size = ranks.world()
         if self.world_size > 1:
             paddle.distributed.init_parallel_env()
         if cfg.data.batch_size % self.world_size:
@@ -383,7 +382,7 @@ class Trainer:
         """
         # Rank 0 alone writes, so it alone locks and checks the folder.
         with runs.open_run(self.out_dir, resume=resume, overwrite=overwrite, inputs=[self.cfg.train.init_generator],
-                           writer=self.is_main, any_rank=self._on_any_rank) as start:
+                           writer=self.is_main, any_rank=ranks.any_rank) as start:
             return self._fit(start)
 
     def _fit(self, start: runs.RunStart) -> dict:
@@ -416,7 +415,7 @@ class Trainer:
             with stop:
                 for lr, hr in loader:
                     losses = self.train_step(lr, hr)
-                    if self._on_any_rank(not all(math.isfinite(v) for v in losses.values())):
+                    if ranks.any_rank(not all(math.isfinite(v) for v in losses.values())):
                         shown = ", ".join(f"{k} {v:.4g}" for k, v in losses.items())
                         raise TrainingDiverged(f"step {self.step + 1}: non-finite loss ({shown}); training diverged, "
                                                f"nothing of this step was saved{runs.newest_checkpoint_note(self.out_dir)}")
@@ -425,17 +424,20 @@ class Trainer:
                     bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items() if k in ("loss", "loss_g", "loss_d")})
                     if self.step % train_cfg.log_every == 0 or self.step == train_cfg.steps:
                         self.logger.train(self.step, batch_size=data_cfg.batch_size, lr=self.opt_g.get_lr(), losses=losses)
-                    if (self.step % train_cfg.val_every == 0 or self.step == train_cfg.steps) and self.is_main:
-                        # Rank 0 only (it alone writes); the other ranks wait at the next all-reduce.
+                    validating = self.step % train_cfg.val_every == 0 or self.step == train_cfg.steps
+                    saving = self.step % train_cfg.ckpt_every == 0 or self.step == train_cfg.steps
+                    if validating and self.is_main:  # rank 0 only: it alone writes
                         metrics = self._validate_and_keep_best()
                         if self.progress:
                             bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim_daala']:.4f}, "
                                       f"NIQE {metrics['niqe'] or float('nan'):.2f}, grid contrast {metrics['grid_contrast'] or float('nan'):.2f}")
-                    if self.step % train_cfg.ckpt_every == 0 or self.step == train_cfg.steps:
+                    if saving:
                         self.save()
+                    if validating or saving:  # the other ranks wait outside any collective (srgan.ranks)
+                        ranks.wait_for_rank0(f"step {self.step}")
                     if train_cfg.max_minutes is not None and time.time() - began > train_cfg.max_minutes * 60:
                         stop.request()
-                    if self._on_any_rank(stop.requested):
+                    if ranks.any_rank(stop.requested):
                         stop.request()
                         break
         except KeyboardInterrupt:  # Ctrl-C, or a second SIGTERM
@@ -445,19 +447,9 @@ class Trainer:
             bar.close()
         # A signal on any rank (the first SIGTERM only sets stop.signalled) is an interruption;
         # max_minutes is a budget the user set, and the run ends normally.
-        self.interrupted = self._on_any_rank(self.interrupted or stop.signalled)
+        self.interrupted = ranks.any_rank(self.interrupted or stop.signalled)
         if stop.requested and self.step % train_cfg.ckpt_every != 0:
             path = self.save()
             if self.is_main:
                 logger.info(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
         return metrics
-
-    def _on_any_rank(self, flag: bool) -> bool:
-        """True if `flag` is set on any rank. All ranks must leave the loop at the same step
-        (SIGTERM or max_minutes may reach one rank first): a rank still training would wait
-        forever in its next gradient all-reduce."""
-        if self.world_size == 1:
-            return flag
-        flags = paddle.to_tensor([int(flag)], dtype="int32")
-        paddle.distributed.all_reduce(flags, op=paddle.distributed.ReduceOp.MAX)
-        return bool(flags.item())

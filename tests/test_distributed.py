@@ -21,6 +21,7 @@ import numpy as np
 import paddle
 import pytest
 
+from srgan import ranks
 from srgan.config import quick
 from srgan.data import StepBatchSampler
 from srgan.runs import checkpoints
@@ -62,6 +63,7 @@ def fake_rank1(monkeypatch):
     monkeypatch.setattr(paddle.distributed, "init_parallel_env", lambda *a, **k: None)
     monkeypatch.setattr(paddle.distributed, "all_reduce", lambda tensor, *a, **k: None)
     monkeypatch.setattr(paddle, "DataParallel", lambda layer, *a, **k: layer)
+    monkeypatch.setattr(ranks, "wait_for_rank0", lambda *a, **k: None)  # no launcher, no store
 
 
 def test_batch_size_must_divide_over_the_ranks(tmp_path, fake_rank1):
@@ -111,8 +113,12 @@ RANK_SCRIPT = textwrap.dedent(
     before = {k: v.numpy().copy() for k, v in trainer.generator.state_dict().items()}
     if sys.argv[5:] == ["rank1-stops"] and rank == 1:
         trainer.cfg.train.max_minutes = 0.0  # as if SIGTERM or the time limit reached rank 1 only
+    if sys.argv[5:] == ["rank0-slow"] and rank == 0:  # validation on a large set, on a loaded machine
+        import time
+        validate = trainer.validate
+        trainer.validate = lambda: time.sleep(40) or validate()
     trainer.fit()
-    if sys.argv[5:] == ["rank1-stops"]:
+    if sys.argv[5:] in (["rank1-stops"], ["rank0-slow"]):
         print(f"rank {rank} of {trainer.world_size} stopped at step {trainer.step}", flush=True)
         sys.exit(0)
     rng = np.random.default_rng(100 + rank)  # each rank its own batch, as in training
@@ -245,6 +251,20 @@ def test_a_stop_on_one_rank_stops_all_ranks_at_the_same_step(tmp_path):
     assert code == 0, report
     assert "rank 0 of 2 stopped at step 1" in workers[0] and "rank 1 of 2 stopped at step 1" in workers[1], report
     assert [p.name for p in checkpoints(tmp_path / "run")] == ["ckpt_00000001.ckpt"]  # rank 0 saved on the way out
+
+
+@pytest.mark.slow
+def test_other_ranks_outwait_a_validation_longer_than_gloos_timeout(tmp_path):
+    """Rank 0 validates alone; on a CPU the gloo backend ends a collective that waits over 30 s
+    (run K of issue 23 died so at step 1,000 when validation took 31 s). The other rank must
+    wait for it outside the collectives, however long it takes."""
+    script = tmp_path / "rank_script.py"
+    script.write_text(RANK_SCRIPT)
+    code, report, workers = _launch(tmp_path, [str(script), str(tmp_path), "pretrain", "2", str(Path(__file__).parent), "rank0-slow"],
+                                    timeout=240)
+    assert code == 0, report
+    assert "rank 0 of 2 stopped at step 2" in workers[0] and "rank 1 of 2 stopped at step 2" in workers[1], report
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["ckpt_00000002.ckpt"]
 
 
 # One data-parallel training step against the same step in one process. Each rank takes its
