@@ -13,6 +13,7 @@ and on any number of devices.
 from __future__ import annotations
 
 import os
+import signal
 import warnings
 from pathlib import Path
 
@@ -211,7 +212,17 @@ def train_loader(dataset: TrainCrops, batch_size: int, start_step: int, end_step
     sampler = StepBatchSampler(batch_size, start_step, end_step, rank, world_size)
     if num_workers == 0:
         return _InlineLoader(dataset, sampler)
-    return _CheckedLoader(paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, use_shared_memory=False))
+    return _CheckedLoader(paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, use_shared_memory=False,
+                                               worker_init_fn=_leave_sigterm_to_the_trainer))
+
+
+def _leave_sigterm_to_the_trainer(worker_id: int) -> None:
+    """A worker ignores SIGTERM. `pkill -f <run folder>` or a scheduler signalling the process
+    group reaches the workers too (their command line is the trainer's); a worker that died of
+    it ended the run with Paddle's traceback and exit status 1 instead of the trainer's stop
+    with a checkpoint (exit 130). The trainer ends its workers itself, through their queues, and
+    a worker whose trainer is gone exits on its own (Paddle watches the parent)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 class _InlineLoader:
@@ -236,29 +247,32 @@ class _CheckedLoader:
 
     def __iter__(self):
         iterator = iter(self.loader)
-        while True:
-            try:
-                batch = next(iterator)
-            except StopIteration:
-                return
-            except (SystemError, RuntimeError) as e:  # Paddle: "Blocking queue is killed because the data reader raises an exception"
-                _shut_down(iterator)
-                detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-                raise DataLoaderError(f"a data-loader worker failed or died ({detail}); its own error is printed above, "
-                                      "or run with --num-workers 0 to get it here") from e
-            yield batch
+        try:
+            while True:
+                try:
+                    batch = next(iterator)
+                except StopIteration:
+                    return
+                except (SystemError, RuntimeError) as e:  # Paddle: "Blocking queue is killed because the data reader raises an exception"
+                    detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+                    raise DataLoaderError(f"a data-loader worker failed or died ({detail}); its own error is printed above, "
+                                          "or run with --num-workers 0 to get it here") from e
+                yield batch
+        finally:  # the end, an error, or the trainer leaving its loop (a stop): the workers go now
+            _shut_down(iterator)
 
 
 def _shut_down(iterator, timeout: float = 5.0) -> None:
-    """Stop a failed Paddle loader's thread and worker processes now. Left to its __del__, the
-    cleanup joins the workers without a timeout and can hang the process's exit (Paddle 2.6)."""
+    """Stop a Paddle loader's thread and worker processes now. Left to its __del__ or to
+    Python's exit, the cleanup joins the workers without a timeout and can hang the process's
+    exit (Paddle 2.6), or SIGTERMs workers that ignore it (see _leave_sigterm_to_the_trainer)."""
     try:
         iterator._try_shutdown_all(timeout)
-    except Exception:  # noqa: BLE001 - a private API; the workers are terminated below anyway
+    except Exception:  # noqa: BLE001 - a private API; the workers are killed below anyway
         pass
     for worker in getattr(iterator, "_workers", []):
         if worker.is_alive():
-            worker.terminate()
+            worker.kill()
             worker.join(timeout)
 
 

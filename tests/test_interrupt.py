@@ -96,3 +96,40 @@ def test_cli_upscale_exits_130_on_sigterm_and_leaves_no_temp_file(tmp_path, monk
                  "--engine", "dygraph", "--no-progress"])
     assert code == 130 and "interrupted" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.png"]  # complete files only, no temp file
+
+
+def test_sigterm_to_the_trainer_and_its_loader_workers_stops_with_a_checkpoint(tmp_path):
+    """`pkill -f <run folder>` signals the data-loader workers too (their command line is the
+    trainer's). The run must still stop as on a SIGTERM to the trainer alone: a checkpoint, exit
+    130, no traceback, no process left behind (a worker that died of it ended the run with
+    Paddle's "DataLoader process ... killed by signal" traceback and exit 1)."""
+    import subprocess
+    import sys
+
+    from srgan.image_io import save_image
+    from srgan.runs import checkpoints
+
+    data, out = tmp_path / "data", tmp_path / "run"
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        save_image(data / f"{i}.png", (rng.random((48, 48, 3)) * 255).astype(np.uint8))
+    cmd = [sys.executable, "-m", "srgan", "train", "--quick", "--num-blocks", "1", "--channels", "8", "--hr-size", "16",
+           "--batch-size", "4", "--steps", "100000", "--val-every", "100000", "--ckpt-every", "100000", "--log-every", "1",
+           "--no-visualdl", "--device", "cpu", "--num-workers", "2", "--data", str(data), "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while not ((out / "log.jsonl").exists() and (out / "log.jsonl").read_text().count("\n") >= 3):
+            assert proc.poll() is None and time.time() < deadline, proc.communicate()[1].decode()[-2000:]
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGTERM)  # the trainer and its workers, as pkill -f does
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    err = err.decode(errors="replace")
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "killed by signal" not in err, err[-2000:]
+    assert len(checkpoints(out)) == 1 and "stopped at step" in err
+    with pytest.raises(ProcessLookupError):  # nothing of the run's process group is left
+        os.killpg(proc.pid, 0)
