@@ -211,6 +211,7 @@ def check_architecture(own: dict, saved: dict, source: str) -> None:
         saved: the checkpoint's config["model"]; fields it lacks are not compared.
         source: the checkpoint, for the message.
     """
+    saved = {"d_norm": "batch", **saved}  # checkpoints from before d_norm existed had the paper's BN
     differ = [n for n in own if n in saved and saved[n] != own[n]]
     if differ:
         theirs = ", ".join(f"{n}={saved[n]}" for n in differ)

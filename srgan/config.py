@@ -23,6 +23,7 @@ def default_shared_dir() -> Path:
 PIXEL_LOSS_KINDS = ("mse", "l1")
 CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")  # paper Table 1; SRGAN = vgg54
 GAN_LOSS_KINDS = ("standard", "relativistic")  # the paper's GAN (Eq. 2), ESRGAN's relativistic average GAN
+D_NORMS = ("batch", "spectral")  # the paper's BN in D; spectral normalisation (Real-ESRGAN's D)
 PHASES = ("pretrain", "gan")  # phase 1 trains SRResNet, phase 2 SRGAN (paper Sec. 3.2)
 VGG_ENGINES = ("auto", "dygraph", "inference")  # how the VGG content loss runs (TrainConfig.vgg_engine)
 
@@ -45,6 +46,8 @@ class ModelConfig:
             the paper; see models.Generator).
         d_channels: discriminator feature maps of the first conv (paper: 64).
         d_image_size: discriminator input side (paper: 96); None accepts any size.
+        d_norm: "batch" (paper) or "spectral": spectral normalisation instead of D's BN (not in
+            the paper; models.Discriminator).
     """
 
     scale: int = 4
@@ -53,6 +56,7 @@ class ModelConfig:
     global_skip: bool = False
     d_channels: int = 64
     d_image_size: int | None = 96
+    d_norm: str = "batch"
 
 
 @dataclass
@@ -226,6 +230,7 @@ class Config:
         need(model.d_image_size is None
              or (isinstance(model.d_image_size, int) and model.d_image_size >= 16 and model.d_image_size % 16 == 0),
              f"d_image_size must be a multiple of 16 (or none), got {model.d_image_size!r}")
+        need(model.d_norm in D_NORMS, f"d_norm must be {_one_of(D_NORMS)}, got {model.d_norm!r}")
         count("hr_size", data.hr_size, 1)
         if isinstance(data.hr_size, int) and isinstance(model.scale, int) and model.scale > 0 and data.hr_size % model.scale:
             nearest = max(model.scale, data.hr_size // model.scale * model.scale)

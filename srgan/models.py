@@ -18,6 +18,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from .config import D_NORMS
+
 
 # --- CPU fast paths --------------------------------------------------------------------------
 # Paddle's CPU kernels for an elementwise op that broadcasts a (1, C, 1, 1) tensor over
@@ -249,37 +251,46 @@ class Discriminator(nn.Layer):
         image_size: side of the square HR input (paper: 96). The dense layer is sized for it
             (image_size / 16 squared positions). Pass None to accept any input size: an
             adaptive average pooling to 6x6 then stands before the dense layers.
+        norm: "batch" (the paper's BN after each conv but the first) or "spectral" (not in the
+            paper: no BN, every conv and dense layer spectrally normalised, Miyato et al. 2018,
+            as Real-ESRGAN's discriminator; it bounds how fast D can win, see issue 23).
     """
 
-    def __init__(self, channels: int = 64, image_size: int | None = 96):
+    def __init__(self, channels: int = 64, image_size: int | None = 96, norm: str = "batch"):
         super().__init__()
-        self.channels = channels
+        if norm not in D_NORMS:
+            raise ValueError(f"norm must be one of {', '.join(D_NORMS)}, got {norm!r}")
+        self.channels, self.norm = channels, norm
         if image_size is not None and image_size % 16:
             raise ValueError(f"image_size must be a multiple of 16 (four stride-2 convs), got {image_size}")
+        spectral = norm == "spectral"
+        weighted = nn.utils.spectral_norm if spectral else (lambda layer: layer)
         widths = [channels, channels, channels * 2, channels * 2, channels * 4, channels * 4, channels * 8, channels * 8]
-        layers = [conv(3, widths[0], 3), nn.LeakyReLU(0.2)]  # k3n64s1, no BN
+        layers = [weighted(conv(3, widths[0], 3)), nn.LeakyReLU(0.2)]  # k3n64s1, no BN
         for i in range(1, 8):
             stride = 2 if i % 2 == 1 else 1  # k3n64s2, k3n128s1, k3n128s2, ...
-            layers += [conv(widths[i - 1], widths[i], 3, stride), nn.BatchNorm2D(widths[i]), nn.LeakyReLU(0.2)]
+            layers += [weighted(conv(widths[i - 1], widths[i], 3, stride))]
+            layers += [] if spectral else [nn.BatchNorm2D(widths[i])]
+            layers += [nn.LeakyReLU(0.2)]
         self.features = nn.Sequential(*layers)
         side = 6 if image_size is None else image_size // 16
         self.pool = nn.AdaptiveAvgPool2D(side) if image_size is None else None
         self.image_size = image_size
         self.classifier = nn.Sequential(
-            nn.Linear(widths[-1] * side * side, 1024),
+            weighted(nn.Linear(widths[-1] * side * side, 1024)),
             nn.LeakyReLU(0.2),
-            nn.Linear(1024, 1),
+            weighted(nn.Linear(1024, 1)),
         )
 
     @classmethod
     def from_config(cls, config) -> "Discriminator":
-        """The discriminator a `config.ModelConfig` describes (its d_channels, d_image_size)."""
-        return cls(channels=config.d_channels, image_size=config.d_image_size)
+        """The discriminator a `config.ModelConfig` describes (its d_channels, d_image_size, d_norm)."""
+        return cls(channels=config.d_channels, image_size=config.d_image_size, norm=config.d_norm)
 
     @property
     def config(self) -> dict:
-        """The architecture under config.ModelConfig's names: {"d_channels", "d_image_size"}."""
-        return {"d_channels": self.channels, "d_image_size": self.image_size}
+        """The architecture under config.ModelConfig's names: {"d_channels", "d_image_size", "d_norm"}."""
+        return {"d_channels": self.channels, "d_image_size": self.image_size, "d_norm": self.norm}
 
     def forward(self, x):  # x: (N, 3, H, W) in [-1, 1]
         if self.image_size is not None and tuple(x.shape[-2:]) != (self.image_size, self.image_size):

@@ -53,6 +53,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     for name in ("num_blocks", "channels", "scale"):
         if getattr(model, name) != getattr(ref.model, name):
             out.append(f"architecture: {name} = {getattr(model, name)} (paper: {getattr(ref.model, name)})")
+    if gan and model.d_norm != ref.model.d_norm:
+        out.append(f"discriminator: {model.d_norm} normalisation instead of BN (Miyato et al. 2018, as Real-ESRGAN; "
+                   f"paper: {ref.model.d_norm} normalisation)")
     if data.hr_size != ref.data.hr_size:
         out.append(f"HR crops of {data.hr_size} px (paper: {ref.data.hr_size})")
     if data.batch_size != ref.data.batch_size:
