@@ -16,6 +16,7 @@ import time
 
 import paddle
 import paddle.distributed as dist
+from paddle.base import core  # the launcher's TCP store (init_parallel_env made it)
 
 
 def world() -> tuple[int, int]:
@@ -42,8 +43,6 @@ def wait_for_rank0(key: str, poll_seconds: float = 0.5) -> None:
     rank, world_size = world()
     if world_size == 1:
         return
-    from paddle.base import core  # the store paddle.distributed.init_parallel_env made
-
     store = core.create_or_get_global_tcp_store()
     key = f"srgan/rank0_done/{key}"
     if rank == 0:
