@@ -402,6 +402,10 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
     # Weights shared in half precision (float16, bfloat16) load as the float32 the network uses.
     tensors = {k: v.astype(np.float32) if np.issubdtype(v.dtype, np.floating) and v.dtype != np.float32 else v
                for k, v in tensors.items()}
+    not_float = [k for k, v in tensors.items() if not np.issubdtype(v.dtype, np.floating)]
+    if not_float:  # Paddle would stop with an AssertionError deep in set_state_dict
+        raise CheckpointError(f"{path}: holds {tensors[not_float[0]].dtype} tensors ({_some(not_float)}); a generator's "
+                              "weights are floating point")
     bad = non_finite(tensors)
     if bad:
         raise CheckpointError(f"{path}: holds NaN or infinite values ({_some(bad)}); these weights cannot give an image")

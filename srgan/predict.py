@@ -34,7 +34,7 @@ import paddle.inference as pi
 import paddle.nn as nn
 
 from .atomic import file_digest
-from .checkpoint import load_generator
+from .checkpoint import CheckpointError, load_generator
 from .device import keep_freed_memory
 from .export import META_FILE, PREFIX, export_generator
 from .machine import cpu_threads
@@ -281,7 +281,8 @@ def build_predictor(*, generator: nn.Layer | None = None, weights: Path | None =
 
     Returns:
         (predictor, the engine's name). An engine that fails is reported with a warning and
-        the next one tried; the last one's error is raised.
+        the next one tried; the last one's error is raised. Weights that do not fit the
+        network (checkpoint.CheckpointError) are raised at once: no engine could run them.
     """
     exported_dir = weights if generator is None and weights.is_dir() else None
     candidates = engine_candidates(engine, device=device, exported_dir=exported_dir, bf16=bf16)
@@ -299,6 +300,8 @@ def build_predictor(*, generator: nn.Layer | None = None, weights: Path | None =
                                            tensorrt_max_side=tensorrt_max_side, bf16=bf16)
             predictor.temporary_export = temporary
             return predictor, name
+        except CheckpointError:
+            raise  # the weights do not fit the network: the user's file to fix, whatever the engine
         except Exception as e:
             if i == len(candidates) - 1:
                 raise

@@ -175,6 +175,33 @@ def test_missing_or_corrupt_weights_error_names_the_file(tmp_path, weights, recw
     assert not [w for w in recwarn if "falling back" in str(w.message)]  # no engine hopping on bad weights
 
 
+@pytest.mark.parametrize("damage", ["shape", "integer"])
+def test_weights_that_do_not_fit_are_one_line_without_engine_hopping(tmp_path, weights, capsys, damage):
+    """A safetensors file with srgan's metadata but a tensor of another shape, or integer
+    tensors: one error naming the file, exit 2; not a warning per engine blaming the engine
+    ('falling back to dygraph'), nor Paddle's traceback for the integer one."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    with safe_open(str(weights), framework="numpy") as f:
+        metadata, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    if damage == "shape":
+        tensors["head.weight"] = np.zeros((3, 3), np.float32)
+    else:
+        tensors = {k: v.astype(np.int32) for k, v in tensors.items()}
+    bad = tmp_path / "bad.safetensors"
+    save_file(tensors, str(bad), metadata=metadata)
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "in.png")
+    status = main(["upscale", str(tmp_path / "in.png"), "-o", str(tmp_path / "out"), "--weights", str(bad), "--no-progress"])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {bad}:"), err
+    assert json.loads(metadata["srgan_model_config"])  # the file is srgan's: only its tensors are wrong
+
+
 # --- files -----------------------------------------------------------------------------------------
 def make_inputs(folder, photo):
     """Good and bad inputs side by side; returns the names expected to succeed."""
