@@ -47,7 +47,10 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:  # one does not exist: compare the resolved names
-        return Path(a).resolve() == Path(b).resolve()
+        try:
+            return Path(a).resolve() == Path(b).resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop: it is no file, so not the other one
+            return False
 
 
 def check_output_file(path: str | os.PathLike, *, overwrite: bool, inputs=(), what: str = "output") -> Path:

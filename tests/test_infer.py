@@ -234,6 +234,23 @@ def test_a_batch_completes_despite_bad_files(tmp_path, photo):
     assert [p.name for p in forced.written] == ["good.png"]
 
 
+def test_broken_links_in_a_folder_are_reported_not_skipped(tmp_path, photo):
+    """A folder's image-named broken link or link loop is a failed input (named, with why),
+    not silently left out of '1 written, 0 failed' with exit 0."""
+    (tmp_path / "in").mkdir()
+    Image.fromarray(photo[:8, :8]).save(tmp_path / "in" / "good.png")
+    (tmp_path / "in" / "dangling.png").symlink_to(tmp_path / "moved-away.png")
+    (tmp_path / "in" / "a.jpg").symlink_to(tmp_path / "in" / "b.jpg")
+    (tmp_path / "in" / "b.jpg").symlink_to(tmp_path / "in" / "a.jpg")
+    up = Upscaler(tiny_generator(), engine="dygraph")
+    report = upscale_files([tmp_path / "in"], tmp_path / "out", upscaler=up, progress=False)
+    assert [p.name for p in report.written] == ["good.png"]
+    messages = sorted(m for _, m in report.failed)
+    assert len(messages) == 3, messages
+    assert messages[0].startswith(f"{tmp_path / 'in' / 'a.jpg'}: symbolic link loop")
+    assert messages[2].startswith(f"{tmp_path / 'in' / 'dangling.png'}: broken symbolic link")
+
+
 def test_interrupted_batch_leaves_only_complete_files(tmp_path, photo):
     for i in range(3):
         Image.fromarray(photo[:8, :8]).save(tmp_path / f"{i}.png")
