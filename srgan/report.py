@@ -298,6 +298,8 @@ def write_report(path: str | os.PathLike, page: str, *, overwrite: bool = False,
     """
 
     path = check_output_file(path, overwrite=overwrite, inputs=inputs, what="HTML report")
+    # A file name that is not UTF-8 (os.fsdecode's lone surrogates) is shown with U+FFFD.
+    page = page.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         f.write(page)
     return path

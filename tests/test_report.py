@@ -176,6 +176,26 @@ def test_photo_page_follows_the_output_rule_and_exit_codes(tmp_path, capsys, mon
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+
+def test_photo_with_a_non_utf8_name_is_shown(tmp_path, capsys, monkeypatch):
+    """A photo whose file name is not UTF-8 (a Latin-1 'café.png' from an old camera or
+    archive) is in the page under a readable name; before, the page could not be encoded and
+    the whole command ended with "error: 'utf-8' codec can't encode character '\\udce9'",
+    naming no file and writing nothing."""
+    import os
+
+    monkeypatch.setenv("SRGAN_CACHE", str(tmp_path / "cache"))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    latin1 = os.fsdecode(bytes(photos) + b"/caf\xe9.png")
+    _photo(Path(latin1), 12, 16, seed=5)
+    out = tmp_path / "r.html"
+    status = main(["compare", str(photos), "--weights", f"A={_tiny_generator(tmp_path / 'g.safetensors')}",
+                   "--html", str(out), "--no-progress"])
+    assert status == 0, capsys.readouterr().err
+    page = out.read_text(encoding="utf-8")
+    assert len(_figures(page)) == 1 and "caf\N{REPLACEMENT CHARACTER}.png" in page
+
 def test_compare_help_states_the_photo_defaults():
     import argparse
 
