@@ -96,6 +96,19 @@ def path_error(path: str | os.PathLike, what: str = "file") -> OSError:
     return OSError(f"{path}: not a regular {what}")
 
 
+def paddle_path(path: str | os.PathLike, what: str = "folder") -> str:
+    """`path` as the str Paddle's C++ side takes, refusing a name that is not UTF-8 (a Latin-1
+    'café' decoded by os.fsdecode into lone surrogates), which Paddle rejects with a traceback."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(text).decode("utf-8", "replace")
+        raise ValueError(f"{shown}: the {what}'s name is not UTF-8, and Paddle reads and writes only UTF-8 paths; "
+                         "rename it or choose another") from None
+    return text
+
+
 def require_file(path: str | os.PathLike, what: str = "file") -> Path:
     """`path` as a Path if it is a readable regular file, else raise path_error(path, what)."""
     path = Path(path)

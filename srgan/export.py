@@ -37,7 +37,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .atomic import file_digest
+from .atomic import file_digest, paddle_path
 from .outputs import check_output_folder
 
 PREFIX = "generator"
@@ -117,8 +117,10 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
     Raises:
         outputs.OutputError: `out_dir` is a file, a non-empty folder that is not an export, or
             an earlier export without `overwrite`.
+        ValueError: `out_dir`'s path is not UTF-8 (atomic.paddle_path).
     """
     out_dir = check_output_folder(out_dir, owned=EXPORT_FILES, marker=META_FILE, overwrite=overwrite, what="export folder")
+    paddle_path(out_dir, "export folder")  # paddle.jit.save would fail on its temporary folder with a traceback
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     was_training = generator.training

@@ -33,7 +33,7 @@ import paddle
 import paddle.inference as pi
 import paddle.nn as nn
 
-from .atomic import file_digest
+from .atomic import file_digest, paddle_path
 from .checkpoint import CheckpointError, load_generator
 from .device import keep_freed_memory
 from .export import META_FILE, PREFIX, export_generator
@@ -173,7 +173,7 @@ class InferencePredictor:
         profile: bool = False,
         bf16: bool = False,
     ):
-        self.model_dir = Path(model_dir)
+        self.model_dir = Path(paddle_path(model_dir, "export folder"))
         program, params = model_files(self.model_dir)
         verify_export(self.model_dir)  # a truncated file is named here, not by Paddle's C++ loader
         self.meta = read_meta(self.model_dir)

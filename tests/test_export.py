@@ -125,6 +125,31 @@ def test_cli_export_checks_itself(tmp_path, capsys):
     assert "missing.safetensors" in capsys.readouterr().err
 
 
+def test_a_folder_name_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    """Paddle's C++ side takes UTF-8 paths only: exporting to, or upscaling with, an export
+    folder whose name is not UTF-8 (os.fsdecode's surrogates, e.g. Latin-1 'modèle') is one
+    error line naming it, exit 2; before, both ended in a pybind11 TypeError traceback (and
+    the export's temporary folder was the only thing left)."""
+    import os
+
+    weights = tmp_path / "g.safetensors"
+    save_generator(tiny_generator(), weights)
+    latin1 = os.fsdecode(bytes(tmp_path) + b"/mod\xe8le")
+    assert main(["export", "--weights", str(weights), "--out", latin1]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "UTF-8" in err[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.safetensors"]  # no folder, no temporary one
+
+    os.replace(export_generator(tiny_generator(), tmp_path / "exported"), latin1)
+    image = tmp_path / "in.png"
+    from PIL import Image
+
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(image)
+    assert main(["upscale", str(image), "-o", str(tmp_path / "out"), "--weights", latin1, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "UTF-8" in err[0], err
+
+
 def test_upscaler_runs_an_exported_directory(tmp_path):
     from srgan.infer import Upscaler
 
