@@ -192,7 +192,9 @@ def _to_supported_mode(im: Image.Image, rawmode: str) -> Image.Image:
 
 
 # Formats that can hold an alpha channel / 16-bit samples (what PIL writes); others get 8-bit, no alpha.
-_ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "BMP", "GIF")
+# Not BMP: PIL cannot write gray + alpha as BMP, and writes RGBA as 32-bit BI_RGB, whose 4th
+# byte readers (PIL among them) ignore: the transparency would be lost without a word.
+_ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "GIF")
 _UINT16_FORMATS = ("PNG", "TIFF")
 
 
@@ -212,7 +214,8 @@ def save_image(path: str | os.PathLike, array: np.ndarray) -> None:
         array: uint8 or uint16, shaped (H, W), (H, W, 2) gray + alpha, (H, W, 3) or (H, W, 4).
             16-bit samples are kept for PNG and TIFF grayscale; otherwise they are converted
             to 8 bits with a warning (PIL cannot write 16-bit colour). An alpha channel is
-            dropped with a warning for formats without one (JPEG).
+            dropped with a warning for formats without one (JPEG, BMP); GIF keeps on/off
+            transparency (a warning when partly transparent pixels become opaque).
     """
     path = Path(path)
     fmt = image_format(path)
@@ -230,6 +233,12 @@ def save_image(path: str | os.PathLike, array: np.ndarray) -> None:
     if array.ndim == 3 and array.shape[2] in (2, 4) and fmt not in _ALPHA_FORMATS:
         warnings.warn(f"{path}: {fmt} has no alpha channel; transparency dropped", stacklevel=2)
         array = array[:, :, :-1] if array.shape[2] == 4 else array[:, :, 0]
+    if array.ndim == 3 and array.shape[2] in (2, 4) and fmt == "GIF":
+        alpha = array[:, :, -1]
+        if ((alpha != 0) & (alpha != np.iinfo(alpha.dtype).max)).any():
+            warnings.warn(f"{path}: GIF has on/off transparency only; partly transparent pixels written opaque", stacklevel=2)
+        if array.shape[2] == 2:  # PIL writes gray + alpha as a GIF without transparency; as RGBA it keeps it
+            array = array[:, :, [0, 0, 0, 1]]
     image = Image.fromarray(np.ascontiguousarray(array))  # mode from shape and dtype: L, LA, RGB, RGBA, I;16
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     with atomic_path(path) as tmp:

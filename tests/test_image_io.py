@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan.image_io import ImageReadError, list_images, read_image, read_image_full, save_image
+from srgan.image_io import IMAGE_EXTENSIONS, ImageReadError, list_images, read_image, read_image_full, save_image
 
 
 def write_png16(path, array: np.ndarray) -> None:
@@ -132,6 +132,40 @@ def test_save_image_converts_what_a_format_cannot_hold(tmp_path, rgb):
     np.testing.assert_array_equal(read_image_full(tmp_path / "c16.png"), rgb)
     with pytest.raises(ValueError, match="shape"):
         save_image(tmp_path / "bad.png", np.zeros((4, 4, 5), np.uint8))
+
+
+@pytest.mark.parametrize("extension", IMAGE_EXTENSIONS)
+def test_every_layout_can_be_saved_in_every_format(tmp_path, rgb, extension):
+    """`srgan upscale logo.png -o logo.bmp` of a gray + alpha image failed with PIL's 'cannot
+    write mode LA as BMP'; an RGBA one lost its alpha in a BMP, and a gray + alpha one in a GIF,
+    without a warning. Every layout upscale can produce is written in every format it offers;
+    the transparency is kept where the format holds it (GIF: on/off only), else dropped, with a
+    warning naming the file for what is lost."""
+    import warnings
+
+    gray, alpha = rgb[:, :, 0], rgb[:, :, 1].copy()
+    alpha[0, 0], alpha[0, 1] = 0, 255  # one transparent pixel, one opaque, the others partly transparent
+    layouts = {"L": gray, "LA": np.dstack([gray, alpha]), "RGB": rgb, "RGBA": np.dstack([rgb, alpha])}
+    layouts.update({f"{k}16": v.astype(np.uint16) * 257 for k, v in list(layouts.items())})
+    for name, array in layouts.items():
+        path = tmp_path / f"{name}{extension}"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            save_image(path, array)
+        messages = [str(w.message) for w in caught if str(w.message).startswith(f"{path}: ")]
+        back = read_image_full(path)
+        assert back.shape[:2] == array.shape[:2], path
+        if name.rstrip("16") not in ("LA", "RGBA"):
+            continue
+        if extension in (".png", ".tif", ".tiff", ".webp"):
+            assert np.array_equal(back[:, :, -1], array[:, :, -1].astype(back.dtype) if back.dtype == array.dtype
+                                  else alpha), path
+        elif extension == ".gif":
+            assert back.shape[2] == 4 and back[0, 0, 3] == 0 and back[0, 1, 3] == 255, path
+            assert any("on/off transparency" in m for m in messages), (path, messages)
+        else:
+            assert back.ndim == 2 or back.shape[2] == 3, path
+            assert any("transparency dropped" in m for m in messages), (path, messages)
 
 
 def test_save_image_is_atomic(tmp_path, rgb, monkeypatch):
