@@ -222,9 +222,28 @@ RENAMED_SCORES = {"ssim": "ssim_daala"}
 def read_log(path: str | os.PathLike) -> list[dict]:
     """The records of a training log (a run's log.jsonl, or the `<name>_log.jsonl` beside
     released weights), in file order, scores under today's names (RENAMED_SCORES); [] if the
-    file does not exist."""
+    file does not exist.
+
+    A last line cut short (a process killed while writing it) is left out with a warning, as
+    trim_log drops it on resume; a damaged line elsewhere raises ValueError naming the file
+    and the line."""
     path = Path(path)
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    lines = path.read_text().splitlines() if path.is_file() else []
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as e:
+            if number == len(lines):
+                warnings.warn(f"{path}: line {number} is cut short (a process stopped while writing it); left out",
+                              stacklevel=2)
+                continue
+            raise ValueError(f"{path}: line {number} is not a JSON record ({e}); the log is damaged") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{path}: line {number} is not a JSON record (a {type(record).__name__}); the log is damaged")
+        records.append(record)
     return [_today_names(r) for r in records]
 
 
@@ -247,8 +266,20 @@ def write_info(run_dir: str | os.PathLike, config: dict, paddle: str, device: st
 
 def read_info(run_dir: str | os.PathLike) -> dict:
     """config.json of a run as written by `write_info` ({} if the run has none)."""
-    path = Path(run_dir) / CONFIG
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return _read_json_object(Path(run_dir) / CONFIG)
+
+
+def _read_json_object(path: Path) -> dict:
+    """A JSON object file of the run ({} if missing); ValueError naming it if it is damaged."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as e:
+        raise ValueError(f"{path}: damaged, not JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: damaged, a JSON {type(data).__name__} instead of an object")
+    return data
 
 
 class JsonlLogger:
@@ -315,8 +346,7 @@ def keep_initial_card(run_dir: str | os.PathLike, card: str | os.PathLike, log: 
 def read_init_card(run_dir: str | os.PathLike) -> dict:
     """A run's init_card.json: the card of what it started from (keep_initial_card,
     keep_source_lineage); {} if it has none."""
-    path = Path(run_dir) / INIT_CARD
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return _read_json_object(Path(run_dir) / INIT_CARD)
 
 
 def earlier_training(run_dir: str | os.PathLike, phase: str) -> tuple[list[dict], list[dict]]:

@@ -233,3 +233,43 @@ def test_format_card_keeps_each_departure_one_bullet():
             "paddle": "3", "scores": {}, "departures_from_paper": ["batch of 8 (paper: 16)", "+ 1000 x lattice penalty"]}
     bullets = [line for line in format_card(card).splitlines() if line.startswith("- ")]
     assert bullets == ["- batch of 8 (paper: 16)", "- \\+ 1000 x lattice penalty"]
+
+
+def test_release_of_a_run_with_a_damaged_log_names_the_log(tmp_path, capsys):
+    """A log whose last line a kill cut short (SIGKILL, a full disk) is released without that
+    line, with a warning naming it; a damaged line elsewhere is one error naming the log and
+    the line. Before, both stopped `srgan release` with json's bare "Expecting ',' delimiter:
+    line 1 column 19 (char 18)", naming no file."""
+    cfg = quick("pretrain")
+    cfg.model.num_blocks, cfg.model.channels = 1, 8
+    cfg.data.hr_size, cfg.data.batch_size = 16, 2
+    cfg.train.steps, cfg.train.log_every, cfg.train.val_every, cfg.train.ckpt_every = 4, 1, 2, 2
+    cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / "run"), False
+    bench = _benchmark(tmp_path / "bench")
+    cfg.data.val_dir = str(bench)
+    Trainer(cfg, images=[("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))], progress=False).fit()
+    log = tmp_path / "run" / "log.jsonl"
+    whole = log.read_text()
+    lines = whole.splitlines()
+    capsys.readouterr()
+
+    log.write_text("\n".join(lines) + '\n{"kind": "train", "step": 5, "lo')  # killed mid-write
+    assert main(["release", str(tmp_path / "run"), "--out", str(tmp_path / "w" / "m.safetensors"), "--data", str(bench)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {log}: line {len(lines) + 1} is cut short" in err, err
+    assert json.loads((tmp_path / "w" / "m.json").read_text())["step"] == 4
+
+    lines[2] = lines[2][:-5]
+    log.write_text("\n".join(lines) + "\n")
+    assert main(["release", str(tmp_path / "run"), "--out", str(tmp_path / "w2" / "m.safetensors"), "--data", str(bench)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {log}: line 3 is not a JSON record"), err
+    assert not (tmp_path / "w2").exists()
+
+    log.write_text(whole)
+    info = tmp_path / "run" / "config.json"
+    for damage in ('{"config": ', "[1]"):  # cut short; edited into something else (was an AttributeError traceback)
+        info.write_text(damage)
+        assert main(["release", str(tmp_path / "run"), "--out", str(tmp_path / "w2" / "m.safetensors"), "--data", str(bench)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: {info}: damaged"), err
