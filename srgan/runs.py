@@ -329,7 +329,8 @@ def keep_initial_card(run_dir: str | os.PathLike, card: str | os.PathLike, log: 
     """Copy the model card and log of released weights a run starts from (`init_generator`) into
     the run folder (init_card.json, init_log.jsonl), once: `srgan release` chains them into the
     new card, so that a run continuing earlier weights reports all the training behind it, even
-    after the release has overwritten the file it started from. Nothing happens without a card.
+    after the release has overwritten the file it started from. Nothing happens without a card,
+    or with a damaged one (a warning names it).
 
     Args:
         run_dir: the run folder.
@@ -337,6 +338,11 @@ def keep_initial_card(run_dir: str | os.PathLike, card: str | os.PathLike, log: 
     """
     run_dir = Path(run_dir)
     if (run_dir / INIT_CARD).exists() or not Path(card).is_file():
+        return
+    try:
+        _read_json_object(Path(card))
+    except ValueError as e:  # kept, it would stop every `srgan release` of this run
+        warnings.warn(f"{e}; not kept: the released card will not list the training behind these weights", stacklevel=2)
         return
     if Path(log).is_file():
         copy_atomic(log, run_dir / INIT_LOG)

@@ -326,6 +326,22 @@ def test_the_initial_card_and_log_are_kept_once(tmp_path):
     assert (run / INIT_CARD).read_text() == '{"step": 4}'
 
 
+@pytest.mark.parametrize("damage", ['{"step": ', "[4]"])
+def test_a_damaged_initial_card_is_not_kept(tmp_path, damage):
+    """The card beside --init-generator weights is damaged (cut short, edited): the run starts
+    with a warning naming it and does not keep it; before, the copy was kept and every later
+    `srgan release` of the run stopped on run/init_card.json, a file the user never wrote."""
+    from srgan.runs import INIT_CARD, INIT_LOG, keep_initial_card
+
+    run, card, log = tmp_path / "run", tmp_path / "w.json", tmp_path / "w_log.jsonl"
+    run.mkdir()
+    card.write_text(damage)
+    log.write_text('{"kind": "val", "step": 4}\n')
+    with pytest.warns(UserWarning, match=f"{card}: damaged"):
+        keep_initial_card(run, card, log)
+    assert not (run / INIT_CARD).exists() and not (run / INIT_LOG).exists()
+
+
 def test_earlier_training_is_the_chain_of_the_same_phase_only(tmp_path):
     from srgan.runs import INIT_CARD, INIT_LOG, earlier_training
 
