@@ -138,9 +138,14 @@ ZH_GLUE: dict[str, str] = {
     "{#} paper's recipe": "{#}（论文方案）",
     "a period-4 lattice has appeared in every run, penalty or not": "无论加不加惩罚，每次训练中都出现了周期为 4 的网格",
     "the grid contrast stayed within twice its start in at least one run": "至少有一次训练的网格对比度仍在起始值的两倍以内",
-    # "内容损失逐渐上升：从 0.135 {升到} 0.169"; "验证 PSNR 比其最好值低 … dB，{…}"
-    "rose": "升到",
-    "did not rise": "降到",  # the second half's mean is not above the first's
+    # "内容损失{没有上升}：前一半记录的均值为 0.154，后一半为 0.153"; "验证 PSNR 比其最好值低 … dB，{…}"
+    "rose": "有所上升",
+    "did not rise": "没有上升",  # the second half's mean is not above the first's
+    # chapter 5: "网格对比度在第一次验证时为 14.17，最后一次为 7.56，{…}"
+    "still well above a photo's: the tiny network leaves a period-4 pattern, faint but visible in the flat areas of the grids":
+        "仍远高于照片的水平：这个小网络留下了周期为 4 的图案，在网格图的平坦区域中虽淡却看得见",
+    "close to a photo's": "接近照片的水平",
+    "somewhat above a photo's": "略高于照片的水平",
 
     "far from a collapse of several dB": "远谈不上几个 dB 的崩溃",
     "a collapse": "已是一次崩溃",
@@ -191,12 +196,12 @@ ZH_GLUE: dict[str, str] = {
     "(no card)": "（没有模型卡）",
     "(not checked: no reference image)": "（未检查：没有参考图像）",
     # "这几次训练在 Set14 上的排名为 A > B > C，{…}：{…}"
-    "{} the paper's Set5 order {} on every set here": "在这里的每个数据集上都{}论文在 Set5 上的排序 {}",
-    "{} the paper's Set5 order {} on {} and {} it on {}": "{}论文在 Set5 上的排序 {}（{}），{}它（{}）",  # two sets that disagree
+    "on every set here that order is {} the paper's Set5 order {}": "在这里的每个数据集上，这一排序都{}论文在 Set5 上的排序 {}",
+    "that order is {} the paper's Set5 order {} on {} and {} it on {}": "这一排序{}论文在 Set5 上的排序 {}（{}），{}它（{}）",  # two sets that disagree
     "The PSNR orderings are the paper's.": "按 PSNR 的排序与论文相同。",
     "The PSNR orderings are not the paper's.": "按 PSNR 的排序与论文不同。",
     "The PSNR ordering is the paper's on some sets only.": "按 PSNR 的排序只在部分数据集上与论文相同。",
-    "{} the paper's Set5 order {} on {}": "{}论文在 Set5 上的排序 {}（{}）",
+    "that order is {} the paper's Set5 order {} on {}": "这一排序{}论文在 Set5 上的排序 {}（{}）",
     "the same as": "等同于",
     "the reverse of": "恰好颠倒了",
     "different from": "不同于",

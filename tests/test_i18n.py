@@ -296,9 +296,9 @@ GLUE_EXAMPLES = {
                      "2.13 paper's recipe"],
     "c6_share_verdict": [f"the {names} concentrated there beyond white noise" for names in
                          ("content gradient is", "adversarial gradient is", "content and adversarial gradients are")],
-    "c7_psnr_relation": [f"{relation} the paper's Set5 order SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54 on every set here"
-                         for relation in ("the same as", "the reverse of", "different from")]
-                        + ["different from the paper's Set5 order SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54 on Set5 "
+    "c7_psnr_relation": [f"on every set here that order is {relation} the paper's Set5 order SRGAN-MSE > SRGAN-VGG22 > "
+                         "SRGAN-VGG54" for relation in ("the same as", "the reverse of", "different from")]
+                        + ["that order is different from the paper's Set5 order SRGAN-MSE > SRGAN-VGG22 > SRGAN-VGG54 on Set5 "
                            "and the reverse of it on Set14"],
     "c7_order_verdict": ["The PSNR orderings are the paper's.", "The PSNR orderings are not the paper's.",
                          "The PSNR ordering is the paper's on some sets only."],
