@@ -221,6 +221,9 @@ class Config:
                 for value in values if isinstance(values, list) else [values]:
                     if isinstance(value, float) and not math.isfinite(value):
                         out.append(f"{f.name} must be a finite number, got {value!r}")
+                # A switch read from JSON as "false" (a string) would count as on.
+                if str(f.type) == "bool" and not isinstance(values, bool):
+                    out.append(f"{f.name} must be true or false, got {values!r}")
         need(train.phase in PHASES, f"phase must be {_one_of(PHASES)}, got {train.phase!r}")
         need(isinstance(model.scale, int) and model.scale >= 2 and not model.scale & (model.scale - 1),
              f"scale must be a power of two (2, 4, 8), got {model.scale!r}")

@@ -191,6 +191,16 @@ def test_metadata_problems_are_named(tmp_path):
                                       "channels must be an integer >= 1, got 0)")
 
 
+def test_a_switch_in_metadata_must_be_a_boolean(tmp_path):
+    """global_skip "false" (a string, as a hand-written or converted file may have it) is
+    truthy: the file's network would silently get the bicubic skip its weights were not
+    trained with, and every image come out wrong. It is refused, naming the field."""
+    _write(tmp_path / "s.safetensors", _tensors(), config={**dataclasses.asdict(TINY), "global_skip": "false"})
+    with pytest.raises(CheckpointError, match=r"s\.safetensors: model config in metadata is invalid "
+                                              r"\(global_skip must be true or false, got 'false'\)"):
+        load_generator(tmp_path / "s.safetensors")
+
+
 def test_half_precision_tensors_are_returned_as_float32(tmp_path):
     tensors = _tensors()
     _write(tmp_path / "fp16.safetensors", {k: v.astype(np.float16) for k, v in tensors.items()})
