@@ -30,7 +30,8 @@ def _umask() -> int:
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path next to `path`; rename it onto `path` when the block succeeds.
 
-    The file gets the usual permissions (0666 minus the umask), not mkstemp's private 0600.
+    A replaced file keeps its permissions (a private 0600 file stays private); a new one gets
+    the usual 0666 minus the umask, not mkstemp's private 0600.
     """
     path = Path(path)
     try:
@@ -42,7 +43,11 @@ def atomic_path(path: str | os.PathLike):
     os.close(fd)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:  # a new file (or a broken link, which is replaced)
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

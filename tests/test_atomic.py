@@ -32,6 +32,20 @@ def test_copy_atomic_of_a_missing_source_keeps_the_old_destination(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["init.json"]
 
 
+def test_a_replaced_file_keeps_its_permissions(tmp_path):
+    """--overwrite of a private file (0600) or a read-only one the user shares (0444): the new
+    content keeps the file's mode, as cp and editors do; before, the atomic rename gave it the
+    umask's default (0644), opening a private image or card to every user of the machine."""
+    private, new = tmp_path / "private.json", tmp_path / "new.json"
+    private.write_text("old")
+    private.chmod(0o600)
+    write_json(private, {"step": 1})
+    write_json(new, {"step": 1})
+    assert json.loads(private.read_text()) == {"step": 1}
+    assert oct(private.stat().st_mode & 0o777) == oct(0o600)
+    assert oct(new.stat().st_mode & 0o777) == oct(0o666 & ~atomic._umask())  # a new file: the usual mode
+
+
 def test_write_json_is_indented_in_the_dicts_order_with_a_final_newline(tmp_path):
     # Model cards and config.json are read by people and diffed in git: one key a line, the
     # writer's order (step before val, not sorted), a newline at the end.
