@@ -269,6 +269,8 @@ class Config:
         need(train.keep_last is None or (isinstance(train.keep_last, int) and train.keep_last >= 1),
              f"keep_last must be >= 1, or all (none) to keep every checkpoint, got {train.keep_last!r}")
         need(train.max_minutes is None or train.max_minutes >= 0, f"max_minutes must be >= 0 (or none), got {train.max_minutes!r}")
+        need(isinstance(train.seed, int) and not isinstance(train.seed, bool) and 0 <= train.seed < 2**32,
+             f"seed must be an integer in [0, 2**32), got {train.seed!r}")  # numpy's seed range; Paddle's is wider
         return out
 
     def validate(self) -> None:

@@ -197,6 +197,9 @@ def test_the_lock_is_released_and_an_empty_folder_removed_when_a_run_fails(tmp_p
     ("model", "scale", 3, "scale must be a power of two"),
     ("train", "phase", "finetune", "phase must be 'pretrain' or 'gan', got 'finetune'"),
     ("train", "pixel_loss", "huber", "pixel_loss must be 'mse' or 'l1', got 'huber'"),
+    # --seed -1 ended in paddle.seed's pybind11 TypeError traceback; 2**32 in numpy's ValueError
+    ("train", "seed", -1, r"seed must be an integer in \[0, 2\*\*32\), got -1"),
+    ("train", "seed", 2**32, r"seed must be an integer in \[0, 2\*\*32\), got 4294967296"),
 ])
 def test_bad_config_values_are_refused_before_anything_runs(tmp_path, section, name, value, message):
     cfg = _cfg(tmp_path / "run")
