@@ -17,7 +17,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .outputs import output_path
+from .outputs import OutputError, output_path
 
 
 def _umask() -> int:
@@ -27,11 +27,15 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike):
+def atomic_path(path: str | os.PathLike, *, replace: bool = True):
     """Yield a temporary path next to `path`; rename it onto `path` when the block succeeds.
 
     A replaced file keeps its permissions (a private 0600 file stays private); a new one gets
     the usual 0666 minus the umask, not mkstemp's private 0600.
+
+    replace=False (a command without --overwrite) puts the file in place only if `path` still
+    does not exist: one checked before a long computation may have appeared since. Raises
+    outputs.OutputError then, and nothing is replaced.
     """
     path = Path(path)
     try:
@@ -48,10 +52,26 @@ def atomic_path(path: str | os.PathLike):
         except OSError:  # a new file (or a broken link, which is replaced)
             mode = 0o666 & ~_umask()
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            _link_if_absent(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _link_if_absent(tmp: str, path: Path) -> None:
+    """Give `tmp` the name `path` unless `path` exists (a hard link fails on an existing name
+    in one step, with no window in which another writer's file could be replaced)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise OutputError(f"{path}: exists; not replaced (add --overwrite to replace it)") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if path.exists() or path.is_symlink():
+            raise OutputError(f"{path}: exists; not replaced (add --overwrite to replace it)") from None
+        os.replace(tmp, path)
 
 
 def copy_atomic(source: str | os.PathLike, destination: str | os.PathLike) -> None:

@@ -203,7 +203,7 @@ def image_format(path: str | os.PathLike) -> str:
     return Image.registered_extensions().get(Path(path).suffix.lower(), "PNG")
 
 
-def save_image(path: str | os.PathLike, array: np.ndarray) -> None:
+def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = True) -> None:
     """Write an image atomically: a temp file in the same folder, then a rename.
 
     An interruption (Ctrl-C, a full disk, a crash) leaves either no file or the old file,
@@ -216,6 +216,8 @@ def save_image(path: str | os.PathLike, array: np.ndarray) -> None:
             to 8 bits with a warning (PIL cannot write 16-bit colour). An alpha channel is
             dropped with a warning for formats without one (JPEG, BMP); GIF keeps on/off
             transparency (a warning when partly transparent pixels become opaque).
+        replace: False: raise outputs.OutputError instead of replacing a file that exists
+            when the image is written (atomic.atomic_path).
     """
     path = Path(path)
     fmt = image_format(path)
@@ -241,5 +243,5 @@ def save_image(path: str | os.PathLike, array: np.ndarray) -> None:
             array = array[:, :, [0, 0, 0, 1]]
     image = Image.fromarray(np.ascontiguousarray(array))  # mode from shape and dtype: L, LA, RGB, RGBA, I;16
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
-    with atomic_path(path) as tmp:
+    with atomic_path(path, replace=replace) as tmp:
         image.save(tmp, format=fmt, **options)

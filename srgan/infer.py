@@ -476,11 +476,12 @@ def upscale_files(
             continue
         try:
             image = read_image_full(src)  # warns (naming the file) about 16-bit colour read as 8 bits
-            save_image(dst, upscaler(image, progress=progress))
+            # replace=overwrite: a file that appeared at dst while the image was upscaled is kept
+            save_image(dst, upscaler(image, progress=progress), replace=overwrite)
         except (OSError, ValueError, RuntimeError, MemoryError) as e:  # unreadable, truncated, bad shape, no disk
             if debug:
                 traceback.print_exc()
-            message = str(e) if str(src) in str(e) else f"{src}: {e}"
+            message = str(e) if str(src) in str(e) or isinstance(e, OutputError) else f"{src}: {e}"
             report.failed.append((str(src), message))
             continue
         report.written.append(dst)

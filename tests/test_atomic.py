@@ -46,6 +46,25 @@ def test_a_replaced_file_keeps_its_permissions(tmp_path):
     assert oct(new.stat().st_mode & 0o777) == oct(0o666 & ~atomic._umask())  # a new file: the usual mode
 
 
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_replace_false_never_replaces_a_file_that_exists_at_write_time(tmp_path, monkeypatch, hard_links):
+    """atomic_path(replace=False), for commands without --overwrite: the file is put in place
+    only if the name is still free (by a hard link; by a check and a rename where the file
+    system has none); an existing file is kept and no temporary file is left."""
+    from srgan.outputs import OutputError
+
+    if not hard_links:
+        monkeypatch.setattr(os, "link", lambda *a: (_ for _ in ()).throw(PermissionError("no hard links here")))
+    (tmp_path / "taken.txt").write_text("the user's")
+    with pytest.raises(OutputError, match=r"taken\.txt: exists; not replaced"):
+        with atomic.atomic_path(tmp_path / "taken.txt", replace=False) as tmp:
+            Path(tmp).write_text("new")
+    with atomic.atomic_path(tmp_path / "free.txt", replace=False) as tmp:
+        Path(tmp).write_text("new")
+    assert (tmp_path / "taken.txt").read_text() == "the user's" and (tmp_path / "free.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["free.txt", "taken.txt"]
+
+
 def test_write_json_is_indented_in_the_dicts_order_with_a_final_newline(tmp_path):
     # Model cards and config.json are read by people and diffed in git: one key a line, the
     # writer's order (step before val, not sorted), a newline at the end.

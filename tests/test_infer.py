@@ -251,6 +251,28 @@ def test_broken_links_in_a_folder_are_reported_not_skipped(tmp_path, photo):
     assert messages[2].startswith(f"{tmp_path / 'in' / 'dangling.png'}: broken symbolic link")
 
 
+def test_a_file_that_appears_while_its_image_is_upscaled_is_not_replaced(tmp_path, photo):
+    """The output is checked before an image is upscaled, which takes minutes for a large
+    photo; a file that appears there meanwhile (the user's copy, another srgan process) is
+    not replaced without --overwrite: reported, exit 1. Before, it was replaced silently."""
+    Image.fromarray(photo[:8, :8]).save(tmp_path / "a.png")
+    up = Upscaler(tiny_generator(), engine="dygraph")
+    real_predictor = up.predictor
+
+    def someone_writes_the_output(lr):
+        (tmp_path / "out").mkdir(exist_ok=True)
+        (tmp_path / "out" / "a.png").write_bytes(b"the user's own file")
+        return real_predictor(lr)
+
+    up.predictor = someone_writes_the_output
+    report = upscale_files([tmp_path / "a.png"], tmp_path / "out", upscaler=up, progress=False)
+    assert not report.written and report.failed[0][1] == f"{tmp_path / 'out' / 'a.png'}: exists; not replaced (add --overwrite to replace it)"
+    assert (tmp_path / "out" / "a.png").read_bytes() == b"the user's own file"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png"]  # no temporary file left
+    forced = upscale_files([tmp_path / "a.png"], tmp_path / "out", upscaler=up, overwrite=True, progress=False)
+    assert forced.written and read_image_full(tmp_path / "out" / "a.png").shape == (32, 32, 3)
+
+
 def test_interrupted_batch_leaves_only_complete_files(tmp_path, photo):
     for i in range(3):
         Image.fromarray(photo[:8, :8]).save(tmp_path / f"{i}.png")
