@@ -181,7 +181,8 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     if out.suffix != ".safetensors":  # its card and log are named from the stem: "a.v2" would write "a.json"
         raise ValueError(f"--out {out}: the weights file name must end in .safetensors")
     # The run's own files are inputs: never replaced, e.g. by --out RUN/config.safetensors (card RUN/config.json).
-    check_output_files([out, *ckpt.card_and_log_paths(out)], overwrite=overwrite, inputs=runs.run_files(run_dir) + [path])
+    outputs, inputs = [out, *ckpt.card_and_log_paths(out)], runs.run_files(run_dir) + [path]
+    check_output_files(outputs, overwrite=overwrite, inputs=inputs)
     if benchmarks is None:
         benchmarks = default_benchmark_dirs()
         if not benchmarks:
@@ -236,6 +237,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         "segments": segments,
         "config": cfg.to_dict(),
     }
+    check_output_files(outputs, overwrite=overwrite, inputs=inputs)  # again: one may have appeared while scoring
     ckpt.save_generator(generator, out, card=card)
     log = ckpt.card_and_log_paths(out)[1]
     if records:

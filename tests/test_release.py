@@ -273,3 +273,34 @@ def test_release_of_a_run_with_a_damaged_log_names_the_log(tmp_path, capsys):
         assert main(["release", str(tmp_path / "run"), "--out", str(tmp_path / "w2" / "m.safetensors"), "--data", str(bench)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(f"error: {info}: damaged"), err
+
+
+def test_an_output_that_appears_while_the_release_is_scored_is_not_replaced(tmp_path, capsys, monkeypatch):
+    """--out is checked before the benchmarks are scored (minutes for Set5 + Set14 with a full
+    network, more with --score-checkpoints); a file that appears at the weights, card or log
+    meanwhile is kept without --overwrite (one line, exit 2, nothing written). Before, all
+    three were written over it."""
+    import srgan.release
+
+    cfg = quick("pretrain")
+    cfg.model.num_blocks, cfg.model.channels = 1, 8
+    cfg.data.hr_size, cfg.data.batch_size = 16, 2
+    cfg.train.steps, cfg.train.val_every, cfg.train.ckpt_every = 2, 2, 2
+    cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / "run"), False
+    bench = _benchmark(tmp_path / "bench")
+    cfg.data.val_dir = str(bench)
+    Trainer(cfg, images=[("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))], progress=False).fit()
+    card = tmp_path / "w" / "m.json"
+    real_evaluate = srgan.release.evaluate_benchmark
+
+    def someone_writes_the_card(*args, **kwargs):
+        card.parent.mkdir(exist_ok=True)
+        card.write_text("the user's notes")
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(srgan.release, "evaluate_benchmark", someone_writes_the_card)
+    capsys.readouterr()
+    assert main(["release", cfg.train.out_dir, "--out", str(tmp_path / "w" / "m.safetensors"), "--data", str(bench)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {card}: exists; not replaced (add --overwrite to replace it)"], err
+    assert card.read_text() == "the user's notes" and sorted(p.name for p in card.parent.iterdir()) == ["m.json"]
