@@ -312,7 +312,8 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
     rows = [np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)), constant_values=255) for row in rows]
     gap_row = np.full((4, width, 3), 255, np.uint8)
     grid = np.concatenate([piece for row in rows for piece in (row, gap_row)][:-1], axis=0)
-    save_image(out, grid.repeat(2, axis=0).repeat(2, axis=1))  # nearest x2 so pixels stay visible
+    # nearest x2 so pixels stay visible; replace=overwrite: a file that appeared at `out` meanwhile is kept
+    save_image(out, grid.repeat(2, axis=0).repeat(2, axis=1), replace=overwrite)
     return Path(out)
 
 

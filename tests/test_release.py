@@ -304,3 +304,26 @@ def test_an_output_that_appears_while_the_release_is_scored_is_not_replaced(tmp_
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: {card}: exists; not replaced (add --overwrite to replace it)"], err
     assert card.read_text() == "the user's notes" and sorted(p.name for p in card.parent.iterdir()) == ["m.json"]
+
+
+def test_crops_that_appear_while_the_comparison_is_computed_are_not_replaced(tmp_path, capsys, monkeypatch):
+    """compare --data --out: a file that appears at --out while the models run is kept without
+    --overwrite (one line, exit 2); before, the crops were written over it."""
+    import srgan.release
+    from srgan.checkpoint import save_generator
+    from srgan.models import Generator
+
+    bench = _benchmark(tmp_path / "bench")
+    save_generator(Generator(num_blocks=1, channels=8), tmp_path / "g.safetensors")
+    out = tmp_path / "cmp.png"
+    real_upscaler = srgan.release.generator_upscaler
+
+    def someone_writes_the_output(generator):
+        out.write_bytes(b"the user's picture")
+        return real_upscaler(generator)
+
+    monkeypatch.setattr(srgan.release, "generator_upscaler", someone_writes_the_output)
+    capsys.readouterr()
+    assert main(["compare", "--weights", f"A={tmp_path / 'g.safetensors'}", "--data", str(bench), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {out}: exists; not replaced (add --overwrite to replace it)"]
+    assert out.read_bytes() == b"the user's picture"
