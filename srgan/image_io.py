@@ -12,7 +12,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .atomic import atomic_path, path_error
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+# A folder's images: the usual formats, and those other tools save photos in (a browser's
+# .jfif, a phone's .avif, netpbm, Targa, JPEG 2000) that PIL reads; a file of another kind
+# in a folder is not an input.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif",
+                    ".jfif", ".jpe", ".avif", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2")
 
 
 class ImageReadError(ValueError):

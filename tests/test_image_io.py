@@ -194,6 +194,20 @@ def test_list_images(tmp_path, rgb):
         list_images(tmp_path / "nope")
 
 
+def test_a_folder_lists_the_common_photo_formats(tmp_path, rgb):
+    """A browser's .jfif download, an .avif phone export, a .ppm / .tga from other tools: a
+    folder's listing left them out without a word (`srgan upscale DIR` said '1 written,
+    0 failed', exit 0), while the same file named on the command line was upscaled."""
+    for name in ("a.jfif", "b.jpe", "c.avif", "d.ppm", "e.pgm", "f.tga", "g.jp2", "h.png"):
+        Image.fromarray(rgb).save(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "model.h5").write_bytes(b"")  # PIL registers .h5 (HDF5 stub); not an image
+    listed = [p.name for p in list_images(tmp_path)]
+    assert listed == ["a.jfif", "b.jpe", "c.avif", "d.ppm", "e.pgm", "f.tga", "g.jp2", "h.png"]
+    for p in list_images(tmp_path):
+        assert read_image(p).shape == rgb.shape, p
+
+
 def test_pil_warnings_name_the_file(tmp_path, rgb):
     """PIL warns about damaged EXIF without saying which file; the warning now starts with it."""
     ifd = struct.pack(">H", 1) + struct.pack(">HHII", 0x010F, 2, 100, 0x1000) + b"\0\0\0\0"  # a tag pointing past the end
