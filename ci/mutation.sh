@@ -36,9 +36,9 @@ SOURCE[niqe]=srgan/niqe.py;             TESTS[niqe]="tests/test_niqe.py tests/te
 # infer: its tiling and array handling, against the tests that run the network in dygraph (the
 # engine and CLI tests of test_infer.py take ~50 s a mutant; run with the infer_tiling globs below)
 SOURCE[infer]=srgan/infer.py;           TESTS[infer]="tests/test_infer.py::test_receptive_radius_matches_the_network tests/test_infer.py::test_tile_windows_cover_the_axis_with_context tests/test_infer.py::test_tiled_equals_untiled tests/test_infer.py::test_upscaler_tiles_are_seamless_on_uint8_output tests/test_infer.py::test_layouts_and_dtypes_are_kept tests/test_infer.py::test_bad_arrays_are_refused tests/test_infer.py::test_float_images_must_be_in_0_1 tests/test_infer.py::test_float_dtypes_come_back_as_given tests/test_safety.py::test_upscale_checks_memory_before_allocating"
-SOURCE[checkpoint]=srgan/checkpoint.py; TESTS[checkpoint]="tests/test_checkpoint.py tests/test_checkpoint_files.py tests/test_shipped_weights.py"
+SOURCE[checkpoint]=srgan/checkpoint.py; TESTS[checkpoint]="tests/test_checkpoint.py tests/test_checkpoint_files.py tests/test_shipped_weights.py tests/test_run_start.py tests/test_runs.py tests/test_ema.py tests/test_spectral_discriminator.py tests/test_train.py tests/test_checkpoint_restore.py tests/test_best_and_schedule.py tests/test_safety.py"
 SOURCE[atomic]=srgan/atomic.py;         TESTS[atomic]="tests/test_atomic.py tests/test_checkpoint.py tests/test_safety.py"
-SOURCE[train]=srgan/train.py;           TESTS[train]="tests/test_best_and_schedule.py tests/test_train.py"
+SOURCE[train]=srgan/train.py;           TESTS[train]="tests/test_best_and_schedule.py tests/test_train.py tests/test_runs.py tests/test_run_start.py tests/test_ema.py tests/test_spectral_discriminator.py tests/test_interrupt.py tests/test_safety.py"
 ALL=(metrics imresize niqe infer checkpoint atomic train)
 # The functions mutated by default where a module is more than its numbers (mutmut globs; the
 # rest of infer is engines and files, the rest of train the losses and steps, tested elsewhere):

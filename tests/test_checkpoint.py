@@ -37,6 +37,36 @@ def test_generator_safetensors_round_trip(tmp_path):
     assert card["model"]["channels"] == 8 and card["note"] == "test"
 
 
+
+def test_a_data_parallel_generator_is_saved_as_the_plain_network(tmp_path):
+    """save_generator unwraps paddle.DataParallel (a data-parallel run's G): the file rebuilds the
+    same network and gives the same image."""
+    g = _tiny_generator()
+    g.eval()
+    x = paddle.rand([1, 3, 8, 8])
+    save_generator(paddle.DataParallel(g), tmp_path / "g.safetensors", card={"note": "dp"})
+    np.testing.assert_array_equal(load_generator(tmp_path / "g.safetensors")(x).numpy(), g(x).numpy())
+    assert json.loads((tmp_path / "g.json").read_text())["model"] == g.config
+
+
+def test_the_old_model_config_argument_warns_at_the_callers_line_and_refuses_another_network(tmp_path):
+    """Code written before the generator carried its config passes model_config: it is told to drop
+    it (a DeprecationWarning pointing at its own line), and a config of another network is refused
+    rather than written into the file's metadata."""
+    g = _tiny_generator()
+    with pytest.warns(DeprecationWarning) as record:
+        save_generator(g, tmp_path / "g.safetensors", model_config=TINY)
+    assert [str(w.message) for w in record] == [
+        "save_generator takes the architecture from the generator; drop the model_config argument"]
+    assert record[0].filename == __file__
+    assert load_generator(tmp_path / "g.safetensors").config == g.config
+    wider = ModelConfig(num_blocks=TINY.num_blocks, channels=16, global_skip=TINY.global_skip)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError) as error:
+        save_generator(g, tmp_path / "wide.safetensors", model_config=wider)
+    assert str(error.value) == (f"{tmp_path / 'wide.safetensors'}: model_config differs from the generator "
+                                "({'channels': 8}); the file would describe another network")
+    assert not (tmp_path / "wide.safetensors").exists()
+
 def test_corrupt_safetensors_names_the_file(tmp_path):
     path = tmp_path / "bad.safetensors"
     path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
@@ -213,3 +243,18 @@ def test_odd_paths_say_what_is_wrong(tmp_path):
         load_generator(tmp_path / "folder")
     with pytest.raises(OSError, match="loop_a: symbolic link loop"):
         load_checkpoint(tmp_path / "loop_a")
+
+
+def test_integer_tensors_are_refused_naming_their_type(tmp_path):
+    """A weights file holding an integer tensor (a converted PyTorch model's num_batches_tracked,
+    say) is one clear error, not weights silently cast to float or Paddle's AssertionError."""
+    from safetensors.numpy import save_file
+
+    save_generator(_tiny_generator(), tmp_path / "g.safetensors")
+    tensors, metadata = _tensors(tmp_path / "g.safetensors")
+    tensors["head.weight"] = tensors["head.weight"].astype(np.int64)
+    save_file(tensors, str(tmp_path / "int.safetensors"), metadata=metadata)
+    with pytest.raises(CheckpointError) as error:
+        load_generator(tmp_path / "int.safetensors")
+    assert str(error.value) == (f"{tmp_path / 'int.safetensors'}: holds int64 tensors (head.weight); a generator's "
+                                "weights are floating point")
