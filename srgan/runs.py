@@ -715,6 +715,13 @@ class RunFolder:
                 raise
             if self._lock.stale_holder:
                 logger.info(f"note: {self._lock.path} was left by {self._lock.stale_holder}, which is no longer running; taken over")
+            # The grids and VisualDL's scalars go into folders of these names: a file there would
+            # stop the run at its first validation, after val_every steps of training.
+            for name in (IMAGES, VISUALDL):
+                if (self.path / name).exists() and not (self.path / name).is_dir():
+                    self.close()
+                    raise RunFolderError(f"{self.path / name}: is a file; the run writes a folder of that name: "
+                                         "choose another --out")
             # Every run writes config.json and log.jsonl (a resumed one too): a user's own file of
             # that name is refused before it could be replaced, whatever the flags.
             foreign = [p for p in run_files(self.path) if not _written_by_a_run(p)]

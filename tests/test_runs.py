@@ -185,6 +185,21 @@ def test_the_lock_is_released_and_an_empty_folder_removed_when_a_run_fails(tmp_p
     assert (tmp_path / "mine").is_dir() and not any((tmp_path / "mine").iterdir())  # the user's folder stays, unlocked
 
 
+def test_a_file_named_images_in_the_folder_is_refused_before_training(tmp_path):
+    """The run writes its validation grids into <out>/images/: a file of that name made the
+    run fail at its first validation (after val_every steps of training, hours with the
+    paper's settings, and before the checkpoint of that step). It is refused at the start,
+    naming the file, which is left alone."""
+    from srgan.runs import RunFolderError
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "images").write_text("mine")
+    with pytest.raises(RunFolderError, match=r"run/images: is a file"):
+        _trainer(_cfg(tmp_path / "run")).fit()
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["images"]
+    assert (tmp_path / "run" / "images").read_text() == "mine"
+
+
 # --- 4. config values and the data loader --------------------------------------------------------
 @pytest.mark.parametrize("section, name, value, message", [
     ("data", "batch_size", 0, "batch_size must be an integer >= 1, got 0"),
