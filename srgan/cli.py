@@ -500,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     args = build_parser().parse_args(argv)
+    # A file name that is not UTF-8 (os.fsdecode's surrogates) is printed as its own bytes, as
+    # ls does; a strict stdout (a UTF-8 desktop locale) would stop the command after its work.
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")
     debug = args.debug or os.environ.get("SRGAN_DEBUG", "") not in ("", "0")
     args.debug = debug  # the commands that report errors themselves (upscale) read it too
     with warnings.catch_warnings():

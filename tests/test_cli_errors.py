@@ -158,3 +158,24 @@ def test_warnings_are_one_line_naming_the_file(files, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"warning: skipped 1 image(s) smaller than 16 px: {data / 't.png'}" in err.splitlines()
     assert [p.name for p in checkpoints(tmp_path / "out")] == ["ckpt_00000002.ckpt"]
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_not_fatal(tmp_path):
+    """On a UTF-8 desktop locale Python's stdout is strict: printing the output 'café.png'
+    of a Latin-1 name (os.fsdecode's surrogates) raised UnicodeEncodeError after the images
+    were written, and `srgan upscale` ended with exit 2 ('nothing done'), an error naming no
+    file and no summary. The name is printed as its own bytes (as ls does); exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "a.png")
+    latin1 = bytes(tmp_path) + b"/caf\xe9.png"
+    os.rename(tmp_path / "a.png", os.fsdecode(latin1))
+    save_generator(Generator(num_blocks=1, channels=8), tmp_path / "g.safetensors")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}  # what an en_US.UTF-8 terminal gives
+    done = subprocess.run([sys.executable, "-m", "srgan", "upscale", os.fsdecode(latin1), "-o", str(tmp_path / "out"),
+                           "--weights", str(tmp_path / "g.safetensors"), "--engine", "dygraph", "--no-progress"],
+                          env=env, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert done.stdout.strip().endswith(b"/out/caf\xe9.png") and b"1 written, 0 failed" in done.stderr
