@@ -118,3 +118,15 @@ def test_a_cosine_run_ends_at_lr_times_gamma(tmp_path):
     np.testing.assert_allclose(logged, expected, rtol=1e-6)
     assert logged[-1] == pytest.approx(1e-4, rel=1e-6)
 
+
+
+def test_each_validation_is_logged_with_its_time(tmp_path):
+    """log.jsonl's "val" records carry the wall-clock time of the validation, as the train records do."""
+    import time
+
+    began = time.time()
+    cfg = _cfg(tmp_path, steps=2, val_every=1, ckpt_every=2, log_every=1)
+    Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    val = _log(cfg, "val")
+    assert [r["step"] for r in val] == [1, 2]
+    assert all(began <= r["time"] <= time.time() for r in val) and val[0]["time"] <= val[1]["time"]

@@ -151,3 +151,43 @@ def test_initial_weights_that_do_not_fit_name_the_file_and_a_size_taken_from_the
     cfg = tiny_config(tmp_path / "b", "gan", init_generator=str(tmp_path / "lie.safetensors"))
     with pytest.raises(CheckpointError, match=rf"^{tmp_path / 'lie.safetensors'}: weights do not fit the model \(missing"):
         Trainer(cfg, images=images(), val_pairs=val_pairs(), progress=False)
+
+
+def test_refusals_to_continue_a_run_in_place_name_the_checkpoint_and_the_way_to_branch(tmp_path):
+    from srgan.runs import RunFolderError
+
+    out = tmp_path / "run"
+    _trainer(out, steps=4, ckpt_every=2, val_every=100, keep_last=None).fit()
+    early, newest = checkpoints(out)
+    with pytest.raises(RunFolderError) as error:
+        _trainer(out, steps=6, lr=1e-3).fit(resume=True)
+    assert str(error.value).startswith(f"{newest}: this run was trained with other settings (lr ")
+    assert f"(--out NEW --resume {newest})" in str(error.value)
+    with pytest.raises(RunFolderError, match=rf"^{newest}: this run was trained with other settings \(lr "):
+        _trainer(out, steps=6, lr=1e-3).resume()  # the library's resume(): the same check
+    with pytest.raises(RunFolderError) as error:
+        _trainer(out, steps=6).resume(early)
+    assert str(error.value).startswith(f"{early}: {out} holds later checkpoints (ckpt_00000004.ckpt)")
+    assert f"(--out NEW --resume {early})" in str(error.value)
+
+
+def test_a_checkpoint_of_the_other_phase_is_refused_naming_it(tmp_path):
+    state = _trainer(tmp_path / "a", "gan").state_dict()
+    with pytest.raises(CheckpointError, match=r"^checkpoint: is a 'gan' checkpoint, this run is 'pretrain'$"):
+        _trainer(tmp_path / "b").load_state_dict(state)  # no source given: "checkpoint"
+    with pytest.raises(CheckpointError, match=r"^runs/g/ckpt_00000003\.ckpt: is a 'gan' checkpoint"):
+        _trainer(tmp_path / "b").load_state_dict(state, "runs/g/ckpt_00000003.ckpt")
+
+
+def test_a_diverged_save_names_the_first_three_non_finite_tensors(tmp_path):
+    from srgan.train import TrainingDiverged
+
+    trainer = _trainer(tmp_path / "a")
+    for value in trainer.generator.state_dict().values():
+        value.set_value(paddle.full_like(value, float("nan")))
+    bad = list(trainer.generator.state_dict())[:3]
+    with pytest.raises(TrainingDiverged) as error:
+        trainer.save()
+    assert f"the weights hold NaN or infinite values (generator.{bad[0]}, generator.{bad[1]}, generator.{bad[2]}); " \
+        in str(error.value)
+    assert not checkpoints(tmp_path / "a")
