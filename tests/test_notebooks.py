@@ -127,3 +127,16 @@ def test_prose_has_no_accidental_numbered_list(path):
                     and not _LIST_ITEM.match(before) and not before.startswith(("#", "|", "```", ">")):
                 pytest.fail(f"{path.name}, markdown cell {i}: {line[:40]!r} follows the paragraph line "
                             f"{before[-40:]!r}: it renders as a numbered list (reword, or leave a blank line)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_code_cell_is_a_wall_the_reader_scrolls_past(path):
+    # The rendered page's rule (ci/check_book.py, long_code_cells), checked on the source in a second
+    # instead of after the half-hour book job: a page once failed CI on a 31-line cell.
+    import sys
+    sys.path.insert(0, str(REPO / "ci"))
+    from check_book import MAX_CODE_LINES
+    long = [f"cell {i} ({len(_source(c).rstrip(chr(10)).splitlines())} lines: {_source(c).splitlines()[0][:60]!r})"
+            for i, c in enumerate(_cells(path)) if c["cell_type"] == "code"
+            and len(_source(c).rstrip("\n").splitlines()) > MAX_CODE_LINES]
+    assert not long, f"{path.name}: code cells over {MAX_CODE_LINES} lines: {long}; split them"
