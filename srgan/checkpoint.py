@@ -32,7 +32,7 @@ from safetensors.numpy import save_file
 
 from . import runs
 from .atomic import atomic_path, file_digest, require_file, write_json
-from .config import Config, ModelConfig
+from .config import MODEL_FIELDS_ADDED_LATER, Config, ModelConfig
 from .log import logger
 from .models import Generator
 from .safeload import UnsafePickleError, safe_load
@@ -211,7 +211,7 @@ def check_architecture(own: dict, saved: dict, source: str) -> None:
         saved: the checkpoint's config["model"]; fields it lacks are not compared.
         source: the checkpoint, for the message.
     """
-    saved = {"d_norm": "batch", **saved}  # checkpoints from before d_norm existed had the paper's BN
+    saved = {**MODEL_FIELDS_ADDED_LATER, **saved}
     differ = [n for n in own if n in saved and saved[n] != own[n]]
     if differ:
         theirs = ", ".join(f"{n}={saved[n]}" for n in differ)

@@ -17,7 +17,7 @@ EXIT_SOME_FAILED = 1  # some inputs failed (reported one line each); the others 
 EXIT_USER_ERROR = 2  # nothing done: a bad flag, file or folder (one line; --debug for the traceback)
 EXIT_DIVERGED = 3  # training stopped at a non-finite loss; the last finite checkpoint is kept
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM; training saved a checkpoint first (continue with --resume)
-EPILOG = ("exit status: 0 done, 1 some inputs failed (the others are done), 2 user error (nothing done; "
+EPILOG = ("exit status: 0 done, 1 some inputs failed (the others are done), 2 user error or every input bad (nothing done; "
           "--debug or SRGAN_DEBUG=1 shows the traceback), 3 training diverged (non-finite loss; the last finite "
           "checkpoint is kept), 130 interrupted by Ctrl-C or SIGTERM (training saves a checkpoint first). "
           "Existing outputs are replaced only with --overwrite, and never an input.")
@@ -309,6 +309,8 @@ def cmd_upscale(args) -> int:
     for _, message in report.failed:
         print(f"error: {message}", file=sys.stderr)
     print(f"{len(report.written)} written, {len(report.failed)} failed", file=sys.stderr)
+    if report.failed and not report.written:
+        return EXIT_USER_ERROR  # nothing was upscaled (as evaluate and compare say it)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
 
 

@@ -59,6 +59,11 @@ class ModelConfig:
     d_norm: str = "batch"
 
 
+# Fields newer than some saved checkpoints, with the value those checkpoints were made with (a
+# checkpoint without the field is compared as if it had it; checkpoint.check_architecture).
+MODEL_FIELDS_ADDED_LATER = {"d_norm": "batch"}  # before d_norm, D had the paper's BN
+
+
 @dataclass
 class DataConfig:
     """Training and validation data.

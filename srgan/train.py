@@ -56,6 +56,19 @@ class TrainingDiverged(RuntimeError):
 
 
 # --- small pieces -----------------------------------------------------------------------
+def vgg_engine_for(device: str, requested: str = "auto") -> str:
+    """How the VGG content loss runs: "auto" is Paddle Inference on a CPU (srgan.vgg_inference:
+    faster there, the same loss and gradient within float32 noise) and dygraph on a GPU."""
+    if requested != "auto":
+        return requested
+    return "inference" if device == "cpu" else "dygraph"
+
+
+def _parallel(network, world_size: int):
+    """`network` wrapped for data-parallel training when there are several ranks (None stays None)."""
+    return paddle.DataParallel(network) if world_size > 1 and network is not None else network
+
+
 def build_scheduler(cfg: Config):
     """Milestone decay (paper: x0.1 after 1e5 SRGAN steps) or, if cfg.train.cosine, cosine decay."""
     train_cfg = cfg.train
@@ -121,10 +134,7 @@ class Trainer:
         if cfg.data.batch_size % self.world_size:
             raise ValueError(f"batch_size {cfg.data.batch_size} is not divisible by {self.world_size} devices")
         self.is_main = self.rank == 0
-        # The VGG content loss through Paddle Inference on a CPU (srgan.vgg_inference): faster
-        # there, the same loss and gradient within float32 noise. On a GPU, dygraph.
-        auto = "inference" if self.device == "cpu" else "dygraph"
-        self.vgg_engine = auto if train_cfg.vgg_engine == "auto" else train_cfg.vgg_engine
+        self.vgg_engine = vgg_engine_for(self.device, train_cfg.vgg_engine)
         self.out_dir = Path(train_cfg.out_dir)  # created by fit(), which opens the run folder (runs.open_run)
         self.progress = progress and self.is_main
         paddle.seed(train_cfg.seed)
@@ -152,10 +162,7 @@ class Trainer:
         self.ema = WeightAverage(self.generator, train_cfg.ema_decay) if train_cfg.ema_decay else None
         # BN statistics: SyncBatchNorm would be closer to single-device training but costs a
         # collective per layer; per-device batch statistics are what the paper's setting has.
-        self.g_train = paddle.DataParallel(self.generator) if self.world_size > 1 else self.generator
-        self.d_train = (
-            paddle.DataParallel(self.discriminator) if self.world_size > 1 and self.discriminator is not None else self.discriminator
-        )
+        self.g_train, self.d_train = _parallel(self.generator, self.world_size), _parallel(self.discriminator, self.world_size)
         self.use_amp = train_cfg.amp and self.device.startswith("gpu")
         self.scaler = paddle.amp.GradScaler(enable=self.use_amp, init_loss_scaling=2.0**16)
 

@@ -324,6 +324,11 @@ def test_cli_upscale(tmp_path, photo, weights, monkeypatch, capsys):
     code = main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "none.safetensors")])
     assert code == 2 and "none.safetensors: no such weights file" in capsys.readouterr().err
 
+    # every input bad: nothing done, the exit status of a user error (2), as evaluate and compare
+    code = main(["upscale", str(tmp_path / "in" / "truncated.png"), "-o", str(tmp_path / "t"), "--weights", str(weights),
+                 "--no-progress"])
+    assert code == 2 and "0 written, 1 failed" in capsys.readouterr().err and not (tmp_path / "t").exists()
+
 
 def test_perception_dial_blends_the_two_ends(tmp_path, photo, monkeypatch):
     """Upscaler(perception=alpha) runs the interpolated weights: 0 = the SRResNet end exactly;
