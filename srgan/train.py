@@ -69,6 +69,12 @@ def _parallel(network, world_size: int):
     return paddle.DataParallel(network) if world_size > 1 and network is not None else network
 
 
+def _validation_line(metrics: dict) -> str:
+    nan = float("nan")
+    return (f"step {metrics['step']}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim_daala']:.4f}, "
+            f"NIQE {metrics['niqe'] or nan:.2f}, grid contrast {metrics['grid_contrast'] or nan:.2f}")
+
+
 def build_scheduler(cfg: Config):
     """Milestone decay (paper: x0.1 after 1e5 SRGAN steps) or, if cfg.train.cosine, cosine decay."""
     train_cfg = cfg.train
@@ -166,11 +172,9 @@ class Trainer:
         self.use_amp = train_cfg.amp and self.device.startswith("gpu")
         self.scaler = paddle.amp.GradScaler(enable=self.use_amp, init_loss_scaling=2.0**16)
 
-        self.step = 0
-        self.best_psnr = -math.inf
+        self.step, self.best_psnr = 0, -math.inf  # the best validation PSNR picks best_generator.safetensors
         self.interrupted = False  # fit() stopped by Ctrl-C or SIGTERM (not by max_minutes or the end)
-        self.images = images
-        self.val_pairs = val_pairs
+        self.images, self.val_pairs = images, val_pairs  # None: read from cfg.data when fit() starts
         self.logger = runs.JsonlLogger(self.out_dir, enabled=self.is_main, visualdl=train_cfg.visualdl)
 
     # -- state ------------------------------------------------------------------------
@@ -366,7 +370,11 @@ class Trainer:
         return {"step": self.step, **{key: summary_score(key, [s[key] for s in scores]) for key in VALIDATION_METRICS}}
 
     def _validate_and_keep_best(self) -> dict:
-        metrics = self.validate()
+        try:
+            metrics = self.validate()
+        except Exception:  # e.g. out of memory on a large image: the steps since the last checkpoint are kept
+            logger.info(f"validation at step {self.step} failed; checkpoint {self.save()}")
+            raise
         self.logger.log({"kind": "val", "time": time.time(), **metrics})
         if metrics["psnr"] > self.best_psnr:
             self.best_psnr = metrics["psnr"]
@@ -436,8 +444,7 @@ class Trainer:
                     if validating and self.is_main:  # rank 0 only: it alone writes
                         metrics = self._validate_and_keep_best()
                         if self.progress:
-                            bar.write(f"step {self.step}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim_daala']:.4f}, "
-                                      f"NIQE {metrics['niqe'] or float('nan'):.2f}, grid contrast {metrics['grid_contrast'] or float('nan'):.2f}")
+                            bar.write(_validation_line(metrics))
                     if saving:
                         self.save()
                     if validating or saving:  # the other ranks wait outside any collective (srgan.ranks)

@@ -130,3 +130,23 @@ def test_each_validation_is_logged_with_its_time(tmp_path):
     val = _log(cfg, "val")
     assert [r["step"] for r in val] == [1, 2]
     assert all(began <= r["time"] <= time.time() for r in val) and val[0]["time"] <= val[1]["time"]
+
+
+def test_a_validation_that_fails_keeps_the_steps_trained_since_the_last_checkpoint(tmp_path, monkeypatch):
+    """Validation runs out of memory (a large image on a GPU) at step 3 of a run that saves every
+    10 steps: the error reaches the user, and a checkpoint of step 3 lets --resume continue there."""
+    from srgan.runs import checkpoints
+
+    def validate(self):
+        if self.step == 3:
+            raise MemoryError("out of memory on the validation image")
+        return {"step": self.step, "psnr": 20.0, "ssim_daala": 0.5, "niqe": None, "grid_contrast": None,
+                "colour_shift": None, "colour_speckle": None}
+
+    monkeypatch.setattr(Trainer, "validate", validate)
+    cfg = _cfg(tmp_path, steps=10, val_every=1, ckpt_every=10, log_every=1)
+    with pytest.raises(MemoryError, match="validation image"):
+        Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    assert [p.name for p in checkpoints(cfg.train.out_dir)] == ["ckpt_00000003.ckpt"]
+    resumed = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    assert resumed.resume() and resumed.step == 3
