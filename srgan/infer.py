@@ -323,7 +323,9 @@ class Upscaler:
         if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4) or image.shape[0] == 0 or image.shape[1] == 0:
             raise ValueError(f"expected an image shaped (H, W) or (H, W, C) with C in 1..4, got {image.shape}")
         channels = image.shape[2]
-        check_memory(image.shape[0], image.shape[1], self.scale)
+        side = (lambda n: min(n, self.tile + 2 * self.tile_pad) if self.tile else n)  # tile_windows' window
+        check_memory(image.shape[0], image.shape[1], self.scale, window=(side(image.shape[0]), side(image.shape[1])),
+                     engine=self.engine if self.device == "cpu" else None)  # a GPU's memory is its own
         color = image[:, :, :3] if channels >= 3 else np.repeat(image[:, :, :1], 3, axis=2)
         lr = color.transpose(2, 0, 1).astype(np.float32)  # (3, H, W)
         if top is not None:
@@ -353,16 +355,32 @@ def available_memory() -> int | None:
     return None
 
 
-def check_memory(height: int, width: int, scale: int) -> None:
+# The network's own memory on a CPU, per output pixel of the largest window it runs on: the
+# growth of `srgan upscale --tile 0`'s peak RSS from a 200x200 to a 400x400 input, 64-channel
+# SRResNet x4, Paddle 3.3.1 (0.57, 0.84 and 3.1 KB measured; rounded up). Dygraph keeps every
+# intermediate tensor; Paddle Inference and OpenVINO reuse buffers.
+WORKING_BYTES_PER_OUTPUT_PIXEL = {"inference": 650, "openvino": 900, "dygraph": 3300}
+
+
+def check_memory(height: int, width: int, scale: int, *, window: tuple[int, int] | None = None,
+                 engine: str | None = None) -> None:
     """Raise MemoryError, with the sizes, before upscaling an image whose result cannot fit in
     memory (a 96-megapixel photo at x4 needs ~29 GiB), instead of failing deep inside numpy or
     being killed. The estimate, per output pixel: the float32 RGB result (12 bytes), one float32
-    plane being converted (4) and the 8- or 16-bit result (3-8): 20 bytes."""
-    needed = 20 * height * width * scale * scale
-    free = available_memory()
+    plane being converted (4) and the 8- or 16-bit result (3-8): 20 bytes; plus, given the LR
+    `window` (h, w) the network runs on at once and the CPU `engine`, its working memory
+    (WORKING_BYTES_PER_OUTPUT_PIXEL): a whole 1000x1000 photo (--tile 0) in dygraph needs ~50 GiB."""
+    result = 20 * height * width * scale * scale
+    working = 0
+    if window is not None and engine in WORKING_BYTES_PER_OUTPUT_PIXEL:
+        working = WORKING_BYTES_PER_OUTPUT_PIXEL[engine] * window[0] * window[1] * scale * scale
+    needed, free = result + working, available_memory()
     if free is not None and needed > free:
+        network = (f" ({working / 2**30:.1f} GiB for the {engine} network on a {window[1]}x{window[0]} px tile; "
+                   f"a smaller --tile needs less)") if working > result else ""
         raise MemoryError(f"{width}x{height} px at x{scale} ({width * scale}x{height * scale} px out) needs about "
-                          f"{needed / 2**30:.1f} GiB of memory, {free / 2**30:.1f} GiB is available; split or reduce the image")
+                          f"{needed / 2**30:.1f} GiB of memory{network}, {free / 2**30:.1f} GiB is available; "
+                          f"split or reduce the image")
 
 
 def upscale(

@@ -29,6 +29,34 @@ def test_memory_estimate_is_20_bytes_per_output_pixel(monkeypatch):
     check_memory(3000, 5000, 1)  # x1 needs 16x less: 0.28 GiB
 
 
+def test_the_network_s_working_memory_counts_for_its_largest_tile_on_a_cpu(monkeypatch):
+    """--tile 0 on a 1000x1000 photo in dygraph: ~49 GiB for the network (measured 3.1 KB per
+    output pixel), refused with the tile named; the default tile (128 + 2 x 16) needs 1.3 GiB."""
+    monkeypatch.setattr(infer, "available_memory", lambda: 8 * 2**30)
+    with pytest.raises(MemoryError) as caught:
+        check_memory(1000, 1000, 4, window=(1000, 1000), engine="dygraph")
+    assert str(caught.value) == ("1000x1000 px at x4 (4000x4000 px out) needs about 49.5 GiB of memory (49.2 GiB for the "
+                                 "dygraph network on a 1000x1000 px tile; a smaller --tile needs less), 8.0 GiB is "
+                                 "available; split or reduce the image")
+    check_memory(1000, 1000, 4, window=(160, 160), engine="dygraph")
+    check_memory(1000, 1000, 4, window=(1000, 1000), engine=None)  # a GPU: its memory is not the host's
+    with pytest.raises(MemoryError, match="for the inference network"):  # oneDNN reuses buffers: 5x less, still too much
+        check_memory(2000, 2000, 4, window=(2000, 2000), engine="inference")
+
+
+def test_upscaler_checks_the_window_it_will_run(monkeypatch):
+    """The Upscaler passes tile_windows' window (min(side, tile + 2 pad)) and its engine."""
+    from srgan.models import Generator
+
+    seen = []
+    monkeypatch.setattr(infer, "check_memory", lambda h, w, s, **kw: seen.append((h, w, kw)))
+    image = np.zeros((50, 300, 3), np.uint8)
+    infer.Upscaler(Generator(scale=4, num_blocks=1, channels=8), engine="dygraph", device="cpu", tile=64, tile_pad=8)(image)
+    infer.Upscaler(Generator(scale=4, num_blocks=1, channels=8), engine="dygraph", device="cpu", tile=0)(image)
+    assert seen == [(50, 300, {"window": (50, 80), "engine": "dygraph"}),
+                    (50, 300, {"window": (50, 300), "engine": "dygraph"})]
+
+
 def test_unknown_free_memory_is_not_a_reason_to_refuse(monkeypatch):
     monkeypatch.setattr(infer, "available_memory", lambda: None)  # not Linux, or no /proc
     check_memory(100_000, 100_000, 4)
