@@ -186,7 +186,7 @@ def test_upscale_never_replaces_its_inputs_even_with_overwrite(tmp_path, capsys,
     code = main(["upscale", str(target), "-o", str(target), "--overwrite", "--weights", str(_weights(tmp_path / "g.safetensors")),
                  "--engine", "dygraph", "--device", "cpu", "--no-progress"])
     err = capsys.readouterr().err
-    assert code == 1 and "is an input of this command" in err
+    assert code == 2 and "is an input of this command" in err  # nothing done
     assert _snapshot(folder) == before
 
 
