@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import paddle
@@ -58,7 +59,9 @@ def test_the_old_model_config_argument_warns_at_the_callers_line_and_refuses_ano
         save_generator(g, tmp_path / "g.safetensors", model_config=TINY)
     assert [str(w.message) for w in record] == [
         "save_generator takes the architecture from the generator; drop the model_config argument"]
-    assert record[0].filename == __file__
+    # under mutation testing (ci/mutation.sh) every srgan function is reached through mutmut's
+    # trampoline, one frame more: the warning then names the trampoline, still not srgan's own file
+    assert record[0].filename == __file__ or Path(record[0].filename).name == "trampoline.py"
     assert load_generator(tmp_path / "g.safetensors").config == g.config
     wider = ModelConfig(num_blocks=TINY.num_blocks, channels=16, global_skip=TINY.global_skip)
     with pytest.warns(DeprecationWarning), pytest.raises(ValueError) as error:
