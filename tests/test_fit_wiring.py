@@ -1,0 +1,94 @@
+"""What Trainer.fit() hands on from the config and the trainer: where the validation images come
+from, the data settings of the crops and the loader, and what the run folder records. Mutation
+testing (ci/mutation.sh train, issue 26) found each of these unchecked: a user would have seen
+--val-dir, --val-max-images, --no-augment or --seed ignored, a multi-GPU run feeding every rank
+the same batches, or a model card without the Paddle version and device."""
+
+import inspect
+
+import numpy as np
+import paddle
+import pytest
+from PIL import Image
+
+import srgan.train as train_module
+from srgan.imresize import imresize
+from srgan.runs import read_info
+from srgan.train import Trainer
+from tiny import config as tiny_config
+from tiny import images as tiny_images
+from tiny import val_pairs as tiny_val_pairs
+
+
+class _Stop(Exception):
+    """Ends fit() once the loader is asked for: nothing is trained."""
+
+
+def test_a_run_records_paddle_device_and_processes_and_a_fresh_run_says_nothing_of_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    cfg = tiny_config(out, steps=1, val_every=1, ckpt_every=1)
+    trainer = Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=False)
+    trainer.fit()
+    info = read_info(out)
+    assert (info["paddle"], info["device"], info["world_size"], info["vgg"]) == (paddle.__version__, trainer.device, 1, None)
+    assert "--resume" not in capsys.readouterr().err  # the note belongs to fit(resume=True) without a checkpoint
+
+
+def test_validation_images_come_from_val_dir_up_to_val_max_images(tmp_path):
+    folder = tmp_path / "bench"
+    (folder / "HR").mkdir(parents=True)
+    (folder / "LR_bicubic_x4").mkdir()
+    rng = np.random.default_rng(3)
+    for name in ("a.png", "b.png", "c.png"):
+        hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+        Image.fromarray(hr).save(folder / "HR" / name)
+        Image.fromarray(imresize(hr, scale=0.25)).save(folder / "LR_bicubic_x4" / name)
+    cfg = tiny_config(tmp_path / "run", steps=1, val_every=1, ckpt_every=1)
+    cfg.data.val_dir, cfg.data.val_max_images = str(folder), 2
+    trainer = Trainer(cfg, images=tiny_images(), progress=False)  # no val_pairs: fit() reads cfg.data
+    metrics = trainer.fit()
+    assert [name for name, _, _ in trainer.val_pairs] == ["a.png", "b.png"]
+    stored = np.asarray(Image.open(folder / "HR" / "a.png"))
+    np.testing.assert_array_equal(trainer.val_pairs[0][2], stored)
+    assert np.isfinite(metrics["psnr"])
+
+
+def test_the_crops_and_the_loader_get_the_runs_data_settings(tmp_path, monkeypatch):
+    """--no-augment and --seed reach the crops; num_workers, the per-device batch, this rank
+    and the number of ranks reach the loader (here as rank 1 of 2: each rank must draw its own
+    share of the steps' batches)."""
+    seen = {}
+    real_crops = train_module.TrainCrops
+
+    def crops(*args, **kwargs):
+        seen["crops"] = inspect.signature(real_crops).bind(*args, **kwargs).arguments
+        return real_crops(*args, **kwargs)
+
+    def loader(*args, **kwargs):
+        seen["loader"] = inspect.signature(real_loader).bind(*args, **kwargs).arguments
+        raise _Stop
+
+    real_loader = train_module.train_loader
+    monkeypatch.setattr(train_module, "TrainCrops", crops)
+    monkeypatch.setattr(train_module, "train_loader", loader)
+    cfg = tiny_config(tmp_path / "run", steps=5, seed=7)
+    cfg.data.augment, cfg.data.num_workers = False, 3
+    trainer = Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=False)
+    trainer.rank, trainer.world_size = 1, 2
+    with pytest.raises(_Stop):
+        trainer.fit()
+    assert {k: seen["crops"][k] for k in ("hr_size", "scale", "augment", "seed")} == {
+        "hr_size": 16, "scale": 4, "augment": False, "seed": 7}
+    assert {k: v for k, v in seen["loader"].items() if k != "dataset"} == {
+        "batch_size": 1, "start_step": 0, "end_step": 5, "num_workers": 3, "rank": 1, "world_size": 2}
+
+
+def test_a_missing_val_dir_stops_the_run_before_its_first_step(tmp_path):
+    """The validation data is read when fit() starts: a wrong --val-dir is said at once, not after
+    the steps up to the first validation (hours, on a real run)."""
+    cfg = tiny_config(tmp_path / "run", steps=2, val_every=2, ckpt_every=2)
+    cfg.data.val_dir = str(tmp_path / "no_such_benchmark")
+    trainer = Trainer(cfg, images=tiny_images(), progress=False)
+    with pytest.raises(FileNotFoundError, match="no_such_benchmark"):
+        trainer.fit()
+    assert trainer.step == 0
