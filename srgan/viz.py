@@ -364,6 +364,22 @@ def _segment_label(segments: Sequence[dict], index: int, default: str) -> str:
     return f"segment {index + 1}: {train.get('pixel_loss', default).upper()}" if train.get("phase") == "pretrain" else f"segment {index + 1}"
 
 
+def _legend_below(fig, axes, fontsize: float = 11) -> None:
+    """One legend for the whole figure, under its panels, where it covers no curve: every
+    labelled line of `axes` once (a line several panels share, such as a segment marker, is named
+    once). The figure must use the constrained layout, which makes room for it."""
+    entries = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:  # as many columns as fit the figure's width (a character ~0.6 em, a handle ~4 em)
+        em = fontsize / 72
+        width = max(0.6 * em * len(label) + 4 * em for label in entries)
+        columns = max(1, min(len(entries), 3, int(fig.get_figwidth() // width)))
+        fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncol=columns,
+                   fontsize=fontsize, frameon=False)
+
+
 def plot_training_log(records: Sequence[dict], *, loss_key: str = "loss", segments: Sequence[dict] = (),
                       reference: float | None = None, reference_label: str = "bicubic, same images",
                       title: str | None = None, show: bool = True):
@@ -380,7 +396,7 @@ def plot_training_log(records: Sequence[dict], *, loss_key: str = "loss", segmen
     import matplotlib.pyplot as plt
 
     train, val = split_log(records)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     for i in sorted({r.get("segment", 0) for r in train}):
         part = [r for r in train if r.get("segment", 0) == i]
         axes[0].plot([r["step"] for r in part], [r[loss_key] for r in part], color=f"C{i}",
@@ -398,11 +414,9 @@ def plot_training_log(records: Sequence[dict], *, loss_key: str = "loss", segmen
         ax.xaxis.label.set_fontsize(12)
         ax.yaxis.label.set_fontsize(12)
         ax.tick_params(labelsize=11)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=11)
+    _legend_below(fig, axes)
     if title:
         fig.suptitle(title, fontsize=13)
-    fig.tight_layout()
     return _finish(fig, show)
 
 
@@ -423,7 +437,7 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str | Sequence[s
 
     keys = [key] if isinstance(key, str) else list(key)
     rows, cols = (len(keys) + 1) // 2, min(len(keys), 2)
-    fig, axes = plt.subplots(rows, cols, figsize=(7 if cols == 1 else 9.6, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(7 if cols == 1 else 9.6, 3.6 * rows), squeeze=False, layout="constrained")
     for ax, k in zip(axes.ravel(), keys):
         for label, records in runs.items():
             val = [r for r in split_log(records)[1] if r.get(k) is not None]
@@ -436,10 +450,9 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str | Sequence[s
         ax.tick_params(labelsize=10)
     for ax in axes.ravel()[len(keys):]:
         ax.set_visible(False)
-    axes[0, 0].legend(fontsize=9)
+    _legend_below(fig, axes.ravel()[:1], fontsize=10)  # the panels share their runs
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
     return _finish(fig, show)
 
 
@@ -458,7 +471,7 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
 
     train, val = split_log(records)
     step = [r["step"] for r in train]
-    fig, grid = plt.subplots(2, 3, figsize=(9.6, 6.4))
+    fig, grid = plt.subplots(2, 3, figsize=(9.6, 6.4), layout="constrained")
     axes = grid.ravel()
     g_train = [r for r in train if "content" in r]  # D warm-up steps (d_warmup_steps) have no G losses
     axes[0].plot([r["step"] for r in g_train], [r["content"] for r in g_train])
@@ -483,11 +496,9 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
         ax.set_xlabel("step", fontsize=11)
         ax.title.set_fontsize(11)
         ax.tick_params(labelsize=11)
-        if ax.get_legend_handles_labels()[0]:  # NIQE falls as phase 2 goes on: its upper right stays free
-            ax.legend(fontsize=11, framealpha=0.8, loc="upper right" if ax is axes[5] else "best")
+    _legend_below(fig, axes)  # D(HR), D(G(LR)) and the segment marker: inside a panel they hid D's curves
     if title:
         fig.suptitle(title, fontsize=14)
-    fig.tight_layout()
     return _finish(fig, show)
 
 

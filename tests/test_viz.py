@@ -157,6 +157,29 @@ def test_plot_validation_and_gan_log():
     assert min(ax.title.get_fontsize() for ax in fig.axes) * shrink >= 7.5
 
 
+def test_log_figures_name_their_curves_under_the_panels_not_over_them():
+    """A legend inside a panel covered D's curves (chapter 6) and loss curves: every log figure has
+    one legend, under its panels, naming each curve once (the segment marker drawn in every panel too)."""
+    segments = [{"from_step": 0, "config": {"train": {"adv_weight": 1e-3}}},
+                {"from_step": 10, "config": {"train": {"adv_weight": 3e-3}}}]
+    records = [dict(r, niqe=6.0) if r["kind"] == "val" else r for r in _log(2)]
+    figures = {"gan": viz.plot_gan_log(records, segments=segments, show=False),
+               "training": viz.plot_training_log(_log(2), reference=24.0, segments=segments, show=False),
+               "validation": viz.plot_validation({"a run with a long name, the one above": _log(), "b": _log(2)},
+                                                 key=["psnr", "ssim"], reference=24.0, show=False)}
+    for name, fig in figures.items():
+        assert all(ax.get_legend() is None for ax in fig.axes), name
+        assert len(fig.legends) == 1, name
+        labels = [t.get_text() for t in fig.legends[0].get_texts()]
+        assert len(labels) == len(set(labels)), name
+        fig.canvas.draw()  # under every panel, inside the figure
+        box = fig.legends[0].get_window_extent()
+        assert box.y1 <= min(ax.get_window_extent().y0 for ax in fig.axes if ax.get_visible()) and box.x0 >= 0, name
+        assert box.x1 <= fig.bbox.x1, name
+    assert [t.get_text() for t in figures["gan"].legends[0].get_texts()] == ["D(HR)", "D(G(LR))", "continued: adv_weight 0.003"]
+    assert figures["validation"].legends[0]._ncols == 2  # the long label: two columns fit 9.6 in, three would not
+
+
 def test_validation_grids_reads_the_trainers_images_and_log(tmp_path):
     from srgan.image_io import save_image
     from srgan.train import save_grid
