@@ -386,7 +386,7 @@ def add_compare_parser(sub):
                    "or bare shipped names, e.g. SRResNet=srresnet SRGAN=weights/srgan_x4.safetensors "
                    "(default: SRResNet=srresnet SRGAN=srgan, the shipped models)")
     p.add_argument("--data", type=path_arg, help="benchmark folder (HR/ + LR_bicubic_x<scale>/, the scale of the weights), "
-                   "instead of photos")
+                   "or 'selection' (the 25 BSDS200 photos held out of training), instead of photos")
     p.add_argument("--images", nargs="*", help="--data: file names to show (default: all)")
     p.add_argument("--out", type=path_arg, help="--data: destination PNG of side-by-side crops (they need HR)")
     p.add_argument("--html", type=path_arg, help="destination HTML page: a before/after slider per image (bicubic vs the last "

@@ -58,12 +58,18 @@ def selection_pairs(folder: str | os.PathLike | None = None, scale: int = 4) -> 
     Raises:
         FileNotFoundError: naming the folder or the missing photos.
     """
+    return [(path.name, *degraded_pair(read_image(path), scale)) for path in selection_files(folder)]
+
+
+def selection_files(folder: str | os.PathLike | None = None) -> list[Path]:
+    """The selection set's photo files in the BSDS200 `folder` (default: datasets/BSDS200 under
+    the shared folder); FileNotFoundError naming the folder and the missing photos."""
     folder = Path(folder) if folder is not None else default_shared_dir() / "datasets" / "BSDS200"
     missing = [name for name in SELECTION_IDS if not (folder / f"{name}.png").is_file()]
     if missing:
         raise FileNotFoundError(f"{folder}: the selection set needs BSDS200's photos {', '.join(missing[:5])}"
                                 f"{' ...' if len(missing) > 5 else ''} (see data/README.md)")
-    return [(f"{name}.png", *degraded_pair(read_image(folder / f"{name}.png"), scale)) for name in SELECTION_IDS]
+    return [folder / f"{name}.png" for name in SELECTION_IDS]
 
 
 def offline_default_images() -> list[tuple[str, np.ndarray]]:

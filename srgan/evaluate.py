@@ -192,7 +192,7 @@ def load_comparison(weights: dict[str, str | os.PathLike], data_dir: str | os.Pa
 
     Args:
         weights: label -> generator weights file.
-        data_dir: benchmark folder (HR/ + LR_bicubic_x<scale>/).
+        data_dir: benchmark folder (HR/ + LR_bicubic_x<scale>/), or "selection" (data.SELECTION).
         names: image file names that must be in the folder (None: no check).
         scale: the comparison's factor; None = the first generator's (all must share it).
 
@@ -204,7 +204,7 @@ def load_comparison(weights: dict[str, str | os.PathLike], data_dir: str | os.Pa
         ValueError: a generator of another scale, or a `names` entry not in the folder.
     """
     from .checkpoint import load_generator  # Paddle (see the imports)
-    from .data import PairedImages
+    from .data import SELECTION, PairedImages, selection_files, selection_pairs
 
     generators = {label: load_generator(path) for label, path in weights.items()}
     scales = {label: int(g.scale) for label, g in generators.items()}
@@ -214,12 +214,16 @@ def load_comparison(weights: dict[str, str | os.PathLike], data_dir: str | os.Pa
         label = next(iter(wrong))
         raise ValueError(f"{weights[label]}: a x{wrong[label]} generator, but the comparison is x{scale} "
                          f"({', '.join(f'{k} x{v}' for k, v in scales.items())}); compare weights of one scale")
-    pairs = PairedImages(data_dir, scale=scale)
-    known = [name for name, _, _ in pairs.pairs]
+    if str(data_dir) == SELECTION:  # the photos held out of BSDS200, LR made by the paper's degradation
+        pairs = selection_pairs(scale=scale)
+        known, files = [name for name, _, _ in pairs], selection_files()
+    else:
+        pairs = PairedImages(data_dir, scale=scale)
+        known = [name for name, _, _ in pairs.pairs]
+        files = [f for _, lr_file, hr_file in pairs.pairs for f in (lr_file, hr_file)]
     missing = [n for n in names or () if n not in known]
     if missing:
         raise ValueError(f"{data_dir}: no image named {missing} (it has {', '.join(known[:5])}{' ...' if len(known) > 5 else ''})")
-    files = [f for _, lr_file, hr_file in pairs.pairs for f in (lr_file, hr_file)]
     return generators, scale, pairs, files
 
 

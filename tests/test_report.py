@@ -427,3 +427,27 @@ def test_two_notebook_sliders_on_one_page_work_independently(browser, tmp_path):
     first.send_keys(Keys.ARROW_RIGHT)  # one handler per slider: one step, not two
     second.send_keys(Keys.END)
     assert (first.get_attribute("aria-valuenow"), second.get_attribute("aria-valuenow")) == ("51", "100")
+
+
+def test_compare_takes_the_selection_set_by_name_as_evaluate_does(tmp_path, monkeypatch, capsys):
+    """`srgan compare --data selection` (as `srgan evaluate --data selection`): the held-out BSDS200
+    photos, LR by the paper's degradation; the PNG of crops and the page both made, and the photos
+    are inputs no output may replace."""
+    from srgan.data import SELECTION_IDS
+
+    folder = tmp_path / "datasets" / "BSDS200"
+    folder.mkdir(parents=True)
+    for i, name in enumerate(SELECTION_IDS):
+        _photo(folder / f"{name}.png", 40, 48, seed=i)
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path))
+    weights = _tiny_generator(tmp_path / "g.safetensors")
+    first_two = [f"{n}.png" for n in SELECTION_IDS[:2]]
+    assert main(["compare", "--weights", f"A={weights}", "--data", "selection", "--images", *first_two,
+                 "--out", str(tmp_path / "crops.png"), "--html", str(tmp_path / "page.html"), "--no-progress"]) == 0
+    page = (tmp_path / "page.html").read_text()
+    assert all(name in page for name in first_two) and SELECTION_IDS[2] not in page
+    assert Image.open(tmp_path / "crops.png").size[0] > 0
+    photo = folder / first_two[0]
+    assert main(["compare", "--weights", f"A={weights}", "--data", "selection", "--html", str(photo), "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "is an input of this command" in err, err
