@@ -6,6 +6,10 @@ generator that test explanations of the engines' speed differences, and a fair t
 - `with_stock_tail`: the 9x9 output conv run by Paddle's standard conv2d kernel instead of the
   package's `models.TailConv` (a transposed convolution on the CPU in dygraph), which is what an
   exported static graph runs.
+- `tail_unfold_bytes`, `bench_side_that_fits`: Paddle's plain CPU conv kernel unfolds (im2col)
+  its input before a matrix product, and for the 9x9 tail conv at HR resolution that buffer is
+  most of the memory the engine table needs (5.4 GB at a 128 px LR input, 22 GB at 256): the
+  chapter sizes its benchmark input so that the buffer fits in the memory available.
 - `fastest_times`: the fastest of several timed runs of each engine after a warm-up, the engines
   taking turns (other jobs on a shared machine only ever add time, and a burst of load then hits
   every engine rather than the one that happened to be running).
@@ -67,6 +71,44 @@ def with_stock_tail(generator: Generator) -> Generator:
     tail.bias.set_value(old.bias.numpy())
     net.tail = tail
     return net
+
+
+def tail_unfold_bytes(generator: Generator, side: int) -> int:
+    """Bytes of the buffer a plain CPU conv kernel (Paddle's own, no oneDNN) unfolds the
+    generator's tail conv into for a side x side LR input: one float32 column of
+    kernel² x input channels per output pixel. The "stock tail conv" and "plain kernels" rows of
+    chapter 8's engine table each hold it once, on top of what the process already uses
+    (measured with the shipped SRResNet x4 at side 128: peak RSS 1.9 GB -> 7.3 GB, the buffer
+    5.4 GB).
+
+    Args:
+        generator: a models.Generator (its `tail` conv and `scale` are read).
+        side: the LR input's side in pixels.
+    """
+    tail = generator.tail
+    return 4 * int(np.prod(tail._kernel_size)) * tail._in_channels * (generator.scale * side) ** 2
+
+
+def bench_side_that_fits(generator: Generator, largest: int, available: int | None, *, share: float = 0.5,
+                         multiple: int = 16) -> int:
+    """The largest LR side, a multiple of `multiple` and at most `largest`, whose unfolded tail
+    conv (`tail_unfold_bytes`) takes at most `share` of the `available` bytes; at least `multiple`.
+    `available` None (unknown, or a GPU, where the kernels do not unfold on the host): `largest`.
+
+    Args:
+        generator: the network the engine table runs.
+        largest: the side wanted when memory allows it (chapter 8: 128 on a CPU).
+        available: bytes of memory the process can still get (`srgan.infer.available_memory()`).
+        share: the part of it the buffer may take (the rest: the process's other allocations,
+            other jobs on the machine).
+        multiple: sides are rounded down to a multiple of this.
+    """
+    if available is None:
+        return largest
+    side = largest - largest % multiple if largest >= multiple else largest
+    while side > multiple and tail_unfold_bytes(generator, side) > share * available:
+        side -= multiple
+    return side
 
 
 def fastest_time(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray, repeats: int = 3) -> tuple[float, np.ndarray]:

@@ -4,7 +4,8 @@ import pytest
 
 from srgan.predict import DygraphPredictor
 from srgan.models import Generator
-from srgan.speed_study import fastest_time, fastest_times, fold_batch_norm, with_stock_tail
+from srgan.speed_study import (bench_side_that_fits, fastest_time, fastest_times, fold_batch_norm, tail_unfold_bytes,
+                                with_stock_tail)
 
 
 def _generator_with_real_bn_statistics():
@@ -68,3 +69,23 @@ def test_fastest_times_takes_turns_and_keeps_each_engines_minimum():
     best, outputs = fastest_times({"a": engine("a", 0.0), "bb": engine("bb", 0.03)}, np.zeros(2), repeats=2)
     assert order == ["a", "bb", "a", "bb", "a", "bb"]  # warm-ups, then rounds in turn
     assert best["a"] < 0.02 <= best["bb"] and np.array_equal(outputs["bb"], np.full(2, 2.0))
+
+
+def test_the_tail_convs_unfolded_buffer_is_what_chapter_8_measured():
+    g = Generator(scale=4, num_blocks=1, channels=64)  # the tail: 9x9 from 64 channels, as the shipped SRResNet
+    assert tail_unfold_bytes(g, 128) == 4 * 81 * 64 * 512 * 512  # 5.4 GB: the measured peak-RSS rise at 128 px
+    assert tail_unfold_bytes(g, 256) == 4 * tail_unfold_bytes(g, 128)
+    assert tail_unfold_bytes(with_stock_tail(g), 128) == tail_unfold_bytes(g, 128)
+    assert tail_unfold_bytes(Generator(scale=2, num_blocks=1, channels=8), 10) == 4 * 81 * 8 * 20 * 20
+
+
+def test_the_benchmark_side_shrinks_until_the_buffer_fits_in_half_the_free_memory():
+    g = Generator(scale=4, num_blocks=1, channels=64)
+    assert bench_side_that_fits(g, 128, None) == 128  # unknown memory (or a GPU): as asked
+    assert bench_side_that_fits(g, 128, 20e9) == 128
+    for free in (8e9, 5e9, 2e9):
+        side = bench_side_that_fits(g, 128, free)
+        assert side % 16 == 0 and tail_unfold_bytes(g, side) <= free / 2 < tail_unfold_bytes(g, side + 16)
+    assert bench_side_that_fits(g, 128, 8e9) == 96 and bench_side_that_fits(g, 128, 5e9) == 80
+    assert bench_side_that_fits(g, 128, 1e6) == 16  # never below one step
+    assert bench_side_that_fits(g, 64, 20e9) == 64  # quick mode's side is kept
