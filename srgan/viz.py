@@ -552,7 +552,8 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
         side: HR window side in pixels (the panel shows it enlarged).
         zoom: show every crop at exactly `zoom` screen pixels per pixel (`crops_at_scale`), one
             figure per pair with `columns` panels per row, instead of one grid fitted to
-            `panel_width`.
+            `panel_width`. When the panels would not fill the last row, HR ends every row
+            instead (repeated), if that fills them all: no blank cell, each method beside HR.
     """
 
     def title(label, sr, hr):
@@ -564,9 +565,18 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
 
     methods = {"bicubic": bicubic_upscaler(scale), **upscalers}
     rows, windows, names = [], [], []
+    if zoom and columns and columns > 1 and (len(methods) + 1) % columns and not len(methods) % (columns - 1):
+        # The last line would end in blank cells: HR closes every line instead, each crop beside the
+        # original (bicubic + 4 networks + HR in 3 columns: two full lines of two methods and HR).
+        def lines(outputs):
+            methods_out, hr_panel = outputs[:-1], outputs[-1]
+            return [p for i in range(0, len(methods_out), columns - 1) for p in (*methods_out[i:i + columns - 1], hr_panel)]
+    else:
+        def lines(outputs):
+            return outputs
     for name, lr, hr in pairs:
         outputs = [(label, up(lr)) for label, up in methods.items()] + [("HR", hr)]
-        rows.append([(title(label, sr, hr), sr) for label, sr in outputs])
+        rows.append(lines([(title(label, sr, hr), sr) for label, sr in outputs]))
         windows.append((*detailed_window(hr, side, margin=scale), side))
         names.append(Path(name).stem)
     if zoom:

@@ -220,6 +220,32 @@ def test_comparison_titles_scores_of_each_column(tmp_path):
     assert "dB" in titles[0] and "NIQE" in titles[0] and "dB" not in titles[-1] and "NIQE" in titles[-1]
 
 
+def test_a_zoomed_comparison_leaves_no_blank_cell_hr_ends_every_row_instead():
+    """Chapter 7: bicubic, three networks and HR in 3 columns left a blank cell beside HR; HR now ends
+    both rows. A layout that fills its rows anyway is left as it was."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skimage import data
+
+    from srgan.imresize import imresize
+
+    hr = data.astronaut()[:128, :128]
+    pair, up = ("astronaut.png", imresize(hr, scale=0.25), hr), (lambda x: imresize(x, scale=4))
+
+    def layout(networks, columns):  # titles' first words, line by line
+        fig = viz.comparison([pair], {n: up for n in networks}, side=32, zoom=1, columns=columns, show=False)[0]
+        axes = sorted(fig.axes, key=lambda ax: (-round(ax.get_position().y0, 3), ax.get_position().x0))
+        names = [ax.get_title().split("\n")[0] for ax in axes]
+        return [names[i:i + columns] for i in range(0, len(names), columns)]
+
+    assert layout(["a", "b", "c"], 3) == [["bicubic", "a", "HR"], ["b", "c", "HR"]]
+    assert layout(["a", "b"], 2) == [["bicubic", "a"], ["b", "HR"]]  # full rows: unchanged
+    assert layout(["a"], 2) == [["bicubic", "HR"], ["a", "HR"]]
+    assert layout(["a", "b"], 4) == [["bicubic", "a", "b", "HR"]]
+    assert layout(["a", "b", "c", "d"], 4) == [["bicubic", "a", "b", "c"], ["d", "HR"]]  # 3 + HR per row would not fill
+
+
 def test_perception_plane_caps_an_outlier_and_colours_the_dial_instead_of_labelling_it():
     panel = {"points": [{"label": "SRResNet", "psnr": 30.8, "niqe": 8.2}, {"label": "SRGAN", "psnr": 29.6, "niqe": 5.4},
                         {"label": "VGG22", "psnr": 29.0, "niqe": 15.8, "marker": "^"}],
