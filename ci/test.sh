@@ -29,9 +29,9 @@ for version in $PADDLE_VERSIONS; do
   stamp="$venv/.test-stamp"
   want="$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)"
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    echo "== installing into $venv: ${reqs[*]} + srgan-paddle[dev]"
+    echo "== installing into $venv: ${reqs[*]} + srgan-paddle[dev,openvino]"
     "$venv/bin/python" -m pip install --quiet --upgrade pip
-    "$venv/bin/python" -m pip install --quiet "${reqs[@]}" -e ".[dev]"
+    "$venv/bin/python" -m pip install --quiet "${reqs[@]}" -e ".[dev,openvino]"
     echo "$want" > "$stamp"
   fi
   echo "== unit tests, $("$venv/bin/python" -c 'import paddle; print("paddle", paddle.__version__)' 2>/dev/null)"

@@ -268,7 +268,7 @@ def add_upscale_parser(sub):
     p.add_argument("--cache-dir", default=None, help="where exported models are cached (default $SRGAN_CACHE or ~/.cache/srgan)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.set_defaults(func=cmd_upscale)
+    p.set_defaults(func=cmd_upscale, without_paddle=upscale_without_paddle)
 
 
 def cmd_upscale(args) -> int:
@@ -289,8 +289,9 @@ def cmd_upscale(args) -> int:
                 raise
             print(f"error: {e}", file=sys.stderr)
             return EXIT_USER_ERROR
-        print(f"engine {upscaler.engine}{' bf16' if args.bf16 else ''} on {upscaler.device}, x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} "
-              f"(receptive radius {upscaler.receptive_radius})", file=sys.stderr)
+        print(f"engine {upscaler.engine}{_runtime_note(upscaler)}{' bf16' if args.bf16 else ''} on {upscaler.device}, "
+              f"x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} (receptive radius {upscaler.receptive_radius})",
+              file=sys.stderr)
         try:
             # `kill` (SIGTERM) stops like Ctrl-C: an image being written leaves no temp file.
             with StopOnSigterm():
@@ -312,6 +313,29 @@ def cmd_upscale(args) -> int:
     if report.failed and not report.written:
         return EXIT_USER_ERROR  # nothing was upscaled (as evaluate and compare say it)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+def upscale_without_paddle(args) -> bool:
+    """Whether `srgan upscale` with these flags can start without importing Paddle: OpenVINO's
+    own runtime and the weights' export cached (infer.paddle_free_export)."""
+    from .export_files import META_FILE
+    from .infer import paddle_free_export
+
+    export = paddle_free_export(weights=args.weights, engine=args.engine, device=args.device, cache_dir=args.cache_dir,
+                                perception=args.perception, tensorrt=args.tensorrt)
+    return export is not None and (export / META_FILE).is_file()
+
+
+def _runtime_note(upscaler) -> str:
+    """How the engine line names OpenVINO's own runtime and whether Paddle was needed."""
+    runtime = getattr(upscaler.predictor, "description", None)
+    if runtime is None:
+        return ""
+    if upscaler.without_paddle:
+        return f" ({runtime}, Paddle not loaded)"
+    if upscaler.paddle_free_export is not None:
+        return f" ({runtime}; Paddle loaded to export the model, the next runs start without it)"
+    return f" ({runtime})"
 
 
 def add_export_parser(sub):
@@ -515,8 +539,13 @@ def main(argv: list[str] | None = None) -> int:
             # SIGTERM (`kill`, a scheduler) ends every command like Ctrl-C: temp files removed,
             # exit status 130. Paddle installs its own SIGTERM handler (a C++ stack dump, status
             # 143) when imported, so it is imported first and the handler replaced after it;
-            # training and upscale refine this with their own (srgan.interrupt).
-            import paddle  # noqa: F401
+            # training and upscale refine this with their own (srgan.interrupt). `srgan upscale`
+            # that runs a cached export on OpenVINO's own runtime never imports Paddle (if that
+            # export then fails to load, Paddle is imported later, and until the upscale's own
+            # handler is set SIGTERM gets Paddle's).
+            without_paddle = getattr(args, "without_paddle", None)
+            if without_paddle is None or not without_paddle(args):
+                import paddle  # noqa: F401
 
             from .interrupt import StopOnSigterm
 

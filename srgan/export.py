@@ -38,10 +38,8 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from .atomic import file_digest, paddle_path
+from .export_files import META_FILE, PREFIX
 from .outputs import check_output_folder
-
-PREFIX = "generator"
-META_FILE = "srgan_export.json"
 
 
 # --- export ------------------------------------------------------------------------------
@@ -128,8 +126,9 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
     try:
         layer = openvino_friendly(generator) if openvino else generator
         spec = [paddle.static.InputSpec([None, 3, None, None], "float32", "lr")]
-        if openvino and hasattr(paddle, "pir_utils"):
-            with paddle.pir_utils.OldIrGuard():  # OpenVINO's Paddle front end reads .pdmodel only
+        old_ir = getattr(getattr(paddle, "pir_utils", None), "OldIrGuard", None)  # 3.x; 2.6 writes .pdmodel anyway
+        if openvino and old_ir is not None:
+            with old_ir():  # OpenVINO's Paddle front end reads .pdmodel only
                 paddle.jit.save(layer, str(tmp / PREFIX), input_spec=spec)
         else:
             paddle.jit.save(layer, str(tmp / PREFIX), input_spec=spec)

@@ -18,6 +18,9 @@ its kernels once, and no thin edge tile is mostly padding.
 
 Engines ("auto", "openvino", "inference", "dygraph") and the predictors that run them live in
 srgan.predict; an Upscaler resolves its weights (resolve_model) and builds its predictor there.
+One case starts without Paddle: with the `openvino` package installed and the weights' OpenVINO
+export already cached (paddle_free_export), OpenVINO's own runtime runs the export
+(srgan.openvino_runtime) and Paddle is never imported.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +38,9 @@ from tqdm import tqdm
 
 from .atomic import path_error
 from .colour import BT601_LUMA
+from .export_files import META_FILE, cache_entry, installed_paddle, read_meta
 from .image_io import IMAGE_EXTENSIONS, list_images, read_image_full, save_image
+from .openvino_runtime import RuntimePredictor, runtime_installed
 from .outputs import OutputError, check_output_file, output_path
 
 # This module loads without Paddle, so that the shipped models' names and files, and the
@@ -242,6 +248,48 @@ def resolve_model(*, generator=None, weights: str | os.PathLike | None = None, p
     return weights
 
 
+def paddle_free_export(*, weights: str | os.PathLike | None = None, engine: str = "auto", device: str | None = "auto",
+                       cache_dir: str | os.PathLike | None = None, generator=None, perception: float | None = None,
+                       tensorrt: bool = False) -> Path | None:
+    """Where the OpenVINO export is kept that an Upscaler with these arguments runs with
+    OpenVINO's own runtime, without importing Paddle, once it exists; None when it needs Paddle.
+
+    That is: the `openvino` package installed, engine "auto" or "openvino" on the CPU ("auto"
+    only with Paddle's CPU wheel installed: a CUDA wheel may pick a GPU), weights given by file,
+    folder or name (not a generator in memory, not the perception dial), and either an
+    `srgan export --openvino` folder or a weights file whose OpenVINO export is in the cache
+    (predict.cached_export writes it on first use, keyed by the weights' SHA-256 and the
+    installed Paddle's version). The cache entry may not exist yet (its META_FILE tells);
+    whether it is intact is the runtime's to check.
+    """
+    if generator is not None or perception is not None or tensorrt or engine not in ("auto", "openvino"):
+        return None
+    paddle = installed_paddle()
+    if paddle is None or device not in (None, "auto", "cpu") or (device != "cpu" and paddle[0] != "paddlepaddle"):
+        return None
+    if not runtime_installed():
+        return None
+    try:
+        path = resolve_weights(weights) if weights is not None else DEFAULT_WEIGHTS
+        if path.is_dir():
+            return path if read_meta(path).get("openvino") else None
+        return cache_entry(path, paddle[1], cache_dir=cache_dir, openvino=True)
+    except (OSError, ValueError):  # no such weights, an unreadable meta: Paddle's path says what is wrong
+        return None
+
+
+def _runtime_predictor(export: Path, *, bf16: bool) -> RuntimePredictor | None:
+    """RuntimePredictor(export), or None with a warning that names what failed (a damaged
+    cache entry, a broken `openvino` install): the caller then takes Paddle's path, which
+    exports a damaged cache entry again."""
+    try:
+        return RuntimePredictor(export, bf16=bf16)
+    except (OSError, ValueError, RuntimeError, ImportError) as e:
+        warnings.warn(f"{export}: OpenVINO's runtime could not run this cached export ({type(e).__name__}: "
+                      f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}); falling back to Paddle")
+        return None
+
+
 class Upscaler:
     """A generator made ready to run, applied to images of any size: `upscaler(image)`.
 
@@ -250,9 +298,9 @@ class Upscaler:
         weights: a `.safetensors` file (checkpoint.save_generator), a directory written by
             `srgan export`, or a shipped model's short name, "srresnet" or "srgan"
             (SHIPPED_MODELS); default the shipped SRResNet.
-        engine: "auto" (on CPU OpenVINO if this Paddle wheel has it, else oneDNN; on GPU
-            Paddle Inference; dygraph with a warning if those fail), "inference" (oneDNN on
-            CPU), "openvino" or "dygraph" (srgan.predict).
+        engine: "auto" (on CPU OpenVINO if the `openvino` package is installed or this Paddle
+            wheel has it, else oneDNN; on GPU Paddle Inference; dygraph with a warning if those
+            fail), "inference" (oneDNN on CPU), "openvino" or "dygraph" (srgan.predict).
         device: "auto", "cpu", "gpu" or "gpu:N" (device.pick_device).
         tile: LR tile side (0: whole image at once).
         tile_pad: LR context around each tile; receptive_radius(generator) makes tiling exact.
@@ -266,8 +314,11 @@ class Upscaler:
             (checkpoint.interpolate_generators); not combined with `weights`/`generator`.
 
     Attributes set up: `weights` (resolve_model), `engine` (the one chosen), `predictor` (a
-    predict.InferencePredictor or predict.DygraphPredictor: the network on (N, 3, h, w)
-    arrays, without tiling), `scale`, `receptive_radius`, `device`.
+    predict.InferencePredictor, predict.DygraphPredictor or openvino_runtime.RuntimePredictor:
+    the network on (N, 3, h, w) arrays, without tiling), `scale`, `receptive_radius`, `device`,
+    `paddle_free_export` (where the export that OpenVINO's runtime runs without Paddle is or
+    will be cached; None if these arguments need Paddle) and `without_paddle` (True when it
+    was there and runs: Paddle was not imported).
     """
 
     def __init__(
@@ -284,21 +335,33 @@ class Upscaler:
         bf16: bool = False,
         perception: float | None = None,
     ):
-        from .device import pick_device  # Paddle (see the imports)
-        from .predict import build_predictor, check_engine
-
-        check_engine(engine, bf16=bf16)
         if tile < 0 or tile_pad < 0:
             raise ValueError(f"tile ({tile}) and tile_pad ({tile_pad}) must be >= 0")
         self.tile, self.tile_pad, self.bf16, self.perception = int(tile), int(tile_pad), bf16, perception
-        self.device = pick_device(device)
         self.generator = generator
-        self.weights = resolve_model(generator=generator, weights=weights, perception=perception, cache_dir=cache_dir)
-        self.predictor, self.engine = build_predictor(
-            generator=generator, weights=self.weights, engine=engine, device=self.device, cache_dir=cache_dir,
-            tensorrt_max_side=self.tile + 2 * self.tile_pad if tensorrt and self.tile else None, bf16=bf16)
+        self.paddle_free_export = paddle_free_export(weights=weights, engine=engine, device=device, cache_dir=cache_dir,
+                                                     generator=generator, perception=perception, tensorrt=tensorrt)
+        cached = self.paddle_free_export is not None and (self.paddle_free_export / META_FILE).is_file()
+        self.predictor = _runtime_predictor(self.paddle_free_export, bf16=bf16) if cached else None
+        self.without_paddle = self.predictor is not None
+        if self.without_paddle:
+            self.device, self.engine = "cpu", "openvino"
+            self.weights = resolve_weights(weights) if weights is not None else DEFAULT_WEIGHTS
+        else:
+            self._build_with_paddle(weights=weights, engine=engine, device=device, cache_dir=cache_dir, tensorrt=tensorrt)
         self.scale = self.predictor.scale
         self.receptive_radius = self.predictor.receptive_radius
+
+    def _build_with_paddle(self, *, weights, engine: str, device: str | None, cache_dir, tensorrt: bool) -> None:
+        from .device import pick_device  # Paddle (see the imports)
+        from .predict import build_predictor, check_engine
+
+        check_engine(engine, bf16=self.bf16)
+        self.device = pick_device(device)
+        self.weights = resolve_model(generator=self.generator, weights=weights, perception=self.perception, cache_dir=cache_dir)
+        self.predictor, self.engine = build_predictor(
+            generator=self.generator, weights=self.weights, engine=engine, device=self.device, cache_dir=cache_dir,
+            tensorrt_max_side=self.tile + 2 * self.tile_pad if tensorrt and self.tile else None, bf16=self.bf16)
 
     def __call__(self, image: np.ndarray, *, progress: bool = False) -> np.ndarray:
         """Upscale one image; the result has the input's layout and dtype.

@@ -8,8 +8,10 @@ validation and the export check use the dygraph one.
 
 Engines (build_predictor), fastest first on this project's CPU (`python
 benchmarks/inference.py` measures their time and memory on yours):
-- "openvino": Paddle Inference's OpenVINO engine (Paddle 3.x x86 CPU wheels); optional
-  bfloat16 (`bf16=True`) on CPUs with bf16 instructions, at a few levels of 8-bit error.
+- "openvino": OpenVINO on CPU: its own runtime where the `openvino` package is installed
+  (srgan.openvino_runtime; `pip install srgan-paddle[openvino]`), else the engine that Paddle
+  Inference bundles (Paddle 3.x x86 CPU wheels); optional bfloat16 (`bf16=True`) on CPUs with
+  bf16 instructions, at a few levels of 8-bit error.
 - "inference": the exported graph run by Paddle Inference with oneDNN on CPU (CUDA,
   optionally TensorRT, on GPU): several times faster than dygraph on CPU.
 - "dygraph": the Generator layer itself (DygraphPredictor). Slowest, needs only the weights.
@@ -22,7 +24,6 @@ Paddle 2.6 and 3.x differ (see srgan.export): `.pdmodel` programs run with the o
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import warnings
@@ -36,70 +37,25 @@ import paddle.nn as nn
 from .atomic import file_digest, paddle_path
 from .checkpoint import CheckpointError, load_generator
 from .device import keep_freed_memory
-from .export import META_FILE, PREFIX, export_generator
+from .export import export_generator
+from .export_files import META_FILE, PREFIX, cache_entry, default_cache_dir, model_files, read_meta, verify_export  # noqa: F401 (srgan.predict's names)
 from .machine import cpu_threads
+from .openvino_runtime import RuntimePredictor, runtime_installed
 
 ENGINES = ("auto", "inference", "dygraph", "openvino")
 
 
-# --- the files of an export --------------------------------------------------------------------
-def verify_export(model_dir: str | os.PathLike) -> None:
-    """Raise ValueError naming the file if an export's files differ in size from what
-    export_generator recorded (a truncated copy, a partial download). Exports made before
-    the sizes were recorded are not checked."""
-    model_dir = Path(model_dir)
-    for name, info in read_meta(model_dir).get("files", {}).items():
-        path = model_dir / name
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: missing from the export; export again with `srgan export`")
-        size = path.stat().st_size
-        if size != info.get("bytes", size):
-            raise ValueError(f"{path}: {size} bytes, but the export wrote {info['bytes']}; the folder is truncated or "
-                             "damaged: export again with `srgan export`")
-
-
-def model_files(model_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """(program file, params file) of an exported model: `.json` (PIR) or `.pdmodel`."""
-    model_dir = Path(model_dir)
-    params = model_dir / f"{PREFIX}.pdiparams"
-    for suffix in (".json", ".pdmodel"):
-        program = model_dir / f"{PREFIX}{suffix}"
-        if program.is_file() and params.is_file():
-            return program, params
-    raise FileNotFoundError(f"{model_dir}: not an exported generator (no {PREFIX}.json/.pdmodel + {PREFIX}.pdiparams); run `srgan export`")
-
-
-def read_meta(model_dir: str | os.PathLike) -> dict:
-    """The `srgan_export.json` written by export_generator."""
-    path = Path(model_dir) / META_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing; the directory was not written by `srgan export`")
-    try:
-        meta = json.loads(path.read_text())
-        int(meta["scale"])
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{path}: damaged ({type(e).__name__}: {e}); export again with `srgan export`") from e
-    return meta
-
-
-
 # --- the export cache of `srgan upscale` ------------------------------------------------------
-def default_cache_dir() -> Path:
-    """`$SRGAN_CACHE`, else `$XDG_CACHE_HOME/srgan`, else `~/.cache/srgan`."""
-    if os.environ.get("SRGAN_CACHE"):
-        return Path(os.environ["SRGAN_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "srgan"
-
-
 def cached_export(weights: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None, openvino: bool = False) -> Path:
     """Export a `.safetensors` generator once and reuse it: the directory is keyed by the
-    file's SHA-256 and the Paddle version (2.6 and 3.x write different program formats)."""
+    file's SHA-256 and the Paddle version (2.6 and 3.x write different program formats;
+    export_files.cache_entry). A cached export whose files differ from what it recorded (size
+    or SHA-256) is exported again."""
     weights = Path(weights)
-    key = f"{file_digest(weights)[:16]}-paddle{paddle.__version__}{'-openvino' if openvino else ''}"
-    out_dir = Path(cache_dir or default_cache_dir()) / "inference" / key
+    out_dir = cache_entry(weights, paddle.__version__, cache_dir=cache_dir, openvino=openvino)
     try:
         model_files(out_dir)
-        verify_export(out_dir)
+        verify_export(out_dir, digests=True)
         return out_dir
     except (FileNotFoundError, ValueError):  # not there yet, or damaged: export (again) over our own cache entry
         return export_generator(load_generator(weights), out_dir, openvino=openvino, source=str(weights.resolve()),
@@ -140,6 +96,12 @@ def openvino_available() -> bool:
     """Whether this Paddle wheel bundles the OpenVINO engine (Paddle 3.x x86 CPU wheels; not 2.6)."""
     bundled = any((Path(paddle.__file__).parent / "libs").glob("libopenvino.so*"))
     return bundled and hasattr(pi.Config, "enable_openvino_engine")
+
+
+def openvino_engine_available() -> bool:
+    """Whether engine "openvino" can run on the CPU: OpenVINO's own runtime (the `openvino`
+    package) or the one this Paddle wheel bundles."""
+    return runtime_installed() or openvino_available()
 
 
 class InferencePredictor:
@@ -260,8 +222,8 @@ def engine_candidates(engine: str, *, device: str, exported_dir: Path | None = N
     if bf16:
         return ["openvino"]
     if exported_dir is not None:
-        return ["openvino" if read_meta(exported_dir).get("openvino") and openvino_available() else "inference"]
-    return (["openvino"] if device == "cpu" and openvino_available() else []) + ["inference", "dygraph"]
+        return ["openvino" if read_meta(exported_dir).get("openvino") and openvino_engine_available() else "inference"]
+    return (["openvino"] if device == "cpu" and openvino_engine_available() else []) + ["inference", "dygraph"]
 
 
 def build_predictor(*, generator: nn.Layer | None = None, weights: Path | None = None, engine: str = "auto",
@@ -296,8 +258,11 @@ def build_predictor(*, generator: nn.Layer | None = None, weights: Path | None =
                 model_dir = export_generator(generator, Path(temporary.name) / "model", openvino=openvino)
             else:
                 model_dir = exported_dir or cached_export(weights, cache_dir=cache_dir, openvino=openvino)
-            predictor = InferencePredictor(model_dir, device=device, backend="openvino" if openvino else "onednn",
-                                           tensorrt_max_side=tensorrt_max_side, bf16=bf16)
+            if openvino and device == "cpu" and runtime_installed():
+                predictor = RuntimePredictor(model_dir, bf16=bf16)
+            else:
+                predictor = InferencePredictor(model_dir, device=device, backend="openvino" if openvino else "onednn",
+                                               tensorrt_max_side=tensorrt_max_side, bf16=bf16)
             predictor.temporary_export = temporary
             return predictor, name
         except CheckpointError:
