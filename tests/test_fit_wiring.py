@@ -92,3 +92,28 @@ def test_a_missing_val_dir_stops_the_run_before_its_first_step(tmp_path):
     with pytest.raises(FileNotFoundError, match="no_such_benchmark"):
         trainer.fit()
     assert trainer.step == 0
+
+
+def test_a_run_from_released_weights_keeps_their_card_and_log(tmp_path):
+    """--init-generator g.safetensors with its card g.json and log g_log.jsonl: the run keeps
+    both (init_card.json, init_log.jsonl), so that `srgan release` can list the earlier training."""
+    import json
+
+    from srgan.checkpoint import save_generator
+    from srgan.models import Generator
+
+    card = {"phase": "pretrain", "step": 4, "training_hours": 0.5}
+    save_generator(Generator(num_blocks=1, channels=8), tmp_path / "g.safetensors", card=card)
+    (tmp_path / "g_log.jsonl").write_text('{"kind": "val", "step": 4}\n')
+    out = tmp_path / "run"
+    cfg = tiny_config(out, steps=1, val_every=1, ckpt_every=1, init_generator=str(tmp_path / "g.safetensors"))
+    Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=False).fit()
+    assert {k: v for k, v in json.loads((out / "init_card.json").read_text()).items() if k in card} == card
+    assert (out / "init_log.jsonl").read_text() == '{"kind": "val", "step": 4}\n'
+
+
+def test_the_progress_bar_counts_towards_the_runs_last_step(tmp_path, capsys):
+    cfg = tiny_config(tmp_path / "run", steps=2, val_every=2, ckpt_every=2)
+    Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=True).fit()
+    err = capsys.readouterr().err
+    assert "2/2" in err and "100%" in err
