@@ -191,3 +191,30 @@ def test_a_diverged_save_names_the_first_three_non_finite_tensors(tmp_path):
     assert f"the weights hold NaN or infinite values (generator.{bad[0]}, generator.{bad[1]}, generator.{bad[2]}); " \
         in str(error.value)
     assert not checkpoints(tmp_path / "a")
+
+
+class _LossScaler:
+    """The two methods the trainer uses of paddle.amp.GradScaler. On a CPU a real scaler is
+    disabled (its state is {}), so the AMP state of a GPU run is played by this stand-in."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def state_dict(self):
+        return dict(self.state)
+
+    def load_state_dict(self, state):
+        self.state = dict(state)
+
+
+def test_a_gpu_runs_amp_loss_scale_is_kept_across_a_resume(tmp_path):
+    """A resumed AMP run goes on with the loss scale it had reached, not 2**16 again (which would
+    skip steps on overflow until the scale has come down once more)."""
+    saved = {"scale": 1024.0, "incr_count": 3, "decr_count": 0, "use_dynamic_loss_scaling": True}
+    trainer = _trainer(tmp_path / "a")
+    trainer.scaler = _LossScaler(saved)
+    state = trainer.state_dict()
+    resumed = _trainer(tmp_path / "b")
+    resumed.scaler = _LossScaler({"scale": 65536.0, "incr_count": 0, "decr_count": 0, "use_dynamic_loss_scaling": True})
+    resumed.load_state_dict(state, "a.ckpt")
+    assert resumed.scaler.state == saved
