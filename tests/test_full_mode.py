@@ -64,3 +64,14 @@ def test_chapters_whose_code_never_reads_quick_are_not_run_twice():
     reads = {p.stem: full_mode.reads_quick(p) for p in sorted((REPO / "book").glob("[0-9][0-9]_*.ipynb"))}
     assert reads["05_srresnet"] and reads["06_srgan"] and reads["03_discriminator"]  # they train: full mode differs
     assert not reads["00_intro"]  # only runs the shipped models
+
+
+def test_ci_runs_full_mode_with_the_book_jobs_venv_and_counts_it():
+    """.ci/run calls ci/full_mode.py after the book job, with the venv that job created (it has the
+    book extra), and a failure fails CI."""
+    run = (REPO / ".ci" / "run").read_text()
+    book, full, tests = run.index("bash ci/book.sh"), run.index("ci/full_mode.py\n"), run.index("bash ci/test.sh")
+    assert book < full < tests
+    assert 'book_python="$fresh_home/venv-book/bin/python"' in run and 'BOOK_VENV="$fresh_home/venv-book"' in run
+    assert run.rstrip().splitlines()[-1] == "[[ $book -eq 0 && $full -eq 0 && $tests -eq 0 ]]"
+    assert "run it by hand" not in run  # the note from when chapter 8 ran out of memory in full mode
