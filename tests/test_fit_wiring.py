@@ -117,3 +117,33 @@ def test_the_progress_bar_counts_towards_the_runs_last_step(tmp_path, capsys):
     Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=True).fit()
     err = capsys.readouterr().err
     assert "2/2" in err and "100%" in err
+
+
+def test_only_rank_0_opens_the_run_folder_and_every_rank_learns_if_it_could_not(tmp_path, monkeypatch):
+    """In a multi-GPU run rank 0 alone locks and checks the folder (two ranks locking it would
+    refuse each other), and its failure to open it reaches every rank through ranks.any_rank
+    (the others would otherwise wait forever in their first all-reduce)."""
+    import srgan.ranks as ranks
+
+    seen = []
+
+    def answer(flag):
+        seen.append(flag)
+        return flag
+
+    monkeypatch.setattr(ranks, "any_rank", answer)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "log.jsonl").write_text('{"kind": "train", "step": 1}\n')  # another run's file: rank 0 refuses the folder
+    trainer = Trainer(tiny_config(out, steps=1), images=tiny_images(), val_pairs=tiny_val_pairs(), progress=False)
+    from srgan.runs import RunFolderError
+
+    with pytest.raises(RunFolderError, match=r"holds another run \(log.jsonl\)"):
+        trainer.fit()
+    assert seen and seen[0] is True  # rank 0's failure was put to all ranks
+
+    monkeypatch.setattr(train_module.runs, "open_run", lambda *args, **kwargs: (_ for _ in ()).throw(_Stop(kwargs)))
+    trainer.is_main = False  # as rank 1
+    with pytest.raises(_Stop) as stopped:
+        trainer.fit()
+    assert stopped.value.args[0]["writer"] is False
