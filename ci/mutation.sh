@@ -71,6 +71,14 @@ for m in "${modules[@]}"; do
   cat >> "$copy/tests/conftest.py" <<'EOF'
 
 
+# tqdm's monitor thread (started by the first bar, even a disabled one) takes tqdm's lock every
+# few seconds; a mutant's child forked while it holds it waits forever at its first bar (seen:
+# train _fit mutants stuck in futex_wait until mutmut's wall timeout, counted as "timeout")
+import tqdm as _tqdm
+
+_tqdm.tqdm.monitor_interval = 0
+
+
 @pytest.fixture(autouse=True)
 def _mutation_fresh_caches():
     import sys
