@@ -116,7 +116,7 @@ def test_the_progress_bar_counts_towards_the_runs_last_step(tmp_path, capsys):
     cfg = tiny_config(tmp_path / "run", steps=2, val_every=2, ckpt_every=2)
     Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=True).fit()
     err = capsys.readouterr().err
-    assert "2/2" in err and "100%" in err
+    assert "pretrain: 100%" in err and "2/2" in err  # labelled with the phase
 
 
 def test_only_rank_0_opens_the_run_folder_and_every_rank_learns_if_it_could_not(tmp_path, monkeypatch):
