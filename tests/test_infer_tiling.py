@@ -57,6 +57,28 @@ def test_upscaler_checks_the_window_it_will_run(monkeypatch):
                     (50, 300, {"window": (50, 300), "engine": "dygraph"})]
 
 
+def test_a_tall_tile_counts_its_height_times_its_width(monkeypatch):
+    """A window of 1000 rows by 200 columns (a tall photo at --tile 0): its area, not its width
+    squared, and the tile named width x height, as the image is."""
+    monkeypatch.setattr(infer, "available_memory", lambda: 8 * 2**30)
+    with pytest.raises(MemoryError) as caught:
+        check_memory(1000, 200, 4, window=(1000, 200), engine="dygraph")
+    assert str(caught.value) == ("200x1000 px at x4 (800x4000 px out) needs about 9.9 GiB of memory (9.8 GiB for the "
+                                 "dygraph network on a 200x1000 px tile; a smaller --tile needs less), 8.0 GiB is "
+                                 "available; split or reduce the image")
+
+
+def test_on_a_gpu_the_networks_working_memory_is_not_counted_against_the_hosts(monkeypatch):
+    from srgan.models import Generator
+
+    seen = []
+    monkeypatch.setattr(infer, "check_memory", lambda h, w, s, **kw: seen.append(kw))
+    up = infer.Upscaler(Generator(scale=4, num_blocks=1, channels=8), engine="dygraph", device="cpu", tile=0)
+    up.device = "gpu:0"  # as on a GPU: the check reads only the device's name
+    up(np.zeros((50, 300, 3), np.uint8))
+    assert seen == [{"window": (50, 300), "engine": None}]
+
+
 def test_unknown_free_memory_is_not_a_reason_to_refuse(monkeypatch):
     monkeypatch.setattr(infer, "available_memory", lambda: None)  # not Linux, or no /proc
     check_memory(100_000, 100_000, 4)
