@@ -147,3 +147,16 @@ def test_only_rank_0_opens_the_run_folder_and_every_rank_learns_if_it_could_not(
     with pytest.raises(_Stop) as stopped:
         trainer.fit()
     assert stopped.value.args[0]["writer"] is False
+
+
+def test_a_resumed_runs_progress_bar_starts_at_its_checkpoint(tmp_path, capsys):
+    from srgan.runs import checkpoints
+
+    cfg = tiny_config(tmp_path / "a", steps=4, val_every=4, ckpt_every=2, keep_last=None)
+    Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=False).fit()
+    step_2 = checkpoints(tmp_path / "a")[0]
+    assert step_2.name == "ckpt_00000002.ckpt"
+    branch = tiny_config(tmp_path / "b", steps=4, val_every=4, ckpt_every=2, keep_last=None)
+    Trainer(branch, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=True).fit(resume=str(step_2))
+    err = capsys.readouterr().err
+    assert "4/4" in err and "1/4" not in err  # from 2 of 4 to 4 of 4, not 0 to 2 of 4
