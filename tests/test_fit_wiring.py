@@ -31,7 +31,9 @@ def test_a_run_records_paddle_device_and_processes_and_a_fresh_run_says_nothing_
     trainer.fit()
     info = read_info(out)
     assert (info["paddle"], info["device"], info["world_size"], info["vgg"]) == (paddle.__version__, trainer.device, 1, None)
-    assert "--resume" not in capsys.readouterr().err  # the note belongs to fit(resume=True) without a checkpoint
+    err = capsys.readouterr().err
+    assert "--resume" not in err  # the note belongs to fit(resume=True) without a checkpoint
+    assert "100%" not in err  # progress=False: no progress bar
 
 
 def test_validation_images_come_from_val_dir_up_to_val_max_images(tmp_path):
