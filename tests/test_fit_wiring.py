@@ -5,6 +5,7 @@ testing (ci/mutation.sh train, issue 26) found each of these unchecked: a user w
 the same batches, or a model card without the Paddle version and device."""
 
 import inspect
+import re
 
 import numpy as np
 import paddle
@@ -114,11 +115,12 @@ def test_a_run_from_released_weights_keeps_their_card_and_log(tmp_path):
     assert (out / "init_log.jsonl").read_text() == '{"kind": "val", "step": 4}\n'
 
 
-def test_the_progress_bar_counts_towards_the_runs_last_step(tmp_path, capsys):
-    cfg = tiny_config(tmp_path / "run", steps=2, val_every=2, ckpt_every=2)
+def test_the_progress_bar_counts_towards_the_runs_last_step_showing_the_loss(tmp_path, capsys):
+    cfg = tiny_config(tmp_path / "run", steps=3, val_every=3, ckpt_every=3)
     Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=True).fit()
     err = capsys.readouterr().err
-    assert "pretrain: 100%" in err and "2/2" in err  # labelled with the phase
+    assert "pretrain: 100%" in err and "3/3" in err and "6/3" not in err  # labelled with the phase, one a step
+    assert re.search(r"3/3 \[.*, loss=[0-9.e-]+\]", err)
 
 
 def test_only_rank_0_opens_the_run_folder_and_every_rank_learns_if_it_could_not(tmp_path, monkeypatch):
@@ -162,3 +164,40 @@ def test_a_resumed_runs_progress_bar_starts_at_its_checkpoint(tmp_path, capsys):
     Trainer(branch, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=True).fit(resume=str(step_2))
     err = capsys.readouterr().err
     assert "4/4" in err and "1/4" not in err  # from 2 of 4 to 4 of 4, not 0 to 2 of 4
+
+
+def test_a_non_finite_loss_stops_the_run_at_that_step_naming_every_loss(tmp_path, capsys):
+    """A GAN step whose D loss is infinite: the run stops there (nothing of the step saved), the
+    message names the step and all the losses and points at the newest checkpoint; the progress
+    bar showed G's and D's losses until then."""
+    from srgan.runs import checkpoints
+    from srgan.train import TrainingDiverged
+
+    out = tmp_path / "run"
+    trainer = Trainer(tiny_config(out, "gan", steps=3, val_every=3, ckpt_every=1), images=tiny_images(),
+                      val_pairs=tiny_val_pairs(), progress=True)
+    real_step, given = trainer.train_step, []
+
+    def step(lr, hr):
+        losses = real_step(lr, hr)
+        if trainer.step == 1:
+            losses = {**losses, "loss_d": float("inf")}
+        given.append(losses)
+        return losses
+
+    trainer.train_step = step
+    with pytest.raises(TrainingDiverged) as error:
+        trainer.fit()
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in given[-1].items())
+    assert len(given[-1]) > 2 and str(error.value) == (
+        f"step 2: non-finite loss ({shown}); training diverged, nothing of this step was saved; the newest "
+        f"checkpoint is {out / 'ckpt_00000001.ckpt'} (continue it with a lower --lr)")
+    assert trainer.step == 1 and [p.name for p in checkpoints(out)] == ["ckpt_00000001.ckpt"]
+    err = capsys.readouterr().err
+    assert re.search(r"loss_g=[0-9.e-]+, loss_d=[0-9.e-]+\]", err) and "content=" not in err
+
+
+def test_a_run_stopped_before_any_validation_returns_no_metrics(tmp_path):
+    cfg = tiny_config(tmp_path / "run", steps=10, val_every=10, ckpt_every=10, max_minutes=0)
+    trainer = Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=False)
+    assert trainer.fit() == {} and trainer.step == 1  # max_minutes=0: one step, then a normal end
