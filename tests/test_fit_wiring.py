@@ -201,3 +201,36 @@ def test_a_run_stopped_before_any_validation_returns_no_metrics(tmp_path):
     cfg = tiny_config(tmp_path / "run", steps=10, val_every=10, ckpt_every=10, max_minutes=0)
     trainer = Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=False)
     assert trainer.fit() == {} and trainer.step == 1  # max_minutes=0: one step, then a normal end
+
+
+def test_the_log_the_rank_barrier_and_the_time_budget_follow_their_settings(tmp_path, monkeypatch):
+    """log_every=2 over 5 steps logs steps 2 and 4 (and the last, 5, had it run); the other ranks
+    wait for rank 0 after each step that validates or saves; max_minutes=1 stops at the first step
+    that ends more than 60 s after the start (a clock that reads 30, 60, 60.5 s after steps 1-3)."""
+    import json
+    from types import SimpleNamespace
+
+    import srgan.ranks as ranks
+
+    waits = []
+    monkeypatch.setattr(ranks, "wait_for_rank0", waits.append)
+    out = tmp_path / "run"
+    cfg = tiny_config(out, steps=5, log_every=2, val_every=2, ckpt_every=3, max_minutes=1)
+    trainer = Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=False)
+    seconds_after = {0: 0.0, 1: 30.0, 2: 60.0, 3: 60.5, 4: 60.8}  # the clock after each step
+    monkeypatch.setattr(train_module, "time", SimpleNamespace(time=lambda: 1e9 + seconds_after.get(trainer.step, 90.0)))
+    trainer.fit()
+    assert trainer.step == 3 and not trainer.interrupted  # the budget is a normal end
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if r["kind"] == "train"] == [2]
+    assert waits == ["step 2", "step 3"]
+
+
+def test_the_last_step_is_logged_whatever_log_every(tmp_path):
+    import json
+
+    out = tmp_path / "run"
+    Trainer(tiny_config(out, steps=3, log_every=2, val_every=3, ckpt_every=3), images=tiny_images(),
+            val_pairs=tiny_val_pairs(), progress=False).fit()
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if r["kind"] == "train"] == [2, 3]
