@@ -232,3 +232,16 @@ def test_tiles_show_a_progress_bar_only_when_asked(capsys):
     assert capsys.readouterr().err == ""
     up(np.zeros((3, 3, 3), np.uint8), progress=True)  # one tile: no bar for it
     assert capsys.readouterr().err == ""
+
+
+def test_the_tile_bar_counts_one_a_tile(monkeypatch, capsys):
+    closed = []
+
+    class Recording(infer.tqdm):
+        def close(self):
+            closed.append((self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(infer, "tqdm", Recording)
+    infer.upscale_tiled(NearestX4(), np.zeros((3, 8, 8), np.float32), scale=4, tile=4, tile_pad=1, progress=True)
+    assert set(closed) == {(4, 4)}  # 2 x 2 tiles, each counted once (close() runs again at exit)
