@@ -197,13 +197,19 @@ def test_a_non_finite_loss_stops_the_run_at_that_step_naming_every_loss(tmp_path
     assert re.search(r"loss_g=[0-9.e-]+, loss_d=[0-9.e-]+\]", err) and "content=" not in err
 
 
-def test_a_run_stopped_before_any_validation_returns_no_metrics(tmp_path):
-    cfg = tiny_config(tmp_path / "run", steps=10, val_every=10, ckpt_every=10, max_minutes=0)
+def test_a_run_stopped_between_checkpoints_saves_says_so_and_returns_no_metrics(tmp_path, capsys):
+    from srgan.runs import checkpoints
+
+    out = tmp_path / "run"
+    cfg = tiny_config(out, steps=10, val_every=10, ckpt_every=10, max_minutes=0)
     trainer = Trainer(cfg, images=tiny_images(), val_pairs=tiny_val_pairs(), progress=False)
     assert trainer.fit() == {} and trainer.step == 1  # max_minutes=0: one step, then a normal end
+    assert [p.name for p in checkpoints(out)] == ["ckpt_00000001.ckpt"]
+    assert (f"stopped at step 1; checkpoint {out / 'ckpt_00000001.ckpt'}; continue with --resume"
+            in capsys.readouterr().err)
 
 
-def test_the_log_the_rank_barrier_and_the_time_budget_follow_their_settings(tmp_path, monkeypatch):
+def test_the_log_the_rank_barrier_and_the_time_budget_follow_their_settings(tmp_path, monkeypatch, capsys):
     """log_every=2 over 5 steps logs steps 2 and 4 (and the last, 5, had it run); the other ranks
     wait for rank 0 after each step that validates or saves; max_minutes=1 stops at the first step
     that ends more than 60 s after the start (a clock that reads 30, 60, 60.5 s after steps 1-3)."""
@@ -221,16 +227,18 @@ def test_the_log_the_rank_barrier_and_the_time_budget_follow_their_settings(tmp_
     monkeypatch.setattr(train_module, "time", SimpleNamespace(time=lambda: 1e9 + seconds_after.get(trainer.step, 90.0)))
     trainer.fit()
     assert trainer.step == 3 and not trainer.interrupted  # the budget is a normal end
+    assert "stopped at step" not in capsys.readouterr().err  # step 3 was a checkpoint already: no second one
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["kind"] == "train"] == [2]
     assert waits == ["step 2", "step 3"]
 
 
-def test_the_last_step_is_logged_whatever_log_every(tmp_path):
+def test_the_last_step_is_logged_whatever_log_every_and_a_finished_run_is_not_stopped(tmp_path, capsys):
     import json
 
     out = tmp_path / "run"
-    Trainer(tiny_config(out, steps=3, log_every=2, val_every=3, ckpt_every=3), images=tiny_images(),
+    Trainer(tiny_config(out, steps=3, log_every=2, val_every=3, ckpt_every=2), images=tiny_images(),
             val_pairs=tiny_val_pairs(), progress=False).fit()
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["kind"] == "train"] == [2, 3]
+    assert "stopped at step" not in capsys.readouterr().err  # it ended: nothing to --resume
