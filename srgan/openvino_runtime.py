@@ -107,7 +107,11 @@ def _import_blob(core, blob: Path, config: dict):
     if hashlib.sha256(data).hexdigest() != expected:
         warnings.warn(f"{blob}: damaged (its SHA-256 differs from {digest_file.name}); compiling the model again")
         return None
-    return core.import_model(data, "CPU", config)
+    try:
+        return core.import_model(data, "CPU", config)
+    except RuntimeError as e:  # intact but not importable here (another build of the CPU plugin)
+        warnings.warn(f"{blob}: OpenVINO could not import it ({(str(e).strip().splitlines() or [type(e).__name__])[-1]}); compiling the model again")
+        return None
 
 
 def _write_blob(compiled, blob: Path) -> None:
