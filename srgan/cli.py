@@ -328,14 +328,11 @@ def upscale_without_paddle(args) -> bool:
 
 def _runtime_note(upscaler) -> str:
     """How the engine line names OpenVINO's own runtime and whether Paddle was needed."""
-    runtime = getattr(upscaler.predictor, "description", None)
-    if runtime is None:
-        return ""
     if upscaler.without_paddle:
-        return f" ({runtime}, Paddle not loaded)"
-    if upscaler.paddle_free_export is not None:
-        return f" ({runtime}; Paddle loaded to export the model, the next runs start without it)"
-    return f" ({runtime})"
+        return f" ({upscaler.predictor.description}, Paddle not loaded)"
+    if upscaler.paddle_free_export is not None:  # the openvino package is there: OpenVINO's runtime from the next run
+        return " (Paddle loaded to export the model, the next runs start without it)"
+    return ""
 
 
 def add_export_parser(sub):

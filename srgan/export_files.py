@@ -10,6 +10,7 @@ before deciding whether Paddle is needed at all.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -78,6 +79,18 @@ def cache_entry(weights: str | os.PathLike, paddle_version: str, *, cache_dir: s
     SHA-256 and the Paddle version (2.6 and 3.x write different program formats)."""
     key = f"{file_digest(weights)[:16]}-paddle{paddle_version}{'-openvino' if openvino else ''}"
     return Path(cache_dir or default_cache_dir()) / "inference" / key
+
+
+def compiled_cache_dir(model_dir: str | os.PathLike, meta: dict, kind: str, *key_parts,
+                       cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where a compiled form of an export is kept (OpenVINO's runtime blob, Paddle Inference's
+    OpenVINO cache): `<cache>/<kind>/<key>`, never inside the export, which is the user's folder.
+    The key covers the export's files by content (its meta's SHA-256s, else computed) and
+    `key_parts` (versions, precision, CPU): an export replaced in place gets a new key instead of
+    a stale compiled model (OpenVINO's own cache keys a Paddle model by its program file only)."""
+    files = meta.get("files") or {p.name: {"sha256": file_digest(p)} for p in model_files(model_dir)}
+    material = json.dumps([{name: info.get("sha256") for name, info in sorted(files.items())}, *key_parts])
+    return Path(cache_dir or default_cache_dir()) / kind / hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 # Paddle's distributions on PyPI: the CPU wheel and the CUDA one.

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -260,7 +261,8 @@ def paddle_free_export(*, weights: str | os.PathLike | None = None, engine: str 
     `srgan export --openvino` folder or a weights file whose OpenVINO export is in the cache
     (predict.cached_export writes it on first use, keyed by the weights' SHA-256 and the
     installed Paddle's version). The cache entry may not exist yet (its META_FILE tells);
-    whether it is intact is the runtime's to check.
+    whether it is intact is the runtime's to check. (A process that has loaded Paddle already
+    does not use it: see paddle_loaded.)
     """
     if generator is not None or perception is not None or tensorrt or engine not in ("auto", "openvino"):
         return None
@@ -278,12 +280,17 @@ def paddle_free_export(*, weights: str | os.PathLike | None = None, engine: str 
         return None
 
 
-def _runtime_predictor(export: Path, *, bf16: bool) -> RuntimePredictor | None:
+def paddle_loaded() -> bool:
+    """Whether this process has imported Paddle already (a notebook, a script using srgan's models)."""
+    return "paddle" in sys.modules
+
+
+def _runtime_predictor(export: Path, *, bf16: bool, cache_dir: str | os.PathLike | None = None) -> RuntimePredictor | None:
     """RuntimePredictor(export), or None with a warning that names what failed (a damaged
     cache entry, a broken `openvino` install): the caller then takes Paddle's path, which
     exports a damaged cache entry again."""
     try:
-        return RuntimePredictor(export, bf16=bf16)
+        return RuntimePredictor(export, bf16=bf16, cache_dir=cache_dir)
     except (OSError, ValueError, RuntimeError, ImportError) as e:
         warnings.warn(f"{export}: OpenVINO's runtime could not run this cached export ({type(e).__name__}: "
                       f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}); falling back to Paddle")
@@ -341,8 +348,11 @@ class Upscaler:
         self.generator = generator
         self.paddle_free_export = paddle_free_export(weights=weights, engine=engine, device=device, cache_dir=cache_dir,
                                                      generator=generator, perception=perception, tensorrt=tensorrt)
-        cached = self.paddle_free_export is not None and (self.paddle_free_export / META_FILE).is_file()
-        self.predictor = _runtime_predictor(self.paddle_free_export, bf16=bf16) if cached else None
+        # Not where Paddle is loaded already: nothing to save, and OpenVINO's runtime beside
+        # Paddle's in one process crashed the unit suite (a segmentation fault).
+        cached = (self.paddle_free_export is not None and not paddle_loaded()
+                  and (self.paddle_free_export / META_FILE).is_file())
+        self.predictor = _runtime_predictor(self.paddle_free_export, bf16=bf16, cache_dir=cache_dir) if cached else None
         self.without_paddle = self.predictor is not None
         if self.without_paddle:
             self.device, self.engine = "cpu", "openvino"

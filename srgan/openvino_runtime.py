@@ -8,8 +8,9 @@ with this module's RuntimePredictor and never imports Paddle.
 
 The export is the `.pdmodel` that srgan.export writes with `openvino=True`, read by OpenVINO's
 Paddle front end. It is compiled once for this CPU and OpenVINO version, and the compiled model
-is kept beside the export (`openvino_runtime/<precision>-<key>.blob`, written atomically with
-its SHA-256 in `.sha256`). Later runs import the blob instead of compiling. The blob is checked
+is kept in srgan's cache folder (`<cache>/openvino_runtime/<key>.blob`, written
+atomically with its SHA-256 in `.sha256`; export_files.compiled_cache_dir), never inside the export: an
+`srgan export` folder is the user's, and a command adds nothing to it. Later runs import the blob instead of compiling. The blob is checked
 against its digest before it is used: OpenVINO imports a damaged blob without complaint and
 returns NaN. Its key covers the export files' digests, the OpenVINO version, the precision
 and the CPU's model and flags.
@@ -23,15 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path, file_digest
-from .export_files import model_files, read_meta, verify_export
+from .atomic import atomic_path
+from .export_files import compiled_cache_dir, model_files, read_meta, verify_export
 from .machine import cpu_fields, cpu_threads
 
 BLOB_FOLDER = "openvino_runtime"
@@ -51,6 +51,8 @@ class RuntimePredictor:
         bf16: compute in bfloat16 where the CPU has it (as InferencePredictor's bf16); float32
             otherwise.
         threads: CPU threads (default: all cores available to the process).
+        cache_dir: srgan's cache folder, where compiled models are kept (default
+            export_files.default_cache_dir()).
 
     Raises:
         ValueError / FileNotFoundError: the folder is not an OpenVINO export, or its files
@@ -59,7 +61,8 @@ class RuntimePredictor:
         ImportError: the `openvino` package is missing or broken.
     """
 
-    def __init__(self, model_dir: str | os.PathLike, *, bf16: bool = False, threads: int | None = None):
+    def __init__(self, model_dir: str | os.PathLike, *, bf16: bool = False, threads: int | None = None,
+                 cache_dir: str | os.PathLike | None = None):
         import openvino
 
         self.model_dir = Path(model_dir)
@@ -74,21 +77,15 @@ class RuntimePredictor:
         precision = "bf16" if bf16 else "f32"
         config = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": threads or cpu_threads()}
         core = openvino.Core()
-        blob = self.model_dir / BLOB_FOLDER / f"{precision}-{self._blob_key(openvino.__version__, precision)}.blob"
+        cpu = cpu_fields()
+        blob = compiled_cache_dir(self.model_dir, self.meta, BLOB_FOLDER, openvino.__version__, precision,
+                                  cpu.get("model name"), cpu.get("flags"), cache_dir=cache_dir).with_suffix(".blob")
         compiled = _import_blob(core, blob, config)
         if compiled is None:
             verify_export(self.model_dir, digests=True)  # compile only what the export wrote
             compiled = core.compile_model(str(program), "CPU", config)
             _write_blob(compiled, blob)
         self._request = compiled.create_infer_request()
-
-    def _blob_key(self, version: str, precision: str) -> str:
-        """What the compiled model depends on: the export's files, OpenVINO, precision and CPU."""
-        files = self.meta.get("files") or {p.name: {"sha256": file_digest(p)} for p in model_files(self.model_dir)}
-        cpu = cpu_fields()
-        material = json.dumps([{name: info.get("sha256") for name, info in sorted(files.items())}, version, precision,
-                               cpu.get("model name"), cpu.get("flags")])
-        return hashlib.sha256(material.encode()).hexdigest()[:16]
 
     def __call__(self, lr: np.ndarray) -> np.ndarray:
         """lr: float32 (N, 3, h, w) in [0, 1] -> sr: float32 (N, 3, s*h, s*w) in [-1, 1]."""

@@ -38,9 +38,9 @@ from .atomic import file_digest, paddle_path
 from .checkpoint import CheckpointError, load_generator
 from .device import keep_freed_memory
 from .export import export_generator
-from .export_files import META_FILE, PREFIX, cache_entry, default_cache_dir, model_files, read_meta, verify_export  # noqa: F401 (srgan.predict's names)
+from .export_files import (META_FILE, PREFIX, cache_entry, compiled_cache_dir, default_cache_dir,  # noqa: F401 (srgan.predict's names)
+                           model_files, read_meta, verify_export)
 from .machine import cpu_threads
-from .openvino_runtime import RuntimePredictor, runtime_installed
 
 ENGINES = ("auto", "inference", "dygraph", "openvino")
 
@@ -99,9 +99,11 @@ def openvino_available() -> bool:
 
 
 def openvino_engine_available() -> bool:
-    """Whether engine "openvino" can run on the CPU: OpenVINO's own runtime (the `openvino`
-    package) or the one this Paddle wheel bundles."""
-    return runtime_installed() or openvino_available()
+    """Whether engine "openvino" can run on the CPU in this (Paddle) process: the OpenVINO this
+    Paddle wheel bundles. OpenVINO's own runtime (the `openvino` package) runs only where Paddle
+    is not loaded (infer.paddle_free_export): the two runtimes in one process crashed the unit
+    suite (a segmentation fault at the first compiled model after hundreds of Paddle tests)."""
+    return openvino_available()
 
 
 class InferencePredictor:
@@ -122,6 +124,8 @@ class InferencePredictor:
             Less CPU time than float32, but outputs a few 8-bit levels away from it, so it is
             opt-in (benchmarks/inference.py measures the time, tests/test_export.py bounds the
             difference).
+        cache_dir: OpenVINO only: srgan's cache folder, where OpenVINO keeps the compiled model
+            (export_files.compiled_cache_dir; default export_files.default_cache_dir()).
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class InferencePredictor:
         tensorrt_max_side: int | None = None,
         profile: bool = False,
         bf16: bool = False,
+        cache_dir: str | os.PathLike | None = None,
     ):
         self.model_dir = Path(paddle_path(model_dir, "export folder"))
         program, params = model_files(self.model_dir)
@@ -171,7 +176,14 @@ class InferencePredictor:
                 if not openvino_available():
                     raise RuntimeError(f"paddle {paddle.__version__} has no OpenVINO engine (it needs a Paddle 3.x CPU wheel)")
                 config.enable_openvino_engine(pi.PrecisionType.Bfloat16 if bf16 else pi.PrecisionType.Float32)
-                config.set_optim_cache_dir(str(self.model_dir / ("openvino_cache_bf16" if bf16 else "openvino_cache")))
+                # OpenVINO's compiled model, keyed by the export's content, outside the user's export folder
+                compiled = compiled_cache_dir(self.model_dir, self.meta, "paddle_openvino", paddle.__version__,
+                                              "bf16" if bf16 else "f32", cache_dir=cache_dir)
+                try:
+                    compiled.mkdir(parents=True, exist_ok=True)  # Paddle creates only the last level
+                    config.set_optim_cache_dir(str(compiled))
+                except OSError:  # a read-only cache: OpenVINO compiles at every start instead
+                    pass
             elif backend == "plain":
                 config.disable_mkldnn()
             else:
@@ -258,11 +270,8 @@ def build_predictor(*, generator: nn.Layer | None = None, weights: Path | None =
                 model_dir = export_generator(generator, Path(temporary.name) / "model", openvino=openvino)
             else:
                 model_dir = exported_dir or cached_export(weights, cache_dir=cache_dir, openvino=openvino)
-            if openvino and device == "cpu" and runtime_installed():
-                predictor = RuntimePredictor(model_dir, bf16=bf16)
-            else:
-                predictor = InferencePredictor(model_dir, device=device, backend="openvino" if openvino else "onednn",
-                                               tensorrt_max_side=tensorrt_max_side, bf16=bf16)
+            predictor = InferencePredictor(model_dir, device=device, backend="openvino" if openvino else "onednn", cache_dir=cache_dir,
+                                           tensorrt_max_side=tensorrt_max_side, bf16=bf16)
             predictor.temporary_export = temporary
             return predictor, name
         except CheckpointError:

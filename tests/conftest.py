@@ -32,6 +32,18 @@ def datasets_dir() -> Path:
     return _shared_dir("datasets")
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("srgan-cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache_outside_home(monkeypatch, _session_cache):
+    """Exports and compiled models that tests make go to a temporary cache, not the user's
+    ~/.cache/srgan (a test that wants its own sets SRGAN_CACHE again)."""
+    monkeypatch.setenv("SRGAN_CACHE", str(_session_cache))
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_cpu():
     paddle.set_device("cpu")

@@ -153,7 +153,6 @@ def test_auto_engine_falls_back_to_dygraph_with_a_warning(monkeypatch, photo):
         raise RuntimeError("no inference library")
 
     monkeypatch.setattr(srgan.predict, "InferencePredictor", broken)
-    monkeypatch.setattr(srgan.predict, "RuntimePredictor", broken)  # OpenVINO's own runtime, where installed
     with pytest.warns(UserWarning) as caught:
         up = Upscaler(tiny_generator(), engine="auto")
     messages = [str(w.message) for w in caught]

@@ -44,54 +44,79 @@ def photo() -> np.ndarray:
     return np.asarray(Image.fromarray(small).resize((37, 45), Image.BICUBIC))  # (45, 37, 3)
 
 
+# OpenVINO's runtime runs only in processes without Paddle (infer.paddle_free_export): beside
+# Paddle's own in one process, the unit suite crashed (a segmentation fault). So here it runs in
+# a fresh interpreter, as `srgan upscale` runs it.
+RUNTIME = """
+import sys
+import numpy as np
+from srgan.openvino_runtime import RuntimePredictor
+p = RuntimePredictor(sys.argv[1], cache_dir=sys.argv[3])
+np.save(sys.argv[4], p(np.load(sys.argv[2])))
+print(p.scale, p.receptive_radius, "paddle" in sys.modules)
+"""
+
+
+def runtime_output(model_dir: Path, lr: np.ndarray, cache: Path) -> tuple[np.ndarray, tuple]:
+    """(SR, (scale, receptive radius, paddle imported)) of RuntimePredictor(model_dir) in a fresh process."""
+    np.save(cache.parent / "lr.npy", lr)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", RUNTIME, str(model_dir), str(cache.parent / "lr.npy"), str(cache),
+                           str(cache.parent / "sr.npy")], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    scale, radius, paddle = proc.stdout.split()
+    return np.load(cache.parent / "sr.npy"), (int(scale), int(radius), paddle == "True")
+
+
 def test_runtime_equals_paddle_inference(tmp_path):
     """The float outputs agree with Paddle Inference (its OpenVINO engine on Paddle 3.x, oneDNN on
-    2.6) and with dygraph, and a second predictor uses the compiled model kept on disk."""
+    2.6) and with dygraph; a second predictor uses the compiled model kept on disk, which is in
+    srgan's cache and not in the user's export folder."""
     g = tiny_generator()
     out = export_generator(g, tmp_path / "ov", openvino=True)
     lr = np.random.default_rng(2).random((1, 3, 12, 10), dtype=np.float32)
-    first = RuntimePredictor(out)
-    assert (first.scale, first.receptive_radius) == (4, g.receptive_radius())
-    sr = first(lr)
+    cache = tmp_path / "cache"
+    exported = sorted(p.relative_to(out) for p in out.rglob("*"))
+    sr, about = runtime_output(out, lr, cache)
+    assert about == (4, g.receptive_radius(), False)
     assert sr.shape == (1, 3, 48, 40)
     assert np.abs(sr - DygraphPredictor(g)(lr)).max() <= 1e-4
     if openvino_available():
-        assert np.abs(sr - InferencePredictor(out, backend="openvino")(lr)).max() <= 1e-5
+        assert np.abs(sr - InferencePredictor(out, backend="openvino", cache_dir=cache)(lr)).max() <= 1e-5
     plain = export_generator(g, tmp_path / "plain")
     assert np.abs(sr - InferencePredictor(plain)(lr)).max() <= 1e-4
-    blobs = sorted((out / BLOB_FOLDER).glob("f32-*.blob"))
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == exported  # nothing added to the export
+    blobs = sorted((cache / BLOB_FOLDER).glob("*.blob"))
     assert len(blobs) == 1 and blobs[0].with_name(blobs[0].name + ".sha256").is_file()
     stamp = blobs[0].stat().st_mtime_ns
-    assert np.array_equal(RuntimePredictor(out)(lr), sr)  # imported, not compiled again
+    assert np.array_equal(runtime_output(out, lr, cache)[0], sr)  # imported, not compiled again
     assert blobs[0].stat().st_mtime_ns == stamp
 
 
-def test_upscaler_on_the_runtime_matches_paddle_within_one_level(tmp_path, photo):
-    """Same image (uint8, tiled) from the runtime on a cached export as from Paddle Inference."""
+def test_a_process_with_paddle_loaded_never_starts_openvino_s_runtime(tmp_path):
+    """A notebook or script that has imported Paddle upscales with Paddle's engines, also once the
+    export is cached (the two runtimes in one process are not safe, and there is no start-up to save)."""
     weights = tmp_path / "tiny.safetensors"
     save_generator(tiny_generator(), weights)
     cache = tmp_path / "cache"
-    first = Upscaler(weights=weights, cache_dir=cache, tile=16, tile_pad=4)  # exports with Paddle
-    assert first.engine == "openvino" and not first.without_paddle
-    assert isinstance(first.predictor, RuntimePredictor)
+    first = Upscaler(weights=weights, cache_dir=cache, tile=16, tile_pad=4)
     again = Upscaler(weights=weights, cache_dir=cache, tile=16, tile_pad=4)
-    assert again.without_paddle and again.device == "cpu" and again.weights == weights
-    paddle_inference = Upscaler(weights=weights, cache_dir=cache, tile=16, tile_pad=4, engine="inference")
-    a, b = again(photo).astype(int), paddle_inference(photo).astype(int)
-    assert a.shape == (180, 148, 3) and np.abs(a - b).max() <= 1
-    assert np.array_equal(first(photo), again(photo))
+    assert not first.without_paddle and not again.without_paddle
+    assert not isinstance(again.predictor, RuntimePredictor)
 
 
 def test_an_export_changed_in_place_never_runs_a_stale_compiled_model(tmp_path):
     out = export_generator(tiny_generator(0), tmp_path / "ov", openvino=True)
     lr = np.random.default_rng(3).random((1, 3, 9, 9), dtype=np.float32)
-    RuntimePredictor(out)(lr)
+    runtime_output(out, lr, tmp_path / "cache")
     other = tiny_generator(1)
     export_generator(other, out, openvino=True, overwrite=True)
-    assert np.abs(RuntimePredictor(out)(lr) - DygraphPredictor(other)(lr)).max() <= 1e-4
+    assert np.abs(runtime_output(out, lr, tmp_path / "cache")[0] - DygraphPredictor(other)(lr)).max() <= 1e-4
 
 
 def test_which_arguments_can_start_without_paddle(tmp_path, monkeypatch):
+    import srgan.infer
+
     weights = tmp_path / "tiny.safetensors"
     save_generator(tiny_generator(), weights)
     cache = tmp_path / "cache"
@@ -104,8 +129,6 @@ def test_which_arguments_can_start_without_paddle(tmp_path, monkeypatch):
     assert paddle_free_export(weights=tmp_path / "missing.safetensors", cache_dir=cache) is None  # Paddle's path names it
     assert paddle_free_export(weights=export_generator(tiny_generator(), tmp_path / "plain"), cache_dir=cache) is None
     assert paddle_free_export(weights=export_generator(tiny_generator(), tmp_path / "ov", openvino=True)) == tmp_path / "ov"
-    import srgan.infer
-
     monkeypatch.setattr(srgan.infer, "runtime_installed", lambda: False)
     assert paddle_free_export(weights=weights, cache_dir=cache) is None
 
@@ -147,6 +170,13 @@ def read(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path)).astype(int)
 
 
+# The first run exports for OpenVINO with Paddle's own OpenVINO engine (a Paddle 3.x CPU wheel);
+# Paddle 2.6's first run takes oneDNN, so its runs never reach the Paddle-free path.
+needs_paddle_openvino = pytest.mark.skipif(not openvino_available(),
+                                           reason="this Paddle wheel has no OpenVINO engine for the first run's export")
+
+
+@needs_paddle_openvino
 def test_upscale_on_a_cached_export_never_imports_paddle(files):
     cache = files / "cache"
     result, err = run_cli(upscale_args(files, "first.png"), cache)
@@ -161,11 +191,13 @@ def test_upscale_on_a_cached_export_never_imports_paddle(files):
     assert np.abs(read(files / "again.png") - read(files / "today.png")).max() <= 1
 
 
+@needs_paddle_openvino
 def test_a_damaged_cache_falls_back_with_one_clear_line(files):
     cache = files / "cache"
-    run_cli(upscale_args(files, "first.png"), cache)
+    run_cli(upscale_args(files, "first.png"), cache)  # exported with Paddle
+    run_cli(upscale_args(files, "second.png"), cache)  # compiled by OpenVINO's runtime, kept
     (entry,) = (cache / "inference").iterdir()
-    (blob,) = (entry / BLOB_FOLDER).glob("*.blob")
+    (blob,) = (cache / BLOB_FOLDER).glob("*.blob")
     data = bytearray(blob.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # OpenVINO itself would import it and answer NaN
     blob.chmod(0o644)
