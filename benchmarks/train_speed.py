@@ -262,31 +262,8 @@ def torch_networks(hr_size: int, with_vgg: bool):
     import torch
     from torch import nn
 
-    def conv(c_in, c_out, k, stride=1):
-        return nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2)
-
-    class Residual(nn.Module):
-        def __init__(self, c):
-            super().__init__()
-            self.body = nn.Sequential(conv(c, c, 3), nn.BatchNorm2d(c), nn.PReLU(c), conv(c, c, 3), nn.BatchNorm2d(c))
-
-        def forward(self, x):
-            return x + self.body(x)
-
-    class Generator(nn.Module):
-        def __init__(self, c=64, blocks=16, scale=4):
-            super().__init__()
-            self.head = nn.Sequential(conv(3, c, 9), nn.PReLU(c))
-            self.body = nn.Sequential(*[Residual(c) for _ in range(blocks)], conv(c, c, 3), nn.BatchNorm2d(c))
-            ups = []
-            for _ in range(scale.bit_length() - 1):  # one x2 sub-pixel block per factor 2
-                ups += [conv(c, 4 * c, 3), nn.PixelShuffle(2), nn.PReLU(c)]
-            self.upsample = nn.Sequential(*ups)
-            self.tail = conv(c, 3, 9)
-
-        def forward(self, lr):
-            x = self.head(lr)
-            return self.tail(self.upsample(x + self.body(x)))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from upscale_torch import Generator, conv  # the upscaling peer's SRResNet, one definition for both
 
     widths = [64, 64, 128, 128, 256, 256, 512, 512]
     layers = [conv(3, 64, 3), nn.LeakyReLU(0.2)]

@@ -26,8 +26,8 @@ from PIL import Image
 from torch import nn
 
 
-def conv(c_in: int, c_out: int, k: int) -> nn.Conv2d:
-    return nn.Conv2d(c_in, c_out, k, padding=k // 2)
+def conv(c_in: int, c_out: int, k: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2)
 
 
 class Residual(nn.Module):
