@@ -305,9 +305,10 @@ class Upscaler:
         weights: a `.safetensors` file (checkpoint.save_generator), a directory written by
             `srgan export`, or a shipped model's short name, "srresnet" or "srgan"
             (SHIPPED_MODELS); default the shipped SRResNet.
-        engine: "auto" (on CPU OpenVINO if the `openvino` package is installed or this Paddle
-            wheel has it, else oneDNN; on GPU Paddle Inference; dygraph with a warning if those
-            fail), "inference" (oneDNN on CPU), "openvino" or "dygraph" (srgan.predict).
+        engine: "auto" (on CPU OpenVINO if this Paddle wheel has it, else oneDNN; on GPU
+            Paddle Inference; dygraph with a warning if those fail), "inference" (oneDNN on
+            CPU), "openvino" or "dygraph" (srgan.predict). In a process without Paddle, an
+            OpenVINO export already cached runs on the `openvino` package (paddle_free_export).
         device: "auto", "cpu", "gpu" or "gpu:N" (device.pick_device).
         tile: LR tile side (0: whole image at once).
         tile_pad: LR context around each tile; receptive_radius(generator) makes tiling exact.
@@ -396,7 +397,7 @@ class Upscaler:
         if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4) or image.shape[0] == 0 or image.shape[1] == 0:
             raise ValueError(f"expected an image shaped (H, W) or (H, W, C) with C in 1..4, got {image.shape}")
         channels = image.shape[2]
-        side = (lambda n: min(n, self.tile + 2 * self.tile_pad) if self.tile else n)  # tile_windows' window
+        side = (lambda n: min(n, self.tile + 2 * self.tile_pad) if self.tile else n)  # tile_windows' window at most
         check_memory(image.shape[0], image.shape[1], self.scale, window=(side(image.shape[0]), side(image.shape[1])),
                      engine=self.engine if self.device == "cpu" else None)  # a GPU's memory is its own
         color = image[:, :, :3] if channels >= 3 else np.repeat(image[:, :, :1], 3, axis=2)

@@ -8,10 +8,11 @@ validation and the export check use the dygraph one.
 
 Engines (build_predictor), fastest first on this project's CPU (`python
 benchmarks/inference.py` measures their time and memory on yours):
-- "openvino": OpenVINO on CPU: its own runtime where the `openvino` package is installed
-  (srgan.openvino_runtime; `pip install srgan-paddle[openvino]`), else the engine that Paddle
-  Inference bundles (Paddle 3.x x86 CPU wheels); optional bfloat16 (`bf16=True`) on CPUs with
-  bf16 instructions, at a few levels of 8-bit error.
+- "openvino": the OpenVINO engine that Paddle Inference bundles (Paddle 3.x x86 CPU wheels);
+  optional bfloat16 (`bf16=True`) on CPUs with bf16 instructions, at a few levels of 8-bit
+  error. OpenVINO's own runtime (the `openvino` package, srgan.openvino_runtime) is never used
+  here: it runs only in a process without Paddle (infer.paddle_free_export), because the two
+  OpenVINO builds in one process crashed the unit suite (a segmentation fault).
 - "inference": the exported graph run by Paddle Inference with oneDNN on CPU (CUDA,
   optionally TensorRT, on GPU): several times faster than dygraph on CPU.
 - "dygraph": the Generator layer itself (DygraphPredictor). Slowest, needs only the weights.
@@ -96,14 +97,6 @@ def openvino_available() -> bool:
     """Whether this Paddle wheel bundles the OpenVINO engine (Paddle 3.x x86 CPU wheels; not 2.6)."""
     bundled = any((Path(paddle.__file__).parent / "libs").glob("libopenvino.so*"))
     return bundled and hasattr(pi.Config, "enable_openvino_engine")
-
-
-def openvino_engine_available() -> bool:
-    """Whether engine "openvino" can run on the CPU in this (Paddle) process: the OpenVINO this
-    Paddle wheel bundles. OpenVINO's own runtime (the `openvino` package) runs only where Paddle
-    is not loaded (infer.paddle_free_export): the two runtimes in one process crashed the unit
-    suite (a segmentation fault at the first compiled model after hundreds of Paddle tests)."""
-    return openvino_available()
 
 
 class InferencePredictor:
@@ -234,8 +227,8 @@ def engine_candidates(engine: str, *, device: str, exported_dir: Path | None = N
     if bf16:
         return ["openvino"]
     if exported_dir is not None:
-        return ["openvino" if read_meta(exported_dir).get("openvino") and openvino_engine_available() else "inference"]
-    return (["openvino"] if device == "cpu" and openvino_engine_available() else []) + ["inference", "dygraph"]
+        return ["openvino" if read_meta(exported_dir).get("openvino") and openvino_available() else "inference"]
+    return (["openvino"] if device == "cpu" and openvino_available() else []) + ["inference", "dygraph"]
 
 
 def build_predictor(*, generator: nn.Layer | None = None, weights: Path | None = None, engine: str = "auto",

@@ -9,7 +9,7 @@ from PIL import Image
 
 from srgan.checkpoint import save_generator
 from srgan.cli import main
-from srgan.predict import DygraphPredictor, openvino_engine_available
+from srgan.predict import DygraphPredictor, openvino_available
 from srgan.image_io import read_image_full
 from srgan.infer import Upscaler, plan_outputs, receptive_radius, tile_windows, upscale, upscale_files, upscale_tiled
 from srgan.models import Generator
@@ -143,7 +143,7 @@ def test_package_upscale_and_engines_agree(photo):
 
 def test_auto_engine_is_the_fastest_available():
     up = Upscaler(tiny_generator(), engine="auto")
-    assert up.engine == ("openvino" if openvino_engine_available() else "inference")
+    assert up.engine == ("openvino" if openvino_available() else "inference")
 
 
 def test_auto_engine_falls_back_to_dygraph_with_a_warning(monkeypatch, photo):
@@ -157,7 +157,7 @@ def test_auto_engine_falls_back_to_dygraph_with_a_warning(monkeypatch, photo):
         up = Upscaler(tiny_generator(), engine="auto")
     messages = [str(w.message) for w in caught]
     assert any("falling back to 'dygraph' (much slower)" in m for m in messages)
-    assert any("falling back to 'inference'" in m for m in messages) == openvino_engine_available()
+    assert any("falling back to 'inference'" in m for m in messages) == openvino_available()
     assert up.engine == "dygraph" and up(photo[:8, :8]).shape == (32, 32, 3)
     with pytest.raises(RuntimeError, match="no inference library"):
         Upscaler(tiny_generator(), engine="inference")
@@ -312,7 +312,7 @@ def test_cli_upscale(tmp_path, photo, weights, monkeypatch, capsys):
     code = main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--weights", str(weights), "--no-progress"])
     out, err = capsys.readouterr()
     assert code == 1  # some inputs were bad
-    assert f"engine {'openvino' if openvino_engine_available() else 'inference'}" in err
+    assert f"engine {'openvino' if openvino_available() else 'inference'}" in err
     assert "2 written, 3 failed" in err and "truncated.png" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.png", "phone.png"]
 
