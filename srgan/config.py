@@ -124,6 +124,10 @@ class TrainConfig:
         chroma_weight: phase 2, not in the paper: add this weight times `losses.chroma_loss`
             (pixel MSE of SR's and HR's Cb and Cr at full resolution) to the generator loss,
             against invented colour (speckle, cast); luma stays free for texture. 0 = the paper.
+        lr_consistency_weight: phase 2, not in the paper: add this weight times
+            `losses.lr_consistency_loss` (MSE of SR's MATLAB-bicubic downscale and the LR input, in
+            [-1, 1] units) to the generator loss: pins what the input fixes (colour, low
+            frequencies) and nothing more. 0 = the paper.
         ema_decay: not in the paper: also keep an exponential moving average of G's weights
             (srgan.ema; ESRGAN's code uses 0.999), and validate, keep (best_generator) and release
             the average instead of the last weights; it spans about 1 / (1 - ema_decay) steps.
@@ -171,6 +175,7 @@ class TrainConfig:
     lattice_weight: float = 0.0
     lowfreq_weight: float = 0.0
     chroma_weight: float = 0.0
+    lr_consistency_weight: float = 0.0
     ema_decay: float = 0.0
     d_warmup_steps: int = 0
     vgg_weights: str | None = None
@@ -266,6 +271,7 @@ class Config:
         need(train.lattice_weight >= 0, f"lattice_weight must be >= 0, got {train.lattice_weight!r}")
         need(train.lowfreq_weight >= 0, f"lowfreq_weight must be >= 0, got {train.lowfreq_weight!r}")
         need(train.chroma_weight >= 0, f"chroma_weight must be >= 0, got {train.chroma_weight!r}")
+        need(train.lr_consistency_weight >= 0, f"lr_consistency_weight must be >= 0, got {train.lr_consistency_weight!r}")
         need(0 <= train.ema_decay < 1, f"ema_decay must be in [0, 1), got {train.ema_decay!r}")
         count("d_warmup_steps", train.d_warmup_steps, 0)
         need(train.vgg_engine in VGG_ENGINES, f"vgg_engine must be {_one_of(VGG_ENGINES)}, got {train.vgg_engine!r}")

@@ -37,7 +37,7 @@ import scipy.sparse
 KERNEL_WIDTH = 4.0
 _BOUNDARIES = ("clamp", "symmetric")
 
-__all__ = ["imresize", "cubic", "contributions"]
+__all__ = ["imresize", "cubic", "contributions", "resize_matrix"]
 
 
 def cubic(x: np.ndarray) -> np.ndarray:
@@ -106,6 +106,19 @@ def _resize_matrix(
     matrix = scipy.sparse.csr_matrix((weights.ravel(), (rows, indices.ravel())), shape=(out_len, in_len))
     matrix.eliminate_zeros()
     return matrix
+
+
+def resize_matrix(in_len: int, out_len: int, scale: float, boundary: str = "clamp") -> np.ndarray:
+    """The 1-D float resize as a dense (out_len, in_len) matrix M: out = M @ x along one axis.
+
+    `imresize` of a float image is M_rows @ image @ M_cols.T, so a framework's matmul does the
+    same resize with autograd (srgan.losses.bicubic_downscale). Dense is cheap at crop sizes
+    (96 -> 24: 2,304 entries).
+
+    Args:
+        in_len, out_len, scale, boundary: as `contributions`.
+    """
+    return _resize_matrix(in_len, out_len, scale, boundary).toarray()
 
 
 def _round_uint8(x: np.ndarray) -> np.ndarray:

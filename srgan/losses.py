@@ -19,6 +19,7 @@ does not change with the batch size.
 
 from __future__ import annotations
 
+import math
 import os
 
 import paddle
@@ -26,6 +27,7 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from srgan.config import CONTENT_LOSS_KINDS, PIXEL_LOSS_KINDS  # the choices, checked with the config
+from srgan.imresize import resize_matrix
 from srgan.vgg import VGGFeatureExtractor
 from srgan.vgg_inference import InferenceVGGLoss
 
@@ -177,6 +179,44 @@ def low_frequency_loss(sr, hr, factor: int = 4):
         factor: block side, the upscaling factor.
     """
     return F.mse_loss(F.avg_pool2d(sr, factor), F.avg_pool2d(hr, factor))  # (N, C, H/f, W/f) each
+
+
+def bicubic_downscale(x, factor: int = 4):
+    """MATLAB's `imresize(x, 1/factor, 'bicubic')` of float images, differentiable.
+
+    The same separable antialiased cubic as `srgan.imresize` (edge pixels replicated, no
+    rounding), written as two matrix products so that the gradient flows back to x: the
+    degradation the LR images were made with (paper Sec. 3.2), applied to SR.
+
+    Args:
+        x: (N, C, H, W) images.
+        factor: the downscaling factor; the output is ceil(H / factor) x ceil(W / factor).
+
+    Returns:
+        (N, C, ceil(H / factor), ceil(W / factor)) images.
+    """
+    n, c, h, w = x.shape
+    rows = paddle.to_tensor(resize_matrix(h, math.ceil(h / factor), 1.0 / factor), dtype=x.dtype)  # (h', H)
+    cols = paddle.to_tensor(resize_matrix(w, math.ceil(w / factor), 1.0 / factor).T, dtype=x.dtype)  # (W, w')
+    return paddle.matmul(paddle.matmul(rows, x), cols)  # (N, C, h', W) -> (N, C, h', w')
+
+
+def lr_consistency_loss(sr, lr, factor: int = 4):
+    """MSE between SR's bicubic downscale and the LR input (not in the paper).
+
+    Why: what a 4x upscale can know is what its input holds. Degrading SR the way the LR was
+    made (`bicubic_downscale`) and comparing it with the LR input pins exactly that, colour and
+    low frequencies, and nothing more: any texture whose downscale vanishes is free. The
+    low-frequency loss (`low_frequency_loss`) pins SR's block means to HR's instead, a
+    stand-in for the degradation that also constrains what the input does not fix. Compared
+    in [-1, 1] units, so its weight reads like the low-frequency loss's.
+
+    Args:
+        sr: (N, 3, H, W) generated images in [-1, 1] (gradient flows).
+        lr: (N, 3, H / factor, W / factor) the generator's inputs in [0, 1].
+        factor: the upscaling factor.
+    """
+    return F.mse_loss(bicubic_downscale(sr, factor), lr * 2.0 - 1.0)  # (N, 3, h, w) each
 
 
 # BT.601 chroma rows (as srgan.colour.rgb_to_cbcr): Cb = (B - Y) / 1.772, Cr = (R - Y) / 1.402.

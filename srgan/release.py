@@ -88,6 +88,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.chroma_weight != ref.train.chroma_weight:
         out.append(f"+ {train.chroma_weight:g} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented "
                    f"colour, speckle and cast; luma, where the texture is, stays free; paper: no such term)")
+    if gan and train.lr_consistency_weight != ref.train.lr_consistency_weight:
+        out.append(f"+ {train.lr_consistency_weight:g} x LR-consistency loss: MSE of SR's MATLAB-bicubic x{model.scale} "
+                   f"downscale and the LR input (pins what the input fixes; paper: no such term)")
     if train.ema_decay != ref.train.ema_decay:
         out.append(f"the released weights are an exponential moving average of G's (decay {train.ema_decay:g}, about "
                    f"{1 / (1 - train.ema_decay):,.0f} steps; as ESRGAN's code; paper: the last weights)")

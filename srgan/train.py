@@ -43,7 +43,7 @@ from .imresize import imresize
 from .interrupt import StopOnSigterm
 from .log import logger
 from .losses import (ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty,
-                     chroma_loss, low_frequency_loss, relativistic_discriminator_loss, relativistic_generator_loss)
+                     chroma_loss, low_frequency_loss, lr_consistency_loss, relativistic_discriminator_loss, relativistic_generator_loss)
 from .metrics import VALIDATION_METRICS, score_pair, summary_score
 from .models import Discriminator, Generator
 
@@ -257,7 +257,7 @@ class Trainer:
             content = self._content_loss(sr, hr)                                    # l_X
             adversarial = self._g_adversarial_loss(sr, hr)                        # l_Gen = -log D(G(LR))
             loss_g = content + self.cfg.train.adv_weight * adversarial              # l_SR
-            loss_g, extra = self._add_g_penalties(loss_g, sr, hr)                  # none in the paper
+            loss_g, extra = self._add_g_penalties(loss_g, sr, hr, lr)              # none in the paper
         self._optimizer_step(loss_g, self.opt_g)
         # D step on real HR and the detached SR, so that this backward pass updates D only.
         d_losses = self._d_step(hr, sr.detach())
@@ -295,10 +295,10 @@ class Trainer:
             real_logits = self.discriminator(hr)
         return relativistic_generator_loss(real_logits, fake_logits)
 
-    def _add_g_penalties(self, loss_g, sr, hr):
+    def _add_g_penalties(self, loss_g, sr, hr, lr):
         """Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight), low-frequency
-        loss (cfg.train.lowfreq_weight) and chroma loss (cfg.train.chroma_weight) added to G's
-        loss. Returns (loss, their unweighted values)."""
+        loss (cfg.train.lowfreq_weight), chroma loss (cfg.train.chroma_weight) and LR-consistency
+        loss (cfg.train.lr_consistency_weight) added to G's loss. Returns (loss, their unweighted values)."""
         extra = {}
         if self.cfg.train.lattice_weight:  # penalise the pixel-shuffle lattice; its period is the scale
             lattice = lattice_penalty(sr, hr, period=self.cfg.model.scale)
@@ -312,6 +312,10 @@ class Trainer:
             chroma = chroma_loss(sr, hr)
             loss_g = loss_g + self.cfg.train.chroma_weight * chroma
             extra["chroma"] = float(chroma)
+        if self.cfg.train.lr_consistency_weight:  # hold SR's bicubic downscale to the LR input
+            consistency = lr_consistency_loss(sr, lr, factor=self.cfg.model.scale)
+            loss_g = loss_g + self.cfg.train.lr_consistency_weight * consistency
+            extra["lr_consistency"] = float(consistency)
         return loss_g, extra
 
     def _d_step(self, hr, sr_detached) -> dict:

@@ -176,6 +176,37 @@ def test_low_frequency_loss_sees_a_colour_cast_but_not_texture_inside_the_blocks
     assert float(low_frequency_loss(cast, hr, factor=4)) == pytest.approx(0.05**2 / 3, rel=1e-4)
 
 
+def test_bicubic_downscale_is_imresize_with_a_gradient():
+    from srgan.imresize import imresize
+    from srgan.losses import bicubic_downscale
+
+    rng = np.random.default_rng(5)
+    image = rng.uniform(-1, 1, (2, 3, 20, 28)).astype("float32")
+    x = paddle.to_tensor(image, stop_gradient=False)
+    down = bicubic_downscale(x, factor=4)
+    assert down.shape == [2, 3, 5, 7]
+    expected = np.stack([imresize(im.transpose(1, 2, 0).astype(np.float64), scale=0.25).transpose(2, 0, 1) for im in image])
+    np.testing.assert_allclose(down.numpy(), expected, atol=2e-6)
+    down.sum().backward()  # every input pixel contributes to the downscale (rows of the matrices sum to 1)
+    grad = x.grad.numpy()
+    assert (np.abs(grad) > 0).all() and np.allclose(grad.sum(axis=(2, 3)), 5 * 7, rtol=1e-5)
+
+
+def test_lr_consistency_loss_is_zero_for_the_photo_and_sees_a_cast():
+    from srgan.data import degraded_pair
+    from srgan.losses import lr_consistency_loss
+
+    rng = np.random.default_rng(6)
+    hr_u8 = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    lr_u8, _ = degraded_pair(hr_u8, scale=4)
+    hr = paddle.to_tensor(hr_u8.transpose(2, 0, 1)[None].astype("float32") / 127.5 - 1.0)
+    lr = paddle.to_tensor(lr_u8.transpose(2, 0, 1)[None].astype("float32") / 255.0)
+    # The photo itself: only the LR file's rounding to uint8 (at most half a level per pass).
+    assert float(lr_consistency_loss(hr, lr, factor=4)) < (2 / 255) ** 2
+    cast = hr + paddle.to_tensor(np.array([0.0, 0.0, 0.1], "float32").reshape(1, 3, 1, 1))  # blue + 0.1
+    assert float(lr_consistency_loss(cast, lr, factor=4)) == pytest.approx(0.1**2 / 3, rel=0.05)
+
+
 def test_chroma_loss_sees_invented_colour_but_not_grey_texture():
     from srgan.colour import rgb_to_cbcr
     from srgan.losses import chroma_loss

@@ -67,12 +67,13 @@ def test_gan_step_updates_g_and_d_but_never_the_vgg(tmp_path):
 
 
 def test_gan_step_adds_the_optional_terms_it_is_given(tmp_path):
-    cfg = _cfg(tmp_path, "gan", lattice_weight=1000.0, lowfreq_weight=1.0, chroma_weight=1.0)
+    cfg = _cfg(tmp_path, "gan", lattice_weight=1000.0, lowfreq_weight=1.0, chroma_weight=1.0, lr_consistency_weight=1.0)
     trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
     losses = trainer.train_step(*_batch(trainer))
-    assert {"lattice", "lowfreq", "chroma"} <= set(losses) and all(np.isfinite(v) for v in losses.values())
+    optional = {"lattice", "lowfreq", "chroma", "lr_consistency"}
+    assert optional <= set(losses) and all(np.isfinite(v) for v in losses.values())
     plain = Trainer(_cfg(tmp_path / "plain", "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
-    assert not {"lattice", "lowfreq", "chroma"} & set(plain.train_step(*_batch(plain)))
+    assert not optional & set(plain.train_step(*_batch(plain)))
 
 
 def test_generator_update_leaves_no_gradient_on_d(tmp_path):
