@@ -27,6 +27,10 @@ Lanes (--lanes, or built from --threads / --dp / --torch):
     .../vgg-dygraph       the VGG content loss in dygraph (autograd through the VGG) instead
                           of the default on a CPU, Paddle Inference (srgan.vgg_inference)
     .../vgg-concat        experiment: the VGG content loss as one VGG pass over [SR; HR]
+    .../vgg-fp32          the VGG content loss through Paddle Inference in float32 (the default
+                          on CPUs without bfloat16; vgg_engine "inference")
+    .../vgg-bf16          the same in bfloat16 (vgg_engine "inference-bf16", the default on CPUs
+                          with AVX512_BF16 / AMX)
     .../NAME=VALUE        an environment variable of that lane's processes (upper-case NAME),
                           e.g. paddle/t=1/SRGAN_KEEP_FREED_MEMORY=0
     .../to-static, .../onednn   experiments, see below
@@ -93,7 +97,7 @@ CONFIGS = {
     "gan-mse": dict(phase="gan", content_loss="mse"),
     "gan-vgg54": dict(phase="gan", content_loss="vgg54", vgg_weights=None),
 }
-PADDLE_OPTIONS = ("vgg-dygraph", "stock-layers", "plain-tail", "vgg-concat", "to-static", "onednn")
+PADDLE_OPTIONS = ("vgg-dygraph", "vgg-fp32", "vgg-bf16", "stock-layers", "plain-tail", "vgg-concat", "to-static", "onednn")
 VGG_FEATURE_SCALE = 1.0 / 12.75  # the paper's rescale of VGG features (srgan.losses)
 ADV_WEIGHT = 1e-3  # Eq. 3
 
@@ -215,6 +219,7 @@ def paddle_worker(args, send, receive) -> None:
 
     options = set(args.options)
     engine = "dygraph" if options & {"vgg-dygraph", "vgg-concat", "to-static"} else "auto"  # those replace the VGG path
+    engine = "inference" if "vgg-fp32" in options else "inference-bf16" if "vgg-bf16" in options else engine
     if "stock-layers" in options:
         use_stock_layers()
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,7 +25,7 @@ CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")  # paper Table 1; SRGAN = vgg54
 GAN_LOSS_KINDS = ("standard", "relativistic")  # the paper's GAN (Eq. 2), ESRGAN's relativistic average GAN
 D_NORMS = ("batch", "spectral")  # the paper's BN in D; spectral normalisation (Real-ESRGAN's D)
 PHASES = ("pretrain", "gan")  # phase 1 trains SRResNet, phase 2 SRGAN (paper Sec. 3.2)
-VGG_ENGINES = ("auto", "dygraph", "inference")  # how the VGG content loss runs (TrainConfig.vgg_engine)
+VGG_ENGINES = ("auto", "dygraph", "inference", "inference-bf16")  # how the VGG content loss runs (TrainConfig.vgg_engine)
 
 
 def _one_of(kinds: tuple[str, ...]) -> str:
@@ -144,8 +144,11 @@ class TrainConfig:
             truth; phase 2's colour cast here looks like that). False = the paper.
         vgg_engine: how the VGG content loss runs: "dygraph" (autograd through the VGG),
             "inference" (loss and gradient by Paddle Inference with oneDNN, CPU; faster there,
-            equal within float32 noise: srgan.vgg_inference), or "auto" = "inference"
-            on the CPU, "dygraph" on a GPU. Not a departure from the paper: the same Eq. 5.
+            equal within float32 noise: srgan.vgg_inference), "inference-bf16" (the same in
+            bfloat16, CPUs with AVX512_BF16 or AMX only; gradient within 13% of float32's, less
+            than an invisible change of SR moves it), or "auto" = "inference-bf16" on a CPU
+            that has bfloat16, "inference" on other CPUs, "dygraph" on a GPU. Not a departure
+            from the paper: the same Eq. 5.
         init_generator: generator weights (.safetensors or a checkpoint) to start from: phase 2
             starts from the trained SRResNet (paper); phase 1 may continue earlier weights.
         out_dir: run folder (checkpoints, logs, images).

@@ -81,7 +81,8 @@ class ContentLoss(nn.Layer):
         engine: VGG kinds only: "dygraph" runs the VGG in Paddle's dygraph (autograd through it);
             "inference" runs loss and gradient through Paddle Inference with oneDNN
             (`srgan.vgg_inference`, faster on a CPU, the same values within float32 noise),
-            falling back to dygraph for a crop whose sides are not multiples of 2^pools.
+            falling back to dygraph for a crop whose sides are not multiples of 2^pools;
+            "inference-bf16" the same in bfloat16 (srgan.vgg_inference: CPUs with bf16 only).
         before_activation: VGG kinds only, not in the paper: compare the features before
             phi_i,j's ReLU (ESRGAN Sec. 3.3; see srgan.vgg.VGGFeatureExtractor).
     """
@@ -91,14 +92,15 @@ class ContentLoss(nn.Layer):
         super().__init__()
         if kind not in CONTENT_LOSS_KINDS:
             raise ValueError(f"content loss kind must be one of {CONTENT_LOSS_KINDS}, got {kind!r}")
-        if engine not in ("dygraph", "inference"):
-            raise ValueError(f"engine must be 'dygraph' or 'inference', got {engine!r}")
+        if engine not in ("dygraph", "inference", "inference-bf16"):
+            raise ValueError(f"engine must be 'dygraph', 'inference' or 'inference-bf16', got {engine!r}")
         self.kind = kind
         self.vgg = None if kind == "mse" else VGGFeatureExtractor(layer=kind, weights=vgg_weights,
                                                                   before_activation=before_activation)
         self.engine = None
-        if self.vgg is not None and engine == "inference":
-            self.engine = InferenceVGGLoss(self.vgg, feature_scale=VGG_FEATURE_SCALE)
+        if self.vgg is not None and engine != "dygraph":
+            self.engine = InferenceVGGLoss(self.vgg, feature_scale=VGG_FEATURE_SCALE,
+                                           precision="bf16" if engine == "inference-bf16" else "fp32")
 
     def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
         if self.vgg is None:

@@ -26,14 +26,31 @@ noise. oneDNN sums in another order than MKL; where a pre-activation sits within
 of a ReLU or pool. That is also what dygraph itself does when its input moves by 1e-6 (measured:
 the same one image of 16 at 96 px moved by 2e-3 relative under both). It is noise of the
 function, not an error of the engine.
+
+bfloat16 (`precision="bf16"`, the default of `srgan train` where `cpu_has_bf16()`): the same
+program through Paddle Inference's oneDNN bfloat16 pass, which runs the convolutions (and on
+Paddle 3 the ReLUs and pools) on bf16 data with float32 accumulation. Measured on 16 crops of
+96 px from BSDS200, SR by the shipped SRResNet, the paper's VGG19, phi_5,4 (docs/EXPERIMENTS.md,
+"Training speed"): the predictor call 3.6 -> 2.1 CPU s at one thread (Paddle 3.3.1); the loss
+moves by 1e-3 relative, d loss / d SR by 13% (cosine 0.994 to float32's). Most of that is
+the rounded activations of phi(SR), which move the ReLU and max-pool masks of the backward; it
+is less than float32's own gradient moves when SR moves by an invisible +-0.25 grey level
+(14%; rounding SR to 8 bits: 22%). Paddle 2.6's pass also puts the mask and difference
+arithmetic into bf16 (22% error, a flat crop's gradient lost entirely), and with ReLU and pool
+kernels in bf16 it returned zero gradients; there only convolutions and ReLUs are converted
+(5% error, 3.45 -> 2.93 s). Every bf16 predictor is checked against the float32 computation
+on a small probe when it is built, and replaced by the float32 one, with a warning, if its
+gradient is not finite or not close (`BF16_PROBE_TOLERANCE`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +61,22 @@ import paddle.nn.functional as F
 from paddle.autograd import PyLayer
 
 from srgan.vgg import to_vgg_input
+
+PRECISIONS = ("fp32", "bf16")  # what InferenceVGGLoss computes in
+# The largest relative error of d loss / d SR that a bf16 predictor may show on the probe at
+# build time (float32's own gradient moves by more than 0.1 when SR moves by 1/4 grey level;
+# the broken pass configurations measured gave 1.0, all zeros).
+BF16_PROBE_TOLERANCE = 0.5
+# Paddle 2.x's bf16 pass converts every op with a oneDNN bf16 kernel unless told which: there the
+# convolutions and ReLUs only (module docstring). Paddle 3 ignores the list (its pass picks).
+_BF16_OPS_PADDLE2 = {"conv2d", "fused_conv2d", "relu"}
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512_BF16; AMX CPUs have it too): Paddle's
+    own CPUID check, the one its documentation names for bf16 inference."""
+    core = paddle.base.core if hasattr(paddle, "base") else paddle.fluid.core
+    return bool(core.supports_bfloat16_fast_performance())
 
 
 class VGGLossVJP(nn.Layer):
@@ -120,19 +153,19 @@ class VGGLossVJP(nn.Layer):
 
 
 @contextlib.contextmanager
-def _quiet_c_stdout():
-    """Send file descriptor 1 (what C++ code prints to) to /dev/null for the block."""
+def _quiet_c_stdout(fd: int = 1):
+    """Send file descriptor `fd` (1: what C++ code prints to; 2: its stderr) to /dev/null for the block."""
     try:
-        sys.stdout.flush()
-        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    except (OSError, ValueError):  # no usable fd 1 (embedded interpreters): print as it comes
+        (sys.stdout if fd == 1 else sys.stderr).flush()
+        saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):  # no usable fd (embedded interpreters): print as it comes
         yield
         return
-    os.dup2(devnull, 1)
+    os.dup2(devnull, fd)
     try:
         yield
     finally:
-        os.dup2(saved, 1)
+        os.dup2(saved, fd)
         os.close(saved)
         os.close(devnull)
 
@@ -162,11 +195,22 @@ class InferenceVGGLoss:
         feature_scale: the features' rescale, losses.VGG_FEATURE_SCALE (paper Sec. 3.2).
         threads: CPU math threads of the predictor; None = $OMP_NUM_THREADS, else 1 (what
             Paddle's dygraph kernels use when it is unset).
+        precision: "fp32", or "bf16" (oneDNN's bfloat16 pass; the module docstring has its
+            error). `self.precision` is what runs: "fp32" if the bf16 predictor failed its probe.
+
+    Raises:
+        ValueError: precision is unknown, or "bf16" on a CPU without bfloat16 (`cpu_has_bf16`),
+            where oneDNN would emulate it slower than float32.
     """
 
-    def __init__(self, vgg: nn.Layer, *, feature_scale: float, threads: int | None = None):
+    def __init__(self, vgg: nn.Layer, *, feature_scale: float, threads: int | None = None, precision: str = "fp32"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        if precision == "bf16" and not cpu_has_bf16():
+            raise ValueError("precision 'bf16' needs a CPU with bfloat16 instructions (AVX512_BF16 or AMX); this one has none")
         layer = VGGLossVJP(vgg, feature_scale=feature_scale)
         self.divisor = layer.divisor
+        self.precision = precision
         spec = [paddle.static.InputSpec([None, 3, None, None], "float32", name) for name in ("sr", "hr")]
         with tempfile.TemporaryDirectory(prefix="srgan_vgg_loss_") as tmp:
             prefix = Path(tmp) / "vgg_loss"
@@ -178,10 +222,39 @@ class InferenceVGGLoss:
             config.enable_mkldnn()
             config.set_mkldnn_cache_capacity(4)  # training uses one crop size; validation none
             config.disable_glog_info()
-            self.predictor = pi.create_predictor(config)  # reads the files now; the folder may go
+            # The bf16 switch logs a line and Paddle 2.6's pass its statistics, both to stderr
+            with _quiet_c_stdout(2) if precision == "bf16" else contextlib.nullcontext():
+                if precision == "bf16":
+                    config.enable_mkldnn_bfloat16()
+                    if not paddle.__version__.startswith("3"):
+                        config.set_bfloat16_op(set(_BF16_OPS_PADDLE2))
+                self.predictor = pi.create_predictor(config)  # reads the files now; the folder may go
+        self._bind()
+        if precision == "bf16":
+            error = self._probe_error(layer)
+            if not error <= BF16_PROBE_TOLERANCE:  # also NaN
+                warnings.warn(f"InferenceVGGLoss: the bfloat16 predictor's gradient is off by {error:.2g} (relative) "
+                              f"on a probe; the VGG loss runs in float32 instead", RuntimeWarning, stacklevel=2)
+                self.__init__(vgg, feature_scale=feature_scale, threads=threads, precision="fp32")
+
+    def _bind(self) -> None:
         self._inputs = [self.predictor.get_input_handle(name) for name in self.predictor.get_input_names()]
         self._outputs = [self.predictor.get_output_handle(name) for name in self.predictor.get_output_names()]
         self._ran = False
+
+    def _probe_error(self, layer: VGGLossVJP) -> float:
+        """Relative error of this predictor's d loss / d SR against `layer` in float32 dygraph,
+        on a fixed random pair (2 x 3 x 2^pools+ x 2^pools+); inf if it is not finite."""
+        side = self.divisor * max(1, 32 // self.divisor)
+        rng = np.random.default_rng(25)
+        hr = rng.uniform(-1, 1, (2, 3, side, side)).astype("float32")
+        sr = np.clip(hr + 0.2 * rng.standard_normal(hr.shape), -1, 1).astype("float32")
+        with paddle.no_grad():
+            expected = layer(paddle.to_tensor(sr), paddle.to_tensor(hr))[1].numpy()
+        got = self.loss_and_grad(sr, hr)[1]
+        if not np.all(np.isfinite(got)):
+            return math.inf
+        return float(np.linalg.norm(got - expected) / max(np.linalg.norm(expected), 1e-30))
 
     def supports(self, shape) -> bool:
         """Whether an (N, 3, H, W) batch can go through the predictor (H, W multiples of 2^pools)."""

@@ -14,7 +14,7 @@ import pytest
 from srgan.checkpoint import load_generator
 from srgan.config import Config
 from srgan.runs import checkpoints
-from srgan.train import Trainer
+from srgan.train import Trainer, vgg_engine_for
 from tiny import config as tiny_config
 from tiny import images as _images
 from tiny import val_pairs as _val_pairs
@@ -108,7 +108,7 @@ def test_resume_continues_the_same_trajectory(tmp_path, content):
         warnings.filterwarnings("ignore", message=".*RANDOM.*")
         full = Trainer(_cfg(tmp_path / "a", "gan", steps=6, log_every=1, ckpt_every=3, val_every=100, **extra),
                        images=_images(), val_pairs=_val_pairs(), progress=False)
-        assert full.vgg_engine == "inference"
+        assert full.vgg_engine == vgg_engine_for("cpu")  # the CPU default: inference, in bf16 where the CPU has it
         full.fit()
         part_cfg = _cfg(tmp_path / "b", "gan", steps=3, log_every=1, ckpt_every=3, val_every=100, **extra)
         Trainer(part_cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
