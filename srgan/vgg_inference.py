@@ -32,10 +32,12 @@ program through Paddle Inference's oneDNN bfloat16 pass, which runs the convolut
 Paddle 3 the ReLUs and pools) on bf16 data with float32 accumulation. Measured on 16 crops of
 96 px from BSDS200, SR by the shipped SRResNet, the paper's VGG19, phi_5,4 (docs/EXPERIMENTS.md,
 "Training speed"): the predictor call 3.6 -> 2.1 CPU s at one thread (Paddle 3.3.1); the loss
-moves by 1e-3 relative, d loss / d SR by 13% (cosine 0.994 to float32's). Most of that is
-the rounded activations of phi(SR), which move the ReLU and max-pool masks of the backward; it
-is less than float32's own gradient moves when SR moves by an invisible +-0.25 grey level
-(14%; rounding SR to 8 bits: 22%). Paddle 2.6's pass also puts the mask and difference
+moves by 1e-3 relative, d loss / d SR by 6% (cosine 0.998 to float32's), G's parameter gradient
+by 3% (cosine 0.9997, 1.2% longer). Most of that is the rounded activations of phi(SR), which
+move the ReLU and max-pool masks of the backward; it is less than float32's own gradient moves
+when SR moves by an invisible +-0.25 grey level (14%; rounding SR to 8 bits: 22%). bf16 makes
+equal maxima in a pool window common, so there tied maxima share the window's gradient
+(`split_ties`); without that, d loss / d SR was 13% off and G's gradient 7% too long. Paddle 2.6's pass also puts the mask and difference
 arithmetic into bf16 (22% error, a flat crop's gradient lost entirely), and with ReLU and pool
 kernels in bf16 it returned zero gradients; there only convolutions and ReLUs are converted
 (5% error, 3.45 -> 2.93 s). Every bf16 predictor is checked against the float32 computation
@@ -91,10 +93,11 @@ class VGGLossVJP(nn.Layer):
             2x2/stride-2 max-pools (the layers VGG19 has up to phi_5,4).
     """
 
-    def __init__(self, vgg: nn.Layer, *, feature_scale: float):
+    def __init__(self, vgg: nn.Layer, *, feature_scale: float, split_ties: bool = False):
         super().__init__()
         self.features = vgg.features
         self.feature_scale = float(feature_scale)
+        self.split_ties = bool(split_ties)
         self.bgr = vgg.bgr
         self.register_buffer("scale", paddle.to_tensor(vgg.scale.numpy()), persistable=True)  # x_vgg = x01 * scale - shift
         self.register_buffer("shift", paddle.to_tensor(vgg.shift.numpy()), persistable=True)
@@ -143,7 +146,10 @@ class VGGLossVJP(nn.Layer):
                 channels = x_in.shape[1]
                 ones = paddle.ones([channels, 1, 2, 2], grad.dtype)
                 window_max = F.conv2d_transpose(F.max_pool2d(x_in, 2, 2), ones, stride=2, groups=channels)
-                grad = F.conv2d_transpose(grad, ones, stride=2, groups=channels) * (x_in == window_max).astype(grad.dtype)
+                mask = (x_in == window_max).astype(grad.dtype)
+                if self.split_ties:  # tied maxima share their window's gradient instead of each taking all of it
+                    mask = mask / F.conv2d_transpose(F.avg_pool2d(mask, 2, 2) * 4.0, ones, stride=2, groups=channels)
+                grad = F.conv2d_transpose(grad, ones, stride=2, groups=channels) * mask
             else:
                 grad = F.conv2d(grad, getattr(self, f"back_{name}"), padding=1)
         grad = grad * self.scale / 2.0  # back through to_vgg_input: x_vgg = ((x + 1) / 2) * scale - shift
@@ -208,7 +214,10 @@ class InferenceVGGLoss:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         if precision == "bf16" and not cpu_has_bf16():
             raise ValueError("precision 'bf16' needs a CPU with bfloat16 instructions (AVX512_BF16 or AMX); this one has none")
-        layer = VGGLossVJP(vgg, feature_scale=feature_scale)
+        # bf16 rounding makes equal maxima in a pool window common (float32: only windows of zeros, which
+        # the ReLU below zeroes anyway); each would take the window's whole gradient (measured on
+        # photos: G's gradient 7% too long, d loss / d SR 13% off instead of 6%)
+        layer = VGGLossVJP(vgg, feature_scale=feature_scale, split_ties=precision == "bf16")
         self.divisor = layer.divisor
         self.precision = precision
         spec = [paddle.static.InputSpec([None, 3, None, None], "float32", name) for name in ("sr", "hr")]
