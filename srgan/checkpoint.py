@@ -472,7 +472,7 @@ def interpolate_generators(start: str | os.PathLike, end: str | os.PathLike, alp
         ValueError: alpha outside [0, 1], or the two files are different architectures.
     """
     if not 0.0 <= float(alpha) <= 1.0:
-        raise ValueError(f"perception alpha must be in [0, 1] (0 = {Path(start).name}, 1 = {Path(end).name}), got {alpha}")
+        raise ValueError(f"interpolation alpha must be in [0, 1] (0 = {Path(start).name}, 1 = {Path(end).name}), got {alpha}")
     a, config_a = read_generator_file(start)
     b, config_b = read_generator_file(end)
     arch_a, arch_b = ({name: getattr(c, name) for name in Generator.CONFIG_FIELDS} for c in (config_a, config_b))

@@ -390,6 +390,32 @@ def cmd_release(args) -> int:
     return 0
 
 
+def add_interpolate_parser(sub):
+    p = sub.add_parser("interpolate", help="release a network interpolation of two generators (ESRGAN Sec. 3.4) with a measured card",
+                       description="Writes (1 - alpha) x START + alpha x END as a generator .safetensors with a model card "
+                       "(END's training record, the interpolation, Set5/Set14 scores measured here) and END's log beside it. "
+                       "Both must share an architecture and, for a useful result, an initialisation (a GAN and the SRResNet "
+                       "it was fine-tuned from).")
+    p.add_argument("start", type=path_arg, help="generator at alpha = 0 (.safetensors or a shipped name: srresnet, srgan)")
+    p.add_argument("end", type=path_arg, help="generator at alpha = 1 (.safetensors or a shipped name)")
+    p.add_argument("--alpha", type=float, required=True, help="weight of END, in [0, 1]")
+    p.add_argument("--out", required=True, type=path_arg, help="destination .safetensors (card: .json, log: _log.jsonl beside it)")
+    p.add_argument("--data", nargs="+", type=path_arg, help="benchmark folders to score (default: Set5, Set14 in the shared folder)")
+    p.add_argument("--notes", help="free text for the card")
+    p.add_argument("--overwrite", action="store_true", help="replace existing weights, card and log at --out (never an input)")
+    p.set_defaults(func=cmd_interpolate)
+
+
+def cmd_interpolate(args) -> int:
+    from .infer import resolve_weights
+    from .release import format_card, release_interpolation
+
+    card = release_interpolation(resolve_weights(args.start), resolve_weights(args.end), args.alpha, args.out,
+                                 benchmarks=args.data, notes=args.notes, overwrite=args.overwrite)
+    print(format_card(card))
+    return 0
+
+
 def add_compare_parser(sub):
     p = sub.add_parser(
         "compare",
@@ -503,7 +529,8 @@ def _compare_photos(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srgan", description="SRGAN / SRResNet x4 super-resolution in PaddlePaddle")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_info_parser, add_evaluate_parser, add_train_parser, add_upscale_parser, add_export_parser, add_release_parser, add_compare_parser):
+    for add in (add_info_parser, add_evaluate_parser, add_train_parser, add_upscale_parser, add_export_parser, add_release_parser,
+                add_interpolate_parser, add_compare_parser):
         add(sub)
     for command in sub.choices.values():
         command.add_argument("--debug", action="store_true", help="show the Python traceback of an error (also SRGAN_DEBUG=1)")

@@ -470,6 +470,10 @@ ZH_FIGURES: dict[str, str] = {
         "**{}**（{}，第 {#} 步，批量 {#} × {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
     # srgan.machine.machine_description, the card's machine: "x86_64, 2 CPU cores, Linux 6.1.0, Python 3.11.7"
     "{}, {#} CPU cores, {}, Python {}": "{}，{#} 个 CPU 核心，{}，Python {}",
+    "Network interpolation: {#} x {} + {#} x {} (the training above is the second's).":
+        "网络插值：{#} × {} + {#} × {}（上面的训练是后者的）。",
+    "network interpolation (ESRGAN Sec. 3.4): the weights are {#} x {} + {#} x {} (paper: the trained generator itself)":
+        "网络插值（ESRGAN 第 3.4 节）：权重为 {#} × {} + {#} × {}（论文：直接使用训练得到的生成器）",
     "pretrain": "预训练",
     "gan": "对抗训练",
     "NIQE (HR)": "NIQE（HR 的）",

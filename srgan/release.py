@@ -196,11 +196,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     generator = ckpt.generator_from_checkpoint(state, str(path))
     generator.eval()
 
-    scores = {}
-    for folder in benchmarks:  # at the run's own scale: LR_bicubic_x<scale>/
-        model = evaluate_benchmark(generator_upscaler(generator), folder, scale=cfg.model.scale)
-        bicubic = evaluate_benchmark(bicubic_upscaler(cfg.model.scale), folder, scale=cfg.model.scale)
-        scores[model["dataset"]] = {"model": model["mean"], "bicubic": bicubic["mean"], "images": model["images"]}
+    scores = _score_generator(generator, benchmarks, cfg.model.scale)
 
     # A run that continued earlier released weights or another run's checkpoint reports the whole
     # chain (runs.lineage): steps, hours, learning curve and log counted from the first segment.
@@ -251,13 +247,115 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     return card
 
 
+def _score_generator(generator, benchmarks: list[str | Path], scale: int) -> dict:
+    """The card's `scores`: the model and bicubic on each benchmark folder, by the paper's protocol."""
+    scores = {}
+    for folder in benchmarks:  # at the generator's own scale: LR_bicubic_x<scale>/
+        model = evaluate_benchmark(generator_upscaler(generator), folder, scale=scale)
+        bicubic = evaluate_benchmark(bicubic_upscaler(scale), folder, scale=scale)
+        scores[model["dataset"]] = {"model": model["mean"], "bicubic": bicubic["mean"], "images": model["images"]}
+    return scores
+
+
+def release_interpolation(start: str | Path, end: str | Path, alpha: float, out: str | Path,
+                          benchmarks: list[str | Path] | None = None, notes: str | None = None,
+                          overwrite: bool = False) -> dict:
+    """Release the network interpolation (1 - alpha) * start + alpha * end of two released generators
+    (ESRGAN, Wang et al. 2018, Sec. 3.4) as weights + a measured model card + the end's log.
+
+    A GAN fine-tuned from an SRResNet and that SRResNet lie close in weight space, and the
+    straight line between them trades PSNR for texture more gently than the GAN's own training
+    path does: the interpolation can beat a checkpoint of the run on distortion and realism at once.
+
+    Args:
+        start: generator at alpha = 0 (the distortion end, e.g. weights/srresnet_x4.safetensors).
+        end: generator at alpha = 1 (the GAN); its card (data, steps, segments, config,
+            learning curve) and log describe the training behind the release.
+        alpha: in [0, 1].
+        out: destination `.safetensors`; card `.json` and log `_log.jsonl` beside it.
+        benchmarks: folders to score (default: Set5 and Set14 in the shared folder).
+        notes: free text for the card.
+        overwrite: replace existing weights, card and log at `out` (never an input).
+
+    Returns:
+        the model card: the end's, with its own `name`, `scores`, `notes`, an `interpolation`
+        record (both files' names, SHA-256 and steps, alpha) and the departure it adds.
+
+    Raises:
+        outputs.OutputError: an output exists (without `overwrite`) or is an input.
+        FileNotFoundError: a generator file or the benchmarks are missing.
+        ValueError: alpha outside [0, 1], different architectures, or `out` not .safetensors.
+    """
+    start, end, out = Path(start), Path(end), output_path(out, "--out")
+    for path in (start, end):
+        if not path.is_file():
+            raise path_error(path, "generator weights")
+    if out.suffix != ".safetensors":
+        raise ValueError(f"--out {out}: the weights file name must end in .safetensors")
+    outputs = [out, *ckpt.card_and_log_paths(out)]
+    inputs = [start, end, *ckpt.card_and_log_paths(start), *ckpt.card_and_log_paths(end)]
+    check_output_files(outputs, overwrite=overwrite, inputs=inputs)
+    if benchmarks is None:
+        benchmarks = default_benchmark_dirs()
+        if not benchmarks:
+            raise FileNotFoundError(f"{default_shared_dir() / 'benchmarks'}: no Set5 or Set14 to score the release on; "
+                                    "pass --data BENCHMARK_DIR (HR/ + LR_bicubic_x<scale>/) or set SRGAN_SHARED")
+    tensors, config = ckpt.interpolate_generators(start, end, alpha)
+    generator = ckpt.build_generator(config)
+    ckpt.load_state_dict_checked(generator, tensors, f"{start.name} x {end.name}")
+    generator.eval()
+
+    def parent(path: Path) -> dict:
+        card_file = ckpt.card_and_log_paths(path)[0]
+        card = json.loads(card_file.read_text()) if card_file.is_file() else {}
+        return {"file": path.name, "sha256": ckpt.file_digest(path, "sha256"), "name": card.get("name"),
+                "step": card.get("step"), "phase": card.get("phase"), "card": card}
+
+    a, b = parent(start), parent(end)
+    card = dict(b.pop("card"))  # the training behind the texture is the end's
+    a.pop("card")
+    card.update({
+        "name": out.stem,
+        "phase": card.get("phase") or "gan",
+        "scores": _score_generator(generator, benchmarks, int(config.scale)),
+        "notes": notes,
+        "checkpoint_scores": None,
+        "interpolation": {"alpha": float(alpha), "start": a, "end": b},
+        "departures_from_paper": list(card.get("departures_from_paper") or []) + [
+            f"network interpolation (ESRGAN Sec. 3.4): the weights are {1 - float(alpha):g} x {start.name} + "
+            f"{float(alpha):g} x {end.name} (paper: the trained generator itself)"],
+    })
+    card.setdefault("step", 0)
+    card.pop("model", None)  # save_generator writes the architecture of the weights it saves
+    check_output_files(outputs, overwrite=overwrite, inputs=inputs)  # again: one may have appeared while scoring
+    ckpt.save_generator(generator, out, card=card)
+    end_log, log = ckpt.card_and_log_paths(end)[1], ckpt.card_and_log_paths(out)[1]
+    if end_log.is_file():
+        with atomic_path(log) as tmp:
+            Path(tmp).write_bytes(end_log.read_bytes())
+    elif log.exists():  # an earlier release's log (replaced with --overwrite, checked above) would pass for this one's
+        log.unlink()
+    return card
+
+
 def format_card(card: dict) -> str:
     """A short markdown summary of a model card (for the README and the CLI; in the Chinese
     edition's notebooks, srgan.i18n, its words are Chinese)."""
-    lines = [f"**{card['name']}** ({card['phase']}, step {card['step']:,}, batch {card['batch_size']} x {card['hr_crop']} px, "
-             f"{card['training_hours']:.2f} h on {card['machine']}, paddle {card['paddle']})", "",
-             "| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | NIQE (HR) | grid contrast | bicubic PSNR / SSIM (Daala) / NIQE |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    # An interpolation of weights without a card (release_interpolation) knows less of its training.
+    about = [card.get("phase") or "?", f"step {card.get('step') or 0:,}"]
+    if card.get("batch_size"):
+        about.append(f"batch {card['batch_size']} x {card.get('hr_crop')} px")
+    if card.get("training_hours") is not None:
+        about.append(f"{card['training_hours']:.2f} h on {card.get('machine')}")
+    if card.get("paddle"):
+        about.append(f"paddle {card['paddle']}")
+    lines = [f"**{card['name']}** ({', '.join(about)})", ""]
+    if card.get("interpolation"):
+        mix = card["interpolation"]
+        lines += [f"Network interpolation: {1 - mix['alpha']:g} x {mix['start']['file']} + {mix['alpha']:g} x "
+                  f"{mix['end']['file']} (the training above is the second's).", ""]
+    lines += ["| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | NIQE (HR) | grid contrast | bicubic PSNR / SSIM (Daala) / NIQE |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
     for name, scores in card["scores"].items():
         model, bicubic = scores["model"], scores["bicubic"]
         # "-": not measured (cards released before NIQE existed) or images too small for it.
@@ -267,7 +365,7 @@ def format_card(card: dict) -> str:
         lines.append(f"| {name} | {model['psnr']:.2f} | {model['ssim_daala']:.4f} | {model['ssim_matlab']:.4f} | {niqe} | {grid} | "
                      f"{bicubic['psnr']:.2f} / {bicubic['ssim_daala']:.4f}{bicubic_niqe} |")
     # A departure that starts like a list marker ("+ 1000 x lattice penalty") would open a nested list.
-    escaped = ["\\" + d if d[:1] in "+-*" else d for d in card["departures_from_paper"]]
+    escaped = ["\\" + d if d[:1] in "+-*" else d for d in card.get("departures_from_paper") or []]
     lines += ["", "Departures from the paper:"] + [f"- {d}" for d in escaped]
     return translate_markdown("\n".join(lines))
 

@@ -327,3 +327,40 @@ def test_crops_that_appear_while_the_comparison_is_computed_are_not_replaced(tmp
     assert main(["compare", "--weights", f"A={tmp_path / 'g.safetensors'}", "--data", str(bench), "--out", str(out)]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [f"error: {out}: exists; not replaced (add --overwrite to replace it)"]
     assert out.read_bytes() == b"the user's picture"
+
+
+def test_interpolate_releases_the_blend_with_a_measured_card_and_the_end_log(tmp_path, capsys):
+    from srgan.checkpoint import build_generator, save_generator, card_and_log_paths, read_generator_file
+    from srgan.config import ModelConfig
+
+    bench = _benchmark(tmp_path / "bench")
+    ends = []
+    for seed, name in ((1, "a"), (2, "b")):
+        import paddle
+        paddle.seed(seed)
+        g = build_generator(ModelConfig(num_blocks=1, channels=8, global_skip=True))
+        path = tmp_path / f"{name}.safetensors"
+        save_generator(g, path, card={"name": name, "phase": "gan" if name == "b" else "pretrain", "step": 10 * seed,
+                                      "departures_from_paper": ["batch of 8 (paper: 16)"], "segments": [{"steps": 20}]})
+        ends.append(path)
+    card_and_log_paths(ends[1])[1].write_text('{"kind": "val", "step": 20}\n')
+    out = tmp_path / "w" / "mix.safetensors"
+    assert main(["interpolate", str(ends[0]), str(ends[1]), "--alpha", "0.25", "--out", str(out), "--data", str(bench)]) == 0
+
+    a, b, m = (read_generator_file(p)[0] for p in (*ends, out))
+    assert all(np.allclose(m[k], 0.75 * a[k] + 0.25 * b[k], atol=1e-6) for k in a)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["interpolation"]["alpha"] == 0.25 and card["interpolation"]["end"]["step"] == 20
+    assert card["segments"] == [{"steps": 20}] and card["phase"] == "gan"  # the end's training record
+    assert any("network interpolation" in d for d in card["departures_from_paper"])
+    assert card["scores"]["bench"]["model"] == evaluate_benchmark(generator_upscaler(load_generator(out)), bench)["mean"]
+    assert card_and_log_paths(out)[1].read_text() == '{"kind": "val", "step": 20}\n'
+    assert "Network interpolation: 0.75 x a.safetensors + 0.25 x b.safetensors" in capsys.readouterr().out
+
+    # nothing a user owns is replaced: the same --out again is refused and leaves the file as it was
+    before = out.read_bytes()
+    assert main(["interpolate", str(ends[0]), str(ends[1]), "--alpha", "0.5", "--out", str(out), "--data", str(bench)]) == 2
+    assert out.read_bytes() == before
+    assert main(["interpolate", str(ends[0]), str(ends[1]), "--alpha", "1.5", "--out", str(tmp_path / "x.safetensors"),
+                 "--data", str(bench)]) == 2
+    assert "alpha must be in [0, 1]" in capsys.readouterr().err
