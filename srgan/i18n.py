@@ -150,6 +150,12 @@ ZH_GLUE: dict[str, str] = {
     "far from a collapse of several dB": "远谈不上几个 dB 的崩溃",
     "a collapse": "已是一次崩溃",
     # "检查结果：**{D 已饱和}**"; the note: "它的判别器{在大部分训练中处于饱和状态}"
+    # "判别器用的是{…}"; "网络插值……：{…}"
+    "the paper's discriminator for steps 1-{#} and a spectrally normalised one (Miyato et al. 2018, as in Real-ESRGAN) after":
+        "论文的判别器（第 1-{#} 步），之后换成谱归一化的判别器（Miyato 等，2018；与 Real-ESRGAN 相同）",
+    "the paper's discriminator": "论文的判别器",
+    "{#} × the SRResNet's weights + {#} × the trained ones": "{#} × SRResNet 的权重 + {#} × 训练得到的权重",
+    "not applied: the trained weights themselves": "未使用：直接发布训练得到的权重",
     "D is saturated": "D 已饱和",
     "D is not saturated": "D 没有饱和",
     "was saturated for most of its training": "在大部分训练中处于饱和状态",
