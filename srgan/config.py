@@ -145,9 +145,9 @@ class TrainConfig:
         vgg_engine: how the VGG content loss runs: "dygraph" (autograd through the VGG),
             "inference" (loss and gradient by Paddle Inference with oneDNN, CPU; faster there,
             equal within float32 noise: srgan.vgg_inference), "inference-bf16" (the same in
-            bfloat16, CPUs with AVX512_BF16 or AMX only; gradient within 13% of float32's, less
-            than an invisible change of SR moves it; opt-in until a training curve shows it
-            trains the same), or "auto" = "inference" on a CPU, "dygraph" on a GPU. Not a departure
+            bfloat16, CPUs with AVX512_BF16 or AMX only; gradient within 6% of float32's, the same
+            training curve: train.vgg_engine_for), or "auto" = "inference-bf16" on a CPU that has
+            bfloat16, "inference" on another CPU, "dygraph" on a GPU. Not a departure
             from the paper: the same Eq. 5.
         init_generator: generator weights (.safetensors or a checkpoint) to start from: phase 2
             starts from the trained SRResNet (paper); phase 1 may continue earlier weights.

@@ -27,7 +27,7 @@ of a ReLU or pool. That is also what dygraph itself does when its input moves by
 the same one image of 16 at 96 px moved by 2e-3 relative under both). It is noise of the
 function, not an error of the engine.
 
-bfloat16 (`precision="bf16"`, `srgan train --vgg-engine inference-bf16` where `cpu_has_bf16()`; opt-in, see train.vgg_engine_for): the same
+bfloat16 (`precision="bf16"`, `srgan train --vgg-engine inference-bf16` where `cpu_has_bf16()`, and what `auto` picks there: train.vgg_engine_for): the same
 program through Paddle Inference's oneDNN bfloat16 pass, which runs the convolutions (and on
 Paddle 3 the ReLUs and pools) on bf16 data with float32 accumulation. Measured on 16 crops of
 96 px from BSDS200, SR by the shipped SRResNet, the paper's VGG19, phi_5,4 (docs/EXPERIMENTS.md,

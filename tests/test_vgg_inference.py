@@ -127,8 +127,10 @@ def test_trainer_uses_the_inference_engine_on_the_cpu_unless_told(tmp_path):
             trainer = Trainer(cfg, images=[], val_pairs=[], progress=False)
         engine = trainer.content_loss.engine
         engines[choice] = (trainer.vgg_engine, engine and engine.precision)
-    # float32 by default, also where the CPU has bfloat16 (opt-in until a curve shows it trains the same)
-    assert engines == {"auto": ("inference", "fp32"), "dygraph": ("dygraph", None), "inference": ("inference", "fp32")}
+    # bfloat16 where the CPU has it (the same training curve, docs/EXPERIMENTS.md), else float32;
+    # "inference" is float32 by name on any CPU
+    auto = ("inference-bf16", "bf16") if vgg_inference.cpu_has_bf16() else ("inference", "fp32")
+    assert engines == {"auto": auto, "dygraph": ("dygraph", None), "inference": ("inference", "fp32")}
 
 
 def test_config_refuses_an_unknown_engine():
@@ -215,7 +217,8 @@ def test_bf16_is_never_taken_on_a_cpu_without_it(vgg22, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="bfloat16"):
         Trainer(cfg, images=[], val_pairs=[], progress=False)
     monkeypatch.setattr(vgg_inference, "cpu_has_bf16", lambda: True)  # the choice only, nothing built
-    assert vgg_engine_for("cpu") == "inference" and vgg_engine_for("gpu:0") == "dygraph"
+    assert vgg_engine_for("cpu") == "inference-bf16" and vgg_engine_for("gpu:0") == "dygraph"
+    assert vgg_engine_for("cpu", "inference") == "inference"  # float32 by name
     assert vgg_engine_for("cpu", "inference-bf16") == "inference-bf16"
     with pytest.raises(ValueError, match="gpu"):
         vgg_engine_for("gpu:0", "inference-bf16")
