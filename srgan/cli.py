@@ -183,7 +183,8 @@ def add_train_parser(sub):
     )
     p.add_argument("--quick", action="store_true", help="start from the quick CPU preset instead of the paper's values")
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT", type=path_arg,
-                   help="continue from CKPT, or from the newest readable checkpoint in --out. In --out itself, the "
+                   help="continue from CKPT, or from the newest readable checkpoint in --out, with that run's settings (flags "
+                   "need not be repeated). In --out itself, the "
                    "flags must be the run's own (a changed --lr, --batch-size, --seed ... is refused, naming them) and "
                    "CKPT its newest checkpoint; to branch from an earlier checkpoint or with other values, give a new "
                    "--out: that run records the one it continues as an earlier segment")
@@ -205,6 +206,25 @@ def add_train_parser(sub):
     p.set_defaults(func=cmd_train)
 
 
+def _resumed_config(args):
+    """The config that `--resume` continues: the checkpoint's own (--resume CKPT) or the --out run's
+    (bare --resume), so that continuing needs no flag repeated (the flags given still apply on
+    top: a new --out branches, a changed value in the run's own folder is refused by the trainer).
+    None when there is nothing to read (a new run)."""
+    from pathlib import Path
+
+    from . import checkpoint as ckpt
+    from . import runs
+    from .config import Config
+
+    if isinstance(args.resume, str) and Path(args.resume).is_file():
+        return Config.from_dict(ckpt.load_checkpoint(args.resume)["config"])
+    out_dir = getattr(args, "out_dir", None)
+    if args.resume is True and out_dir and runs.read_info(out_dir).get("config"):
+        return Config.from_dict(runs.read_info(out_dir)["config"])
+    return None
+
+
 def train_config_from_args(args):
     """The Config for `srgan train`: preset first, then every flag that was given."""
     import dataclasses
@@ -212,7 +232,7 @@ def train_config_from_args(args):
     from .config import paper, quick
 
     phase = getattr(args, "phase", None) or "pretrain"
-    cfg = quick(phase) if args.quick else paper(phase)
+    cfg = _resumed_config(args) or (quick(phase) if args.quick else paper(phase))
     for section in (cfg.model, cfg.data, cfg.train):
         for f in dataclasses.fields(section):
             if hasattr(args, f.name):  # given, possibly as "none" (flags not given are absent: SUPPRESS)

@@ -294,3 +294,38 @@ def test_the_run_records_which_vgg19_its_content_loss_used(tmp_path):
         trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
     trainer.fit()
     assert read_info(cfg.train.out_dir)["vgg"].startswith("a RANDOM VGG19 (tests only), phi_2,2")
+
+
+def test_cli_resume_from_a_checkpoint_needs_no_flag_repeated(tmp_path):
+    """`srgan train --resume CKPT --out NEW` continues the checkpoint's run with its own settings
+    (phase, architecture, losses): before, the paper's phase-1 preset was taken and the GAN
+    checkpoint refused as "a 'gan' checkpoint, this run is 'pretrain'"."""
+    import json
+    from pathlib import Path
+
+    from PIL import Image
+    from srgan.cli import main
+    from srgan.runs import checkpoints
+
+    from srgan.imresize import imresize
+
+    photos, bench = tmp_path / "photos", tmp_path / "bench"
+    for folder in (photos, bench / "HR", bench / "LR_bicubic_x4"):
+        folder.mkdir(parents=True)
+    for name, img in _images():
+        Image.fromarray(img).save(photos / f"{name}.png")
+    Image.fromarray(_images()[0][1][:32, :32]).save(bench / "HR" / "a.png")
+    Image.fromarray(imresize(_images()[0][1][:32, :32], scale=0.25)).save(bench / "LR_bicubic_x4" / "a.png")
+    cfg = _cfg(tmp_path / "a", "gan", steps=2, log_every=1, ckpt_every=2, val_every=100)
+    cfg.data.train_dirs, cfg.train.adv_weight, cfg.train.chroma_weight = [str(photos)], 0.05, 7.0
+    Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
+    first = Path(cfg.train.out_dir)
+    ckpt = checkpoints(first)[-1]
+
+    assert main(["train", "--resume", str(ckpt), "--out-dir", str(tmp_path / "b"), "--steps", "3", "--val-every", "100",
+                 "--val-dir", str(bench), "--device", "cpu"]) == 0
+    got = json.loads((tmp_path / "b" / "config.json").read_text())["config"]
+    assert got["train"]["phase"] == "gan" and got["train"]["steps"] == 3
+    assert (got["train"]["adv_weight"], got["train"]["chroma_weight"]) == (0.05, 7.0)
+    assert got["model"] == json.loads((first / "config.json").read_text())["config"]["model"]
+    assert [int(p.stem.split("_")[-1]) for p in checkpoints(tmp_path / "b")][-1] == 3
