@@ -95,6 +95,9 @@ ZH: dict[str, str] = {
     "No visible cast": "没有可见的色偏",
     "A colour cast, which PSNR and SSIM, computed on the luminance, hardly see": "有色偏，而在亮度上计算的 PSNR 和 SSIM 几乎察觉不到它",
     "D was saturated, almost certain which crops were generated": "判别器已经饱和，几乎总能确定哪些裁剪块是生成的",
+    "D was saturated over most of the log, almost certain which crops were generated, but not in the last segment "
+    "(its median D(G(LR)) {#})":
+        "在日志的大部分时间里判别器是饱和的，几乎总能确定哪些裁剪块是生成的，但在最后一段中不再饱和（该段 D(G(LR)) 的中位数为 {#}）",
     "D was not saturated": "判别器没有饱和",
     # chapter 2: "双三次插值（0.7×）和 SRResNet（0.8×）{…}"; "……高于 HR：{…}"; "它是 HR 水平的 0.6×，{…}";
     # "随包发布的 SRGAN 的裁剪块{没有这种点阵}"
@@ -156,6 +159,13 @@ ZH_GLUE: dict[str, str] = {
     "the paper's discriminator": "论文的判别器",
     "{#} × the SRResNet's weights + {#} × the trained ones": "{#} × SRResNet 的权重 + {#} × 训练得到的权重",
     "not applied: the trained weights themselves": "未使用：直接发布训练得到的权重",
+    "D was saturated until step {#}, and not after": "D 在第 {#} 步之前是饱和的，之后不再饱和",
+    "was saturated until step {#} and not after": "在第 {#} 步之前处于饱和状态，之后不再饱和",
+    "Up to step {#} D won almost every round: the non-saturating form of the adversarial loss kept its gradient from "
+    "vanishing, but a D that sure of itself tells G little more than that all of it is fake; after it, D tells G's images "
+    "from photos only in part, so its gradient carries information again":
+        "在第 {#} 步之前，D 几乎每一轮都赢：对抗损失的非饱和形式让它的梯度不至于消失，但一个如此笃定的 D 告诉 G 的，几乎只有"
+        "“全都是假的”；此后，D 只能部分地区分 G 的图像和照片，所以它的梯度重新带有信息",
     "D is saturated": "D 已饱和",
     "D is not saturated": "D 没有饱和",
     "was saturated for most of its training": "在大部分训练中处于饱和状态",
