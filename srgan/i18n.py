@@ -407,8 +407,8 @@ ZH_FIGURES: dict[str, str] = {
     "paper's recipe": "论文方案",
     "without it (paper's recipe)": "不加惩罚（论文方案）",
     "shipped SRGAN: training log (steps {#}-{#})": "随包发布的 SRGAN：训练日志（第 {#}-{#} 步）",
-    "the trainer's validation on the selection set every {#} steps (training log; every {#}th shown): the running "
-    "average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步显示一次）：滑动平均权重的得分",
+    "the trainer's validation on the selection set every {#} steps (training log; every {#}th and the last shown): "
+    "the running average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步及最后一次显示一次）：滑动平均权重的得分",
     "one term at a time: the selection set every {#} steps": "每次只加一项：每 {#} 步在挑选集上的得分",
     "A: + lattice {#}": "A：+ 网格惩罚 {#}",
     "D: A + low-frequency {#}": "D：A + 低频损失 {#}",
