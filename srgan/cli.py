@@ -270,8 +270,8 @@ def add_upscale_parser(sub):
     p.add_argument("--weights", type=path_arg, default=None, metavar="FILE|NAME",
                    help="a shipped model, srresnet (the default) or srgan, or a generator .safetensors, or a folder "
                    "from `srgan export`. The default is SRResNet, the faithful one: Set14 27.68 dB PSNR against "
-                   "SRGAN's 27.08 (model cards weights/*.json), with smoother texture; srgan draws sharper, partly "
-                   "invented texture that does not always follow the photo (Set14 NIQE 4.84 against 7.00, lower = more natural)")
+                   "SRGAN's 27.16 (model cards weights/*.json), with smoother texture; srgan draws sharper, partly "
+                   "invented texture that does not always follow the photo (Set14 NIQE 4.77 against 7.00, lower = more natural)")
     p.add_argument("--tile", type=int, default=128, help="LR tile side in pixels; 0 = whole image at once (default 128)")
     p.add_argument("--tile-pad", type=int, default=16, help="LR pixels of context around each tile (default 16)")
     p.add_argument("--engine", default="auto", choices=["auto", "inference", "dygraph", "openvino"],

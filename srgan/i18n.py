@@ -519,6 +519,29 @@ ZH_FIGURES: dict[str, str] = {
     "the released weights are an exponential moving average of G's (decay {#}, about {#} steps; as ESRGAN's code; "
     "paper: the last weights)":
         "发布的权重是 G 权重的指数滑动平均（衰减 {#}，约 {#} 步；与 ESRGAN 的代码相同；论文：最后一步的权重）",
+    # a departure of one segment of a lineage ("steps 0-3,000: + 3000 x lattice penalty: ..."): its "+" is not
+    # escaped there (it does not start the list item), so those terms have unescaped entries too
+    "steps {#}-{#}: {}": "第 {#}-{#} 步：{}",
+    "+ {#} x lattice penalty: SR's period-{#} lattice energy beyond HR's, per {#} px window "
+    "(against the pixel-shuffle grid; paper: no such term)":
+        "+ {#} × 网格惩罚：SR 超出 HR 的周期 {#} 网格能量，按每个 {#} 像素窗口计算（针对像素重排的网格；论文：没有这一项）",
+    "+ {#} x low-frequency loss: pixel MSE of SR and HR averaged over {#}x{#} blocks (against phase {#}'s colour "
+    "drift; paper: no such term)":
+        "+ {#} × 低频损失：SR 与 HR 在 {#}x{#} 块上取平均后的像素 MSE（针对第 {#} 阶段的颜色漂移；论文：没有这一项）",
+    "+ {#} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented colour, speckle and cast; luma, "
+    "where the texture is, stays free; paper: no such term)":
+        "+ {#} × 色度损失：SR 与 HR 的 Cb、Cr 通道的像素 MSE（针对凭空生成的颜色、彩色噪点和色偏；纹理所在的亮度通道不受约束；论文：没有这一项）",
+    "\\+ {#} x LR-consistency loss: MSE of SR's MATLAB-bicubic x{#} downscale and the LR input (pins what the input "
+    "fixes; paper: no such term)":
+        "\\+ {#} × LR 一致性损失：SR 经 MATLAB 双三次插值缩小 {#} 倍后与 LR 输入之间的 MSE（约束输入已确定的内容；论文：没有这一项）",
+    "+ {#} x LR-consistency loss: MSE of SR's MATLAB-bicubic x{#} downscale and the LR input (pins what the input "
+    "fixes; paper: no such term)":
+        "+ {#} × LR 一致性损失：SR 经 MATLAB 双三次插值缩小 {#} 倍后与 LR 输入之间的 MSE（约束输入已确定的内容；论文：没有这一项）",
+    "discriminator: spectral normalisation instead of BN (Miyato et al. {#}, as Real-ESRGAN; paper: batch "
+    "normalisation)": "判别器：用谱归一化代替 BN（Miyato 等，{#}；与 Real-ESRGAN 相同；论文：批归一化）",
+    "the first {#} steps train a new discriminator alone against the fixed generator (it continues released weights "
+    "whose discriminator was not kept; paper: D and G from the start)":
+        "前 {#} 步只训练一个新的判别器，生成器保持不变（它接着训练的是已发布的权重，而那次训练的判别器没有保留；论文：D 和 G 从一开始就一起训练）",
 }
 
 # Lines the chapters print that their prose sends the reader to (ci/execute_book.py translates the
