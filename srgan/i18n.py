@@ -151,6 +151,9 @@ ZH_GLUE: dict[str, str] = {
     "somewhat above a photo's": "略高于照片的水平",
 
     "far from a collapse of several dB": "远谈不上几个 dB 的崩溃",
+    "{#} times in {#} records while it was saturated (single batches that fooled it) and {#} times in {#} after":
+        "{#} 次（在它饱和期间的 {#} 条记录中：个别批次骗过了它），之后 {#} 次（{#} 条记录中）",
+    "{#} times in {#} records": "{#} 次（{#} 条记录中）",
     "a collapse": "已是一次崩溃",
     # "检查结果：**{D 已饱和}**"; the note: "它的判别器{在大部分训练中处于饱和状态}"
     # "判别器用的是{…}"; "网络插值……：{…}"

@@ -395,13 +395,15 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
     generators, scale, pairs, files = load_comparison(weights, data_dir, names=names, scale=scale)
     check_output_file(out, overwrite=overwrite, inputs=files)
     upscalers = {label: generator_upscaler(g) for label, g in generators.items()}
-    rows = []
+    rows, row_names, crop_sizes = [], [], []
     for name, lr, hr in pairs:
         if names and name not in names:
             continue
+        row_names.append(Path(name).stem)
         rgb = (lambda a: np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a)
         columns = [imresize(lr, scale=scale)] + [up(lr) for up in upscalers.values()] + [hr]
         size = min(side, *hr.shape[:2])
+        crop_sizes.append(size)
         top, left = detailed_window(hr, size)
         crops = [rgb(c)[top : top + size, left : left + size] for c in columns]
         gap = np.full((size, 4, 3), 255, np.uint8)
@@ -413,9 +415,44 @@ def comparison_image(weights: dict[str, str | Path], data_dir: str | Path, out: 
     rows = [np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)), constant_values=255) for row in rows]
     gap_row = np.full((4, width, 3), 255, np.uint8)
     grid = np.concatenate([piece for row in rows for piece in (row, gap_row)][:-1], axis=0)
-    # nearest x2 so pixels stay visible; replace=overwrite: a file that appeared at `out` meanwhile is kept
-    save_image(out, grid.repeat(2, axis=0).repeat(2, axis=1), replace=overwrite)
+    # nearest x2 so pixels stay visible
+    grid = grid.repeat(2, axis=0).repeat(2, axis=1)
+    titles = ["bicubic", *generators, "HR"]
+    grid = _label_grid(grid, titles, column_width=2 * max(crop_sizes), gap=8, row_names=row_names,
+                       row_heights=[2 * row.shape[0] for row in rows])
+    # replace=overwrite: a file that appeared at `out` meanwhile is kept
+    save_image(out, grid, replace=overwrite)
     return Path(out)
+
+
+def _label_grid(grid: np.ndarray, titles: list[str], column_width: int, gap: int, row_names: list[str],
+                row_heights: list[int]) -> np.ndarray:
+    """The crop grid with a title over each column and each image's name left of its row, so a
+    reader of the PNG alone knows which column is which model."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    try:
+        font = ImageFont.load_default(size=16)
+    except TypeError:  # Pillow < 10.1: the fixed bitmap font
+        font = ImageFont.load_default()
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    text_width = lambda text: measure.textbbox((0, 0), text, font=font)[2]  # noqa: E731
+    left = max(text_width(name) for name in row_names) + 12
+    top = 28
+    canvas = Image.new("RGB", (grid.shape[1] + left, grid.shape[0] + top), "white")
+    canvas.paste(Image.fromarray(grid), (left, top))
+    draw = ImageDraw.Draw(canvas)
+    for i, title in enumerate(titles):
+        # a title wider than its column is cut at the column's width rather than run into the next
+        while len(title) > 1 and text_width(title) > column_width:
+            title = title[:-2] + "…"
+        x = left + i * (column_width + gap) + (column_width - text_width(title)) // 2
+        draw.text((x, 6), title, fill="black", font=font)
+    y = top
+    for name, height in zip(row_names, row_heights):
+        draw.text((6, y + height // 2 - 8), name, fill="black", font=font)
+        y += height + gap
+    return np.asarray(canvas)
 
 
 def __getattr__(name: str):

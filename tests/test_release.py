@@ -98,8 +98,15 @@ def test_compare_saves_side_by_side_crops(tmp_path):
     out = tmp_path / "cmp.png"
     assert main(["compare", "--weights", f"A={tmp_path / 'g.safetensors'}", "--data", str(bench), "--out", str(out)]) == 0
     grid = read_image(out)
-    # one row: bicubic | A | HR crops of 32 px (capped by the image), 4 px gaps, shown at x2
-    assert grid.shape == (2 * 32, 2 * (3 * 32 + 2 * 4), 3)
+    # one row: bicubic | A | HR crops of 32 px (capped by the image), 4 px gaps, shown at x2, under a
+    # 28 px band of column titles and right of a band with the image's name
+    height, width = 2 * 32, 2 * (3 * 32 + 2 * 4)
+    assert grid.shape[0] == 28 + height and grid.shape[1] > width
+    left = grid.shape[1] - width
+    titles, names = grid[:28, left:], grid[28:, :left]
+    for column in range(3):  # a title (dark text) over each column of crops
+        assert (titles[:, column * (64 + 8) : column * (64 + 8) + 64] < 128).any()
+    assert (names < 128).any() and (grid[:28, :left] == 255).all()  # the row's name; a white corner
 
 
 def test_compare_pads_rows_of_images_smaller_than_the_crop(tmp_path):
@@ -112,8 +119,10 @@ def test_compare_pads_rows_of_images_smaller_than_the_crop(tmp_path):
     out = tmp_path / "cmp.png"
     assert main(["compare", "--weights", f"A={tmp_path / 'g.safetensors'}", "--data", str(bench), "--out", str(out)]) == 0
     grid = read_image(out)
-    # rows of 32 and 16 px with a 4 px gap, each as wide as the first row, shown at x2
-    assert grid.shape == (2 * (32 + 4 + 16), 2 * (3 * 32 + 2 * 4), 3)
+    # rows of 32 and 16 px with a 4 px gap, each as wide as the first row, shown at x2 (below the
+    # 28 px band of column titles, right of the band of names)
+    assert grid.shape[0] == 28 + 2 * (32 + 4 + 16)
+    grid = grid[28:, grid.shape[1] - 2 * (3 * 32 + 2 * 4) :]
     narrow = grid[2 * 36 :, 2 * (3 * 16 + 2 * 4) :]  # right of the second row's crops: white padding
     assert narrow.size and (narrow == 255).all()
 
