@@ -32,6 +32,41 @@ from .runs import read_log  # noqa: F401  its earlier home: `srgan.release.read_
 from .viz import detailed_window
 
 
+def lineage_departures(segments: list[dict], cfg: Config, total_steps: int) -> list[str]:
+    """The departures of a run that continued earlier ones (runs.lineage's segments, the last
+    one's config `cfg`), each scoped to the steps it held for.
+
+    A departure every segment shares is listed plainly; one of the last segment's that earlier
+    segments did not have reads "steps a-b: ..." for each stretch of segments that had it (a
+    spectrally normalised D from step 7,900 on must not read as the whole lineage's), and an
+    earlier segment's that the last one dropped gets its own "steps a-b: ..." line."""
+    per_segment = [departures_from_paper(Config.from_dict(seg["config"])) for seg in segments[:-1]]
+    last = departures_from_paper(cfg)
+    per_segment.append(last)
+    spans = [(seg["from_step"], seg["from_step"] + seg["steps"]) for seg in segments]
+
+    def scoped(departure: str, held: list[bool]) -> list[str]:
+        # contiguous runs of segments that held it, except for what happens at a segment's start
+        # (a D warm-up): "steps 0-5,280: the first 100 steps ..." would hide that it happened twice
+        per_start = departure.startswith("the first ")
+        stretches = []
+        for (lo, hi), holds in zip(spans, held):
+            if holds and stretches and stretches[-1][1] == lo and not per_start:
+                stretches[-1][1] = hi
+            elif holds:
+                stretches.append([lo, hi])
+        return [f"steps {lo:,}-{hi:,}: {departure}" for lo, hi in stretches]
+
+    out = []
+    for departure in departures_from_paper(cfg, steps=total_steps):
+        held = [departure in seg for seg in per_segment]
+        # the step count is the whole lineage's (not any one segment's departure)
+        out += [departure] if departure not in last or all(held) else scoped(departure, held)
+    for departure in dict.fromkeys(d for seg in per_segment[:-1] for d in seg if d not in last):
+        out += scoped(departure, [departure in seg for seg in per_segment])
+    return out
+
+
 def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     """Plain-language list of the ways `cfg` differs from the paper's recipe (Sec. 3.2).
 
@@ -204,11 +239,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     segments, records = runs.lineage(run_dir, cfg.train.phase, upto=steps, config=cfg.to_dict())
     total_steps = segments[-1]["from_step"] + segments[-1]["steps"]
     offset = total_steps - steps
-    departures = departures_from_paper(cfg, steps=total_steps)
-    for seg in segments[:-1]:  # recipe choices of earlier segments that the last one did not share
-        end = seg["from_step"] + seg["steps"]
-        departures += [f"steps {seg['from_step']:,}-{end:,}: {d}" for d in departures_from_paper(Config.from_dict(seg["config"]))
-                       if d not in departures]
+    departures = lineage_departures(segments, cfg, total_steps)
     info = runs.read_info(run_dir)
     card = {
         "name": out.stem,

@@ -69,6 +69,28 @@ def test_phase_2_options_not_in_the_paper_are_declared():
     assert not any("lattice" in d for d in departures_from_paper(paper("gan")))
 
 
+def test_departures_of_a_lineage_are_scoped_to_the_steps_they_held_for():
+    """A card must not claim a departure of its last segment for the whole chain: the shipped
+    SRGAN's first 7,900 steps had the paper's BN discriminator, the rest a spectral one."""
+    from srgan.config import paper
+    from srgan.release import lineage_departures
+
+    def segment(start, steps, d_norm="batch", warmup=0, lowfreq=0.0):
+        cfg = paper("gan")
+        cfg.data.batch_size = 8  # shared by every segment
+        cfg.model.d_norm, cfg.train.d_warmup_steps, cfg.train.lowfreq_weight = d_norm, warmup, lowfreq
+        return {"from_step": start, "steps": steps, "config": cfg.to_dict()}, cfg
+
+    (a, _), (b, _), (c, last) = segment(0, 300, lowfreq=10), segment(300, 200, "spectral", 100), segment(500, 400, "spectral", 100)
+    out = lineage_departures([a, b, c], last, total_steps=900)
+    spectral = [d for d in out if "spectral normalisation" in d]
+    assert len(spectral) == 1 and spectral[0].startswith("steps 300-900: discriminator: spectral")
+    assert "batch of 8 (paper: 16)" in out and "900 steps (paper: 200,000)" in out  # all segments: plain
+    warmups = [d for d in out if "first 100 steps" in d]  # happened at each segment's start: not merged
+    assert [d.split(":")[0] for d in warmups] == ["steps 300-500", "steps 500-900"]
+    assert [d for d in out if "low-frequency" in d][0].startswith("steps 0-300: + 10 x low-frequency")  # dropped later
+
+
 def test_departures_compare_with_the_paper_config_alone(monkeypatch):
     """The paper's values are read from config.paper(phase), written as the paper writes them."""
     import srgan.release
