@@ -339,22 +339,35 @@ _LOSS_FIELDS = ("pixel_loss", "content_loss", "adv_weight", "gan_loss", "lattice
 
 def segment_change(previous: Mapping, segment: Mapping) -> str:
     """How a card's segment continued the one before it, in a few words: a new learning-rate schedule
-    (the continued weights with a fresh optimiser), or the loss settings that changed (a branch
-    resumed from a checkpoint, optimiser state carried over)."""
+    (the continued weights with a fresh optimiser), or the loss settings and discriminator that
+    changed (a branch resumed from a checkpoint, optimiser state carried over)."""
     before, after = (s.get("config", {}).get("train", {}) for s in (previous, segment))
-    if any(before.get(k) != after.get(k) for k in _SCHEDULE_FIELDS):
-        return "continued, fresh schedule"
     changed = [f"{k} {after[k]:g}" if isinstance(after.get(k), (int, float)) else f"{k} {after.get(k)}"
                for k in _LOSS_FIELDS if before.get(k) != after.get(k)]
+    d_before, d_after = (s.get("config", {}).get("model", {}).get("d_norm", "batch") for s in (previous, segment))
+    if d_before != d_after:
+        changed.insert(0, f"D {d_after} norm")
+    if any(before.get(k) != after.get(k) for k in _SCHEDULE_FIELDS):
+        return "continued, fresh schedule" + (": " + ", ".join(changed) if changed else "")
     return "continued: " + ", ".join(changed) if changed else "continued"
 
 
 def _mark_segments(axes, segments: Sequence[dict]) -> None:
-    """Dotted vertical lines where a segment continued the one before (labelled in the last axes)."""
-    for i, seg in enumerate(segments[1:]):
+    """Dotted vertical lines where a segment continued the one before. With one such line the
+    legend names it; with several each is numbered at the top of every panel and the legend
+    says what changed at each number (one shared label would name the first change only)."""
+    import matplotlib.transforms as mtransforms
+
+    starts = segments[1:]
+    for number, (previous, seg) in enumerate(zip(segments, starts), start=1):
+        change = segment_change(previous, seg)
+        label = change if len(starts) == 1 else f"{number} (step {seg['from_step']:,}): {change}"
         for j, ax in enumerate(axes):
-            ax.axvline(seg["from_step"], color="C3", ls=":", lw=1.2,
-                       label=segment_change(segments[i], seg) if i == 0 and j == len(axes) - 1 else None)
+            ax.axvline(seg["from_step"], color="C3", ls=":", lw=1.2, label=label if j == len(axes) - 1 else None)
+            if len(starts) > 1:
+                ax.text(seg["from_step"], 0.99, str(number), color="C3", fontsize=8, ha="center", va="top",
+                        transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes),
+                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
 def _segment_label(segments: Sequence[dict], index: int, default: str) -> str:
@@ -490,7 +503,7 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
     axes[4].set_title("validation PSNR [dB]")
     with_niqe = [r for r in val if r.get("niqe") is not None]  # logged since NIQE joined the validation
     axes[5].plot([r["step"] for r in with_niqe], [r["niqe"] for r in with_niqe], "s-", ms=4, color="C5")
-    axes[5].set_title("validation NIQE (lower = more natural)")
+    axes[5].set_title("NIQE (lower = more natural)")  # "validation" as the PSNR panel beside it says
     _mark_segments(axes, segments)
     for ax in axes:
         ax.set_xlabel("step", fontsize=11)

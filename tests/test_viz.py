@@ -118,7 +118,7 @@ def test_plot_training_log_marks_segments_and_labels_pixel_losses():
     loss_ax, psnr_ax = fig.axes
     assert [line.get_label() for line in loss_ax.get_lines()][:2] == ["segment 1: MSE", "segment 2: L1"]
     labels = psnr_ax.get_legend_handles_labels()[1]
-    assert "continued, fresh schedule" in labels and "bicubic, same images" in labels
+    assert "continued, fresh schedule: pixel_loss l1" in labels and "bicubic, same images" in labels
     assert viz.split_log(_log(2))[1][-1]["psnr"] == 26.0
 
 
@@ -131,7 +131,27 @@ def test_segment_change_says_how_a_segment_continued():
              for name in ("srgan", "srresnet")}
     srgan_segments = cards["srgan"]["segments"]
     assert viz.segment_change(*srgan_segments[:2]) == "continued: adv_weight 0.003"
-    assert viz.segment_change(*cards["srresnet"]["segments"][:2]) == "continued, fresh schedule"
+    assert viz.segment_change(*cards["srresnet"]["segments"][:2]) == "continued, fresh schedule: pixel_loss l1"
+    # the lineage's switch to a spectrally normalised D (a new run from released weights) is named
+    switch = next(i for i, s in enumerate(srgan_segments) if s["config"]["model"].get("d_norm") == "spectral")
+    assert viz.segment_change(*srgan_segments[switch - 1 : switch + 1]).startswith("continued, fresh schedule: D spectral norm")
+
+
+def test_gan_log_numbers_each_segment_start_and_says_what_changed_there():
+    """One legend entry for six segment starts named only the first change (the reader saw
+    "adv_weight 0.003" for the switch of D and the later weights)."""
+    import json
+
+    card = json.loads((Path(__file__).resolve().parents[1] / "weights" / "srgan_x4.json").read_text())
+    starts = card["segments"][1:]
+    fig = viz.plot_gan_log(_log(2), segments=card["segments"], show=False)
+    labels = [label for label in fig.legends[0].get_texts()]
+    marker_labels = [t.get_text() for t in labels if "(step " in t.get_text()]
+    assert marker_labels == [f"{n} (step {s['from_step']:,}): " + viz.segment_change(p, s)
+                             for n, (p, s) in enumerate(zip(card["segments"], starts), start=1)]
+    assert len(set(marker_labels)) == len(starts) > 1
+    numbers = [t.get_text() for t in fig.axes[0].texts]
+    assert numbers == [str(n) for n in range(1, len(starts) + 1)]
     same = {"config": {"train": {"lr": 1e-4, "adv_weight": 1e-3}}}
     assert viz.segment_change(same, same) == "continued"
 
