@@ -54,7 +54,8 @@ text column is 676 px wide there), where the size rules mean what a reader sees.
 The search and index pages of each edition are opened too, for the switch, language, console
 and glyph rules only (they have no chapter content).
 A screenshot of every page (scrolled to its first figure) goes to <screenshot dir>/<chapter>.png
-(<screenshot dir>/zh/<chapter>.png for the Chinese edition), one of the first place of each kind
+(<screenshot dir>/zh/<chapter>.png for the Chinese edition), the whole page, window by window as a
+reader scrolls it, to <screenshot dir>/<chapter>/01.png, 02.png, ..., one of the first place of each kind
 of problem to <chapter>--<kind>.png, and the page named by --screenshot-page (default: the
 evaluation chapter, English) is copied to --screenshot.
 Exit code 1 if any page fails. <html>/../browser_check.json holds, per page (zh/<chapter> for the
@@ -345,6 +346,24 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def save_page_slices(driver, folder: Path) -> int:
+    """The whole page as a reader scrolls it: one screenshot per window height, top to bottom,
+    as <folder>/01.png, 02.png, ... (the page's own screenshot shows its first figure only).
+    Earlier slices in `folder` (this check wrote them) are replaced. Returns the count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("[0-9][0-9].png"):
+        old.unlink()
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    window = driver.execute_script("return window.innerHeight") or 800
+    count = 0
+    for count, top in enumerate(range(0, max(height, 1), window), start=1):
+        if count > 99:  # a page 99 windows long is a problem of its own; the check counts it elsewhere
+            break
+        driver.execute_script(f"window.scrollTo(0, {top})")
+        driver.save_screenshot(str(folder / f"{count:02d}.png"))
+    return count
+
+
 def start_chromium(profile_dir: str):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -600,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
                             results[name] = {"url": url, "figures": 0, "images": 0,
                                              "problems": [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]}
                         driver.save_screenshot(str(shots / f"{name}.png"))
+                        results[name]["slices"] = save_page_slices(driver, shots / name)
                     r = results[name]
                     status = "ok  " if not r["problems"] else "FAIL"
                     counts = " ".join(f"{kind}={n}" for kind, n in r.get("counts", {}).items() if n)

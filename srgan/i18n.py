@@ -158,6 +158,13 @@ ZH_GLUE: dict[str, str] = {
     "{#} times in {#} records while it was saturated (single batches that fooled it) and {#} times in {#} after":
         "{#} 次（在它饱和期间的 {#} 条记录中：个别批次骗过了它），之后 {#} 次（{#} 条记录中）",
     "{#} times in {#} records": "{#} 次（{#} 条记录中）",
+    "it moved most at step {#}, from {#} to {#}, where a spectrally normalised D replaced the paper's":
+        "它在第 {#} 步变化最大，从 {#} 变为 {#}：谱归一化的判别器正是在那里取代了论文的判别器",
+    "it moved most at step {#}, from {#} to {#}, where the adversarial weight went from {#} to {#}":
+        "它在第 {#} 步变化最大，从 {#} 变为 {#}：对抗损失权重正是在那里从 {#} 变为 {#}",
+    "it moved most at step {#}, from {#} to {#}, where the run went on with other weights":
+        "它在第 {#} 步变化最大，从 {#} 变为 {#}：训练正是在那里换了其他损失权重继续",
+    "one segment only": "只有一段",
     "a collapse": "已是一次崩溃",
     # "检查结果：**{D 已饱和}**"; the note: "它的判别器{在大部分训练中处于饱和状态}"
     # "判别器用的是{…}"; "网络插值……：{…}"
@@ -444,6 +451,15 @@ ZH_FIGURES: dict[str, str] = {
     "grid measures on 32x32 windows; chance level of the lattice share for white noise {#}":
         "网格指标在 32x32 窗口上计算；白噪声的网格能量占比（随机水平）为 {#}",
     "steps": "步数",
+    "spectral": "谱归一化",
+    "lattice": "网格惩罚",  # chapter 6's segment table: one column per loss weight
+    "low-frequency": "低频",
+    "chroma": "色度",
+    "LR-consistency": "LR 一致性",
+    "EMA decay": "EMA 衰减",
+    "BN (paper)": "BN（论文）",
+    "the shipped SRGAN's segments (model card): D and the loss weights of each (the paper: BN, adversarial 0.001, "
+    "no other term, no average)": "随包发布的 SRGAN 的各段（模型卡）：每一段的判别器和各项损失权重（论文：BN，对抗 0.001，没有其他项，没有滑动平均）",
     "dial": "调节系数",
     "{} {}, x4, whole image": "{} {}，×4，全图",
     # chapter 8
