@@ -386,6 +386,9 @@ def _legend_below(fig, axes, fontsize: float = 11) -> None:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             entries.setdefault(label, handle)
     if entries:  # as many columns as fit the figure's width (a character ~0.6 em, a handle ~4 em)
+        longest = max(len(label) for label in entries)
+        # a label longer than the figure is wide would be cut at its edge: a smaller font, down to 8 pt
+        fontsize = max(8.0, min(fontsize, fig.get_figwidth() * 72 / (0.6 * longest + 4)))
         em = fontsize / 72
         width = max(0.6 * em * len(label) + 4 * em for label in entries)
         columns = max(1, min(len(entries), 3, int(fig.get_figwidth() // width)))
@@ -470,7 +473,7 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str | Sequence[s
 
 
 def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), title: str | None = None, show: bool = True):
-    """Phase-2 log in six panels, two rows of three so the text stays readable on a book page:
+    """Phase-2 log in six panels, three rows of two so the text stays readable on a book page:
     G's content and adversarial losses, D's loss (chance level 2 ln 2 dashed); D's mean outputs
     on HR and on G(LR) (log scale, so a saturated D's 1e-4 shows), validation PSNR and NIQE on
     separate axes, against the step.
@@ -484,7 +487,8 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
 
     train, val = split_log(records)
     step = [r["step"] for r in train]
-    fig, grid = plt.subplots(2, 3, figsize=(9.6, 6.4), layout="constrained")
+    # 6.8 in at the book's 100 dpi is its text column: shown 1:1, not shrunk to 70% as 9.6 in was
+    fig, grid = plt.subplots(3, 2, figsize=(6.8, 8.4), layout="constrained")
     axes = grid.ravel()
     g_train = [r for r in train if "content" in r]  # D warm-up steps (d_warmup_steps) have no G losses
     axes[0].plot([r["step"] for r in g_train], [r["content"] for r in g_train])
