@@ -91,6 +91,10 @@ def test_notebook_has_a_quick_parameters_cell(path):
     assert isinstance(value, ast.Constant) and value.value is True, f"{path.name}: `quick` must default to True"
     others = [node for node in tree.body if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr))]
     assert not others, f"{path.name}: the parameters cell should only assign values (papermill overrides them)"
+    # papermill's parameter reader (`papermill --help-notebook`, the parameters it lists) skips,
+    # with "Unable to parse line", any line with a second "=", a comment's included
+    unread = [line for line in _source(cell).splitlines() if not line.strip().startswith("#") and line.count("=") > 1]
+    assert not unread, f"{path.name}: papermill cannot read these parameter lines (one '=' a line): {unread}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
