@@ -80,7 +80,7 @@ ZH: dict[str, str] = {
     "PSNR [dB]  (right = less distortion)": "PSNR [dB]（越靠右失真越小）",
     "NIQE  (down = more natural)": "NIQE（越靠下越自然）",
     "HR photos' NIQE": "HR 照片的 NIQE",
-    "dial α (0 = SRResNet, 1 = SRGAN)": "调节系数 α（0 = SRResNet，1 = SRGAN）",
+    "dial α of the dots (the ends: 0 = SRResNet, 1 = SRGAN)": "圆点的调节系数 α（两端：0 = SRResNet，1 = SRGAN）",
     # comparison / crops
     "{}: {} px, shown {}:1": "{}：{} 像素窗口，按 {}:1 显示",
     # glue values with words that chapters 0-3 quote in their prose (book/zh/0[0-3]_*.yml reads

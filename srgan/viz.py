@@ -627,7 +627,7 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
             ax.plot([p for _, p, _ in dial], [min(n, niqe_cap or n) for _, _, n in dial], "k:", lw=1.2, zorder=2)
             inner = dial[1:-1]  # the ends are methods of their own
             colour_bar = ax.scatter([p for _, p, _ in inner], [n for _, _, n in inner], c=[a for a, _, _ in inner],
-                                    cmap="viridis", vmin=0, vmax=1, s=45, edgecolor="k", zorder=3)
+                                    cmap="viridis", s=45, edgecolor="k", zorder=3)  # the bar spans the dots drawn
         for i, point in enumerate(panel["points"]):
             clipped = niqe_cap is not None and point["niqe"] > niqe_cap
             y = niqe_cap if clipped else point["niqe"]
@@ -649,7 +649,7 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=11)
     if colour_bar is not None:
         bar = fig.colorbar(colour_bar, ax=list(axes[0]), shrink=0.85)
-        bar.set_label("dial α (0 = SRResNet, 1 = SRGAN)", fontsize=12)
+        bar.set_label("dial α of the dots (the ends: 0 = SRResNet, 1 = SRGAN)", fontsize=12)
     return _finish(fig, show)
 
 
