@@ -47,6 +47,21 @@ class Markdown(str):
         return str(self)
 
 
+def source(*objects) -> Markdown:
+    """The source code of functions, methods or classes as one highlighted Python block, for a
+    chapter to show the package's code as code: printed with print(inspect.getsource(...)) it
+    would be output text, which the book wraps at the column (a wrapped line then starts at
+    column 0 and reads as broken Python); a code block keeps its lines and scrolls.
+
+    Args:
+        objects: what `inspect.getsource` accepts, shown in order, a blank line between.
+    """
+    import inspect
+
+    text = "\n\n".join(inspect.getsource(o).rstrip() for o in objects)
+    return Markdown(f"````python\n{text}\n````")  # four backticks: a docstring's ``` cannot end it
+
+
 # A cell that reads as a number: digits with signs, units of one or two characters, "x", "%", a
 # "/" between two numbers, bold markers; or a dash for "none". Such columns are right-aligned.
 _NUMBER = re.compile(r"^\s*(\*\*)?[-+−]?[\d.,]+\s*(%|x|×|dB|s|px|h)?(\s*/\s*[-+−]?[\d.,]+)?(\*\*)?\s*$|^\s*[—–-]?\s*$")
