@@ -356,8 +356,6 @@ ZH_FIGURES: dict[str, str] = {
     "bicubic upscaling": "双三次插值放大",
     "zeros on chelsea": "chelsea 上的零值占比",
     "cosine between the 4 photos' average features": "4 张照片平均特征之间的余弦",
-    "VGG19 from {} ({} input convention)": "VGG19，来自 {}（{} 输入约定）",
-    "RANDOM-weight VGG19 (no ImageNet weights available)": "随机权重的 VGG19（没有可用的 ImageNet 权重）",
     "random weights": "随机权重",
     "φ5,4 summed over its 512 channels ({#}x{#})": "φ5,4 在 512 个通道上求和（{#}x{#}）",
     "HR crop": "HR 裁剪块",
@@ -628,6 +626,228 @@ ZH_PRINTED: dict[str, str] = {
     "training log, steps {#}-{#} ({#} records):": "训练日志，第 {#}-{#} 步（{#} 条记录）：",
     "median D(HR) {#}, median D(G(LR)) {#}, D(G(LR)) above 0.5 in {#} records":
         "D(HR) 的中位数 {#}，D(G(LR)) 的中位数 {#}，D(G(LR)) 大于 0.5 的记录有 {#} 条",
+    # session 16: the chapters' printed prose and labelled measurements (English lines a reader of the
+    # Chinese edition saw), every f-string variant of each; chapter 4's VGG19 lines print and label figures
+    "VGG19 from {} ({} input convention)": "VGG19，来自 {}（{} 输入约定）",
+    "RANDOM-weight VGG19 (no ImageNet weights available)": "随机权重的 VGG19（没有可用的 ImageNet 权重）",
+    # every chapter: the setup cell (srgan.notebook.setup_notebook), and the versions line of the imports cell
+    "srgan is not installed and REPOSITORY_URL is empty: set it in this cell, or run from a checkout":
+        "srgan 尚未安装，而 REPOSITORY_URL 为空：请在这个单元格里设置它，或者在仓库的检出目录中运行",
+    "srgan {} on this machine; data folder {}: found {}": "srgan {}，运行于本机；数据文件夹 {}：找到了 {}",
+    "srgan {} on Baidu AI Studio; data folder {}: found {}": "srgan {}，运行于百度 AI Studio；数据文件夹 {}：找到了 {}",
+    "srgan {} on Google Colab; data folder {}: found {}": "srgan {}，运行于 Google Colab；数据文件夹 {}：找到了 {}",
+    "srgan {} on this machine; data folder {}: no benchmark or training sets there (the chapters use scikit-image's "
+    "photos; the repository's `python data/download.py benchmarks --dest {}`, then `datasets`, fetches them)":
+        "srgan {}，运行于本机；数据文件夹 {}：其中没有基准数据集，也没有训练集（各章改用 scikit-image 自带的照片；"
+        "运行仓库的 `python data/download.py benchmarks --dest {}`，再运行 `datasets`，即可下载它们）",
+    "srgan {} on Baidu AI Studio; data folder {}: no benchmark or training sets there (the chapters use scikit-image's "
+    "photos; the repository's `python data/download.py benchmarks --dest {}`, then `datasets`, fetches them)":
+        "srgan {}，运行于百度 AI Studio；数据文件夹 {}：其中没有基准数据集，也没有训练集（各章改用 scikit-image 自带的照片；"
+        "运行仓库的 `python data/download.py benchmarks --dest {}`，再运行 `datasets`，即可下载它们）",
+    "srgan {} on Google Colab; data folder {}: no benchmark or training sets there (the chapters use scikit-image's "
+    "photos; the repository's `python data/download.py benchmarks --dest {}`, then `datasets`, fetches them)":
+        "srgan {}，运行于 Google Colab；数据文件夹 {}：其中没有基准数据集，也没有训练集（各章改用 scikit-image 自带的照片；"
+        "运行仓库的 `python data/download.py benchmarks --dest {}`，再运行 `datasets`，即可下载它们）",
+    "PaddlePaddle is not installed: `pip install paddlepaddle` (CPU) or paddlepaddle-gpu, then run this cell again":
+        "PaddlePaddle 尚未安装：请 `pip install paddlepaddle`（CPU）或 paddlepaddle-gpu，然后重新运行这个单元格",
+    "paddle {} | device {}": "paddle {} | 设备 {}",  # chapters 2-6 and 8: print("paddle", ..., "| device", ...)
+
+    # chapter 0
+    "srgan {}, paddle {}, device {}": "srgan {}，paddle {}，设备 {}",
+    "NOTE: {} not found, so the picture has no {} column; chapters 5 and 6 train models live and `srgan train` "
+    "trains full ones (see the README).":
+        "注意：没有找到 {}，所以图中没有 {} 这一列；第 5 章和第 6 章会现场训练模型，完整的模型则用 `srgan train` 训练（见 README）。",
+    # the card's sentence on the chosen step as the shipped card (issue 23's interpolation) words it; an empty
+    # choice prints the label alone
+    "how the step was chosen: INTERMEDIATE release of phase 2 (SRGAN, VGG54), issue {#}: the network interpolation "
+    "(ESRGAN Sec. 3.4) {#} x weights/srresnet_x4 + {#} x run {} at its step {#} ({}), alpha and checkpoint chosen on "
+    "the selection set ({#} BSDS200 photos held out of training), where it beats the SRGAN shipped before it ({}, step "
+    "{#}) on PSNR, NIQE, grid contrast, colour shift and colour speckle at once.":
+        "这一步是怎么选的：第二阶段（SRGAN，VGG54）的一个中间版本，issue {#}：网络插值（ESRGAN 第 3.4 节）"
+        "{#} × weights/srresnet_x4 + {#} × 训练 {} 第 {#} 步的权重（{}）；α 和检查点都是在挑选集（从训练数据中留出的 "
+        "{#} 张 BSDS200 照片）上选定的，在那里它在 PSNR、NIQE、网格对比度、颜色偏移和彩色噪点上同时胜过在它之前随包发布的 "
+        "SRGAN（{}，第 {#} 步）。",
+    "how the step was chosen:": "这一步是怎么选的：",
+
+    # chapter 1
+    "shared folder: {} (found)": "共享文件夹：{}（已找到）",
+    "shared folder: {} (missing: offline default)": "共享文件夹：{}（不存在：离线时的默认位置）",
+    "training folders: none -> the scikit-image photos": "训练文件夹：无 -> 使用 scikit-image 自带的照片",
+    "training folders: {}": "训练文件夹：{}",
+    # load_training_images' warnings, printed as "note: <message>"
+    "note: skipped {#} image(s) smaller than {#} px: {}": "注意：跳过了 {#} 张小于 {#} 像素的图像：{}",
+    "note: scikit-image photo {} unavailable ({}); skipped": "注意：scikit-image 照片 {} 无法使用（{}）；已跳过",
+    "{#} training images read in {#} s; height {#}-{#} px, width {#}-{#} px; {#} megapixels, about {#} "
+    "non-overlapping {#}x{#} crops":
+        "读入 {#} 张训练图像，用时 {#} 秒；高 {#}-{#} 像素，宽 {#}-{#} 像素；共 {#} 百万像素，约合 {#} 个互不重叠的 {#}x{#} 裁剪块",
+    "{} = {#} images in the folders, minus {#} selection photos (held out) and {#} smaller than {#} px: {#} training images":
+        "{} = 文件夹中的 {#} 张图像，减去 {#} 张挑选集照片（留出不用）和 {#} 张小于 {#} 像素的图像：{#} 张训练图像",
+    "weights of one output pixel sum to {#}; negative lobes: {}": "一个输出像素的权重之和为 {#}；负瓣：{}",
+    "{}: not found, so no benchmark LR files to compare with (python data/download.py benchmarks)":
+        "{}：未找到，所以没有可供比较的基准 LR 文件（python data/download.py benchmarks）",
+    "LR batch {} {}, range [{#}, {#}]": "LR 批量 {} {}，取值范围 [{#}, {#}]",
+    "HR batch {} {}, range [{#}, {#}]": "HR 批量 {} {}，取值范围 [{#}, {#}]",
+    "{#} batches of {#} in {#} s ({#} samples/s with {#} workers); an LR crop has {#}x fewer pixels":
+        "{#} 个批量，每个 {#} 个样本，用时 {#} 秒（每秒 {#} 个样本，{#} 个工作进程）；一个 LR 裁剪块的像素数只有 HR 裁剪块的 1/{#}",
+
+    # chapter 2
+    "one forward pass of a {#}x{#} LR image: {#} s on {}; the residual blocks at the output's resolution would cost "
+    "{#}x their multiply-adds":
+        "对一张 {#}x{#} 的 LR 图像做一次前向传播：{#} 秒（在 {} 上）；如果在输出分辨率上运行，残差块的乘加次数会是现在的 {#} 倍",
+    "one residual block: {#} parameters (by hand: {#})": "一个残差块：{#} 个参数（手算：{#}）",
+    "the quick-mode generator of chapters 5 and 6 ({#} blocks of {#} channels): {#} parameters, {#} of this one":
+        "第 5、6 章的快速模式生成器（{#} 个残差块，每块 {#} 个通道）：{#} 个参数，是这个生成器的 {#}",
+    "PixelShuffle(2) follows the rule at all {#} positions: {}": "PixelShuffle(2) 在全部 {#} 个位置上都遵循这一规则：{}",
+    "flat input through one upsampling block: the largest 2x2 phase deviation is {#} times the mean |output| with the "
+    "default initialisation, {#} times with ICNR":
+        "平坦的输入经过一个上采样块：用默认初始化时，最大的 2x2 相位偏差是平均 |输出| 的 {#} 倍，用 ICNR 初始化时为 {#} 倍",
+    "the paper-recipe SRGAN's 4x4 phase pattern on the whole of {} [grey levels]:":
+        "论文方案的 SRGAN 在整幅 {} 上的 4x4 相位图案 [灰度级]：",
+    "the shipped SRResNet and paper-recipe SRGAN weights are missing: nothing to zoom into":
+        "缺少随包发布的 SRResNet 和论文方案 SRGAN 的权重：没有可以放大查看的内容",
+    # f"{mode:32s}: min {:12.2f}  max {:12.2f}  std {:10.2f}": the two labels have the same width in Chinese,
+    # and "{}" keeps each number's padding, so the columns stay aligned
+    "eval mode (running statistics)  : min {}  max {}  std {}": "评估模式（滑动统计量）：最小值 {}  最大值 {}  标准差 {}",
+    "train mode (batch statistics)   : min {}  max {}  std {}": "训练模式（批量统计量）：最小值 {}  最大值 {}  标准差 {}",
+
+    # chapter 3
+    "convolutional part: {#} parameters (with BN)": "卷积部分：{#} 个参数（含 BN）",
+    "dense part (Dense(1024), Dense(1)): {#} parameters, {#} of the total":
+        "全连接部分（Dense(1024)、Dense(1)）：{#} 个参数，占总数的 {#}",
+    "total: {#}; output for a batch of {#}: {} logits": "合计：{#}；批量大小为 {#} 时的输出：形状为 {} 的 logit",
+    "formula: {#} px; gradient footprint of feature (3, 3): {#} x {#} px":
+        "公式：{#} 像素；特征 (3, 3) 的梯度覆盖范围：{#} x {#} 像素",
+    "formula: {#} px; gradient footprint of feature (3, 3): {#} x {#} px (clipped by the 96 px image border)":
+        "公式：{#} 像素；特征 (3, 3) 的梯度覆盖范围：{#} x {#} 像素（被 96 像素的图像边界截断）",
+    "{#} runs of {#} D updates (batch {#} + {#}, {#} px, {#} parameters) in {#} s":
+        "{#} 次训练，每次 {#} 次判别器更新（批量 {#} + {#}，{#} 像素，{#} 个参数），用时 {#} 秒",
+    "each D accurate (>= 65 %) in its own setting(s), near chance (50 +- 10 %) in the others: {}":
+        "每个判别器在自己的设置下准确（>= 65 %），在其他设置下接近随机猜测（50 ± 10 %）：{}",
+
+    # chapter 4
+    "{}: {#}x{#} crop at ({#}, {#})": "{}：{#}x{#} 的裁剪块，位于 ({#}, {#})",
+    # the crop's source, the slot of the line above (a slot's content goes through the whole table)
+    "Set14 baboon, fur of the left cheek": "Set14 的 baboon，左脸颊的毛",
+    "scikit-image chelsea (Set14 not found)": "scikit-image 的 chelsea（没有找到 Set14）",
+    "LR error of the shifted crops: {#} grey levels on average; after back-projection: {#} at most":
+        "平移后的裁剪块的 LR 误差：平均 {#} 个灰度级；反投影之后：最多 {#}",
+    "the nine candidates differ from the unshifted crop by {#} grey levels on average":
+        "九个候选与未平移的裁剪块平均相差 {#} 个灰度级",
+    # two lines printed one above the other: the Chinese labels padded to the same width
+    "expected pixel MSE (on [-1, 1]) of the sharp candidate:  {#}": "期望的像素 MSE（在 [-1, 1] 上），清晰的候选：      {#}",
+    "expected pixel MSE (on [-1, 1]) of the average (blurry): {#}": "期望的像素 MSE（在 [-1, 1] 上），平均图像（模糊）：{#}",
+    "with the rescale: VGG54 loss {#}x the pixel MSE (within 10x: {}), VGG22 loss {#}x (within 10x: {})":
+        "缩放后：VGG54 损失是像素 MSE 的 {#} 倍（在 10 倍以内：{}），VGG22 损失是它的 {#} 倍（在 10 倍以内：{}）",
+    # "mse prefers the blurred average; vgg22 prefers the sharp candidate; ...": the choices are ZH entries
+    "{} prefers {}; {} prefers {}; {} prefers {}": "{} 偏好{}；{} 偏好{}；{} 偏好{}",
+    "at logit -6 (D sure the image is fake): gradient {#} (-log D) vs {#} (log(1 - D))":
+        "logit 为 -6 时（D 确信图像是假的）：梯度为 {#}（-log D）对 {#}（log(1 - D)）",
+    "at logit 0: softplus gives {#} (exact: -0.5); Paddle {}'s binary_cross_entropy_with_logits gives {#}":
+        "logit 为 0 时：softplus 给出 {#}（精确值：-0.5）；Paddle {} 的 binary_cross_entropy_with_logits 给出 {#}",
+    "content losses of the {} output: {}": "{} 输出的内容损失：{}",
+    "bicubic (no shipped SRResNet found)": "双三次插值（没有找到随包发布的 SRResNet）",  # the slot of the line above
+
+    # chapter 5
+    "generator: {#} parameters; {#} steps of batch {#} ({#} px crops) in {#} s":
+        "生成器：{#} 个参数；{#} 步，批量大小 {#}（{#} 像素的裁剪块），用时 {#} 秒",
+    "validation on {} at steps {}:": "验证图像 {}，验证步 {}：",
+    "PSNR {} dB (bicubic {#} dB)": "PSNR {} dB（双三次插值 {#} dB）",
+    "grid contrast {#}, {}": "网格对比度 {#}、{}",  # the scores of several validations
+    "grid contrast {#}": "网格对比度 {#}",
+    "run folder: {}": "运行目录：{}",
+    "ablation=False: the comparison is skipped": "ablation=False：跳过这项比较",
+    "loaded {}: {#} parameters": "已加载 {}：{#} 个参数",
+    "{#} steps logged, {#} h of training; first validation: step {#}, {#} dB; best {#} dB; first validation above "
+    "bicubic ({#} dB): step {#} ({#} dB), the one before: step {#} ({#} dB)":
+        "日志记录了 {#} 步，训练 {#} 小时；第一次验证：第 {#} 步，{#} dB；最好 {#} dB；第一次超过双三次插值（{#} dB）的验证："
+        "第 {#} 步（{#} dB），它的前一次：第 {#} 步（{#} dB）",
+    "{#} steps logged, {#} h of training; first validation: step {#}, {#} dB; best {#} dB; first validation above "
+    "bicubic ({#} dB): none":
+        "日志记录了 {#} 步，训练 {#} 小时；第一次验证：第 {#} 步，{#} dB；最好 {#} dB；第一次超过双三次插值（{#} dB）的验证：无",
+    "untrained network with the global skip: {#} dB; bicubic alone: {#} dB (on {#} validation images)":
+        "带全局跳跃连接、未经训练的网络：{#} dB；只用双三次插值：{#} dB（在 {#} 张验证图像上）",
+
+    # chapter 6
+    "{#} steps of batch {#} x {#} px in {#} s ({#} samples/s)": "{#} 步，批量 {#} × {#} 像素，用时 {#} 秒（每秒 {#} 个样本）",
+    "D loss at the {#} logged steps: {#} to {#} (2 ln 2 = {#}), below 2 ln 2 at {#}; mean D(HR) {#}, mean D(G(LR)) {#}":
+        "记录的 {#} 步中判别器损失为 {#} 到 {#}（2 ln 2 = {#}），其中 {#} 步低于 2 ln 2；D(HR) 的均值 {#}，D(G(LR)) 的均值 {#}",
+    "NOTE: {} or its model card is missing (see the README); the comparisons below use the live run instead":
+        "注意：缺少 {} 或它的模型卡（见 README）；下面的比较改用现场训练的结果",
+    # "D(G(LR)) median per segment: steps 1-3,000: 0.0002; steps 3,001-4,000: 0.0021; ...": the list in the slot
+    # is read segment by segment, with the second key (and ZH_FIGURES' "steps {#}-{#}: {}" for the last one)
+    "D(G(LR)) median per segment: {}": "各段 D(G(LR)) 的中位数：{}",
+    "steps {#}-{#}: {#}; {}": "第 {#}-{#} 步：{#}；{}",
+    "steps {#}-{#}, {#} log records:": "第 {#}-{#} 步，{#} 条日志记录：",
+    "D(G(LR)): median {#}, below 0.01 in {#} of the records; G's -log D(G(LR)): median {#}":
+        "D(G(LR))：中位数 {#}，在 {#} 的记录中低于 0.01；G 的 -log D(G(LR))：中位数 {#}",
+    "content loss: mean {#} over the first half of the records, {#} over the second":
+        "内容损失：前一半记录的均值为 {#}，后一半为 {#}",
+    "validation PSNR (the trainer's validation images): best {#} dB, last {#} dB":
+        "验证 PSNR（训练器的验证图像）：最好 {#} dB，最后一次 {#} dB",
+    "D(G(LR)) swinging between below 0.05 and above 0.5 from one record to the next: {#} of {#} times in saturated "
+    "segments, {#} of {#} in the others":
+        "D(G(LR)) 在相邻两条记录之间于低于 0.05 与高于 0.5 之间摆动：在饱和的段中 {#}/{#} 次，在其他段中 {#}/{#} 次",
+    "NOTE: {} is missing (the repository's weights/ has it): no {} row": "注意：缺少 {}（仓库的 weights/ 中有它）：表中没有 {} 这一行",
+    # "d(content loss)/dSR: ...": the name goes through ZH ("content" -> 内容, "adversarial" -> 对抗)
+    "d({} loss)/dSR: {#} of its energy on the lattice, {#}x white noise's {#}":
+        "d({}损失)/dSR：能量中有 {#} 落在网格上，是白噪声的 {#} 倍（白噪声为 {#}）",
+    "{}: grid contrast {}, NIQE {#}; mean SR - HR: R {#}, G {#}, B {#} grey levels":
+        "{}：网格对比度 {}，NIQE {#}；SR - HR 的均值：R {#}，G {#}，B {#} 个灰度级",
+    "NOTE: {} is not here (the repository has it; an installed package does not): no recipe curves":
+        "注意：这里没有 {}（仓库中有，安装的包中没有）：不画各方案的曲线",
+
+    # chapter 7
+    "NOTE: no benchmark sets under {} (`python data/download.py benchmarks` fetches them); the tables below score the "
+    "scikit-image photos and are NOT comparable with the paper's.":
+        "注意：{} 下没有基准数据集（`python data/download.py benchmarks` 可以下载它们）；下面的表格改为对 scikit-image "
+        "的照片评分，不能与论文的结果比较。",
+    "benchmarks: {}": "基准数据集：{}",
+    "{}: {} (engine {})": "{}：{}（引擎 {}）",
+    "NOTE: {} is missing; no {} row (train it with ci/train_weights.sh, see the README)":
+        "注意：缺少 {}；表中没有 {} 这一行（用 ci/train_weights.sh 训练它，见 README）",
+    # the timing lines f"{set:>8} {name:<14} {seconds:6.1f} s": only bicubic is a word (its padding kept, 14 columns)
+    "{} bicubic        {} s": "{} 双三次插值     {} s",
+    "srgan.niqe: {#}; MATLAB: {#}; difference {#}": "srgan.niqe：{#}；MATLAB：{#}；差值 {#}",
+    "NOTE: {} is missing: the comparison with MATLAB is skipped": "注意：缺少 {}：跳过与 MATLAB 的比较",
+    "{}, {}: NIQE below HR's on {#} of {#} images ({}); colour shift {#} to {#} grey levels on the {#} colour images; "
+    "mean SR - HR per channel: R {#}, G {#}, B {#}":
+        "{}，{}：在 {#}/{#} 张图像上 NIQE 低于 HR 的值（{}）；颜色偏移为 {#} 到 {#} 个灰度级（{#} 张彩色图像）；"
+        "各通道 SR - HR 的均值：R {#}，G {#}，B {#}",
+    "{}, {}: NIQE below HR's on {#} of {#} images (); colour shift {#} to {#} grey levels on the {#} colour images; "
+    "mean SR - HR per channel: R {#}, G {#}, B {#}":
+        "{}，{}：在 {#}/{#} 张图像上 NIQE 低于 HR 的值；颜色偏移为 {#} 到 {#} 个灰度级（{#} 张彩色图像）；"
+        "各通道 SR - HR 的均值：R {#}，G {#}，B {#}",
+    "NOTE: {} is missing (ci/train_weights.sh ablation {}); no {} row":
+        "注意：缺少 {}（ci/train_weights.sh ablation {}）；表中没有 {} 这一行",
+    "NOTE: not all three Table 1 runs are there; no ordering": "注意：表 1 的三次训练不全；不给出排序",
+    "NOTE: the dial needs both {} and {}; no interpolation points": "注意：调节系数需要 {} 和 {} 两者都在；没有插值点",
+
+    # chapter 8
+    "weights: {}": "权重：{}",
+    "speed test input {#}x{#} LR px: the plain kernels unfold its tail conv into {#} GB":
+        "速度测试的输入为 {#}x{#} 个 LR 像素：plain 内核会把它的尾部卷积展开成 {#} GB",
+    "speed test input {#}x{#} LR px: the plain kernels unfold its tail conv into {#} GB ({#} px would need {#} GB; "
+    "{#} GB is free)":
+        "速度测试的输入为 {#}x{#} 个 LR 像素：plain 内核会把它的尾部卷积展开成 {#} GB（{#} 像素需要 {#} GB；可用内存为 {#} GB）",
+    "{}: {#}x{#} -> {#}x{#} in {#} s ({#} thousand LR pixels/s, engine {}); saved to {}":
+        "{}：{#}x{#} -> {#}x{#}，用时 {#} 秒（每秒 {#} 千个 LR 像素，引擎 {}）；已保存到 {}",
+    "tiles are {#}x{#} LR pixels (equal sizes, at most {#}); each network input is {#}x{#}; 64 float32 feature maps "
+    "at 3840x2160 take {#} GB":
+        "分块为 {#}x{#} 个 LR 像素（大小相等，最大 {#}）；每个网络输入为 {#}x{#}；3840x2160 分辨率下的 64 张 float32 特征图占 {#} GB",
+    "receptive radius of this generator: {#} LR pixels": "这个生成器的感受半径：{#} 个 LR 像素",
+    "exported in {#} s to {}": "导出用时 {#} 秒，导出到 {}",
+    # the engines of the speed table (ZH_FIGURES' row labels), on a CPU with and without OpenVINO, and on a GPU
+    "time relative to the package's dygraph: dygraph, batch norm folded {#}, dygraph, stock tail conv {#}, "
+    "Paddle Inference, plain kernels {#}, Paddle Inference, oneDNN {#}, Paddle Inference, OpenVINO {#}":
+        "相对本包动态图的耗时：动态图，折叠批量归一化 {#}；动态图，标准尾部卷积 {#}；Paddle Inference，plain 内核 {#}；"
+        "Paddle Inference，oneDNN {#}；Paddle Inference，OpenVINO {#}",
+    "time relative to the package's dygraph: dygraph, batch norm folded {#}, dygraph, stock tail conv {#}, "
+    "Paddle Inference, plain kernels {#}, Paddle Inference, oneDNN {#}":
+        "相对本包动态图的耗时：动态图，折叠批量归一化 {#}；动态图，标准尾部卷积 {#}；Paddle Inference，plain 内核 {#}；"
+        "Paddle Inference，oneDNN {#}",
+    "time relative to the package's dygraph: dygraph, batch norm folded {#}, dygraph, stock tail conv {#}, "
+    "Paddle Inference, GPU {#}":
+        "相对本包动态图的耗时：动态图，折叠批量归一化 {#}；动态图，标准尾部卷积 {#}；Paddle Inference，GPU {#}",
 }
 
 ZH.update(ZH_GLUE)

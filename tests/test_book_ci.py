@@ -204,7 +204,7 @@ def test_printed_lines_the_prose_relies_on_are_translated_for_the_chinese_editio
                "grid contrast 6.67")
     code = "    def step(self):\n        return content loss\n"
     cells = [{"cell_type": "code", "outputs": [
-        {"output_type": "stream", "name": "stdout", "text": [verdict + "\n", "benchmarks: ['Set5']\n"]},
+        {"output_type": "stream", "name": "stdout", "text": [verdict + "\n", "/tmp/runs/g.safetensors\n"]},
         {"output_type": "stream", "name": "stdout", "text": code},
         {"output_type": "stream", "name": "stderr", "text": verdict + "\n"},
         {"output_type": "stream", "name": "stdout", "text": "  median D(HR) 0.9998, median D(G(LR)) 0.0009, "
@@ -213,7 +213,7 @@ def test_printed_lines_the_prose_relies_on_are_translated_for_the_chinese_editio
     assert translate_printed(cells) == 2
     outputs = cells[0]["outputs"]
     assert outputs[0]["text"] == ("Set5：SRGAN-MSE 的 PSNR 比 SRResNet 低 0.75 dB，按 NIQE 更自然（7.41 对 8.19；HR 为 5.44），"
-                                  "网格对比度 6.67\nbenchmarks: ['Set5']\n")
+                                  "网格对比度 6.67\n/tmp/runs/g.safetensors\n")
     assert outputs[1]["text"] == code and outputs[2]["text"] == verdict + "\n"
     assert outputs[3]["text"] == "  D(HR) 的中位数 0.9998，D(G(LR)) 的中位数 0.0009，D(G(LR)) 大于 0.5 的记录有 0 条\n"
     assert cells[1]["source"] == verdict
