@@ -166,11 +166,12 @@ for (const cell of article.querySelectorAll('.cell_output')) {
 }
 
 // Content cut at the edge of its box: an element that clips or scrolls sideways (overflow-x not visible)
-// whose content is wider than it. Code cells' inputs scroll as in a notebook; MathJax's inline boxes and
+// whose content is wider than it. Code cells' inputs scroll as in a notebook, and so does the package's
+// source a chapter shows in an output (srgan.viz.source: a Python code block); MathJax's inline boxes and
 // its hidden assistive MathML are its own business (a display equation's container is checked).
 const clipped = [];
 for (const el of article.querySelectorAll('*')) {
-  if (el.closest('.cell_input, mjx-assistive-mml') || el.matches('span.math')) continue;
+  if (el.closest('.cell_input, mjx-assistive-mml, .cell_output div.highlight-python') || el.matches('span.math')) continue;
   const inMath = el.closest('mjx-container');
   if (inMath && !(el === inMath && el.getAttribute('display') === 'true')) continue;
   if (!['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX)) continue;
