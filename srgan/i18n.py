@@ -255,7 +255,7 @@ ZH_GLUE: dict[str, str] = {
     # chapter 8: "使动态图网络的耗时{减少了 3%}{（…）}，{远小于}下面尾部卷积的影响"
     "{#} less time": "减少了 {#}",
     "{#} more time": "增加了 {#}",
-    "the same time within 0.5%": "耗时不变（相差不到 0.5%）",
+    "the same time within 0.5%": "不变（相差不到 0.5%）",
     " (folding only removes work, so a slower folded run is this shared machine's noise)":
         "（折叠只会减少计算量，所以折叠后反而变慢只是这台共享机器的测量噪声）",
     "far smaller than": "远小于",
