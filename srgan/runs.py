@@ -41,7 +41,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import time
 import warnings
@@ -186,9 +185,16 @@ def clear(run_dir: str | os.PathLike) -> list[Path]:
     images = run_dir / IMAGES
     if images.is_dir() and not any(images.iterdir()):
         images.rmdir()
-    if (run_dir / VISUALDL).is_dir():
-        shutil.rmtree(run_dir / VISUALDL)
-        removed.append(run_dir / VISUALDL)
+    # VisualDL's own record files only (vdlrecords.*); a file of the user's there stays, and so
+    # does the folder then
+    visualdl = run_dir / VISUALDL
+    if visualdl.is_dir():
+        for p in sorted(visualdl.glob("vdlrecords.*")):
+            if p.is_file():
+                p.unlink()
+                removed.append(p)
+        if not any(visualdl.iterdir()):
+            visualdl.rmdir()
     return removed
 
 
@@ -646,6 +652,10 @@ class RunLock:
         previous = _read_holder(fd)
         if previous != "unknown process":
             self.stale_holder = previous
+        elif os.fstat(fd).st_size:  # a file of that name we did not write: not ours to truncate or delete
+            os.close(fd)
+            raise RunFolderError(f"{self.path}: not a lock `srgan train` wrote; a run would replace it, so this "
+                                 "folder is not used: choose another --out")
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
         os.fsync(fd)

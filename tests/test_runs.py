@@ -172,6 +172,30 @@ def test_the_lock_of_a_killed_process_is_taken_over(tmp_path, capsys):
     assert not (out / "run.lock").exists()
 
 
+def test_a_users_file_named_run_lock_is_neither_truncated_nor_deleted(tmp_path):
+    """A file of that name that srgan did not write is the user's: the folder is refused and the
+    file kept byte for byte (the lock used to truncate it, write its JSON and delete it)."""
+    from srgan.runs import RunFolderError
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.lock").write_text("my lock notes - important")
+    with pytest.raises(RunFolderError, match="not a lock `srgan train` wrote"):
+        _trainer(_cfg(out, steps=2)).fit()
+    assert (out / "run.lock").read_text() == "my lock notes - important"
+
+
+def test_overwrite_removes_visualdl_records_but_not_a_users_file_there(tmp_path):
+    out = tmp_path / "run"
+    _trainer(_cfg(out, steps=2)).fit()
+    (out / "visualdl").mkdir(exist_ok=True)
+    (out / "visualdl" / "vdlrecords.123.log").write_bytes(b"scalars")
+    (out / "visualdl" / "mine.txt").write_text("precious")
+    _trainer(_cfg(out, steps=2)).fit(overwrite=True)
+    assert (out / "visualdl" / "mine.txt").read_text() == "precious"
+    assert not (out / "visualdl" / "vdlrecords.123.log").exists()
+
+
 def test_the_lock_is_released_and_an_empty_folder_removed_when_a_run_fails(tmp_path):
     out = tmp_path / "new" / "run"
     trainer = Trainer(_cfg(out), images=[("small", np.zeros((8, 8, 3), np.uint8))], val_pairs=_val_pairs(), progress=False)
