@@ -102,6 +102,11 @@ def restore_training_state(state: dict, source: str, *, phase: str, generator, o
     """
     if state["phase"] != phase:
         raise CheckpointError(f"{source}: is a '{state['phase']}' checkpoint, this run is '{phase}'")
+    missing = [k for k in ("opt_g", "sched_g", "rng") + (("discriminator", "opt_d", "sched_d") if discriminator is not None else ())
+               if state.get(k) is None]
+    if missing:
+        raise CheckpointError(f"{source}: holds no {', '.join(missing)}, so it cannot be resumed (its generator can start "
+                              "a new run: --init-generator)")
     own = {**generator.config, **(discriminator.config if discriminator is not None else {})}
     check_architecture(own, state.get("config", {}).get("model", {}), source)
     load_state_dict_checked(generator, state["generator"], source)
@@ -144,10 +149,40 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())
     if missing:
         raise CheckpointError(f"{path}: not an srgan training checkpoint (missing {sorted(missing)})")
+    wrong = structure_problems(state)
+    if wrong:  # a file that unpickles safely but would stop the resume with a traceback deep in Paddle
+        raise CheckpointError(f"{path}: not an srgan training checkpoint ({'; '.join(wrong[:3])})")
     bad = non_finite_parts(state, WEIGHTS + OPTIMIZERS)
     if bad:
         raise CheckpointError(f"{path}: holds NaN or infinite values ({_some(bad)}); the run had diverged or the file is damaged")
     return state
+
+
+def structure_problems(state: dict) -> list[str]:
+    """What in a loaded checkpoint dict is not what training_state writes: the step, phase and
+    settings, and the type of every part restore_training_state reads (each a dict)."""
+    out = []
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+        out.append(f"step is {step!r}, not a count of updates")
+    if state["phase"] not in ("pretrain", "gan"):
+        out.append(f"phase is {state['phase']!r}")
+    config = state["config"]
+    if not isinstance(config, dict) or not all(isinstance(config.get(k, {}), dict) for k in ("model", "data", "train")):
+        out.append("its config is not a run's settings")
+    else:
+        try:
+            settings = Config.from_dict(config).problems()
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
+            settings = [f"{type(e).__name__}: {e}"]
+        out += [f"its settings: {p}" for p in settings[:1]]
+    parts = ["generator"] + [k for k in ("opt_g", "sched_g", "rng", "discriminator", "opt_d", "sched_d", "generator_ema",
+                                         "scaler") if state.get(k) is not None]  # restore_training_state: missing ones
+    out += [f"{k} is {type(state[k]).__name__}" for k in parts if not isinstance(state[k], dict)]
+    rng = state.get("rng")
+    if isinstance(rng, dict) and not {"python", "numpy", "paddle"} <= set(rng):
+        out.append("rng lacks the python, numpy and paddle states")
+    return out
 
 
 def load_newest_checkpoint(paths: list[Path]) -> tuple[dict, Path]:
@@ -419,6 +454,14 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
     wrong = [p for p in Config(model=config).problems() if p.split(" ", 1)[0] in fields]
     if wrong:  # e.g. scale 3: the network could not be built, or not as the file says
         raise CheckpointError(f"{path}: model config in metadata is invalid ({'; '.join(wrong)})")
+    # The metadata decides what is built before the tensors are loaded: it must describe them, or a
+    # file could ask for a network far larger than its weights (minutes of building, or no memory).
+    blocks = {k.split(".")[1] for k in tensors if k.startswith("body.") and k.count(".") >= 2}
+    head = tensors.get("head.weight")
+    held = (len(blocks), head.shape[0] if head is not None and head.ndim else None)
+    if held != (config.num_blocks, config.channels):
+        raise CheckpointError(f"{path}: its metadata says {config.num_blocks} residual blocks of {config.channels} "
+                              f"channels, its tensors hold {held[0]} blocks of {held[1]}; not a consistent generator file")
     return tensors, config
 
 

@@ -57,6 +57,11 @@ def cmd_info(args) -> int:
     from .infer import SHIPPED_MODELS, shipped_weights
     from .models import Discriminator, Generator
 
+    from .config import Config, ModelConfig
+
+    wrong = Config(model=ModelConfig(scale=args.scale, num_blocks=args.blocks, channels=args.channels)).problems()
+    if wrong:  # checked before building: --channels 300000 would ask for terabytes
+        raise ValueError(f"info: {wrong[0]}")
     g = Generator(scale=args.scale, num_blocks=args.blocks, channels=args.channels)
     d = Discriminator(channels=args.channels)
     print(f"paddle {paddle.__version__}, device {pick_device()}")
@@ -600,6 +605,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             print("interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
+        except MemoryError as e:  # Paddle's ResourceExhausted too: one line, not a traceback
+            if debug:
+                raise
+            detail = (str(e).strip().splitlines() or [""])[0][:200]
+            print(f"error: not enough memory for this ({detail}); details: --debug", file=sys.stderr)
+            return EXIT_USER_ERROR
         except USER_ERRORS as e:
             if debug:
                 raise

@@ -24,6 +24,7 @@ PIXEL_LOSS_KINDS = ("mse", "l1")
 CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")  # paper Table 1; SRGAN = vgg54
 GAN_LOSS_KINDS = ("standard", "relativistic")  # the paper's GAN (Eq. 2), ESRGAN's relativistic average GAN
 D_NORMS = ("batch", "spectral")  # the paper's BN in D; spectral normalisation (Real-ESRGAN's D)
+MAX_BLOCKS, MAX_CHANNELS = 1024, 4096  # Config.problems: what a flag or a file may ask the build for
 PHASES = ("pretrain", "gan")  # phase 1 trains SRResNet, phase 2 SRGAN (paper Sec. 3.2)
 VGG_ENGINES = ("auto", "dygraph", "inference", "inference-bf16")  # how the VGG content loss runs (TrainConfig.vgg_engine)
 
@@ -222,9 +223,10 @@ class Config:
             if not ok:
                 out.append(text)
 
-        def count(name: str, value, minimum: int) -> None:
-            need(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
-                 f"{name} must be an integer >= {minimum}, got {value!r}")
+        def count(name: str, value, minimum: int, maximum: int | None = None) -> None:
+            need(isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+                 and (maximum is None or value <= maximum),
+                 f"{name} must be an integer >= {minimum}" + (f" and <= {maximum:,}" if maximum else "") + f", got {value!r}")
 
         # inf and nan pass every comparison below that they should fail (inf > 0), and a run with
         # them diverges at once: no setting may be a non-finite number.
@@ -240,9 +242,11 @@ class Config:
         need(train.phase in PHASES, f"phase must be {_one_of(PHASES)}, got {train.phase!r}")
         need(isinstance(model.scale, int) and model.scale >= 2 and not model.scale & (model.scale - 1),
              f"scale must be a power of two (2, 4, 8), got {model.scale!r}")
-        count("num_blocks", model.num_blocks, 1)
-        count("channels", model.channels, 1)
-        count("d_channels", model.d_channels, 1)
+        # Upper bounds far above any network one would train (the paper: 16 blocks, 64 channels), so
+        # that a flag or a file's metadata cannot make the build itself exhaust memory or hang.
+        count("num_blocks", model.num_blocks, 1, MAX_BLOCKS)
+        count("channels", model.channels, 1, MAX_CHANNELS)
+        count("d_channels", model.d_channels, 1, MAX_CHANNELS)
         need(model.d_image_size is None
              or (isinstance(model.d_image_size, int) and model.d_image_size >= 16 and model.d_image_size % 16 == 0),
              f"d_image_size must be a multiple of 16 (or none), got {model.d_image_size!r}")

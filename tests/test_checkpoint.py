@@ -94,8 +94,15 @@ def test_weights_that_do_not_fit_the_config_are_rejected(tmp_path):
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     # claim 2 blocks while the tensors hold 1
     save_file(tensors, str(tmp_path / "lie.safetensors"), metadata={"srgan_model_config": json.dumps({**TINY.__dict__, "num_blocks": 2})})
-    with pytest.raises(CheckpointError, match="missing"):
+    with pytest.raises(CheckpointError, match="metadata says 2 residual blocks of 8 channels, its tensors hold 1 blocks"):
         load_generator(tmp_path / "lie.safetensors")
+    # metadata that asks for a network far larger than its tensors is refused before anything is
+    # built (it was built first: minutes, or a MemoryError traceback)
+    for field, value in (("channels", 200_000), ("num_blocks", 10**7)):
+        save_file(tensors, str(tmp_path / "huge.safetensors"),
+                  metadata={"srgan_model_config": json.dumps({**TINY.__dict__, field: value})})
+        with pytest.raises(CheckpointError, match="huge.safetensors: model config in metadata is invalid"):
+            load_generator(tmp_path / "huge.safetensors")
 
 
 def test_missing_files_are_named(tmp_path):
@@ -113,6 +120,23 @@ def test_corrupt_training_checkpoint(tmp_path):
     (tmp_path / "c.ckpt").write_bytes(data[: len(data) // 3])
     with pytest.raises(CheckpointError, match="c.ckpt"):
         load_checkpoint(tmp_path / "c.ckpt")
+
+
+def test_a_checkpoint_of_the_wrong_shape_is_named_not_a_traceback(tmp_path):
+    """Files that unpickle safely but are not what training_state writes (hostile test D6): one
+    error naming the file, before a resume fails deep in Paddle with a traceback."""
+    g = _tiny_generator()
+    good = {"generator": g.state_dict(), "step": 3, "phase": "pretrain", "config": {}}
+    for name, change, words in [("cfg", {"config": "x"}, "config is not a run's settings"),
+                                ("model", {"config": {"model": [1]}}, "config is not a run's settings"),
+                                ("lr", {"config": {"train": {"lr": "0.1"}}}, "its settings"),
+                                ("stepstr", {"step": "abc"}, "step is 'abc'"),
+                                ("stepneg", {"step": -5}, "step is -5"),
+                                ("opt", {"opt_g": "zzz"}, "opt_g is str"),
+                                ("rng", {"rng": {"python": 1}}, "rng lacks")]:
+        save_checkpoint(tmp_path / f"{name}.ckpt", {**good, **change})
+        with pytest.raises(CheckpointError, match=rf"{name}\.ckpt: not an srgan training checkpoint \(.*{words}"):
+            load_checkpoint(tmp_path / f"{name}.ckpt")
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):

@@ -188,7 +188,7 @@ def test_metadata_problems_are_named(tmp_path):
     with pytest.raises(CheckpointError) as caught:
         read_generator_file(tmp_path / "two.safetensors")
     assert str(caught.value).endswith("is invalid (scale must be a power of two (2, 4, 8), got 3; "
-                                      "channels must be an integer >= 1, got 0)")
+                                      "channels must be an integer >= 1 and <= 4,096, got 0)")
 
 
 def test_a_switch_in_metadata_must_be_a_boolean(tmp_path):

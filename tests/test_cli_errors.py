@@ -83,6 +83,9 @@ CASES = [
      "made with num_blocks=1, this run has num_blocks=2; resume with the same --num-blocks"),
     ("train: --hr-size not divisible", lambda r, o: [*TRAIN, "--hr-size", "18", "--out", o], "hr_size 18 is not divisible by the scale 4"),
     ("train: --batch-size 0", lambda r, o: [*TRAIN, "--batch-size", "0", "--out", o], "batch_size must be an integer >= 1, got 0"),
+    # a network too large to build: refused before building (it was a MemoryError traceback)
+    ("train: --channels 200000", lambda r, o: [*TRAIN, "--channels", "200000", "--out", o], "channels must be an integer >= 1 and <= 4,096"),
+    ("info: --channels 300000", lambda r, o: ["info", "--channels", "300000"], "channels must be an integer >= 1 and <= 4,096"),
     ("train: --keep-last 0", lambda r, o: [*TRAIN, "--keep-last", "0", "--out", o], "keep_last must be >= 1, or all"),
     ("train: --val-dir missing", lambda r, o: [*TRAIN, "--val-dir", str(r / "noval"), "--out", o], "noval/HR: missing"),
     ("train: --init-generator missing", lambda r, o: [*TRAIN, "--init-generator", str(r / "no.safetensors"), "--out", o],
