@@ -222,9 +222,22 @@ def _resumed_config(args):
     from . import runs
     from .config import Config
 
-    if isinstance(args.resume, str) and Path(args.resume).is_file():
-        return Config.from_dict(ckpt.load_checkpoint(args.resume)["config"])
     out_dir = getattr(args, "out_dir", None)
+    if isinstance(args.resume, str) and Path(args.resume).is_file():
+        state = ckpt.load_checkpoint(args.resume)
+        cfg = Config.from_dict(state["config"])
+        steps = getattr(args, "steps", cfg.train.steps)
+        if int(state["step"]) >= steps:  # checked before a folder is made: it would hold a run that never trained
+            raise ValueError(f"{args.resume}: is at step {int(state['step']):,}; --steps {steps:,} leaves nothing to "
+                             "train (raise --steps)")
+        if not out_dir:
+            # Never the folder a file names inside itself (one sent by someone else could name any
+            # path): the checkpoint's own run folder, or --out.
+            home = Path(args.resume).resolve().parent
+            if not runs.read_info(home).get("config"):
+                raise ValueError(f"{args.resume}: is not in its run's folder; give --out, the folder to continue in")
+            cfg.train.out_dir = str(home)
+        return cfg
     if args.resume is True and out_dir and runs.read_info(out_dir).get("config"):
         return Config.from_dict(runs.read_info(out_dir)["config"])
     return None

@@ -77,9 +77,12 @@ CASES = [
     ("train: only tiny images", lambda r, o: [*TRAIN, "--data", str(r / "tiny"), "--out", o], "no training image is at least 16x16"),
     ("train: one corrupt image", lambda r, o: [*TRAIN, "--data", str(r / "one_bad"), "--out", o], "zbad.png: cannot read image"),
     ("train: --resume missing", lambda r, o: [*TRAIN, "--resume", str(r / "nope.ckpt"), "--out", o], "nope.ckpt: no such checkpoint"),
-    ("train: --resume wrong phase", lambda r, o: [*TRAIN, "--phase", "gan", "--d-image-size", "16", "--resume", _ckpt(r), "--out", o],
+    # a run that would train nothing (its folder would claim to continue the checkpoint)
+    ("train: --resume past --steps", lambda r, o: [*TRAIN, "--resume", _ckpt(r), "--out", o],
+     "is at step 2; --steps 2 leaves nothing to train (raise --steps)"),
+    ("train: --resume wrong phase", lambda r, o: [*TRAIN, "--steps", "4", "--phase", "gan", "--d-image-size", "16", "--resume", _ckpt(r), "--out", o],
      "is a 'pretrain' checkpoint, this run is 'gan'"),
-    ("train: --resume wrong architecture", lambda r, o: [*TRAIN, "--num-blocks", "2", "--resume", _ckpt(r), "--out", o],
+    ("train: --resume wrong architecture", lambda r, o: [*TRAIN, "--steps", "4", "--num-blocks", "2", "--resume", _ckpt(r), "--out", o],
      "made with num_blocks=1, this run has num_blocks=2; resume with the same --num-blocks"),
     ("train: --hr-size not divisible", lambda r, o: [*TRAIN, "--hr-size", "18", "--out", o], "hr_size 18 is not divisible by the scale 4"),
     ("train: --batch-size 0", lambda r, o: [*TRAIN, "--batch-size", "0", "--out", o], "batch_size must be an integer >= 1, got 0"),
@@ -142,6 +145,20 @@ def test_user_errors_are_one_line_with_exit_code_2(files, tmp_path, capsys, case
     assert "Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob("out.*"))  # no empty --out, no half-written output
     assert json.dumps(sorted(str(p) for p in files.rglob("*"))) == before  # the inputs are untouched (no lock left, ...)
+
+
+def test_a_checkpoint_outside_its_run_folder_needs_out_and_never_picks_the_folder(files, tmp_path, capsys):
+    """`--resume FILE` without --out continued in the folder the file names inside itself, which
+    a file someone sent could set to any path (hostile test D5)."""
+    import shutil
+
+    lone = tmp_path / "downloads" / "sent.ckpt"
+    lone.parent.mkdir()
+    shutil.copy(_ckpt(files), lone)
+    code = main([*TRAIN[:-1], "--steps", "4", "--resume", str(lone)])
+    err = capsys.readouterr().err
+    assert code == 2 and "sent.ckpt: is not in its run's folder; give --out" in err, err
+    assert sorted(p.name for p in lone.parent.iterdir()) == ["sent.ckpt"]
 
 
 def test_debug_shows_the_traceback(files, tmp_path):
