@@ -43,7 +43,10 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True):
     except (FileExistsError, NotADirectoryError):  # a component is a file: say which, not "File exists"
         output_path(path)
         raise
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:  # a read-only folder: name the output, not our temporary file
+        raise OSError(f"{path}: cannot write there ({e.strerror or e})") from None
     os.close(fd)
     try:
         yield tmp

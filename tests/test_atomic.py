@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import srgan.atomic as atomic
-from srgan.atomic import copy_atomic, file_digest, path_error, require_file, write_json
+from srgan.atomic import atomic_path, copy_atomic, file_digest, path_error, require_file, write_json
 
 
 def test_copy_atomic_copies_the_bytes_into_new_folders_and_leaves_no_temp_file(tmp_path):
@@ -147,3 +147,19 @@ def test_require_file_without_a_kind_says_no_such_file(tmp_path):
     (tmp_path / "d").mkdir()
     with pytest.raises(IsADirectoryError, match=r"d: is a folder, not a file$"):
         require_file(tmp_path / "d")
+
+
+def test_an_unwritable_folder_is_named_by_the_output_not_a_temporary_file(tmp_path, monkeypatch):
+    """A read-only folder: the error names the file the user asked for (it showed our
+    `.name.random.tmp` and was taken for a problem of the input)."""
+    import errno
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".x.png.abc.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(OSError) as caught:
+        with atomic_path(tmp_path / "x.png"):
+            pass
+    assert str(caught.value) == f"{tmp_path / 'x.png'}: cannot write there (Read-only file system)"
