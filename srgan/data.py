@@ -292,6 +292,8 @@ class PairedImages:
     def __init__(self, root: str | os.PathLike, scale: int = 4, max_images: int | None = None):
         root = Path(root)
         hr_dir, lr_dir = root / "HR", root / f"LR_bicubic_x{scale}"
+        if root.is_file():
+            raise NotADirectoryError(f"{root}: is a file, not a benchmark folder (one that holds HR/ and LR_bicubic_x{scale}/)")
         for d in (hr_dir, lr_dir):
             if not d.is_dir():
                 raise FileNotFoundError(f"{d}: missing; a benchmark folder holds HR/ and LR_bicubic_x{scale}/")

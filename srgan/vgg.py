@@ -191,7 +191,8 @@ def read_weights_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], s
     """
     path = Path(path)
     if not path.is_file():
-        raise VGGWeightsError(f"VGG19 weights file {path} does not exist. " + _how_to_provide_weights())
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise VGGWeightsError(f"VGG19 weights file {path} {what}. " + _how_to_provide_weights())
     convention = "imagenet"
     try:
         if path.suffix in (".h5", ".hdf5"):
