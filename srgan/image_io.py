@@ -237,7 +237,8 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = Tr
     elif array.dtype != np.uint8 and array.dtype != np.uint16:
         raise ValueError(f"{path}: cannot save an array of dtype {array.dtype}; expected uint8 or uint16")
     if array.ndim == 3 and array.shape[2] in (2, 4) and fmt not in _ALPHA_FORMATS:
-        warnings.warn(f"{path}: {fmt} has no alpha channel; transparency dropped", stacklevel=2)
+        warnings.warn(f"{path}: srgan writes {fmt} without its alpha channel; transparency dropped (PNG, TIFF, WebP "
+                      "and GIF keep it)", stacklevel=2)
         array = array[:, :, :-1] if array.shape[2] == 4 else array[:, :, 0]
     if array.ndim == 3 and array.shape[2] in (2, 4) and fmt == "GIF":
         alpha = array[:, :, -1]
