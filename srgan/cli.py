@@ -594,9 +594,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="surrogateescape")
     debug = args.debug or os.environ.get("SRGAN_DEBUG", "") not in ("", "0")
     args.debug = debug  # the commands that report errors themselves (upscale) read it too
+    if not debug:  # Paddle's C++ info and warning log lines ("New Executor is Running"): errors only
+        os.environ.setdefault("GLOG_minloglevel", "2")
     with warnings.catch_warnings():
         if not debug:  # one line per warning ("warning: <file>: ..."), no source echo
             warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
+            # Paddle's BatchNorm says this on every training run; it concerns Paddle's own API change
+            warnings.filterwarnings("ignore", message="When training, we now always track global mean and variance")
         try:
             # SIGTERM (`kill`, a scheduler) ends every command like Ctrl-C: temp files removed,
             # exit status 130. Paddle installs its own SIGTERM handler (a C++ stack dump, status
