@@ -21,6 +21,7 @@ The checks raise OutputError (a user error: one line naming the file, exit statu
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -71,7 +72,20 @@ def check_output_file(path: str | os.PathLike, *, overwrite: bool, inputs=(), wh
         raise OutputError(f"{path}: is a folder; the {what} is a file")
     if (path.exists() or path.is_symlink()) and not overwrite:
         raise OutputError(f"{path}: exists; not replaced (add --overwrite to replace it)")
+    _check_writable(path.parent)
     return path
+
+
+def _check_writable(folder: Path) -> None:
+    """An existing folder the output cannot be written into (read-only) is said before the
+    command's work, not after minutes of it; a folder still to be made is created when written."""
+    if not folder.is_dir():
+        return
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise OutputError(f"{folder}: cannot write there ({e.strerror or e})") from None
 
 
 def check_output_files(paths, *, overwrite: bool, inputs=()) -> list[Path]:

@@ -163,3 +163,20 @@ def test_an_unwritable_folder_is_named_by_the_output_not_a_temporary_file(tmp_pa
         with atomic_path(tmp_path / "x.png"):
             pass
     assert str(caught.value) == f"{tmp_path / 'x.png'}: cannot write there (Read-only file system)"
+
+
+def test_an_unwritable_output_folder_is_refused_before_the_work(tmp_path, monkeypatch):
+    """release and compare checked that an output did not exist, not that it could be written:
+    minutes of scoring, then the error (hostile test D7)."""
+    import errno
+    import tempfile
+
+    from srgan.outputs import OutputError, check_output_file
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(OutputError, match=f"{tmp_path}: cannot write there \\(Read-only file system\\)"):
+        check_output_file(tmp_path / "card.png", overwrite=False)
+    check_output_file(tmp_path / "new" / "card.png", overwrite=False)  # a folder still to be made: written later
