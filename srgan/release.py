@@ -320,7 +320,7 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
     start, end, out = Path(start), Path(end), output_path(out, "--out")
     for path in (start, end):
         if not path.is_file():
-            raise path_error(path, "generator weights")
+            raise path_error(path, "generator weights file")
     if out.suffix != ".safetensors":
         raise ValueError(f"--out {out}: the weights file name must end in .safetensors")
     outputs = [out, *ckpt.card_and_log_paths(out)]
