@@ -136,7 +136,8 @@ def _caption(results: dict) -> str:
             f"{results['crop_border']}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
             f"grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{results['scale']} lattice "
             f"(contrast); colour shift: largest per-channel mean SR - HR in grey levels (RGB); "
-            f"colour speckle: fine chroma detail over HR's (1 = the photo's)")
+            f"colour speckle: fine chroma detail over HR's (1 = the photo's); -: not defined for that image (too "
+            f"small, or no colour to measure: a gray image, or for colour speckle an HR without fine colour detail)")
 
 
 def table_caption(results: dict) -> str:

@@ -493,11 +493,13 @@ ZH_FIGURES: dict[str, str] = {
     "{} (x{#}, {}, {#}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
     "grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{#} lattice (contrast); "
     "colour shift: largest per-channel mean SR - HR in grey levels (RGB); "
-    "colour speckle: fine chroma detail over HR's (1 = the photo's)":
+    "colour speckle: fine chroma detail over HR's (1 = the photo's); -: not defined for that image (too small, or "
+    "no colour to measure: a gray image, or for colour speckle an HR without fine colour detail)":
         "{}（x{#}，{}，去掉 {#} 像素的边框）。NIQE：越低越自然，以 HR 的值为参照；"
         "网格：1 = 与 HR 一样没有网格伪影（网格比），照片约为 1，>1 表示可见的周期 {#} 网格（网格对比度）；"
         "颜色偏移：SR 与 HR 各通道均值之差的最大值，单位为灰度级（RGB）；"
-        "彩色噪点：细微色度细节相对 HR 的倍数（1 = 与照片相同）",
+        "彩色噪点：细微色度细节相对 HR 的倍数（1 = 与照片相同）；-：该图像上没有定义（图像太小，或没有可度量的颜色："
+        "灰度图像，或者对彩色噪点而言，HR 没有细微的颜色细节）",
     "{#} (median)": "{#}（中位数）",  # the table's mean row, where a score is the images' median
     "**bicubic**": "**双三次插值**",  # the per-image tables' headings (format_table's caption), one per method
     "Y channel": "Y 通道",
