@@ -119,7 +119,11 @@ def evaluate_benchmark(
                 f"{Path(data_dir) / 'HR' / name}: upscaler returned {sr.dtype} {sr.shape} from LR {lr.shape}, "
                 f"expected uint8 {hr.shape}"
             )
-        images.append({"name": name, **score_pair(sr, hr, scale=scale, crop_border=crop_border, y_channel=y_channel)})
+        try:
+            scores = score_pair(sr, hr, scale=scale, crop_border=crop_border, y_channel=y_channel)
+        except ValueError as e:  # e.g. a --crop-border larger than the image: name the image
+            raise ValueError(f"{Path(str(data_dir)) / 'HR' / name}: {e}") from None
+        images.append({"name": name, **scores})
     mean = {key: summary_score(key, [img[key] for img in images]) for key in METRIC_NAMES}
     return {
         "dataset": SELECTION if str(data_dir) == SELECTION else Path(data_dir).resolve().name,
