@@ -32,7 +32,7 @@ from safetensors.numpy import save_file
 
 from . import runs
 from .atomic import atomic_path, file_digest, require_file, write_json
-from .config import MODEL_FIELDS_ADDED_LATER, Config, ModelConfig
+from .config import MODEL_FIELDS_ADDED_LATER, PHASES, Config, ModelConfig
 from .log import logger
 from .models import Generator
 from .safeload import UnsafePickleError, safe_load
@@ -165,7 +165,7 @@ def structure_problems(state: dict) -> list[str]:
     step = state["step"]
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
         out.append(f"step is {step!r}, not a count of updates")
-    if state["phase"] not in ("pretrain", "gan"):
+    if state["phase"] not in PHASES:
         out.append(f"phase is {state['phase']!r}")
     config = state["config"]
     if not isinstance(config, dict) or not all(isinstance(config.get(k, {}), dict) for k in ("model", "data", "train")):

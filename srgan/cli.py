@@ -54,10 +54,9 @@ def cmd_info(args) -> int:
     import paddle
 
     from .device import pick_device
+    from .config import Config, ModelConfig
     from .infer import SHIPPED_MODELS, shipped_weights
     from .models import Discriminator, Generator
-
-    from .config import Config, ModelConfig
 
     wrong = Config(model=ModelConfig(scale=args.scale, num_blocks=args.blocks, channels=args.channels)).problems()
     if wrong:  # checked before building: --channels 300000 would ask for terabytes

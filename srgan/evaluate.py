@@ -122,7 +122,7 @@ def evaluate_benchmark(
         try:
             scores = score_pair(sr, hr, scale=scale, crop_border=crop_border, y_channel=y_channel)
         except ValueError as e:  # e.g. a --crop-border larger than the image: name the image
-            raise ValueError(f"{Path(str(data_dir)) / 'HR' / name}: {e}") from None
+            raise ValueError(f"{Path(data_dir) / 'HR' / name}: {e}") from None
         images.append({"name": name, **scores})
     mean = {key: summary_score(key, [img[key] for img in images]) for key in METRIC_NAMES}
     return {

@@ -42,6 +42,7 @@ import json
 import os
 import re
 import socket
+import statistics
 import time
 import warnings
 from contextlib import contextmanager
@@ -490,6 +491,31 @@ def training_seconds(records: list[dict], batch_size: int) -> float:
         elif r.get("samples_per_s"):
             total += steps * batch_size / r["samples_per_s"]
     return total
+
+
+# A D whose median output on G's images stays below this is sure of (almost) every batch: saturated.
+D_SATURATED = 0.01
+
+
+def segment_medians(records: list[dict], card: dict, key: str = "d_fake") -> list[tuple[int, int, float]]:
+    """(first step, last step, median of `key`) of each training segment of a model card, over the
+    log `records` in it (a card without `segments` is one segment). A lineage can change D on the
+    way, so the medians of its segments say what the whole log's median hides."""
+    segments = card.get("segments") or [{"steps": card["step"]}]
+    ends = [0]
+    for segment in segments:
+        ends.append(ends[-1] + segment["steps"])
+    return [(lo + 1, hi, float(statistics.median([r[key] for r in records if lo < r["step"] <= hi])))
+            for lo, hi in zip(ends[:-1], ends[1:])]
+
+
+def saturated_until(medians: list[tuple[int, int, float]]) -> int | None:
+    """The last step of the last segment whose D was saturated (segment_medians of "d_fake" below
+    D_SATURATED), when the first segment's was and the last one's was not; None otherwise."""
+    saturated = [median < D_SATURATED for _, _, median in medians]
+    if not (saturated and saturated[0] and not saturated[-1]):
+        return None
+    return medians[max(i for i, s in enumerate(saturated) if s)][1]
 
 
 # --- what --resume means ---------------------------------------------------------------------

@@ -427,3 +427,18 @@ def test_validation_grids_are_listed_by_step_and_cleared_with_the_run(tmp_path):
     assert grid_path(tmp_path, 2).name == "val_00000002.png"
     clear(tmp_path)
     assert grids(tmp_path) == [] and [p.name for p in (tmp_path / IMAGES).iterdir()] == ["notes.txt"]
+
+
+def test_segment_medians_and_the_step_up_to_which_d_was_saturated():
+    """Chapters 0 and 6 read D by segment of the shipped lineage: a D that was saturated in the
+    first segments and not in the last must be named with the step where that changed."""
+    from srgan.runs import saturated_until, segment_medians
+
+    card = {"step": 30, "segments": [{"steps": 10}, {"steps": 10}, {"steps": 10}]}
+    records = [{"step": s, "d_fake": 1e-4 if s <= 20 else 0.4} for s in range(1, 31)]
+    medians = segment_medians(records, card)
+    assert [(lo, hi) for lo, hi, _ in medians] == [(1, 10), (11, 20), (21, 30)]
+    assert [m for _, _, m in medians] == [1e-4, 1e-4, 0.4]
+    assert saturated_until(medians) == 20
+    assert saturated_until(segment_medians(records[:20], {"step": 20})) is None  # one segment, saturated throughout
+    assert segment_medians(records, {"step": 30})[0][:2] == (1, 30)  # a card without segments is one
