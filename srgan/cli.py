@@ -175,7 +175,7 @@ def _all_or(kind):  # --keep-last all (or none): keep every checkpoint
 def add_train_parser(sub):
     import dataclasses
 
-    from .config import PHASES, VGG_ENGINES, DataConfig, ModelConfig, TrainConfig
+    from .config import PHASES, VGG_ENGINES, DataConfig, ModelConfig, TrainConfig, field_help
 
     choices = {"phase": list(PHASES), "vgg_engine": list(VGG_ENGINES)}
     p = sub.add_parser(
@@ -196,17 +196,20 @@ def add_train_parser(sub):
                    help="start afresh in an --out that holds another run, deleting that run's files")
     for klass in (ModelConfig, DataConfig, TrainConfig):
         group = p.add_argument_group(klass.__name__)
+        described = field_help(klass)  # the dataclass's own Args: docstring
         for f in dataclasses.fields(klass):
             flags = [f"--{f.name.replace('_', '-')}"] + _TRAIN_ALIASES.get(f.name, [])
             kind, nargs = _field_flag_type(f)
+            about = described.get(f.name, "").replace("%", "%%")
             if kind == "bool":
-                group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS)
+                group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                                   help=about)
             else:
                 optional = "None" in str(f.type)
                 kind = path_arg if f.name in _TRAIN_PATHS else kind
                 kind = _all_or(kind) if f.name == "keep_last" else _none_or(kind) if optional else kind
                 group.add_argument(*flags, dest=f.name, type=kind, nargs=nargs, default=argparse.SUPPRESS,
-                                   choices=choices.get(f.name))
+                                   choices=choices.get(f.name), help=about)
     p.set_defaults(func=cmd_train)
 
 

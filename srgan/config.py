@@ -35,6 +35,34 @@ def _one_of(kinds: tuple[str, ...]) -> str:
     return ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
 
 
+def field_help(klass) -> dict[str, str]:
+    """Each field's description from the `Args:` section of a config class's docstring (what
+    `srgan train --help` prints beside its flag); a line naming several fields describes each."""
+    out, names, text = {}, [], []
+
+    def flush():
+        for name in names:
+            out[name] = " ".join(text)
+
+    in_args = False
+    for line in (klass.__doc__ or "").splitlines():
+        stripped = line.strip()
+        if stripped == "Args:":
+            in_args = True
+            continue
+        if not in_args or not stripped:
+            continue
+        head, sep, rest = stripped.partition(": ")
+        if sep and line.startswith(" " * 8) and not line.startswith(" " * 12) and all(
+                n.strip().isidentifier() for n in head.split(",")):
+            flush()
+            names, text = [n.strip() for n in head.split(",")], [rest]
+        else:
+            text.append(stripped)
+    flush()
+    return out
+
+
 @dataclass
 class ModelConfig:
     """Networks (paper Sec. 3.2, Fig. 4).
@@ -98,7 +126,7 @@ class TrainConfig:
         phase: "pretrain" (SRResNet, pixel MSE) or "gan" (SRGAN, content + adversarial).
         steps: total update iterations (paper: 1e6 for pretrain, 2e5 for gan).
         lr: Adam learning rate (paper: 1e-4).
-        beta1, beta2: Adam betas (paper: beta1 = 0.9).
+        beta1, beta2: Adam betas (paper: beta1 = 0.9; it does not give beta2, Adam's default 0.999 here).
         lr_milestones: steps at which the learning rate is multiplied by lr_gamma (paper's
             SRGAN: 1e-4 for 1e5 steps then 1e-5, i.e. [100000] with gamma 0.1).
         lr_gamma: factor applied at each milestone.
@@ -136,6 +164,10 @@ class TrainConfig:
         d_warmup_steps: phase 2 only: the first steps update D alone, G fixed (not in the paper,
             which trains D from scratch beside G); rebuilds a discriminator when released
             generator weights are continued without their D (see ci/train_weights.sh).
+        d_renew_every: phase 2, not in the paper: every this many steps D is replaced by a new one
+            (fresh initialisation and Adam state), which then trains alone for d_warmup_steps
+            steps as at the start. A long-trained D lets colour speckle creep back into G's
+            texture; a fresh one sheds it (issue 23's runs T and U). 0 = one D throughout (the paper).
         vgg_weights: VGG19 weights for the content loss: a file path, "paper", "imagenet", or
             "random" (tests only). None = the default search of srgan.vgg (the paper's VGG19 in
             $SRGAN_VGG19_WEIGHTS or the shared folder, Paddle's cache, then a download).
@@ -182,6 +214,7 @@ class TrainConfig:
     lr_consistency_weight: float = 0.0
     ema_decay: float = 0.0
     d_warmup_steps: int = 0
+    d_renew_every: int = 0
     vgg_weights: str | None = None
     vgg_before_activation: bool = False
     vgg_engine: str = "auto"
@@ -281,6 +314,11 @@ class Config:
         need(train.lr_consistency_weight >= 0, f"lr_consistency_weight must be >= 0, got {train.lr_consistency_weight!r}")
         need(0 <= train.ema_decay < 1, f"ema_decay must be in [0, 1), got {train.ema_decay!r}")
         count("d_warmup_steps", train.d_warmup_steps, 0)
+        count("d_renew_every", train.d_renew_every, 0)
+        if all(isinstance(v, int) for v in (train.d_renew_every, train.d_warmup_steps)):
+            need(not train.d_renew_every or train.d_renew_every > train.d_warmup_steps,
+                 f"d_renew_every ({train.d_renew_every}) must exceed d_warmup_steps ({train.d_warmup_steps}): each new "
+                 f"D trains alone for d_warmup_steps, then with G until it is renewed")
         need(train.vgg_engine in VGG_ENGINES, f"vgg_engine must be {_one_of(VGG_ENGINES)}, got {train.vgg_engine!r}")
         for name in ("log_every", "val_every", "ckpt_every"):
             count(name, getattr(train, name), 1)

@@ -572,6 +572,9 @@ ZH_FIGURES: dict[str, str] = {
     "the first {#} steps train a new discriminator alone against the fixed generator (it continues released weights "
     "whose discriminator was not kept; paper: D and G from the start)":
         "前 {#} 步只训练一个新的判别器，生成器保持不变（它接着训练的是已发布的权重，而那次训练的判别器没有保留；论文：D 和 G 从一开始就一起训练）",
+    "every {#} steps the discriminator is replaced by a new one, which trains alone for {#} steps (a long-trained D "
+    "lets colour speckle creep back; paper: one D throughout)":
+        "每 {#} 步换一个新的判别器，新判别器先单独训练 {#} 步（训练久了的 D 会让彩色噪点重新出现；论文：自始至终只用一个 D）",
 }
 
 # Lines the chapters print that their prose sends the reader to (ci/execute_book.py translates the

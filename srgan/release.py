@@ -132,6 +132,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.d_warmup_steps != ref.train.d_warmup_steps:
         out.append(f"the first {train.d_warmup_steps} steps train a new discriminator alone against the fixed "
                    f"generator (it continues released weights whose discriminator was not kept; paper: D and G from the start)")
+    if gan and train.d_renew_every != ref.train.d_renew_every:
+        out.append(f"every {train.d_renew_every:,} steps the discriminator is replaced by a new one, which trains alone for "
+                   f"{train.d_warmup_steps} steps (a long-trained D lets colour speckle creep back; paper: one D throughout)")
     out.append("training data: " + (", ".join(Path(d).name for d in data.train_dirs) or "scikit-image photos")
                + f" (paper: {PAPER_TRAINING_DATA})")
     return out

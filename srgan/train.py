@@ -262,7 +262,9 @@ class Trainer:
         l_SR = l_X + 1e-3 l_Gen (Eq. 3) with D frozen, then one D step on real HR and the
         detached G(LR) (Eq. 2). What this code adds to the paper (D warm-up, extra G loss terms,
         mixed precision, data parallel) is in the named methods after this one, each off by default."""
-        if self.step < self.cfg.train.d_warmup_steps:
+        if self._d_renewal_due():
+            self._renew_discriminator()
+        if self._d_age() < self.cfg.train.d_warmup_steps:
             return self._d_warmup_step(lr, hr)
         # G step, D frozen so that this backward pass updates G only.
         set_requires_grad(self.d_parameters, False)
@@ -287,6 +289,28 @@ class Trainer:
             sr = self.generator(lr)
         self.generator.train()
         return self._d_step(hr, sr.detach())
+
+    def _d_age(self) -> int:
+        """Steps since D was (re)built: the step, or the step within cfg.train.d_renew_every."""
+        renew = self.cfg.train.d_renew_every
+        return self.step % renew if renew else self.step
+
+    def _d_renewal_due(self) -> bool:
+        return bool(self.cfg.train.d_renew_every) and self.step > 0 and self._d_age() == 0
+
+    def _renew_discriminator(self) -> None:
+        """Not in the paper (cfg.train.d_renew_every): replace D by a new one (fresh initialisation
+        and Adam state), which _d_warmup_step then trains alone. Its initial weights come from the
+        seed and the step, the same on every rank and on a resumed run, and the random stream the
+        run goes on with is left as it was."""
+        rng = paddle.get_rng_state()
+        paddle.seed(self.cfg.train.seed + self.step)
+        fresh = Discriminator.from_config(self.cfg.model)
+        paddle.set_rng_state(rng)
+        self.discriminator.set_state_dict(fresh.state_dict())  # in place: the data-parallel wrapper keeps its layer
+        self.opt_d = build_optimizer(self.discriminator.parameters(), self.sched_d, self.cfg)
+        if self.is_main:
+            logger.info(f"step {self.step}: a new discriminator (d_renew_every {self.cfg.train.d_renew_every})")
 
     def _content_loss(self, sr, hr):
         """l_X, the configured content loss (the paper's SRGAN: VGG54), plus, not in the paper,

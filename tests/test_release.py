@@ -61,10 +61,11 @@ def test_phase_2_options_not_in_the_paper_are_declared():
 
     gan = paper("gan")
     gan.train.lattice_weight, gan.train.gan_pixel_weight = 1000.0, 1.0
-    gan.train.d_warmup_steps, gan.train.lowfreq_weight = 100, 2.0
+    gan.train.d_warmup_steps, gan.train.lowfreq_weight, gan.train.d_renew_every = 100, 2.0, 800
     declared = " | ".join(departures_from_paper(gan))
     for words in ("1000 x lattice penalty", "+ 1 x pixel mse", "first 100 steps train a new discriminator",
-                  "+ 2 x low-frequency loss"):
+                  "+ 2 x low-frequency loss", "every 800 steps the discriminator is replaced by a new one, which trains "
+                  "alone for 100 steps"):
         assert words in declared, words
     assert not any("lattice" in d for d in departures_from_paper(paper("gan")))
 

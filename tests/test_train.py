@@ -209,6 +209,41 @@ def test_d_warmup_updates_only_d_then_both(tmp_path):
     assert _changed(g0, trainer.generator) and "loss_g" in losses
 
 
+def test_d_renew_every_replaces_d_and_warms_it_up_alone(tmp_path):
+    """d_renew_every: at each multiple of it D starts afresh (the same new weights wherever it happens,
+    e.g. after a resume) and trains alone for d_warmup_steps; G's random stream is left as it was."""
+    trainer = Trainer(_cfg(tmp_path, "gan", d_warmup_steps=1, d_renew_every=3), images=_images(), val_pairs=_val_pairs(),
+                      progress=False)
+    trainer.step = 2  # a step with G: the usual G then D step
+    assert "loss_g" in trainer.train_step(*_batch(trainer, step=2))
+    trainer.step = 3
+    g0, d0 = _params(trainer.generator), _params(trainer.discriminator)
+    rng = paddle.get_rng_state()
+    trainer._renew_discriminator()
+    renewed = _params(trainer.discriminator)
+    assert _changed(d0, trainer.discriminator)  # a new D, not the trained one
+    drawn = paddle.rand([8]).numpy()
+    paddle.set_rng_state(rng)
+    np.testing.assert_array_equal(drawn, paddle.rand([8]).numpy())  # the run's random stream untouched
+
+    other = Trainer(_cfg(tmp_path / "other", "gan", d_warmup_steps=1, d_renew_every=3), images=_images(),
+                    val_pairs=_val_pairs(), progress=False)
+    other.step = 3
+    other._renew_discriminator()
+    assert not _changed(renewed, other.discriminator)  # the same new D in another process at the same step
+
+    # Inside train_step, from the trained D: renewal, then a warm-up step (D alone), as in `other`.
+    trainer.discriminator.set_state_dict({k: paddle.to_tensor(v) for k, v in d0.items()})
+    other.generator.set_state_dict(trainer.generator.state_dict())
+    losses = trainer.train_step(*_batch(trainer, step=3))
+    assert "loss_g" not in losses and not _changed(g0, trainer.generator)
+    other.train_step(*_batch(other, step=3))
+    for k, v in _params(other.discriminator).items():
+        np.testing.assert_allclose(trainer.discriminator.state_dict()[k].numpy(), v, rtol=1e-5, atol=1e-6)
+    trainer.step = 4
+    assert "loss_g" in trainer.train_step(*_batch(trainer, step=4))
+
+
 def test_gan_pixel_weight_adds_the_pixel_loss_to_the_content_loss(tmp_path):
     cfg = _cfg(tmp_path, "gan", content_loss="mse", gan_pixel_weight=0.5, pixel_loss="l1")
     trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
