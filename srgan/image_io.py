@@ -207,6 +207,27 @@ def image_format(path: str | os.PathLike) -> str:
     return Image.registered_extensions().get(Path(path).suffix.lower(), "PNG")
 
 
+def _as_netpbm_kind(path: Path, image: Image.Image) -> Image.Image:
+    """PIL writes every Netpbm name as the kind its mode makes (colour as P6), so a colour image
+    saved as .pgm would be a colour file under a grey name, which other readers refuse. A .pgm
+    gets gray (ITU-R 601 luma), a .pbm black and white (threshold at half), each with a warning."""
+    suffix = path.suffix.lower()
+    if suffix not in (".pgm", ".pbm"):
+        return image
+    if image.mode not in ("L", "I;16", "1"):
+        warnings.warn(f"{path}: {suffix[1:].upper()} holds {'gray' if suffix == '.pgm' else 'black and white'} only; "
+                      f"the colour image written as {'gray' if suffix == '.pgm' else 'black and white'} (.ppm or .png "
+                      "keep the colour)", stacklevel=3)
+        image = image.convert("L")
+    elif suffix == ".pbm" and image.mode != "1":
+        warnings.warn(f"{path}: PBM holds black and white only; gray levels thresholded at half", stacklevel=3)
+    if suffix == ".pbm" and image.mode != "1":
+        if image.mode == "I;16":
+            image = image.point(lambda v: v / 257).convert("L")
+        image = image.convert("1", dither=getattr(Image, "Dither", Image).NONE)
+    return image
+
+
 def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = True) -> None:
     """Write an image atomically: a temp file in the same folder, then a rename.
 
@@ -247,6 +268,7 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = Tr
         if array.shape[2] == 2:  # PIL writes gray + alpha as a GIF without transparency; as RGBA it keeps it
             array = array[:, :, [0, 0, 0, 1]]
     image = Image.fromarray(np.ascontiguousarray(array))  # mode from shape and dtype: L, LA, RGB, RGBA, I;16
+    image = _as_netpbm_kind(path, image)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     with atomic_path(path, replace=replace) as tmp:
         image.save(tmp, format=fmt, **options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -216,3 +217,24 @@ def test_pil_warnings_name_the_file(tmp_path, rgb):
         with pytest.warns(UserWarning) as caught:
             assert read(tmp_path / "exif.jpg").shape[:2] == rgb.shape[:2]
         assert [str(w.message) for w in caught] == [f"{tmp_path / 'exif.jpg'}: Tag data larger than file. Skipping tag 271"]
+
+
+def test_netpbm_names_get_the_kind_they_name(tmp_path):
+    """A colour SR saved as .pgm was a P6 (colour) file under a gray name, which other readers
+    refuse: .pgm is written gray (601 luma) and .pbm black and white, each with a warning."""
+    rng = np.random.default_rng(0)
+    colour = rng.integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    with pytest.warns(UserWarning, match=r"a\.pgm: PGM holds gray only; the colour image written as gray"):
+        save_image(tmp_path / "a.pgm", colour)
+    with pytest.warns(UserWarning, match=r"b\.pbm: PBM holds black and white only"):
+        save_image(tmp_path / "b.pbm", colour)
+    assert (tmp_path / "a.pgm").read_bytes()[:2] == b"P5" and (tmp_path / "b.pbm").read_bytes()[:2] == b"P4"
+    gray = np.asarray(Image.fromarray(colour).convert("L"))
+    np.testing.assert_array_equal(read_image_full(tmp_path / "a.pgm"), gray)
+    np.testing.assert_array_equal(read_image_full(tmp_path / "b.pbm") > 127, gray >= 128)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # what the name holds is written as it is, silently
+        save_image(tmp_path / "c.pgm", gray)
+        save_image(tmp_path / "d.ppm", colour)
+    np.testing.assert_array_equal(read_image_full(tmp_path / "c.pgm"), gray)
+    np.testing.assert_array_equal(read_image_full(tmp_path / "d.ppm"), colour)
