@@ -6,7 +6,10 @@ CLI exits with 130 (cli.EXIT_INTERRUPTED), also when the command stopped cleanly
 checkpoint: the work is not done, so `srgan train ... && srgan release ...` stops there. A command that can stop at a clean point asks for the first SIGTERM as a
 request instead (`graceful=True`): `stop.requested` becomes True and the command stops at its
 next clean point (the trainer: after the current step, with a checkpoint); a second SIGTERM
-raises KeyboardInterrupt, for a step that never ends (a hung data loader or device).
+raises KeyboardInterrupt, for a step that never ends (a hung data loader or device). A repeat
+within REPEAT_SECONDS of the first is the same request, not a second one: Paddle's launcher
+(`paddle.distributed.launch`), stopped by Ctrl-C or SIGTERM, sends each rank SIGTERM three
+times 0.2 s apart and then waits 30 s before SIGKILL, time enough for the step and the checkpoint.
 
     with StopOnSigterm(graceful=True) as stop:
         for batch in loader:
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 
 class StopOnSigterm:
@@ -37,9 +41,12 @@ class StopOnSigterm:
     a test runner's thread) the handler is not installed and SIGTERM keeps its old meaning.
     """
 
+    REPEAT_SECONDS = 2.0  # a SIGTERM this soon after the first repeats it (the launcher's retries)
+
     def __init__(self, *, graceful: bool = False):
         self.graceful = graceful
         self.requested = False
+        self._first_signal = None  # time.monotonic() of the first SIGTERM
         self.signalled = False  # a SIGTERM arrived (as opposed to request() by the caller)
         self._previous = None
         self._installed = False
@@ -49,10 +56,13 @@ class StopOnSigterm:
         self.requested = True
 
     def _on_sigterm(self, signum, frame) -> None:
+        now = time.monotonic()
         self.signalled = True
         if self.graceful and not self.requested:
-            self.requested = True
+            self.requested, self._first_signal = True, now
             return
+        if self.graceful and self._first_signal is not None and now - self._first_signal < self.REPEAT_SECONDS:
+            return  # the same request again
         raise KeyboardInterrupt
 
     def __enter__(self) -> "StopOnSigterm":
