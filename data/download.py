@@ -10,10 +10,23 @@ data/manifest.tsv (benchmarks, DIV2K) and data/datasets.tsv (T91, BSDS200) next 
     python data/download.py div2k                 # DIV2K train + valid HR (3.5 GB + 0.45 GB)
     python data/download.py div2k --valid-only    # DIV2K valid HR only (0.45 GB)
     python data/download.py verify                # check the files already there, no network
+    python data/download.py datasets --overwrite  # also replace files that differ from the manifest
 
 Files go under the shared data folder: --dest, else $SRGAN_SHARED, else ../shared next to the
 repository (the folder the package and the book read). A file that is already there with the
-right checksum is not downloaded again. DIV2K zips are extracted to DIV2K/DIV2K_{train,valid}_HR/.
+right checksum is not downloaded again; one that differs from the manifest (a file of yours, a
+damaged copy) is reported and left as it is, and the command ends with exit 1: --overwrite
+replaces it. Every file is written under a temporary name and renamed into place once complete.
+
+DIV2K zips are extracted to DIV2K/DIV2K_{train,valid}_HR/ through a temporary folder that is
+renamed into place once complete; a record of the extracted files (names, sizes, CRC-32) is kept
+next to it in DIV2K/.DIV2K_{train,valid}_HR.extracted. A folder without that record, or one that
+no longer matches it (an interrupted extraction, files removed), is checked against the zip
+(downloaded again if needed); if it lacks files of the zip it is reported and left as it is
+(exit 1): --overwrite extracts the zip again and replaces the folder. A zip this run downloaded
+is deleted after a complete extraction (--keep-zip keeps it); a zip that was already there is
+never deleted.
+
 T91 is published as 24-bit BMP: each file is checked against its SHA-256, converted to PNG
 without loss, and the PNG's pixels are checked against the manifest's `pixels_sha256` (the
 SHA-256 of the RGB bytes, row by row, of the copies in ../shared/datasets).
@@ -27,15 +40,18 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import http.client
+import io
 import os
+import secrets
+import shutil
 import struct
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -77,9 +93,16 @@ def sha256_of(path: Path) -> str:
 
 
 def is_valid(path: Path, row: dict) -> bool:
-    if is_converted(row):  # the checksums are those of the BMP; the PNG is checked by its pixels
-        return path.is_file() and pixels_sha256(read_png_rgb(path.read_bytes(), name=str(path))[2]) == row["pixels_sha256"]
-    return path.is_file() and path.stat().st_size == row["bytes"] and sha256_of(path) == row["sha256"]
+    """True if `path` is the manifest's file; False for anything else, including a file that cannot
+    be read or parsed (truncated, not a PNG, RGBA, ...)."""
+    try:
+        if not path.is_file():
+            return False
+        if is_converted(row):  # the checksums are those of the BMP; the PNG is checked by its pixels
+            return pixels_sha256(read_png_rgb(path.read_bytes())[2]) == row["pixels_sha256"]
+        return path.stat().st_size == row["bytes"] and sha256_of(path) == row["sha256"]
+    except (OSError, ValueError, zlib.error, struct.error, IndexError, MemoryError):
+        return False
 
 
 def pixels_sha256(rgb: bytes) -> str:
@@ -87,15 +110,18 @@ def pixels_sha256(rgb: bytes) -> str:
     return hashlib.sha256(rgb).hexdigest()
 
 
-def read_bmp_rgb(data: bytes, name: str) -> tuple[int, int, bytes]:
-    """(width, height, RGB bytes top row first) of an uncompressed 24-bit BMP, the format T91 ships in."""
+def read_bmp_rgb(data: bytes) -> tuple[int, int, bytes]:
+    """(width, height, RGB bytes top row first) of an uncompressed 24-bit BMP, the format T91 ships in.
+    Raises ValueError for anything else."""
     if data[:2] != b"BM" or len(data) < 54:
-        raise SystemExit(f"{name}: not a BMP file")
+        raise ValueError("not a BMP file")
     offset, = struct.unpack("<I", data[10:14])
     width, height, _, bits, compression = struct.unpack("<iiHHI", data[18:34])
     if bits != 24 or compression != 0 or width <= 0 or height == 0:
-        raise SystemExit(f"{name}: only uncompressed 24-bit BMPs are supported (got {bits} bit, compression {compression})")
+        raise ValueError(f"only uncompressed 24-bit BMPs are supported (got {bits} bit, compression {compression})")
     stride = (width * 3 + 3) // 4 * 4  # rows are padded to 4 bytes
+    if offset + (abs(height) - 1) * stride + width * 3 > len(data):
+        raise ValueError("truncated BMP file")
     rows = [data[offset + y * stride: offset + y * stride + width * 3] for y in range(abs(height))]
     if height > 0:  # positive height: stored bottom row first
         rows.reverse()
@@ -114,10 +140,11 @@ def png_bytes(width: int, height: int, rgb: bytes) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
-def read_png_rgb(data: bytes, name: str) -> tuple[int, int, bytes]:
-    """(width, height, RGB bytes) of a non-interlaced 8-bit RGB PNG (what png_bytes writes, any filter)."""
+def read_png_rgb(data: bytes) -> tuple[int, int, bytes]:
+    """(width, height, RGB bytes) of a non-interlaced 8-bit RGB PNG (what png_bytes writes, any filter).
+    Raises ValueError (or zlib.error / struct.error for a damaged file) for anything else."""
     if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise SystemExit(f"{name}: not a PNG file")
+        raise ValueError("not a PNG file")
     pos, idat, header = 8, b"", None
     while pos < len(data):
         length, kind = struct.unpack(">I4s", data[pos:pos + 8])
@@ -128,11 +155,16 @@ def read_png_rgb(data: bytes, name: str) -> tuple[int, int, bytes]:
         elif kind == b"IDAT":
             idat += body
     if header is None or header[2:4] != (8, 2) or header[6] != 0:
-        raise SystemExit(f"{name}: only non-interlaced 8-bit RGB PNGs can be checked here")
+        raise ValueError("only non-interlaced 8-bit RGB PNGs can be checked here")
     width, height = header[:2]
-    raw, row, out, prev = zlib.decompress(idat), width * 3, bytearray(), bytearray(width * 3)
+    raw, row = zlib.decompress(idat), width * 3
+    if len(raw) != height * (row + 1):
+        raise ValueError("truncated or damaged PNG file")
+    out, prev = bytearray(), bytearray(row)
     for y in range(height):
         kind, line = raw[y * (row + 1)], bytearray(raw[y * (row + 1) + 1:(y + 1) * (row + 1)])
+        if kind > 4:
+            raise ValueError(f"unknown PNG filter {kind}")
         for i in range(row):  # undo the PNG filter of this row (bpp = 3)
             a, b = (line[i - 3] if i >= 3 else 0), prev[i]
             c = prev[i - 3] if i >= 3 else 0
@@ -151,63 +183,274 @@ def read_png_rgb(data: bytes, name: str) -> tuple[int, int, bytes]:
     return width, height, bytes(out)
 
 
-def fetch_converted(row: dict, target: Path) -> None:
-    """Download a BMP (size and SHA-256 checked), write it as a PNG whose pixels are checked too."""
-    part = target.parent / f".{target.name}.bmp.part"
-    fetch(row, part)
+def report(message: str) -> None:
+    """One line on stderr for a file that is not as it should be (the command then ends with exit 1)."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+
+
+def make_dirs(folder: Path, made: list[Path]) -> None:
+    """mkdir -p `folder`, appending the folders it creates to `made` (removed at the end if left empty)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir()
+        made.append(path)
+
+
+def remove_empty(made: list[Path]) -> None:
+    """Remove the folders of `made` (created by this run) that are still empty, deepest first."""
+    for path in reversed(made):
+        try:
+            path.rmdir()
+        except OSError:  # not empty (or gone): keep it
+            pass
+
+
+def temp_name(target: Path, kind: str = "part") -> Path:
+    """A new name next to `target` for a temporary file or folder of this run."""
+    return target.parent / f".{target.name}.{secrets.token_hex(4)}.{kind}"
+
+
+def write_atomic(target: Path, write) -> None:
+    """Call write(file) on a temporary file next to `target`, renamed into place once complete: an
+    interruption leaves the old file or the new one. The file is created by open(..., 'xb'), so it
+    gets the usual 0666 minus the umask (not mkstemp's private 0600)."""
+    while True:
+        tmp = temp_name(target)
+        try:
+            out = open(tmp, "xb")
+            break
+        except FileExistsError:
+            continue
     try:
-        width, height, rgb = read_bmp_rgb(part.read_bytes(), name=row["url"])
-    finally:
-        part.unlink()
-    if pixels_sha256(rgb) != row["pixels_sha256"]:
-        raise SystemExit(f"{row['url']}: its pixels do not match the manifest's pixels_sha256; nothing was written")
-    fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(png_bytes(width, height, rgb))
+        with out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, target)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        if tmp.exists():
+            tmp.unlink()
 
 
-def fetch(row: dict, target: Path) -> None:
-    """Download row['url'] to `target` through a temporary file; fail on a size or checksum mismatch."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+def download_into(row: dict, out, label: str) -> None:
+    """Stream row['url'] into the file object `out`; SystemExit (one line) when offline or on a size
+    or checksum mismatch."""
     try:
         digest, size = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(row["url"], timeout=60) as response:
+        with urllib.request.urlopen(row["url"], timeout=60) as response:
             while chunk := response.read(CHUNK):
                 out.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
                 if row["bytes"] > 50 * CHUNK and size % (100 * CHUNK) < CHUNK:
-                    print(f"  {target.name}: {size / 2**20:.0f} / {row['bytes'] / 2**20:.0f} MiB", flush=True)
-        if size != row["bytes"] or digest.hexdigest() != row["sha256"]:
-            raise SystemExit(f"{row['url']}: got {size} bytes with SHA-256 {digest.hexdigest()}, "
-                             f"expected {row['bytes']} bytes with {row['sha256']}; the file was not kept")
-        os.replace(tmp, target)
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+                    print(f"  {label}: {size / 2**20:.0f} / {row['bytes'] / 2**20:.0f} MiB", flush=True)
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as e:
         reason = getattr(e, "reason", None) or e
         raise SystemExit(f"cannot download {row['url']}: {reason}; {OFFLINE_HINT}") from e
+    if size != row["bytes"] or digest.hexdigest() != row["sha256"]:
+        raise SystemExit(f"{row['url']}: got {size} bytes with SHA-256 {digest.hexdigest()}, "
+                         f"expected {row['bytes']} bytes with {row['sha256']}; the file was not kept")
+
+
+def fetch(row: dict, target: Path) -> None:
+    """Download row['url'] to `target` through a temporary file; fail on a size or checksum mismatch."""
+    write_atomic(target, lambda out: download_into(row, out, target.name))
+
+
+def fetch_converted(row: dict, target: Path) -> None:
+    """Download a BMP (size and SHA-256 checked), write it as a PNG whose pixels are checked too."""
+    bmp = io.BytesIO()  # T91's BMPs are small
+    download_into(row, bmp, target.name)
+    try:
+        width, height, rgb = read_bmp_rgb(bmp.getvalue())
+    except ValueError as e:
+        raise SystemExit(f"{row['url']}: {e}; nothing was written") from None
+    if pixels_sha256(rgb) != row["pixels_sha256"]:
+        raise SystemExit(f"{row['url']}: its pixels do not match the manifest's pixels_sha256; nothing was written")
+    write_atomic(target, lambda out: out.write(png_bytes(width, height, rgb)))
+
+
+def get_file(row: dict, dest: Path, overwrite: bool, made: list[Path]) -> bool | None:
+    """Make dest/row['path'] the manifest's file: True if downloaded now, False if it was already
+    there, None if something else is there (reported, left as it is)."""
+    target = dest / row["path"]
+    if target.exists() and not target.is_file():
+        report(f"{target}: is a folder, not the manifest's file; left as it is")
+        return None
+    if target.is_file():
+        if is_valid(target, row):
+            print(f"ok        {row['path']}")
+            return False
+        if not overwrite:
+            report(f"{target}: differs from the manifest (size, SHA-256 or pixels, or not readable); "
+                   "left as it is, --overwrite replaces it")
+            return None
+        print(f"replace   {row['path']} ({row['bytes'] / 2**20:.1f} MiB)", flush=True)
+    else:
+        print(f"download  {row['path']} ({row['bytes'] / 2**20:.1f} MiB)", flush=True)
+    make_dirs(target.parent, made)
+    (fetch_converted if is_converted(row) else fetch)(row, target)
+    return True
+
+
+# DIV2K: a zip DIV2K/DIV2K_x_HR.zip holds DIV2K_x_HR/0001.png ...; it is extracted to the folder
+# DIV2K/DIV2K_x_HR, and DIV2K/.DIV2K_x_HR.extracted records its files: "name<TAB>size<TAB>crc32".
+
+def zip_members(zip_path: Path, folder_name: str) -> dict[str, tuple[int, int]]:
+    """{name inside the folder: (size, CRC-32)} of the files of a DIV2K zip, all of which must lie
+    under folder_name/ (anything else, such as an absolute or '..' path, is refused)."""
+    members = {}
+    try:
+        with zipfile.ZipFile(zip_path) as z:
+            infos = z.infolist()
+    except zipfile.BadZipFile as e:
+        raise SystemExit(f"{zip_path}: not a readable zip file ({e})") from None
+    for info in infos:
+        parts = PurePosixPath(info.filename).parts
+        if (info.filename.startswith("/") or "\\" in info.filename or ".." in parts or not parts
+                or parts[0] != folder_name or (len(parts) < 2 and not info.is_dir())):
+            raise SystemExit(f"{zip_path}: unexpected path {info.filename!r} in the archive "
+                             f"(expected {folder_name}/...); nothing was extracted")
+        if not info.is_dir():
+            members["/".join(parts[1:])] = (info.file_size, info.CRC)
+    return members
+
+
+def record_path(folder: Path) -> Path:
+    return folder.parent / f".{folder.name}.extracted"
+
+
+def read_record(folder: Path) -> dict[str, tuple[int, int]] | None:
+    """The files recorded when `folder` was extracted, or None (no record, or an unreadable one)."""
+    try:
+        lines = record_path(folder).read_text().splitlines()
+        return {name: (int(size), int(crc)) for name, size, crc in
+                (line.split("\t") for line in lines if line and not line.startswith("#"))}
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def write_record(folder: Path, members: dict[str, tuple[int, int]]) -> None:
+    text = f"# files of {folder.name}, extracted and checked by data/download.py: name, bytes, CRC-32\n"
+    text += "".join(f"{name}\t{size}\t{crc}\n" for name, (size, crc) in sorted(members.items()))
+    write_atomic(record_path(folder), lambda out: out.write(text.encode()))
+
+
+def missing_files(folder: Path, members: dict[str, tuple[int, int]]) -> list[str]:
+    """Names of `members` that are not files of their size in `folder` (a quick completeness check)."""
+    bad = []
+    for name, (size, _) in members.items():
+        path = folder / name
+        try:
+            if not (path.is_file() and path.stat().st_size == size):
+                bad.append(name)
+        except OSError:
+            bad.append(name)
+    return bad
+
+
+def crc32_of(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def extract(zip_path: Path, folder: Path, members: dict[str, tuple[int, int]]) -> None:
+    """Extract a DIV2K zip into a temporary folder next to `folder`, renamed to `folder` once
+    complete; an existing `folder` is replaced only after that (the caller decides when it may be)."""
+    tmp = temp_name(folder)
+    tmp.mkdir()  # mkdir, not mkdtemp: the usual permissions
+    try:
+        with zipfile.ZipFile(zip_path) as z:
+            z.extractall(tmp)  # zip_members checked that every path lies under folder.name/; CRCs are checked on reading
+        new = tmp / folder.name
+        new.mkdir(exist_ok=True)
+        if missing_files(new, members):
+            raise SystemExit(f"{zip_path}: the extracted files do not match the archive's list; nothing was kept")
+        old = None
+        if folder.exists():
+            old = temp_name(folder, "old")
+            folder.rename(old)
+        try:
+            new.rename(folder)
+        except BaseException:
+            if old is not None:
+                old.rename(folder)
+            raise
+        if old is not None:
+            shutil.rmtree(old)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"  extracted {zip_path.name} -> {folder} ({len(members)} files)")
 
 
-def extract(zip_path: Path, dest: Path) -> None:
-    """Extract a DIV2K zip next to itself (DIV2K_train_HR/0001.png ...), once."""
-    folder = dest / zip_path.stem  # DIV2K_train_HR
-    if folder.is_dir() and any(folder.iterdir()):
-        print(f"  {folder} already extracted")
-        return
-    with zipfile.ZipFile(zip_path) as z:
-        for member in z.namelist():  # refuse paths that would leave the destination
-            if member.startswith("/") or ".." in Path(member).parts:
-                raise SystemExit(f"{zip_path}: unsafe path {member!r} in the archive")
-        z.extractall(dest)
-    print(f"  extracted {zip_path.name} -> {folder} ({len(list(folder.glob('*.png')))} PNG files)")
+def get_div2k(row: dict, dest: Path, args: argparse.Namespace, made: list[Path]) -> bool:
+    """Make the folder of a DIV2K zip hold the zip's files; False if something is in the way (reported)."""
+    zip_path = dest / row["path"]
+    folder = zip_path.parent / zip_path.stem
+    name = f"{Path(row['path']).parent / folder.name}"
+    record = read_record(folder)
+    if folder.is_dir() and record is not None and not missing_files(folder, record):
+        print(f"ok        {name} ({len(record)} files, extracted earlier)")
+        return True
+    if folder.exists() and not folder.is_dir():
+        report(f"{folder}: is a file, where {zip_path.name} is extracted; left as it is")
+        return False
+    if folder.is_dir():  # e.g. an interrupted extraction, or one made by hand: check it against the zip
+        why = "no record that it is complete" if record is None else "it lacks files it had when extracted"
+        print(f"check     {name}: {why}; checking it against {zip_path.name}", flush=True)
+    downloaded = get_file(row, dest, args.overwrite, made)
+    if downloaded is None:
+        return False
+    members = zip_members(zip_path, folder.name)
+    if folder.is_dir() and not (missing := missing_files(folder, members)):
+        print(f"ok        {name} (all {len(members)} files of {zip_path.name})")
+    elif folder.is_dir() and not args.overwrite:
+        report(f"{folder}: {len(missing)} of the {len(members)} files of {zip_path.name} are missing or of "
+               f"another size (first: {missing[0]}); left as it is and the zip kept, --overwrite extracts it again "
+               "and replaces the folder")
+        return False
+    else:
+        extract(zip_path, folder, members)
+    write_record(folder, members)
+    if downloaded and not args.keep_zip:
+        zip_path.unlink()
+        print(f"  removed {zip_path.name} (downloaded by this run; --keep-zip keeps it)")
+    elif not downloaded:
+        print(f"  kept {zip_path.name} (it was there before this run)")
+    return True
+
+
+def verify(rows: list[dict], dest: Path) -> int:
+    """Check the listed files and the extracted DIV2K folders that are there, offline: exit 1 if any
+    of them does not match, or if there is nothing to check."""
+    present = [r for r in rows if (dest / r["path"]).is_file()]
+    bad = [r["path"] for r in present if not is_valid(dest / r["path"], r)]
+    print(f"{dest}: {len(present)} of {len(rows)} listed files present, {len(present) - len(bad)} match their checksum")
+    folders = [(dest / r["path"]).with_suffix("") for r in rows if r["path"].startswith("DIV2K/")]
+    folders = [f for f in folders if f.is_dir()]
+    for folder in folders:
+        name = folder.relative_to(dest).as_posix()
+        record = read_record(folder)
+        if record is None:
+            print(f"{folder}: no record of a complete extraction (`python data/download.py div2k` checks it against the zip)")
+            bad.append(name)
+            continue
+        wrong = missing_files(folder, record)
+        wrong += [n for n in record if n not in wrong and crc32_of(folder / n) != record[n][1]]
+        print(f"{folder}: {len(record) - len(wrong)} of the {len(record)} extracted files match their record")
+        bad += [f"{name}/{n}" for n in sorted(wrong)]
+    for path in bad:
+        print(f"  MISMATCH {path}")
+    if not present and not folders:
+        print(f"nothing to verify under {dest}")
+        return 1
+    return 1 if bad else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,45 +458,53 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("what", choices=["benchmarks", "datasets", "t91", "bsds200", "div2k", "verify"])
     parser.add_argument("--dest", type=Path, default=None, help="shared data folder (default: $SRGAN_SHARED or ../shared)")
     parser.add_argument("--valid-only", action="store_true", help="div2k: only the 100 validation images")
-    parser.add_argument("--keep-zip", action="store_true", help="div2k: keep the zip files after extracting")
+    parser.add_argument("--keep-zip", action="store_true",
+                        help="div2k: keep a zip this run downloaded after extracting it (a zip that was "
+                             "already there is never deleted)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a file at a manifest path that differs from the manifest, and extract a "
+                             "DIV2K zip again over a folder that lacks some of its files (the old folder is "
+                             "deleted); without it such files and folders are reported and left as they are")
     args = parser.parse_args(argv)
     dest = (args.dest or default_dest()).resolve()
+    existing = dest
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == dest else f"cannot be a folder: {existing} is a file"
+        print(f"error: {dest}: {where}; --dest must name a folder", file=sys.stderr)
+        return 2
     rows = read_manifest()
+    try:
+        if args.what == "verify":
+            return verify(rows, dest)
+        return get(rows, dest, args)
+    except OSError as e:  # permissions, a full disk, ...: one line naming the file
+        print(f"error: {e.filename or dest}: {e.strerror or e}", file=sys.stderr)
+        return 1
 
-    if args.what == "verify":
-        present = [r for r in rows if (dest / r["path"]).is_file()]
-        bad = [r["path"] for r in present if not is_valid(dest / r["path"], r)]
-        print(f"{dest}: {len(present)} of {len(rows)} listed files present, {len(present) - len(bad)} match their checksum")
-        for path in bad:
-            print(f"  MISMATCH {path}")
-        return 1 if bad else 0
 
+def get(rows: list[dict], dest: Path, args: argparse.Namespace) -> int:
     prefixes = {"benchmarks": ("benchmarks/",), "datasets": ("datasets/T91/", "datasets/BSDS200/"),
                 "t91": ("datasets/T91/",), "bsds200": ("datasets/BSDS200/",)}
     if args.what in prefixes:
         wanted = [r for r in rows if r["path"].startswith(prefixes[args.what])]
     else:
         wanted = [r for r in rows if r["path"].startswith("DIV2K/") and (not args.valid_only or "valid" in r["path"])]
-    for row in wanted:
-        target = dest / row["path"]
-        extracted = args.what == "div2k" and (target.parent / target.stem).is_dir()
-        if extracted or is_valid(target, row):
-            print(f"ok        {row['path']}")
-            continue
-        print(f"download  {row['path']} ({row['bytes'] / 2**20:.1f} MiB)", flush=True)
-        if is_converted(row):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fetch_converted(row, target)
-        else:
-            fetch(row, target)
-    if args.what == "div2k":
+    made: list[Path] = []  # folders this run created: removed at the end if still empty (e.g. offline)
+    problems = 0
+    try:
         for row in wanted:
-            zip_path = dest / row["path"]
-            if zip_path.is_file():
-                extract(zip_path, zip_path.parent)
-                if not args.keep_zip:
-                    zip_path.unlink()
-    print(f"done: {len(wanted)} file(s) under {dest}")
+            if args.what == "div2k":
+                problems += not get_div2k(row, dest, args, made)
+            else:
+                problems += get_file(row, dest, args.overwrite, made) is None
+    finally:
+        remove_empty(made)
+    if problems:
+        print(f"{problems} of {len(wanted)} item(s) under {dest} are not as listed (see above); exit 1", file=sys.stderr)
+        return 1
+    print(f"done: {len(wanted)} item(s) under {dest}")
     return 0
 
 

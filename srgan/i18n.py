@@ -58,6 +58,10 @@ ZH: dict[str, str] = {
     "{#} (step {#}): {}": "{#}（第 {#} 步）：{}",
     "D {} norm": "判别器 {} 归一化",
     "D spectral norm": "判别器改用谱归一化",
+    "— (not in the paper)": "—（论文中没有）",
+    "a spectrally normalised discriminator replaced the paper's from step {#}": "从第 {#} 步起，谱归一化的判别器取代了论文的判别器",
+    "its discriminator is the paper's": "判别器是论文的",
+    "350k ImageNet images": "35 万张 ImageNet 图像",
     "continued": "接续训练",
     "continued: {}": "接续训练：{}",
     "segment {}: {}": "第 {} 段：{}",
@@ -428,11 +432,11 @@ ZH_FIGURES: dict[str, str] = {
     "the trainer's validation on the selection set every {#} steps (training log; every {#}th and the last shown): "
     "the running average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步及最后一次显示一次）：滑动平均权重的得分",
     "one term at a time: the selection set every {#} steps": "每次只加一项：每 {#} 步在挑选集上的得分",
-    "A: + lattice {#}": "A：+ 网格惩罚 {#}",
-    "D: A + low-frequency {#}": "D：A + 低频损失 {#}",
-    "E: D + chroma {#}": "E：D + 色度损失 {#}",
-    "G: E, lattice {#}": "G：E，网格惩罚 {#}",
-    "I: G, chroma {#}, average": "I：G，色度损失 {#}，滑动平均",
+    "run A: + lattice {#}": "训练 A：+ 网格惩罚 {#}",
+    "run D: A + low-frequency {#}": "训练 D：A + 低频损失 {#}",
+    "run E: D + chroma {#}": "训练 E：D + 色度损失 {#}",
+    "run G: E, lattice {#}": "训练 G：E，网格惩罚 {#}",
+    "run I: G, chroma {#}, average": "训练 I：G，色度损失 {#}，滑动平均",
     "each run at the last step all five reached, then the longer runs at their last validation":
         "各次训练在五者都到达的最后一步的得分，然后是较长的几次训练在最后一次验证时的得分",
     "the run's checkpoints every {#} steps on {} (model card, `checkpoint_scores`, which also scores steps {}); "
@@ -452,8 +456,8 @@ ZH_FIGURES: dict[str, str] = {
     "NIQE (lower = more natural)": "NIQE（越低越自然）",
     "grid contrast (photo ≈ 1)": "网格对比度（照片 ≈ 1）",
     "grid ratio (HR = 1)": "网格比（HR = 1）",
-    "grid measures on 32x32 windows; chance level of the lattice share for white noise {#}":
-        "网格指标在 32x32 窗口上计算；白噪声的网格能量占比（随机水平）为 {#}",
+    "grid measures on 32x32 windows, 4-pixel border removed; HR rows: the photos' own values":
+        "网格指标在 32x32 窗口上计算，去掉 4 像素边框；HR 行：照片自身的数值",
     "steps": "步数",
     "spectral": "谱归一化",
     "lattice": "网格惩罚",  # chapter 6's segment table: one column per loss weight
@@ -472,6 +476,7 @@ ZH_FIGURES: dict[str, str] = {
     "generator x4 ({})": "生成器 ×4（{}）",
     "{}: the middle {#}x{#} LR pixels": "{}：中间 {#}x{#} 个 LR 像素",
     "{}: the middle {#}x{#} LR pixels, 1:1": "{}：中间 {#}x{#} 个 LR 像素，1:1",
+    "{}: its most detailed {#}x{#} LR pixels, 1:1": "{}：细节最多的 {#}x{#} 个 LR 像素，1:1",
     "{} (centre {#}x{#})": "{}（中心 {#}x{#}）",
     "{#} x {#} tiles (tile={#}, tile_pad={#}): one tile's kept part (yellow) and what the network sees for it (red)":
         "{#} × {#} 个分块（tile={#}，tile_pad={#}）：一个分块保留下来的部分（黄色）和网络为它看到的输入（红色）",
@@ -693,8 +698,8 @@ ZH_PRINTED: dict[str, str] = {
         "{}：未找到，所以没有可供比较的基准 LR 文件（python data/download.py benchmarks）",
     "LR batch {} {}, range [{#}, {#}]": "LR 批量 {} {}，取值范围 [{#}, {#}]",
     "HR batch {} {}, range [{#}, {#}]": "HR 批量 {} {}，取值范围 [{#}, {#}]",
-    "{#} batches of {#} in {#} s ({#} samples/s with {#} workers); an LR crop has {#}x fewer pixels":
-        "{#} 个批量，每个 {#} 个样本，用时 {#} 秒（每秒 {#} 个样本，{#} 个工作进程）；一个 LR 裁剪块的像素数只有 HR 裁剪块的 1/{#}",
+    "{#} batches of {#} in {#} ms ({#} samples/s with {#} workers); an LR crop has {#}x fewer pixels":
+        "{#} 个批量，每个 {#} 个样本，用时 {#} 毫秒（每秒 {#} 个样本，{#} 个工作进程）；一个 LR 裁剪块的像素数只有 HR 裁剪块的 1/{#}",
 
     # chapter 2
     "one forward pass of a {#}x{#} LR image: {#} s on {}; the residual blocks at the output's resolution would cost "
@@ -829,6 +834,9 @@ ZH_PRINTED: dict[str, str] = {
     "NOTE: the dial needs both {} and {}; no interpolation points": "注意：调节系数需要 {} 和 {} 两者都在；没有插值点",
 
     # chapter 8
+    "{#}x{#}: the largest difference from Upscaler's output above is {#} grey level(s), {#} of the values differ "
+    "(Upscaler tiles, this ran the whole image)":
+        "{#}x{#}：与上面 Upscaler 的输出相比，最大差异为 {#} 个灰度级，{#} 的数值不同（Upscaler 分块运行，这里一次运行整张图像）",
     "weights: {}": "权重：{}",
     "speed test input {#}x{#} LR px: the plain kernels unfold its tail conv into {#} GB":
         "速度测试的输入为 {#}x{#} 个 LR 像素：plain 内核会把它的尾部卷积展开成 {#} GB",

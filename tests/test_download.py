@@ -1,5 +1,7 @@
 """data/download.py: the T91 / BSDS200 manifest against the copies in ../shared, and the download
-code against a local HTTP server serving a tiny fake dataset (there is no internet here)."""
+code against a local HTTP server or file:// URLs serving a tiny fake dataset (there is no internet
+here): files of the user's are never replaced or deleted without --overwrite, an extraction counts
+only when complete, damaged files are mismatches, permissions are the usual ones."""
 
 from __future__ import annotations
 
@@ -7,7 +9,12 @@ import functools
 import hashlib
 import http.server
 import importlib.util
+import io
+import os
+import shutil
+import stat
 import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -145,3 +152,171 @@ def test_offline_is_one_clear_line(manifests, tmp_path):
     assert message.startswith(f"cannot download http://127.0.0.1:{port}/1.png") and "\n" not in message
     assert "no internet?" in message
     assert not any(p.is_file() for p in (tmp_path / "shared").rglob("*"))
+    assert not (tmp_path / "shared").exists()  # the folders this run made are removed again
+    (tmp_path / "mine").mkdir()  # a --dest that was there stays, empty
+    with pytest.raises(SystemExit):
+        download.main(["bsds200", "--dest", str(tmp_path / "mine")])
+    assert (tmp_path / "mine").is_dir() and list((tmp_path / "mine").iterdir()) == []
+
+
+# The tests below serve files through file:// URLs (no server, no network).
+
+def file_row(path: str, source: Path, pixels: np.ndarray | None = None) -> str:
+    """A manifest line for `source`, published at file://source and stored at `path`."""
+    data = source.read_bytes()
+    pixel_digest = hashlib.sha256(pixels.tobytes()).hexdigest() if pixels is not None else ""
+    return f"{path}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}\t{source.as_uri()}\t{pixel_digest}"
+
+
+@pytest.fixture
+def local(tmp_path, monkeypatch):
+    """A T91-like BMP, a BSDS-like PNG, a benchmark PNG and a DIV2K-like zip of 5 PNGs, served as
+    file:// URLs through test manifests; yields (dest, {manifest path: expected bytes or pixels})."""
+    src = tmp_path / "src"
+    src.mkdir()
+    rng = np.random.default_rng(1)
+    t91 = rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    Image.fromarray(t91).save(src / "t1.bmp")
+    Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).save(src / "100075.png")
+    Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(src / "hr1.png")
+    with zipfile.ZipFile(src / "DIV2K_valid_HR.zip", "w") as z:
+        for i in range(5):
+            buffer = io.BytesIO()
+            Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(buffer, format="PNG")
+            z.writestr(f"DIV2K_valid_HR/{801 + i:04d}.png", buffer.getvalue())
+    header = "path\tbytes\tsha256\turl\tpixels_sha256\n"
+    (tmp_path / "manifest.tsv").write_text(header + file_row("benchmarks/Set5/HR/img_001.png", src / "hr1.png") + "\n"
+                                           + file_row("DIV2K/DIV2K_valid_HR.zip", src / "DIV2K_valid_HR.zip") + "\n")
+    (tmp_path / "datasets.tsv").write_text(header + file_row("datasets/T91/t1.png", src / "t1.bmp", t91) + "\n"
+                                           + file_row("datasets/BSDS200/100075.png", src / "100075.png") + "\n")
+    monkeypatch.setattr(download, "MANIFEST", tmp_path / "manifest.tsv")
+    monkeypatch.setattr(download, "DATASETS_MANIFEST", tmp_path / "datasets.tsv")
+    return tmp_path / "shared", src
+
+
+def error_lines(capsys) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+
+
+def test_a_changed_file_is_kept_unless_overwrite(local, capsys):
+    dest, src = local
+    mine = dest / "datasets/BSDS200/100075.png"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"MY OWN EDITED IMAGE")
+    assert download.main(["datasets", "--dest", str(dest)]) == 1
+    assert mine.read_bytes() == b"MY OWN EDITED IMAGE"  # byte for byte
+    assert error_lines(capsys) == [f"error: {mine}: differs from the manifest (size, SHA-256 or pixels, or not "
+                                   "readable); left as it is, --overwrite replaces it"]
+    assert (dest / "datasets/T91/t1.png").is_file()  # the other files are still fetched
+    assert download.main(["datasets", "--dest", str(dest), "--overwrite"]) == 0
+    assert mine.read_bytes() == (src / "100075.png").read_bytes()
+    assert download.main(["verify", "--dest", str(dest)]) == 0
+
+
+def test_damaged_files_are_mismatches_not_tracebacks(local, capsys):
+    dest, _ = local
+    assert download.main(["t91", "--dest", str(dest)]) == 0
+    png = dest / "datasets/T91/t1.png"
+    good = png.read_bytes()
+    for damaged in [good[:len(good) - 30],  # truncated: zlib.error before the fix
+                    b"not a PNG at all",
+                    None]:  # RGBA
+        if damaged is None:
+            Image.fromarray(np.zeros((6, 5, 4), np.uint8)).save(png)
+        else:
+            png.write_bytes(damaged)
+        before = png.read_bytes()
+        capsys.readouterr()
+        assert download.main(["verify", "--dest", str(dest)]) == 1
+        assert "MISMATCH datasets/T91/t1.png" in capsys.readouterr().out
+        assert download.main(["t91", "--dest", str(dest)]) == 1
+        assert png.read_bytes() == before and len(error_lines(capsys)) == 1
+        assert download.main(["t91", "--dest", str(dest), "--overwrite"]) == 0  # repaired
+        assert png.read_bytes() == good
+
+
+def test_a_users_zip_is_never_deleted(local):
+    dest, src = local
+    (dest / "DIV2K").mkdir(parents=True)
+    mine = dest / "DIV2K/DIV2K_valid_HR.zip"
+    shutil.copy(src / "DIV2K_valid_HR.zip", mine)
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 0
+    assert mine.read_bytes() == (src / "DIV2K_valid_HR.zip").read_bytes()
+    assert sorted(p.name for p in (dest / "DIV2K/DIV2K_valid_HR").iterdir()) == [f"{i:04d}.png" for i in range(801, 806)]
+    # A zip this run downloads is deleted after extracting, unless --keep-zip.
+    other = dest.parent / "other"
+    assert download.main(["div2k", "--valid-only", "--dest", str(other)]) == 0
+    assert sorted(p.name for p in (other / "DIV2K").iterdir()) == [".DIV2K_valid_HR.extracted", "DIV2K_valid_HR"]
+    assert download.main(["verify", "--dest", str(other)]) == 0
+    kept = dest.parent / "kept"
+    assert download.main(["div2k", "--valid-only", "--dest", str(kept), "--keep-zip"]) == 0
+    assert (kept / "DIV2K/DIV2K_valid_HR.zip").is_file()
+
+
+def test_a_partial_extraction_is_not_done(local, capsys):
+    dest, src = local
+    folder = dest / "DIV2K/DIV2K_valid_HR"
+    # As an interrupted extraction leaves it: the first files, the last one cut short.
+    folder.mkdir(parents=True)
+    with zipfile.ZipFile(src / "DIV2K_valid_HR.zip") as z:
+        (folder / "0801.png").write_bytes(z.read("DIV2K_valid_HR/0801.png"))
+    (folder / "0802.png").write_bytes(b"")
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["0801.png", "0802.png"]  # left as it is
+    (line,) = error_lines(capsys)
+    assert line.startswith(f"error: {folder}: 4 of the 5 files of DIV2K_valid_HR.zip are missing")
+    assert (dest / "DIV2K/DIV2K_valid_HR.zip").is_file()  # kept for the next run
+    assert download.main(["verify", "--dest", str(dest)]) == 1
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest), "--overwrite"]) == 0
+    assert len(list(folder.glob("*.png"))) == 5
+    assert download.main(["verify", "--dest", str(dest)]) == 0
+    # An empty folder (and no zip) is not "ok" either.
+    empty = dest.parent / "empty"
+    (empty / "DIV2K/DIV2K_valid_HR").mkdir(parents=True)
+    assert download.main(["div2k", "--valid-only", "--dest", str(empty)]) == 1
+    assert list((empty / "DIV2K/DIV2K_valid_HR").iterdir()) == []
+
+
+def test_an_interrupted_extraction_leaves_nothing_half_done(local, monkeypatch):
+    dest, _ = local
+    extract_member = zipfile.ZipFile._extract_member
+    calls = []
+
+    def interrupted(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return extract_member(self, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "_extract_member", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        download.main(["div2k", "--valid-only", "--dest", str(dest), "--keep-zip"])
+    assert sorted(p.name for p in (dest / "DIV2K").iterdir()) == ["DIV2K_valid_HR.zip"]  # no folder, no leftovers
+    monkeypatch.setattr(zipfile.ZipFile, "_extract_member", extract_member)
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 0
+    assert len(list((dest / "DIV2K/DIV2K_valid_HR").glob("*.png"))) == 5
+
+
+def test_files_get_the_usual_permissions(local):
+    dest, _ = local
+    old = os.umask(0o022)
+    try:
+        assert download.main(["datasets", "--dest", str(dest)]) == 0
+        assert download.main(["benchmarks", "--dest", str(dest)]) == 0
+        assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 0
+    finally:
+        os.umask(old)
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o644}  # not mkstemp's 0600
+    assert len(files) == 3 + 5 + 1  # T91, BSDS200, Set5; 5 DIV2K images; the extraction record
+    assert {stat.S_IMODE(p.stat().st_mode) for p in dest.rglob("*") if p.is_dir()} == {0o755}
+
+
+def test_dest_must_be_a_folder(local, capsys):
+    dest, _ = local
+    dest.parent.joinpath("afile").write_text("x")
+    for where in ["afile", "afile/sub"]:
+        for what in ["verify", "benchmarks"]:
+            assert download.main([what, "--dest", str(dest.parent / where)]) == 2
+            err = capsys.readouterr().err.splitlines()
+            assert len(err) == 1 and err[0].startswith(f"error: {dest.parent / where}:") and "folder" in err[0]
