@@ -77,6 +77,89 @@ def _link_if_absent(tmp: str, path: Path) -> None:
         os.replace(tmp, path)
 
 
+def write_together(files, *, replace: bool = True) -> None:
+    """Write files that belong together (weights, their model card, their log) as one set: a
+    failure (a full disk, an error, Ctrl-C while writing) leaves the old set untouched.
+
+    Every file is first written to a temporary name in its own folder by its writer; only when
+    all are written are they renamed into place, in the given order, so put the file that
+    vouches for the others (the card) last. Its old version is removed before the first
+    rename: a process killed between the renames leaves files without a card, never new
+    weights under an old card.
+
+    Args:
+        files: (path, writer) pairs; writer(tmp) writes the file to the str path `tmp`. A
+            writer None removes an existing file at `path` (a member of an earlier set that the
+            new one does not have, e.g. a log).
+        replace: False (a command without --overwrite): every path must still be free when the
+            set is put in place (outputs.OutputError otherwise, and nothing is left behind).
+
+    Raises:
+        OSError: naming the file that could not be written ("out.json: cannot write (No space
+            left on device)"); writer errors that are not OSError pass through unchanged.
+    """
+    files = [(Path(path), writer) for path, writer in files]
+    temps: dict[Path, str] = {}
+    try:
+        for path, writer in files:
+            if writer is None:
+                continue
+            with _naming(path):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, temps[path] = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                os.close(fd)
+                writer(temps[path])
+                try:
+                    mode = stat.S_IMODE(os.stat(path).st_mode)
+                except OSError:  # a new file: the usual mode, not mkstemp's private 0600
+                    mode = 0o666 & ~_umask()
+                os.chmod(temps[path], mode)
+        if not replace:
+            taken = [path for path, _ in files if path.exists() or path.is_symlink()]
+            if taken:
+                raise OutputError(f"{taken[0]}: exists; not replaced (add --overwrite to replace it)")
+            placed = []
+            try:
+                for path, writer in files:
+                    if writer is not None:
+                        _link_if_absent(temps[path], path)
+                        placed.append(path)
+            except BaseException:
+                for path in placed:  # ours, linked a moment ago: the set goes in whole or not at all
+                    path.unlink(missing_ok=True)
+                raise
+            return
+        last = files[-1][0]
+        if len(files) > 1 and (last.exists() or last.is_symlink()):
+            last.unlink()
+        for path, writer in files:
+            with _naming(path):
+                if writer is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    os.replace(temps[path], path)
+    finally:
+        for tmp in temps.values():
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
+@contextmanager
+def _naming(path: Path):
+    """An OSError inside becomes one naming `path`, the output, with the system's reason (not
+    a bare "[Errno 28] No space left on device", nor our temporary file's name)."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as e:
+        if e.errno is None and str(e).startswith(f"{path}:"):
+            raise
+        error = OSError(f"{path}: cannot write ({e.strerror or e})")
+        error.errno = e.errno  # kept for callers that test it (ENOSPC); the message stays one line
+        raise error from None
+
+
 def copy_atomic(source: str | os.PathLike, destination: str | os.PathLike) -> None:
     """Copy a file's bytes to `destination` atomically."""
     with atomic_path(destination) as tmp:

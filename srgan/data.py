@@ -40,6 +40,25 @@ SELECTION_IDS = (
     "35010", "368016", "385028", "45077", "60079", "66075", "8143",
 )
 SELECTION = "selection"  # the name that asks for the selection set where a benchmark folder is expected
+_NOTED_FOLDERS: set[str] = set()  # folders named "selection" that is_selection has said it does not use
+
+
+def is_selection(source) -> bool:
+    """Whether a benchmark argument means the selection set: the bare name "selection" as a str
+    (as typed after --data, or a config's val_dir). Anything with a folder part ("./selection",
+    "/data/selection") and any Path is a folder, so a user's own folder named selection is
+    reachable. The name wins over a folder of that name in the working folder, as the shipped
+    models' names win over files (infer.resolve_weights), so a command means the same wherever
+    it runs; a note then says which was used and how to ask for the folder."""
+    if not (isinstance(source, str) and source == SELECTION):
+        return False
+    if Path(SELECTION).is_dir() and str(Path(SELECTION).resolve()) not in _NOTED_FOLDERS:
+        _NOTED_FOLDERS.add(str(Path(SELECTION).resolve()))
+        from .log import logger
+
+        logger.info(f"note: --data {SELECTION} is the built-in selection set (25 BSDS200 photos), not the folder "
+                    f"{SELECTION}{os.sep} here; write .{os.sep}{SELECTION} for that folder")
+    return True
 
 
 def is_selection_photo(path: str | os.PathLike) -> bool:
@@ -326,8 +345,9 @@ class PairedImages:
 
 def benchmark_pairs(source: str | os.PathLike, scale: int = 4, max_images: int | None = None):
     """(name, LR, HR) triples of a benchmark: a folder with HR/ and LR_bicubic_x<scale>/
-    (PairedImages), or "selection", the selection set held out of BSDS200 (selection_pairs)."""
-    if str(source) == SELECTION:
+    (PairedImages), or "selection", the selection set held out of BSDS200 (selection_pairs; the
+    bare name only, see is_selection)."""
+    if is_selection(source):
         return selection_pairs(scale=scale)[:max_images]
     return PairedImages(source, scale=scale, max_images=max_images)
 

@@ -88,8 +88,9 @@ def evaluate_benchmark(
 
     Args:
         upscaler: callable uint8 LR -> uint8 SR of the HR's shape (see module docstring).
-        data_dir: folder with HR/ and LR_bicubic_x<scale>/, files paired by name, or "selection"
-            (the 25 photos held out of BSDS200 for choosing checkpoints, srgan.data.selection_pairs).
+        data_dir: folder with HR/ and LR_bicubic_x<scale>/, files paired by name, or the str
+            "selection" (the 25 photos held out of BSDS200 for choosing checkpoints,
+            srgan.data.selection_pairs; "./selection" or a Path is a folder, data.is_selection).
         scale: upscaling factor, selects the LR folder (paper: 4).
         crop_border: pixels removed from each side before scoring (paper: 4).
         y_channel: score the BT.601 Y channel (paper) instead of RGB.
@@ -108,7 +109,7 @@ def evaluate_benchmark(
         border removed; None for gray images), metrics.colour_shift. "colour_speckle" is SR's fine
         chroma detail energy over HR's (1 = the photo's, above = coloured noise; metrics.colour_speckle).
     """
-    from .data import SELECTION, benchmark_pairs  # Paddle (see the imports)
+    from .data import SELECTION, benchmark_pairs, is_selection  # Paddle (see the imports)
 
     pairs = benchmark_pairs(data_dir, scale=scale, max_images=max_images)
     images = []
@@ -126,13 +127,25 @@ def evaluate_benchmark(
         images.append({"name": name, **scores})
     mean = {key: summary_score(key, [img[key] for img in images]) for key in METRIC_NAMES}
     return {
-        "dataset": SELECTION if str(data_dir) == SELECTION else Path(data_dir).resolve().name,
+        "dataset": SELECTION if is_selection(data_dir) else _dataset_name(data_dir),
         "scale": scale,
         "crop_border": crop_border,
         "y_channel": y_channel,
         "images": images,
         "mean": mean,
     }
+
+
+def _dataset_name(data_dir: str | os.PathLike) -> str:
+    """A benchmark folder's name for tables and cards: its own name ("Set5"), or for a user's
+    folder named "selection" its path ("./selection"), not to be taken for the selection set."""
+    from .data import SELECTION
+
+    name = Path(data_dir).resolve().name
+    if name != SELECTION:
+        return name
+    shown = str(Path(data_dir))
+    return shown if os.sep in shown else os.path.join(".", shown)
 
 
 def _caption(results: dict) -> str:
@@ -209,7 +222,7 @@ def load_comparison(weights: dict[str, str | os.PathLike], data_dir: str | os.Pa
         ValueError: a generator of another scale, or a `names` entry not in the folder.
     """
     from .checkpoint import load_generator  # Paddle (see the imports)
-    from .data import SELECTION, PairedImages, selection_files, selection_pairs
+    from .data import PairedImages, is_selection, selection_files, selection_pairs
 
     generators = {label: load_generator(path) for label, path in weights.items()}
     scales = {label: int(g.scale) for label, g in generators.items()}
@@ -219,7 +232,7 @@ def load_comparison(weights: dict[str, str | os.PathLike], data_dir: str | os.Pa
         label = next(iter(wrong))
         raise ValueError(f"{weights[label]}: a x{wrong[label]} generator, but the comparison is x{scale} "
                          f"({', '.join(f'{k} x{v}' for k, v in scales.items())}); compare weights of one scale")
-    if str(data_dir) == SELECTION:  # the photos held out of BSDS200, LR made by the paper's degradation
+    if is_selection(data_dir):  # the photos held out of BSDS200, LR made by the paper's degradation
         pairs = selection_pairs(scale=scale)
         known, files = [name for name, _, _ in pairs], selection_files()
     else:
@@ -246,14 +259,14 @@ def resolve_evaluation(
         method: "bicubic" (the paper's baseline) or "model" (a trained generator); None picks
             "model" when `weights` is given, else "bicubic".
         weights: generator `.safetensors` for method "model" (and only for it).
-        data: benchmark folders; None means Set5 and Set14 under the shared folder
-            (default_benchmark_dirs), which must then exist.
+        data: benchmark folders, or the bare name "selection" (data.is_selection); None means
+            Set5 and Set14 under the shared folder (default_benchmark_dirs), which must then exist.
         scale: the upscaling factor evaluated; a generator of another scale is refused.
         device: where the generator runs ("cpu", "gpu", "gpu:N"; None: GPU if available).
 
     Returns:
-        (upscaler, label, data_dirs). A method/weights combination that cannot be evaluated
-        raises ValueError and missing benchmarks FileNotFoundError, before any weights are
+        (upscaler, label, data_dirs: Paths, and "selection" as given). A method/weights
+        combination that cannot be evaluated raises ValueError and missing benchmarks FileNotFoundError, before any weights are
         loaded; a generator of another scale raises ValueError once loaded.
     """
     method = method or ("model" if weights else "bicubic")
@@ -263,7 +276,13 @@ def resolve_evaluation(
         raise ValueError("--method model needs --weights FILE.safetensors")
     if method == "bicubic" and weights:
         raise ValueError("--weights is only used with --method model")
-    data_dirs = [Path(d) for d in data] if data else default_benchmark_dirs()
+    if data:
+        from .data import is_selection  # Paddle (see the imports)
+
+        # the bare name "selection" stays a str, the selection set; "./selection" is a folder
+        data_dirs = [d if is_selection(d) else Path(d) for d in data]
+    else:
+        data_dirs = default_benchmark_dirs()
     if not data_dirs:
         raise FileNotFoundError(f"no --data given and no Set5/Set14 under {default_shared_dir() / 'benchmarks'} "
                                 "(set SRGAN_SHARED or pass --data DIR)")

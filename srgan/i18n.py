@@ -59,6 +59,8 @@ ZH: dict[str, str] = {
     "D {} norm": "判别器 {} 归一化",
     "D spectral norm": "判别器改用谱归一化",
     "— (not in the paper)": "—（论文中没有）",
+    "colours 0 to {#}": "颜色范围 0 到 {#}",
+    "colours 0 to {#}, mean {#}": "颜色范围 0 到 {#}，均值 {#}",
     "a spectrally normalised discriminator replaced the paper's from step {#}": "从第 {#} 步起，谱归一化的判别器取代了论文的判别器",
     "its discriminator is the paper's": "判别器是论文的",
     "350k ImageNet images": "35 万张 ImageNet 图像",
@@ -84,7 +86,7 @@ ZH: dict[str, str] = {
     "PSNR [dB]  (right = less distortion)": "PSNR [dB]（越靠右失真越小）",
     "NIQE  (down = more natural)": "NIQE（越靠下越自然）",
     "HR photos' NIQE": "HR 照片的 NIQE",
-    "dial α of the dots (the ends: 0 = SRResNet, 1 = SRGAN)": "圆点的调节系数 α（两端：0 = SRResNet，1 = SRGAN）",
+    "dial α (0 = SRResNet, 1 = SRGAN)": "调节系数 α（0 = SRResNet，1 = SRGAN）",
     # comparison / crops
     "{}: {} px, shown {}:1": "{}：{} 像素窗口，按 {}:1 显示",
     # glue values with words that chapters 0-3 quote in their prose (book/zh/0[0-3]_*.yml reads
@@ -527,6 +529,7 @@ ZH_FIGURES: dict[str, str] = {
         "网络插值（ESRGAN 第 3.4 节）：权重为 {#} × {} + {#} × {}（论文：直接使用训练得到的生成器）",
     "pretrain": "预训练",
     "gan": "对抗训练",
+    "phase unknown": "阶段未知",
     "NIQE (HR)": "NIQE（HR 的）",
     "bicubic PSNR / SSIM (Daala) / NIQE": "双三次插值 PSNR / SSIM (Daala) / NIQE",
     "Departures from the paper:": "与论文的不同之处：",

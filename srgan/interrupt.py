@@ -41,7 +41,7 @@ class StopOnSigterm:
     a test runner's thread) the handler is not installed and SIGTERM keeps its old meaning.
     """
 
-    REPEAT_SECONDS = 2.0  # a SIGTERM this soon after the first repeats it (the launcher's retries)
+    REPEAT_SECONDS = 1.0  # a SIGTERM this soon after the first repeats it (the launcher's retries, 0.2 s apart)
 
     def __init__(self, *, graceful: bool = False):
         self.graceful = graceful

@@ -20,14 +20,14 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import runs
-from .atomic import atomic_path, path_error
+from .atomic import path_error, write_json, write_together
 from .config import PAPER_TRAINING_DATA, Config, TrainConfig, default_shared_dir, paper
 from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler, load_comparison
 from .i18n import translate_markdown
 from .image_io import save_image
 from .imresize import imresize
 from .metrics import VALIDATION_METRICS
-from .outputs import check_output_file, check_output_files, output_path, same_file
+from .outputs import OutputError, check_output_file, check_output_files, output_path, same_file
 from .runs import read_log  # noqa: F401  its earlier home: `srgan.release.read_log` keeps working
 from .viz import detailed_window
 
@@ -224,6 +224,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     # The run's own files are inputs: never replaced, e.g. by --out RUN/config.safetensors (card RUN/config.json).
     outputs, inputs = [out, *ckpt.card_and_log_paths(out)], runs.run_files(run_dir) + [path]
     check_output_files(outputs, overwrite=overwrite, inputs=inputs)
+    check_not_run_layout(outputs, run_dir)  # also the layout's names not there yet (RUN/init_card.json)
     if benchmarks is None:
         benchmarks = default_benchmark_dirs()
         if not benchmarks:
@@ -271,14 +272,41 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         "config": cfg.to_dict(),
     }
     check_output_files(outputs, overwrite=overwrite, inputs=inputs)  # again: one may have appeared while scoring
-    ckpt.save_generator(generator, out, card=card)
-    log = ckpt.card_and_log_paths(out)[1]
-    if records:
-        with atomic_path(log) as tmp, open(tmp, "w") as f:
-            f.writelines(json.dumps(r) + "\n" for r in records)
-    elif log.exists():  # an earlier release's log (replaced with --overwrite, checked above) would pass for this one's
-        log.unlink()
+    log = "".join(json.dumps(r) + "\n" for r in records).encode() if records else None
+    write_release(generator, out, card, log, overwrite=overwrite)
     return card
+
+
+def check_not_run_layout(outputs: list[Path], run_dir: str | Path | None = None) -> None:
+    """Refuse an output (weights, card or log) that would take a name of a run folder's layout
+    (runs.CONFIG, LOG, BEST, BEST_CARD, INIT_CARD, INIT_LOG, ckpt_<step>.ckpt) inside a run
+    folder (`run_dir`, or any folder holding a run's files), whether or not that file exists
+    yet: the run would read it as its own (`--out RUN/init_card.safetensors` writes a card
+    RUN/init_card.json that later releases take for the weights the run started from), and
+    `train --overwrite` would delete it."""
+    reserved = {runs.CONFIG, runs.LOG, runs.BEST, runs.BEST_CARD, runs.INIT_CARD, runs.INIT_LOG}
+    for path in outputs:
+        if path.name not in reserved and not runs._CHECKPOINT.fullmatch(path.name):
+            continue
+        folder = path.parent
+        if (run_dir is not None and same_file(folder, run_dir)) or runs.run_files(folder) or (folder / runs.LOCK).exists():
+            raise OutputError(f"{path}: {path.name} is a file of the run folder {folder}, which would take it for its own; "
+                              "choose another --out name or folder")
+
+
+def write_release(generator, out: Path, card: dict, log: bytes | None, *, overwrite: bool) -> None:
+    """Write a release's weights `out`, card (`<stem>.json`, with the weights' architecture) and
+    log (`<stem>_log.jsonl`; None: no log, and an earlier release's is removed, since it would
+    pass for this one's) as one set (atomic.write_together): a full disk or an interruption
+    leaves the earlier set, never new weights under an old card. overwrite=False: nothing that
+    appeared at those names meanwhile is replaced."""
+    card_file, log_file = ckpt.card_and_log_paths(out)
+    config = getattr(generator, "_layers", generator).config
+    write_together([
+        (out, lambda tmp: ckpt.save_generator(generator, tmp)),
+        (log_file, None if log is None else lambda tmp: Path(tmp).write_bytes(log)),
+        (card_file, lambda tmp: write_json(tmp, {"model": config, **card})),  # last: it vouches for the others
+    ], replace=overwrite)
 
 
 def _score_generator(generator, benchmarks: list[str | Path], scale: int) -> dict:
@@ -313,7 +341,8 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
 
     Returns:
         the model card: the end's, with its own `name`, `scores`, `notes`, an `interpolation`
-        record (both files' names, SHA-256 and steps, alpha) and the departure it adds.
+        record (both files' names, SHA-256 and steps, alpha) and the departure it adds. Without
+        the end's card its `phase` is None (unknown), not guessed.
 
     Raises:
         outputs.OutputError: an output exists (without `overwrite`) or is an input.
@@ -329,6 +358,7 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
     outputs = [out, *ckpt.card_and_log_paths(out)]
     inputs = [start, end, *ckpt.card_and_log_paths(start), *ckpt.card_and_log_paths(end)]
     check_output_files(outputs, overwrite=overwrite, inputs=inputs)
+    check_not_run_layout(outputs)
     if benchmarks is None:
         benchmarks = default_benchmark_dirs()
         if not benchmarks:
@@ -350,7 +380,7 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
     a.pop("card")
     card.update({
         "name": out.stem,
-        "phase": card.get("phase") or "gan",
+        "phase": card.get("phase"),  # None: the end has no card saying how it was trained
         "scores": _score_generator(generator, benchmarks, int(config.scale)),
         "notes": notes,
         "checkpoint_scores": None,
@@ -360,15 +390,10 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
             f"{float(alpha):g} x {end.name} (paper: the trained generator itself)"],
     })
     card.setdefault("step", 0)
-    card.pop("model", None)  # save_generator writes the architecture of the weights it saves
+    card.pop("model", None)  # write_release writes the architecture of the weights it saves
     check_output_files(outputs, overwrite=overwrite, inputs=inputs)  # again: one may have appeared while scoring
-    ckpt.save_generator(generator, out, card=card)
-    end_log, log = ckpt.card_and_log_paths(end)[1], ckpt.card_and_log_paths(out)[1]
-    if end_log.is_file():
-        with atomic_path(log) as tmp:
-            Path(tmp).write_bytes(end_log.read_bytes())
-    elif log.exists():  # an earlier release's log (replaced with --overwrite, checked above) would pass for this one's
-        log.unlink()
+    end_log = ckpt.card_and_log_paths(end)[1]
+    write_release(generator, out, card, end_log.read_bytes() if end_log.is_file() else None, overwrite=overwrite)
     return card
 
 
@@ -376,7 +401,7 @@ def format_card(card: dict) -> str:
     """A short markdown summary of a model card (for the README and the CLI; in the Chinese
     edition's notebooks, srgan.i18n, its words are Chinese)."""
     # An interpolation of weights without a card (release_interpolation) knows less of its training.
-    about = [card.get("phase") or "?", f"step {card.get('step') or 0:,}"]
+    about = [card.get("phase") or "phase unknown", f"step {card.get('step') or 0:,}"]
     if card.get("batch_size"):
         about.append(f"batch {card['batch_size']} x {card.get('hr_crop')} px")
     if card.get("training_hours") is not None:

@@ -634,7 +634,10 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 4.8), squeeze=False, layout="constrained")
+    # One panel per row at the text column's width (6.8 in): shown 1:1, where side by side (9.6 in) the page
+    # shrank it to 70% and its text to ~8 px.
+    fig, axes = plt.subplots(len(panels), 1, figsize=(6.8, 3.9 * len(panels) + 1.4), squeeze=False, layout="constrained")
+    axes = axes.T  # axes[0]: the panels, in order
     colour_bar = None
     for ax, (name, panel) in zip(axes[0], panels.items()):
         dial = panel.get("dial") or []
@@ -663,8 +666,8 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=11)
     if colour_bar is not None:
-        bar = fig.colorbar(colour_bar, ax=list(axes[0]), shrink=0.85)
-        bar.set_label("dial α of the dots (the ends: 0 = SRResNet, 1 = SRGAN)", fontsize=12)
+        bar = fig.colorbar(colour_bar, ax=list(axes[0]), location="right", shrink=0.6, aspect=30)
+        bar.set_label("dial α (0 = SRResNet, 1 = SRGAN)", fontsize=11)
     return _finish(fig, show)
 
 

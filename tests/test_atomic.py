@@ -180,3 +180,48 @@ def test_an_unwritable_output_folder_is_refused_before_the_work(tmp_path, monkey
     with pytest.raises(OutputError, match=f"{tmp_path}: cannot write there \\(Read-only file system\\)"):
         check_output_file(tmp_path / "card.png", overwrite=False)
     check_output_file(tmp_path / "new" / "card.png", overwrite=False)  # a folder still to be made: written later
+
+
+# --- write_together: weights, card and log replaced as one set -----------------------------------
+def _full_disk(tmp):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_set_that_cannot_be_written_whole_leaves_the_old_set_and_names_the_file(tmp_path):
+    """Hostile test s17 #6: weights, card and log were written one after another, so a full disk
+    at the card left new weights under the old card, with "[Errno 28] No space left on device"."""
+    old = {"w.safetensors": "old weights", "w_log.jsonl": "old log", "w.json": "old card"}
+    for name, text in old.items():
+        (tmp_path / name).write_text(text)
+    files = [(tmp_path / "w.safetensors", lambda tmp: Path(tmp).write_text("new weights")),
+             (tmp_path / "w_log.jsonl", _full_disk),
+             (tmp_path / "w.json", lambda tmp: Path(tmp).write_text("new card"))]
+    with pytest.raises(OSError) as caught:
+        atomic.write_together(files)
+    assert str(caught.value) == f"{tmp_path / 'w_log.jsonl'}: cannot write ({os.strerror(errno.ENOSPC)})"
+    assert caught.value.errno == errno.ENOSPC
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == old  # the old set, no temporary file
+
+
+def test_a_set_is_put_in_place_whole_and_a_member_it_lacks_is_removed(tmp_path):
+    (tmp_path / "w.json").write_text("old card")
+    (tmp_path / "w.json").chmod(0o600)
+    (tmp_path / "w_log.jsonl").write_text("an earlier release's log")
+    atomic.write_together([(tmp_path / "w.safetensors", lambda tmp: Path(tmp).write_text("weights")),
+                           (tmp_path / "w_log.jsonl", None),
+                           (tmp_path / "w.json", lambda tmp: Path(tmp).write_text("card"))])
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"w.safetensors": "weights", "w.json": "card"}
+    assert oct((tmp_path / "w.json").stat().st_mode & 0o777) == oct(0o600)  # a replaced file keeps its mode
+    assert oct((tmp_path / "w.safetensors").stat().st_mode & 0o777) == oct(0o666 & ~atomic._umask())
+
+
+def test_a_set_without_overwrite_goes_in_whole_or_not_at_all(tmp_path):
+    """replace=False: a file that appeared at one name meanwhile is kept, and the set's other
+    files are not left behind (they would have no card, or a card for other weights)."""
+    from srgan.outputs import OutputError
+
+    (tmp_path / "w.json").write_text("the user's")
+    with pytest.raises(OutputError, match=r"w\.json: exists; not replaced"):
+        atomic.write_together([(tmp_path / "w.safetensors", lambda tmp: Path(tmp).write_text("weights")),
+                               (tmp_path / "w.json", lambda tmp: Path(tmp).write_text("card"))], replace=False)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"w.json": "the user's"}

@@ -226,3 +226,39 @@ def test_evaluate_benchmark_scores_the_selection_set_by_name(tmp_path, monkeypat
     assert results["dataset"] == "selection"
     assert [img["name"] for img in results["images"]] == [f"{name}.png" for name in SELECTION_IDS[:3]]
     assert all(np.isfinite(img["psnr"]) for img in results["images"])
+
+
+def test_a_folder_named_selection_is_used_when_written_as_a_path(tmp_path, monkeypatch, capsys):
+    """Hostile test s17: `--data ./selection` (and /abs/selection) scored the built-in selection
+    set, not the user's folder, and labelled a user's folder "selection". The bare name is the
+    built-in set (with a note when a folder of that name is here too); a path is the folder."""
+    from srgan.data import SELECTION_IDS
+    from srgan.evaluate import load_comparison
+
+    shared = tmp_path / "shared" / "datasets" / "BSDS200"
+    shared.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in SELECTION_IDS:
+        Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(shared / f"{name}.png")
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "shared"))
+    work = tmp_path / "work"
+    _make_benchmark(work / "selection")
+    monkeypatch.chdir(work)
+
+    for written in ("./selection", str(work / "selection")):
+        assert main(["evaluate", "--data", written]) == 0
+        out = capsys.readouterr().out
+        assert "img_000" in out and SELECTION_IDS[0] not in out, out
+        results = evaluate_benchmark(bicubic_upscaler(4), written)
+        assert [img["name"] for img in results["images"]] == ["img_000.png", "img_001.png"]
+        assert results["dataset"] == written  # the folder, not to be taken for the selection set
+        generator = work / "g.safetensors"
+        from srgan.checkpoint import save_generator
+
+        save_generator(Generator(num_blocks=1, channels=8), generator)
+        assert [name for name, _, _ in load_comparison({"A": generator}, written)[2].pairs] == ["img_000.png", "img_001.png"]
+
+    assert main(["evaluate", "--data", "selection"]) == 0  # the bare name: the built-in set, said so
+    captured = capsys.readouterr()
+    assert SELECTION_IDS[0] in captured.out and "img_000" not in captured.out
+    assert "--data selection is the built-in selection set" in captured.err and "./selection" in captured.err

@@ -396,3 +396,103 @@ def test_interpolate_releases_the_blend_with_a_measured_card_and_the_end_log(tmp
     assert main(["interpolate", str(ends[0]), str(ends[1]), "--alpha", "1.5", "--out", str(tmp_path / "x.safetensors"),
                  "--data", str(bench)]) == 2
     assert "alpha must be in [0, 1]" in capsys.readouterr().err
+
+
+def _full_disk_at_the_card(monkeypatch):
+    """A full disk while the model card is written (the weights, written first, fit): json.dump
+    is what writes a card, old code and new."""
+    import errno
+    import os
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(json, "dump", full)
+    return f"cannot write ({os.strerror(errno.ENOSPC)})"
+
+
+def test_interpolate_on_a_full_disk_keeps_the_old_weights_card_and_log_together(tmp_path, capsys, monkeypatch):
+    """Hostile test s17 #6: `interpolate --overwrite` onto a disk that filled up at the card left
+    the new weights under the old card (its alpha and scores), and the error named no file."""
+    from srgan.checkpoint import save_generator
+    from srgan.models import Generator
+
+    bench = _benchmark(tmp_path / "bench")
+    import paddle
+
+    ends = []
+    for seed in (1, 2):
+        paddle.seed(seed)
+        ends.append(tmp_path / f"{seed}.safetensors")
+        save_generator(Generator(num_blocks=1, channels=8), ends[-1], card={"name": str(seed), "phase": "gan", "step": seed})
+    (tmp_path / "2_log.jsonl").write_text('{"kind": "val", "step": 2}\n')
+    out = tmp_path / "w" / "i.safetensors"
+    assert main(["interpolate", str(ends[0]), str(ends[1]), "--alpha", "0.5", "--out", str(out), "--data", str(bench)]) == 0
+    before = {p.name: p.read_bytes() for p in out.parent.iterdir()}
+    assert sorted(before) == ["i.json", "i.safetensors", "i_log.jsonl"]
+    capsys.readouterr()
+
+    reason = _full_disk_at_the_card(monkeypatch)
+    assert main(["interpolate", str(ends[0]), str(ends[1]), "--alpha", "0.3", "--out", str(out), "--data", str(bench),
+                 "--overwrite"]) == 2
+    assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == before  # the old set whole, no temporary file
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {out.with_suffix('.json')}: {reason}"]
+
+
+def test_release_on_a_full_disk_keeps_the_old_release_whole(tmp_path, capsys, monkeypatch):
+    """release --overwrite: weights, card and log are one set (hostile test s17 #6)."""
+    cfg = quick("pretrain")
+    cfg.model.num_blocks, cfg.model.channels = 1, 8
+    cfg.data.hr_size, cfg.data.batch_size = 16, 2
+    cfg.train.steps, cfg.train.val_every, cfg.train.ckpt_every = 2, 2, 2
+    cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / "run"), False
+    bench = _benchmark(tmp_path / "bench")
+    cfg.data.val_dir = str(bench)
+    Trainer(cfg, images=[("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))], progress=False).fit()
+    out = tmp_path / "w" / "m.safetensors"
+    out.parent.mkdir()
+    old = {"m.safetensors": b"old weights", "m.json": b'{"step": 1}\n', "m_log.jsonl": b"old log\n"}
+    for name, data in old.items():
+        (out.parent / name).write_bytes(data)
+
+    reason = _full_disk_at_the_card(monkeypatch)
+    assert main(["release", cfg.train.out_dir, "--out", str(out), "--data", str(bench), "--overwrite"]) == 2
+    assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == old
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {out.with_suffix('.json')}: {reason}"]
+
+
+def test_interpolate_of_weights_without_cards_does_not_invent_a_phase(tmp_path, capsys):
+    """Hostile test s17: two files without model cards gave a card and a summary saying `gan`."""
+    from srgan.checkpoint import save_generator
+    from srgan.models import Generator
+
+    bench = _benchmark(tmp_path / "bench")
+    for name in ("a", "b"):
+        save_generator(Generator(num_blocks=1, channels=8), tmp_path / f"{name}.safetensors")
+    out = tmp_path / "mix.safetensors"
+    assert main(["interpolate", str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"), "--alpha", "0.5",
+                 "--out", str(out), "--data", str(bench)]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["phase"] is None and card["interpolation"]["end"]["phase"] is None
+    summary = capsys.readouterr().out.splitlines()[0]
+    assert summary.startswith("**mix** (phase unknown, ") and "gan" not in summary
+    assert not (tmp_path / "mix_log.jsonl").exists()
+
+
+def test_run_layout_names_are_refused_inside_any_run_folder_only(tmp_path):
+    """check_not_run_layout (hostile test s17 #5): best_generator.json before the run has a best,
+    in a folder that holds a run's files; the same names elsewhere, and other names in the run
+    folder, are ordinary outputs."""
+    from srgan.outputs import OutputError
+    from srgan.release import check_not_run_layout
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "log.jsonl").write_text("")
+    for name in ("best_generator.json", "best_generator.safetensors", "config.json", "ckpt_00000004.ckpt"):
+        with pytest.raises(OutputError, match=f"{name} is a file of the run folder {run}"):
+            check_not_run_layout([run / "x.safetensors", run / name])
+    with pytest.raises(OutputError, match="init_card.json is a file of the run folder"):
+        check_not_run_layout([tmp_path / "new_run" / "init_card.json"], run_dir=tmp_path / "new_run")
+    check_not_run_layout([run / "release.safetensors", run / "release.json", run / "release_log.jsonl"])
+    check_not_run_layout([tmp_path / "weights" / "init_card.json", tmp_path / "weights" / "config.json"])

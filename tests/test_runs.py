@@ -279,12 +279,12 @@ def test_keep_last_all_keeps_every_checkpoint(tmp_path):
 
 def test_a_second_sigterm_stops_a_stuck_step(tmp_path):
     """The first SIGTERM asks to stop after the current step; if that step never ends (a hung
-    loader or device), a second one stops the run at once instead of being absorbed."""
+    loader or device), a second one (later than a repeat, interrupt.StopOnSigterm.REPEAT_SECONDS) stops the run at once."""
     trainer = _trainer(_cfg(tmp_path / "run", steps=100))
 
     def stuck(lr, hr):
         os.kill(os.getpid(), signal.SIGTERM)
-        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
         time.sleep(30)
 
     trainer.train_step = stuck
