@@ -107,7 +107,8 @@ def add_evaluate_parser(sub):
         type=path_arg,
         default=None,
         metavar="DIR",
-        help="benchmark folders, or 'selection' (25 BSDS200 photos held out of training, on which checkpoints are chosen) "
+        help="benchmark folders, or 'selection' (25 BSDS200 photos held out of training, on which checkpoints are chosen; "
+        "the bare name always means that set: write ./selection for a folder of that name) "
         "(default: Set5 and Set14 under $SRGAN_SHARED/benchmarks, else ../shared/benchmarks)",
     )
     p.add_argument("--weights", type=path_arg, default=None, metavar="FILE.safetensors",
@@ -298,14 +299,16 @@ def add_upscale_parser(sub):
                    help="auto = the fastest that works: OpenVINO (if this Paddle wheel has it), else Paddle Inference "
                    "with oneDNN, else dygraph (default auto)")
     p.add_argument("--device", default="auto", help="auto, cpu, gpu or gpu:N (default auto)")
-    p.add_argument("--tensorrt", action="store_true", help="on GPU, run Paddle Inference with TensorRT")
+    p.add_argument("--tensorrt", action="store_true",
+                   help="on GPU, run Paddle Inference with TensorRT (refused on the CPU, with --engine dygraph/openvino or --tile 0)")
     p.add_argument("--bf16", action="store_true",
                    help="OpenVINO engine only: bfloat16 compute, faster on CPUs with AVX512-BF16 "
                    "(benchmarks/inference.py measures it), outputs within a few 8-bit levels of the default float32")
     p.add_argument("--perception", type=float, default=None, metavar="ALPHA",
                    help="perception-distortion dial in [0, 1]: the shipped SRResNet (0, highest PSNR, smoother) "
                    "and SRGAN (1, most natural texture) weights interpolated; not with --weights")
-    p.add_argument("--cache-dir", default=None, help="where exported models are cached (default $SRGAN_CACHE or ~/.cache/srgan)")
+    p.add_argument("--cache-dir", default=None, type=path_arg,
+                   help="where exported models are cached (default $SRGAN_CACHE, else $XDG_CACHE_HOME/srgan or ~/.cache/srgan)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_upscale, without_paddle=upscale_without_paddle)
@@ -389,14 +392,13 @@ def add_export_parser(sub):
 
 def cmd_export(args) -> int:
     from .checkpoint import load_generator
-    from .export import EXPORT_FILES, META_FILE, export_generator
+    from .export import EXPORT_FILES, check_export_folder, export_generator
     from .predict import check_export, model_files
     from .infer import DEFAULT_WEIGHTS, resolve_weights
-    from .outputs import check_output_folder
 
     weights = resolve_weights(args.weights) or DEFAULT_WEIGHTS
     # Refuse a folder that is not ours before the (slow) export; export_generator checks again.
-    check_output_folder(args.out, owned=EXPORT_FILES, marker=META_FILE, overwrite=args.overwrite, what="export folder")
+    check_export_folder(args.out, overwrite=args.overwrite)
     generator = load_generator(weights)  # missing, corrupt, not a generator: a user error (main)
     out = export_generator(generator, args.out, openvino=args.openvino, source=str(weights), overwrite=args.overwrite)
     for f in sorted(out.iterdir()):
@@ -473,7 +475,8 @@ def add_compare_parser(sub):
                    "or bare shipped names, e.g. SRResNet=srresnet SRGAN=weights/srgan_x4.safetensors "
                    "(default: SRResNet=srresnet SRGAN=srgan, the shipped models)")
     p.add_argument("--data", type=path_arg, help="benchmark folder (HR/ + LR_bicubic_x<scale>/, the scale of the weights), "
-                   "or 'selection' (the 25 BSDS200 photos held out of training), instead of photos")
+                   "or 'selection' (the 25 BSDS200 photos held out of training; write ./selection for a folder of "
+                   "that name), instead of photos")
     p.add_argument("--images", nargs="*", help="--data: file names to show (default: all)")
     p.add_argument("--out", type=path_arg, help="--data: destination PNG of side-by-side crops (they need HR)")
     p.add_argument("--html", type=path_arg, help="destination HTML page: a before/after slider per image (bicubic vs the last "

@@ -37,8 +37,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .atomic import file_digest, paddle_path
-from .export_files import META_FILE, PREFIX
+from .atomic import _umask, file_digest, paddle_path
+from .export_files import META_FILE, PREFIX, REPLACING, NotWhole, check_written, is_export_meta
 from .outputs import check_output_folder
 
 
@@ -92,6 +92,23 @@ def openvino_friendly(generator: nn.Layer) -> nn.Layer:
 EXPORT_FILES = {f"{PREFIX}.json", f"{PREFIX}.pdmodel", f"{PREFIX}.pdiparams", f"{PREFIX}.pdiparams.info", META_FILE}
 
 
+def check_export_folder(out_dir: str | os.PathLike, *, overwrite: bool) -> Path:
+    """Rule 4 of srgan.outputs for an export folder: new, empty, or (with `overwrite`) an earlier
+    export, recognised by the srgan_export.json that srgan wrote; raises outputs.OutputError."""
+    return check_output_folder(out_dir, owned=EXPORT_FILES, marker=META_FILE, overwrite=overwrite, what="export folder",
+                               recognise=is_export_meta)
+
+
+class ExportWriteError(OSError):
+    """paddle.jit.save wrote less than the export (a file size limit, a full disk): the message
+    names the file; nothing was put in place."""
+
+
+def _write_error(out_dir: Path, name: str | None, problem: str) -> ExportWriteError:
+    where = out_dir / name if name else out_dir
+    return ExportWriteError(f"{where}: writing failed ({problem}); nothing was exported")
+
+
 def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvino: bool = False, source: str | None = None,
                      overwrite: bool = False) -> Path:
     """Save the generator as a static graph with a dynamic input of shape (N, 3, H, W).
@@ -116,22 +133,36 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
         outputs.OutputError: `out_dir` is a file, a non-empty folder that is not an export, or
             an earlier export without `overwrite`.
         ValueError: `out_dir`'s path is not UTF-8 (atomic.paddle_path).
+        ExportWriteError (an OSError): a file could not be written whole (a full disk, a file
+            size limit that Paddle's C++ writers do not report: export_files.check_written);
+            named, and nothing is put in place.
     """
-    out_dir = check_output_folder(out_dir, owned=EXPORT_FILES, marker=META_FILE, overwrite=overwrite, what="export folder")
+    out_dir = check_export_folder(out_dir, overwrite=overwrite)
     paddle_path(out_dir, "export folder")  # paddle.jit.save would fail on its temporary folder with a traceback
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # the folder it becomes is as readable as any other, not mkdtemp's 0700
     was_training = generator.training
     generator.eval()
     try:
         layer = openvino_friendly(generator) if openvino else generator
         spec = [paddle.static.InputSpec([None, 3, None, None], "float32", "lr")]
         old_ir = getattr(getattr(paddle, "pir_utils", None), "OldIrGuard", None)  # 3.x; 2.6 writes .pdmodel anyway
-        if openvino and old_ir is not None:
-            with old_ir():  # OpenVINO's Paddle front end reads .pdmodel only
+        try:
+            if openvino and old_ir is not None:
+                with old_ir():  # OpenVINO's Paddle front end reads .pdmodel only
+                    paddle.jit.save(layer, str(tmp / PREFIX), input_spec=spec)
+            else:
                 paddle.jit.save(layer, str(tmp / PREFIX), input_spec=spec)
-        else:
-            paddle.jit.save(layer, str(tmp / PREFIX), input_spec=spec)
+        except OSError as e:  # Python's writes (.pdmodel, .pdiparams.info) report errors: name the file
+            raise _write_error(out_dir, Path(e.filename).name if e.filename else None, e.strerror or str(e)) from e
+        # Paddle's C++ writers (.pdiparams, a PIR .json) report no error: a file size limit
+        # (ulimit -f) cuts them short in silence. Check them before the meta vouches for them.
+        elements = sum(int(value.size) for value in layer.state_dict().values())
+        try:
+            check_written(tmp, elements=elements)
+        except NotWhole as e:
+            raise _write_error(out_dir, e.path.name, f"{e.problem}; a file size limit (ulimit -f) or a full disk?") from None
         meta = {
             "scale": int(generator.scale),
             "receptive_radius": generator.receptive_radius(),
@@ -142,8 +173,12 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
             "output": "sr: float32 (N, 3, scale*H, scale*W) in [-1, 1]",
             # what predict.verify_export compares, so that a truncated or edited folder is named as such
             "files": {p.name: {"bytes": p.stat().st_size, "sha256": file_digest(p)} for p in sorted(tmp.iterdir())},
+            "parameters": elements,  # what export_files.check_written counts in the .pdiparams
         }
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+        try:
+            (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+        except OSError as e:
+            raise _write_error(out_dir, META_FILE, e.strerror or str(e)) from e
         if not out_dir.exists():
             os.replace(tmp, out_dir)  # a new folder: it appears whole
         else:
@@ -157,9 +192,12 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
 
 def _move_export_files(tmp: Path, out_dir: Path) -> None:
     """Put a finished export into an existing (empty or earlier-export) folder, touching only
-    EXPORT_FILES. The meta goes first and comes back last, so that a folder interrupted halfway
-    is not taken for a complete export."""
-    (out_dir / META_FILE).unlink(missing_ok=True)
+    EXPORT_FILES. The meta is first replaced by a marker that says the files are being replaced
+    (export_files.REPLACING) and comes back last, so that a folder interrupted halfway is not
+    taken for a complete export, but still for srgan's, which `--overwrite` may replace."""
+    marker = tmp / ".replacing"
+    marker.write_text(json.dumps(REPLACING) + "\n")
+    os.replace(marker, out_dir / META_FILE)
     new = {p.name for p in tmp.iterdir()}
     for name in sorted(EXPORT_FILES - new):  # e.g. an earlier .json program when this one is .pdmodel
         (out_dir / name).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import os
 from pathlib import Path
 
@@ -40,10 +41,30 @@ def read_meta(model_dir: str | os.PathLike) -> dict:
         raise FileNotFoundError(f"{path}: missing; the directory was not written by `srgan export`")
     try:
         meta = json.loads(path.read_text())
-        int(meta["scale"])
+        replacing = isinstance(meta, dict) and meta.get("replacing") is True
+        if not replacing:
+            int(meta["scale"])
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{path}: damaged ({type(e).__name__}: {e}); export again with `srgan export`") from e
+    if replacing:
+        raise ValueError(f"{path}: an export into this folder was interrupted while it replaced the files; "
+                         "export again with `srgan export --overwrite`")
     return meta
+
+
+# What export_generator writes as META_FILE while it replaces an earlier export's files (the
+# folder is then no complete export, but still srgan's: `--overwrite` may finish the job).
+REPLACING = {"replacing": True, "note": "srgan export was replacing this folder's files; export again with --overwrite"}
+
+
+def is_export_meta(path: str | os.PathLike) -> bool:
+    """Whether `path` is a META_FILE written by `srgan export` (a finished export's, or the
+    marker of one replacing its files), not merely a file of that name."""
+    try:
+        meta = json.loads(Path(path).read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(meta, dict) and ("scale" in meta or meta.get("replacing") is True)
 
 
 def verify_export(model_dir: str | os.PathLike, *, digests: bool = False) -> None:
@@ -63,6 +84,124 @@ def verify_export(model_dir: str | os.PathLike, *, digests: bool = False) -> Non
         if digests and "sha256" in info and file_digest(path) != info["sha256"]:
             raise ValueError(f"{path}: its content differs from what the export wrote (SHA-256); the folder is damaged: "
                              "export again with `srgan export`")
+
+
+# --- what paddle.jit.save wrote --------------------------------------------------------------
+# Bytes per element of Paddle's VarType.Type codes (framework.proto): BOOL, INT16, INT32, INT64,
+# FP16, FP32, FP64, UINT8, INT8, BF16, COMPLEX64, COMPLEX128.
+_DTYPE_BYTES = {0: 1, 1: 2, 2: 4, 3: 8, 4: 2, 5: 4, 6: 8, 20: 1, 21: 1, 22: 2, 23: 8, 24: 16}
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, at
+        shift += 7
+
+
+def _tensor_desc(desc: bytes) -> tuple[int, list[int]]:
+    """(data type code, dims) of a serialized VarType.TensorDesc (data_type = 1, dims = 2)."""
+    dtype, dims, at = None, [], 0
+    while at < len(desc):
+        key, at = _varint(desc, at)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            value, at = _varint(desc, at)
+            if field == 1:
+                dtype = value
+            elif field == 2:
+                dims.append(value - (1 << 64) if value >= 1 << 63 else value)
+        elif wire == 2:  # packed dims, or a field this reader does not know
+            size, at = _varint(desc, at)
+            end = at + size
+            while field == 2 and at < end:
+                value, at = _varint(desc, at)
+                dims.append(value)
+            at = end
+        else:
+            raise ValueError(f"unexpected protobuf wire type {wire}")
+    if dtype is None:
+        raise ValueError("no data type")
+    return dtype, dims
+
+
+def params_elements(path: str | os.PathLike) -> int:
+    """Elements in a `.pdiparams` file (Paddle's save_combine: per tensor a version, its LoD,
+    a TensorDesc and the data), read through to its last byte (the data is skipped, not read).
+
+    Paddle's C++ writer reports no write error (a file size limit, `ulimit -f`, cuts the file
+    short without a word), so export_generator compares this with the parameters it saved.
+    Raises ValueError (what is wrong, without the path) if the file is cut short or not one."""
+    total, elements = os.path.getsize(path), 0
+
+    def take(f, n: int) -> bytes:
+        data = f.read(n)
+        if len(data) != n:
+            raise ValueError(f"a tensor header is cut short ({total} bytes)")
+        return data
+
+    with open(path, "rb") as f:
+        while f.tell() < total:
+            take(f, 4)  # uint32 version of the DenseTensor
+            levels = int.from_bytes(take(f, 8), "little")
+            if levels > total:
+                raise ValueError("not a Paddle parameters file")
+            for _ in range(levels):
+                f.seek(int.from_bytes(take(f, 8), "little"), os.SEEK_CUR)
+            take(f, 4)  # uint32 version of the tensor
+            size = int.from_bytes(take(f, 4), "little", signed=True)
+            if size < 0:
+                raise ValueError("not a Paddle parameters file")
+            try:
+                dtype, dims = _tensor_desc(take(f, size))
+            except IndexError:
+                raise ValueError("not a Paddle parameters file") from None
+            if dtype not in _DTYPE_BYTES or any(d < 0 for d in dims):
+                raise ValueError(f"not a Paddle parameters file (data type {dtype}, shape {dims})")
+            count = math.prod(dims)
+            f.seek(count * _DTYPE_BYTES[dtype], os.SEEK_CUR)
+            elements += count
+        if f.tell() != total:
+            raise ValueError(f"the last tensor is cut short ({total} bytes, {f.tell()} expected)")
+    return elements
+
+
+class NotWhole(ValueError):
+    """An export file that is cut short or damaged: `path` and `problem` (check_written)."""
+
+    def __init__(self, path: Path, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path, self.problem = path, problem
+
+
+def check_written(model_dir: str | os.PathLike, *, elements: int | None = None, shown: str | os.PathLike | None = None) -> None:
+    """Raise NotWhole (a ValueError) naming the file unless the program and params files of an export are
+    whole: a `.json` (PIR) program parses as JSON (a cut one does not), the `.pdiparams` reads
+    to its end (params_elements) and, given `elements`, holds that many numbers. `.pdmodel`
+    programs are written by Python, which reports its write errors itself. `shown`: the folder
+    to name in the message (the export's destination, for its temporary folder)."""
+    program, params = model_files(model_dir)
+    where = Path(shown) if shown is not None else Path(model_dir)
+    if elements is None and (Path(model_dir) / META_FILE).is_file():
+        elements = read_meta(model_dir).get("parameters")  # exports before it was recorded: None
+    if program.suffix == ".json":
+        try:
+            with open(program, "rb") as f:
+                json.load(f)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise NotWhole(where / program.name, f"cut short or damaged: not whole JSON ({e})") from None
+    try:
+        found = params_elements(params)
+    except ValueError as e:
+        raise NotWhole(where / params.name, str(e)) from None
+    if found == 0:
+        raise NotWhole(where / params.name, "holds no parameters")
+    if elements is not None and found != elements:
+        raise NotWhole(where / params.name, f"holds {found} numbers, the generator has {elements}")
 
 
 # --- the export cache of `srgan upscale` ------------------------------------------------------

@@ -42,7 +42,7 @@ from .colour import BT601_LUMA
 from .export_files import META_FILE, cache_entry, installed_paddle, read_meta
 from .image_io import IMAGE_EXTENSIONS, list_images, read_image_full, save_image
 from .openvino_runtime import RuntimePredictor, runtime_installed
-from .outputs import OutputError, check_output_file, output_path
+from .outputs import InputFiles, OutputError, check_output_file, output_path
 
 # This module loads without Paddle, so that the shipped models' names and files, and the
 # planning of outputs, cost nothing at start-up (the CLI, notebooks); what runs a network
@@ -313,7 +313,8 @@ class Upscaler:
         tile: LR tile side (0: whole image at once).
         tile_pad: LR context around each tile; receptive_radius(generator) makes tiling exact.
         cache_dir: where exported models are kept (default predict.default_cache_dir()).
-        tensorrt: on GPU, use TensorRT through Paddle Inference.
+        tensorrt: on GPU, use TensorRT through Paddle Inference (engine "auto" or "inference",
+            tile > 0); refused elsewhere, where it would do nothing.
         bf16: compute in bfloat16 with the OpenVINO engine (opt-in: faster on CPUs with
             AVX512-BF16 or AMX, outputs within a few 8-bit levels of float32;
             predict.InferencePredictor, measured by benchmarks/inference.py).
@@ -367,8 +368,9 @@ class Upscaler:
         from .device import pick_device  # Paddle (see the imports)
         from .predict import build_predictor, check_engine
 
-        check_engine(engine, bf16=self.bf16)
+        check_engine(engine, bf16=self.bf16, tensorrt=tensorrt, tile=self.tile)
         self.device = pick_device(device)
+        check_engine(engine, bf16=self.bf16, tensorrt=tensorrt, device=self.device, tile=self.tile)
         self.weights = resolve_model(generator=self.generator, weights=weights, perception=self.perception, cache_dir=cache_dir)
         self.predictor, self.engine = build_predictor(
             generator=self.generator, weights=self.weights, engine=engine, device=self.device, cache_dir=cache_dir,
@@ -505,9 +507,17 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
     Returns (input, output) pairs and (input, message) errors for inputs that cannot be
     planned (missing, or two inputs that would write the same output).
     """
+    pairs, errors, _ = _plan(inputs, output)
+    return pairs, errors
+
+
+def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]], list[Path]]:
+    """plan_outputs, and every input file it found (those refused for a name clash too, and
+    paths given that do not exist): none of them may ever be replaced by an output."""
     output = Path(output)
     files: list[Path] = []
     errors: list[tuple[str, str]] = []
+    given: list[Path] = []  # input paths that are no folder, existing or not (a broken link is still the user's)
     for item in map(Path, inputs):
         if item.is_dir():
             found = list_images(item)
@@ -517,11 +527,13 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
         elif item.exists():
             files.append(item)
         else:
+            given.append(item)
             errors.append((str(item), str(path_error(item, "file or folder"))))  # missing, link loop, ...
+    all_inputs = files + given
     if output.suffix.lower() in IMAGE_EXTENSIONS:
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
             raise ValueError(f"-o {output}: an output file name takes exactly one input image; give a folder for several")
-        return [(f, output) for f in files], errors
+        return [(f, output) for f in files], errors, all_inputs
     pairs, taken = [], {}
     for f in files:
         target = output / f"{f.stem}.png"
@@ -530,7 +542,7 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
             continue
         taken[target] = f
         pairs.append((f, target))
-    return pairs, errors
+    return pairs, errors, all_inputs
 
 
 def upscale_files(
@@ -557,9 +569,11 @@ def upscale_files(
     Outputs are written atomically (temp file + rename): after Ctrl-C there is no
     half-written image, and the files finished before it are complete.
     """
-    pairs, failed = plan_outputs(inputs, output_path(output, "-o/--output"))
+    pairs, failed, every_input = _plan(inputs, output_path(output, "-o/--output"))
     report = BatchReport(failed=list(failed))
-    sources = [src for src, _ in pairs]
+    # Every input file, also those refused above (a.png beside a.jpg, whose output is a.png):
+    # an output that lands on any of them is refused, even with --overwrite.
+    sources = InputFiles(every_input)
     for src, dst in tqdm(pairs, desc="images", unit="img", disable=not progress or len(pairs) < 2):
         try:
             check_output_file(dst, overwrite=overwrite, inputs=sources)

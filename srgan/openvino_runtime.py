@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_path
-from .export_files import compiled_cache_dir, model_files, read_meta, verify_export
+from .export_files import check_written, compiled_cache_dir, model_files, read_meta, verify_export
 from .machine import cpu_fields, cpu_threads
 
 BLOB_FOLDER = "openvino_runtime"
@@ -83,6 +83,7 @@ class RuntimePredictor:
         compiled = _import_blob(core, blob, config)
         if compiled is None:
             verify_export(self.model_dir, digests=True)  # compile only what the export wrote
+            check_written(self.model_dir)  # and only whole files (an older srgan's meta vouched for cut ones)
             compiled = core.compile_model(str(program), "CPU", config)
             _write_blob(compiled, blob)
         self._request = compiled.create_infer_request()

@@ -6,8 +6,9 @@
    for one image of a batch, reports it) before any work, naming the file.
 3. An input is never replaced, with or without `--overwrite` (upscale DIR -o DIR, x.png -o x.png).
 4. A folder the command did not create is never deleted. `srgan export --out DIR` writes into
-   a new or empty folder, or, with `--overwrite`, over a previous export (its own file names
-   only: other files in it are left alone); any other non-empty folder is refused.
+   a new or empty folder, or, with `--overwrite`, over a previous export (recognised by the
+   srgan_export.json it wrote; its own file names only: other files in it are left alone); any
+   other non-empty folder is refused, also one holding only files named like an export's.
 5. A run folder belongs to its run (srgan.runs): `--overwrite` deletes that run's files, and only
    those; temporary files of its own that a killed process left are removed when the folder is
    opened again.
@@ -54,6 +55,50 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
             return False
 
 
+class InputFiles:
+    """The files a command reads, for rule 3: `path in inputs` is same_file against each of
+    them, in one stat per output (a batch of thousands of images compares every output with
+    every input)."""
+
+    def __init__(self, paths):
+        self.paths = [Path(p) for p in paths]
+        self._ids: set[tuple[int, int]] = set()
+        self._names: set[Path] = set()
+        for p in self.paths:
+            try:
+                st = os.stat(p)
+                self._ids.add((st.st_dev, st.st_ino))
+            except OSError:
+                pass
+            try:
+                self._names.add(p.resolve())
+            except (OSError, RuntimeError):  # a link loop: no file, so no output can be it
+                pass
+
+    def __iter__(self):
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __contains__(self, path) -> bool:
+        try:
+            st = os.stat(path)
+        except OSError:  # not there (yet): compare the resolved names, as same_file does
+            try:
+                return Path(path).resolve() in self._names
+            except (OSError, RuntimeError):
+                return False
+        return (st.st_dev, st.st_ino) in self._ids
+
+
+def is_input(path: str | os.PathLike, inputs=()) -> bool:
+    """Whether `path` is one of `inputs` (an InputFiles, or any iterable of paths)."""
+    if isinstance(inputs, InputFiles):
+        return path in inputs
+    return any(same_file(path, source) for source in inputs)
+
+
 def check_output_file(path: str | os.PathLike, *, overwrite: bool, inputs=(), what: str = "output") -> Path:
     """Rules 2 and 3 for one output file: raise OutputError if `path` may not be written.
 
@@ -64,10 +109,9 @@ def check_output_file(path: str | os.PathLike, *, overwrite: bool, inputs=(), wh
         what: the output's name in messages ("output", "model card", ...).
     """
     path = output_path(path, what)
-    for source in inputs:
-        if same_file(path, source):
-            raise OutputError(f"{path}: is an input of this command; an input is never replaced, even with --overwrite "
-                              "(choose another output)")
+    if is_input(path, inputs):
+        raise OutputError(f"{path}: is an input of this command; an input is never replaced, even with --overwrite "
+                          "(choose another output)")
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; the {what} is a file")
     if (path.exists() or path.is_symlink()) and not overwrite:
@@ -94,16 +138,20 @@ def check_output_files(paths, *, overwrite: bool, inputs=()) -> list[Path]:
     return [check_output_file(p, overwrite=overwrite, inputs=inputs) for p in paths]
 
 
-def check_output_folder(folder: str | os.PathLike, *, owned: set[str], marker: str, overwrite: bool, what: str = "output folder") -> Path:
+def check_output_folder(folder: str | os.PathLike, *, owned: set[str], marker: str, overwrite: bool, what: str = "output folder",
+                        recognise=None) -> Path:
     """Rule 4 for a folder output: raise OutputError unless `folder` is missing, empty, or (with
     `overwrite`) holds a previous output of the same command, recognised by its `marker` file.
 
     Args:
         folder: the output folder.
         owned: file names the command writes into it (only these are ever replaced).
-        marker: the file whose presence marks a previous output of this command (a folder
-            holding only `owned` files counts too).
+        marker: the file whose presence marks a previous output of this command. Files with
+            the command's names but no marker are the user's (their own generator.json): the
+            folder is refused, with or without `overwrite`.
         overwrite: the command's `--overwrite`.
+        recognise: tells a marker file the command wrote from a file of that name that the
+            user put there (path -> bool); default: any file of that name.
     """
     folder = output_path(folder, what)
     if not folder.exists():
@@ -113,11 +161,13 @@ def check_output_folder(folder: str | os.PathLike, *, owned: set[str], marker: s
     entries = [p.name for p in folder.iterdir()]
     if not entries:
         return folder
-    # An earlier output: its marker file, or nothing but files this command writes (one
-    # interrupted while it replaced them removes the marker first).
-    if marker not in entries and not set(entries) <= owned:
+    # An earlier output: its marker file, as the command wrote it (one interrupted while it
+    # replaced the files leaves a marker that says so).
+    ours = marker in entries and (recognise is None or recognise(folder / marker))
+    if not ours:
         shown = ", ".join(sorted(entries)[:4]) + (" ..." if len(entries) > 4 else "")
-        raise OutputError(f"{folder}: is not empty ({shown}) and holds no earlier {marker}; its files are not replaced "
+        earlier = f"no {marker} written by an earlier export" if marker in entries else f"no earlier {marker}"
+        raise OutputError(f"{folder}: is not empty ({shown}) and holds {earlier}; its files are not replaced "
                           f"or deleted: choose a new or empty {what}")
     if not overwrite:
         ours = sorted(name for name in entries if name in owned)

@@ -38,29 +38,49 @@ import paddle.nn as nn
 from .atomic import file_digest, paddle_path
 from .checkpoint import CheckpointError, load_generator
 from .device import keep_freed_memory
-from .export import export_generator
-from .export_files import (META_FILE, PREFIX, cache_entry, compiled_cache_dir, default_cache_dir,  # noqa: F401 (srgan.predict's names)
-                           model_files, read_meta, verify_export)
+from .export import EXPORT_FILES, export_generator
+from .export_files import (META_FILE, PREFIX, NotWhole, cache_entry, check_written, compiled_cache_dir,  # noqa: F401 (srgan.predict's names)
+                           default_cache_dir, is_export_meta, model_files, read_meta, verify_export)
 from .machine import cpu_threads
 
 ENGINES = ("auto", "inference", "dygraph", "openvino")
 
 
 # --- the export cache of `srgan upscale` ------------------------------------------------------
-def cached_export(weights: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None, openvino: bool = False) -> Path:
+def cached_export(weights: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None, openvino: bool = False,
+                  again: bool = False) -> Path:
     """Export a `.safetensors` generator once and reuse it: the directory is keyed by the
     file's SHA-256 and the Paddle version (2.6 and 3.x write different program formats;
     export_files.cache_entry). A cached export whose files differ from what it recorded (size
-    or SHA-256) is exported again."""
+    or SHA-256) is exported again; so, with a warning, is one whose files are not whole
+    (export_files.check_written: an older srgan wrote them under a file size limit, and its meta
+    vouched for them) or that `again` says failed to load (build_predictor)."""
     weights = Path(weights)
     out_dir = cache_entry(weights, paddle.__version__, cache_dir=cache_dir, openvino=openvino)
-    try:
-        model_files(out_dir)
-        verify_export(out_dir, digests=True)
-        return out_dir
-    except (FileNotFoundError, ValueError):  # not there yet, or damaged: export (again) over our own cache entry
-        return export_generator(load_generator(weights), out_dir, openvino=openvino, source=str(weights.resolve()),
-                                overwrite=True)
+    problem = "it failed to load" if again else None
+    if not again:
+        try:
+            model_files(out_dir)
+            verify_export(out_dir, digests=True)  # not there yet, or changed since: exported again (as ever)
+            check_written(out_dir)
+            return out_dir
+        except NotWhole as e:  # cut short under a meta that vouched for it (said: it was a lasting failure)
+            problem = f"{e.path.name}: {e.problem}"
+        except (FileNotFoundError, ValueError):
+            pass
+    if problem is not None:
+        warnings.warn(f"{out_dir}: the cached export is damaged ({problem}); exporting it again", stacklevel=2)
+    if out_dir.is_dir() and not is_export_meta(out_dir / META_FILE):
+        # the cache's own entry, whose meta is gone or damaged: its export files go, or
+        # export_generator would take them for someone else's and refuse the folder for good
+        for name in EXPORT_FILES:
+            (out_dir / name).unlink(missing_ok=True)
+    return export_generator(load_generator(weights), out_dir, openvino=openvino, source=str(weights.resolve()),
+                            overwrite=True)
+
+
+class ExportLoadError(ValueError):
+    """Paddle Inference could not load an export folder (a damaged program or parameters file)."""
 
 
 # --- predictors: the generator on numpy arrays --------------------------------------------------
@@ -136,10 +156,18 @@ class InferencePredictor:
         self.model_dir = Path(paddle_path(model_dir, "export folder"))
         program, params = model_files(self.model_dir)
         verify_export(self.model_dir)  # a truncated file is named here, not by Paddle's C++ loader
+        check_written(self.model_dir)  # and one cut short before its meta was written (an older srgan)
         self.meta = read_meta(self.model_dir)
         self.scale = int(self.meta["scale"])
         self.receptive_radius = int(self.meta.get("receptive_radius", 0))  # 0: a model exported without it
         self.device, self.backend = device, backend if device == "cpu" else "gpu"
+        if self.meta.get("openvino") and self.backend == "onednn":
+            # Its graph (PReLU and pixel shuffle spelled out, old IR) crashes oneDNN's predictor
+            # with a segmentation fault in Paddle 2.6 and 3.x alike: refused before it is built.
+            fix = ("run it with the openvino engine (--engine openvino)" if openvino_available() else
+                   f"paddle {paddle.__version__} has no OpenVINO engine: export it again without --openvino")
+            raise ValueError(f"{self.model_dir}: exported for OpenVINO (--openvino), which Paddle Inference's oneDNN "
+                             f"engine cannot run; {fix}")
         if bf16 and self.backend != "openvino":
             raise ValueError("bf16 is only supported by the OpenVINO backend (Paddle's oneDNN bf16 path gives wrong results)")
         config = pi.Config(str(program), str(params))
@@ -186,7 +214,12 @@ class InferencePredictor:
         if profile:
             config.enable_profile()
         config.disable_glog_info()
-        self.predictor = pi.create_predictor(config)
+        try:
+            self.predictor = pi.create_predictor(config)
+        except Exception as e:  # Paddle's C++ loader: "[json.exception.parse_error.101] ..." without a file name
+            detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ExportLoadError(f"{self.model_dir}: Paddle Inference could not load {program.name} ({detail}); "
+                                  "export it again with `srgan export`") from e
         self._input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
         self._output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
 
@@ -210,12 +243,21 @@ def check_export(generator, model_dir: str | os.PathLike, *, openvino: bool = Fa
 
 
 # --- the engine --------------------------------------------------------------------------------
-def check_engine(engine: str, *, bf16: bool = False) -> None:
-    """Refuse an unknown engine, or bfloat16 with an engine that has none (before any work)."""
+def check_engine(engine: str, *, bf16: bool = False, tensorrt: bool = False, device: str | None = None,
+                 tile: int | None = None) -> None:
+    """Refuse an unknown engine, bfloat16 with an engine that has none, or TensorRT where it
+    would be ignored (not Paddle Inference, not a GPU, no tiles to size its engine), before any work."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     if bf16 and engine not in ("auto", "openvino"):
         raise ValueError(f"bf16 needs the OpenVINO engine, not {engine!r}")
+    if tensorrt:
+        if engine not in ("auto", "inference"):
+            raise ValueError(f"tensorrt needs the inference engine, not {engine!r}")
+        if device is not None and not device.startswith("gpu"):
+            raise ValueError(f"tensorrt needs a GPU (CUDA), and this runs on {device!r}")
+        if tile == 0:
+            raise ValueError("tensorrt needs tiles (tile > 0): its engines are built for the tile's size")
 
 
 def engine_candidates(engine: str, *, device: str, exported_dir: Path | None = None, bf16: bool = False) -> list[str]:
@@ -263,8 +305,16 @@ def build_predictor(*, generator: nn.Layer | None = None, weights: Path | None =
                 model_dir = export_generator(generator, Path(temporary.name) / "model", openvino=openvino)
             else:
                 model_dir = exported_dir or cached_export(weights, cache_dir=cache_dir, openvino=openvino)
-            predictor = InferencePredictor(model_dir, device=device, backend="openvino" if openvino else "onednn", cache_dir=cache_dir,
-                                           tensorrt_max_side=tensorrt_max_side, bf16=bf16)
+            options = dict(device=device, backend="openvino" if openvino else "onednn", cache_dir=cache_dir,
+                           tensorrt_max_side=tensorrt_max_side, bf16=bf16)
+            try:
+                predictor = InferencePredictor(model_dir, **options)
+            except ExportLoadError:
+                if model_dir is exported_dir or temporary is not None:
+                    raise  # the user's export folder (or one just written): named in the message
+                # the cache's own entry, whole by its meta yet not loadable: exported again, once
+                model_dir = cached_export(weights, cache_dir=cache_dir, openvino=openvino, again=True)
+                predictor = InferencePredictor(model_dir, **options)
             predictor.temporary_export = temporary
             return predictor, name
         except CheckpointError:

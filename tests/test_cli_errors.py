@@ -120,6 +120,18 @@ CASES = [
                                                          "--out", o + ".safetensors"], "corrupt.ckpt: not a checkpoint of"),
     ("release: --data missing", lambda r, o: ["release", str(r / "run"), "--data", str(r / "nobench"), "--out", o + ".safetensors"],
      "nobench/HR: missing"),
+    # Hostile test s17 #5: a release's card or log under a name of the run folder's layout, which the
+    # run would take for its own (false provenance in later releases), whether or not it exists yet
+    ("release: --out makes RUN/init_card.json", lambda r, o: ["release", str(r / "run"), "--data", str(r / "bench"), "--out",
+                                                             str(r / "run" / "init_card.safetensors")],
+     "init_card.json is a file of the run folder"),
+    ("release: --out makes RUN/init_log.jsonl", lambda r, o: ["release", str(r / "run"), "--data", str(r / "bench"), "--out",
+                                                             str(r / "run" / "init.safetensors")],
+     "init_log.jsonl is a file of the run folder"),
+    ("interpolate: --out makes RUN/init_card.json", lambda r, o: ["interpolate", str(r / "g.safetensors"), str(r / "g.safetensors"),
+                                                                 "--alpha", "0.5", "--data", str(r / "bench"), "--out",
+                                                                 str(r / "run" / "init_card.safetensors")],
+     "init_card.json is a file of the run folder"),
     ("compare: weights missing", lambda r, o: ["compare", "--weights", f"A={r / 'no.safetensors'}", "--data", str(r / "bench"), "--out", o + ".png"],
      "no.safetensors: no such weights file"),
     ("compare: --data missing", lambda r, o: ["compare", "--weights", f"A={r / 'g.safetensors'}", "--data", str(r / "nobench"), "--out", o + ".png"],
@@ -130,6 +142,13 @@ CASES = [
      "nan.safetensors: holds NaN or infinite values"),
     ("export: NaN weights", lambda r, o: ["export", "--weights", str(r / "nan.safetensors"), "--out", o],
      "nan.safetensors: holds NaN or infinite values"),
+    # TensorRT was silently ignored on the CPU (exit 0), where --bf16 --engine dygraph is refused
+    ("upscale: --tensorrt on the CPU", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights",
+                                                     str(r / "g.safetensors"), "--tensorrt", "--device", "cpu"],
+     "tensorrt needs a GPU (CUDA), and this runs on 'cpu'"),
+    ("upscale: --tensorrt with dygraph", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights",
+                                                       str(r / "g.safetensors"), "--tensorrt", "--engine", "dygraph"],
+     "tensorrt needs the inference engine, not 'dygraph'"),
 ]
 
 

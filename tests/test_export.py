@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import paddle
 import pytest
@@ -191,3 +193,148 @@ def test_the_read_side_keeps_its_old_import_paths_with_a_warning():
         assert srgan.export.cpu_threads is srgan.machine.cpu_threads
     with pytest.raises(AttributeError):
         srgan.export.no_such_name  # noqa: B018
+
+
+# --- hostile test s17: writes that fail in silence, OpenVINO exports and oneDNN, permissions --------
+def _program(folder):
+    return model_files(folder)[0]
+
+
+@pytest.mark.parametrize("cut", ["pdiparams", "program"])
+def test_an_export_cut_short_in_silence_fails_naming_the_file_and_leaves_nothing(tmp_path, monkeypatch, capsys, cut):
+    """Paddle's C++ writers (.pdiparams, PIR .json) report no error when `ulimit -f` cuts a file:
+    the export recorded the cut files in its meta and put them in place, listed as written."""
+    if cut == "program" and not PADDLE3:
+        pytest.skip("Paddle 2.6 writes its .pdmodel from Python, which reports the error itself")
+    save = paddle.jit.save
+
+    def cut_short(layer, path, **kwargs):
+        save(layer, path, **kwargs)
+        target = Path(path + ".pdiparams") if cut == "pdiparams" else _program(Path(path).parent)
+        target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+
+    monkeypatch.setattr(paddle.jit, "save", cut_short)
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    out = tmp_path / "out"
+    assert main(["export", "--weights", str(tmp_path / "g.safetensors"), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith(f"error: {out}/generator.") and "writing failed" in errors[0], captured.err
+    assert captured.out == ""  # no file listed as written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.safetensors"]  # no folder, no temporary one
+
+
+def test_export_under_a_real_file_size_limit(tmp_path):
+    """The same with `ulimit -f` itself (RLIMIT_FSIZE, in a child process): 35000 bytes holds the
+    tiny generator's program but not its 42566-byte .pdiparams, on Paddle 2.6 and 3.x."""
+    import os
+    import subprocess
+    import sys
+
+    import srgan
+
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (35000, resource.RLIM_INFINITY)); "
+            "from srgan.cli import main; sys.exit(main(sys.argv[1:]))")
+    env = {**os.environ, "PYTHONPATH": str(Path(srgan.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-c", code, "export", "--weights", "g.safetensors", "--out", "out"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert done.returncode == 2 and errors == [line for line in done.stderr.splitlines() if line.strip()], done.stderr
+    assert errors[0].startswith("error: out/generator.pdiparams: writing failed"), done.stderr
+    assert done.stdout == "" and sorted(p.name for p in tmp_path.iterdir()) == ["g.safetensors"]
+
+
+def _vouch_for(folder):
+    """Record the files as they are now in the meta, as an older srgan did after a silent cut."""
+    import json
+
+    from srgan.atomic import file_digest
+
+    meta = json.loads((folder / "srgan_export.json").read_text())
+    meta.pop("parameters", None)
+    for p in folder.iterdir():
+        if p.name in meta["files"]:
+            meta["files"][p.name] = {"bytes": p.stat().st_size, "sha256": file_digest(p)}
+    (folder / "srgan_export.json").write_text(json.dumps(meta))
+
+
+def test_a_cached_export_cut_short_is_exported_again_with_a_warning(tmp_path):
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    entry = cached_export(tmp_path / "g.safetensors", cache_dir=tmp_path / "cache")
+    params = entry / "generator.pdiparams"
+    params.write_bytes(params.read_bytes()[:20000])
+    _vouch_for(entry)
+    with pytest.warns(UserWarning, match=r"the cached export is damaged \(generator.pdiparams: .*exporting it again"):
+        assert cached_export(tmp_path / "g.safetensors", cache_dir=tmp_path / "cache") == entry
+    assert params.stat().st_size > 20000
+    InferencePredictor(entry)
+
+
+def test_a_cached_export_that_fails_to_load_is_exported_again(tmp_path):
+    from srgan.infer import Upscaler
+
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    entry = cached_export(tmp_path / "g.safetensors", cache_dir=tmp_path / "cache")
+    program = _program(entry)
+    program.write_bytes(b'{"a": 1}' if program.suffix == ".json" else b"\x0a\x02\x08\x00")  # whole, but no program
+    _vouch_for(entry)
+    with pytest.warns(UserWarning, match="the cached export is damaged .*failed to load.*exporting it again"):
+        up = Upscaler(weights=tmp_path / "g.safetensors", engine="inference", device="cpu", cache_dir=tmp_path / "cache")
+    assert up.engine == "inference" and up(np.zeros((8, 8, 3), np.uint8)).shape == (32, 32, 3)
+
+
+@pytest.mark.parametrize("damage", ["cut", "no program"])
+def test_a_damaged_export_folder_is_one_line_naming_it(tmp_path, capsys, damage):
+    """Not Paddle's C++ `[json.exception.parse_error.101] ...`, which names no file."""
+    from PIL import Image
+
+    out = export_generator(tiny_generator(), tmp_path / "exported")
+    program = _program(out)
+    if damage == "cut":
+        (out / "generator.pdiparams").write_bytes((out / "generator.pdiparams").read_bytes()[:20000])
+    else:
+        program.write_bytes(b'{"a": 1}' if program.suffix == ".json" else b"\x0a\x02\x08\x00")
+    _vouch_for(out)
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    code = main(["upscale", str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png"), "--weights", str(out),
+                 "--engine", "inference", "--device", "cpu", "--no-progress"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert code == 2 and len(errors) == 1 and str(out) in errors[0] and "json.exception" not in errors[0], errors
+    assert ("generator.pdiparams: the last tensor is cut short" if damage == "cut" else "could not load") in errors[0]
+
+
+@pytest.mark.parametrize("engine", ["inference", "auto without OpenVINO"])
+def test_an_openvino_export_is_never_run_by_onednn(tmp_path, monkeypatch, capsys, engine):
+    """oneDNN's predictor crashed with a segmentation fault (exit 139) on an --openvino export, on
+    Paddle 2.6 and 3.x; `auto` picked it wherever the Paddle wheel has no OpenVINO engine."""
+    import srgan.predict
+    from PIL import Image
+
+    out = export_generator(tiny_generator(), tmp_path / "ov", openvino=True)
+    if engine != "inference":
+        monkeypatch.setattr(srgan.predict, "openvino_available", lambda: False)
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    code = main(["upscale", str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png"), "--weights", str(out),
+                 "--engine", engine.split()[0], "--device", "cpu", "--no-progress"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert code == 2 and len(errors) == 1 and f"{out}: exported for OpenVINO (--openvino)" in errors[0], errors
+    if engine != "inference" or not openvino_available():
+        assert "export it again without --openvino" in errors[0]
+    else:
+        assert "--engine openvino" in errors[0]
+    assert not (tmp_path / "y.png").exists()
+
+
+def test_an_export_folder_is_not_private(tmp_path):
+    """mkdtemp's 0700 folder was renamed into place: an export for a server or another account
+    could be read by no one else."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = export_generator(tiny_generator(), tmp_path / "exported")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755

@@ -3,6 +3,7 @@ asking, and the exit status tells the truth. Each test fails on the behaviour th
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 
@@ -156,6 +157,37 @@ def test_export_replaces_only_its_own_files_and_only_when_asked(tmp_path, capsys
     model_files(out), read_meta(out)
 
 
+def test_export_never_takes_a_users_generator_json_for_an_earlier_export(tmp_path, capsys):
+    """Hostile test s17: a folder holding only files named like an export's (the user's own
+    generator.json) counted as an earlier export, and --overwrite replaced the user's file."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "generator.json").write_text('{"my": "own program"}')
+    weights = _weights(tmp_path / "g.safetensors")
+    for marker in (None, "my notes", '{"scale": "not json"'):  # nor does a srgan_export.json that srgan did not write
+        if marker is not None:
+            (out / "srgan_export.json").write_text(marker)
+        before = _snapshot(out)
+        for overwrite in ([], ["--overwrite"]):
+            assert main(["export", "--weights", str(weights), "--out", str(out), *overwrite]) == 2
+            err = capsys.readouterr().err
+            assert "is not empty (generator.json" in err and "not replaced" in err, err
+            assert _snapshot(out) == before
+
+
+def test_an_export_interrupted_while_replacing_is_named_and_replaced_with_overwrite(tmp_path, capsys):
+    from srgan.export_files import REPLACING, read_meta
+
+    weights, out = _weights(tmp_path / "g.safetensors"), tmp_path / "exported"
+    assert main(["export", "--weights", str(weights), "--out", str(out)]) == 0
+    (out / "srgan_export.json").write_text(json.dumps(REPLACING))  # what an interrupted --overwrite leaves
+    with pytest.raises(ValueError, match="interrupted while it replaced the files"):
+        read_meta(out)
+    assert main(["export", "--weights", str(weights), "--out", str(out)]) == 2 and "add --overwrite" in capsys.readouterr().err
+    assert main(["export", "--weights", str(weights), "--out", str(out), "--overwrite"]) == 0
+    assert read_meta(out)["scale"] == 4
+
+
 def test_export_into_an_empty_folder(tmp_path):
     out = tmp_path / "empty"
     out.mkdir()
@@ -190,6 +222,30 @@ def test_upscale_never_replaces_its_inputs_even_with_overwrite(tmp_path, capsys,
     assert _snapshot(folder) == before
 
 
+@pytest.mark.parametrize("layout", ["a.png and a.jpg in one folder", "x/a.png and y/a.png"])
+def test_upscale_never_replaces_an_input_refused_for_a_name_clash(tmp_path, capsys, layout):
+    """Hostile test s17, defect 1: a.jpg's output is a.png, an input too (refused itself for the
+    clash, so it was missing from the inputs checked): --overwrite replaced it."""
+    from PIL import Image
+
+    x, y = tmp_path / "x", tmp_path / "y"
+    x.mkdir(), y.mkdir()
+    Image.fromarray(np.full((8, 8, 3), 7, np.uint8)).save(y / "a.png")
+    if layout.startswith("a.png and"):
+        Image.fromarray(np.full((8, 8, 3), 9, np.uint8)).save(y / "a.jpg")
+        Image.fromarray(np.full((8, 8, 3), 5, np.uint8)).save(y / "b.png")
+        inputs = [str(y)]
+    else:
+        Image.fromarray(np.full((8, 8, 3), 9, np.uint8)).save(x / "a.png")
+        inputs = [str(x / "a.png"), str(y / "a.png")]
+    before = _snapshot(y)
+    code = main(["upscale", *inputs, "-o", str(y), "--overwrite", "--weights", str(_weights(tmp_path / "g.safetensors")),
+                 "--engine", "dygraph", "--device", "cpu", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{y / 'a.png'}: is an input of this command" in err, err
+    assert _snapshot(y) == before
+
+
 def test_release_and_compare_refuse_to_replace_outputs_without_overwrite(tmp_path, capsys):
     run, bench = tmp_path / "run", _benchmark(tmp_path / "bench")
     Trainer(_tiny_run(run), images=_images(), val_pairs=_val_pairs(), progress=False).fit()
@@ -215,7 +271,8 @@ def test_outputs_under_a_file_and_empty_paths_are_named(tmp_path, capsys):
     (tmp_path / "a").write_text("x")
     with pytest.raises(OutputError, match=r"a/b.png: .*a is a file, not a folder"):
         check_output_file(tmp_path / "a" / "b.png", overwrite=False)
-    for argv in (["upscale", "x.png", "-o", ""], ["upscale", "x.png", "-o", "y", "--weights", ""], ["export", "--out", ""]):
+    for argv in (["upscale", "x.png", "-o", ""], ["upscale", "x.png", "-o", "y", "--weights", ""], ["export", "--out", ""],
+                 ["upscale", "x.png", "-o", "y", "--cache-dir", ""]):
         with pytest.raises(SystemExit) as exit:
             main(argv)
         assert exit.value.code == 2 and "empty path" in capsys.readouterr().err
