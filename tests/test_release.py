@@ -307,13 +307,10 @@ def test_release_of_a_run_with_a_damaged_log_names_the_log(tmp_path, capsys):
         assert len(err) == 1 and err[0].startswith(f"error: {info}: damaged"), err
 
 
-def test_an_output_that_appears_while_the_release_is_scored_is_not_replaced(tmp_path, capsys, monkeypatch):
-    """--out is checked before the benchmarks are scored (minutes for Set5 + Set14 with a full
-    network, more with --score-checkpoints); a file that appears at the weights, card or log
-    meanwhile is kept without --overwrite (one line, exit 2, nothing written). Before, all
-    three were written over it."""
-    import srgan.release
 
+def _two_step_run(tmp_path):
+    """A tiny phase-1 run of two steps in tmp_path/run, validated on a benchmark folder made
+    in tmp_path/bench: (its config, that folder)."""
     cfg = quick("pretrain")
     cfg.model.num_blocks, cfg.model.channels = 1, 8
     cfg.data.hr_size, cfg.data.batch_size = 16, 2
@@ -322,6 +319,16 @@ def test_an_output_that_appears_while_the_release_is_scored_is_not_replaced(tmp_
     bench = _benchmark(tmp_path / "bench")
     cfg.data.val_dir = str(bench)
     Trainer(cfg, images=[("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))], progress=False).fit()
+    return cfg, bench
+
+def test_an_output_that_appears_while_the_release_is_scored_is_not_replaced(tmp_path, capsys, monkeypatch):
+    """--out is checked before the benchmarks are scored (minutes for Set5 + Set14 with a full
+    network, more with --score-checkpoints); a file that appears at the weights, card or log
+    meanwhile is kept without --overwrite (one line, exit 2, nothing written). Before, all
+    three were written over it."""
+    import srgan.release
+
+    cfg, bench = _two_step_run(tmp_path)
     card = tmp_path / "w" / "m.json"
     real_evaluate = srgan.release.evaluate_benchmark
 
@@ -441,14 +448,7 @@ def test_interpolate_on_a_full_disk_keeps_the_old_weights_card_and_log_together(
 
 def test_release_on_a_full_disk_keeps_the_old_release_whole(tmp_path, capsys, monkeypatch):
     """release --overwrite: weights, card and log are one set (hostile test s17 #6)."""
-    cfg = quick("pretrain")
-    cfg.model.num_blocks, cfg.model.channels = 1, 8
-    cfg.data.hr_size, cfg.data.batch_size = 16, 2
-    cfg.train.steps, cfg.train.val_every, cfg.train.ckpt_every = 2, 2, 2
-    cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / "run"), False
-    bench = _benchmark(tmp_path / "bench")
-    cfg.data.val_dir = str(bench)
-    Trainer(cfg, images=[("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))], progress=False).fit()
+    cfg, bench = _two_step_run(tmp_path)
     out = tmp_path / "w" / "m.safetensors"
     out.parent.mkdir()
     old = {"m.safetensors": b"old weights", "m.json": b'{"step": 1}\n', "m_log.jsonl": b"old log\n"}
