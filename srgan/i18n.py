@@ -60,8 +60,8 @@ ZH: dict[str, str] = {
     "D spectral norm": "判别器改用谱归一化",
     "— (not in the paper)": "—（论文中没有）",
     "colours 0 to {#}": "颜色范围 0 到 {#}",
-    "colours 0 to {#}, mean {#}": "颜色范围 0 到 {#}，均值 {#}",
-    "a spectrally normalised discriminator replaced the paper's from step {#}": "从第 {#} 步起，谱归一化的判别器取代了论文的判别器",
+    "colours 0 to {#}\nmean {#}": "颜色范围 0 到 {#}\n均值 {#}",
+    "a spectrally normalised discriminator replaced the paper's after step {#}": "第 {#} 步之后，谱归一化的判别器取代了论文的判别器",
     "its discriminator is the paper's": "判别器是论文的",
     "350k ImageNet images": "35 万张 ImageNet 图像",
     "continued": "接续训练",
@@ -151,12 +151,24 @@ ZH_GLUE: dict[str, str] = {
     "{#} paper's recipe": "{#}（论文方案）",
     "a period-4 lattice has appeared in every run, penalty or not": "无论加不加惩罚，每次训练中都出现了周期为 4 的网格",
     "the grid contrast stayed within twice its start in at least one run": "至少有一次训练的网格对比度仍在起始值的两倍以内",
+    "{}; without the penalty it ended {#}× higher": "{}；不加惩罚时，它最终是加惩罚时的 {#} 倍",
+    "{#} dB with the penalty and {#} dB without it": "加惩罚时 {#} dB，不加时 {#} dB",
+    "with the penalty": "加惩罚时",
+    "without it": "不加时",
+    "Batch norm is not the main cost": "批量归一化不是主要开销",
+    "Batch norm costs dygraph time here": "在这里批量归一化确实占用了动态图的时间",
+    "the 33 batch norms run at LR resolution and are cheap next to the convolutions, so whether an engine folds them is "
+    "not what makes it fast": "33 个批量归一化层在低分辨率上运行，与卷积相比开销很小，所以引擎是否折叠它们并不是引擎快的原因",
+    "on a tile this small each of the 33 batch norms is an operation of its own that dygraph dispatches from Python; an "
+    "engine folds them, which is part of its speed, not all of it":
+        "在这么小的分块上，33 个批量归一化层各是一个单独的算子，由动态图从 Python 逐个调度；推理引擎会把它们折叠掉，这是引擎快的原因之一，但不是全部",
+    "{#} with the penalty and {#} without it": "加惩罚时 {#}，不加时 {#}",
     # "内容损失{没有上升}：前一半记录的均值为 0.154，后一半为 0.153"; "验证 PSNR 比其最好值低 … dB，{…}"
     "rose": "有所上升",
     "did not rise": "没有上升",  # the second half's mean is not above the first's
     # chapter 5: "网格对比度在第一次验证时为 14.17，最后一次为 7.56，{…}"
-    "still well above a photo's: the tiny network leaves a period-4 pattern, faint but visible in the flat areas of the grids":
-        "仍远高于照片的水平：这个小网络留下了周期为 4 的图案，在网格图的平坦区域中虽淡却看得见",
+    "still well above a photo's (the tiny network leaves a period-4 pattern, faint but visible in the flat areas of the grids)":
+        "仍远高于照片的水平（这个小网络留下了周期为 4 的图案，在网格图的平坦区域中虽淡却看得见）",
     "close to a photo's": "接近照片的水平",
     "somewhat above a photo's": "略高于照片的水平",
 
@@ -256,8 +268,8 @@ ZH_GLUE: dict[str, str] = {
     "below HR's": "低于 HR 的值",
     # "两者之间的调节系数描出了它们之间的曲线：{…}"
     "each step of α buys NIQE with PSNR": "α 每走一步，都是用 PSNR 换来更低的 NIQE",
-    "not every step of α buys NIQE with PSNR: at {#} of the {#} steps NIQE does not fall (the dial's table)":
-        "并不是 α 的每一步都用 PSNR 换来了更低的 NIQE：有 {#} 步（共 {#} 步）NIQE 没有下降（见调节系数的表）",
+    "not every step of α buys NIQE with PSNR (at {#} of the {#} steps NIQE does not fall; the dial's table)":
+        "并不是 α 的每一步都用 PSNR 换来了更低的 NIQE（有 {#} 步（共 {#} 步）NIQE 没有下降；见调节系数的表）",
     # chapter 8: "使动态图网络的耗时{减少了 3%}{（…）}，{远小于}下面尾部卷积的影响"
     "{#} less time": "减少了 {#}",
     "{#} more time": "增加了 {#}",
@@ -478,7 +490,7 @@ ZH_FIGURES: dict[str, str] = {
     "generator x4 ({})": "生成器 ×4（{}）",
     "{}: the middle {#}x{#} LR pixels": "{}：中间 {#}x{#} 个 LR 像素",
     "{}: the middle {#}x{#} LR pixels, 1:1": "{}：中间 {#}x{#} 个 LR 像素，1:1",
-    "{}: its most detailed {#}x{#} LR pixels, 1:1": "{}：细节最多的 {#}x{#} 个 LR 像素，1:1",
+    "{}: its most detailed {#}x{#} LR pixels, output pixels 1:1": "{}：细节最多的 {#}x{#} 个 LR 像素，输出像素 1:1",
     "{} (centre {#}x{#})": "{}（中心 {#}x{#}）",
     "{#} x {#} tiles (tile={#}, tile_pad={#}): one tile's kept part (yellow) and what the network sees for it (red)":
         "{#} × {#} 个分块（tile={#}，tile_pad={#}）：一个分块保留下来的部分（黄色）和网络为它看到的输入（红色）",
