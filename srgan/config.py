@@ -315,8 +315,8 @@ class Config:
         need(0 <= train.ema_decay < 1, f"ema_decay must be in [0, 1), got {train.ema_decay!r}")
         count("d_warmup_steps", train.d_warmup_steps, 0)
         count("d_renew_every", train.d_renew_every, 0)
-        if all(isinstance(v, int) for v in (train.d_renew_every, train.d_warmup_steps)):
-            need(not train.d_renew_every or train.d_renew_every > train.d_warmup_steps,
+        if train.phase == "gan" and all(isinstance(v, int) for v in (train.d_renew_every, train.d_warmup_steps)):
+            need(train.d_renew_every <= 0 or train.d_renew_every > train.d_warmup_steps,
                  f"d_renew_every ({train.d_renew_every}) must exceed d_warmup_steps ({train.d_warmup_steps}): each new "
                  f"D trains alone for d_warmup_steps, then with G until it is renewed")
         need(train.vgg_engine in VGG_ENGINES, f"vgg_engine must be {_one_of(VGG_ENGINES)}, got {train.vgg_engine!r}")

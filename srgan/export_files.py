@@ -42,14 +42,38 @@ def read_meta(model_dir: str | os.PathLike) -> dict:
     try:
         meta = json.loads(path.read_text())
         replacing = isinstance(meta, dict) and meta.get("replacing") is True
-        if not replacing:
-            int(meta["scale"])
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{path}: damaged ({type(e).__name__}: {e}); export again with `srgan export`") from e
+        problem = None if replacing else _meta_problem(meta)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        problem = f"{type(e).__name__}: {e}"
+    if problem:
+        raise ValueError(f"{path}: damaged ({problem}); export again with `srgan export`")
     if replacing:
         raise ValueError(f"{path}: an export into this folder was interrupted while it replaced the files; "
                          "export again with `srgan export --overwrite`")
     return meta
+
+
+def _meta_problem(meta) -> str | None:
+    """What is wrong with a finished export's META_FILE (the values the loaders use), or None."""
+    def count(value, low):  # an integer >= low; bool is an int to Python, not here
+        return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+    if not isinstance(meta, dict):
+        return "not a JSON object"
+    if not count(meta.get("scale"), 2) or meta["scale"] & (meta["scale"] - 1):
+        return f"scale {meta.get('scale')!r} is not a power of two >= 2"
+    if "receptive_radius" in meta and not count(meta["receptive_radius"], 0):
+        return f"receptive_radius {meta['receptive_radius']!r} is not an integer >= 0"
+    if "parameters" in meta and meta["parameters"] is not None and not count(meta["parameters"], 1):
+        return f"parameters {meta['parameters']!r} is not a positive integer"
+    files = meta.get("files", {})
+    if not isinstance(files, dict) or not all(
+            isinstance(name, str) and isinstance(info, dict) and count(info.get("bytes", 0), 0)
+            and isinstance(info.get("sha256", ""), str) for name, info in files.items()):
+        return "files is not a table of {name: {bytes, sha256}}"
+    if any(Path(name).name != name for name in files):
+        return "files names a path outside the folder"
+    return None
 
 
 # What export_generator writes as META_FILE while it replaces an earlier export's files (the

@@ -530,6 +530,13 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
             given.append(item)
             errors.append((str(item), str(path_error(item, "file or folder"))))  # missing, link loop, ...
     all_inputs = files + given
+    seen, unique = set(), []  # a file given twice (twice by name, or by a folder and by name) is upscaled once
+    for f in files:
+        key = os.path.realpath(f)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    files = unique
     if output.suffix.lower() in IMAGE_EXTENSIONS:
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
             raise ValueError(f"-o {output}: an output file name takes exactly one input image; give a folder for several")

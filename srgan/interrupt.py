@@ -58,7 +58,7 @@ class StopOnSigterm:
     def _on_sigterm(self, signum, frame) -> None:
         now = time.monotonic()
         self.signalled = True
-        if self.graceful and not self.requested:
+        if self.graceful and self._first_signal is None:  # the first SIGTERM (a request() before it was no signal)
             self.requested, self._first_signal = True, now
             return
         if self.graceful and self._first_signal is not None and now - self._first_signal < self.REPEAT_SECONDS:

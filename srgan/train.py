@@ -468,8 +468,8 @@ class Trainer:
         began = time.time()
         self.logger.start_window(self.step)
         metrics = {}
-        try:
-            with stop:
+        with stop:
+            try:
                 for lr, hr in loader:
                     losses = self.train_step(lr, hr)
                     if ranks.any_rank(not all(math.isfinite(v) for v in losses.values())):
@@ -496,16 +496,18 @@ class Trainer:
                     if ranks.any_rank(stop.requested):
                         stop.request()
                         break
-        except KeyboardInterrupt:  # Ctrl-C, or a second SIGTERM
-            stop.request()
-            self.interrupted = True
-        finally:
-            bar.close()
-        # A signal on any rank (the first SIGTERM only sets stop.signalled) is an interruption;
-        # max_minutes is a budget the user set, and the run ends normally.
-        self.interrupted = ranks.any_rank(self.interrupted or stop.signalled)
-        if stop.requested and self.step % train_cfg.ckpt_every != 0:
-            path = self.save()
-            if self.is_main:
-                logger.info(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
+            except KeyboardInterrupt:  # Ctrl-C, or a second SIGTERM
+                stop.request()
+                self.interrupted = True
+            finally:
+                bar.close()
+            # A signal on any rank (the first SIGTERM only sets stop.signalled) is an interruption;
+            # max_minutes is a budget the user set, and the run ends normally.
+            self.interrupted = ranks.any_rank(self.interrupted or stop.signalled)
+            # Still inside `stop`: SIGTERMs during the save (the launcher repeats its own, a
+            # checkpoint of G and D takes a second or more) are the same request, not a kill.
+            if stop.requested and self.step % train_cfg.ckpt_every != 0:
+                path = self.save()
+                if self.is_main:
+                    logger.info(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
         return metrics

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from srgan.checkpoint import save_generator
 from srgan.cli import main
 from srgan.export import PixelShuffleAsReshape, PReLUAsReLU, export_generator, openvino_friendly
+from srgan.export_files import META_FILE
 from srgan.predict import DygraphPredictor, InferencePredictor, cached_export, model_files, openvino_available, read_meta
 from srgan.models import Generator
 
@@ -302,6 +304,31 @@ def test_a_damaged_export_folder_is_one_line_naming_it(tmp_path, capsys, damage)
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
     assert code == 2 and len(errors) == 1 and str(out) in errors[0] and "json.exception" not in errors[0], errors
     assert ("generator.pdiparams: the last tensor is cut short" if damage == "cut" else "could not load") in errors[0]
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"files": {"generator.json": 5}}, "files is not a table"),
+    ({"files": ["generator.json"]}, "files is not a table"),
+    ({"scale": 1e999}, "scale inf is not a power of two"),
+    ({"scale": 0}, "scale 0 is not a power of two"),
+    ({"scale": 3}, "scale 3 is not a power of two"),
+    ({"receptive_radius": "x"}, "receptive_radius 'x' is not an integer"),
+    ({"files": {"../../etc/passwd": {"bytes": 1}}}, "files names a path outside the folder"),
+])
+def test_a_meta_with_wrong_types_is_one_line_naming_it(tmp_path, capsys, change, problem):
+    """A srgan_export.json edited by hand or damaged: AttributeError / OverflowError tracebacks
+    before, or an error that blamed the input image (scale 0)."""
+    from PIL import Image
+
+    out = export_generator(tiny_generator(), tmp_path / "exported")
+    meta = json.loads((out / META_FILE).read_text())
+    (out / META_FILE).write_text(json.dumps({**meta, **change}).replace("Infinity", "1e999"))
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    code = main(["upscale", str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png"), "--weights", str(out),
+                 "--device", "cpu", "--no-progress"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert code == 2 and len(errors) == 1 and str(out / META_FILE) in errors[0] and problem in errors[0], errors
+    assert not (tmp_path / "y.png").exists()
 
 
 @pytest.mark.parametrize("engine", ["inference", "auto without OpenVINO"])

@@ -302,6 +302,9 @@ def test_output_plans(tmp_path, photo):
     assert [d.name for _, d in pairs] == ["x.png"] and "already the output of" in errors[0][1]
     pairs, errors = plan_outputs([tmp_path / "a" / "x.png"], tmp_path / "y.jpg")
     assert pairs == [(tmp_path / "a" / "x.png", tmp_path / "y.jpg")] and not errors
+    # the same file given twice (by name, or by its folder and by name) is one input, not a name clash
+    pairs, errors = plan_outputs([tmp_path / "a" / "x.png", tmp_path / "a", tmp_path / "a" / ".." / "a" / "x.png"], tmp_path / "out")
+    assert [(s.name, d.name) for s, d in pairs] == [("x.png", "x.png")] and not errors
     with pytest.raises(ValueError, match="exactly one input"):
         plan_outputs([tmp_path / "a" / "x.png", tmp_path / "b" / "x.jpg"], tmp_path / "y.jpg")
 

@@ -39,6 +39,15 @@ def test_graceful_first_sigterm_is_a_request_the_second_interrupts(monkeypatch):
             _sigterm_self()
 
 
+def test_a_sigterm_after_a_request_is_the_first_signal_not_a_second(monkeypatch):
+    """max_minutes (or another rank) asked to stop: a SIGTERM then is a first request, not the
+    second SIGTERM that stops a stuck step at once."""
+    with StopOnSigterm(graceful=True) as stop:
+        stop.request()
+        _sigterm_self()  # nothing raised
+        assert stop.requested and stop.signalled
+
+
 def test_request_sets_the_same_flag_and_outside_the_main_thread_nothing_is_installed():
     stop = StopOnSigterm(graceful=True)
     stop.request()
@@ -73,6 +82,33 @@ def test_trainer_stops_after_the_step_with_a_checkpoint_on_the_first_sigterm(tmp
     assert trainer.step == 3  # the step that was running when SIGTERM came was finished
     assert [p.name for p in checkpoints(tmp_path / "run")] == ["ckpt_00000003.ckpt"]
     assert _log_steps(tmp_path / "run") == [1, 2, 3]
+
+
+def test_sigterms_during_the_stop_checkpoint_do_not_lose_it(tmp_path):
+    """paddle.distributed.launch repeats its SIGTERM 0.2 s apart, and a phase-2 checkpoint takes a
+    second or more to write: the repeats arriving while the stop checkpoint is written must not
+    kill the process (they did: the graceful handler was gone by then, exit 143, no checkpoint)."""
+    from srgan.runs import checkpoints
+    from test_runs import _cfg, _trainer
+
+    trainer = _trainer(_cfg(tmp_path / "run", steps=100, ckpt_every=50, val_every=50))
+    real_step, real_save = trainer.train_step, trainer.save
+
+    def step_then_sigterm(lr, hr):
+        losses = real_step(lr, hr)
+        if trainer.step == 2:
+            _sigterm_self()
+        return losses
+
+    def slow_save():
+        for _ in range(2):  # the launcher's repeats, while the checkpoint is being written
+            _sigterm_self()
+        return real_save()
+
+    trainer.train_step, trainer.save = step_then_sigterm, slow_save
+    trainer.fit()
+    assert trainer.interrupted and trainer.step == 3
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["ckpt_00000003.ckpt"]
 
 
 def test_cli_upscale_exits_130_on_sigterm_and_leaves_no_temp_file(tmp_path, monkeypatch, capsys):
