@@ -17,6 +17,9 @@ repository (the folder the package and the book read). A file that is already th
 right checksum is not downloaded again; one that differs from the manifest (a file of yours, a
 damaged copy) is reported and left as it is, and the command ends with exit 1: --overwrite
 replaces it. Every file is written under a temporary name and renamed into place once complete.
+A symbolic link at a manifest path (or at a DIV2K folder) is yours too: one to the manifest's file
+(or a complete folder) counts as ok; a dangling one, or one to something that differs, is reported
+and left as it is, and --overwrite replaces the link itself, never what it points to.
 
 DIV2K zips are extracted to DIV2K/DIV2K_{train,valid}_HR/ through a temporary folder that is
 renamed into place once complete; a record of the extracted files (names, sizes, CRC-32) is kept
@@ -24,8 +27,15 @@ next to it in DIV2K/.DIV2K_{train,valid}_HR.extracted. A folder without that rec
 no longer matches it (an interrupted extraction, files removed), is checked against the zip
 (downloaded again if needed); if it lacks files of the zip it is reported and left as it is
 (exit 1): --overwrite extracts the zip again and replaces the folder. A zip this run downloaded
-is deleted after a complete extraction (--keep-zip keeps it); a zip that was already there is
-never deleted.
+is deleted after a complete extraction (--keep-zip keeps it, and it then counts as yours); a zip
+that was already there is never deleted. A zip the script downloads without --keep-zip is marked
+by DIV2K/.DIV2K_{train,valid}_HR.zip.downloaded until it is extracted, so one left by an
+interrupted run is deleted after the next run has extracted it, not taken for yours.
+
+One run at a time per folder: a run holds the lock file .download.lock in the shared folder (the
+lock is the operating system's, so one left by a killed run does not block); a second run stops
+with one line (exit 2). Exit codes: 0 done, 1 something is not as listed (reported) or failed,
+2 could not start (--dest, another run), 130 interrupted (Ctrl-C; temporary files are removed).
 
 T91 is published as 24-bit BMP: each file is checked against its SHA-256, converted to PNG
 without loss, and the PNG's pixels are checked against the manifest's `pixels_sha256` (the
@@ -39,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import hashlib
 import http.client
 import io
@@ -53,11 +64,17 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+try:
+    import fcntl
+except ImportError:  # Windows: the lock is an exclusive file (see take_lock)
+    fcntl = None
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MANIFEST = HERE / "manifest.tsv"            # benchmarks, DIV2K
 DATASETS_MANIFEST = HERE / "datasets.tsv"   # T91, BSDS200 (with pixels_sha256 for converted files)
 CHUNK = 1 << 20
+LOCK_NAME = ".download.lock"
 OFFLINE_HINT = "no internet? the package and the book work offline with the scikit-image photos (data/README.md)"
 
 
@@ -188,6 +205,32 @@ def report(message: str) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
 
 
+def link_note(path: Path) -> str:
+    """' (a symbolic link to X)' for a symbolic link, else ''."""
+    try:
+        return f" (a symbolic link to {os.readlink(path)})" if path.is_symlink() else ""
+    except OSError:
+        return " (a symbolic link)"
+
+
+def dangling(path: Path) -> bool:
+    """True for a symbolic link whose target does not exist."""
+    return path.is_symlink() and not path.exists()
+
+
+def present(path: Path) -> bool:
+    """True if anything is at `path`, a dangling symbolic link included."""
+    return path.is_symlink() or path.exists()
+
+
+def remove_path(path: Path) -> None:
+    """Remove a file, a folder tree of this run, or a symbolic link itself (never what it points to)."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
+
+
 def make_dirs(folder: Path, made: list[Path]) -> None:
     """mkdir -p `folder`, appending the folders it creates to `made` (removed at the end if left empty)."""
     missing = []
@@ -217,21 +260,24 @@ def write_atomic(target: Path, write) -> None:
     """Call write(file) on a temporary file next to `target`, renamed into place once complete: an
     interruption leaves the old file or the new one. The file is created by open(..., 'xb'), so it
     gets the usual 0666 minus the umask (not mkstemp's private 0600)."""
-    while True:
-        tmp = temp_name(target)
-        try:
-            out = open(tmp, "xb")
-            break
-        except FileExistsError:
-            continue
+    tmp = None
     try:
+        while True:
+            tmp = temp_name(target)
+            try:
+                out = open(tmp, "xb")
+                break
+            except FileExistsError:
+                continue
         with out:
             write(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)
+    except OSError as e:  # name the file being written, not the temporary one
+        raise OSError(e.errno, e.strerror or str(e), str(target)) from None
     finally:
-        if tmp.exists():
+        if tmp is not None and present(tmp):
             tmp.unlink()
 
 
@@ -273,25 +319,35 @@ def fetch_converted(row: dict, target: Path) -> None:
     write_atomic(target, lambda out: out.write(png_bytes(width, height, rgb)))
 
 
-def get_file(row: dict, dest: Path, overwrite: bool, made: list[Path]) -> bool | None:
+def get_file(row: dict, dest: Path, overwrite: bool, made: list[Path], before_download=None) -> bool | None:
     """Make dest/row['path'] the manifest's file: True if downloaded now, False if it was already
-    there, None if something else is there (reported, left as it is)."""
+    there, None if something else is there (reported, left as it is). before_download() is called
+    just before a download starts."""
     target = dest / row["path"]
     if target.exists() and not target.is_file():
-        report(f"{target}: is a folder, not the manifest's file; left as it is")
+        report(f"{target}{link_note(target)}: is a folder, not the manifest's file; left as it is")
         return None
-    if target.is_file():
+    if dangling(target):  # a link of yours, to nothing: reported like a changed file
+        if not overwrite:
+            report(f"{target}{link_note(target)}: a symbolic link to nothing; left as it is, --overwrite "
+                   "replaces the link (not what it points to)")
+            return None
+        print(f"replace   {row['path']} ({row['bytes'] / 2**20:.1f} MiB)", flush=True)
+    elif target.is_file():
         if is_valid(target, row):
             print(f"ok        {row['path']}")
             return False
         if not overwrite:
-            report(f"{target}: differs from the manifest (size, SHA-256 or pixels, or not readable); "
-                   "left as it is, --overwrite replaces it")
+            what = "the link" if target.is_symlink() else "it"
+            report(f"{target}{link_note(target)}: differs from the manifest (size, SHA-256 or pixels, or not "
+                   f"readable); left as it is, --overwrite replaces {what}")
             return None
         print(f"replace   {row['path']} ({row['bytes'] / 2**20:.1f} MiB)", flush=True)
     else:
         print(f"download  {row['path']} ({row['bytes'] / 2**20:.1f} MiB)", flush=True)
     make_dirs(target.parent, made)
+    if before_download is not None:
+        before_download()
     (fetch_converted if is_converted(row) else fetch)(row, target)
     return True
 
@@ -360,22 +416,30 @@ def crc32_of(path: Path) -> int:
     return crc
 
 
-def extract(zip_path: Path, folder: Path, members: dict[str, tuple[int, int]]) -> None:
+def extract(zip_path: Path, folder: Path, members: dict[str, tuple[int, int]], replace: bool) -> bool:
     """Extract a DIV2K zip into a temporary folder next to `folder`, renamed to `folder` once
-    complete; an existing `folder` is replaced only after that (the caller decides when it may be)."""
+    complete. Whatever is at `folder` (a folder, a symbolic link: the link itself, never what it
+    points to) is replaced only after that, and only if `replace`; else False (reported)."""
     tmp = temp_name(folder)
-    tmp.mkdir()  # mkdir, not mkdtemp: the usual permissions
     try:
-        with zipfile.ZipFile(zip_path) as z:
-            z.extractall(tmp)  # zip_members checked that every path lies under folder.name/; CRCs are checked on reading
+        tmp.mkdir()  # mkdir, not mkdtemp: the usual permissions
+        try:
+            with zipfile.ZipFile(zip_path) as z:
+                z.extractall(tmp)  # zip_members checked that every path lies under folder.name/
+        except (zipfile.BadZipFile, zipfile.LargeZipFile) as e:  # e.g. a bad CRC-32
+            raise SystemExit(f"{zip_path}: cannot be extracted ({e}); nothing was kept") from None
         new = tmp / folder.name
         new.mkdir(exist_ok=True)
         if missing_files(new, members):
             raise SystemExit(f"{zip_path}: the extracted files do not match the archive's list; nothing was kept")
         old = None
-        if folder.exists():
+        if present(folder):
+            if not replace:  # it appeared while this run was extracting
+                report(f"{folder}{link_note(folder)}: appeared while {zip_path.name} was being extracted; left as "
+                       "it is (nothing of this run was kept), --overwrite replaces it")
+                return False
             old = temp_name(folder, "old")
-            folder.rename(old)
+            folder.rename(old)  # a symbolic link is renamed itself
         try:
             new.rename(folder)
         except BaseException:
@@ -383,10 +447,35 @@ def extract(zip_path: Path, folder: Path, members: dict[str, tuple[int, int]]) -
                 old.rename(folder)
             raise
         if old is not None:
-            shutil.rmtree(old)
+            try:
+                remove_path(old)
+            except KeyboardInterrupt:  # finish removing the old folder, then stop
+                remove_path(old)
+                raise
+    except OSError as e:  # name the folder being made, not this run's temporary one
+        raise OSError(e.errno, e.strerror or str(e), str(folder)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"  extracted {zip_path.name} -> {folder} ({len(members)} files)")
+    return True
+
+
+def marker_path(zip_path: Path) -> Path:
+    """The file that says the script downloaded this zip (it is deleted after extraction)."""
+    return zip_path.parent / f".{zip_path.name}.downloaded"
+
+
+def drop_zip(zip_path: Path, args: argparse.Namespace, why: str) -> None:
+    """After a complete extraction: delete a zip the script downloaded (now or in an interrupted run)
+    unless --keep-zip; a zip kept by --keep-zip, or one without the mark, is the user's from then on."""
+    marker = marker_path(zip_path)
+    if not args.keep_zip and zip_path.is_file() and not zip_path.is_symlink():
+        zip_path.unlink()
+        print(f"  removed {zip_path.name} ({why}; --keep-zip keeps it)")
+    elif zip_path.is_file():
+        print(f"  kept {zip_path.name}")
+    if present(marker):
+        marker.unlink()
 
 
 def get_div2k(row: dict, dest: Path, args: argparse.Namespace, made: list[Path]) -> bool:
@@ -394,34 +483,62 @@ def get_div2k(row: dict, dest: Path, args: argparse.Namespace, made: list[Path])
     zip_path = dest / row["path"]
     folder = zip_path.parent / zip_path.stem
     name = f"{Path(row['path']).parent / folder.name}"
+    marker = marker_path(zip_path)
+    if present(marker) and not present(zip_path):  # the zip it marked is gone: a later zip there is yours
+        marker.unlink()
+    ours = present(marker)  # a zip downloaded by an earlier run that was stopped before extracting it
+    record_file = record_path(folder)
+    if present(record_file) and (record_file.is_symlink() or not record_file.is_file()):
+        report(f"{record_file}{link_note(record_file)}: is in the way of the record of {folder.name} (not a file "
+               "this script wrote); left as it is")
+        return False
     record = read_record(folder)
     if folder.is_dir() and record is not None and not missing_files(folder, record):
         print(f"ok        {name} ({len(record)} files, extracted earlier)")
+        if ours:  # extracted, but the run that downloaded the zip was stopped before deleting it
+            drop_zip(zip_path, args, "downloaded by an earlier run")
         return True
     if folder.exists() and not folder.is_dir():
-        report(f"{folder}: is a file, where {zip_path.name} is extracted; left as it is")
+        report(f"{folder}{link_note(folder)}: is a file, where {zip_path.name} is extracted; left as it is")
+        return False
+    if dangling(folder) and not args.overwrite:
+        report(f"{folder}{link_note(folder)}: a symbolic link to nothing, where {zip_path.name} is extracted; "
+               "left as it is, --overwrite replaces the link (not what it points to)")
         return False
     if folder.is_dir():  # e.g. an interrupted extraction, or one made by hand: check it against the zip
         why = "no record that it is complete" if record is None else "it lacks files it had when extracted"
         print(f"check     {name}: {why}; checking it against {zip_path.name}", flush=True)
-    downloaded = get_file(row, dest, args.overwrite, made)
+    made_marker = []
+
+    def mark() -> None:  # before the download: a zip this run leaves behind is known to be the script's
+        if not args.keep_zip and not present(marker):  # (one kept by --keep-zip is yours)
+            write_atomic(marker, lambda out: out.write(
+                f"# {zip_path.name} was downloaded by data/download.py: deleted after extraction "
+                "(--keep-zip keeps it)\n".encode()))
+            made_marker.append(marker)
+
+    try:
+        downloaded = get_file(row, dest, args.overwrite, made, before_download=mark)
+    except BaseException:
+        if made_marker and present(marker):
+            marker.unlink()  # the download did not complete: the zip there (if any) is not the script's
+        raise
     if downloaded is None:
         return False
     members = zip_members(zip_path, folder.name)
     if folder.is_dir() and not (missing := missing_files(folder, members)):
         print(f"ok        {name} (all {len(members)} files of {zip_path.name})")
     elif folder.is_dir() and not args.overwrite:
-        report(f"{folder}: {len(missing)} of the {len(members)} files of {zip_path.name} are missing or of "
-               f"another size (first: {missing[0]}); left as it is and the zip kept, --overwrite extracts it again "
-               "and replaces the folder")
+        report(f"{folder}{link_note(folder)}: {len(missing)} of the {len(members)} files of {zip_path.name} are "
+               f"missing or of another size (first: {missing[0]}); left as it is and the zip kept, --overwrite "
+               "extracts it again and replaces the folder" + (" (the link itself)" if folder.is_symlink() else ""))
         return False
-    else:
-        extract(zip_path, folder, members)
+    elif not extract(zip_path, folder, members, replace=args.overwrite):
+        return False
     write_record(folder, members)
-    if downloaded and not args.keep_zip:
-        zip_path.unlink()
-        print(f"  removed {zip_path.name} (downloaded by this run; --keep-zip keeps it)")
-    elif not downloaded:
+    if downloaded or ours:
+        drop_zip(zip_path, args, "downloaded by this run" if downloaded else "downloaded by an earlier run")
+    else:
         print(f"  kept {zip_path.name} (it was there before this run)")
     return True
 
@@ -464,43 +581,115 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace a file at a manifest path that differs from the manifest, and extract a "
                              "DIV2K zip again over a folder that lacks some of its files (the old folder is "
-                             "deleted); without it such files and folders are reported and left as they are")
+                             "deleted); a symbolic link there is replaced itself, never what it points to. "
+                             "Without it such files, folders and links are reported and left as they are")
     args = parser.parse_args(argv)
-    dest = (args.dest or default_dest()).resolve()
-    existing = dest
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
+    given = args.dest or default_dest()
+    try:
+        dest = given.resolve()
+        existing = dest
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        is_folder = existing.is_dir()
+    except (OSError, RuntimeError) as e:  # a symbolic link loop, an unreadable folder on the way
+        print(f"error: {given}: cannot be followed to a folder ({getattr(e, 'strerror', None) or e}); "
+              "--dest must name a folder", file=sys.stderr)
+        return 2
+    if not is_folder:
         where = "is a file" if existing == dest else f"cannot be a folder: {existing} is a file"
         print(f"error: {dest}: {where}; --dest must name a folder", file=sys.stderr)
         return 2
     rows = read_manifest()
+    made: list[Path] = []  # folders this run created: removed at the end if still empty (e.g. offline)
+    lock = None
     try:
         if args.what == "verify":
             return verify(rows, dest)
-        return get(rows, dest, args)
+        make_dirs(dest, made)
+        lock = take_lock(dest)
+        if isinstance(lock, str):  # another run holds it
+            print(f"error: {dest / LOCK_NAME}: another data/download.py run ({lock}) is writing under {dest}; "
+                  "wait for it to finish", file=sys.stderr)
+            lock = None
+            return 2
+        return get(rows, dest, args, made)
     except OSError as e:  # permissions, a full disk, ...: one line naming the file
         print(f"error: {e.filename or dest}: {e.strerror or e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the temporary files are already removed
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if lock is not None:
+            release_lock(dest, lock)
+        remove_empty(made)
 
 
-def get(rows: list[dict], dest: Path, args: argparse.Namespace) -> int:
+def take_lock(dest: Path):
+    """Lock dest/.download.lock for this run (it holds this process's id, for the message of a
+    second run): the open lock file; a string naming the holder if another run holds it; None if
+    the folder cannot be written (then nothing can be created there either, so there is nothing to guard).
+
+    With fcntl the lock is the kernel's (flock): it ends with the process, so a lock file left by
+    a killed run is taken over. Without fcntl (Windows) it is the file itself, created exclusively."""
+    path = dest / LOCK_NAME
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | (0 if fcntl else os.O_EXCL)
+    while True:
+        try:
+            fd = os.open(path, flags, 0o644)
+        except FileExistsError:  # no fcntl: an existing file is a lock
+            try:
+                return f"pid {path.read_text().strip()}; if no run is left, delete the file"
+            except OSError:
+                continue
+        except OSError as e:
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                return None
+            raise
+        if fcntl is None:
+            break
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held by a live run
+            holder = os.read(fd, 100).decode(errors="replace").strip()
+            os.close(fd)
+            return f"pid {holder}" if holder.isdigit() else "a run that is starting"
+        try:  # the run that held it may have removed the file just before: lock the file that is there now
+            same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def release_lock(dest: Path, fd: int) -> None:
+    """Remove the lock file (while still holding the lock), then let go of it."""
+    path = dest / LOCK_NAME
+    try:
+        if os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False)):
+            path.unlink()
+    except OSError:
+        pass
+    os.close(fd)
+
+
+def get(rows: list[dict], dest: Path, args: argparse.Namespace, made: list[Path]) -> int:
     prefixes = {"benchmarks": ("benchmarks/",), "datasets": ("datasets/T91/", "datasets/BSDS200/"),
                 "t91": ("datasets/T91/",), "bsds200": ("datasets/BSDS200/",)}
     if args.what in prefixes:
         wanted = [r for r in rows if r["path"].startswith(prefixes[args.what])]
     else:
         wanted = [r for r in rows if r["path"].startswith("DIV2K/") and (not args.valid_only or "valid" in r["path"])]
-    made: list[Path] = []  # folders this run created: removed at the end if still empty (e.g. offline)
     problems = 0
-    try:
-        for row in wanted:
-            if args.what == "div2k":
-                problems += not get_div2k(row, dest, args, made)
-            else:
-                problems += get_file(row, dest, args.overwrite, made) is None
-    finally:
-        remove_empty(made)
+    for row in wanted:
+        if args.what == "div2k":
+            problems += not get_div2k(row, dest, args, made)
+        else:
+            problems += get_file(row, dest, args.overwrite, made) is None
     if problems:
         print(f"{problems} of {len(wanted)} item(s) under {dest} are not as listed (see above); exit 1", file=sys.stderr)
         return 1

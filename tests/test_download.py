@@ -277,24 +277,32 @@ def test_a_partial_extraction_is_not_done(local, capsys):
     assert list((empty / "DIV2K/DIV2K_valid_HR").iterdir()) == []
 
 
-def test_an_interrupted_extraction_leaves_nothing_half_done(local, monkeypatch):
-    dest, _ = local
+def interrupt_extraction(monkeypatch, at: int = 3):
+    """Make the at-th member extracted raise KeyboardInterrupt (Ctrl-C); returns the undo."""
     extract_member = zipfile.ZipFile._extract_member
     calls = []
 
     def interrupted(self, *args, **kwargs):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == at:
             raise KeyboardInterrupt
         return extract_member(self, *args, **kwargs)
 
     monkeypatch.setattr(zipfile.ZipFile, "_extract_member", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        download.main(["div2k", "--valid-only", "--dest", str(dest), "--keep-zip"])
+    return lambda: monkeypatch.setattr(zipfile.ZipFile, "_extract_member", extract_member)
+
+
+def test_an_interrupted_extraction_leaves_nothing_half_done(local, monkeypatch, capsys):
+    dest, _ = local
+    undo = interrupt_extraction(monkeypatch)
+    # Ctrl-C: one line, exit 130, no traceback
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest), "--keep-zip"]) == 130
+    assert capsys.readouterr().err.splitlines() == ["interrupted"]
     assert sorted(p.name for p in (dest / "DIV2K").iterdir()) == ["DIV2K_valid_HR.zip"]  # no folder, no leftovers
-    monkeypatch.setattr(zipfile.ZipFile, "_extract_member", extract_member)
+    undo()
     assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 0
     assert len(list((dest / "DIV2K/DIV2K_valid_HR").glob("*.png"))) == 5
+    assert (dest / "DIV2K/DIV2K_valid_HR.zip").is_file()  # downloaded with --keep-zip: yours from then on
 
 
 def test_files_get_the_usual_permissions(local):
@@ -320,3 +328,193 @@ def test_dest_must_be_a_folder(local, capsys):
             assert download.main([what, "--dest", str(dest.parent / where)]) == 2
             err = capsys.readouterr().err.splitlines()
             assert len(err) == 1 and err[0].startswith(f"error: {dest.parent / where}:") and "folder" in err[0]
+
+
+def test_a_zip_left_by_an_interrupted_run_is_not_taken_for_yours(local, monkeypatch, capsys):
+    dest, src = local
+    div2k = dest / "DIV2K"
+    # Ctrl-C during the download: nothing is left, not even the folders this run made.
+    def interrupted_download(row, out, label):
+        out.write(b"PARTIAL")
+        raise KeyboardInterrupt
+    with monkeypatch.context() as m:
+        m.setattr(download, "download_into", interrupted_download)
+        assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 130
+    assert capsys.readouterr().err.splitlines() == ["interrupted"]
+    assert not dest.exists()  # no partial zip, no marker, and the folders this run made are removed
+    # Ctrl-C after the download, during the extraction: the zip stays, marked as the script's ...
+    undo = interrupt_extraction(monkeypatch)
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 130
+    assert sorted(p.name for p in div2k.iterdir()) == [".DIV2K_valid_HR.zip.downloaded", "DIV2K_valid_HR.zip"]
+    undo()
+    # ... so the next run deletes it after extracting it (it said "it was there before this run").
+    capsys.readouterr()
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 0
+    assert "removed DIV2K_valid_HR.zip (downloaded by an earlier run" in capsys.readouterr().out
+    assert sorted(p.name for p in div2k.iterdir()) == [".DIV2K_valid_HR.extracted", "DIV2K_valid_HR"]
+    # Ctrl-C after the record is written, before the zip is deleted: the next run deletes it.
+    shutil.rmtree(dest)
+    write_record = download.write_record
+    def record_then_interrupt(*args):
+        write_record(*args)
+        raise KeyboardInterrupt
+    with monkeypatch.context() as m:
+        m.setattr(download, "write_record", record_then_interrupt)
+        assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 130
+    assert (div2k / "DIV2K_valid_HR.zip").is_file()
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 0
+    assert sorted(p.name for p in div2k.iterdir()) == [".DIV2K_valid_HR.extracted", "DIV2K_valid_HR"]
+    # A zip of yours put where a marked one was deleted is yours: kept.
+    shutil.rmtree(div2k / "DIV2K_valid_HR")
+    (div2k / ".DIV2K_valid_HR.zip.downloaded").write_text("left from some earlier run\n")
+    shutil.copy(src / "DIV2K_valid_HR.zip", div2k / "elsewhere.zip")
+    os.rename(div2k / "elsewhere.zip", div2k / "DIV2K_valid_HR.zip")
+    (div2k / ".DIV2K_valid_HR.zip.downloaded").unlink()
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 0
+    assert (div2k / "DIV2K_valid_HR.zip").is_file()
+
+
+def test_a_symlinked_div2k_folder_is_yours(local, capsys):
+    dest, _ = local
+    mine = dest.parent / "userdiv"
+    mine.mkdir()
+    (mine / "mine.txt").write_text("KEEP")
+    folder = dest / "DIV2K/DIV2K_valid_HR"
+    folder.parent.mkdir(parents=True)
+    folder.symlink_to(mine)
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 1
+    (line,) = error_lines(capsys)
+    assert line.startswith(f"error: {folder} (a symbolic link to {mine}): 5 of the 5 files") and ".part" not in line
+    assert folder.is_symlink()
+    # --overwrite replaces the link itself: exit 0, a record, no leftover `.old` link, the target untouched.
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest), "--overwrite"]) == 0
+    assert error_lines(capsys) == []
+    assert [p.name for p in mine.iterdir()] == ["mine.txt"] and (mine / "mine.txt").read_text() == "KEEP"
+    assert not folder.is_symlink() and len(list(folder.glob("*.png"))) == 5
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".DIV2K_valid_HR.extracted", "DIV2K_valid_HR"]
+    assert download.main(["verify", "--dest", str(dest)]) == 0
+    # A link to a complete folder is fine as it is.
+    shutil.move(folder, mine / "full")
+    folder.symlink_to(mine / "full")
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 0
+    assert folder.is_symlink()
+    # A dangling link: reported, naming the link (not a temporary folder), and left; --overwrite replaces it.
+    folder.unlink()
+    folder.symlink_to(dest.parent / "nowhere")
+    capsys.readouterr()
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 1
+    (line,) = error_lines(capsys)
+    assert line.startswith(f"error: {folder} (a symbolic link to {dest.parent / 'nowhere'}): a symbolic link to nothing")
+    assert folder.is_symlink()
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest), "--overwrite"]) == 0
+    assert not folder.is_symlink() and len(list(folder.glob("*.png"))) == 5
+    assert not (dest.parent / "nowhere").exists()
+
+
+def test_a_symlink_at_a_manifest_path_is_yours(local, capsys):
+    dest, src = local
+    target = dest / "benchmarks/Set5/HR/img_001.png"
+    target.parent.mkdir(parents=True)
+    nowhere = dest.parent / "nonexistent/mine.png"
+    target.symlink_to(nowhere)
+    assert download.main(["benchmarks", "--dest", str(dest)]) == 1
+    (line,) = error_lines(capsys)
+    assert line.startswith(f"error: {target} (a symbolic link to {nowhere}): ") and "--overwrite" in line
+    assert target.is_symlink() and os.readlink(target) == str(nowhere)
+    # A link to a file of yours that differs: --overwrite replaces the link, never the file.
+    other = dest.parent / "other.png"
+    other.write_bytes(b"MINE")
+    target.unlink()
+    target.symlink_to(other)
+    assert download.main(["benchmarks", "--dest", str(dest)]) == 1
+    assert download.main(["benchmarks", "--dest", str(dest), "--overwrite"]) == 0
+    assert not target.is_symlink() and target.read_bytes() == (src / "hr1.png").read_bytes()
+    assert other.read_bytes() == b"MINE" and not nowhere.parent.exists()
+
+
+def test_one_run_at_a_time(local, capsys):
+    fcntl = pytest.importorskip("fcntl")
+    dest, _ = local
+    dest.mkdir()
+    lock = dest / ".download.lock"
+    with open(lock, "w") as held:  # as a run that is going holds it
+        held.write("4242\n")
+        held.flush()
+        fcntl.flock(held, fcntl.LOCK_EX)
+        for what in ["benchmarks", "div2k"]:
+            assert download.main([what, "--valid-only", "--dest", str(dest)]) == 2
+            (line,) = capsys.readouterr().err.splitlines()
+            assert line.startswith(f"error: {lock}: another data/download.py run (pid 4242) is writing under {dest}")
+        assert sorted(p.name for p in dest.iterdir()) == [".download.lock"]  # nothing written, its lock kept
+        assert download.main(["verify", "--dest", str(dest)]) == 1  # verify reads only: not locked out
+    # A lock file left by a killed run does not block; the lock is removed at the end.
+    assert lock.read_text() == "4242\n"
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 0
+    assert download.main(["benchmarks", "--dest", str(dest)]) == 0
+    assert not lock.exists()
+
+
+def test_a_folder_that_appears_during_the_extraction_is_not_replaced(local, monkeypatch, capsys):
+    dest, _ = local
+    folder = dest / "DIV2K/DIV2K_valid_HR"
+    extract_member = zipfile.ZipFile._extract_member
+
+    def another_writer(self, *args, **kwargs):  # e.g. a run that ignores the lock
+        if not folder.exists():
+            folder.mkdir()
+            (folder / "theirs.txt").write_text("THEIRS")
+        return extract_member(self, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "_extract_member", another_writer)
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest), "--keep-zip"]) == 1
+    (line,) = error_lines(capsys)
+    assert line.startswith(f"error: {folder}: appeared while DIV2K_valid_HR.zip was being extracted")
+    assert [p.name for p in folder.iterdir()] == ["theirs.txt"]
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["DIV2K_valid_HR", "DIV2K_valid_HR.zip"]
+
+
+def test_dest_a_symlink_loop_is_one_line(local, capsys):
+    dest, _ = local
+    loop_a, loop_b = dest.parent / "loopA", dest.parent / "loopB"
+    loop_a.symlink_to(loop_b)
+    loop_b.symlink_to(loop_a)
+    for what in ["verify", "benchmarks"]:
+        assert download.main([what, "--dest", str(loop_a)]) == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.startswith(f"error: {loop_a}: ") and "folder" in line
+
+
+def test_errors_name_your_file_not_a_temporary_one(local, monkeypatch, capsys):
+    dest, src = local
+    div2k = dest / "DIV2K"
+    div2k.mkdir(parents=True)
+    # Something at the record's path: one line naming it, before anything is downloaded.
+    (div2k / ".DIV2K_valid_HR.extracted").mkdir()
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 1
+    (line,) = error_lines(capsys)
+    assert line.startswith(f"error: {div2k / '.DIV2K_valid_HR.extracted'}: ")
+    assert sorted(p.name for p in div2k.iterdir()) == [".DIV2K_valid_HR.extracted"]
+    (div2k / ".DIV2K_valid_HR.extracted").rmdir()
+    # A folder that cannot be written (as a read-only file system; root ignores chmod).
+    shutil.copy(src / "DIV2K_valid_HR.zip", div2k)
+    mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if self.parent == div2k or self.parent == dest / "benchmarks/Set5/HR":
+            raise OSError(30, "Read-only file system", str(self))
+        return mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    assert download.main(["div2k", "--valid-only", "--dest", str(dest)]) == 1
+    assert capsys.readouterr().err.splitlines() == [f"error: {div2k / 'DIV2K_valid_HR'}: Read-only file system"]
+    real_open = open
+
+    def no_new_files(path, mode="r", *args, **kwargs):
+        if "x" in mode:
+            raise OSError(30, "Read-only file system", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(download, "open", no_new_files, raising=False)
+    assert download.main(["benchmarks", "--dest", str(dest)]) == 1
+    target = dest / "benchmarks/Set5/HR/img_001.png"
+    assert capsys.readouterr().err.splitlines() == [f"error: {target}: Read-only file system"]
