@@ -359,7 +359,13 @@ def save_generator(generator: Generator, path: str | os.PathLike, model_config: 
                              "another network")
     write_generator_file({k: v.numpy() for k, v in generator.state_dict().items()}, path, config)
     if card is not None:
-        write_json(card_and_log_paths(path)[0], {"model": config, **card})
+        write_json(card_and_log_paths(path)[0], card_document(generator, card))
+
+
+def card_document(generator: Generator, card: dict) -> dict:
+    """A model card as written next to the weights: the generator's architecture ("model",
+    `Generator.config`; a paddle.DataParallel wrapper is unwrapped) first, then `card`."""
+    return {"model": getattr(generator, "_layers", generator).config, **card}
 
 
 def write_generator_file(tensors: dict[str, np.ndarray], path: str | os.PathLike, config: dict) -> None:

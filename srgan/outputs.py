@@ -61,10 +61,9 @@ class InputFiles:
     every input)."""
 
     def __init__(self, paths):
-        self.paths = [Path(p) for p in paths]
         self._ids: set[tuple[int, int]] = set()
         self._names: set[Path] = set()
-        for p in self.paths:
+        for p in map(Path, paths):
             try:
                 st = os.stat(p)
                 self._ids.add((st.st_dev, st.st_ino))
@@ -74,12 +73,6 @@ class InputFiles:
                 self._names.add(p.resolve())
             except (OSError, RuntimeError):  # a link loop: no file, so no output can be it
                 pass
-
-    def __iter__(self):
-        return iter(self.paths)
-
-    def __len__(self) -> int:
-        return len(self.paths)
 
     def __contains__(self, path) -> bool:
         try:

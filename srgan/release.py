@@ -301,11 +301,10 @@ def write_release(generator, out: Path, card: dict, log: bytes | None, *, overwr
     leaves the earlier set, never new weights under an old card. overwrite=False: nothing that
     appeared at those names meanwhile is replaced."""
     card_file, log_file = ckpt.card_and_log_paths(out)
-    config = getattr(generator, "_layers", generator).config
     write_together([
         (out, lambda tmp: ckpt.save_generator(generator, tmp)),
         (log_file, None if log is None else lambda tmp: Path(tmp).write_bytes(log)),
-        (card_file, lambda tmp: write_json(tmp, {"model": config, **card})),  # last: it vouches for the others
+        (card_file, lambda tmp: write_json(tmp, ckpt.card_document(generator, card))),  # last: it vouches for the others
     ], replace=overwrite)
 
 
