@@ -202,14 +202,13 @@ class NotWhole(ValueError):
         self.path, self.problem = path, problem
 
 
-def check_written(model_dir: str | os.PathLike, *, elements: int | None = None, shown: str | os.PathLike | None = None) -> None:
+def check_written(model_dir: str | os.PathLike, *, elements: int | None = None) -> None:
     """Raise NotWhole (a ValueError) naming the file unless the program and params files of an export are
     whole: a `.json` (PIR) program parses as JSON (a cut one does not), the `.pdiparams` reads
     to its end (params_elements) and, given `elements`, holds that many numbers. `.pdmodel`
-    programs are written by Python, which reports its write errors itself. `shown`: the folder
-    to name in the message (the export's destination, for its temporary folder)."""
+    programs are written by Python, which reports its write errors itself."""
     program, params = model_files(model_dir)
-    where = Path(shown) if shown is not None else Path(model_dir)
+    where = Path(model_dir)
     if elements is None and (Path(model_dir) / META_FILE).is_file():
         elements = read_meta(model_dir).get("parameters")  # exports before it was recorded: None
     if program.suffix == ".json":

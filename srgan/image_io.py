@@ -214,9 +214,9 @@ def _as_netpbm_kind(path: Path, image: Image.Image) -> Image.Image:
     suffix = path.suffix.lower()
     if suffix not in (".pgm", ".pbm"):
         return image
+    kind = "gray" if suffix == ".pgm" else "black and white"
     if image.mode not in ("L", "I;16", "1"):
-        warnings.warn(f"{path}: {suffix[1:].upper()} holds {'gray' if suffix == '.pgm' else 'black and white'} only; "
-                      f"the colour image written as {'gray' if suffix == '.pgm' else 'black and white'} (.ppm or .png "
+        warnings.warn(f"{path}: {suffix[1:].upper()} holds {kind} only; the colour image written as {kind} (.ppm or .png "
                       "keep the colour)", stacklevel=3)
         image = image.convert("L")
     elif suffix == ".pbm" and image.mode != "1":
