@@ -270,10 +270,22 @@ for (const el of article.querySelectorAll('.cell_output, .output')) {
 }
 
 const outside = Array.from(document.querySelectorAll('a[href]')).filter(a => !article.contains(a)).map(a => a.href);
+// Links in the text to this book (chapters, sections): where each leads, and for a link into this
+// page, whether its target is there. Links to other sites are not followed (no internet in CI).
+const inside = [];
+for (const a of article.querySelectorAll('a[href]:not(.language-switch)')) {  // the switch has its own rule
+  const url = new URL(a.href, document.baseURI);
+  if (url.origin !== location.origin) continue;
+  const samePage = url.pathname === location.pathname;
+  const target = url.hash ? decodeURIComponent(url.hash.slice(1)) : '';
+  inside.push({href: url.origin + url.pathname, text: a.textContent.trim().slice(0, 60), same_page: samePage,
+               target_found: !samePage || !target || !!document.getElementById(target)});
+  mark('dead_links', a);
+}
 // Leave the first figure in view for the screenshot (the page top is only code).
 const first = imgs.find(i => i.closest('.cell_output, .output'));
 if (first) { first.scrollIntoView({block: 'center'}); } else { window.scrollTo(0, 0); }
-return {title: document.title, images: out, image_elements: imgs, where: where, errors: errors, stderr: stderr, links: outside,
+return {title: document.title, images: out, image_elements: imgs, where: where, errors: errors, stderr: stderr, links: outside, inside_links: inside,
         pipe_tables: pipeTables, split_outputs: splits, clipped: clipped, raw_tex: rawTex, long_code_cells: longCells, papermill_cells: injected,
         switches: switches, lang: lang, tofu: tofu, glyph_warnings: glyphWarnings,
         h1: (article.querySelector('h1') || {innerText: ''}).innerText};
@@ -281,7 +293,8 @@ return {title: document.title, images: out, image_elements: imgs, where: where, 
 
 # The problems counted on every page (browser_check.json: results.<page>.counts), and what each means.
 COUNTED = ("pipe_tables", "split_outputs", "clipped", "raw_tex", "stderr", "errors", "small_figures", "images_not_shown",
-           "long_code_cells", "papermill_cells", "console_errors", "language_switch", "language", "missing_glyphs")
+           "long_code_cells", "papermill_cells", "console_errors", "language_switch", "language", "missing_glyphs",
+           "dead_links")
 RULES = {
     "pipe_tables": "a markdown pipe table shown as text: a paragraph starting with | with a delimiter row or several "
                    "| rows, or a printed output with a delimiter row",
@@ -305,6 +318,8 @@ RULES = {
     "missing_glyphs": "a character of the page drawn as an empty box (no font has its glyph), or a cell output saying "
                       "a figure lacks glyphs (matplotlib's 'Glyph ... missing from font(s)') or that no Chinese font "
                       "is installed",
+    "dead_links": "a link in the text to this book that leads nowhere: a page that does not answer, a source file "
+                  "(.ipynb, .md) the build did not turn into a page, or a section of the page that is not there",
 }
 
 
@@ -404,7 +419,25 @@ def measure_page(driver, url: str, mathjax_timeout: float = 20.0) -> dict:
     page["console"] = [entry["message"][:300] for entry in driver.get_log("browser")
                        if entry.get("level") == "SEVERE" and "/favicon.ico " not in entry["message"]]
     page["switch_status"] = {s["href"]: http_status(s["href"]) for s in page["switches"]}
+    page["link_status"] = {link["href"]: http_status(link["href"]) for link in page["inside_links"]
+                           if not link["same_page"]}
     return page
+
+
+def dead_links(page: dict) -> list[str]:
+    """Links in the text that lead nowhere: another page of the book that does not answer, a source
+    file the build left unconverted (.ipynb, .md: the reader would get the raw file), a section of
+    this page that is not there."""
+    dead = []
+    for link in page.get("inside_links", []):
+        href, text = link["href"], link["text"]
+        if href.endswith((".ipynb", ".md")):
+            dead.append(f"link {text!r} leads to a source file, not a page: {href}")
+        elif not link["same_page"] and page.get("link_status", {}).get(href) != 200:
+            dead.append(f"link {text!r} leads nowhere (HTTP {page.get('link_status', {}).get(href)}): {href}")
+        elif not link["target_found"]:
+            dead.append(f"link {text!r} leads to a section this page does not have: {href}")
+    return dead
 
 
 def http_status(url: str) -> int:
@@ -520,6 +553,7 @@ def page_problems(page: dict, repository_url: str | None = None, edition: str | 
         **language_problems(page, edition, switch_to),
         "missing_glyphs": [f"missing glyph (drawn as a box): {t}" for t in page["tofu"]]
                           + [f"missing glyphs in a figure: {t!r}" for t in page["glyph_warnings"]],
+        "dead_links": dead_links(page),
     }
     for kind in COUNTED:
         problems += found[kind]

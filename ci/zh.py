@@ -214,11 +214,13 @@ def book_config(english_config: str) -> str:
 
 # --- the sync check --------------------------------------------------------------------------
 # Markup a translation must keep as it is: glue roles and directives with their names, MyST
-# targets and references, display-math blocks, directive fences, inline math.
+# targets and references, links to other chapters, display-math blocks, directive fences, inline math.
 _MARKUP = {
     "glue": re.compile(r"\{glue(?::\w+)?\}`([^`]+)`|```\{glue(?::\w+)?\}\s*(\S+)"),
     "label": re.compile(r"^\((\S+)\)=\s*$", re.M),
     "reference": re.compile(r"\{(?:ref|numref|eq|doc)\}`([^`]+)`|\]\((#[^)\s]+)\)"),
+    # a link to another chapter ("[chapter 6](06_srgan.ipynb)"): both editions link the same chapters
+    "chapter link": re.compile(r"\]\(([\w.-]+\.ipynb(?:#[^)\s]*)?)\)"),
     "display math": re.compile(r"^\s*\$\$", re.M),
     "directive": re.compile(r"^\s*(```+|:::+)\s*(\{[\w:-]+\})?", re.M),
 }

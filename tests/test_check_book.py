@@ -95,6 +95,10 @@ GOOD_BODY = [
     cell(code="x = '" + "long " * 200 + "'").replace("<pre>", '<pre style="overflow-x: auto; width: 300px">'),
     f'<div style="overflow-x: auto; width: 600px">{TABLE}</div>',
     "<p>Symbols a font has: α = 0.5, 2 × 10⁻³ − 1, 90 °, “quoted” — Ledig et al.</p>",
+    # links: to another page of the book (the fixture's linked.html), a section of this page, and
+    # another site (not followed)
+    '<p id="links">See <a href="linked.html#a-section">the next chapter</a>, <a href="#links">this paragraph</a> and '
+    '<a href="https://arxiv.org/abs/1609.04802">the paper</a>.</p>',
 ]
 
 
@@ -119,6 +123,8 @@ def browser():
         for edition_root in (root, root / "zh"):
             (edition_root / "_static").mkdir(parents=True)
             shutil.copy2(SWITCH_JS, edition_root / "_static" / SWITCH_JS.name)
+            (edition_root / "book").mkdir()
+            (edition_root / "book" / "linked.html").write_text(page(["<h1 id='a-section'>Linked</h1>"]), encoding="utf-8")
         server, base = check_book.serve(root)
         driver = check_book.start_chromium(profile)
         try:
@@ -221,6 +227,11 @@ BROKEN = {
         # matplotlib's warning (in a stdout block here, so that the stderr rule stays out of it)
         cell(stream("UserWarning: Glyph 20013 (\\N{CJK UNIFIED IDEOGRAPH-4E2D}) missing from font(s) DejaVu Sans.")),
         cell(stream("no font with Chinese glyphs is installed, so figures would show empty boxes: install one")),
+    ],
+    "dead_links": [
+        '<p>See <a href="no_such_chapter.html">chapter 9</a>.</p>',  # a page that is not there (HTTP 404)
+        '<p>See <a href="good.ipynb">chapter 1</a>.</p>',  # a notebook link the build did not resolve
+        '<p>See <a href="#no-such-section">the section</a>.</p>',  # a section this page lacks
     ],
 }
 

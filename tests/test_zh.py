@@ -22,7 +22,7 @@ import zh  # noqa: E402
 SETUP = 'from srgan.notebook import setup_notebook\nsetup_notebook(language="en")\n'
 CHAPTERS = {
     "00_intro": [
-        ("markdown", "# 0. Introduction\n\nSRGAN makes photos 4× larger."),
+        ("markdown", "# 0. Introduction\n\nSRGAN makes photos 4× larger ([chapter 1](01_data.ipynb) prepares the data)."),
         ("code", SETUP),
         ("markdown", "(sec-psnr)=\n## PSNR\n\nThe model reaches {glue:text}`psnr_db` dB, where $\\mathrm{PSNR} = 10 \\log_{10}(255^2 / \\mathrm{MSE})$:\n\n"
                      "$$\nl^{SR} = l^{SR}_X + 10^{-3} l^{SR}_{Gen}\n$$"),
@@ -36,7 +36,7 @@ CHAPTERS = {
     ],
 }
 TRANSLATIONS = {
-    "# 0. Introduction\n\nSRGAN makes photos 4× larger.": "# 0. 引言\n\nSRGAN 把照片放大 4 倍。",
+    "# 0. Introduction\n\nSRGAN makes photos 4× larger ([chapter 1](01_data.ipynb) prepares the data).": "# 0. 引言\n\nSRGAN 把照片放大 4 倍（数据的准备见[第 1 章](01_data.ipynb)）。",
     CHAPTERS["00_intro"][2][1]: "(sec-psnr)=\n## PSNR\n\n模型达到 {glue:text}`psnr_db` dB，其中 $\\mathrm{PSNR} = 10 \\log_{10}(255^2 / \\mathrm{MSE})$：\n\n"
                                 "$$\nl^{SR} = l^{SR}_X + 10^{-3} l^{SR}_{Gen}\n$$",
     "See {ref}`sec-psnr` for the definition.": "定义见 {ref}`sec-psnr`。",
@@ -204,6 +204,16 @@ def test_a_reference_differs(book):
     zh.build(book)
     assert zh.problems(book) == ["book/zh/00_intro.yml: markdown cell 3 ('See {ref}`sec-psnr` for the definition.'): "
                                  "markup reference differs, missing ['sec-psnr']"]
+
+
+def test_a_chapter_link_differs(book):
+    yml = book / "zh" / "00_intro.yml"
+    entries = zh.load(yml)
+    entries[0]["zh"] = entries[0]["zh"].replace("[第 1 章](01_data.ipynb)", "第 1 章")  # the Chinese reader cannot click through
+    zh.save(yml, book / "00_intro.ipynb", entries)
+    zh.build(book)
+    assert zh.problems(book) == ["book/zh/00_intro.yml: markdown cell 1 ('# 0. Introduction'): "
+                                 "markup chapter link differs, missing ['01_data.ipynb']"]
 
 
 def test_build_is_deterministic_and_swaps_only_markdown_and_the_language_line(book):
