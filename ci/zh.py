@@ -198,6 +198,10 @@ TITLE = "SRGAN：PaddlePaddle 实现"
 AUTHOR = "srgan-paddle 贡献者"
 
 
+SEARCH_PLACEHOLDER = "在本书中搜索……"
+FOLD_BUTTON = ("点击展开", "点击收起")
+
+
 def book_config(english_config: str) -> str:
     """The Chinese book's _config.yml from the English one's text: the same settings with the
     Chinese title and author, and Sphinx's language zh_CN (its own words, such as 搜索 and 目录,
@@ -209,6 +213,12 @@ def book_config(english_config: str) -> str:
     sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["language"] = "zh_CN"
     sphinx["locale_dirs"] = ["book/_locale"]
+    # Words jupyter-book and myst-nb set themselves, outside the catalogs: the search field's
+    # placeholder (a theme option, merged into jupyter-book's own options by recursive_update) and
+    # the button of folded cells (myst-nb's code_prompt_show / _hide, "Show code cell {type}").
+    config["sphinx"]["recursive_update"] = True
+    sphinx["html_theme_options"] = {"search_bar_text": SEARCH_PLACEHOLDER}
+    sphinx["nb_code_prompt_show"], sphinx["nb_code_prompt_hide"] = FOLD_BUTTON
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 

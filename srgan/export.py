@@ -173,7 +173,9 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
             "output": "sr: float32 (N, 3, scale*H, scale*W) in [-1, 1]",
             # what predict.verify_export compares, so that a truncated or edited folder is named as such
             "files": {p.name: {"bytes": p.stat().st_size, "sha256": file_digest(p)} for p in sorted(tmp.iterdir())},
-            "parameters": elements,  # what export_files.check_written counts in the .pdiparams
+            # how many numbers the .pdiparams holds (export_files.check_written counts them): the
+            # weights and the batch norms' running statistics, more than the trainable parameters
+            "stored_values": elements,
         }
         try:
             (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")

@@ -53,6 +53,16 @@ def read_meta(model_dir: str | os.PathLike) -> dict:
     return meta
 
 
+# The meta's count of the numbers in the .pdiparams: "stored_values"; srgan 0.1 exports called it
+# "parameters" (it counts the batch norms' running statistics too, so it was not the parameter count).
+STORED_VALUES_KEYS = ("stored_values", "parameters")
+
+
+def stored_values(meta: dict) -> int | None:
+    """The meta's count of numbers in the .pdiparams, or None (exports before it was recorded)."""
+    return next((meta[key] for key in STORED_VALUES_KEYS if meta.get(key) is not None), None)
+
+
 def _meta_problem(meta) -> str | None:
     """What is wrong with a finished export's META_FILE (the values the loaders use), or None."""
     def count(value, low):  # an integer >= low; bool is an int to Python, not here
@@ -64,8 +74,9 @@ def _meta_problem(meta) -> str | None:
         return f"scale {meta.get('scale')!r} is not a power of two >= 2"
     if "receptive_radius" in meta and not count(meta["receptive_radius"], 0):
         return f"receptive_radius {meta['receptive_radius']!r} is not an integer >= 0"
-    if "parameters" in meta and meta["parameters"] is not None and not count(meta["parameters"], 1):
-        return f"parameters {meta['parameters']!r} is not a positive integer"
+    for key in STORED_VALUES_KEYS:
+        if key in meta and meta[key] is not None and not count(meta[key], 1):
+            return f"{key} {meta[key]!r} is not a positive integer"
     files = meta.get("files", {})
     if not isinstance(files, dict) or not all(
             isinstance(name, str) and isinstance(info, dict) and count(info.get("bytes", 0), 0)
@@ -210,7 +221,7 @@ def check_written(model_dir: str | os.PathLike, *, elements: int | None = None) 
     program, params = model_files(model_dir)
     where = Path(model_dir)
     if elements is None and (Path(model_dir) / META_FILE).is_file():
-        elements = read_meta(model_dir).get("parameters")  # exports before it was recorded: None
+        elements = stored_values(read_meta(model_dir))
     if program.suffix == ".json":
         try:
             with open(program, "rb") as f:

@@ -156,6 +156,11 @@ ZH_GLUE: dict[str, str] = {
     "with the penalty": "加惩罚时",
     "without it": "不加时",
     "Batch norm is not the main cost": "批量归一化不是主要开销",
+    "on the whole photo above, tiled, it was the faster of the two ({#} s against oneDNN's {#} s)":
+        "在上面整张照片上（分块处理），它是两者中较快的一个（{#} 秒，oneDNN 为 {#} 秒）",
+    "on the whole photo above, tiled, it was the slower of the two ({#} s against oneDNN's {#} s)":
+        "在上面整张照片上（分块处理），它是两者中较慢的一个（{#} 秒，oneDNN 为 {#} 秒）",
+    "on this machine there is no OpenVINO engine, so the default is oneDNN": "这台机器上没有 OpenVINO 引擎，所以默认用 oneDNN",
     "Batch norm costs dygraph time here": "在这里批量归一化确实占用了动态图的时间",
     "the 33 batch norms run at LR resolution and are cheap next to the convolutions, so whether an engine folds them is "
     "not what makes it fast": "33 个批量归一化层在低分辨率上运行，与卷积相比开销很小，所以引擎是否折叠它们并不是引擎快的原因",
@@ -603,6 +608,12 @@ ZH_FIGURES: dict[str, str] = {
 # whole table). tests/test_i18n.py checks that each line of chapter 6's departures has its entry.
 ZH_PRINTED: dict[str, str] = {
     # chapter 6: the Trainer methods that depart from the paper, "name: docstring" (inspect.getdoc)
+    "_renew_discriminator: Not in the paper (cfg.train.d_renew_every): replace D by a new one (fresh initialisation "
+    "and Adam state), which _d_warmup_step then trains alone. Its initial weights come from the seed and the step, the "
+    "same on every rank and on a resumed run, and the random stream the run goes on with is left as it was.":
+        "_renew_discriminator：论文中没有（cfg.train.d_renew_every）：把 D 换成一个新的（重新初始化，Adam 状态也是新的），"
+        "随后由 _d_warmup_step 单独训练它。它的初始权重由随机种子和步数决定，在每个进程上、在续训时都相同；"
+        "训练接下来使用的随机数序列保持原样。",
     "_d_warmup_step: Not in the paper (cfg.train.d_warmup_steps): a D step with G held fixed, so that released "
     "generator weights continue against a trained critic, not a random one. G runs in eval mode: the released "
     "network as users run it, its BN statistics untouched.":
@@ -865,6 +876,7 @@ ZH_PRINTED: dict[str, str] = {
         "分块为 {#}x{#} 个 LR 像素（大小相等，最大 {#}）；每个网络输入为 {#}x{#}；3840x2160 分辨率下的 64 张 float32 特征图占 {#} GB",
     "receptive radius of this generator: {#} LR pixels": "这个生成器的感受半径：{#} 个 LR 像素",
     "exported in {#} s to {}": "导出用时 {#} 秒，导出到 {}",
+    "the {#}x{#} photo, tiled: OpenVINO {#} s, oneDNN {#} s": "{#}x{#} 的照片，分块处理：OpenVINO {#} 秒，oneDNN {#} 秒",
     # the engines of the speed table (ZH_FIGURES' row labels), on a CPU with and without OpenVINO, and on a GPU
     "time relative to the package's dygraph: dygraph, batch norm folded {#}, dygraph, stock tail conv {#}, "
     "Paddle Inference, plain kernels {#}, Paddle Inference, oneDNN {#}, Paddle Inference, OpenVINO {#}":

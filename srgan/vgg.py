@@ -29,8 +29,9 @@ Where the weights come from (`weights=`):
     - "random": random weights, for tests and for showing why random features mean nothing;
     - None (the default): in order, the file named by $SRGAN_VGG19_WEIGHTS, the Keras file in
       $SRGAN_SHARED/vgg19/ (default ../shared, see srgan.config.default_shared_dir), the Keras
-      file in Paddle's weights cache, then "imagenet" (Paddle's download host is the one that
-      AI Studio reaches). None never silently means random weights.
+      file in Paddle's weights cache, else the Keras file downloaded (md5 checked); only if that
+      download fails, "imagenet", with a loud warning (Paddle's download host is the one that
+      AI Studio always reaches). None never silently means random weights.
 
 HDF5 is read with h5py (a dependency of the package): the file is 80 MB and read once per
 extractor, which takes well under a second, so no converted copy is cached.

@@ -254,7 +254,7 @@ def _vouch_for(folder):
     from srgan.atomic import file_digest
 
     meta = json.loads((folder / "srgan_export.json").read_text())
-    meta.pop("parameters", None)
+    meta.pop("stored_values", None)
     for p in folder.iterdir():
         if p.name in meta["files"]:
             meta["files"][p.name] = {"bytes": p.stat().st_size, "sha256": file_digest(p)}
@@ -365,3 +365,22 @@ def test_an_export_folder_is_not_private(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o755
+
+
+def test_the_meta_counts_the_stored_values_not_the_parameters(tmp_path):
+    """The meta's count is what the .pdiparams holds, batch-norm statistics included: it is named
+    so (a reader of ch8 compared it with the parameter count of ch2 and found them different), and
+    an export by srgan 0.1, which called it "parameters", is still checked by it."""
+    from srgan.export_files import NotWhole, check_written
+
+    g = tiny_generator()
+    out = export_generator(g, tmp_path / "model")
+    meta = read_meta(out)
+    trainable = sum(int(p.size) for p in g.parameters() if not p.stop_gradient)
+    assert "parameters" not in meta and meta["stored_values"] == sum(int(v.size) for v in g.state_dict().values())
+    assert meta["stored_values"] > trainable  # the running means and variances are stored, not trained
+    old = dict(meta, parameters=meta["stored_values"] + 1)  # an old export's key, a wrong count
+    del old["stored_values"]
+    (out / META_FILE).write_text(json.dumps(old))
+    with pytest.raises(NotWhole, match="pdiparams"):
+        check_written(out)

@@ -266,3 +266,6 @@ def test_the_chinese_config_translates_the_theme_words_its_catalogs_lack():
     po = (REPO / sphinx["locale_dirs"][0] / "zh_CN" / "LC_MESSAGES" / "sphinx.po").read_text(encoding="utf-8")
     assert 'msgid "System Settings"\nmsgstr "跟随系统"' in po and 'msgid "Color mode"\nmsgstr "颜色模式"' in po
     assert "locale_dirs" not in yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    # the search field and the fold button, which jupyter-book / myst-nb word outside the catalogs
+    assert sphinx["html_theme_options"] == {"search_bar_text": "在本书中搜索……"} and config["sphinx"]["recursive_update"]
+    assert (sphinx["nb_code_prompt_show"], sphinx["nb_code_prompt_hide"]) == ("点击展开", "点击收起")
