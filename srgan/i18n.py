@@ -161,6 +161,12 @@ ZH_GLUE: dict[str, str] = {
     "on the whole photo above, tiled, it was the slower of the two ({#} s against oneDNN's {#} s)":
         "在上面整张照片上（分块处理），它是两者中较慢的一个（{#} 秒，oneDNN 为 {#} 秒）",
     "on this machine there is no OpenVINO engine, so the default is oneDNN": "这台机器上没有 OpenVINO 引擎，所以默认用 oneDNN",
+    # chapter 7: the shipped SRGAN against the SRResNet, set by set ("..., and on Set14 ...": the rest translated in turn)
+    "It does: {}": "是的：{}",
+    "Not on every set: {}": "并非在每个数据集上都如此：{}",
+    "on {} it gives up {#} dB for NIQE {#} → {#} (HR {#}), and {}": "在 {} 上它损失 {#} dB，NIQE 从 {#} 变为 {#}（HR 为 {#}）；{}",
+    "on {} it gives up {#} dB for NIQE {#} → {#} (HR {#})": "在 {} 上它损失 {#} dB，NIQE 从 {#} 变为 {#}（HR 为 {#}）",
+    "(no SRGAN scored)": "（没有为 SRGAN 打分）",
     "Batch norm costs dygraph time here": "在这里批量归一化确实占用了动态图的时间",
     "the 33 batch norms run at LR resolution and are cheap next to the convolutions, so whether an engine folds them is "
     "not what makes it fast": "33 个批量归一化层在低分辨率上运行，与卷积相比开销很小，所以引擎是否折叠它们并不是引擎快的原因",
@@ -200,9 +206,19 @@ ZH_GLUE: dict[str, str] = {
     "was saturated until step {#} and not after": "在第 {#} 步之前处于饱和状态，之后不再饱和",
     "Up to step {#} D won almost every round: the non-saturating form of the adversarial loss kept its gradient from "
     "vanishing, but a D that sure of itself tells G little more than that all of it is fake; after it, D tells G's images "
-    "from photos only in part, so its gradient carries information again":
+    "from photos only in part: it is no longer saturated":
         "在第 {#} 步之前，D 几乎每一轮都赢：对抗损失的非饱和形式让它的梯度不至于消失，但一个如此笃定的 D 告诉 G 的，几乎只有"
-        "“全都是假的”；此后，D 只能部分地区分 G 的图像和照片，所以它的梯度重新带有信息",
+        "“全都是假的”；此后，D 只能部分地区分 G 的图像和照片：它不再饱和",
+    # chapter 6: the validation table read across the spectral D's arrival
+    "from step {#}, the last validation with the paper's D, NIQE rose to {#} (step {#}) and went {#} → {#} by the release; "
+    "over the same steps PSNR went {#} → {#} dB, the grid contrast {#} → {#} and the colour shift {#} → {#}":
+        "从第 {#} 步（使用论文 D 的最后一次验证）起，NIQE 升到 {#}（第 {#} 步），到发布时从 {#} 变为 {#}；同一段步数里，"
+        "PSNR 从 {#} 变为 {#} dB，网格对比度从 {#} 变为 {#}，颜色偏移从 {#} 变为 {#}",
+    "NIQE ended where it was before the change": "NIQE 最终回到了更换之前的水平",
+    "NIQE ended lower than before the change": "NIQE 最终低于更换之前",
+    "NIQE ended higher than before the change": "NIQE 最终高于更换之前",
+    "the shipped lineage kept the paper's D throughout": "发布的这条训练线始终使用论文的 D",
+    "there is no change of D to read": "没有 D 的更换可读",
     "D is saturated": "D 已饱和",
     "D is not saturated": "D 没有饱和",
     "was saturated for most of its training": "在大部分训练中处于饱和状态",

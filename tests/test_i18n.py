@@ -303,6 +303,10 @@ GLUE_EXAMPLES = {
     "c7_order_verdict": ["The PSNR orderings are the paper's.", "The PSNR orderings are not the paper's.",
                          "The PSNR ordering is the paper's on some sets only."],
     "c8_best_engine": ["oneDNN", "OpenVINO", "GPU", "none"],
+    "c7_pd_verdict": [f"{head}: {moves}" for head in ("It does", "Not on every set") for moves in (
+        "on Set5 it gives up 0.72 dB for NIQE 8.19 → 5.85 (HR 5.44)",
+        "on Set5 it gives up 0.72 dB for NIQE 8.19 → 5.85 (HR 5.44), and on Set14 it gives up 0.52 dB for NIQE 7.00 → "
+        "4.77 (HR 4.92)")] + ["(no SRGAN scored)"],
 }
 
 
