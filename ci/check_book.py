@@ -26,9 +26,9 @@ a page passes when
     rendered from text/markdown outputs as GitHub-flavoured markdown, see _config.yml),
   - no cell's printed output is split into several boxes (stream blocks next to each other),
   - nothing is cut at the column's edge: no table, figure, printed output, display equation or
-    code block in the prose is wider than the box that holds it (the reader sees part of it and
-    its sideways scrollbar sits under it, often a screen further down). Code cells' own long lines
-    are left to scroll as in a notebook,
+    code block (a code cell, the package's source in an output, a command in the prose) is wider
+    than the box that holds it (the reader sees part of it and its sideways scrollbar sits under
+    it, often a screen further down; book.css wraps code at the column),
   - every equation is typeset by MathJax (served from the book itself, see ci/book.sh): no
     `.math` element without MathJax's output, no MathJax error, and no TeX ($$, \\(, \\[,
     \\begin{, $...\\command...$) in the visible text outside code,
@@ -166,12 +166,12 @@ for (const cell of article.querySelectorAll('.cell_output')) {
 }
 
 // Content cut at the edge of its box: an element that clips or scrolls sideways (overflow-x not visible)
-// whose content is wider than it. Code cells' inputs scroll as in a notebook, and so does the package's
-// source a chapter shows in an output (srgan.viz.source: a Python code block); MathJax's inline boxes and
-// its hidden assistive MathML are its own business (a display equation's container is checked).
+// whose content is wider than it, code included (a reader does not scroll what they do not know is
+// there); MathJax's inline boxes and its hidden assistive MathML are its own business (a display
+// equation's container is checked).
 const clipped = [];
 for (const el of article.querySelectorAll('*')) {
-  if (el.closest('.cell_input, mjx-assistive-mml, .cell_output div.highlight-python') || el.matches('span.math')) continue;
+  if (el.closest('mjx-assistive-mml') || el.matches('span.math')) continue;
   const inMath = el.closest('mjx-container');
   if (inMath && !(el === inMath && el.getAttribute('display') === 'true')) continue;
   if (!['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX)) continue;
@@ -299,7 +299,7 @@ RULES = {
     "pipe_tables": "a markdown pipe table shown as text: a paragraph starting with | with a delimiter row or several "
                    "| rows, or a printed output with a delimiter row",
     "split_outputs": "a cell whose printed output is split into several boxes (stream blocks next to each other)",
-    "clipped": "a table, figure, printed output, display equation or prose code block wider than its box (cut at the "
+    "clipped": "a table, figure, printed output, display equation or code (a cell, shown source, a command) wider than its box (cut at the "
                f"column's edge, seen only by scrolling sideways) in a {READER_WINDOW[0]} x {READER_WINDOW[1]} window",
     "raw_tex": "math MathJax did not typeset (a .math element without mjx-container, a MathJax error) or TeX "
                "($$, \\(, \\[, \\begin{, $..\\cmd..$) in the visible text",

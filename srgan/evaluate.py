@@ -163,6 +163,27 @@ def table_caption(results: dict) -> str:
     return translate_markdown(_caption(results))
 
 
+# The names the benchmark images are known by, in the order of their files img_001, img_002, ...
+# (the usual names sorted alphabetically, checked by eye: shared/benchmarks/README.md), so that a
+# table or a crop can say "img_001 (baboon)" where the prose talks about the baboon.
+BENCHMARK_IMAGE_NAMES = {
+    "Set5": ("baby", "bird", "butterfly", "head", "woman"),
+    "Set14": ("baboon", "barbara", "bridge", "coastguard", "comic", "face", "flowers", "foreman", "lenna", "man",
+              "monarch", "pepper", "ppt3", "zebra"),
+}
+
+
+def image_label(dataset: str | None, name: str) -> str:
+    """An image's file stem, with its usual name when it is one of Set5's or Set14's files
+    ("img_001.png" of "Set14" -> "img_001 (baboon)"); any other name as its stem."""
+    stem = Path(name).stem
+    names = BENCHMARK_IMAGE_NAMES.get(dataset or "", ())
+    number = stem[4:] if stem.startswith("img_") and stem[4:].isdigit() else ""
+    if number and 1 <= int(number) <= len(names):
+        return f"{stem} ({names[int(number) - 1]})"
+    return stem
+
+
 def format_table(results: dict, caption: str | None = None) -> str:
     """A markdown table of `evaluate_benchmark()`'s results: one row per image and a last row
     labelled mean, a column per score of metrics.METRICS. The last row holds the dataset's
@@ -183,16 +204,19 @@ def format_table(results: dict, caption: str | None = None) -> str:
         text = f"{value:.{m.digits}f}" + (" (median)" if summary and m.median else "")
         return f"{text:>{widths[m.name]}}"
 
+    labels = [image_label(results.get("dataset"), img["name"]) for img in results["images"]]
+    first = max([12, *map(len, labels)])
+
     def row(name: str, scores: dict, summary: bool = False) -> str:
-        return f"| {name:<12} | " + " | ".join(cell(m, scores[m.name], summary) for m in METRICS) + " |"
+        return f"| {name:<{first}} | " + " | ".join(cell(m, scores[m.name], summary) for m in METRICS) + " |"
 
     caption = _caption(results) if caption is None else caption
     lines = [caption, ""] if caption else []
     lines += [
-        "| image        | " + " | ".join(f"{m.heading:>{widths[m.name]}}" for m in METRICS) + " |",
-        "|--------------|" + "|".join("-" * (widths[m.name] + 1) + ":" for m in METRICS) + "|",
+        f"| {'image':<{first}} | " + " | ".join(f"{m.heading:>{widths[m.name]}}" for m in METRICS) + " |",
+        f"|{'-' * (first + 2)}|" + "|".join("-" * (widths[m.name] + 1) + ":" for m in METRICS) + "|",
     ]
-    lines += [row(Path(img["name"]).stem, img) for img in results["images"]]
+    lines += [row(label, img) for label, img in zip(labels, results["images"])]
     lines.append(row("**mean**", results["mean"], summary=True))
     return translate_markdown("\n".join(lines))
 

@@ -1043,7 +1043,10 @@ def _printed_patterns() -> list[tuple[re.Pattern, str]]:
 
 # A slot's content that is a list of numbers or names ("785, 801", "T91, BSDS200", "SRGAN-MSE,
 # SRGAN-VGG54"): its items are joined with the Chinese enumeration comma 、 inside a Chinese sentence.
-_LIST = re.compile(r"[A-Za-z0-9][\w.+-]*(?:, [A-Za-z0-9][\w.+-]*)+")
+# Benchmark images as tables and lists name them, "img_001 (baboon)" (srgan.evaluate.image_label):
+# names of photos, which stay as they are.
+_IMAGES = re.compile(r"img_\d+ \([a-z0-9]+\)(?:, img_\d+ \([a-z0-9]+\))*")
+_LIST = re.compile(r"[A-Za-z0-9][\w.+-]*(?:, [A-Za-z0-9][\w.+-]*)+|" + _IMAGES.pattern)
 
 
 def _slot(text: str) -> str:
@@ -1081,6 +1084,8 @@ def translate(text: str, language: str | None = None) -> str:
         return found
     if "\n" in text:
         return "\n".join(translate(line, "zh") for line in text.split("\n"))
+    if _IMAGES.fullmatch(text.strip()):
+        return text  # photos' names
     _note_untranslated(text)
     return text
 

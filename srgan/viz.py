@@ -26,7 +26,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .evaluate import bicubic_upscaler
+from .evaluate import bicubic_upscaler, image_label
 from .i18n import language, translate
 from .image_io import read_image
 from .metrics import score_pair
@@ -573,7 +573,7 @@ def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_wid
 # --- the paper's Fig. 2 layout ---------------------------------------------------------
 def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: Mapping[str, object], *, side: int = 96,
                scale: int = 4, panel_width: float = 2.6, suptitle: str | None = None, zoom: int | None = None,
-               columns: int | None = None, show: bool = True):
+               columns: int | None = None, dataset: str | None = None, show: bool = True):
     """bicubic | each upscaler | HR for each (name, LR, HR) pair, cropped to the HR's most detailed
     `side` px window, each panel titled with the whole image's PSNR / SSIM (Daala, paper protocol)
     and NIQE (lower = more natural), as the paper's Fig. 2 titles its panels.
@@ -586,6 +586,8 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
             figure per pair with `columns` panels per row, instead of one grid fitted to
             `panel_width`. When the panels would not fill the last row, HR ends every row
             instead (repeated), if that fills them all: no blank cell, each method beside HR.
+        dataset: the benchmark the pairs come from ("Set14"): titles name its images as they are
+            known ("img_001 (baboon)", srgan.evaluate.image_label).
     """
 
     def title(label, sr, hr):
@@ -610,7 +612,7 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
         outputs = [(label, up(lr)) for label, up in methods.items()] + [("HR", hr)]
         rows.append(lines([(title(label, sr, hr), sr) for label, sr in outputs]))
         windows.append((*detailed_window(hr, side, margin=scale), side))
-        names.append(Path(name).stem)
+        names.append(image_label(dataset, name))
     if zoom:
         figures = [crops_at_scale(row, window, zoom=zoom, columns=columns, suptitle=f"{name}: {side} px, shown {zoom}:1",
                                   show=show) for row, window, name in zip(rows, windows, names)]

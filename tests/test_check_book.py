@@ -91,8 +91,9 @@ GOOD_BODY = [
     cell(f'<div class="output text_png">{figure(200, 100)}</div>', tags=(ONE_TO_ONE_TAG,)),
     cell(code="\n".join(f"x{i} = {i}" for i in range(MAX_CODE_LINES)) + "\n"),  # at the limit, trailing newline
     cell(code="# Parameters\nquick = True", tags=("parameters",)),  # the chapter's own parameters cell
-    # a code cell's long line scrolls as in a notebook; a table that fits its scrolling box
-    cell(code="x = '" + "long " * 200 + "'").replace("<pre>", '<pre style="overflow-x: auto; width: 300px">'),
+    # a code cell's long line wraps at the column (book.css); a table that fits its scrolling box
+    cell(code="x = '" + "long " * 200 + "'").replace("<pre>", '<pre style="overflow-x: auto; width: 300px; white-space: pre-wrap; '
+                                                         'overflow-wrap: anywhere">'),
     f'<div style="overflow-x: auto; width: 600px">{TABLE}</div>',
     "<p>Symbols a font has: α = 0.5, 2 × 10⁻³ − 1, 90 °, “quoted” — Ledig et al.</p>",
     # links: to another page of the book (the fixture's linked.html), a section of this page, and
@@ -196,6 +197,8 @@ BROKEN = {
             'class="cell_output docutils container"', 'class="cell_output docutils container" style="overflow-x: auto; width: 300px"'),
         # a command in the prose whose line runs past the column
         '<div class="highlight"><pre style="overflow-x: auto; width: 300px">srgan train ' + "--flag value " * 40 + "</pre></div>",
+        # a code cell whose long line runs past the column (a reader sees half of a comment)
+        cell(code="x = 1  # " + "a comment citing the paper " * 20).replace("<pre>", '<pre style="overflow-x: auto; width: 300px">'),
     ],
     "stderr": [cell(stream("UserWarning: something", kind="stderr"))],
     "errors": [

@@ -176,6 +176,25 @@ def test_format_table_caption_once_and_the_mean_row_says_where_it_is_a_median():
     assert "median" not in table_caption(results)  # the cell says it, the caption does not contradict the row
 
 
+def test_benchmark_images_are_named_as_the_prose_knows_them():
+    """A table of Set14 says "img_001 (baboon)" (the book's prose talks about the baboon and the
+    zebra); the column widens to the longest label and every row keeps the table's columns; other
+    folders' files keep their stems."""
+    from srgan.evaluate import image_label
+    from srgan.metrics import METRICS
+
+    assert image_label("Set14", "img_001.png") == "img_001 (baboon)" and image_label("Set14", "img_014.png") == "img_014 (zebra)"
+    assert image_label("Set5", "img_001.png") == "img_001 (baby)"  # the same file name, another photo
+    assert image_label("Set14", "img_015.png") == "img_015" and image_label("mine", "img_001.png") == "img_001"
+    scores = {m.name: 1.0 for m in METRICS}
+    names = ["img_001.png", "img_004.png"]
+    results = {"dataset": "Set14", "scale": 4, "crop_border": 4, "images": [{"name": n, **scores} for n in names],
+               "mean": scores}
+    lines = format_table(results, caption="").splitlines()
+    assert lines[2].startswith("| img_001 (baboon)     |") and lines[3].startswith("| img_004 (coastguard) |")
+    assert len({line.count("|") for line in lines}) == 1 and len({len(line) for line in lines}) == 1  # aligned columns
+
+
 def test_resolve_evaluation_picks_the_method_and_refuses_bad_combinations(tmp_path, monkeypatch):
     from srgan.checkpoint import save_generator
     from srgan.evaluate import resolve_evaluation
