@@ -108,6 +108,25 @@ def training_dirs(train_dirs: list[str] | None, shared_dir: str | Path | None = 
     return list(train_dirs)
 
 
+def shown_path(path: str | os.PathLike) -> str:
+    """`path` as a chapter prints it: "<shared>/datasets/T91" inside the data folder,
+    "<repository>/weights/srresnet_x4.safetensors" inside this checkout (or "<srgan>/weights/..."
+    inside the installed package), else as it is. The absolute paths of the machine that built
+    the book mean nothing to its reader, who has the same files under other paths.
+
+    Args:
+        path: a file or folder.
+    """
+    target = Path(path).resolve()
+    package = Path(__file__).resolve().parent
+    checkout = package.parent if (package.parent / "book").is_dir() else None
+    roots = [(default_shared_dir().resolve(), "<shared>")] + ([(checkout, "<repository>")] if checkout else [(package, "<srgan>")])
+    for root, name in roots:
+        if target == root or root in target.parents:
+            return "/".join([name, *target.relative_to(root).parts])
+    return str(path)
+
+
 def setup_notebook(environ: MutableMapping[str, str] | None = None, language: str = "en") -> None:
     """Export the data folder as $SRGAN_SHARED (unless set), say in one line what was found, and
     set the language of the figures and tables.

@@ -182,3 +182,16 @@ def test_training_dirs_finds_t91_and_bsds200_and_full_mode_refuses_none(tmp_path
         notebook.training_dirs(None, empty, required=True)
     with pytest.raises(FileNotFoundError, match="full mode"):
         notebook.training_dirs([], empty, required=True)
+
+
+def test_shown_path_hides_the_build_machine_s_folders(tmp_path, monkeypatch):
+    """What a chapter prints for a path: relative to the data folder or to the checkout, so a
+    reader does not take the build machine's /work/shared or /tmp/... for a path they need."""
+    from srgan.notebook import shown_path
+
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "data"))
+    assert shown_path(tmp_path / "data" / "datasets" / "T91") == "<shared>/datasets/T91"
+    assert shown_path(tmp_path / "data") == "<shared>"
+    repo = Path(__file__).resolve().parents[1]
+    assert shown_path(repo / "weights" / "srresnet_x4.safetensors") == "<repository>/weights/srresnet_x4.safetensors"
+    assert shown_path(tmp_path / "elsewhere.png") == str(tmp_path / "elsewhere.png")  # the user's own file, as given
