@@ -710,16 +710,18 @@ ZH_PRINTED: dict[str, str] = {
     "NOTE: {} not found, so the picture has no {} column; chapters 5 and 6 train models live and `srgan train` "
     "trains full ones (see the README).":
         "注意：没有找到 {}，所以图中没有 {} 这一列；第 5 章和第 6 章会现场训练模型，完整的模型则用 `srgan train` 训练（见 README）。",
-    # the card's sentence on the chosen step as the shipped card (issue 23's interpolation) words it; an empty
+    # the card's sentence on the chosen step as the shipped card (an interpolation) words it; an empty
     # choice prints the label alone
-    "how the step was chosen: INTERMEDIATE release of phase 2 (SRGAN, VGG54), issue {#}: the network interpolation "
+    "how the step was chosen: INTERMEDIATE release of phase 2 (SRGAN, VGG54), from the project's phase-2 experiments "
+    "(weights/experiments/issue23/README.md, runs lettered A to Y): the network interpolation "
     "(ESRGAN Sec. 3.4) {#} x weights/srresnet_x4 + {#} x run {} at its step {#} ({}), alpha and checkpoint chosen on "
-    "the selection set ({#} BSDS200 photos held out of training), where it beats the SRGAN shipped before it ({}, step "
-    "{#}) on PSNR, NIQE, grid contrast, colour shift and colour speckle at once.":
-        "这一步是怎么选的：第二阶段（SRGAN，VGG54）的一个中间版本，issue {#}：网络插值（ESRGAN 第 3.4 节）"
+    "the selection set ({#} BSDS200 photos held out of training), where it beats the SRGAN shipped before it (run {} "
+    "at its step {#}) on PSNR, NIQE, grid contrast, colour shift and colour speckle at once.":
+        "这一步是怎么选的：第二阶段（SRGAN，VGG54）的一个中间版本，来自本项目第二阶段的实验（weights/experiments/issue23/README.md，"
+        "各次训练用字母 A 到 Y 编号）：网络插值（ESRGAN 第 3.4 节）"
         "{#} × weights/srresnet_x4 + {#} × 训练 {} 第 {#} 步的权重（{}）；α 和检查点都是在挑选集（从训练数据中留出的 "
         "{#} 张 BSDS200 照片）上选定的，在那里它在 PSNR、NIQE、网格对比度、颜色偏移和彩色噪点上同时胜过在它之前随包发布的 "
-        "SRGAN（{}，第 {#} 步）。",
+        "SRGAN（训练 {} 第 {#} 步）。",
     "how the step was chosen:": "这一步是怎么选的：",
 
     # chapter 1
