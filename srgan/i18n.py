@@ -616,6 +616,10 @@ ZH_FIGURES: dict[str, str] = {
     "every {#} steps the discriminator is replaced by a new one, which trains alone for {#} steps (a long-trained D "
     "lets colour speckle creep back; paper: one D throughout)":
         "每 {#} 步换一个新的判别器，新判别器先单独训练 {#} 步（训练久了的 D 会让彩色噪点重新出现；论文：自始至终只用一个 D）",
+    # plot_validation's axes with their units (chapter 6's recipe curves)
+    "validation grid contrast (photo ≈ 1)": "验证集网格对比度（照片 ≈ 1）",
+    "validation colour shift [grey levels]": "验证集颜色偏移 [灰度级]",
+    "validation colour speckle [× the photo's]": "验证集彩色噪点 [× 照片的值]",
 }
 
 # Lines the chapters print that their prose sends the reader to (ci/execute_book.py translates the

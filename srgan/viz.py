@@ -476,7 +476,9 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str | Sequence[s
         if reference is not None:
             ax.axhline(reference, color="gray", ls="--", label=reference_label)
         ax.set_xlabel("step", fontsize=11)
-        name = {"psnr": "PSNR [dB]", "niqe": "NIQE", "ssim_daala": "SSIM"}.get(k, k.replace("_", " "))
+        name = {"psnr": "PSNR [dB]", "niqe": "NIQE", "ssim_daala": "SSIM", "grid_contrast": "grid contrast (photo ≈ 1)",
+                "colour_shift": "colour shift [grey levels]",
+                "colour_speckle": "colour speckle [× the photo's]"}.get(k, k.replace("_", " "))
         ax.set_ylabel(f"validation {name}", fontsize=11)
         ax.tick_params(labelsize=10)
     for ax in axes.ravel()[len(keys):]:
@@ -517,6 +519,7 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
     axes[3].plot(step, [r["d_fake"] for r in train], label="D(G(LR))")
     axes[3].axhline(0.5, color="gray", ls="--", lw=1)
     axes[3].set_yscale("log")
+    axes[3].set_ylim(top=3.0)  # headroom: D(HR) near 1 would run under the segment numbers at the top
     axes[3].set_title("D's mean output, log (dashed: 0.5)")
     axes[4].plot([r["step"] for r in val], [r["psnr"] for r in val], "o-", ms=4, color="C4")
     axes[4].set_title("validation PSNR [dB]")
@@ -647,7 +650,7 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
             ax.plot([p for _, p, _ in dial], [min(n, niqe_cap or n) for _, _, n in dial], "k:", lw=1.2, zorder=2)
             inner = dial[1:-1]  # the ends are methods of their own
             colour_bar = ax.scatter([p for _, p, _ in inner], [n for _, _, n in inner], c=[a for a, _, _ in inner],
-                                    cmap="viridis", s=45, edgecolor="k", zorder=3)  # the bar spans the dots drawn
+                                    cmap="viridis", s=45, edgecolor="k", zorder=5)  # above the methods: alpha 0.2 sits on SRResNet
         for i, point in enumerate(panel["points"]):
             clipped = niqe_cap is not None and point["niqe"] > niqe_cap
             y = niqe_cap if clipped else point["niqe"]
