@@ -13,6 +13,7 @@ the training behind them: the card's `segments`, steps, hours, curve and log cov
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -396,6 +397,12 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
     return card
 
 
+def _first_step(departure: str) -> int:
+    """The first step of a departure worded "steps 7,900-11,937: ...", -1 for one of the whole lineage."""
+    match = re.match(r"steps ([\d,]+)-", departure)
+    return int(match.group(1).replace(",", "")) if match else -1
+
+
 def format_card(card: dict) -> str:
     """A short markdown summary of a model card (for the README and the CLI; in the Chinese
     edition's notebooks, srgan.i18n, its words are Chinese)."""
@@ -423,7 +430,10 @@ def format_card(card: dict) -> str:
         lines.append(f"| {name} | {model['psnr']:.2f} | {model['ssim_daala']:.4f} | {model['ssim_matlab']:.4f} | {niqe} | {grid} | "
                      f"{bicubic['psnr']:.2f} / {bicubic['ssim_daala']:.4f}{bicubic_niqe} |")
     # A departure that starts like a list marker ("+ 1000 x lattice penalty") would open a nested list.
-    escaped = ["\\" + d if d[:1] in "+-*" else d for d in card.get("departures_from_paper") or []]
+    # Whole-lineage departures first, then those of some steps in the order of their first step
+    # (a card built segment by segment lists them in the order the segments added them).
+    departures = sorted(card.get("departures_from_paper") or [], key=_first_step)
+    escaped = ["\\" + d if d[:1] in "+-*" else d for d in departures]
     lines += ["", "Departures from the paper:"] + [f"- {d}" for d in escaped]
     return translate_markdown("\n".join(lines))
 

@@ -267,6 +267,21 @@ def test_format_card_keeps_each_departure_one_bullet():
     assert bullets == ["- batch of 8 (paper: 16)", "- \\+ 1000 x lattice penalty"]
 
 
+def test_format_card_lists_departures_whole_lineage_first_then_by_their_first_step():
+    """A card built segment by segment holds its departures in the order the segments added them
+    ("steps 0-4,000" after "steps 7,900-..."): a reader reads them in the order of the training."""
+    from srgan.release import format_card
+
+    departures = ["steps 7,900-11,937: discriminator: spectral", "batch of 8 (paper: 16)",
+                  "steps 0-4,000: + 3000 x lattice penalty", "steps 3,000-9,280: adversarial weight 0.003",
+                  "network interpolation"]
+    card = {"name": "m", "phase": "gan", "step": 11937, "batch_size": 8, "hr_crop": 96, "training_hours": 1.0,
+            "machine": "cpu", "paddle": "3", "scores": {}, "departures_from_paper": departures}
+    bullets = [line[2:] for line in format_card(card).splitlines() if line.startswith("- ")]
+    assert bullets == ["batch of 8 (paper: 16)", "network interpolation", "steps 0-4,000: + 3000 x lattice penalty",
+                       "steps 3,000-9,280: adversarial weight 0.003", "steps 7,900-11,937: discriminator: spectral"]
+
+
 def test_release_of_a_run_with_a_damaged_log_names_the_log(tmp_path, capsys):
     """A log whose last line a kill cut short (SIGKILL, a full disk) is released without that
     line, with a warning naming it; a damaged line elsewhere is one error naming the log and
