@@ -53,8 +53,8 @@ ZH: dict[str, str] = {
     "training loss": "训练损失",
     "bicubic, same images": "双三次插值（相同图像）",
     "bicubic, Set5": "双三次插值，Set5",
-    "continued, fresh schedule": "接续训练（重新开始学习率计划）",
-    "continued, fresh schedule: {}": "接续训练（重新开始学习率计划）：{}",
+    "continued, fresh schedule": "继续训练（学习率调度重新开始）",
+    "continued, fresh schedule: {}": "继续训练（学习率调度重新开始）：{}",
     "{#} (step {#}): {}": "{#}（第 {#} 步）：{}",
     "D {} norm": "判别器 {} 归一化",
     "D spectral norm": "判别器改用谱归一化",
@@ -64,8 +64,8 @@ ZH: dict[str, str] = {
     "a spectrally normalised discriminator replaced the paper's after step {#}": "第 {#} 步之后，谱归一化的判别器取代了论文的判别器",
     "its discriminator is the paper's": "判别器是论文的",
     "350k ImageNet images": "35 万张 ImageNet 图像",
-    "continued": "接续训练",
-    "continued: {}": "接续训练：{}",
+    "continued": "继续训练",
+    "continued: {}": "继续训练：{}",
     "segment {}: {}": "第 {} 段：{}",
     "segment {}": "第 {} 段",
     "bicubic": "双三次插值",
@@ -74,7 +74,7 @@ ZH: dict[str, str] = {
     "LR (nearest)": "LR（最近邻放大）",
     "step {}, {} dB": "第 {} 步，{} dB",
     "step {}": "第 {} 步",
-    "{}: validation grids (dB: mean PSNR over the validation images)": "{}：验证图像网格（dB：验证图像的平均 PSNR）",
+    "{}: validation grids (dB: mean PSNR over the validation images)": "{}：验证对比图（dB：验证图像的平均 PSNR）",
     "{} (whole)": "{}（全图）",
     # plot_gan_log
     "G: content loss": "生成器：内容损失",
@@ -96,7 +96,7 @@ ZH: dict[str, str] = {
     "red {#}": "红色通道 {#}",
     "green {#}": "绿色通道 {#}",
     "blue {#}": "蓝色通道 {#}",
-    "{#} million": "{#}M",
+    "{#} million": "{#}×10⁶",
     "higher than": "高于",
     "no higher than": "不高于",
     "each D is accurate only in the setting it was trained in": "每个判别器只在它训练时所用的设置下才准确",
@@ -146,9 +146,9 @@ ZH_GLUE: dict[str, str] = {
     "went below 2 ln 2 at {#} of {#} logged steps (lowest {#})": "有 {#} 步低于 2 ln 2（共记录 {#} 步，最低 {#}）",
     "{#} and {#}": "{#} 和 {#}",
     # "网格对比度还是从 0.98 变成了 {…}：{verdict}"; the names are also the table's row labels
-    "{#} with the lattice penalty and {#} without it (paper's recipe)": "{#}（加网格惩罚）和 {#}（不加惩罚，即论文方案）",
+    "{#} with the lattice penalty and {#} without it (paper's recipe)": "{#}（加网格惩罚）和 {#}（不加惩罚，即论文配方）",
     "{#} with the lattice penalty": "{#}（加网格惩罚）",
-    "{#} paper's recipe": "{#}（论文方案）",
+    "{#} paper's recipe": "{#}（论文配方）",
     "a period-4 lattice has appeared in every run, penalty or not": "无论加不加惩罚，每次训练中都出现了周期为 4 的网格",
     "the grid contrast stayed within twice its start in at least one run": "至少有一次训练的网格对比度仍在起始值的两倍以内",
     "{}; without the penalty it ended {#}× higher": "{}；不加惩罚时，它最终是加惩罚时的 {#} 倍",
@@ -179,7 +179,7 @@ ZH_GLUE: dict[str, str] = {
     "did not rise": "没有上升",  # the second half's mean is not above the first's
     # chapter 5: "网格对比度在第一次验证时为 14.17，最后一次为 7.56，{…}"
     "still well above a photo's (the tiny network leaves a period-4 pattern, faint but visible in the flat areas of the grids)":
-        "仍远高于照片的水平（这个小网络留下了周期为 4 的图案，在网格图的平坦区域中虽淡却看得见）",
+        "仍远高于照片的水平（这个小网络留下了周期为 4 的图案，在验证对比图的平坦区域中虽淡却看得见）",
     "close to a photo's": "接近照片的水平",
     "somewhat above a photo's": "略高于照片的水平",
 
@@ -232,6 +232,7 @@ ZH_GLUE: dict[str, str] = {
     "less sure of itself": "没那么有把握了",
     "no less sure of itself": "并没有变得更没把握",
     "{#} grey levels": "{#} 个灰度级",
+    "R {#}, G {#}, B {#}": "R {#}，G {#}，B {#}",  # "各通道与 HR 的平均差为 {R +0.28，G +0.27，B +0.35} 个灰度级"
     # "{滑动平均让网格对比度更稳定}：从第 1,000 步起……"
     "The average steadies the grid": "滑动平均让网格对比度更稳定",
     "The average does not steady the grid here": "在这里滑动平均并没有让网格对比度更稳定",
@@ -290,7 +291,7 @@ ZH_GLUE: dict[str, str] = {
     # "两者之间的调节系数描出了它们之间的曲线：{…}"
     "each step of α buys NIQE with PSNR": "α 每走一步，都是用 PSNR 换来更低的 NIQE",
     "not every step of α buys NIQE with PSNR (at {#} of the {#} steps NIQE does not fall; the dial's table)":
-        "并不是 α 的每一步都用 PSNR 换来了更低的 NIQE（有 {#} 步（共 {#} 步）NIQE 没有下降；见调节系数的表）",
+        "并不是 α 的每一步都用 PSNR 换来了更低的 NIQE（有 {#} 步 NIQE 没有下降，共 {#} 步；见调节系数表）",
     # chapter 8: "使动态图网络的耗时{减少了 3%}{（…）}，{远小于}下面尾部卷积的影响"
     "{#} less time": "减少了 {#}",
     "{#} more time": "增加了 {#}",
@@ -315,12 +316,38 @@ ZH_FIGURES: dict[str, str] = {
     "loss": "损失",  # plot_training_log's default legend label (the log's loss key)
     "{#} steps each, same validation images": "每次 {#} 步，相同的验证图像",
     "{}: training log": "{}：训练日志",
+    # viz.segment_change: what a later segment of a card changed ("continued: adv_weight 0.1, lowfreq_weight 0"),
+    # config fields as the legend names them, in words; a list of them is read field by field ("..., {}")
+    "pixel_loss l1": "像素损失改为 L1",
+    "pixel_loss mse": "像素损失改为 MSE",
+    "D spectral norm, {}": "判别器改用谱归一化，{}",
+    "pixel_loss {}": "像素损失改为 {}",
+    "pixel_loss {}, {}": "像素损失改为 {}，{}",
+    "content_loss {}": "内容损失改为 {}",
+    "content_loss {}, {}": "内容损失改为 {}，{}",
+    "adv_weight {#}": "对抗损失权重 {#}",
+    "adv_weight {#}, {}": "对抗损失权重 {#}，{}",
+    "gan_loss {}": "对抗损失形式 {}",
+    "gan_loss {}, {}": "对抗损失形式 {}，{}",
+    "lattice_weight {#}": "网格惩罚权重 {#}",
+    "lattice_weight {#}, {}": "网格惩罚权重 {#}，{}",
+    "lowfreq_weight {#}": "低频损失权重 {#}",
+    "lowfreq_weight {#}, {}": "低频损失权重 {#}，{}",
+    "chroma_weight {#}": "色度损失权重 {#}",
+    "chroma_weight {#}, {}": "色度损失权重 {#}，{}",
+    "lr_consistency_weight {#}": "LR 一致性损失权重 {#}",
+    "lr_consistency_weight {#}, {}": "LR 一致性损失权重 {#}，{}",
+    "ema_decay {#}": "EMA 衰减 {#}",
+    "ema_decay {#}, {}": "EMA 衰减 {#}，{}",
+    "d_renew_every {#}": "每 {#} 步更换判别器",
+    "d_renew_every {#}, {}": "每 {#} 步更换判别器，{}",
     "{}, {#} dB": "{}，{#} dB",
     "validation {} [dB]": "验证集 {} [dB]",  # plot_validation's axis for another score than PSNR
     "validation {}": "验证集 {}",
-    "validation grid contrast": "验证集网格对比度",  # plot_validation's panels (chapter 6)
-    "validation colour shift": "验证集颜色偏移",
-    "validation colour speckle": "验证集彩色噪点",
+    "validation NIQE": "挑选集 NIQE",  # plot_validation's panels (chapter 6: the selection set)
+    "validation grid contrast": "挑选集网格对比度",  # plot_validation's panels (chapter 6)
+    "validation colour shift": "挑选集颜色偏移",
+    "validation colour speckle": "挑选集彩色噪点",
     "{} (Table 1, {#} steps)": "{}（表 1，{#} 步）",
     "{} ({#}x{#})": "{}（{#}x{#}）",
     # chapter 0
@@ -362,12 +389,12 @@ ZH_FIGURES: dict[str, str] = {
     "**total**": "**合计**",
     "channel {#}": "通道 {#}",
     "image": "图像",
-    "SRGAN, paper recipe": "SRGAN，论文方案",
+    "SRGAN, paper recipe": "SRGAN，论文配方",
     "SRGAN (shipped)": "SRGAN（随包发布）",
     "**mean**": "**均值**",
     "mean / HR's": "均值 / HR 的均值",
     "largest deviation of the 4x4 phase pattern of Y [grey levels]": "Y 通道 4×4 相位图案的最大偏差 [灰度级]",
-    "paper recipe\n- SRResNet (Y)": "论文方案\n- SRResNet（Y 通道）",
+    "paper recipe\n- SRResNet (Y)": "论文配方 − SRResNet 之差\n（Y 通道）",
     "{}, {#} px at ({#}, {#}), shown 4:1": "{}，{#} 像素窗口，位于 ({#}, {#})，按 4:1 显示",
     # chapter 3
     "conv": "卷积层",
@@ -418,15 +445,17 @@ ZH_FIGURES: dict[str, str] = {
     "the sharp candidate": "清晰的候选",
     "the blurred average": "模糊的平均图像",
     "way": "方式",
-    "gradient: relative difference to autograd": "梯度：与 autograd 的相对差异",
+    "gradient: relative difference to autograd": "梯度：与自动微分的相对差异",
     "seconds": "秒",
-    "speed vs autograd": "相对 autograd 的速度",
-    "autograd through the VGG (dygraph)": "经过 VGG 的 autograd（动态图）",
+    "speed vs autograd": "相对自动微分的速度",
+    "autograd through the VGG (dygraph)": "经过 VGG 的自动微分（动态图）",
+    "InferenceVGGLoss (Paddle Inference, oneDNN)": "InferenceVGGLoss（Paddle Inference，oneDNN）",
     "VGGLossVJP in dygraph": "动态图中的 VGGLossVJP",
     "{}; φ5,4 loss of 4 bicubic {#} px crops against HR, on this machine ({})":
         "{}；4 个 {#} 像素双三次插值裁剪块相对 HR 的 φ5,4 损失，在本机（{}）上",
     "bicubic (the SR input)": "双三次插值（SR 的输入）",
-    "|dl/dSR|, autograd": "|dl/dSR|，autograd",
+    "|dl/dSR|, autograd": "|dl/dSR|，自动微分",
+    "|dl/dSR|, Paddle Inference": "|dl/dSR|，Paddle Inference",
     "-log D  (paper, Eq. 6)": "-log D（论文式 (6)）",
     "log(1 - D)  (original GAN)": "log(1 - D)（原始 GAN）",
     "D's logit on a generated image": "D 对生成图像的 logit",
@@ -443,42 +472,48 @@ ZH_FIGURES: dict[str, str] = {
     "field": "字段",
     "this run": "本次运行",
     "paper": "论文",
-    "live run: {#} blocks x {#} channels, global skip {}, {}": "现场运行：{#} 个残差块 × {#} 个通道，全局跳跃连接 {}，{}",
-    "live model": "现场训练的模型",
+    "live run: {#} blocks x {#} channels, global skip True, {}": "演示训练：{#} 个残差块 × {#} 个通道，带全局跳跃连接，{} 损失",
+    "live run: {#} blocks x {#} channels, global skip False, {}": "演示训练：{#} 个残差块 × {#} 个通道，无全局跳跃连接，{} 损失",
+    "live run: {#} blocks x {#} channels, global skip {}, {}": "演示训练：{#} 个残差块 × {#} 个通道，全局跳跃连接：{}，{} 损失",
+    "live model": "演示训练的模型",
     "shipped SRResNet": "随包发布的 SRResNet",
-    "live quick model ({#} steps)": "现场训练的快速模型（{#} 步）",
-    "skip + L1 (the run above)": "跳跃连接 + L1（上面那次运行）",
+    "live quick model ({#} steps)": "演示训练的快速模型（{#} 步）",
+    "skip + L1 (the run above)": "跳跃连接 + L1（上面的演示训练）",
     "skip + MSE": "跳跃连接 + MSE",
     "no skip + L1": "无跳跃连接 + L1",
     "no skip + MSE (paper)": "无跳跃连接 + MSE（论文）",
-    "run": "训练",
+    "run": "实验",  # the header of chapter 5's and chapter 6's tables of runs
     "last validation PSNR [dB]": "最后一次验证的 PSNR [dB]",
     "vs bicubic [dB]": "相对双三次插值 [dB]",
     # chapter 6
-    "live run: {} + {#} adversarial, from the shipped SRResNet": "现场运行：{} + {#} 对抗损失，从随包发布的 SRResNet 出发",
+    # the chapter's content_loss parameter, named as the prose names the losses
+    "live run: vgg54 + {#} adversarial, from the shipped SRResNet": "演示训练：VGG54 + {#} 对抗损失，从随包发布的 SRResNet 出发",
+    "live run: vgg22 + {#} adversarial, from the shipped SRResNet": "演示训练：VGG22 + {#} 对抗损失，从随包发布的 SRResNet 出发",
+    "live run: mse + {#} adversarial, from the shipped SRResNet": "演示训练：MSE + {#} 对抗损失，从随包发布的 SRResNet 出发",
+    "live run: {} + {#} adversarial, from the shipped SRResNet": "演示训练：{} + {#} 对抗损失，从随包发布的 SRResNet 出发",
     "validation images": "验证图像",
     "grid contrast": "网格对比度",
     "start: shipped SRResNet (step 0)": "起点：随包发布的 SRResNet（第 0 步）",
     "{}, step {#}": "{}，第 {#} 步",
     "with the lattice penalty": "加网格惩罚",
-    "paper's recipe": "论文方案",
-    "without it (paper's recipe)": "不加惩罚（论文方案）",
+    "paper's recipe": "论文配方",
+    "without it (paper's recipe)": "不加惩罚（论文配方）",
     "shipped SRGAN: training log (steps {#}-{#})": "随包发布的 SRGAN：训练日志（第 {#}-{#} 步）",
     "the trainer's validation on the selection set every {#} steps (training log; every {#}th and the last shown): "
     "the running average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步及最后一次显示一次）：滑动平均权重的得分",
     "one term at a time: the selection set every {#} steps": "每次只加一项：每 {#} 步在挑选集上的得分",
-    "run A: + lattice {#}": "训练 A：+ 网格惩罚 {#}",
-    "run D: A + low-frequency {#}": "训练 D：A + 低频损失 {#}",
-    "run E: D + chroma {#}": "训练 E：D + 色度损失 {#}",
-    "run G: E, lattice {#}": "训练 G：E，网格惩罚 {#}",
-    "run I: G, chroma {#}, average": "训练 I：G，色度损失 {#}，滑动平均",
+    "run A: + lattice {#}": "实验 A：+ 网格惩罚 {#}",
+    "run D: A + low-frequency {#}": "实验 D：A + 低频损失 {#}",
+    "run E: D + chroma {#}": "实验 E：D + 色度损失 {#}",
+    "run G: E, lattice {#}": "实验 G：E，网格惩罚 {#}",
+    "run I: G, chroma {#}, average": "实验 I：G，色度损失 {#}，滑动平均",
     "each run at the last step all five reached, then the longer runs at their last validation":
-        "各次训练在五者都到达的最后一步的得分，然后是较长的几次训练在最后一次验证时的得分",
+        "各次实验在五者都到达的最后一步的得分，然后是较长的几次实验在最后一次验证时的得分",
     "the run's checkpoints every {#} steps on {} (model card, `checkpoint_scores`, which also scores steps {}); "
     "SRResNet: NIQE {#}, grid contrast {#}; HR photos: NIQE {#}":
         "这次训练每 {#} 步一个检查点在 {} 上的得分（模型卡的 `checkpoint_scores`，其中还有第 {} 步的得分）；"
         "SRResNet：NIQE {#}，网格对比度 {#}；HR 照片：NIQE {#}",
-    "paper's recipe (Table 1 runs)": "论文方案（表 1 的几次训练）",
+    "paper's recipe (Table 1 runs)": "论文配方（表 1 的几次训练）",
     "step 0 (SRResNet)": "第 0 步（SRResNet）",
     "{} content loss": "{} 内容损失",
     "grid contrast on Set14 (about 1 for a photo), model cards' `checkpoint_scores`":
@@ -492,7 +527,7 @@ ZH_FIGURES: dict[str, str] = {
     "grid contrast (photo ≈ 1)": "网格对比度（照片 ≈ 1）",
     "grid ratio (HR = 1)": "网格比（HR = 1）",
     "grid measures on 32x32 windows, 4-pixel border removed; HR rows: the photos' own values":
-        "网格指标在 32x32 窗口上计算，去掉 4 像素边框；HR 行：照片自身的数值",
+        "网格指标在 32x32 窗口上计算，去掉 4 像素边界；HR 行：照片自身的数值",
     "steps": "步数",
     "spectral": "谱归一化",
     "lattice": "网格惩罚",  # chapter 6's segment table: one column per loss weight
@@ -520,13 +555,16 @@ ZH_FIGURES: dict[str, str] = {
     "Tiles of 32 LR pixels on a 96x96 crop, against the whole crop at once:": "在 96x96 的裁剪块上按 32 个 LR 像素分块，与整块一次处理相比：",
     "engine": "引擎",
     "ms per input": "每个输入的耗时 [ms]",
-    "output megapixels/s": "输出百万像素/秒",
+    "output megapixels/s": "输出速度（百万像素/秒）",
     "speed-up": "加速比",
     "max difference from dygraph": "与动态图的最大差异",
     "dygraph (the package's generator)": "动态图（本包的生成器）",
     "dygraph, batch norm folded": "动态图，折叠批量归一化",
     "dygraph, stock tail conv": "动态图，标准尾部卷积",
     "Paddle Inference, plain kernels": "Paddle Inference，plain 内核",
+    "Paddle Inference, oneDNN": "Paddle Inference，oneDNN",
+    "Paddle Inference, OpenVINO": "Paddle Inference，OpenVINO",
+    "Paddle Inference, GPU": "Paddle Inference，GPU",
     "{#}x{#} LR -> {#}x{#} SR, {}, device {}, fastest of {#} runs, engines in turn":
         "{#}x{#} LR -> {#}x{#} SR，{}，设备 {}，{#} 次运行中最快的一次，各引擎轮流运行",
     # evaluate.format_table (chapter 7): its caption and the headings of metrics.METRICS
@@ -535,7 +573,7 @@ ZH_FIGURES: dict[str, str] = {
     "colour shift: largest per-channel mean SR - HR in grey levels (RGB); "
     "colour speckle: fine chroma detail over HR's (1 = the photo's); -: not defined for that image (too small, or "
     "no colour to measure: a gray image, or for colour speckle an HR without fine colour detail)":
-        "{}（x{#}，{}，去掉 {#} 像素的边框）。NIQE：越低越自然，以 HR 的值为参照；"
+        "{}（x{#}，{}，去掉 {#} 像素的边界）。NIQE：越低越自然，以 HR 的值为参照；"
         "网格：1 = 与 HR 一样没有网格伪影（网格比），照片约为 1，>1 表示可见的周期 {#} 网格（网格对比度）；"
         "颜色偏移：SR 与 HR 各通道均值之差的最大值，单位为灰度级（RGB）；"
         "彩色噪点：细微色度细节相对 HR 的倍数（1 = 与照片相同）；-：该图像上没有定义（图像太小，或没有可度量的颜色："
@@ -609,7 +647,7 @@ ZH_FIGURES: dict[str, str] = {
     "fixes; paper: no such term)":
         "+ {#} × LR 一致性损失：SR 经 MATLAB 双三次插值缩小 {#} 倍后与 LR 输入之间的 MSE（约束输入已确定的内容；论文：没有这一项）",
     "discriminator: spectral normalisation instead of BN (Miyato et al. {#}, as Real-ESRGAN; paper: batch "
-    "normalisation)": "判别器：用谱归一化代替 BN（Miyato 等，{#}；与 Real-ESRGAN 相同；论文：批归一化）",
+    "normalisation)": "判别器：用谱归一化代替 BN（Miyato 等，{#}；与 Real-ESRGAN 相同；论文：批量归一化）",
     "the first {#} steps train a new discriminator alone against the fixed generator (it continues released weights "
     "whose discriminator was not kept; paper: D and G from the start)":
         "前 {#} 步只训练一个新的判别器，生成器保持不变（它接着训练的是已发布的权重，而那次训练的判别器没有保留；论文：D 和 G 从一开始就一起训练）",
@@ -649,7 +687,7 @@ ZH_PRINTED: dict[str, str] = {
     "frozen here, so the bare network is called, not its DataParallel wrapper: the wrapper would wait for D "
     "gradients to all-reduce that never come, and Paddle then fails in the D backward (\"parameter ... has been "
     "ready before\").":
-        "_g_adversarial_loss：l_Gen = -log D(G(LR))（式 (6)）；或者用论文中没有的 ESRGAN 相对式"
+        "_g_adversarial_loss：l_Gen = -log D(G(LR))（式 (6)）；或者用论文中没有的 ESRGAN 相对判别器形式"
         "（cfg.train.gan_loss \"relativistic\"），它还需要 D 在 HR 上的 logit（不求梯度：这一步只训练 G）。"
         "D 在这里是冻结的，所以调用的是裸网络，而不是它的 DataParallel 包装：包装会等待 D 的梯度做 all-reduce，"
         "而这些梯度永远不会来，Paddle 随后会在 D 的反向传播中报错（\"parameter ... has been ready before\"）。",
@@ -713,7 +751,7 @@ ZH_PRINTED: dict[str, str] = {
     "srgan {}, paddle {}, device {}": "srgan {}，paddle {}，设备 {}",
     "NOTE: {} not found, so the picture has no {} column; chapters 5 and 6 train models live and `srgan train` "
     "trains full ones (see the README).":
-        "注意：没有找到 {}，所以图中没有 {} 这一列；第 5 章和第 6 章会现场训练模型，完整的模型则用 `srgan train` 训练（见 README）。",
+        "注意：没有找到 {}，所以图中没有 {} 这一列；第 5 章和第 6 章会在页面中实际训练演示模型，完整的模型则用 `srgan train` 训练（见 README）。",
     # the card's sentence on the chosen step as the shipped card (an interpolation) words it; an empty
     # choice prints the label alone
     "how the step was chosen: INTERMEDIATE release of phase 2 (SRGAN, VGG54), from the project's phase-2 experiments "
@@ -722,10 +760,10 @@ ZH_PRINTED: dict[str, str] = {
     "the selection set ({#} BSDS200 photos held out of training), where it beats the SRGAN shipped before it (run {} "
     "at its step {#}) on PSNR, NIQE, grid contrast, colour shift and colour speckle at once.":
         "这一步是怎么选的：第二阶段（SRGAN，VGG54）的一个中间版本，来自本项目第二阶段的实验（weights/experiments/issue23/README.md，"
-        "各次训练用字母 A 到 Y 编号）：网络插值（ESRGAN 第 3.4 节）"
-        "{#} × weights/srresnet_x4 + {#} × 训练 {} 第 {#} 步的权重（{}）；α 和检查点都是在挑选集（从训练数据中留出的 "
+        "各次实验用字母 A 到 Y 编号）：网络插值（ESRGAN 第 3.4 节）"
+        "{#} × weights/srresnet_x4 + {#} × 实验 {} 第 {#} 步的权重（{}）；α 和检查点都是在挑选集（从训练数据中留出的 "
         "{#} 张 BSDS200 照片）上选定的，在那里它在 PSNR、NIQE、网格对比度、颜色偏移和彩色噪点上同时胜过在它之前随包发布的 "
-        "SRGAN（训练 {} 第 {#} 步）。",
+        "SRGAN（实验 {} 第 {#} 步）。",
     "how the step was chosen:": "这一步是怎么选的：",
 
     # chapter 1
@@ -738,7 +776,7 @@ ZH_PRINTED: dict[str, str] = {
     "note: scikit-image photo {} unavailable ({}); skipped": "注意：scikit-image 照片 {} 无法使用（{}）；已跳过",
     "{#} training images read in {#} s; height {#}-{#} px, width {#}-{#} px; {#} megapixels, about {#} "
     "non-overlapping {#}x{#} crops":
-        "读入 {#} 张训练图像，用时 {#} 秒；高 {#}-{#} 像素，宽 {#}-{#} 像素；共 {#} 百万像素，约合 {#} 个互不重叠的 {#}x{#} 裁剪块",
+        "读入 {#} 张训练图像，用时 {#} 秒；高 {#}-{#} 像素，宽 {#}-{#} 像素；共 {#}×10⁶ 像素，约合 {#} 个互不重叠的 {#}x{#} 裁剪块",
     "{} = {#} images in the folders, minus {#} selection photos (held out) and {#} smaller than {#} px: {#} training images":
         "{} = 文件夹中的 {#} 张图像，减去 {#} 张挑选集照片（留出不用）和 {#} 张小于 {#} 像素的图像：{#} 张训练图像",
     "weights of one output pixel sum to {#}; negative lobes: {}": "一个输出像素的权重之和为 {#}；负瓣：{}",
@@ -756,14 +794,17 @@ ZH_PRINTED: dict[str, str] = {
     "one residual block: {#} parameters (by hand: {#})": "一个残差块：{#} 个参数（手算：{#}）",
     "the quick-mode generator of chapters 5 and 6 ({#} blocks of {#} channels): {#} parameters, {#} of this one":
         "第 5、6 章的快速模式生成器（{#} 个残差块，每块 {#} 个通道）：{#} 个参数，是这个生成器的 {#}",
-    "PixelShuffle(2) follows the rule at all {#} positions: {}": "PixelShuffle(2) 在全部 {#} 个位置上都遵循这一规则：{}",
+    # a printed bool is a word in Chinese (是 / 否), its line matched with the value written out
+    "PixelShuffle(2) follows the rule at all {#} positions: True": "PixelShuffle(2) 是否在全部 {#} 个位置上都遵循这一规则：是",
+    "PixelShuffle(2) follows the rule at all {#} positions: False": "PixelShuffle(2) 是否在全部 {#} 个位置上都遵循这一规则：否",
+    "PixelShuffle(2) follows the rule at all {#} positions: {}": "PixelShuffle(2) 是否在全部 {#} 个位置上都遵循这一规则：{}",
     "flat input through one upsampling block: the largest 2x2 phase deviation is {#} times the mean |output| with the "
     "default initialisation, {#} times with ICNR":
         "平坦的输入经过一个上采样块：用默认初始化时，最大的 2x2 相位偏差是平均 |输出| 的 {#} 倍，用 ICNR 初始化时为 {#} 倍",
     "the paper-recipe SRGAN's 4x4 phase pattern on the whole of {} [grey levels]:":
-        "论文方案的 SRGAN 在整幅 {} 上的 4x4 相位图案 [灰度级]：",
+        "论文配方的 SRGAN 在整幅 {} 上的 4x4 相位图案 [灰度级]：",
     "the shipped SRResNet and paper-recipe SRGAN weights are missing: nothing to zoom into":
-        "缺少随包发布的 SRResNet 和论文方案 SRGAN 的权重：没有可以放大查看的内容",
+        "缺少随包发布的 SRResNet 和论文配方 SRGAN 的权重：没有可以放大查看的内容",
     # f"{mode:32s}: min {:12.2f}  max {:12.2f}  std {:10.2f}": the two labels have the same width in Chinese,
     # and "{}" keeps each number's padding, so the columns stay aligned
     "eval mode (running statistics)  : min {}  max {}  std {}": "评估模式（滑动统计量）：最小值 {}  最大值 {}  标准差 {}",
@@ -780,8 +821,12 @@ ZH_PRINTED: dict[str, str] = {
         "公式：{#} 像素；特征 (3, 3) 的梯度覆盖范围：{#} x {#} 像素（被 96 像素的图像边界截断）",
     "{#} runs of {#} D updates (batch {#} + {#}, {#} px, {#} parameters) in {#} s":
         "{#} 次训练，每次 {#} 次判别器更新（批量 {#} + {#}，{#} 像素，{#} 个参数），用时 {#} 秒",
+    "each D accurate (>= 65 %) in its own setting(s), near chance (50 +- 10 %) in the others: True":
+        "是否每个判别器都在自己的设置下准确（>= 65 %），在其他设置下接近随机猜测（50 ± 10 %）：是",
+    "each D accurate (>= 65 %) in its own setting(s), near chance (50 +- 10 %) in the others: False":
+        "是否每个判别器都在自己的设置下准确（>= 65 %），在其他设置下接近随机猜测（50 ± 10 %）：否",
     "each D accurate (>= 65 %) in its own setting(s), near chance (50 +- 10 %) in the others: {}":
-        "每个判别器在自己的设置下准确（>= 65 %），在其他设置下接近随机猜测（50 ± 10 %）：{}",
+        "是否每个判别器都在自己的设置下准确（>= 65 %），在其他设置下接近随机猜测（50 ± 10 %）：{}",
 
     # chapter 4
     "{}: {#}x{#} crop at ({#}, {#})": "{}：{#}x{#} 的裁剪块，位于 ({#}, {#})",
@@ -792,9 +837,19 @@ ZH_PRINTED: dict[str, str] = {
         "平移后的裁剪块的 LR 误差：平均 {#} 个灰度级；反投影之后：最多 {#}",
     "the nine candidates differ from the unshifted crop by {#} grey levels on average":
         "九个候选与未平移的裁剪块平均相差 {#} 个灰度级",
-    # two lines printed one above the other: the Chinese labels padded to the same width
-    "expected pixel MSE (on [-1, 1]) of the sharp candidate:  {#}": "期望的像素 MSE（在 [-1, 1] 上），清晰的候选：      {#}",
+    # two lines printed one above the other: the shorter Chinese label padded with ideographic spaces (U+3000),
+    # which a browser sets as wide as a Chinese character (ASCII spaces would not line up: a Chinese character
+    # is not two columns of the page's monospace font)
+    "expected pixel MSE (on [-1, 1]) of the sharp candidate:  {#}": "期望的像素 MSE（在 [-1, 1] 上），清晰的候选：　　　{#}",
     "expected pixel MSE (on [-1, 1]) of the average (blurry): {#}": "期望的像素 MSE（在 [-1, 1] 上），平均图像（模糊）：{#}",
+    "with the rescale: VGG54 loss {#}x the pixel MSE (within 10x: True), VGG22 loss {#}x (within 10x: True)":
+        "缩放后：VGG54 损失是像素 MSE 的 {#} 倍（在 10 倍以内），VGG22 损失是它的 {#} 倍（也在 10 倍以内）",
+    "with the rescale: VGG54 loss {#}x the pixel MSE (within 10x: True), VGG22 loss {#}x (within 10x: False)":
+        "缩放后：VGG54 损失是像素 MSE 的 {#} 倍（在 10 倍以内），VGG22 损失是它的 {#} 倍（超出了 10 倍）",
+    "with the rescale: VGG54 loss {#}x the pixel MSE (within 10x: False), VGG22 loss {#}x (within 10x: True)":
+        "缩放后：VGG54 损失是像素 MSE 的 {#} 倍（超出了 10 倍），VGG22 损失是它的 {#} 倍（在 10 倍以内）",
+    "with the rescale: VGG54 loss {#}x the pixel MSE (within 10x: False), VGG22 loss {#}x (within 10x: False)":
+        "缩放后：VGG54 损失是像素 MSE 的 {#} 倍（超出了 10 倍），VGG22 损失是它的 {#} 倍（也超出了 10 倍）",
     "with the rescale: VGG54 loss {#}x the pixel MSE (within 10x: {}), VGG22 loss {#}x (within 10x: {})":
         "缩放后：VGG54 损失是像素 MSE 的 {#} 倍（在 10 倍以内：{}），VGG22 损失是它的 {#} 倍（在 10 倍以内：{}）",
     # "mse prefers the blurred average; vgg22 prefers the sharp candidate; ...": the choices are ZH entries
@@ -804,6 +859,7 @@ ZH_PRINTED: dict[str, str] = {
     "at logit 0: softplus gives {#} (exact: -0.5); Paddle {}'s binary_cross_entropy_with_logits gives {#}":
         "logit 为 0 时：softplus 给出 {#}（精确值：-0.5）；Paddle {} 的 binary_cross_entropy_with_logits 给出 {#}",
     "content losses of the {} output: {}": "{} 输出的内容损失：{}",
+    "mse {#}, vgg22 {#}, vgg54 {#}": "MSE {#}，VGG22 {#}，VGG54 {#}",  # the slot of the line above
     "bicubic (no shipped SRResNet found)": "双三次插值（没有找到随包发布的 SRResNet）",  # the slot of the line above
 
     # chapter 5
@@ -831,7 +887,7 @@ ZH_PRINTED: dict[str, str] = {
     "D loss at the {#} logged steps: {#} to {#} (2 ln 2 = {#}), below 2 ln 2 at {#}; mean D(HR) {#}, mean D(G(LR)) {#}":
         "记录的 {#} 步中判别器损失为 {#} 到 {#}（2 ln 2 = {#}），其中 {#} 步低于 2 ln 2；D(HR) 的均值 {#}，D(G(LR)) 的均值 {#}",
     "NOTE: {} or its model card is missing (see the README); the comparisons below use the live run instead":
-        "注意：缺少 {} 或它的模型卡（见 README）；下面的比较改用现场训练的结果",
+        "注意：缺少 {} 或它的模型卡（见 README）；下面的比较改用演示训练的结果",
     # "D(G(LR)) median per segment: steps 1-3,000: 0.0002; steps 3,001-4,000: 0.0021; ...": the list in the slot
     # is read segment by segment, with the second key (and ZH_FIGURES' "steps {#}-{#}: {}" for the last one)
     "D(G(LR)) median per segment: {}": "各段 D(G(LR)) 的中位数：{}",
@@ -853,7 +909,7 @@ ZH_PRINTED: dict[str, str] = {
     "{}: grid contrast {}, NIQE {#}; mean SR - HR: R {#}, G {#}, B {#} grey levels":
         "{}：网格对比度 {}，NIQE {#}；SR - HR 的均值：R {#}，G {#}，B {#} 个灰度级",
     "NOTE: {} is not here (the repository has it; an installed package does not): no recipe curves":
-        "注意：这里没有 {}（仓库中有，安装的包中没有）：不画各方案的曲线",
+        "注意：这里没有 {}（仓库中有，安装的包中没有）：不画各配方的曲线",
 
     # chapter 7
     "NOTE: no benchmark sets under {} (`python data/download.py benchmarks` fetches them); the tables below score the "
@@ -864,8 +920,12 @@ ZH_PRINTED: dict[str, str] = {
     "{}: {} (engine {})": "{}：{}（引擎 {}）",
     "NOTE: {} is missing; no {} row (train it with ci/train_weights.sh, see the README)":
         "注意：缺少 {}；表中没有 {} 这一行（用 ci/train_weights.sh 训练它，见 README）",
-    # the timing lines f"{set:>8} {name:<14} {seconds:6.1f} s": only bicubic is a word (its padding kept, 14 columns)
-    "{} bicubic        {} s": "{} 双三次插值     {} s",
+    # the timing lines f"{set:>8} {name:<14} {seconds:6.1f} s", one key per method of the chapter (each with its
+    # padding): the set names were right-aligned, so translate_output drops that padding in Chinese
+    "{} bicubic        {} s": "{} 双三次插值：{} 秒",
+    "{} SRResNet       {} s": "{} SRResNet：{} 秒",
+    "{} SRGAN-MSE      {} s": "{} SRGAN-MSE：{} 秒",
+    "{} SRGAN (VGG54)  {} s": "{} SRGAN (VGG54)：{} 秒",
     "srgan.niqe: {#}; MATLAB: {#}; difference {#}": "srgan.niqe：{#}；MATLAB：{#}；差值 {#}",
     "NOTE: {} is missing: the comparison with MATLAB is skipped": "注意：缺少 {}：跳过与 MATLAB 的比较",
     "{}, {}: NIQE below HR's on {#} of {#} images ({}); colour shift {#} to {#} grey levels on the {#} colour images; "
@@ -892,11 +952,11 @@ ZH_PRINTED: dict[str, str] = {
     "{#} GB is free)":
         "速度测试的输入为 {#}x{#} 个 LR 像素：plain 内核会把它的尾部卷积展开成 {#} GB（{#} 像素需要 {#} GB；可用内存为 {#} GB）",
     "{}: {#}x{#} -> {#}x{#} in {#} s ({#} thousand LR pixels/s, engine {}); saved to {}":
-        "{}：{#}x{#} -> {#}x{#}，用时 {#} 秒（每秒 {#} 千个 LR 像素，引擎 {}）；已保存到 {}",
+        "{}：{#}x{#} -> {#}x{#}，用时 {#} 秒（每秒 {#}×10³ 个 LR 像素，引擎 {}）；已保存到 {}",
     "tiles are {#}x{#} LR pixels (equal sizes, at most {#}); each network input is {#}x{#}; 64 float32 feature maps "
     "at 3840x2160 take {#} GB":
         "分块为 {#}x{#} 个 LR 像素（大小相等，最大 {#}）；每个网络输入为 {#}x{#}；3840x2160 分辨率下的 64 张 float32 特征图占 {#} GB",
-    "receptive radius of this generator: {#} LR pixels": "这个生成器的感受半径：{#} 个 LR 像素",
+    "receptive radius of this generator: {#} LR pixels": "这个生成器的感受野半径：{#} 个 LR 像素",
     "exported in {#} s to {}": "导出用时 {#} 秒，导出到 {}",
     "the {#}x{#} photo, tiled: OpenVINO {#} s, oneDNN {#} s": "{#}x{#} 的照片，分块处理：OpenVINO {#} 秒，oneDNN {#} 秒",
     # the engines of the speed table (ZH_FIGURES' row labels), on a CPU with and without OpenVINO, and on a GPU
@@ -1061,18 +1121,32 @@ def _slot(text: str) -> str:
     return translate(text, "zh")  # a slot may itself be a table entry ("bicubic")
 
 
-def _lookup(text: str, patterns: list[tuple[re.Pattern, str]] | None = None,
-            table: dict[str, str] | None = None) -> str | None:
-    table = ZH if table is None else table
+def _match(text: str, patterns: list[tuple[re.Pattern, str]], table: dict[str, str]) -> tuple[str, re.Match | None] | None:
+    """The translation `text` finds in `table` (a whole key: no match object) or `patterns` (with
+    the match, whose groups are the slots' contents), or None."""
     if text in table:
-        return table[text]
-    for pattern, target in _patterns() if patterns is None else patterns:
+        return table[text], None
+    for pattern, target in patterns:
         m = pattern.match(text)
         if m:
-            parts = _SLOT.split(target)
-            filled = [_slot(g) for g in m.groups()]
-            return parts[0] + "".join(s + p for s, p in zip(filled, parts[1:]))
+            return target, m
     return None
+
+
+def _fill(target: str, contents) -> str:
+    """A translation with slots, its slots filled with `contents` (each translated in turn, see _slot)."""
+    parts = _SLOT.split(target)
+    filled = [_slot(g) for g in contents]
+    return parts[0] + "".join(s + p for s, p in zip(filled, parts[1:]))
+
+
+def _lookup(text: str, patterns: list[tuple[re.Pattern, str]] | None = None,
+            table: dict[str, str] | None = None) -> str | None:
+    found = _match(text, _patterns() if patterns is None else patterns, ZH if table is None else table)
+    if found is None:
+        return None
+    target, m = found
+    return target if m is None else _fill(target, m.groups())
 
 
 def translate(text: str, language: str | None = None) -> str:
@@ -1102,19 +1176,55 @@ def translate_output(text: str, language: str | None = None) -> str:
     (printed code, numbers, paths, lines the table does not know) stays as it is. Unchanged in
     English.
 
+    Lines whose English lines up a column with spaces (`f"{label:>14}: ..."`, see
+    _right_aligned) are left-aligned in Chinese instead: their indentation and the padding of
+    their slots dropped. Padding counts characters, and a Chinese character is neither one
+    column wide nor, in a browser's monospace font, exactly two, so no count of spaces would
+    line the translated labels up.
+
     Args:
         text: the printed text, any number of lines.
         language: override the current language ("zh" to translate whatever is set).
     """
     if (language or _language) != "zh":
         return text
-
-    def line(piece: str) -> str:
+    pieces = text.split("\n")
+    found = [_match(piece.lstrip(), _printed_patterns(), ZH_PRINTED) if piece.strip() else None for piece in pieces]
+    aligned = _right_aligned(pieces, found)
+    lines = []
+    for i, (piece, match) in enumerate(zip(pieces, found)):
+        if match is None:
+            lines.append(piece)
+            continue
+        target, m = match
         body = piece.lstrip()
-        found = _lookup(body, _printed_patterns(), ZH_PRINTED) if body else None
-        return piece if found is None else piece[: len(piece) - len(body)] + found
+        if i in aligned:
+            lines.append(_fill(target, [g.strip() for g in m.groups()]))
+        else:
+            lines.append(piece[: len(piece) - len(body)] + (target if m is None else _fill(target, m.groups())))
+    return "\n".join(lines)
 
-    return "\n".join(line(piece) for piece in text.split("\n"))
+
+def _right_aligned(pieces: list[str], found: list) -> set[int]:
+    """The lines (indices of `pieces`) of a right-aligned first column: a run of two or more
+    consecutive lines, each translated by a pattern that starts with its slot, whose slot ends in
+    the same column in every line (indentation plus the slot's text: `f"{name:>14}: ..."`,
+    `f"{set:>8} {method:<14} ..."`). Indentation before other keys (a list under its heading) is
+    not padding and stays."""
+    edges = {}
+    for i, (piece, match) in enumerate(zip(pieces, found)):
+        m = match[1] if match else None
+        if m is not None and m.re.groups and m.start(1) == 0:
+            edges[i] = len(piece) - len(piece.lstrip()) + m.end(1)
+    aligned, i = set(), 0
+    while i < len(pieces):
+        j = i
+        while j in edges and edges[j] == edges.get(i):
+            j += 1
+        if j - i >= 2:
+            aligned.update(range(i, j))
+        i = max(j, i + 1)
+    return aligned
 
 
 _DELIMITER_CELL = re.compile(r"\s*:?-+:?\s*")

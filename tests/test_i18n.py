@@ -400,6 +400,41 @@ def test_printed_output_only_its_own_lines():
         "rose", "step 400", "    loss = content loss", "  模型卡：第 4,000 步，批量大小 8，共训练 2.85 小时，分 2 段", ""]
 
 
+def test_printed_columns_aligned_with_spaces_are_left_aligned_in_chinese():
+    """Lines whose English right-aligns a label with spaces (chapter 6's f"{label:>14}: grid contrast
+    {:5.2f}...", chapter 7's f"{name:>14}: ..." and f"{set:>8} {method:<14} {seconds:6.1f} s") lose that
+    padding in Chinese, where a translated label is not as wide as its characters count: each line starts
+    at the left, its numbers without their padding. Indentation that is not such a column (a list under
+    its heading) and the padding of labels that stay equally wide (chapter 2's two modes) are kept."""
+    grid = "\n".join([
+        "      SRResNet: grid contrast  0.92, NIQE 6.69; mean SR - HR: R -0.0, G -0.0, B -0.0 grey levels",
+        "paper's recipe: grid contrast 14.75, NIQE 6.21; mean SR - HR: R -1.2, G +1.5, B -0.5 grey levels",
+        " shipped SRGAN: grid contrast  1.30, NIQE 4.70; mean SR - HR: R +0.0, G +0.0, B +0.1 grey levels", ""])
+    assert i18n.translate_output(grid, "zh").split("\n") == [
+        "SRResNet：网格对比度 0.92，NIQE 6.69；SR - HR 的均值：R -0.0，G -0.0，B -0.0 个灰度级",
+        "论文配方：网格对比度 14.75，NIQE 6.21；SR - HR 的均值：R -1.2，G +1.5，B -0.5 个灰度级",
+        "随包发布的 SRGAN：网格对比度 1.30，NIQE 4.70；SR - HR 的均值：R +0.0，G +0.0，B +0.1 个灰度级", ""]
+    assert i18n.translate_output(grid) == grid
+    times = [f"{folder:>8} {name:<14} {seconds:6.1f} s" for folder in ("Set5", "Set14")
+             for name, seconds in (("bicubic", 0.6), ("SRResNet", 12.4))]
+    assert i18n.translate_output("\n".join(times), "zh").split("\n") == [
+        "Set5 双三次插值：0.6 秒", "Set5 SRResNet：12.4 秒", "Set14 双三次插值：0.6 秒", "Set14 SRResNet：12.4 秒"]
+    assert i18n.translate_output("\n".join(times[:2]), "zh") == "Set5 双三次插值：0.6 秒\nSet5 SRResNet：12.4 秒"  # one set
+    engines = "\n".join(f"{name:>14}: <repository>/weights/{stem}.safetensors (engine openvino)"
+                        for name, stem in (("SRResNet", "srresnet_x4"), ("SRGAN (VGG54)", "srgan_x4")))
+    assert i18n.translate_output(engines, "zh").split("\n") == [
+        "SRResNet：<repository>/weights/srresnet_x4.safetensors（引擎 openvino）",
+        "SRGAN (VGG54)：<repository>/weights/srgan_x4.safetensors（引擎 openvino）"]
+    kept = "\n".join(["validation on ['img_001.png'] at steps [40, 80]:", "  PSNR 29.63, 31.09 dB (bicubic 30.98 dB)",
+                      "  grid contrast 14.17, 7.19",
+                      "eval mode (running statistics)  : min    -23116.71  max     30774.40  std    6351.54",
+                      "train mode (batch statistics)   : min        -6.80  max         7.22  std       1.50"])
+    assert i18n.translate_output(kept, "zh").split("\n") == [
+        "验证图像 ['img_001.png']，验证步 [40, 80]：", "  PSNR 29.63、31.09 dB（双三次插值 30.98 dB）", "  网格对比度 14.17、7.19",
+        "评估模式（滑动统计量）：最小值    -23116.71  最大值     30774.40  标准差    6351.54",
+        "训练模式（批量统计量）：最小值        -6.80  最大值         7.22  标准差       1.50"]
+
+
 def test_chapter_6s_departures_are_printed_in_chinese():
     """Chapter 6 prints the docstrings of the Trainer methods that depart from the paper, as
     "name: docstring" lines (its prose sends the reader to them): each line, as the chapter makes
