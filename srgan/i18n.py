@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from functools import lru_cache
 
 # matplotlib is imported where the figures' fonts are set up: it takes about a second to load,
@@ -1009,6 +1010,36 @@ def set_language(name: str) -> str | None:
     _use_font(font)
     _translate_figure_text(True)
     return font
+
+
+_original_print = None
+
+
+def translate_prints(on: bool) -> None:
+    """While on, what `print` writes to stdout goes through translate_output: a reader who runs a
+    Chinese chapter sees its printed lines in Chinese, as the built book shows them. One print
+    call is translated as a whole (a table of lines printed at once keeps its layout rules);
+    prints to another file (stderr, a file) are left alone.
+
+    Args:
+        on: True to translate (srgan.notebook.setup_notebook(language="zh") turns it on), False
+            to restore Python's own print.
+    """
+    import builtins
+
+    global _original_print
+    if on and _original_print is None:
+        _original_print = builtins.print
+
+        def print_translated(*args, sep=" ", end="\n", file=None, flush=False):
+            if file is not None and file is not sys.stdout:
+                return _original_print(*args, sep=sep, end=end, file=file, flush=flush)
+            text = (" " if sep is None else sep).join(map(str, args)) + ("\n" if end is None else end)
+            return _original_print(translate_output(text, "zh"), end="", file=file, flush=flush)
+
+        builtins.print = print_translated
+    elif not on and _original_print is not None:
+        builtins.print, _original_print = _original_print, None
 
 
 def cjk_font() -> str | None:

@@ -17,7 +17,8 @@ The chapters find the rest without paths that only a checkout has: the shipped m
 folder for their live training runs through `runs_dir()` (their `runs_dir = None`).
 
 The Chinese edition's setup cell calls `setup_notebook(language="zh")`: its only code difference
-from the English chapters (ci/zh.py checks that), which makes the figures and tables Chinese.
+from the English chapters (ci/zh.py checks that), which makes the figures, tables and printed
+lines Chinese.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import MutableMapping
 
 from . import __version__
 from .config import default_shared_dir
-from .i18n import set_language
+from .i18n import set_language, translate_prints
 
 AISTUDIO_WORK = Path("/home/aistudio/work")  # the persistent folder of an AI Studio project
 COLAB_CONTENT = Path("/content")             # Colab's working folder
@@ -139,6 +140,7 @@ def setup_notebook(environ: MutableMapping[str, str] | None = None, language: st
     environ = os.environ if environ is None else environ
     if language != "en":
         set_language(language)
+        translate_prints(True)  # the chapter's printed lines in Chinese too, as the built book shows them
     folder = data_dir(environ)
     where = {"aistudio": "Baidu AI Studio", "colab": "Google Colab", "local": "this machine"}[platform(environ)]
     if not environ.get("SRGAN_SHARED") and folder != default_shared_dir():  # the chapters read $SRGAN_SHARED

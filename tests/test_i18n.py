@@ -567,3 +567,41 @@ def test_the_slider_menus_and_scores_in_chinese():
     assert 'value="bicubic"' in chinese  # the menus' values stay the images' keys (the page's script reads them)
     assert 'value="bicubic">双三次插值</option>' in chinese and '<span class="sr-tag sr-tag-left">双三次插值</span>' in chinese
     assert 'value="bicubic">bicubic</option>' in english and '<span class="sr-tag sr-tag-left">bicubic</span>' in english
+
+
+def test_a_chinese_chapter_prints_in_chinese_while_stderr_and_files_stay_as_written(tmp_path):
+    """setup_notebook(language="zh") turns on translate_prints: a reader running a Chinese chapter
+    sees the printed lines the built book shows (before, they stayed English when run), a line the
+    table does not know unchanged; prints to stderr or a file are never touched, and turning it off
+    restores Python's print."""
+    import builtins
+    import contextlib
+    import io
+
+    original = builtins.print
+    out, err = io.StringIO(), io.StringIO()
+    i18n.translate_prints(True)
+    try:
+        i18n.translate_prints(True)  # twice: still one layer
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            print("exported in 1.2 s to /x")
+            print("exported in", "1.2 s to /x", sep=" ")
+            print("a line of its own")
+            print("exported in 1.2 s to /x", file=sys.stderr)
+            with open(tmp_path / "log.txt", "w") as f:
+                print("exported in 1.2 s to /x", file=f)
+    finally:
+        i18n.translate_prints(False)
+    assert out.getvalue() == "导出用时 1.2 秒，导出到 /x\n" * 2 + "a line of its own\n"
+    assert err.getvalue() == "exported in 1.2 s to /x\n"
+    assert (tmp_path / "log.txt").read_text() == "exported in 1.2 s to /x\n"
+    assert builtins.print is original
+    from srgan import notebook
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        notebook.setup_notebook({"SRGAN_SHARED": str(tmp_path)}, language="zh")
+    try:
+        assert builtins.print is not original  # the Chinese setup cell turns it on
+    finally:
+        i18n.translate_prints(False)
+        i18n.set_language("en")
