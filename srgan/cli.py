@@ -616,7 +616,15 @@ def main(argv: list[str] | None = None) -> int:
             # handler is set SIGTERM gets Paddle's).
             without_paddle = getattr(args, "without_paddle", None)
             if without_paddle is None or not without_paddle(args):
-                import paddle  # noqa: F401
+                try:
+                    import paddle  # noqa: F401
+                except ModuleNotFoundError as e:  # not a dependency: CPU or GPU build is the user's choice
+                    if e.name != "paddle" or debug:
+                        raise
+                    print("error: PaddlePaddle is not installed: pip install paddlepaddle (CPU; or pip install "
+                          "\"srgan-paddle[cpu]\"), or the paddlepaddle-gpu build for your CUDA "
+                          "(https://www.paddlepaddle.org.cn/install)", file=sys.stderr)
+                    return EXIT_USER_ERROR
 
             from .interrupt import StopOnSigterm
 

@@ -12,10 +12,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def in_checkout() -> bool:
+    """True when this package is imported from a clone of the repository (pip install -e, or run in it)."""
+    root = Path(__file__).resolve().parents[1]
+    return (root / "pyproject.toml").is_file() and (root / "book").is_dir()
+
+
 def default_shared_dir() -> Path:
-    """`$SRGAN_SHARED`, else `../shared` next to the repository (benchmarks and datasets)."""
+    """Where benchmarks and datasets are looked for: `$SRGAN_SHARED`; else, run from a checkout,
+    `../shared` next to the repository (where data/download.py puts them); else (installed with
+    `pip install .` or a wheel, where the package's own location says nothing about the clone)
+    the first of `./shared` and `../shared` of the current folder that exists: the clone's
+    `../shared` when a command runs in the clone, a notebook's `shared/` beside it; `./shared`
+    when neither exists (the errors then say where they looked and how to point elsewhere)."""
     env = os.environ.get("SRGAN_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
+    if env:
+        return Path(env)
+    if in_checkout():
+        return Path(__file__).resolve().parents[2] / "shared"
+    candidates = [Path.cwd() / "shared", Path.cwd().parent / "shared"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
 # The loss choices (srgan.losses implements them; kept here, where the config is checked, so

@@ -180,6 +180,10 @@ def _rawmode(im: Image.Image) -> str:
 
 def _to_supported_mode(im: Image.Image, rawmode: str) -> Image.Image:
     """Bring PIL's many modes down to L, LA, RGB, RGBA and the 16-bit/32-bit grays."""
+    if im.mode in ("L", "RGB") and "transparency" in im.info:
+        # A colour key (PNG tRNS: "this colour is transparent") becomes the alpha channel it means;
+        # dropped, the transparent area came out as solid key colour.
+        return im.convert("LA" if im.mode == "L" else "RGBA")
     if im.mode in ("L", "LA", "RGB", "RGBA", "I", "F") or im.mode.startswith("I;16"):
         if im.mode == "RGBA" and rawmode.startswith("LA"):  # PIL opens 16-bit LA PNGs as RGBA
             return im.convert("LA")

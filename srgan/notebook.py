@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import MutableMapping
 
 from . import __version__
-from .config import default_shared_dir
+from .config import default_shared_dir, in_checkout
 from .i18n import set_language, translate_prints
 
 AISTUDIO_WORK = Path("/home/aistudio/work")  # the persistent folder of an AI Studio project
@@ -71,10 +71,6 @@ def data_dir(environ: MutableMapping[str, str] | None = None) -> Path:
     return Path.cwd() / "shared"  # installed from a wheel: ../shared of site-packages means nothing; use the notebook's folder
 
 
-def in_checkout() -> bool:
-    """True when this package is imported from a clone of the repository (pip install -e, or run in it)."""
-    root = Path(__file__).resolve().parents[1]
-    return (root / "pyproject.toml").is_file() and (root / "book").is_dir()
 
 
 def runs_dir() -> Path:

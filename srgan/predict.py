@@ -170,6 +170,12 @@ class InferencePredictor:
                              f"engine cannot run; {fix}")
         if bf16 and self.backend != "openvino":
             raise ValueError("bf16 is only supported by the OpenVINO backend (Paddle's oneDNN bf16 path gives wrong results)")
+        if program.suffix == ".json" and int(paddle.__version__.split(".")[0]) < 3:
+            # A PIR program (Paddle 3.x writes one) makes Paddle 2.6's predictor crash (a segmentation
+            # fault): refused before it is built. Export on one machine, run on AI Studio's 2.6: common.
+            raise ValueError(f"{self.model_dir}: exported with Paddle {self.meta.get('paddle', '3.x')} as a PIR program "
+                             f"({program.name}), which Paddle {paddle.__version__} cannot read; export it again with "
+                             "this Paddle (srgan export)")
         config = pi.Config(str(program), str(params))
         old_ir = program.suffix == ".pdmodel"
         if old_ir and hasattr(config, "enable_new_ir"):

@@ -236,3 +236,19 @@ def test_train_help_describes_every_flag(capsys):
         main(["train", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert "--d-renew-every D_RENEW_EVERY phase 2, not in the paper: every this many steps D is replaced" in shown
+def test_without_paddle_every_command_says_how_to_install_it(monkeypatch, capsys):
+    """PaddlePaddle is not a dependency (CPU or GPU build is the user's choice): a fresh
+    `pip install .` without it got a traceback (ModuleNotFoundError, exit 1) from every command."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_paddle(name, *args, **kwargs):
+        if name == "paddle" or name.startswith("paddle."):
+            raise ModuleNotFoundError("No module named 'paddle'", name="paddle")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_paddle)
+    assert main(["info"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: PaddlePaddle is not installed: pip install paddlepaddle"), err

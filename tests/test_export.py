@@ -384,3 +384,22 @@ def test_the_meta_counts_the_stored_values_not_the_parameters(tmp_path):
     (out / META_FILE).write_text(json.dumps(old))
     with pytest.raises(NotWhole, match="pdiparams"):
         check_written(out)
+
+
+@pytest.mark.skipif(not PADDLE3, reason="only Paddle 3.x writes PIR (.json) programs")
+def test_a_pir_export_given_to_paddle_2_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    """Exported with Paddle 3.x (generator.json, PIR) and run with Paddle 2.6 (AI Studio's): the
+    predictor crashed with a segmentation fault (exit 139). Paddle 2.6 is stood in for by its
+    version string: the refusal comes before any predictor is built."""
+    from PIL import Image
+
+    out = export_generator(tiny_generator(), tmp_path / "pir")
+    assert (out / "generator.json").is_file()
+    monkeypatch.setattr(paddle, "__version__", "2.6.2")
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    code = main(["upscale", str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png"), "--weights", str(out),
+                 "--engine", "inference", "--device", "cpu", "--no-progress"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert code == 2 and len(errors) == 1, errors
+    assert "as a PIR program (generator.json), which Paddle 2.6.2 cannot read; export it again" in errors[0]
+    assert not (tmp_path / "y.png").exists()

@@ -238,3 +238,17 @@ def test_netpbm_names_get_the_kind_they_name(tmp_path):
         save_image(tmp_path / "d.ppm", colour)
     np.testing.assert_array_equal(read_image_full(tmp_path / "c.pgm"), gray)
     np.testing.assert_array_equal(read_image_full(tmp_path / "d.ppm"), colour)
+
+
+def test_a_colour_key_becomes_the_alpha_it_means(tmp_path, rgb):
+    """PNG's tRNS colour key on an RGB or gray image ("this colour is transparent"): read as an
+    alpha channel, so `srgan upscale` keeps the transparency (it came out as solid key colour)."""
+    keyed = rgb.copy()
+    keyed[:2, :3] = (0, 255, 0)
+    Image.fromarray(keyed).save(tmp_path / "rgb.png", transparency=(0, 255, 0))
+    Image.fromarray(keyed[:, :, 1]).save(tmp_path / "gray.png", transparency=255)
+    colour, gray = read_image_full(tmp_path / "rgb.png"), read_image_full(tmp_path / "gray.png")
+    assert colour.shape == (6, 10, 4) and gray.shape == (6, 10, 2)
+    for image, key in ((colour, keyed[:, :, :3] == (0, 255, 0)), (gray, keyed[:, :, 1] == 255)):
+        transparent = key.all(axis=-1) if key.ndim == 3 else key
+        assert (image[..., -1][transparent] == 0).all() and (image[..., -1][~transparent] == 255).all()

@@ -107,9 +107,10 @@ def test_layouts_and_dtypes_are_kept(photo):
     assert inside.mean() > 0.5
     assert np.abs(gray_out - luma)[inside].max() <= 1.5  # gray = luma of the colour result
 
-    rgba_out = up(np.dstack([photo, alpha]))
+    visible = np.maximum(alpha, 1)  # no pixel fully transparent: the colour is the RGB result's
+    np.testing.assert_array_equal(up(np.dstack([photo, visible]))[:, :, :3], rgb_out)  # alpha does not touch colour
+    rgba_out = up(np.dstack([photo, alpha]))  # (under alpha 0 the colour is bled in: see below)
     assert rgba_out.shape == (4 * h, 4 * w, 4)
-    np.testing.assert_array_equal(rgba_out[:, :, :3], rgb_out)  # alpha does not touch colour
     bicubic = np.asarray(Image.fromarray(alpha).resize((4 * w, 4 * h), Image.BICUBIC))
     assert np.abs(rgba_out[:, :, 3].astype(int) - bicubic).max() <= 1  # alpha is bicubic
     assert up(np.dstack([gray, alpha])).shape == (4 * h, 4 * w, 2)
@@ -421,3 +422,22 @@ def test_a_symlink_loop_is_reported_as_such(tmp_path, photo):
     assert report.failed == [(str(tmp_path / "a.png"), f"{tmp_path / 'a.png'}: symbolic link loop")]
     with pytest.raises(OSError, match="b.png: symbolic link loop"):
         Upscaler(weights=tmp_path / "b.png")
+
+
+def test_the_colour_under_transparent_pixels_does_not_reach_the_visible_edge():
+    """A logo saved over transparent black and the same logo over transparent white: the colour
+    under alpha 0 is invisible, but the network and the bicubic alpha mixed it into the edge
+    (up to 121 grey levels apart, a dark fringe over a light page). Now both upscale alike."""
+    logo = np.zeros((20, 20, 4), np.uint8)
+    logo[5:15, 5:15] = (200, 30, 30, 255)
+    logo[4, 5:15, 3] = 128  # a half-transparent edge row keeps its own colour
+    logo[4, 5:15, :3] = (200, 30, 30)
+    over_white = logo.copy()
+    over_white[logo[:, :, 3] == 0, :3] = 255
+    up = Upscaler(tiny_generator(), engine="dygraph", tile=0)
+    black, white = up(logo), up(over_white)
+    assert np.array_equal(black, white)
+    gray = np.stack([logo[:, :, 0], logo[:, :, 3]], axis=2)  # gray + alpha too
+    gray_white = gray.copy()
+    gray_white[gray[:, :, 1] == 0, 0] = 255
+    assert np.array_equal(up(gray), up(gray_white))

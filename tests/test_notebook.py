@@ -195,3 +195,24 @@ def test_shown_path_hides_the_build_machine_s_folders(tmp_path, monkeypatch):
     repo = Path(__file__).resolve().parents[1]
     assert shown_path(repo / "weights" / "srresnet_x4.safetensors") == "<repository>/weights/srresnet_x4.safetensors"
     assert shown_path(tmp_path / "elsewhere.png") == str(tmp_path / "elsewhere.png")  # the user's own file, as given
+
+
+def test_an_installed_package_finds_the_data_beside_the_clone_it_runs_in(tmp_path, monkeypatch):
+    """Installed with `pip install .` (not editable), the package's own folder is in the venv and
+    says nothing about the clone: the default data folder is then ../shared of the folder a
+    command runs in (the README's layout, where data/download.py writes), or ./shared (a
+    notebook's); before, it was <venv>/lib/python3.x/shared and `srgan evaluate` failed."""
+    from srgan import config
+
+    monkeypatch.delenv("SRGAN_SHARED", raising=False)
+    monkeypatch.setattr(config, "in_checkout", lambda: False)
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    monkeypatch.chdir(clone)
+    assert config.default_shared_dir() == clone / "shared"  # nothing there yet: ./shared, named in errors
+    (tmp_path / "shared").mkdir()
+    assert config.default_shared_dir() == tmp_path / "shared"  # the clone's ../shared
+    (clone / "shared").mkdir()
+    assert config.default_shared_dir() == clone / "shared"  # a folder's own shared/ first
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "elsewhere"))
+    assert config.default_shared_dir() == tmp_path / "elsewhere"
