@@ -232,7 +232,21 @@ def _as_netpbm_kind(path: Path, image: Image.Image) -> Image.Image:
     return image
 
 
-def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = True) -> None:
+def read_icc_profile(path: str | os.PathLike) -> bytes | None:
+    """The colour profile (ICC) embedded in an image file whose pixels read_image_full keeps in
+    their own colour space (RGB, gray, palette), or None: without it a Display P3 or Adobe RGB
+    photo (phones and cameras write them) is shown in sRGB, less saturated and shifted. CMYK
+    and the other modes read_image_full converts have a profile that no longer fits: None."""
+    try:
+        with Image.open(path) as im:
+            profile = im.info.get("icc_profile")
+            return profile or None if im.mode in ("RGB", "RGBA", "L", "LA", "P", "PA", "1", "I;16", "I;16B") else None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = True,
+               icc_profile: bytes | None = None) -> None:
     """Write an image atomically: a temp file in the same folder, then a rename.
 
     An interruption (Ctrl-C, a full disk, a crash) leaves either no file or the old file,
@@ -247,6 +261,8 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = Tr
             transparency (a warning when partly transparent pixels become opaque).
         replace: False: raise outputs.OutputError instead of replacing a file that exists
             when the image is written (atomic.atomic_path).
+        icc_profile: a colour profile to embed (read_icc_profile of the input: the output is
+            in the input's colour space), where the format holds one (PNG, JPEG, TIFF, WebP).
     """
     path = Path(path)
     fmt = image_format(path)
@@ -274,5 +290,7 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = Tr
     image = Image.fromarray(np.ascontiguousarray(array))  # mode from shape and dtype: L, LA, RGB, RGBA, I;16
     image = _as_netpbm_kind(path, image)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    if icc_profile and fmt in ("PNG", "JPEG", "TIFF", "WEBP"):
+        options["icc_profile"] = icc_profile
     with atomic_path(path, replace=replace) as tmp:
         image.save(tmp, format=fmt, **options)

@@ -441,3 +441,29 @@ def test_the_colour_under_transparent_pixels_does_not_reach_the_visible_edge():
     gray_white = gray.copy()
     gray_white[gray[:, :, 1] == 0, 0] = 255
     assert np.array_equal(up(gray), up(gray_white))
+
+
+def test_the_output_keeps_the_input_s_colour_profile(tmp_path):
+    """A Display P3 / Adobe RGB photo's pixels are in that colour space: written without its
+    profile, viewers showed the upscaled photo in sRGB (a red of (255, 0, 0) read as (240, 10, 10)).
+    The input's ICC profile is embedded in the output; a CMYK file, whose pixels are converted,
+    passes no profile on."""
+    from PIL import ImageCms
+
+    from srgan.image_io import read_icc_profile
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()  # any profile's bytes
+    Image.fromarray(np.full((8, 8, 3), 120, np.uint8)).save(tmp_path / "p3.png", icc_profile=profile)
+    Image.fromarray(np.full((8, 8, 3), 120, np.uint8)).save(tmp_path / "plain.png")
+    Image.fromarray(np.full((8, 8, 3), 120, np.uint8)).convert("CMYK").save(tmp_path / "cmyk.jpg", icc_profile=profile)
+    assert read_icc_profile(tmp_path / "p3.png") == profile and read_icc_profile(tmp_path / "cmyk.jpg") is None
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    code = main(["upscale", str(tmp_path / "p3.png"), str(tmp_path / "plain.png"), str(tmp_path / "cmyk.jpg"),
+                 "-o", str(tmp_path / "out"), "--weights", str(tmp_path / "g.safetensors"), "--engine", "dygraph",
+                 "--no-progress"])
+    assert code == 0
+    with Image.open(tmp_path / "out" / "p3.png") as out:
+        assert out.info.get("icc_profile") == profile
+    for name in ("plain.png", "cmyk.png"):
+        with Image.open(tmp_path / "out" / name) as out:
+            assert not out.info.get("icc_profile")
