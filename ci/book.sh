@@ -103,6 +103,13 @@ fi
 # The Chinese figures are drawn in Noto Sans CJK SC (srgan.i18n.CJK_FONTS; matplotlib falls back
 # to it glyph by glyph) and Chromium sets the Chinese pages in it. Installed before anything
 # imports matplotlib: its font cache, built once, would not see a font installed later.
+# npm fetches MathJax for the HTML build (step 5): checked now, not after hours of --full execution.
+MATHJAX_VERSION=3.2.2
+mathjax="$OUT/mathjax-npm/node_modules/mathjax"
+if [[ "${ONLY:-0}" != "1" ]] && ! grep -qs "\"version\": \"$MATHJAX_VERSION\"" "$mathjax/package.json" \
+   && ! command -v npm >/dev/null; then
+  apt_install "MathJax (served by the book's pages)" "" npm
+fi
 if [[ "$BOOK_ZH" == "1" ]] && ! { command -v fc-list >/dev/null && fc-list : family | grep -q "Noto Sans CJK SC"; }; then
   apt_install "the Chinese edition (Chinese text in its figures and pages)" \
     ", or run with BOOK_ZH=0 to build the English edition only" fonts-noto-cjk
@@ -154,10 +161,7 @@ fi
 # MathJax served by the book itself, so equations are typeset with no CDN (offline readers, CI):
 # npm installs the pinned version into a build folder once; the parts the TeX-to-HTML component
 # loads go into the build copy's book/_static/mathjax/, where _config.yml's mathjax_path points.
-MATHJAX_VERSION=3.2.2
-mathjax="$OUT/mathjax-npm/node_modules/mathjax"
 if ! grep -qs "\"version\": \"$MATHJAX_VERSION\"" "$mathjax/package.json"; then
-  if ! command -v npm >/dev/null; then apt_install "MathJax (served by the book)" "" npm; fi
   echo "== installing MathJax $MATHJAX_VERSION (npm) into $OUT/mathjax-npm"
   npm install --prefix "$OUT/mathjax-npm" --no-audit --no-fund --loglevel=error "mathjax@$MATHJAX_VERSION" >/dev/null
 fi
