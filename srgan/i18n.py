@@ -728,8 +728,8 @@ ZH_PRINTED: dict[str, str] = {
     "VGG19 from {} ({} input convention)": "VGG19，来自 {}（{} 输入约定）",
     "RANDOM-weight VGG19 (no ImageNet weights available)": "随机权重的 VGG19（没有可用的 ImageNet 权重）",
     # every chapter: the setup cell (srgan.notebook.setup_notebook), and the versions line of the imports cell
-    "srgan is not installed and REPOSITORY_URL is empty: set it in this cell, or run from a checkout":
-        "srgan 尚未安装，而 REPOSITORY_URL 为空：请在这个单元格里设置它，或者在仓库的检出目录中运行",
+    "srgan is not installed and REPOSITORY_URL is empty: set it in this cell, or `pip install -e .` in the repository":
+        "srgan 尚未安装，而 REPOSITORY_URL 为空：请在这个单元格里设置它，或者在仓库目录中执行 `pip install -e .`",
     "srgan {} on this machine; data folder {}: found {}": "srgan {}，运行于本机；数据文件夹 {}：找到了 {}",
     "srgan {} on Baidu AI Studio; data folder {}: found {}": "srgan {}，运行于百度 AI Studio；数据文件夹 {}：找到了 {}",
     "srgan {} on Google Colab; data folder {}: found {}": "srgan {}，运行于 Google Colab；数据文件夹 {}：找到了 {}",

@@ -90,7 +90,17 @@ def resolve_weights(weights: str | os.PathLike | None) -> Path | None:
         raise ValueError("weights: empty path; give a .safetensors file, an export folder, or srresnet / srgan")
     if isinstance(weights, str) and weights in SHIPPED_MODELS:
         return shipped_weights(weights)
-    return Path(weights)
+    path = Path(weights)
+    if not path.exists():  # "SRGAN", "srgan_x4" (the file stem `srgan info` prints): the shipped model meant
+        name = path.name.lower().removesuffix("_x4")
+        if isinstance(weights, str) and name in SHIPPED_MODELS and path.name == str(weights):
+            return shipped_weights(name)
+    if path.is_dir() and (path / "config.json").is_file() and (path / "log.jsonl").is_file():
+        raise ValueError(f"{path}: a training run's folder, not weights: give its best_generator.safetensors, or "
+                         f"release it first (srgan release {path} --out NAME.safetensors)")
+    if path.suffix == ".json" and path.with_suffix(".safetensors").is_file():
+        raise ValueError(f"{path}: a model card; its weights are {path.with_suffix('.safetensors')}")
+    return path
 
 
 DEFAULT_MODEL = "srresnet"  # the most faithful reconstruction; why, with the cards' numbers: README

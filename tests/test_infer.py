@@ -467,3 +467,26 @@ def test_the_output_keeps_the_input_s_colour_profile(tmp_path):
     for name in ("plain.png", "cmyk.png"):
         with Image.open(tmp_path / "out" / name) as out:
             assert not out.info.get("icc_profile")
+
+
+def test_weights_that_are_not_weights_say_what_they_are(tmp_path, capsys, monkeypatch):
+    """`--weights` given a training run's folder said "srgan_export.json: missing; not written by
+    srgan export", a model card "not a readable safetensors file, corrupt or truncated", and
+    "SRGAN" (as `srgan info` names it) "no such weights file"."""
+    from srgan.infer import resolve_weights, shipped_weights
+
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    (run / "log.jsonl").write_text("")
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    (tmp_path / "g.json").write_text("{}")
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    for weights, said in ((run, "a training run's folder, not weights: give its best_generator.safetensors"),
+                          (tmp_path / "g.json", f"a model card; its weights are {tmp_path / 'g.safetensors'}")):
+        code = main(["upscale", "x.png", "-o", "y.png", "--weights", str(weights), "--no-progress"])
+        errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+        assert code == 2 and len(errors) == 1 and said in errors[0], errors
+    assert resolve_weights("SRGAN") == shipped_weights("srgan") and resolve_weights("srresnet_x4") == shipped_weights("srresnet")
+    assert not (tmp_path / "y.png").exists()
