@@ -63,7 +63,9 @@ def cmd_info(args) -> int:
         raise ValueError(f"info: {wrong[0]}")
     g = Generator(scale=args.scale, num_blocks=args.blocks, channels=args.channels)
     d = Discriminator(channels=args.channels)
-    print(f"paddle {paddle.__version__}, device {pick_device()}")
+    from . import __version__
+
+    print(f"srgan-paddle {__version__}, paddle {paddle.__version__}, device {pick_device()}")
     print(f"generator (SRResNet, B={args.blocks}, {args.channels} ch, x{args.scale}): {g.num_parameters():,} parameters")
     print(f"discriminator (96x96 input): {d.num_parameters():,} parameters")
     print("shipped models (--weights NAME; scores from their model cards, paper protocol):")
@@ -570,7 +572,10 @@ def _compare_photos(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="srgan", description="SRGAN / SRResNet x4 super-resolution in PaddlePaddle")
+    parser.add_argument("--version", action="version", version=f"srgan-paddle {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_info_parser, add_evaluate_parser, add_train_parser, add_upscale_parser, add_export_parser, add_release_parser,
                 add_interpolate_parser, add_compare_parser):

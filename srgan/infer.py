@@ -569,6 +569,11 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
             raise ValueError(f"-o {output}: an output file name takes exactly one input image; give a folder for several")
         return [(f, output) for f in files], errors, all_inputs
+    if output.suffix and not output.is_dir() and output.suffix[1:].isalnum():
+        # "-o result.jgp" (a typo) or "-o out.xyz" made a folder of that name: a name with an
+        # extension is meant as a file; a folder so named is used once it exists
+        raise ValueError(f"-o {output}: {output.suffix} is not an image extension ({', '.join(IMAGE_EXTENSIONS)}); "
+                         "for a folder of that name, create it first")
     pairs, taken = [], {}
     for f in files:
         target = output / f"{f.stem}.png"

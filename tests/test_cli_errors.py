@@ -252,3 +252,15 @@ def test_without_paddle_every_command_says_how_to_install_it(monkeypatch, capsys
     assert main(["info"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: PaddlePaddle is not installed: pip install paddlepaddle"), err
+
+
+def test_srgan_says_its_own_version(capsys):
+    """`srgan --version` was "error: the following arguments are required: command", and `srgan
+    info` named Paddle's version but not srgan's."""
+    from srgan import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"srgan-paddle {__version__}"
+    assert main(["info"]) == 0
+    assert capsys.readouterr().out.startswith(f"srgan-paddle {__version__}, paddle ")

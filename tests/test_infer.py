@@ -490,3 +490,14 @@ def test_weights_that_are_not_weights_say_what_they_are(tmp_path, capsys, monkey
         assert code == 2 and len(errors) == 1 and said in errors[0], errors
     assert resolve_weights("SRGAN") == shipped_weights("srgan") and resolve_weights("srresnet_x4") == shipped_weights("srresnet")
     assert not (tmp_path / "y.png").exists()
+
+
+def test_an_output_name_with_an_unknown_extension_is_refused_not_made_a_folder(tmp_path):
+    """`-o result.jgp` (a typo of .jpg) made a folder result.jgp/ holding result.png, exit 0."""
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "x.png")
+    with pytest.raises(ValueError, match=r"-o .*result\.jgp: \.jgp is not an image extension .*create it first"):
+        plan_outputs([tmp_path / "x.png"], tmp_path / "result.jgp")
+    assert not (tmp_path / "result.jgp").exists()
+    (tmp_path / "v1.0").mkdir()  # a folder the user made, whatever its name
+    pairs, errors = plan_outputs([tmp_path / "x.png"], tmp_path / "v1.0")
+    assert pairs == [(tmp_path / "x.png", tmp_path / "v1.0" / "x.png")] and not errors
