@@ -312,7 +312,7 @@ def add_upscale_parser(sub):
     p.add_argument("--cache-dir", default=None, type=path_arg,
                    help="where exported models are cached (default $SRGAN_CACHE, else $XDG_CACHE_HOME/srgan or ~/.cache/srgan)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (also when stderr is not a terminal: a log)")
     p.set_defaults(func=cmd_upscale, without_paddle=upscale_without_paddle)
 
 
@@ -341,7 +341,7 @@ def cmd_upscale(args) -> int:
             # `kill` (SIGTERM) stops like Ctrl-C: an image being written leaves no temp file.
             with StopOnSigterm():
                 report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
-                                       progress=not args.no_progress, debug=args.debug)
+                                       progress=_progress(args), debug=args.debug)
         except (OSError, ValueError) as e:  # e.g. -o file.png with several inputs, -o under a file
             if args.debug:
                 raise
@@ -489,7 +489,7 @@ def add_compare_parser(sub):
                    "screen at 1:1, seconds per model on a CPU); 0 = whole photos")
     p.add_argument("--zoom", type=positive_int, help="--html: initial zoom, 1:1 or larger (default: up to 4:1 within 1024x768 px)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out / --html (never an input)")
-    p.add_argument("--no-progress", action="store_true", help="photos: no progress bar")
+    p.add_argument("--no-progress", action="store_true", help="photos: no progress bar (also when stderr is not a terminal)")
     p.set_defaults(func=cmd_compare)
 
 
@@ -560,7 +560,7 @@ def _compare_photos(args) -> int:
         raise ValueError("compare: give --html PAGE.html for the photos' slider page")
     window = PHOTO_WINDOW if args.window is None else args.window
     report = photo_report(args.photos, args.html, weights=compare_weights(args.weights), window=window, zoom=args.zoom,
-                          overwrite=args.overwrite, progress=not args.no_progress)
+                          overwrite=args.overwrite, progress=_progress(args))
     for _, message in report.failed:
         print(f"error: {message}", file=sys.stderr)
     if report.page is None:
@@ -569,6 +569,12 @@ def _compare_photos(args) -> int:
     print(report.page)
     print(f"{len(report.shown)} photo(s) in the page, {len(report.failed)} failed", file=sys.stderr)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+def _progress(args) -> bool:
+    """Progress bars unless --no-progress, and only on a terminal: redirected to a log, each
+    bar's updates were carriage-return lines filling it."""
+    return not args.no_progress and sys.stderr.isatty()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -501,3 +501,15 @@ def test_an_output_name_with_an_unknown_extension_is_refused_not_made_a_folder(t
     (tmp_path / "v1.0").mkdir()  # a folder the user made, whatever its name
     pairs, errors = plan_outputs([tmp_path / "x.png"], tmp_path / "v1.0")
     assert pairs == [(tmp_path / "x.png", tmp_path / "v1.0" / "x.png")] and not errors
+
+
+def test_no_progress_bars_in_a_log(tmp_path, capfd):
+    """stderr redirected to a file (a log, CI): tqdm's carriage-return updates filled it unless
+    --no-progress was given; bars are drawn on a terminal only."""
+    for i in range(2):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / f"x{i}.png")
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    assert main(["upscale", str(tmp_path / "x0.png"), str(tmp_path / "x1.png"), "-o", str(tmp_path / "out"),
+                 "--weights", str(tmp_path / "g.safetensors"), "--engine", "dygraph", "--tile", "4"]) == 0
+    err = capfd.readouterr().err
+    assert "\r" not in err and "it/s" not in err and "img/s" not in err, err
