@@ -12,7 +12,7 @@ import paddle
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SRGAN_SHARED", REPO.parent / "shared"))
+SHARED = Path(os.environ.get("SRGAN_SHARED") or REPO.parent / "shared")  # empty = unset, as srgan.config reads it
 
 
 def _shared_dir(*parts: str) -> Path:
