@@ -550,7 +550,9 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
         if item.is_dir():
             found = list_images(item)
             if not found:
-                errors.append((str(item), f"{item}: folder has no images ({', '.join(IMAGE_EXTENSIONS)})"))
+                nested = next((sub for sub in sorted(item.iterdir()) if sub.is_dir() and list_images(sub)), None)
+                where = f"; its subfolders are not searched (images in {nested}: give that folder)" if nested else ""
+                errors.append((str(item), f"{item}: folder has no images ({', '.join(IMAGE_EXTENSIONS)}){where}"))
             files += found
         elif item.exists():
             files.append(item)

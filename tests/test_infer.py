@@ -513,3 +513,13 @@ def test_no_progress_bars_in_a_log(tmp_path, capfd):
                  "--weights", str(tmp_path / "g.safetensors"), "--engine", "dygraph", "--tile", "4"]) == 0
     err = capfd.readouterr().err
     assert "\r" not in err and "it/s" not in err and "img/s" not in err, err
+
+
+def test_a_folder_whose_images_are_one_level_down_says_so(tmp_path):
+    """`srgan upscale photos/ -o out/` with the photos in photos/2023/ said only "folder has no
+    images": the user is told that subfolders are not searched and which one holds images."""
+    (tmp_path / "photos" / "2023").mkdir(parents=True)
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "photos" / "2023" / "x.png")
+    pairs, errors = plan_outputs([tmp_path / "photos"], tmp_path / "out")
+    assert not pairs and len(errors) == 1
+    assert errors[0][1].endswith(f"its subfolders are not searched (images in {tmp_path / 'photos' / '2023'}: give that folder)")
