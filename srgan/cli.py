@@ -335,7 +335,8 @@ def cmd_upscale(args) -> int:
             print(f"error: {e}", file=sys.stderr)
             return EXIT_USER_ERROR
         print(f"engine {upscaler.engine}{_runtime_note(upscaler)}{' bf16' if args.bf16 else ''} on {upscaler.device}, "
-              f"x{upscaler.scale}, tile {args.tile} + pad {args.tile_pad} (receptive radius {upscaler.receptive_radius})",
+              f"x{upscaler.scale}, " + (f"tile {args.tile} + pad {args.tile_pad}" if args.tile else "the whole image at once")
+              + f" (receptive radius {upscaler.receptive_radius})",
               file=sys.stderr)
         try:
             # `kill` (SIGTERM) stops like Ctrl-C: an image being written leaves no temp file.

@@ -523,3 +523,13 @@ def test_a_folder_whose_images_are_one_level_down_says_so(tmp_path):
     pairs, errors = plan_outputs([tmp_path / "photos"], tmp_path / "out")
     assert not pairs and len(errors) == 1
     assert errors[0][1].endswith(f"its subfolders are not searched (images in {tmp_path / 'photos' / '2023'}: give that folder)")
+
+
+def test_the_start_line_says_when_nothing_is_tiled(tmp_path, capsys):
+    """`--tile 0` (the whole image at once) was announced as "tile 0 + pad 16"."""
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    for tile, said in (("0", "x4, the whole image at once (receptive radius"), ("4", "x4, tile 4 + pad 16 (receptive radius")):
+        assert main(["upscale", str(tmp_path / "x.png"), "-o", str(tmp_path / f"y{tile}.png"), "--weights",
+                     str(tmp_path / "g.safetensors"), "--engine", "dygraph", "--tile", tile]) == 0
+        assert said in capsys.readouterr().err
