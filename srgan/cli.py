@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import __version__
+
 # Exit status, the same for every command (printed in each --help).
 EXIT_OK = 0  # done
 EXIT_SOME_FAILED = 1  # some inputs failed (reported one line each); the others are done
@@ -63,8 +65,6 @@ def cmd_info(args) -> int:
         raise ValueError(f"info: {wrong[0]}")
     g = Generator(scale=args.scale, num_blocks=args.blocks, channels=args.channels)
     d = Discriminator(channels=args.channels)
-    from . import __version__
-
     print(f"srgan-paddle {__version__}, paddle {paddle.__version__}, device {pick_device()}")
     print(f"generator (SRResNet, B={args.blocks}, {args.channels} ch, x{args.scale}): {g.num_parameters():,} parameters")
     print(f"discriminator (96x96 input): {d.num_parameters():,} parameters")
@@ -579,8 +579,6 @@ def _progress(args) -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     parser = argparse.ArgumentParser(prog="srgan", description="SRGAN / SRResNet x4 super-resolution in PaddlePaddle")
     parser.add_argument("--version", action="version", version=f"srgan-paddle {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -239,8 +239,9 @@ def read_icc_profile(path: str | os.PathLike) -> bytes | None:
     and the other modes read_image_full converts have a profile that no longer fits: None."""
     try:
         with Image.open(path) as im:
-            profile = im.info.get("icc_profile")
-            return profile or None if im.mode in ("RGB", "RGBA", "L", "LA", "P", "PA", "1", "I;16", "I;16B") else None
+            if im.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA", "1", "I;16", "I;16B"):
+                return None
+            return im.info.get("icc_profile") or None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None
 

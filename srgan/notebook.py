@@ -71,8 +71,6 @@ def data_dir(environ: MutableMapping[str, str] | None = None) -> Path:
     return Path.cwd() / "shared"  # installed from a wheel: ../shared of site-packages means nothing; use the notebook's folder
 
 
-
-
 def runs_dir() -> Path:
     """The folder the chapters' live training runs go to (their `runs_dir = None`).
 
@@ -116,8 +114,8 @@ def shown_path(path: str | os.PathLike) -> str:
     """
     target = Path(path).resolve()
     package = Path(__file__).resolve().parent
-    checkout = package.parent if (package.parent / "book").is_dir() else None
-    roots = [(default_shared_dir().resolve(), "<shared>")] + ([(checkout, "<repository>")] if checkout else [(package, "<srgan>")])
+    code = (package.parent, "<repository>") if in_checkout() else (package, "<srgan>")
+    roots = [(default_shared_dir().resolve(), "<shared>"), code]
     for root, name in roots:
         if target == root or root in target.parents:
             return "/".join([name, *target.relative_to(root).parts])
