@@ -40,6 +40,7 @@ PIXEL_LOSS_KINDS = ("mse", "l1")
 CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")  # paper Table 1; SRGAN = vgg54
 GAN_LOSS_KINDS = ("standard", "relativistic")  # the paper's GAN (Eq. 2), ESRGAN's relativistic average GAN
 D_NORMS = ("batch", "spectral")  # the paper's BN in D; spectral normalisation (Real-ESRGAN's D)
+D_ARCHS = ("paper", "unet")  # the paper's D (one verdict per crop); a U-Net with a verdict per pixel (Real-ESRGAN's D)
 MAX_BLOCKS, MAX_CHANNELS = 1024, 4096  # Config.problems: what a flag or a file may ask the build for
 PHASES = ("pretrain", "gan")  # phase 1 trains SRResNet, phase 2 SRGAN (paper Sec. 3.2)
 VGG_ENGINES = ("auto", "dygraph", "inference", "inference-bf16")  # how the VGG content loss runs (TrainConfig.vgg_engine)
@@ -93,6 +94,8 @@ class ModelConfig:
         d_image_size: discriminator input side (paper: 96); None accepts any size.
         d_norm: "batch" (paper) or "spectral": spectral normalisation instead of D's BN (not in
             the paper; models.Discriminator).
+        d_arch: "paper" (Fig. 4: one verdict per crop) or "unet" (not in the paper: a U-Net that
+            gives a verdict per pixel, Real-ESRGAN's; models.UNetDiscriminator; spectral only).
     """
 
     scale: int = 4
@@ -102,11 +105,12 @@ class ModelConfig:
     d_channels: int = 64
     d_image_size: int | None = 96
     d_norm: str = "batch"
+    d_arch: str = "paper"
 
 
 # Fields newer than some saved checkpoints, with the value those checkpoints were made with (a
 # checkpoint without the field is compared as if it had it; checkpoint.check_architecture).
-MODEL_FIELDS_ADDED_LATER = {"d_norm": "batch"}  # before d_norm, D had the paper's BN
+MODEL_FIELDS_ADDED_LATER = {"d_norm": "batch", "d_arch": "paper"}  # before these fields, D was the paper's
 
 
 @dataclass
@@ -300,6 +304,9 @@ class Config:
              or (isinstance(model.d_image_size, int) and model.d_image_size >= 16 and model.d_image_size % 16 == 0),
              f"d_image_size must be a multiple of 16 (or none), got {model.d_image_size!r}")
         need(model.d_norm in D_NORMS, f"d_norm must be {_one_of(D_NORMS)}, got {model.d_norm!r}")
+        need(model.d_arch in D_ARCHS, f"d_arch must be {_one_of(D_ARCHS)}, got {model.d_arch!r}")
+        need(model.d_arch != "unet" or model.d_norm == "spectral",
+             f"d_arch unet needs d_norm spectral (its layers have no BN), got {model.d_norm!r}")
         count("hr_size", data.hr_size, 1)
         if isinstance(data.hr_size, int) and isinstance(model.scale, int) and model.scale > 0 and data.hr_size % model.scale:
             nearest = max(model.scale, data.hr_size // model.scale * model.scale)

@@ -18,7 +18,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .config import D_NORMS
+from .config import D_ARCHS, D_NORMS
 
 
 # --- CPU fast paths --------------------------------------------------------------------------
@@ -289,8 +289,8 @@ class Discriminator(nn.Layer):
 
     @property
     def config(self) -> dict:
-        """The architecture under config.ModelConfig's names: {"d_channels", "d_image_size", "d_norm"}."""
-        return {"d_channels": self.channels, "d_image_size": self.image_size, "d_norm": self.norm}
+        """The architecture under config.ModelConfig's names: {"d_channels", "d_image_size", "d_norm", "d_arch"}."""
+        return {"d_channels": self.channels, "d_image_size": self.image_size, "d_norm": self.norm, "d_arch": "paper"}
 
     def forward(self, x):  # x: (N, 3, H, W) in [-1, 1]
         if self.image_size is not None and tuple(x.shape[-2:]) != (self.image_size, self.image_size):
@@ -306,6 +306,72 @@ class Discriminator(nn.Layer):
     def num_parameters(self) -> int:
         """Trainable parameters (23,565,505 for the paper's D at 96x96 inputs, 18.9 M of them in Dense(1024))."""
         return count_parameters(self)
+
+
+class UNetDiscriminator(nn.Layer):
+    """Not in the paper: a discriminator that judges every pixel (Real-ESRGAN, Wang et al. 2021,
+    its U-Net discriminator with spectral normalisation).
+
+    The paper's D (Fig. 4) gives one verdict per 96 px crop, so G learns that a crop "has texture",
+    not where: issue 23 found grain spread evenly over soft shapes. A U-Net encodes the crop down
+    to 1/8 of its side and decodes back, adding each encoder level to the decoder at its size, and
+    returns one logit per pixel: G is told which pixels look generated. Every conv is spectrally
+    normalised but the first and the last (the first sees the image, the last only scores).
+
+    Args:
+        channels: feature maps of the first conv (Real-ESRGAN: 64); doubled three times (to 8x).
+        image_size: side of the square input the trainer checks (None: any side divisible by 8).
+    """
+
+    def __init__(self, channels: int = 64, image_size: int | None = 96):
+        super().__init__()
+        if image_size is not None and image_size % 8:
+            raise ValueError(f"image_size must be a multiple of 8 (three stride-2 convs), got {image_size}")
+        self.channels, self.image_size, self.norm = channels, image_size, "spectral"
+        sn = nn.utils.spectral_norm
+        c = channels
+        self.stem = conv(3, c, 3)                                   # k3n64s1, full size
+        self.down = nn.LayerList([sn(conv(c, 2 * c, 3, 2)),         # 1/2
+                                  sn(conv(2 * c, 4 * c, 3, 2)),     # 1/4
+                                  sn(conv(4 * c, 8 * c, 3, 2))])    # 1/8
+        self.up = nn.LayerList([sn(conv(8 * c, 4 * c, 3)),          # back to 1/4
+                                sn(conv(4 * c, 2 * c, 3)),          # 1/2
+                                sn(conv(2 * c, c, 3))])             # full size
+        self.head = nn.Sequential(sn(conv(c, c, 3)), nn.LeakyReLU(0.2), sn(conv(c, c, 3)), nn.LeakyReLU(0.2),
+                                  conv(c, 1, 3))
+
+    @property
+    def config(self) -> dict:
+        """The architecture under config.ModelConfig's names (as Discriminator.config)."""
+        return {"d_channels": self.channels, "d_image_size": self.image_size, "d_norm": self.norm, "d_arch": "unet"}
+
+    def forward(self, x):  # x: (N, 3, H, W) in [-1, 1], H and W divisible by 8
+        if self.image_size is not None and tuple(x.shape[-2:]) != (self.image_size, self.image_size):
+            raise ValueError(f"UNetDiscriminator was built for {self.image_size}x{self.image_size} inputs, "
+                             f"got {x.shape[-2]}x{x.shape[-1]}")
+        skips = [F.leaky_relu(self.stem(x), 0.2)]  # (N, 64, H, W)
+        for layer in self.down:  # (N, 128, H/2, W/2), (N, 256, H/4, W/4), (N, 512, H/8, W/8)
+            skips.append(F.leaky_relu(layer(skips[-1]), 0.2))
+        f = skips.pop()
+        for layer in self.up:  # upsample, conv, add the encoder's map of that size
+            f = F.interpolate(f, scale_factor=2, mode="bilinear", align_corners=False)
+            f = F.leaky_relu(layer(f), 0.2) + skips.pop()  # (N, 256, H/4, W/4) ... (N, 64, H, W)
+        return self.head(f)  # (N, 1, H, W): one logit per pixel
+
+    def num_parameters(self) -> int:
+        """Trainable parameters (3,174,145 at 64 channels, whatever the input size)."""
+        return count_parameters(self)
+
+
+def build_discriminator(config) -> nn.Layer:
+    """The discriminator a `config.ModelConfig` describes: Discriminator (the paper's, d_arch
+    "paper") or UNetDiscriminator (d_arch "unet"), with its d_channels, d_image_size, d_norm."""
+    arch = getattr(config, "d_arch", "paper")
+    if arch not in D_ARCHS:
+        raise ValueError(f"d_arch must be one of {', '.join(D_ARCHS)}, got {arch!r}")
+    if arch == "unet":
+        return UNetDiscriminator(channels=config.d_channels, image_size=config.d_image_size)
+    return Discriminator.from_config(config)
 
 
 def count_parameters(model: nn.Layer) -> int:

@@ -89,7 +89,10 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     for name in ("num_blocks", "channels", "scale"):
         if getattr(model, name) != getattr(ref.model, name):
             out.append(f"architecture: {name} = {getattr(model, name)} (paper: {getattr(ref.model, name)})")
-    if gan and model.d_norm != ref.model.d_norm:
+    if gan and getattr(model, "d_arch", "paper") != ref.model.d_arch:
+        out.append("discriminator: a U-Net that judges every pixel (Real-ESRGAN's, spectrally normalised) instead "
+                   "of the paper's one verdict per crop (Fig. 4)")
+    elif gan and model.d_norm != ref.model.d_norm:
         out.append(f"discriminator: {model.d_norm} normalisation instead of BN (Miyato et al. 2018, as Real-ESRGAN; "
                    f"paper: {ref.model.d_norm} normalisation)")
     if data.hr_size != ref.data.hr_size:

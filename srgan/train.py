@@ -45,7 +45,7 @@ from .log import logger
 from .losses import (ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty,
                      chroma_loss, low_frequency_loss, lr_consistency_loss, relativistic_discriminator_loss, relativistic_generator_loss)
 from .metrics import VALIDATION_METRICS, score_pair, summary_score
-from .models import Discriminator, Generator
+from .models import Generator, build_discriminator
 
 
 class TrainingDiverged(RuntimeError):
@@ -170,7 +170,7 @@ class Trainer:
         self.opt_g = build_optimizer(self.generator.parameters(), self.sched_g, cfg)
         self.discriminator = self.opt_d = self.sched_d = None
         if train_cfg.phase == "gan":
-            self.discriminator = Discriminator.from_config(cfg.model)
+            self.discriminator = build_discriminator(cfg.model)
             self.d_parameters = [p for p in self.discriminator.parameters() if not p.stop_gradient]
             self.sched_d = build_scheduler(cfg)
             self.opt_d = build_optimizer(self.discriminator.parameters(), self.sched_d, cfg)
@@ -305,7 +305,7 @@ class Trainer:
         run goes on with is left as it was."""
         rng = paddle.get_rng_state()
         paddle.seed(self.cfg.train.seed + self.step)
-        fresh = Discriminator.from_config(self.cfg.model)
+        fresh = build_discriminator(self.cfg.model)
         paddle.set_rng_state(rng)
         self.discriminator.set_state_dict(fresh.state_dict())  # in place: the data-parallel wrapper keeps its layer
         self.opt_d = build_optimizer(self.discriminator.parameters(), self.sched_d, self.cfg)

@@ -362,6 +362,9 @@ def segment_change(previous: Mapping, segment: Mapping) -> str:
     d_before, d_after = (s.get("config", {}).get("model", {}).get("d_norm", "batch") for s in (previous, segment))
     if d_before != d_after:
         changed.insert(0, f"D {d_after} norm")
+    arch_before, arch_after = (s.get("config", {}).get("model", {}).get("d_arch", "paper") for s in (previous, segment))
+    if arch_before != arch_after:
+        changed.insert(0, f"D {arch_after}")
     if any(before.get(k) != after.get(k) for k in _SCHEDULE_FIELDS):
         return "continued, fresh schedule" + (": " + ", ".join(changed) if changed else "")
     return "continued: " + ", ".join(changed) if changed else "continued"

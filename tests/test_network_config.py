@@ -22,7 +22,7 @@ def test_each_network_rebuilds_from_its_config():
     model = ModelConfig(scale=2, num_blocks=2, channels=8, global_skip=True, d_channels=16, d_image_size=None)
     assert Generator.from_config(model).config == g.config
     d = Discriminator.from_config(model)
-    assert d.config == {"d_channels": 16, "d_image_size": None, "d_norm": "batch"}
+    assert d.config == {"d_channels": 16, "d_image_size": None, "d_norm": "batch", "d_arch": "paper"}
     assert all(getattr(model, name) == value for name, value in d.config.items())  # ModelConfig's own names
 
 
