@@ -197,6 +197,8 @@ def add_train_parser(sub):
                    "--out: that run records the one it continues as an earlier segment")
     p.add_argument("--overwrite", action="store_true",
                    help="start afresh in an --out that holds another run, deleting that run's files")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (also when stderr is not a terminal: a line per validation instead)")
     for klass in (ModelConfig, DataConfig, TrainConfig):
         group = p.add_argument_group(klass.__name__)
         described = field_help(klass)  # the dataclass's own Args: docstring
@@ -267,7 +269,8 @@ def cmd_train(args) -> int:
     from .train import Trainer
 
     cfg = train_config_from_args(args)
-    trainer = Trainer(cfg)
+    progress = _progress(args)
+    trainer = Trainer(cfg, progress=progress, report_lines=not progress)
     if trainer.is_main:
         vgg = f", {cfg.train.content_loss} loss by {trainer.vgg_engine}" if trainer.discriminator is not None and cfg.train.content_loss != "mse" else ""
         print(f"phase {cfg.train.phase} on {trainer.device} x{trainer.world_size}{vgg}, out {cfg.train.out_dir}")
@@ -312,6 +315,8 @@ def add_upscale_parser(sub):
     p.add_argument("--cache-dir", default=None, type=path_arg,
                    help="where exported models are cached (default $SRGAN_CACHE, else $XDG_CACHE_HOME/srgan or ~/.cache/srgan)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="leave outputs that already exist and upscale the rest (a batch run again after an interruption)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (also when stderr is not a terminal: a log)")
     p.set_defaults(func=cmd_upscale, without_paddle=upscale_without_paddle)
 
@@ -322,6 +327,9 @@ def cmd_upscale(args) -> int:
     from .infer import Upscaler, upscale_files
     from .interrupt import StopOnSigterm
 
+    if args.overwrite and args.skip_existing:
+        print("error: --overwrite and --skip-existing contradict each other: give one", file=sys.stderr)
+        return EXIT_USER_ERROR
     with warnings.catch_warnings():
         # One line per warning ("warning: <file>: 16-bit RGB image read as 8 bits ..."), no source echo.
         warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
@@ -342,7 +350,7 @@ def cmd_upscale(args) -> int:
             # `kill` (SIGTERM) stops like Ctrl-C: an image being written leaves no temp file.
             with StopOnSigterm():
                 report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
-                                       progress=_progress(args), debug=args.debug)
+                                       skip_existing=args.skip_existing, progress=_progress(args), debug=args.debug)
         except (OSError, ValueError) as e:  # e.g. -o file.png with several inputs, -o under a file
             if args.debug:
                 raise
@@ -355,7 +363,8 @@ def cmd_upscale(args) -> int:
         print(path)
     for _, message in report.failed:
         print(f"error: {message}", file=sys.stderr)
-    print(f"{len(report.written)} written, {len(report.failed)} failed", file=sys.stderr)
+    skipped = f", {len(report.skipped)} skipped (already there)" if report.skipped else ""
+    print(f"{len(report.written)} written{skipped}, {len(report.failed)} failed", file=sys.stderr)
     if report.failed and not report.written:
         return EXIT_USER_ERROR  # nothing was upscaled (as evaluate and compare say it)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK

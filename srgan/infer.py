@@ -42,7 +42,7 @@ from .colour import BT601_LUMA
 from .export_files import META_FILE, cache_entry, installed_paddle, read_meta
 from .image_io import IMAGE_EXTENSIONS, list_images, read_icc_profile, read_image_full, save_image
 from .openvino_runtime import RuntimePredictor, runtime_installed
-from .outputs import InputFiles, OutputError, check_output_file, output_path
+from .outputs import InputFiles, OutputError, check_output_file, is_input, output_path
 
 # This module loads without Paddle, so that the shipped models' names and files, and the
 # planning of outputs, cost nothing at start-up (the CLI, notebooks); what runs a network
@@ -521,17 +521,20 @@ def upscale(
 # --- files in, files out -------------------------------------------------------------------
 @dataclass
 class BatchReport:
-    """What upscale_files did: written outputs and (input, message) pairs for failures."""
+    """What upscale_files did: written outputs, outputs already there (skip_existing) and
+    (input, message) pairs for failures."""
 
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
 
 
 def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
     """Map input files and folders to output files.
 
     `output` is a file if it has an image extension (then exactly one input file is allowed
-    and its format follows the extension), else a folder receiving `<input stem>.png`.
+    and its format follows the extension), else a folder receiving `<input stem>.png`; inputs
+    that share a stem (photo.jpg, photo.png) keep their extension: photo.jpg.png, photo.png.png.
     Returns (input, output) pairs and (input, message) errors for inputs that cannot be
     planned (missing, or two inputs that would write the same output).
     """
@@ -577,8 +580,13 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
         raise ValueError(f"-o {output}: {output.suffix} is not an image extension ({', '.join(IMAGE_EXTENSIONS)}); "
                          "for a folder of that name, create it first")
     pairs, taken = [], {}
+    names_by_stem: dict[str, set[str]] = {}
     for f in files:
-        target = output / f"{f.stem}.png"
+        names_by_stem.setdefault(f.stem, set()).add(f.name)
+    for f in files:
+        # photo.jpg and photo.png in one batch: each keeps its extension (photo.jpg.png, photo.png.png)
+        # rather than one being refused; the same name from two folders still clashes
+        target = output / (f"{f.name}.png" if len(names_by_stem[f.stem]) > 1 else f"{f.stem}.png")
         if target in taken:
             errors.append((str(f), f"{f}: would write {target}, already the output of {taken[target]}; rename one of them"))
             continue
@@ -593,6 +601,7 @@ def upscale_files(
     *,
     upscaler: Upscaler,
     overwrite: bool = False,
+    skip_existing: bool = False,
     progress: bool = True,
     debug: bool = False,
 ) -> BatchReport:
@@ -605,18 +614,25 @@ def upscale_files(
         upscaler: the Upscaler to apply.
         overwrite: replace existing outputs; otherwise they are reported as failures. An
             input is never replaced, even with `overwrite` (srgan.outputs).
+        skip_existing: leave outputs that already exist as they are and report them as skipped
+            (a batch run again after Ctrl-C does the rest); not with `overwrite`.
         progress: progress bars over images and tiles.
         debug: print each failure's traceback to stderr.
 
     Outputs are written atomically (temp file + rename): after Ctrl-C there is no
     half-written image, and the files finished before it are complete.
     """
+    if overwrite and skip_existing:
+        raise ValueError("--overwrite and --skip-existing contradict each other: give one")
     pairs, failed, every_input = _plan(inputs, output_path(output, "-o/--output"))
     report = BatchReport(failed=list(failed))
     # Every input file, also those refused above (a.png beside a.jpg, whose output is a.png):
     # an output that lands on any of them is refused, even with --overwrite.
     sources = InputFiles(every_input)
     for src, dst in tqdm(pairs, desc="images", unit="img", disable=not progress or len(pairs) < 2):
+        if skip_existing and dst.is_file() and not is_input(dst, sources):  # written atomically: complete
+            report.skipped.append(dst)
+            continue
         try:
             check_output_file(dst, overwrite=overwrite, inputs=sources)
         except OutputError as e:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -139,9 +140,11 @@ class Trainer:
         images: optional list of (name, uint8 RGB) training images; default: read cfg.data.train_dirs.
         val_pairs: optional list of (name, LR uint8, HR uint8); default: data.default_validation_pairs.
         progress: show a tqdm progress bar.
+        report_lines: without the bar, print one plain line per validation to stderr (the CLI
+            writing to a log: a bar there is carriage-return updates filling the file).
     """
 
-    def __init__(self, cfg: Config, images=None, val_pairs=None, progress: bool = True):
+    def __init__(self, cfg: Config, images=None, val_pairs=None, progress: bool = True, report_lines: bool = False):
         train_cfg = cfg.train
         cfg.validate()  # every bad value in one message, before anything is built or written
         self.cfg = cfg
@@ -157,6 +160,7 @@ class Trainer:
         self.vgg_engine = vgg_engine_for(self.device, train_cfg.vgg_engine)
         self.out_dir = Path(train_cfg.out_dir)  # created by fit(), which opens the run folder (runs.open_run)
         self.progress = progress and self.is_main
+        self.report_lines = report_lines and self.is_main
         paddle.seed(train_cfg.seed)
         np.random.seed(train_cfg.seed)
 
@@ -465,7 +469,7 @@ class Trainer:
         # SIGTERM (a scheduler, `kill`) stops like Ctrl-C but at a step boundary, with a checkpoint;
         # a second SIGTERM stops a step that never ends (srgan.interrupt).
         stop = StopOnSigterm(graceful=True)
-        began = time.time()
+        began, first_step = time.time(), self.step
         self.logger.start_window(self.step)
         metrics = {}
         with stop:
@@ -487,6 +491,10 @@ class Trainer:
                         metrics = self._validate_and_keep_best()
                         if self.progress:
                             bar.write(_validation_line(metrics))
+                        elif self.report_lines:  # a log, not a terminal: one plain line per validation
+                            pace = (time.time() - began) / max(1, self.step - first_step)
+                            print(f"{_validation_line(metrics)} ({self.step:,}/{train_cfg.steps:,} steps, {pace:.2f} s/step)",
+                                  file=sys.stderr, flush=True)
                     if saving:
                         self.save()
                     if validating or saving:  # the other ranks wait outside any collective (srgan.ranks)

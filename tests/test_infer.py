@@ -300,6 +300,11 @@ def test_output_plans(tmp_path, photo):
     Image.fromarray(photo).save(tmp_path / "a" / "x.png")
     Image.fromarray(photo).save(tmp_path / "b" / "x.jpg")
     pairs, errors = plan_outputs([tmp_path / "a", tmp_path / "b"], tmp_path / "out")
+    # x.png and x.jpg share a stem: each keeps its extension instead of one being refused
+    assert [d.name for _, d in pairs] == ["x.png.png", "x.jpg.png"] and not errors
+    (tmp_path / "c").mkdir()
+    Image.fromarray(photo).save(tmp_path / "c" / "x.png")
+    pairs, errors = plan_outputs([tmp_path / "a", tmp_path / "c"], tmp_path / "out")  # the same name twice
     assert [d.name for _, d in pairs] == ["x.png"] and "already the output of" in errors[0][1]
     pairs, errors = plan_outputs([tmp_path / "a" / "x.png"], tmp_path / "y.jpg")
     assert pairs == [(tmp_path / "a" / "x.png", tmp_path / "y.jpg")] and not errors
@@ -533,3 +538,23 @@ def test_the_start_line_says_when_nothing_is_tiled(tmp_path, capsys):
         assert main(["upscale", str(tmp_path / "x.png"), "-o", str(tmp_path / f"y{tile}.png"), "--weights",
                      str(tmp_path / "g.safetensors"), "--engine", "dygraph", "--tile", tile]) == 0
         assert said in capsys.readouterr().err
+
+
+def test_skip_existing_upscales_only_what_is_missing_and_exit_zero(tmp_path, capsys):
+    """A batch interrupted (Ctrl-C) and run again reported every finished output as a failure
+    (exit 1): --skip-existing leaves them and upscales the rest; with --overwrite it is refused."""
+    for i in range(3):
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(tmp_path / f"x{i}.png")
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x1.png").write_bytes(b"finished before")
+    run = ["upscale", *(str(tmp_path / f"x{i}.png") for i in range(3)), "-o", str(tmp_path / "out"),
+           "--weights", str(tmp_path / "g.safetensors"), "--engine", "dygraph", "--no-progress"]
+    assert main([*run, "--skip-existing"]) == 0
+    err = capsys.readouterr().err
+    assert "2 written, 1 skipped (already there), 0 failed" in err, err
+    assert (tmp_path / "out" / "x1.png").read_bytes() == b"finished before"
+    assert read_image_full(tmp_path / "out" / "x2.png").shape == (32, 32, 3)
+    assert main([*run, "--skip-existing", "--overwrite"]) == 2
+    assert "contradict" in capsys.readouterr().err
+    assert main(run) == 2  # without the flag: every output exists, each a failure, nothing written

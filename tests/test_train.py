@@ -364,3 +364,27 @@ def test_cli_resume_from_a_checkpoint_needs_no_flag_repeated(tmp_path):
     assert (got["train"]["adv_weight"], got["train"]["chroma_weight"]) == (0.05, 7.0)
     assert got["model"] == json.loads((first / "config.json").read_text())["config"]["model"]
     assert [int(p.stem.split("_")[-1]) for p in checkpoints(tmp_path / "b")][-1] == 3
+
+
+def test_train_writes_plain_validation_lines_to_a_log_not_a_progress_bar(tmp_path, capfd):
+    """`srgan train ... > log 2>&1` (nohup, a scheduler) filled the log with the bar's
+    carriage-return updates and showed no validation at all: a log gets one line per validation."""
+    from PIL import Image
+    from srgan.cli import main
+    from srgan.imresize import imresize
+
+    photos, bench = tmp_path / "photos", tmp_path / "bench"
+    for folder in (photos, bench / "HR", bench / "LR_bicubic_x4"):
+        folder.mkdir(parents=True)
+    for name, img in _images():
+        Image.fromarray(img).save(photos / f"{name}.png")
+    Image.fromarray(_images()[0][1][:32, :32]).save(bench / "HR" / "a.png")
+    Image.fromarray(imresize(_images()[0][1][:32, :32], scale=0.25)).save(bench / "LR_bicubic_x4" / "a.png")
+    assert main(["train", "--quick", "--phase", "pretrain", "--num-blocks", "1", "--channels", "8", "--hr-size", "16",
+                 "--batch-size", "2", "--steps", "4", "--val-every", "2", "--data", str(photos), "--val-dir", str(bench),
+                 "--out", str(tmp_path / "run"), "--device", "cpu"]) == 0
+    err = capfd.readouterr().err
+    assert "\r" not in err and "it/s" not in err, err
+    lines = [line for line in err.splitlines() if ": val PSNR " in line]
+    assert [line.split(":")[0] for line in lines] == ["step 2", "step 4"], err
+    assert all(line.endswith(" s/step)") and "/4 steps" in line for line in lines), lines
