@@ -330,17 +330,36 @@ class PairedImages:
 
     def __iter__(self):
         for name, lr_path, hr_path in self.pairs:
-            lr, hr = read_native(lr_path), read_native(hr_path)
-            expected = (hr.shape[0] // self.scale, hr.shape[1] // self.scale)
-            if lr.shape[:2] != expected or hr.shape[0] % self.scale or hr.shape[1] % self.scale:
-                raise ValueError(f"{lr_path}: {lr.shape[1]}x{lr.shape[0]} px, but {hr_path.name} in HR/ is "
-                                 f"{hr.shape[1]}x{hr.shape[0]}; an x{self.scale} pair needs HR = {self.scale} x LR "
-                                 f"(HR cropped to a multiple of {self.scale})")
-            if lr.ndim != hr.ndim:  # said here: the upscaler would be blamed for the shape of its output
-                kinds = {2: "grayscale", 3: "colour"}
-                raise ValueError(f"{lr_path}: {kinds[lr.ndim]}, but {hr_path.name} in HR/ is {kinds[hr.ndim]}; "
-                                 "an LR file and its HR file must both be colour or both grayscale")
-            yield name, lr, hr
+            yield name, *self._load(lr_path, hr_path)
+
+    def check(self) -> None:
+        """Read every pair before any is scored; raise ValueError naming all pairs that cannot
+        be (a benchmark's mean over fewer images is not its score), one line, the first's reason."""
+        bad = []
+        for name, lr_path, hr_path in self.pairs:
+            try:
+                self._load(lr_path, hr_path)
+            except (OSError, ValueError) as e:
+                bad.append((name, str(e)))
+        if len(bad) == 1:
+            raise ValueError(bad[0][1])
+        if bad:
+            raise ValueError(f"{self.root}: {len(bad)} of {len(self.pairs)} pairs cannot be scored "
+                             f"({', '.join(name for name, _ in bad)}); the first: {bad[0][1]}")
+
+    def _load(self, lr_path: Path, hr_path: Path) -> tuple[np.ndarray, np.ndarray]:
+        """(LR, HR) of one pair, checked: HR = scale x LR, both colour or both grayscale."""
+        lr, hr = read_native(lr_path), read_native(hr_path)
+        expected = (hr.shape[0] // self.scale, hr.shape[1] // self.scale)
+        if lr.shape[:2] != expected or hr.shape[0] % self.scale or hr.shape[1] % self.scale:
+            raise ValueError(f"{lr_path}: {lr.shape[1]}x{lr.shape[0]} px, but {hr_path.name} in HR/ is "
+                             f"{hr.shape[1]}x{hr.shape[0]}; an x{self.scale} pair needs HR = {self.scale} x LR "
+                             f"(HR cropped to a multiple of {self.scale})")
+        if lr.ndim != hr.ndim:  # said here: the upscaler would be blamed for the shape of its output
+            kinds = {2: "grayscale", 3: "colour"}
+            raise ValueError(f"{lr_path}: {kinds[lr.ndim]}, but {hr_path.name} in HR/ is {kinds[hr.ndim]}; "
+                             "an LR file and its HR file must both be colour or both grayscale")
+        return lr, hr
 
 
 def benchmark_pairs(source: str | os.PathLike, scale: int = 4, max_images: int | None = None):

@@ -112,6 +112,8 @@ def evaluate_benchmark(
     from .data import SELECTION, benchmark_pairs, is_selection  # Paddle (see the imports)
 
     pairs = benchmark_pairs(data_dir, scale=scale, max_images=max_images)
+    if hasattr(pairs, "check"):  # a folder: every bad pair named at once, before minutes of upscaling
+        pairs.check()
     images = []
     for name, lr, hr in pairs:
         sr = np.asarray(upscaler(lr))

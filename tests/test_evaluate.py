@@ -58,6 +58,26 @@ def test_missing_folders_and_files_are_named(tmp_path):
         evaluate_benchmark(bicubic_upscaler(4), root)
 
 
+def test_every_mismatched_pair_is_named_before_any_is_scored(tmp_path, capsys):
+    """A folder with several bad pairs stopped at the first (after scoring the ones before it):
+    the user fixed one, ran again, and met the next. All are named at once, nothing is scored."""
+    root = _make_benchmark(tmp_path / "b", sizes=((8, 10), (12, 6), (6, 6)), gray=(False, False, False))
+    for name in ("img_000.png", "img_002.png"):
+        save_image(root / "HR" / name, np.zeros((20, 20, 3), np.uint8))  # not 4 x LR
+    calls = []
+
+    def upscaler(lr):
+        calls.append(lr.shape)
+        return bicubic_upscaler(4)(lr)
+
+    with pytest.raises(ValueError, match=r"2 of 3 pairs cannot be scored \(img_000.png, img_002.png\); the first: .*img_000.png"):
+        evaluate_benchmark(upscaler, root)
+    assert not calls
+    assert main(["evaluate", "--data", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "img_000.png, img_002.png" in err, err
+
+
 def test_wrong_upscaler_output_is_a_clear_error(tmp_path):
     root = _make_benchmark(tmp_path)
     with pytest.raises(ValueError, match="img_000.png.*expected uint8"):
