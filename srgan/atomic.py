@@ -2,7 +2,8 @@
 
 Atomic writes go to a temporary file in the destination folder, renamed into place: an
 interruption (Ctrl-C, SIGKILL, a full disk) leaves either the old file or the new one, never
-half a file. Used for checkpoints, weights, model cards and images.
+half a file. Used for checkpoints, weights, model cards and images. A temporary that a killed
+writer left behind is removed by the next write of the same file.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True):
     except (FileExistsError, NotADirectoryError):  # a component is a file: say which, not "File exists"
         output_path(path)
         raise
+    _remove_stale_temporaries(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     except OSError as e:  # a read-only folder: name the output, not our temporary file
         raise OSError(f"{path}: cannot write there ({e.strerror or e})") from None
     os.close(fd)
@@ -62,6 +64,35 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporaries of `path` that a killed writer left (SIGKILL, a power cut: no
+    `finally` ran). Only files named as atomic_path names them, ".<name>.<pid>.<random>.tmp",
+    and only if process <pid> is gone: a live writer's temporary is never touched."""
+    prefix = f".{path.name}."
+    try:
+        names = [n for n in os.listdir(path.parent) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        try:
+            os.remove(path.parent / name)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, another user's: alive
+        return True
+    return True
 
 
 def _link_if_absent(tmp: str, path: Path) -> None:

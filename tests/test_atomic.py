@@ -225,3 +225,25 @@ def test_a_set_without_overwrite_goes_in_whole_or_not_at_all(tmp_path):
         atomic.write_together([(tmp_path / "w.safetensors", lambda tmp: Path(tmp).write_text("weights")),
                                (tmp_path / "w.json", lambda tmp: Path(tmp).write_text("card"))], replace=False)
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"w.json": "the user's"}
+
+
+def test_the_next_write_removes_what_a_killed_writer_left_and_nothing_else(tmp_path):
+    """SIGKILL mid-write (no `finally` runs) left ".x.png.<random>.tmp" forever, a checkpoint's
+    hundreds of MB each time: the next write of that file removes temporaries of dead writers
+    only; a live writer's, another file's and the user's own files stay."""
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    left = tmp_path / f".x.png.{dead_pid}.abc123.tmp"
+    live = tmp_path / f".x.png.{os.getppid()}.def456.tmp"
+    other = tmp_path / f".y.png.{dead_pid}.abc123.tmp"
+    mine = tmp_path / ".x.png.notes.tmp"
+    for f in (left, live, other, mine):
+        f.write_bytes(b"partial")
+    with atomic_path(tmp_path / "x.png") as tmp:
+        Path(tmp).write_bytes(b"new")
+    assert (tmp_path / "x.png").read_bytes() == b"new"
+    assert not left.exists() and live.exists() and other.exists() and mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, mine.name, "x.png"])

@@ -3,12 +3,13 @@
 # to "grain over soft shapes" is a U-Net discriminator (spectrally normalised) that judges every pixel,
 # not the whole crop. Two lanes from W's released step 1,274 (its running average) with a new D (100
 # warm-up steps), W's recipe without the renewal, the same seed; lane "paper" (the control) keeps the
-# spectral VGG-style D, lane "unet" changes only the discriminator's architecture (--d-arch unet).
+# spectral VGG-style D, lane "unet" changes only the discriminator: a U-Net (--d-arch unet) of 32 channels
+# (Real-ESRGAN: 64), which costs about what the paper's D does (64 channels would make a step ~2.3x slower).
 # One thread each, side by side, nice 10. Usage: Z_launch_pair.sh paper|unet
 cd /work/main
 W=weights/experiments/issue23/W_V900_step1274.safetensors
 lane=$1
-extra=""; [ "$lane" = unet ] && extra="--d-arch unet"
+extra=""; [ "$lane" = unet ] && extra="--d-arch unet --d-channels 32"
 OMP_NUM_THREADS=1 nohup nice -n 10 .venv/bin/srgan train --phase gan --init-generator $W --global-skip \
   --d-norm spectral --d-warmup-steps 100 $extra \
   --train-dirs /work/shared/datasets/T91 /work/shared/datasets/BSDS200 --val-dir selection \
