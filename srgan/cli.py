@@ -313,7 +313,9 @@ def add_upscale_parser(sub):
                    help="perception-distortion dial in [0, 1]: the shipped SRResNet (0, highest PSNR, smoother) "
                    "and SRGAN (1, most natural texture) weights interpolated; not with --weights")
     p.add_argument("--cache-dir", default=None, type=path_arg,
-                   help="where exported models are cached (default $SRGAN_CACHE, else $XDG_CACHE_HOME/srgan or ~/.cache/srgan)")
+                   help="where exported models are cached (default $SRGAN_CACHE, else $XDG_CACHE_HOME/srgan or ~/.cache/srgan); "
+                   "each weights file and each --perception value adds about 18 MB there; the folder may be deleted "
+                   "at any time (what is needed is rebuilt)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     p.add_argument("--skip-existing", action="store_true",
                    help="leave outputs that already exist and upscale the rest (a batch run again after an interruption)")
