@@ -959,7 +959,7 @@ ZH_PRINTED: dict[str, str] = {
     "at 3840x2160 take {#} GB":
         "分块为 {#}x{#} 个 LR 像素（大小相等，最大 {#}）；每个网络输入为 {#}x{#}；3840x2160 分辨率下的 64 张 float32 特征图占 {#} GB",
     "receptive radius of this generator: {#} LR pixels": "这个生成器的感受野半径：{#} 个 LR 像素",
-    "exported in {#} s to {}": "导出用时 {#} 秒，导出到 {}",
+    "exported in {#} s to {} in a temporary folder": "导出用时 {#} 秒，导出到临时文件夹中的 {}",
     "the {#}x{#} photo, tiled: OpenVINO {#} s, oneDNN {#} s": "{#}x{#} 的照片，分块处理：OpenVINO {#} 秒，oneDNN {#} 秒",
     # the engines of the speed table (ZH_FIGURES' row labels), on a CPU with and without OpenVINO, and on a GPU
     "time relative to the package's dygraph: dygraph, batch norm folded {#}, dygraph, stock tail conv {#}, "

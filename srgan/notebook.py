@@ -122,6 +122,16 @@ def shown_path(path: str | os.PathLike) -> str:
     return str(path)
 
 
+def shown_paths_in(text: str) -> str:
+    """`text` (a message naming files) with the data folder and this checkout written as
+    shown_path writes them: "skipped 1 image(s) ...: <shared>/datasets/T91/t20.png"."""
+    package = Path(__file__).resolve().parent
+    code = (package.parent, "<repository>") if in_checkout() else (package, "<srgan>")
+    for root, name in [(default_shared_dir(), "<shared>"), (default_shared_dir().resolve(), "<shared>"), code]:
+        text = text.replace(str(root) + os.sep, name + "/")
+    return text
+
+
 def setup_notebook(environ: MutableMapping[str, str] | None = None, language: str = "en") -> None:
     """Export the data folder as $SRGAN_SHARED (unless set), say in one line what was found, and
     set the language of the figures and tables.
@@ -145,6 +155,8 @@ def setup_notebook(environ: MutableMapping[str, str] | None = None, language: st
     else:  # the chapters say so again where it matters, and use the scikit-image photos
         found = ("no benchmark or training sets there (the chapters use scikit-image's photos; the repository's "
                  f"`python data/download.py benchmarks --dest {folder}`, then `datasets`, fetches them)")
-    print(f"srgan {__version__} on {where}; data folder {folder}: {found}")
+    beside = in_checkout() and Path(folder).resolve() == Path(__file__).resolve().parents[2] / "shared"
+    shown = "<repository>/../shared" if beside else folder  # the build machine's absolute path means nothing to a reader
+    print(f"srgan {__version__} on {where}; data folder {shown}: {found}")
     if importlib.util.find_spec("paddle") is None:  # not a dependency of the package: CPU or GPU is the user's choice
         print("PaddlePaddle is not installed: `pip install paddlepaddle` (CPU) or paddlepaddle-gpu, then run this cell again")

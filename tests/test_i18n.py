@@ -584,17 +584,17 @@ def test_a_chinese_chapter_prints_in_chinese_while_stderr_and_files_stay_as_writ
     try:
         i18n.translate_prints(True)  # twice: still one layer
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            print("exported in 1.2 s to /x")
-            print("exported in", "1.2 s to /x", sep=" ")
+            print("exported in 1.2 s to x/ in a temporary folder")
+            print("exported in", "1.2 s to x/ in a temporary folder", sep=" ")
             print("a line of its own")
-            print("exported in 1.2 s to /x", file=sys.stderr)
+            print("exported in 1.2 s to x/ in a temporary folder", file=sys.stderr)
             with open(tmp_path / "log.txt", "w") as f:
-                print("exported in 1.2 s to /x", file=f)
+                print("exported in 1.2 s to x/ in a temporary folder", file=f)
     finally:
         i18n.translate_prints(False)
-    assert out.getvalue() == "导出用时 1.2 秒，导出到 /x\n" * 2 + "a line of its own\n"
-    assert err.getvalue() == "exported in 1.2 s to /x\n"
-    assert (tmp_path / "log.txt").read_text() == "exported in 1.2 s to /x\n"
+    assert out.getvalue() == "导出用时 1.2 秒，导出到临时文件夹中的 x/\n" * 2 + "a line of its own\n"
+    assert err.getvalue() == "exported in 1.2 s to x/ in a temporary folder\n"
+    assert (tmp_path / "log.txt").read_text() == "exported in 1.2 s to x/ in a temporary folder\n"
     assert builtins.print is original
     from srgan import notebook
 

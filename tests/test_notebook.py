@@ -197,6 +197,21 @@ def test_shown_path_hides_the_build_machine_s_folders(tmp_path, monkeypatch):
     assert shown_path(tmp_path / "elsewhere.png") == str(tmp_path / "elsewhere.png")  # the user's own file, as given
 
 
+def test_messages_and_the_setup_line_hide_the_build_machine_s_folders(tmp_path, monkeypatch, capsys):
+    """A reader of the built book saw "skipped 1 image(s) ...: /work/shared/datasets/T91/t20.png"
+    one line above "<shared>/datasets/T91", and "data folder /work/shared" in every chapter."""
+    from srgan.notebook import setup_notebook, shown_paths_in
+
+    monkeypatch.setenv("SRGAN_SHARED", str(tmp_path / "data"))
+    text = f"skipped 2 image(s) smaller than 96 px: {tmp_path / 'data' / 'T91' / 'a.png'}, {tmp_path / 'b.png'}"
+    assert shown_paths_in(text) == f"skipped 2 image(s) smaller than 96 px: <shared>/T91/a.png, {tmp_path / 'b.png'}"
+    repo = Path(__file__).resolve().parents[1]
+    setup_notebook(environ={"SRGAN_SHARED": str(repo.parent / "shared")})
+    assert "data folder <repository>/../shared:" in capsys.readouterr().out
+    setup_notebook(environ={"SRGAN_SHARED": str(tmp_path / "data")})  # the user's own setting: as given
+    assert f"data folder {tmp_path / 'data'}:" in capsys.readouterr().out
+
+
 def test_an_installed_package_finds_the_data_beside_the_clone_it_runs_in(tmp_path, monkeypatch):
     """Installed with `pip install .` (not editable), the package's own folder is in the venv and
     says nothing about the clone: the default data folder is then ../shared of the folder a
