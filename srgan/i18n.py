@@ -112,7 +112,7 @@ ZH: dict[str, str] = {
     "D was not saturated": "判别器没有饱和",
     # chapter 2: "双三次插值（0.7×）和 SRResNet（0.8×）{…}"; "……高于 HR：{…}"; "它是 HR 水平的 0.6×，{…}";
     # "随包发布的 SRGAN 的裁剪块{没有这种点阵}"
-    "stay below it: smoothing removes pattern rather than adding it": "都低于这一水平：平滑只会去掉图案，而不会添加图案",
+    "stay below it on average: smoothing removes pattern rather than adding it": "平均都低于这一水平：平滑只会去掉图案，而不会添加图案",
     "do not both stay below it": "并不都低于这一水平",
     "it draws a period-4 grid aligned with the LR pixels": "它画出了一张与 LR 像素对齐、周期为 4 的网格",
     "no clear grid": "看不出明显的网格",
@@ -168,6 +168,10 @@ ZH_GLUE: dict[str, str] = {
     "on {} it gives up {#} dB for NIQE {#} → {#} (HR {#}), and {}": "在 {} 上它损失 {#} dB，NIQE 从 {#} 变为 {#}（HR 为 {#}）；{}",
     "on {} it gives up {#} dB for NIQE {#} → {#} (HR {#})": "在 {} 上它损失 {#} dB，NIQE 从 {#} 变为 {#}（HR 为 {#}）",
     "(no SRGAN scored)": "（没有为 SRGAN 打分）",
+    "In direction, not in size": "方向一致，幅度却不同",  # the shipped SRGAN's PSNR cost against the paper's (Table 2)
+    "In direction and in size": "方向和幅度都一致",
+    "above": "高于",
+    "not above": "并不高于",
     "Batch norm costs dygraph time here": "在这里批量归一化确实占用了动态图的时间",
     "the 33 batch norms run at LR resolution and are cheap next to the convolutions, so whether an engine folds them is "
     "not what makes it fast": "33 个批量归一化层在低分辨率上运行，与卷积相比开销很小，所以引擎是否折叠它们并不是引擎快的原因",
@@ -502,6 +506,8 @@ ZH_FIGURES: dict[str, str] = {
     "shipped SRGAN: training log (steps {#}-{#})": "随包发布的 SRGAN：训练日志（第 {#}-{#} 步）",
     "the trainer's validation on the selection set every {#} steps (training log; every {#}th and the last shown): "
     "the running average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步及最后一次显示一次）：滑动平均权重的得分",
+    "the validations read below: the last with the paper's D, NIQE's highest after it, the release":
+        "下文解读的几次验证：使用论文判别器的最后一次、其后 NIQE 最高的一次、发布时",
     "one term at a time: the selection set every {#} steps": "每次只加一项：每 {#} 步在挑选集上的得分",
     "run A: + lattice {#}": "实验 A：+ 网格惩罚 {#}",
     "run D: A + low-frequency {#}": "实验 D：A + 低频损失 {#}",

@@ -544,7 +544,8 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
 GRID_COLUMNS = ("LR (nearest)", "bicubic", "generator", "HR")  # train.save_grid's layout
 
 
-def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_width: float = 2.4, show: bool = True):
+def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_width: float = 2.4, show: bool = True,
+                     start_scores: dict | None = None):
     """The validation grids a training run wrote (`<run>/images/val_<step>.png`: LR (nearest) |
     bicubic | generator | HR, a centre crop of the first validation image), one row per step,
     titled with the step and that validation's mean PSNR from the run's log.
@@ -552,9 +553,9 @@ def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_wid
     Args:
         run_dir: the run folder (images/ and log.jsonl).
         max_rows: show at most this many steps, evenly spread, the first and the last included.
+        start_scores: the starting generator's validation scores (Trainer.validate at step 0,
+            which the log does not hold): the step-0 row's PSNR.
     """
-
-
     run_dir = Path(run_dir)
     files = grids(run_dir)
     if not files:
@@ -563,6 +564,8 @@ def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_wid
         files = [files[round(i * (len(files) - 1) / (max_rows - 1))] for i in range(max_rows)] if max_rows > 1 else files[-1:]
     _, val = split_log(read_log(run_dir / LOG))
     psnr_at = {r["step"]: r["psnr"] for r in val}
+    if start_scores is not None:
+        psnr_at.setdefault(0, start_scores["psnr"])
     rows = []
     for r, file in enumerate(files):
         step = grid_step(file)

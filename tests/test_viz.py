@@ -218,6 +218,10 @@ def test_validation_grids_reads_the_trainers_images_and_log(tmp_path):
     save_image(tmp_path / "images" / "val_00000020.png", np.zeros((8, 32, 3), np.uint8))  # no log record: no score
     fig = viz.validation_grids(tmp_path, max_rows=1, show=False)
     assert [ax.get_title() for ax in fig.axes][2] == "generator\nstep 20"
+    # step 0 (the starting generator) is not in the log: its score comes from the trainer's start_scores
+    save_grid(tmp_path / "images" / f"val_{0:08d}.png", hr[::4, ::4], hr, hr, scale=4)
+    fig = viz.validation_grids(tmp_path, max_rows=2, show=False, start_scores={"psnr": 33.23})
+    assert [ax.get_title() for ax in fig.axes][2] == "generator\nstep 0, 33.23 dB"
     with pytest.raises(FileNotFoundError):
         viz.validation_grids(tmp_path / "nothing", show=False)
 
