@@ -301,8 +301,7 @@ ZH_GLUE: dict[str, str] = {
     "{#} less time": "减少了 {#}",
     "{#} more time": "增加了 {#}",
     "the same time within 0.5%": "不变（相差不到 0.5%）",
-    " (folding only removes work, so a slower folded run is this shared machine's noise)":
-        "（折叠只会减少计算量，所以折叠后反而变慢只是这台共享机器的测量噪声）",
+    "{#} more time (noise: folding only removes work)": "增加了 {#}（这是测量噪声：折叠只会减少计算量）",
     "far smaller than": "远小于",
     "comparable to": "堪比",
     "none": "无",
@@ -609,7 +608,7 @@ ZH_FIGURES: dict[str, str] = {
     "pretrain": "预训练",
     "gan": "对抗训练",
     "phase unknown": "阶段未知",
-    "NIQE (HR)": "NIQE（HR 的）",
+    "NIQE (HR's in parentheses)": "NIQE（括号内为 HR 的）",
     "bicubic PSNR / SSIM (Daala) / NIQE": "双三次插值 PSNR / SSIM (Daala) / NIQE",
     "Departures from the paper:": "与论文的不同之处：",
     "architecture: a global bicubic skip (SR = network output + bicubic upsampling of the input) that is not in "

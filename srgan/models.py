@@ -253,7 +253,7 @@ class Discriminator(nn.Layer):
             adaptive average pooling to 6x6 then stands before the dense layers.
         norm: "batch" (the paper's BN after each conv but the first) or "spectral" (not in the
             paper: no BN, every conv and dense layer spectrally normalised, Miyato et al. 2018,
-            as Real-ESRGAN's discriminator; it bounds how fast D can win, see issue 23).
+            as Real-ESRGAN's discriminator; it bounds how fast D can win).
     """
 
     def __init__(self, channels: int = 64, image_size: int | None = 96, norm: str = "batch"):
@@ -313,7 +313,7 @@ class UNetDiscriminator(nn.Layer):
     its U-Net discriminator with spectral normalisation).
 
     The paper's D (Fig. 4) gives one verdict per 96 px crop, so G learns that a crop "has texture",
-    not where: issue 23 found grain spread evenly over soft shapes. A U-Net encodes the crop down
+    not where: the shipped lineage drew grain spread evenly over soft shapes. A U-Net encodes the crop down
     to 1/8 of its side and decodes back, adding each encoder level to the decoder at its size, and
     returns one logit per pixel: G is told which pixels look generated. Every conv is spectrally
     normalised but the first and the last (the first sees the image, the last only scores).

@@ -422,7 +422,7 @@ def format_card(card: dict) -> str:
         mix = card["interpolation"]
         lines += [f"Network interpolation: {1 - mix['alpha']:g} x {mix['start']['file']} + {mix['alpha']:g} x "
                   f"{mix['end']['file']} (the training above is the second's).", ""]
-    lines += ["| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | NIQE (HR) | grid contrast | bicubic PSNR / SSIM (Daala) / NIQE |",
+    lines += ["| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | NIQE (HR's in parentheses) | grid contrast | bicubic PSNR / SSIM (Daala) / NIQE |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for name, scores in card["scores"].items():
         model, bicubic = scores["model"], scores["bicubic"]

@@ -264,8 +264,9 @@ class Trainer:
     def gan_step(self, lr, hr) -> dict:
         """Phase 2, the paper's algorithm (Sec. 2.2 and 3.2): one G step on the perceptual loss
         l_SR = l_X + 1e-3 l_Gen (Eq. 3) with D frozen, then one D step on real HR and the
-        detached G(LR) (Eq. 2). What this code adds to the paper (D warm-up, extra G loss terms,
-        mixed precision, data parallel) is in the named methods after this one, each off by default."""
+        detached G(LR) (Eq. 2). What this code adds to the paper (D renewal and warm-up, the first
+        four lines; extra G loss terms, mixed precision, data parallel) is in the named methods after
+        this one, each off by default."""
         if self._d_renewal_due():
             self._renew_discriminator()
         if self._d_age() < self.cfg.train.d_warmup_steps:
