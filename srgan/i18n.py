@@ -81,7 +81,7 @@ ZH: dict[str, str] = {
     "G: content loss": "生成器：内容损失",
     "G: adversarial loss −log D(G(LR))": "生成器：对抗损失 −log D(G(LR))",
     "D loss (dashed: 2 ln 2, chance)": "判别器损失（虚线：2 ln 2，随机猜测）",
-    "D's mean output, log (dashed: 0.5)": "判别器平均输出，对数轴（虚线：0.5）",
+    "D's mean output (logit scale)\nblue: HR, orange: G(LR), dashed: 0.5": "判别器平均输出（logit 坐标轴）\n蓝色：HR，橙色：G(LR)，虚线：0.5",
     "validation NIQE (lower = more natural)": "验证集 NIQE（越低越自然）",
     # plot_perception_plane
     "PSNR [dB]  (right = less distortion)": "PSNR [dB]（越靠右失真越小）",

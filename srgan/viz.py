@@ -495,7 +495,7 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str | Sequence[s
 def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), title: str | None = None, show: bool = True):
     """Phase-2 log in six panels, three rows of two so the text stays readable on a book page:
     G's content and adversarial losses, D's loss (chance level 2 ln 2 dashed); D's mean outputs
-    on HR and on G(LR) (log scale, so a saturated D's 1e-4 shows), validation PSNR and NIQE on
+    on HR and on G(LR) (logit scale: a saturated D's 1e-4 and 0.999 both show), validation PSNR and NIQE on
     separate axes, against the step.
 
     Args:
@@ -518,12 +518,22 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
     axes[2].plot(step, [r["loss_d"] for r in train], color="C2")
     axes[2].axhline(2 * math.log(2), color="gray", ls="--", lw=1)  # named in the title: a legend would cover a line
     axes[2].set_title("D loss (dashed: 2 ln 2, chance)")
-    axes[3].plot(step, [r["d_real"] for r in train], label="D(HR)")
-    axes[3].plot(step, [r["d_fake"] for r in train], label="D(G(LR))")
+    # A logit scale spreads both ends: a saturated D's 1e-4 on G(LR) and its 0.999 on HR (on a log
+    # scale HR's curve was a strip along the top, under the segment numbers).
+    outputs = np.clip([[r["d_real"], r["d_fake"]] for r in train], 1e-7, 1 - 1e-7).reshape(-1, 2)
+    axes[3].plot(step, outputs[:, 0], color="C0", label="D(HR)")  # C0 blue, C1 orange: as the title says
+    axes[3].plot(step, outputs[:, 1], color="C1", label="D(G(LR))")
     axes[3].axhline(0.5, color="gray", ls="--", lw=1)
-    axes[3].set_yscale("log")
-    axes[3].set_ylim(top=3.0)  # headroom: D(HR) near 1 would run under the segment numbers at the top
-    axes[3].set_title("D's mean output, log (dashed: 0.5)")
+    axes[3].set_yscale("logit")
+    if len(outputs):  # a decade of headroom at each end, clear of the segment numbers
+        low, high = min(outputs.min(), 0.1) / 10, 1 - min(1 - outputs.max(), 0.1) / 10
+        axes[3].set_ylim(low, high)
+        ticks = [t for t in (1e-6, 1e-4, 1e-2, 0.5, 1 - 1e-2, 1 - 1e-4, 1 - 1e-6) if low <= t <= high]
+        axes[3].set_yticks(ticks, [f"{t:.6g}" if 1e-3 < t < 1 - 1e-3 else f"{t:.0e}" if t < 0.5 else f"1-{1 - t:.0e}"
+                                   for t in ticks])
+        axes[3].minorticks_off()
+    # the colours named in the panel itself (the legend under the figure is far from it; one inside covered curves)
+    axes[3].set_title("D's mean output (logit scale)\nblue: HR, orange: G(LR), dashed: 0.5")
     axes[4].plot([r["step"] for r in val], [r["psnr"] for r in val], "o-", ms=4, color="C4")
     axes[4].set_title("validation PSNR [dB]")
     with_niqe = [r for r in val if r.get("niqe") is not None]  # logged since NIQE joined the validation

@@ -170,7 +170,10 @@ def test_plot_validation_and_gan_log():
     assert len(fig.axes) == 6
     psnr_ax, niqe_ax = fig.axes[4], fig.axes[5]  # PSNR and NIQE on axes of their own: no line hides the other
     assert list(psnr_ax.get_lines()[0].get_ydata()) == [25.0, 26.0] and list(niqe_ax.get_lines()[0].get_ydata()) == [5.0, 4.0]
-    assert fig.axes[3].get_yscale() == "log"  # a saturated D's outputs near 1e-4 stay visible
+    assert fig.axes[3].get_yscale() == "logit"  # a saturated D's outputs near 1e-4 and near 1 stay visible
+    low, high = fig.axes[3].get_ylim()
+    d = [(r["d_real"], r["d_fake"]) for r in _log(2) if r["kind"] == "train"]
+    assert low < min(map(min, d)) and high > max(map(max, d)) and high < 1
     # Readable on the page: the book's 676 px column shrinks a wider figure, and the titles' size as shown
     # (points x the shrink) stays at least 7.5 pt (10 px); before, 13-pt titles on a 12-inch figure came out at 7.3.
     shrink = min(1.0, 676 / (fig.get_figwidth() * 100))
