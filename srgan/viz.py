@@ -430,7 +430,7 @@ def plot_training_log(records: Sequence[dict], *, loss_key: str = "loss", segmen
     import matplotlib.pyplot as plt
 
     train, val = split_log(records)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(6.8, 3.2), layout="constrained")  # the column at 100 dpi: shown 1:1
     for i in sorted({r.get("segment", 0) for r in train}):
         part = [r for r in train if r.get("segment", 0) == i]
         axes[0].plot([r["step"] for r in part], [r[loss_key] for r in part], color=f"C{i}",
@@ -471,7 +471,8 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str | Sequence[s
 
     keys = [key] if isinstance(key, str) else list(key)
     rows, cols = (len(keys) + 1) // 2, min(len(keys), 2)
-    fig, axes = plt.subplots(rows, cols, figsize=(7 if cols == 1 else 9.6, 3.6 * rows), squeeze=False, layout="constrained")
+    # 6.8 in at 100 dpi is the book's column: shown 1:1 (9.6 in was shrunk to 70%, its text to 7 px)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.8, 3.3 * rows), squeeze=False, layout="constrained")
     for ax, k in zip(axes.ravel(), keys):
         for label, records in runs.items():
             val = [r for r in split_log(records)[1] if r.get(k) is not None]
@@ -554,7 +555,7 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
 GRID_COLUMNS = ("LR (nearest)", "bicubic", "generator", "HR")  # train.save_grid's layout
 
 
-def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_width: float = 2.4, show: bool = True,
+def validation_grids(run_dir: str | os.PathLike, *, max_rows: int = 5, panel_width: float = 1.7, show: bool = True,
                      start_scores: dict | None = None):
     """The validation grids a training run wrote (`<run>/images/val_<step>.png`: LR (nearest) |
     bicubic | generator | HR, a centre crop of the first validation image), one row per step,
