@@ -338,19 +338,10 @@ def test_cli_resume_from_a_checkpoint_needs_no_flag_repeated(tmp_path):
     import json
     from pathlib import Path
 
-    from PIL import Image
     from srgan.cli import main
     from srgan.runs import checkpoints
 
-    from srgan.imresize import imresize
-
-    photos, bench = tmp_path / "photos", tmp_path / "bench"
-    for folder in (photos, bench / "HR", bench / "LR_bicubic_x4"):
-        folder.mkdir(parents=True)
-    for name, img in _images():
-        Image.fromarray(img).save(photos / f"{name}.png")
-    Image.fromarray(_images()[0][1][:32, :32]).save(bench / "HR" / "a.png")
-    Image.fromarray(imresize(_images()[0][1][:32, :32], scale=0.25)).save(bench / "LR_bicubic_x4" / "a.png")
+    photos, bench = _photo_folder_and_benchmark(tmp_path)
     cfg = _cfg(tmp_path / "a", "gan", steps=2, log_every=1, ckpt_every=2, val_every=100)
     cfg.data.train_dirs, cfg.train.adv_weight, cfg.train.chroma_weight = [str(photos)], 0.05, 7.0
     Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False).fit()
@@ -366,11 +357,9 @@ def test_cli_resume_from_a_checkpoint_needs_no_flag_repeated(tmp_path):
     assert [int(p.stem.split("_")[-1]) for p in checkpoints(tmp_path / "b")][-1] == 3
 
 
-def test_train_writes_plain_validation_lines_to_a_log_not_a_progress_bar(tmp_path, capfd):
-    """`srgan train ... > log 2>&1` (nohup, a scheduler) filled the log with the bar's
-    carriage-return updates and showed no validation at all: a log gets one line per validation."""
+def _photo_folder_and_benchmark(tmp_path):
+    """_images() as PNG files in tmp_path/photos, and a one-pair benchmark folder tmp_path/bench."""
     from PIL import Image
-    from srgan.cli import main
     from srgan.imresize import imresize
 
     photos, bench = tmp_path / "photos", tmp_path / "bench"
@@ -380,6 +369,15 @@ def test_train_writes_plain_validation_lines_to_a_log_not_a_progress_bar(tmp_pat
         Image.fromarray(img).save(photos / f"{name}.png")
     Image.fromarray(_images()[0][1][:32, :32]).save(bench / "HR" / "a.png")
     Image.fromarray(imresize(_images()[0][1][:32, :32], scale=0.25)).save(bench / "LR_bicubic_x4" / "a.png")
+    return photos, bench
+
+
+def test_train_writes_plain_validation_lines_to_a_log_not_a_progress_bar(tmp_path, capfd):
+    """`srgan train ... > log 2>&1` (nohup, a scheduler) filled the log with the bar's
+    carriage-return updates and showed no validation at all: a log gets one line per validation."""
+    from srgan.cli import main
+
+    photos, bench = _photo_folder_and_benchmark(tmp_path)
     assert main(["train", "--quick", "--phase", "pretrain", "--num-blocks", "1", "--channels", "8", "--hr-size", "16",
                  "--batch-size", "2", "--steps", "4", "--val-every", "2", "--data", str(photos), "--val-dir", str(bench),
                  "--out", str(tmp_path / "run"), "--device", "cpu"]) == 0
