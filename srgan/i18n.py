@@ -202,8 +202,8 @@ ZH_GLUE: dict[str, str] = {
     "a collapse": "已是一次崩溃",
     # "检查结果：**{D 已饱和}**"; the note: "它的判别器{在大部分训练中处于饱和状态}"
     # "判别器用的是{…}"; "网络插值……：{…}"
-    "the paper's discriminator for steps 1-{#} and a spectrally normalised one (Miyato et al. 2018, as in Real-ESRGAN) after":
-        "论文的判别器（第 1-{#} 步），之后换成谱归一化的判别器（Miyato 等，2018；与 Real-ESRGAN 相同）",
+    "the paper's discriminator up to step {#} and a spectrally normalised one (Miyato et al. 2018, as in Real-ESRGAN) after it":
+        "论文的判别器（到第 {#} 步为止），之后换成谱归一化的判别器（Miyato 等，2018；与 Real-ESRGAN 相同）",
     "the paper's discriminator": "论文的判别器",
     "{#} × the SRResNet's weights + {#} × the trained ones": "{#} × SRResNet 的权重 + {#} × 训练得到的权重",
     "not applied: the trained weights themselves": "未使用：直接发布训练得到的权重",
@@ -502,7 +502,7 @@ ZH_FIGURES: dict[str, str] = {
     "with the lattice penalty": "加网格惩罚",
     "paper's recipe": "论文配方",
     "without it (paper's recipe)": "不加惩罚（论文配方）",
-    "shipped SRGAN: training log (steps {#}-{#})": "随包发布的 SRGAN：训练日志（第 {#}-{#} 步）",
+    "shipped SRGAN: training log ({#} steps)": "随包发布的 SRGAN：训练日志（{#} 步）",
     "the trainer's validation on the selection set every {#} steps (training log; every {#}th and the last shown): "
     "the running average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步及最后一次显示一次）：滑动平均权重的得分",
     "the validations read below: the last with the paper's D, NIQE's highest after it, the release":
@@ -895,7 +895,7 @@ ZH_PRINTED: dict[str, str] = {
         "记录的 {#} 步中判别器损失为 {#} 到 {#}（2 ln 2 = {#}），其中 {#} 步低于 2 ln 2；D(HR) 的均值 {#}，D(G(LR)) 的均值 {#}",
     "NOTE: {} or its model card is missing (see the README); the comparisons below use the live run instead":
         "注意：缺少 {} 或它的模型卡（见 README）；下面的比较改用演示训练的结果",
-    # "D(G(LR)) median per segment: steps 1-3,000: 0.0002; steps 3,001-4,000: 0.0021; ...": the list in the slot
+    # "D(G(LR)) median per segment: steps 0-3,000: 0.0002; steps 3,000-4,000: 0.0021; ...": the list in the slot
     # is read segment by segment, with the second key (and ZH_FIGURES' "steps {#}-{#}: {}" for the last one)
     "D(G(LR)) median per segment: {}": "各段 D(G(LR)) 的中位数：{}",
     "steps {#}-{#}: {#}; {}": "第 {#}-{#} 步：{#}；{}",
