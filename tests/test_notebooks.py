@@ -78,6 +78,15 @@ def test_notebook_is_stored_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cell_ids_are_unique(path):
+    # nbformat replaces a repeated id with a random one when papermill runs the chapter (a
+    # DuplicateCellId warning in the book's log), so that cell's id changes on every build.
+    ids = [cell.get("id") for cell in _cells(path)]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    assert not repeated, f"{path.name}: cell ids used more than once: {repeated}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_has_a_quick_parameters_cell(path):
     cells = [c for c in _cells(path) if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(cells) == 1, f"{path.name}: expected exactly one cell tagged 'parameters' (papermill), found {len(cells)}"
