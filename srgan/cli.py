@@ -290,7 +290,7 @@ def add_upscale_parser(sub):
         "bicubically, EXIF rotation is applied. A bad file is reported and the others still complete "
         "(exit code 1 if any failed).",
     )
-    p.add_argument("inputs", nargs="+", type=path_arg, metavar="INPUT", help="image files and/or folders of images")
+    p.add_argument("inputs", nargs="+", type=path_arg, metavar="INPUT", help="image files and/or folders of images (a folder's own images; its subfolders are not searched)")
     p.add_argument("-o", "--output", required=True, type=path_arg, metavar="OUT",
                    help="output folder (PNG files named after the inputs), or a file name whose extension picks the format (one input)")
     p.add_argument("--weights", type=path_arg, default=None, metavar="FILE|NAME",

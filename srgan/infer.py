@@ -552,10 +552,14 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
     for item in map(Path, inputs):
         if item.is_dir():
             found = list_images(item)
+            nested = [sub for sub in sorted(item.iterdir()) if sub.is_dir() and list_images(sub)]
             if not found:
-                nested = next((sub for sub in sorted(item.iterdir()) if sub.is_dir() and list_images(sub)), None)
-                where = f"; its subfolders are not searched (images in {nested}: give that folder)" if nested else ""
+                where = f"; its subfolders are not searched (images in {nested[0]}: give that folder)" if nested else ""
                 errors.append((str(item), f"{item}: folder has no images ({', '.join(IMAGE_EXTENSIONS)}){where}"))
+            elif nested:  # said once, before the work, so that a user does not take them for done
+                names = ", ".join(sub.name for sub in nested[:3]) + (", ..." if len(nested) > 3 else "")
+                warnings.warn(f"{item}: {len(nested)} subfolder(s) with images not searched ({names}); "
+                              "give them as inputs too", stacklevel=2)
             files += found
         elif item.exists():
             files.append(item)
@@ -608,7 +612,8 @@ def upscale_files(
     """Upscale files and folders; a bad input is reported and the others still complete.
 
     Args:
-        inputs: image files and/or folders (their images, not recursive).
+        inputs: image files and/or folders (their images, not recursive: subfolders that hold
+            images are named in a warning).
         output: a folder (outputs are PNG, named after the inputs), or one file name whose
             extension picks the format (one input only).
         upscaler: the Upscaler to apply.

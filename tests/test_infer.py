@@ -530,6 +530,17 @@ def test_a_folder_whose_images_are_one_level_down_says_so(tmp_path):
     assert errors[0][1].endswith(f"its subfolders are not searched (images in {tmp_path / 'photos' / '2023'}: give that folder)")
 
 
+def test_subfolders_beside_images_are_named_as_not_searched(tmp_path):
+    """photos/ with images of its own and more in photos/2023/ upscaled the top ones only and said
+    nothing: the user took the subfolder for done."""
+    (tmp_path / "photos" / "2023").mkdir(parents=True)
+    for path in (tmp_path / "photos" / "top.png", tmp_path / "photos" / "2023" / "x.png"):
+        Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(path)
+    with pytest.warns(UserWarning, match=r"photos: 1 subfolder\(s\) with images not searched \(2023\)"):
+        pairs, errors = plan_outputs([tmp_path / "photos"], tmp_path / "out")
+    assert [src.name for src, _ in pairs] == ["top.png"] and not errors
+
+
 def test_the_start_line_says_when_nothing_is_tiled(tmp_path, capsys):
     """`--tile 0` (the whole image at once) was announced as "tile 0 + pad 16"."""
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
