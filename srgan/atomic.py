@@ -12,7 +12,9 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -46,7 +48,7 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True):
         raise
     _remove_stale_temporaries(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_writer_tag()}.", suffix=".tmp", dir=path.parent)
     except OSError as e:  # a read-only folder: name the output, not our temporary file
         raise OSError(f"{path}: cannot write there ({e.strerror or e})") from None
     os.close(fd)
@@ -66,18 +68,27 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True):
             os.remove(tmp)
 
 
+def _writer_tag() -> str:
+    """"<pid>@<host>": a pid means something on its own machine only (a folder can be shared over
+    NFS, or between containers), so a temporary is judged dead only by a process on its host."""
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32] or "host"
+    return f"{os.getpid()}@{host}"
+
+
 def _remove_stale_temporaries(path: Path) -> None:
     """Remove the temporaries of `path` that a killed writer left (SIGKILL, a power cut: no
-    `finally` ran). Only files named as atomic_path names them, ".<name>.<pid>.<random>.tmp",
-    and only if process <pid> is gone: a live writer's temporary is never touched."""
-    prefix = f".{path.name}."
+    `finally` ran). Only files named exactly as atomic_path names them on this host,
+    ".<name>.<pid>@<host>.<mkstemp's 8 random characters>.tmp", and only if process <pid> is
+    gone: a live writer's temporary, another host's and any other file are never touched."""
+    pid_now, host = _writer_tag().split("@", 1)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)@{re.escape(host)}\.[a-z0-9_]{{8}}\.tmp")
     try:
-        names = [n for n in os.listdir(path.parent) if n.startswith(prefix) and n.endswith(".tmp")]
+        names = os.listdir(path.parent)
     except OSError:
         return
     for name in names:
-        pid = name[len(prefix):].split(".", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        match = pattern.fullmatch(name)
+        if not match or match.group(1) == pid_now or _alive(int(match.group(1))):
             continue
         try:
             os.remove(path.parent / name)
@@ -137,7 +148,8 @@ def write_together(files, *, replace: bool = True) -> None:
                 continue
             with _naming(path):
                 path.parent.mkdir(parents=True, exist_ok=True)
-                fd, temps[path] = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                _remove_stale_temporaries(path)
+                fd, temps[path] = tempfile.mkstemp(prefix=f".{path.name}.{_writer_tag()}.", suffix=".tmp", dir=path.parent)
                 os.close(fd)
                 writer(temps[path])
                 try:
@@ -146,9 +158,13 @@ def write_together(files, *, replace: bool = True) -> None:
                     mode = 0o666 & ~_umask()
                 os.chmod(temps[path], mode)
         if not replace:
-            taken = [path for path, _ in files if path.exists() or path.is_symlink()]
+            taken = [(path, writer) for path, writer in files if path.exists() or path.is_symlink()]
             if taken:
-                raise OutputError(f"{taken[0]}: exists; not replaced (add --overwrite to replace it)")
+                path, writer = taken[0]
+                if writer is None:  # say what --overwrite would do to it: remove, not replace
+                    raise OutputError(f"{path}: exists, and the new set has no such file; kept (with --overwrite it is "
+                                      "removed, since it would pass for the new set's)")
+                raise OutputError(f"{path}: exists; not replaced (add --overwrite to replace it)")
             placed = []
             try:
                 for path, writer in files:

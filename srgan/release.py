@@ -305,11 +305,15 @@ def write_release(generator, out: Path, card: dict, log: bytes | None, *, overwr
     leaves the earlier set, never new weights under an old card. overwrite=False: nothing that
     appeared at those names meanwhile is replaced."""
     card_file, log_file = ckpt.card_and_log_paths(out)
+    stale_log = log is None and (log_file.exists() or log_file.is_symlink())
     write_together([
         (out, lambda tmp: ckpt.save_generator(generator, tmp)),
         (log_file, None if log is None else lambda tmp: Path(tmp).write_bytes(log)),
         (card_file, lambda tmp: write_json(tmp, ckpt.card_document(generator, card))),  # last: it vouches for the others
     ], replace=overwrite)
+    if stale_log:  # --overwrite removed a file the user may not have expected to lose: say so
+        warnings.warn(f"removed {log_file}: the earlier release's log (these weights have none; it would pass for "
+                      "theirs)", stacklevel=2)
 
 
 def _score_generator(generator, benchmarks: list[str | Path], scale: int) -> dict:

@@ -229,21 +229,27 @@ def test_a_set_without_overwrite_goes_in_whole_or_not_at_all(tmp_path):
 
 def test_the_next_write_removes_what_a_killed_writer_left_and_nothing_else(tmp_path):
     """SIGKILL mid-write (no `finally` runs) left ".x.png.<random>.tmp" forever, a checkpoint's
-    hundreds of MB each time: the next write of that file removes temporaries of dead writers
-    only; a live writer's, another file's and the user's own files stay."""
+    hundreds of MB each time: the next write of that file removes temporaries of dead writers on
+    this host only, named exactly as atomic_path names them; a live writer's, another host's (a
+    pid means nothing there), another file's and the user's own files that merely look alike stay."""
     import subprocess
     import sys
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(dead.stdout)
-    left = tmp_path / f".x.png.{dead_pid}.abc123.tmp"
-    live = tmp_path / f".x.png.{os.getppid()}.def456.tmp"
-    other = tmp_path / f".y.png.{dead_pid}.abc123.tmp"
+    host = atomic._writer_tag().split("@", 1)[1]
+    left = tmp_path / f".x.png.{dead_pid}@{host}.abc12_yz.tmp"
+    live = tmp_path / f".x.png.{os.getppid()}@{host}.def456gh.tmp"
+    elsewhere = tmp_path / f".x.png.{dead_pid}@another-host.abc12_yz.tmp"
+    other = tmp_path / f".y.png.{dead_pid}@{host}.abc12_yz.tmp"
     mine = tmp_path / ".x.png.notes.tmp"
-    for f in (left, live, other, mine):
+    alike = tmp_path / f".x.png.{dead_pid}.notes.tmp"  # the shape of an older temporary name, a user's file
+    for f in (left, live, elsewhere, other, mine, alike):
         f.write_bytes(b"partial")
     with atomic_path(tmp_path / "x.png") as tmp:
+        assert Path(tmp).name.startswith(f".x.png.{os.getpid()}@{host}.")  # the name the cleanup looks for
         Path(tmp).write_bytes(b"new")
     assert (tmp_path / "x.png").read_bytes() == b"new"
-    assert not left.exists() and live.exists() and other.exists() and mine.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, mine.name, "x.png"])
+    assert not left.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [live.name, elsewhere.name, other.name, mine.name, alike.name, "x.png"])

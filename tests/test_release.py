@@ -494,6 +494,25 @@ def test_interpolate_of_weights_without_cards_does_not_invent_a_phase(tmp_path, 
     assert not (tmp_path / "mix_log.jsonl").exists()
 
 
+def test_interpolate_overwrite_says_it_removed_a_log_the_new_weights_lack(tmp_path, capsys):
+    """Hostile test s20 F3: `--overwrite` onto a name whose _log.jsonl the new set has no match for
+    removed it in silence; the user is told (it would otherwise pass for the new weights' log)."""
+    from srgan.checkpoint import save_generator
+    from srgan.models import Generator
+
+    bench = _benchmark(tmp_path / "bench")
+    for name in ("a", "b"):
+        save_generator(Generator(num_blocks=1, channels=8), tmp_path / f"{name}.safetensors")
+    (tmp_path / "mix_log.jsonl").write_text("the user's\n")
+    args = ["interpolate", str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"), "--alpha", "0.5",
+            "--out", str(tmp_path / "mix.safetensors"), "--data", str(bench)]
+    assert main(args) == 2 and (tmp_path / "mix_log.jsonl").read_text() == "the user's\n"
+    capsys.readouterr()
+    assert main(args + ["--overwrite"]) == 0
+    assert not (tmp_path / "mix_log.jsonl").exists()
+    assert f"warning: removed {tmp_path / 'mix_log.jsonl'}: the earlier release's log" in capsys.readouterr().err
+
+
 def test_run_layout_names_are_refused_inside_any_run_folder_only(tmp_path):
     """check_not_run_layout (hostile test s17 #5): best_generator.json before the run has a best,
     in a folder that holds a run's files; the same names elsewhere, and other names in the run
