@@ -20,7 +20,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .outputs import OutputError, output_path
+from .outputs import OutputError, make_folder
 
 
 def _umask() -> int:
@@ -41,11 +41,7 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True):
     outputs.OutputError then, and nothing is replaced.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):  # a component is a file: say which, not "File exists"
-        output_path(path)
-        raise
+    make_folder(path.parent, output=path)  # a read-only place or a file in the way: named, one line
     _remove_stale_temporaries(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_writer_tag()}.", suffix=".tmp", dir=path.parent)
@@ -147,7 +143,7 @@ def write_together(files, *, replace: bool = True) -> None:
             if writer is None:
                 continue
             with _naming(path):
-                path.parent.mkdir(parents=True, exist_ok=True)
+                make_folder(path.parent, output=path)
                 _remove_stale_temporaries(path)
                 fd, temps[path] = tempfile.mkstemp(prefix=f".{path.name}.{_writer_tag()}.", suffix=".tmp", dir=path.parent)
                 os.close(fd)

@@ -39,7 +39,7 @@ import paddle.nn.functional as F
 
 from .atomic import _umask, file_digest, paddle_path
 from .export_files import META_FILE, PREFIX, REPLACING, NotWhole, check_written, is_export_meta
-from .outputs import check_output_folder
+from .outputs import OutputError, check_output_folder, make_folder
 
 
 # --- export ------------------------------------------------------------------------------
@@ -139,8 +139,11 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
     """
     out_dir = check_export_folder(out_dir, overwrite=overwrite)
     paddle_path(out_dir, "export folder")  # paddle.jit.save would fail on its temporary folder with a traceback
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    make_folder(out_dir.parent, output=out_dir)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    except OSError as e:  # a read-only folder: name the export folder, not our temporary one
+        raise OutputError(f"{out_dir}: cannot write there ({e.strerror or e})") from None
     os.chmod(tmp, 0o777 & ~_umask())  # the folder it becomes is as readable as any other, not mkdtemp's 0700
     was_training = generator.training
     generator.eval()

@@ -44,6 +44,21 @@ def output_path(path: str | os.PathLike, what: str = "output") -> Path:
     return path
 
 
+def make_folder(folder: str | os.PathLike, *, output: str | os.PathLike | None = None) -> Path:
+    """mkdir -p `folder`, or an OutputError naming the output it is for and why ("ro/sub/a.png:
+    cannot create folder ro/sub (Read-only file system)"), not a bare errno naming the folder."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a component is a file: output_path says which
+        output_path(Path(output) if output is not None else folder / "x")
+        raise
+    except OSError as e:
+        raise OutputError(f"{output if output is not None else folder}: cannot create folder {folder} "
+                          f"({e.strerror or e})") from None
+    return folder
+
+
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """Whether two paths are the same file (hard links and symbolic links included)."""
     try:

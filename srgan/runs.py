@@ -741,7 +741,10 @@ class RunFolder:
             if p.parent == p:
                 break
             p = p.parent
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # read-only, no permission: one line naming the run folder
+            raise RunFolderError(f"{self.path}: cannot create the run folder ({e.strerror or e})") from None
         self._created = missing  # innermost first
         if self._lock is not None:
             try:

@@ -165,6 +165,25 @@ def test_an_unwritable_folder_is_named_by_the_output_not_a_temporary_file(tmp_pa
     assert str(caught.value) == f"{tmp_path / 'x.png'}: cannot write there (Read-only file system)"
 
 
+def test_a_folder_that_cannot_be_created_is_named_with_the_output_and_the_reason(tmp_path, monkeypatch):
+    """Hostile test s20 F2: `-o ro/sub/a.png` on a read-only disk said "<input>: [Errno 30]
+    Read-only file system: 'ro/sub'" (the input blamed, a raw errno); export and train the same."""
+    import errno
+
+    from srgan.runs import RunFolder, RunFolderError
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    with pytest.raises(OSError) as caught:
+        with atomic_path(tmp_path / "sub" / "a.png"):
+            pass
+    assert str(caught.value) == f"{tmp_path / 'sub' / 'a.png'}: cannot create folder {tmp_path / 'sub'} (Read-only file system)"
+    with pytest.raises(RunFolderError, match=r"run: cannot create the run folder \(Read-only file system\)$"):
+        RunFolder(tmp_path / "run").open()
+
+
 def test_an_unwritable_output_folder_is_refused_before_the_work(tmp_path, monkeypatch):
     """release and compare checked that an output did not exist, not that it could be written:
     minutes of scoring, then the error (hostile test D7)."""
