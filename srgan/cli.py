@@ -635,22 +635,34 @@ def main(argv: list[str] | None = None) -> int:
             # that runs a cached export on OpenVINO's own runtime never imports Paddle (if that
             # export then fails to load, Paddle is imported later, and until the upscale's own
             # handler is set SIGTERM gets Paddle's).
-            without_paddle = getattr(args, "without_paddle", None)
-            if without_paddle is None or not without_paddle(args):
-                try:
-                    import paddle  # noqa: F401
-                except ModuleNotFoundError as e:  # not a dependency: CPU or GPU build is the user's choice
-                    if e.name != "paddle" or debug:
-                        raise
-                    print("error: PaddlePaddle is not installed: pip install paddlepaddle (CPU; or pip install "
-                          "\"srgan-paddle[cpu]\"), or the paddlepaddle-gpu build for your CUDA "
-                          "(https://www.paddlepaddle.org.cn/install)", file=sys.stderr)
-                    return EXIT_USER_ERROR
+            from .interrupt import StopOnSigterm, hold_sigterm, release_sigterm, sigterms_received
 
-            from .interrupt import StopOnSigterm
+            signals_before = sigterms_received()
+            held = hold_sigterm()  # a SIGTERM during Paddle's import waits for our handler (130, not 143)
+            try:
+                without_paddle = getattr(args, "without_paddle", None)
+                if without_paddle is None or not without_paddle(args):
+                    try:
+                        import paddle  # noqa: F401
+                    except ModuleNotFoundError as e:  # not a dependency: CPU or GPU build is the user's choice
+                        if e.name != "paddle" or debug:
+                            raise
+                        print("error: PaddlePaddle is not installed: pip install paddlepaddle (CPU; or pip install "
+                              "\"srgan-paddle[cpu]\"), or the paddlepaddle-gpu build for your CUDA "
+                              "(https://www.paddlepaddle.org.cn/install)", file=sys.stderr)
+                        return EXIT_USER_ERROR
+                with StopOnSigterm():
+                    release_sigterm(held)
+                    held = False
+                    return int(args.func(args) or 0)
+            finally:
+                release_sigterm(held)
+                if sigterms_received() > signals_before:
+                    # stopping on a SIGTERM: a repeat (the launcher sends three) while Python and
+                    # Paddle shut down would kill the process and make its status 143, not 130
+                    import signal
 
-            with StopOnSigterm():
-                return int(args.func(args) or 0)
+                    signal.signal(signal.SIGTERM, signal.SIG_IGN)
         except KeyboardInterrupt:
             if debug:
                 raise

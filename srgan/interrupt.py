@@ -27,6 +27,28 @@ import signal
 import threading
 import time
 
+_received = 0  # SIGTERMs that reached a StopOnSigterm in this process (sigterms_received)
+
+
+def sigterms_received() -> int:
+    """How many SIGTERMs a StopOnSigterm has handled in this process so far."""
+    return _received
+
+
+def hold_sigterm() -> bool:
+    """Block SIGTERM (it stays pending) until release_sigterm: for the second in which Paddle is
+    imported, whose own handler would answer a SIGTERM with a C++ stack dump and status 143
+    before ours is set. True if it was blocked here (the main thread of a POSIX system)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return False
+    return signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def release_sigterm(held: bool) -> None:
+    """Undo hold_sigterm: a SIGTERM that came meanwhile is delivered now, to the handler then set."""
+    if held:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
 
 class StopOnSigterm:
     """Context manager: while inside, SIGTERM interrupts like Ctrl-C (see the module docstring).
@@ -56,8 +78,9 @@ class StopOnSigterm:
         self.requested = True
 
     def _on_sigterm(self, signum, frame) -> None:
+        global _received
         now = time.monotonic()
-        self.signalled = True
+        self.signalled, _received = True, _received + 1
         if self.graceful and self._first_signal is None:  # the first SIGTERM (a request() before it was no signal)
             self.requested, self._first_signal = True, now
             return

@@ -172,3 +172,66 @@ def test_sigterm_to_the_trainer_and_its_loader_workers_stops_with_a_checkpoint(t
     assert len(checkpoints(out)) == 1 and "stopped at step" in err
     with pytest.raises(ProcessLookupError):  # nothing of the run's process group is left
         os.killpg(proc.pid, 0)
+
+
+def _train_process(tmp_path, *extra):
+    import subprocess
+    import sys
+
+    from srgan.image_io import save_image
+
+    data = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        save_image(data / f"{i}.png", (rng.random((32, 32, 3)) * 255).astype(np.uint8))
+    cmd = [sys.executable, "-m", "srgan", "train", "--quick", "--num-blocks", "1", "--channels", "8", "--hr-size", "16",
+           "--batch-size", "2", "--steps", "1000000", "--val-every", "1000000", "--ckpt-every", "1000000",
+           "--no-visualdl", "--no-progress", "--device", "cpu", "--num-workers", "0", "--data", str(data),
+           "--out", str(tmp_path / "run"), *extra]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_the_launchers_repeated_sigterms_end_the_run_with_130_not_143(tmp_path):
+    """Hostile test s20 F5: three SIGTERMs 0.05 s apart (paddle.distributed.launch's pattern). The
+    checkpoint was written, but a repeat arriving after the command's own handlers were gone, while
+    Python and Paddle shut down, killed the process: status 143, which reads as an unclean kill."""
+    from srgan.runs import checkpoints
+
+    proc = _train_process(tmp_path)
+    try:
+        deadline = time.time() + 120
+        while not ((tmp_path / "run" / "log.jsonl").exists() and (tmp_path / "run" / "log.jsonl").stat().st_size):
+            assert proc.poll() is None and time.time() < deadline, proc.communicate()[1].decode()[-2000:]
+            time.sleep(0.2)
+        for _ in range(3):
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.05)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = err.decode(errors="replace")
+    assert proc.returncode == 130, err[-2000:]
+    assert len(checkpoints(tmp_path / "run")) == 1 and "stopped at step" in err
+
+
+def test_a_sigterm_while_paddle_is_imported_waits_for_the_commands_handler(tmp_path):
+    """Hostile test s20 F4: a SIGTERM in the second in which Paddle is imported met Paddle's own
+    handler: a C++ "FatalError: Termination signal" dump and status 143. It is held back until the
+    command's handler is set, then ends the command as any SIGTERM does (130, one line)."""
+    import subprocess
+    import sys
+
+    code = ("import os, signal, sys\n"
+            "import srgan.cli as cli\n"
+            "import srgan.interrupt as interrupt\n"
+            "hold = interrupt.hold_sigterm\n"
+            "def hold_then_signal():\n"  # the SIGTERM arrives at the worst moment: just before `import paddle`
+            "    held = hold()\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)\n"
+            "    return held\n"
+            "interrupt.hold_sigterm = hold_then_signal\n"
+            "sys.exit(cli.main(sys.argv[1:]))\n")
+    proc = subprocess.run([sys.executable, "-c", code, "info"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == "interrupted" and "FatalError" not in proc.stderr
