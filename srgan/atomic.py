@@ -217,9 +217,18 @@ def write_json(path: str | os.PathLike, data: dict) -> None:
 
 
 def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
-    """Hex digest of a file's bytes, read in 1 MiB blocks (e.g. "sha256", "md5")."""
+    """Hex digest of a file's bytes, read in 1 MiB blocks (e.g. "sha256", "md5").
+
+    Raises path_error's OSError for anything but a regular file: a named pipe would block the
+    read forever (opened without blocking here, then refused), a device would never end."""
     digest = hashlib.new(algorithm)
-    with open(path, "rb") as f:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise path_error(path)
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

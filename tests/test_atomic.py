@@ -272,3 +272,12 @@ def test_the_next_write_removes_what_a_killed_writer_left_and_nothing_else(tmp_p
     assert not left.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [live.name, elsewhere.name, other.name, mine.name, alike.name, "x.png"])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_the_digest_of_a_named_pipe_is_refused_not_a_hang(tmp_path):
+    """Hostile test s20 F9: `srgan upscale --weights pipe.safetensors` hung forever in silence: the
+    cache key read the weights (a pipe without a writer blocks) before anything checked them."""
+    os.mkfifo(tmp_path / "pipe.safetensors")
+    with pytest.raises(OSError, match="pipe.safetensors: not a regular file"):
+        file_digest(tmp_path / "pipe.safetensors")
