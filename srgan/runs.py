@@ -761,6 +761,14 @@ class RunFolder:
                     self.close()
                     raise RunFolderError(f"{self.path / name}: is a file; the run writes a folder of that name: "
                                          "choose another --out")
+            # A pipe, a link (a dangling one too: the log is appended to, through it, wherever it
+            # points) or a folder at a name the run writes is not a run's: refused, not replaced.
+            for name in (CONFIG, LOG, BEST, BEST_CARD, INIT_CARD, INIT_LOG):
+                p = self.path / name
+                if p.is_symlink() or (p.exists() and not p.is_file()):
+                    self.close()
+                    kind = "a link" if p.is_symlink() else "a folder" if p.is_dir() else "not a regular file"
+                    raise RunFolderError(f"{p}: is {kind}; the run writes a file of that name: choose another --out")
             # Every run writes config.json and log.jsonl (a resumed one too): a user's own file of
             # that name is refused before it could be replaced, whatever the flags.
             foreign = [p for p in run_files(self.path) if not _written_by_a_run(p)]

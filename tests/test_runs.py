@@ -454,3 +454,26 @@ def test_segment_medians_and_the_step_up_to_which_d_was_saturated():
     assert saturated_until(medians) == 20
     assert saturated_until(segment_medians(records[:20], {"step": 20})) is None  # one segment, saturated throughout
     assert segment_medians(records, {"step": 30})[0][:2] == (1, 30)  # a card without segments is one
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_link_or_folder_at_a_run_file_name_is_refused_not_replaced(tmp_path):
+    """Hostile test s20 F10: a named pipe at config.json was replaced by a file in silence, and a
+    dangling link at log.jsonl had the log appended through it, to a file outside --out."""
+    from srgan.runs import RunFolder, RunFolderError
+
+    cases = {"pipe": ("config.json", "is not a regular file"), "link": ("log.jsonl", "is a link"),
+             "folder": ("config.json", "is a folder")}
+    for kind, (name, said) in cases.items():
+        run = tmp_path / kind
+        run.mkdir()
+        if kind == "pipe":
+            os.mkfifo(run / name)
+        elif kind == "link":
+            (run / name).symlink_to(tmp_path / "elsewhere.jsonl")
+        else:
+            (run / name).mkdir()
+        with pytest.raises(RunFolderError, match=f"{name}: {said}; the run writes a file of that name"):
+            RunFolder(run).open()
+        assert sorted(p.name for p in run.iterdir()) == [name]  # no lock or anything else left
+    assert not (tmp_path / "elsewhere.jsonl").exists()
