@@ -336,6 +336,10 @@ def cmd_upscale(args) -> int:
         # One line per warning ("warning: <file>: 16-bit RGB image read as 8 bits ..."), no source echo.
         warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
         try:  # setup problems (no weights, bad flags) end the command with one clear line
+            if args.cache_dir is not None:
+                from .export_files import check_cache_dir
+
+                check_cache_dir(args.cache_dir)
             upscaler = Upscaler(weights=args.weights, engine=args.engine, device=args.device, tile=args.tile,
                                 tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt, bf16=args.bf16,
                                 perception=args.perception)
@@ -385,9 +389,12 @@ def upscale_without_paddle(args) -> bool:
 
 def _runtime_note(upscaler) -> str:
     """How the engine line names OpenVINO's own runtime and whether Paddle was needed."""
+    from .export_files import META_FILE
+
     if upscaler.without_paddle:
         return f" ({upscaler.predictor.description}, Paddle not loaded)"
-    if upscaler.paddle_free_export is not None:  # the openvino package is there: OpenVINO's runtime from the next run
+    export = upscaler.paddle_free_export
+    if export is not None and (export / META_FILE).is_file():  # cached now: OpenVINO's runtime from the next run
         return " (Paddle loaded to export the model, the next runs start without it)"
     return ""
 

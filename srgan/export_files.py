@@ -246,6 +246,21 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "srgan"
 
 
+def check_cache_dir(cache_dir: str | os.PathLike) -> Path:
+    """A cache folder the user named (`--cache-dir`), created if missing and writable, or an
+    OutputError saying why not. (The default one is only tried: an unusable default cache costs
+    speed, not the result, so the engines fall back; a folder the user named is a user error.)"""
+    from .outputs import OutputError, make_folder
+
+    cache_dir = Path(cache_dir)
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise OutputError(f"--cache-dir {cache_dir}: is a file, not a folder")
+    make_folder(cache_dir, output=f"--cache-dir {cache_dir}")
+    if not os.access(cache_dir, os.W_OK | os.X_OK):
+        raise OutputError(f"--cache-dir {cache_dir}: cannot write there (read-only, or no permission)")
+    return cache_dir
+
+
 def cache_entry(weights: str | os.PathLike, paddle_version: str, *, cache_dir: str | os.PathLike | None = None,
                 openvino: bool = False) -> Path:
     """The folder that holds the export of a `.safetensors` generator: keyed by the file's

@@ -149,6 +149,10 @@ CASES = [
     ("upscale: --tensorrt with dygraph", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights",
                                                        str(r / "g.safetensors"), "--tensorrt", "--engine", "dygraph"],
      "tensorrt needs the inference engine, not 'dygraph'"),
+    # an explicit cache folder that cannot be one fell back to the slow engine, exit 0 (hostile s20 F6)
+    ("upscale: --cache-dir is a file", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights",
+                                                     str(r / "g.safetensors"), "--cache-dir", str(r / "g.safetensors")],
+     "g.safetensors: is a file, not a folder"),
 ]
 
 
@@ -264,3 +268,16 @@ def test_srgan_says_its_own_version(capsys):
     assert done.value.code == 0 and capsys.readouterr().out.strip() == f"srgan-paddle {__version__}"
     assert main(["info"]) == 0
     assert capsys.readouterr().out.startswith(f"srgan-paddle {__version__}, paddle ")
+
+
+def test_a_cache_dir_that_cannot_be_written_is_refused(tmp_path, monkeypatch):
+    """--cache-dir on a read-only disk fell back to the slow engine in silence (hostile s20 F6)."""
+    import os
+
+    from srgan.export_files import check_cache_dir
+    from srgan.outputs import OutputError
+
+    assert check_cache_dir(tmp_path / "new" / "cache").is_dir()  # a missing one is created
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
+    with pytest.raises(OutputError, match=r"--cache-dir .*cache: cannot write there \(read-only, or no permission\)"):
+        check_cache_dir(tmp_path / "new" / "cache")
