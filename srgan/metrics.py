@@ -100,6 +100,9 @@ def ssim_matlab(sr: np.ndarray, hr: np.ndarray, crop_border: int = 4, y_channel:
     Arguments as `psnr`.
     """
     a, b = _prepare(sr, hr, crop_border, y_channel)
+    if min(a.shape[:2]) < 11:  # said in the protocol's terms, not in scikit-image's (win_size, channel_axis)
+        raise ValueError(f"{a.shape[1]}x{a.shape[0]} px after the {crop_border}-pixel border; SSIM (MATLAB) needs "
+                         "at least 11x11 (its Gaussian window)")
     return float(
         structural_similarity(
             a,

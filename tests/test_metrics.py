@@ -214,3 +214,14 @@ def test_colour_speckle_of_a_gray_photo_stored_as_rgb_is_none():
     tinted = gray.copy()
     tinted[::2, ::2, 0] += 3
     assert colour_speckle(tinted, gray, crop_border=4) is None
+
+
+def test_ssim_on_an_image_smaller_than_its_window_says_so_in_the_protocols_terms():
+    """Hostile test s20 F8: a 16x16 pair (8x8 after the border) gave scikit-image's advice about
+    win_size and channel_axis, which a user of `srgan evaluate` cannot pass."""
+    from srgan.metrics import ssim_matlab
+
+    image = np.zeros((16, 16, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"^8x8 px after the 4-pixel border; SSIM \(MATLAB\) needs at least 11x11"):
+        ssim_matlab(image, image)
+    assert ssim_matlab(np.zeros((19, 19, 3), np.uint8), np.zeros((19, 19, 3), np.uint8)) == 1.0  # 11x11 is enough
