@@ -134,6 +134,14 @@ ZH_GLUE: dict[str, str] = {
     # chapter 4: '"Comparable" {holds} for φ5,4' -> "“尺度相当”这一说法对 φ5,4 …成立"
     "holds": "成立",
     "does not hold": "不成立",
+    # chapter 6: "对抗损失权重从论文的 10⁻³ 分几步提高：{0.003（自第 3,000 步起）和 0.1（自第 9,900 步起）}"
+    "{#} from step {#}": "{#}（自第 {#} 步起）",
+    "{#} from step {#} and {#} from step {#}": "{#}（自第 {#} 步起）和 {#}（自第 {#} 步起）",
+    "{#} from step {#}, {#} from step {#} and {#} from step {#}":
+        "{#}（自第 {#} 步起）、{#}（自第 {#} 步起）和 {#}（自第 {#} 步起）",
+    "{#} from step {#}, {#} from step {#}, {#} from step {#} and {#} from step {#}":
+        "{#}（自第 {#} 步起）、{#}（自第 {#} 步起）、{#}（自第 {#} 步起）和 {#}（自第 {#} 步起）",
+    "the paper's throughout": "始终不变",
     # chapter 5: "比双三次插值{高 0.12 dB}", "选 L1 还是 MSE 的影响{更小}"
     "{#} dB above": "高 {#} dB",
     "{#} dB below": "低 {#} dB",
