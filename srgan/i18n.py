@@ -223,9 +223,9 @@ ZH_GLUE: dict[str, str] = {
         "在第 {#} 步之前，D 几乎每一轮都赢：对抗损失的非饱和形式让它的梯度不至于消失，但一个如此笃定的 D 告诉 G 的，几乎只有"
         "“全都是假的”；此后，D 只能部分地区分 G 的图像和照片：它不再饱和",
     # chapter 6: the validation table read across the spectral D's arrival
-    "from step {#}, the last validation with the paper's D, NIQE rose to {#} (step {#}) and went {#} → {#} by the release; "
+    "from step {#}, the last validation with the paper's D, NIQE rose to {#} (step {#}) and went {#} → {#} by the last step; "
     "over the same steps PSNR went {#} → {#} dB, the grid contrast {#} → {#} and the colour shift {#} → {#}":
-        "从第 {#} 步（使用论文 D 的最后一次验证）起，NIQE 升到 {#}（第 {#} 步），到发布时从 {#} 变为 {#}；同一段步数里，"
+        "从第 {#} 步（使用论文 D 的最后一次验证）起，NIQE 升到 {#}（第 {#} 步），到最后一步时从 {#} 变为 {#}；同一段步数里，"
         "PSNR 从 {#} 变为 {#} dB，网格对比度从 {#} 变为 {#}，颜色偏移从 {#} 变为 {#}",
     "NIQE ended where it was before the change": "NIQE 最终回到了更换之前的水平",
     "NIQE ended lower than before the change": "NIQE 最终低于更换之前",
@@ -513,8 +513,9 @@ ZH_FIGURES: dict[str, str] = {
     "shipped SRGAN: training log ({#} steps)": "随包发布的 SRGAN：训练日志（{#} 步）",
     "the trainer's validation on the selection set every {#} steps (training log; every {#}th and the last shown): "
     "the running average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步及最后一次显示一次）：滑动平均权重的得分",
-    "the validations read below: the last with the paper's D, NIQE's highest after it, the release":
-        "下文解读的几次验证：使用论文判别器的最后一次、其后 NIQE 最高的一次、发布时",
+    "the validations read below: the last with the paper's D, NIQE's highest after it, the last step "
+    "(the trained weights, before the blend with the SRResNet)":
+        "下文解读的几次验证：使用论文判别器的最后一次、其后 NIQE 最高的一次、最后一步（训练得到的权重，与 SRResNet 混合之前）",
     "one term at a time: the selection set every {#} steps": "每次只加一项：每 {#} 步在挑选集上的得分",
     "run A: + lattice {#}": "实验 A：+ 网格惩罚 {#}",
     "run D: A + low-frequency {#}": "实验 D：A + 低频损失 {#}",
@@ -609,8 +610,9 @@ ZH_FIGURES: dict[str, str] = {
         "**{}**（{}，第 {#} 步，批量 {#} × {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
     # srgan.machine.machine_description, the card's machine: "x86_64, 2 CPU cores, Linux 6.1.0, Python 3.11.7"
     "{}, {#} CPU cores, {}, Python {}": "{}，{#} 个 CPU 核心，{}，Python {}",
-    "Network interpolation: {#} x {} + {#} x {} (the training above is the second's).":
-        "网络插值：{#} × {} + {#} × {}（上面的训练是后者的）。",
+    "Network interpolation: {#} x {} + {#} x {}; the second is the trained generator this card describes "
+    "(step {#} counted over its whole lineage).":
+        "网络插值：{#} × {} + {#} × {}；后者就是这张模型卡所描述的训练得到的生成器（第 {#} 步按整条训练线累计）。",
     "network interpolation (ESRGAN Sec. 3.4): the weights are {#} x {} + {#} x {} (paper: the trained generator itself)":
         "网络插值（ESRGAN 第 3.4 节）：权重为 {#} × {} + {#} × {}（论文：直接使用训练得到的生成器）",
     "pretrain": "预训练",

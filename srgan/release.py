@@ -425,7 +425,8 @@ def format_card(card: dict) -> str:
     if card.get("interpolation"):
         mix = card["interpolation"]
         lines += [f"Network interpolation: {1 - mix['alpha']:g} x {mix['start']['file']} + {mix['alpha']:g} x "
-                  f"{mix['end']['file']} (the training above is the second's).", ""]
+                  f"{mix['end']['file']}; the second is the trained generator this card describes (step "
+                  f"{card['step']:,} counted over its whole lineage).", ""]
     lines += ["| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | NIQE (HR's in parentheses) | grid contrast | bicubic PSNR / SSIM (Daala) / NIQE |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for name, scores in card["scores"].items():
