@@ -540,6 +540,7 @@ ZH_FIGURES: dict[str, str] = {
     "paper: PSNR / SSIM": "论文：PSNR / SSIM",
     "NIQE (lower = more natural)": "NIQE（越低越自然）",
     "grid contrast (photo ≈ 1)": "网格对比度（照片 ≈ 1）",
+    "colour speckle [× the photo's]": "彩色噪点 [× 照片的值]",  # plot_validation's panels
     "grid ratio (HR = 1)": "网格比（HR = 1）",
     "grid measures on 32x32 windows, 4-pixel border removed; HR rows: the photos' own values":
         "网格指标在 32x32 窗口上计算，去掉 4 像素边界；HR 行：照片自身的数值",

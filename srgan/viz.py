@@ -483,7 +483,8 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str | Sequence[s
         name = {"psnr": "PSNR [dB]", "niqe": "NIQE", "ssim_daala": "SSIM", "grid_contrast": "grid contrast (photo ≈ 1)",
                 "colour_shift": "colour shift [grey levels]",
                 "colour_speckle": "colour speckle [× the photo's]"}.get(k, k.replace("_", " "))
-        ax.set_ylabel(f"validation {name}", fontsize=11)
+        # several panels: the title says what is validated; a label longer than the panel ran into the next
+        ax.set_ylabel(name if len(keys) > 1 else f"validation {name}", fontsize=10 if len(keys) > 1 else 11)
         ax.tick_params(labelsize=10)
     for ax in axes.ravel()[len(keys):]:
         ax.set_visible(False)
