@@ -540,6 +540,15 @@ def cmd_compare(args) -> int:
     from .infer import resolve_weights
     from .outputs import check_output_file, same_file
 
+    from pathlib import Path
+
+    from .image_io import IMAGE_EXTENSIONS
+
+    # A typo (page.htlm, crops.pgn) or a swap (--html crops.png) wrote a file viewers refuse
+    if args.html and Path(args.html).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"--html {args.html}: the page's name must end in .html (or .htm)")
+    if args.out and Path(args.out).suffix.lower() not in IMAGE_EXTENSIONS:
+        raise ValueError(f"--out {args.out}: not an image extension ({', '.join(IMAGE_EXTENSIONS)})")
     if args.photos and args.data:
         raise ValueError("compare: give photos or --data BENCHMARK, not both")
     if not args.photos and not args.data:

@@ -149,6 +149,11 @@ CASES = [
     ("upscale: --tensorrt with dygraph", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights",
                                                        str(r / "g.safetensors"), "--tensorrt", "--engine", "dygraph"],
      "tensorrt needs the inference engine, not 'dygraph'"),
+    # compare wrote a PNG named crops.txt and an HTML page named page.png (hostile s20 F7)
+    ("compare: --out not an image", lambda r, o: ["compare", "--weights", f"A={r / 'g.safetensors'}", "--data", str(r / "bench"),
+                                                  "--out", o + ".txt"], "out.txt: not an image extension"),
+    ("compare: --html not a page", lambda r, o: ["compare", "--weights", f"A={r / 'g.safetensors'}", "--data", str(r / "bench"),
+                                                 "--html", o + ".png"], "out.png: the page's name must end in .html"),
     # an explicit cache folder that cannot be one fell back to the slow engine, exit 0 (hostile s20 F6)
     ("upscale: --cache-dir is a file", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights",
                                                      str(r / "g.safetensors"), "--cache-dir", str(r / "g.safetensors")],

@@ -158,8 +158,8 @@ def test_photo_page_follows_the_output_rule_and_exit_codes(tmp_path, capsys, mon
     assert out.read_text() == "mine" and len(err) == 1 and str(out) in err[0] and "--overwrite" in err[0]
     assert main(args + ["--html", str(out), "--overwrite"]) == 0
     assert out.read_text().startswith("<!DOCTYPE html>") and len(_figures(out.read_text())) == 1
-    assert main(args + ["--html", str(photo), "--overwrite"]) == 2  # an input: never replaced
-    assert photo.read_bytes() == before and "is an input" in capsys.readouterr().err
+    assert main(args + ["--html", str(photo), "--overwrite"]) == 2  # an input: never replaced (not a page's name)
+    assert photo.read_bytes() == before and "must end in .html" in capsys.readouterr().err
     # No photo could be shown: nothing written, exit 2 (nothing done), each input named.
     page = tmp_path / "none.html"
     (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
@@ -269,7 +269,7 @@ def test_html_output_follows_the_output_rule(tmp_path, capsys):
     assert out.read_text().startswith("<!DOCTYPE html>")
     hr_file = bench / "HR" / "a.png"
     before = hr_file.read_bytes()
-    assert main(args + ["--html", str(hr_file), "--overwrite"]) == 2  # an input, never replaced
+    assert main(args + ["--out", str(hr_file), "--overwrite"]) == 2  # an input, never replaced
     assert hr_file.read_bytes() == before and "is an input" in capsys.readouterr().err
     # --out refused (exists) => --html not written either: both are checked before any work
     png, page = tmp_path / "taken.png", tmp_path / "new.html"
@@ -448,6 +448,6 @@ def test_compare_takes_the_selection_set_by_name_as_evaluate_does(tmp_path, monk
     assert all(name in page for name in first_two) and SELECTION_IDS[2] not in page
     assert Image.open(tmp_path / "crops.png").size[0] > 0
     photo = folder / first_two[0]
-    assert main(["compare", "--weights", f"A={weights}", "--data", "selection", "--html", str(photo), "--overwrite"]) == 2
+    assert main(["compare", "--weights", f"A={weights}", "--data", "selection", "--out", str(photo), "--overwrite"]) == 2
     err = capsys.readouterr().err
     assert "is an input of this command" in err, err
