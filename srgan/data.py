@@ -109,18 +109,31 @@ def load_training_images(dirs: list[str | os.PathLike], min_size: int) -> list[t
 
     Images smaller than `min_size` on either side cannot give a crop: they are skipped with a
     warning naming them. The selection set's photos (SELECTION_IDS in a BSDS* folder) are left
-    out: checkpoints are chosen on them. An unreadable file raises an error naming it (see image_io).
-    An empty `dirs` returns the offline default photos.
+    out: checkpoints are chosen on them. Unreadable files raise one error naming them all (see
+    image_io), so that one run tells the user every file to fix. An empty `dirs` returns the
+    offline default photos.
     """
     if not dirs:
         pairs = offline_default_images()
     else:
-        pairs = []
+        pairs, bad, count = [], [], 0
         for d in dirs:
             files = list_images(d)  # raises FileNotFoundError naming a missing folder
             if not files:
                 raise FileNotFoundError(f"{d}: no image files (.png, .jpg, ...) in this folder")
-            pairs += [(str(f), read_image(f)) for f in files if not is_selection_photo(f)]
+            for f in files:
+                if is_selection_photo(f):
+                    continue
+                count += 1
+                try:
+                    pairs.append((str(f), read_image(f)))
+                except (OSError, ValueError) as e:
+                    bad.append((f, e))
+        if len(bad) == 1:
+            raise bad[0][1]
+        if bad:
+            raise ValueError(f"{len(bad)} of {count} training images cannot be read ({', '.join(str(f) for f, _ in bad)}); "
+                             f"the first: {bad[0][1]}")
     kept = [(name, img) for name, img in pairs if min(img.shape[:2]) >= min_size]
     small = [name for name, img in pairs if min(img.shape[:2]) < min_size]
     if small:

@@ -121,6 +121,16 @@ def test_truncated_file_names_the_file(tmp_path):
         load_training_images([tmp_path], min_size=32)
 
 
+def test_every_unreadable_training_image_is_named_in_one_run(tmp_path):
+    """Hostile test s20 F11: four bad files took four runs to find, one per run."""
+    _write(tmp_path, "ok.png", np.zeros((40, 40, 3), np.uint8))
+    for name in ("a.png", "b.jpg", "c.png"):
+        (tmp_path / name).write_bytes(b"not an image")
+    with pytest.raises(ValueError, match=r"^3 of 4 training images cannot be read \(.*a\.png, .*b\.jpg, .*c\.png\); "
+                                         r"the first: .*a\.png"):
+        load_training_images([tmp_path], min_size=32)
+
+
 def test_missing_and_empty_folders_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope"):
         load_training_images([tmp_path / "nope"], min_size=16)
