@@ -371,8 +371,8 @@ def cmd_upscale(args) -> int:
         print(f"error: {message}", file=sys.stderr)
     skipped = f", {len(report.skipped)} skipped (already there)" if report.skipped else ""
     print(f"{len(report.written)} written{skipped}, {len(report.failed)} failed", file=sys.stderr)
-    if report.failed and not report.written:
-        return EXIT_USER_ERROR  # nothing was upscaled (as evaluate and compare say it)
+    if report.failed and not report.written and not report.skipped:
+        return EXIT_USER_ERROR  # nothing was upscaled or already there (as evaluate and compare say it)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
 
 

@@ -110,6 +110,8 @@ def read_image_full(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise path_error(path, "image file")
+    if Path(path).stat().st_size == 0:  # PIL's "cannot identify image file" would hide the plain cause
+        raise ImageReadError(f"{path}: cannot read image (an empty file, 0 bytes)")
     try:
         with _warnings_naming(path), Image.open(path) as im:
             refused = _refusal(im)  # before load(): nothing is decoded or allocated for a refused file

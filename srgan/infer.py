@@ -241,6 +241,8 @@ def resolve_model(*, generator=None, weights: str | os.PathLike | None = None, p
         if generator is not None or weights is not None:
             raise ValueError("perception blends the shipped SRResNet and SRGAN weights; it cannot be combined with "
                              "weights/generator (to blend your own: srgan.checkpoint.interpolate_generators)")
+        if not 0 <= perception <= 1:  # said for the dial the user turned, not for the blend's alpha
+            raise ValueError(f"perception must be in [0, 1] (0 = SRResNet, 1 = SRGAN), got {perception}")
         for end in PERCEPTION_ENDS:
             if not end.is_file():
                 raise FileNotFoundError(f"{end}: no such weights file (perception needs both {PERCEPTION_ENDS[0].name} "

@@ -154,6 +154,9 @@ CASES = [
                                                   "--out", o + ".txt"], "out.txt: not an image extension"),
     ("compare: --html not a page", lambda r, o: ["compare", "--weights", f"A={r / 'g.safetensors'}", "--data", str(r / "bench"),
                                                  "--html", o + ".png"], "out.png: the page's name must end in .html"),
+    # the dial the user turned is named, not an interpolation alpha (hostile s20)
+    ("upscale: --perception out of range", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o,
+                                                         "--perception", "2"], "perception must be in [0, 1] (0 = SRResNet, 1 = SRGAN), got 2.0"),
     # an explicit cache folder that cannot be one fell back to the slow engine, exit 0 (hostile s20 F6)
     ("upscale: --cache-dir is a file", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights",
                                                      str(r / "g.safetensors"), "--cache-dir", str(r / "g.safetensors")],

@@ -252,3 +252,13 @@ def test_a_colour_key_becomes_the_alpha_it_means(tmp_path, rgb):
     for image, key in ((colour, keyed[:, :, :3] == (0, 255, 0)), (gray, keyed[:, :, 1] == 255)):
         transparent = key.all(axis=-1) if key.ndim == 3 else key
         assert (image[..., -1][transparent] == 0).all() and (image[..., -1][~transparent] == 255).all()
+
+
+def test_an_empty_file_is_said_to_be_empty(tmp_path):
+    """A zero-byte photo said only PIL's "cannot identify image file" (hostile s20)."""
+    from srgan.image_io import ImageReadError, read_image, read_image_full
+
+    (tmp_path / "zero.png").write_bytes(b"")
+    for read in (read_image, read_image_full):
+        with pytest.raises(ImageReadError, match=r"zero.png: cannot read image \(an empty file, 0 bytes\)"):
+            read(tmp_path / "zero.png")
