@@ -92,6 +92,8 @@ def table(header: Sequence[str], rows: Sequence[Sequence], align: str | None = N
     def line(cells) -> str:
         return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
 
+    if caption:  # a caption, not a stray fragment of prose: in italics (book.css sets it smaller and muted)
+        caption = f"*{caption}*"
     lines = ([caption, ""] if caption else []) + [
         line(header),
         "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|",

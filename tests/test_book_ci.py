@@ -122,7 +122,7 @@ def test_viz_table_is_a_pipe_table_with_alignment_caption_and_escaped_bars():
     text = viz.table(["set", "PSNR | SSIM", "PSNR [dB]"], [["Set5", "28.43 | 0.82", "28.43"], ["**mean**", "—", "**1.5 %**"]],
                      caption="x4, Y channel")
     assert text._repr_markdown_() == text
-    assert text.splitlines() == ["x4, Y channel", "", "| set | PSNR \\| SSIM | PSNR [dB] |", "|---|---|---:|",
+    assert text.splitlines() == ["*x4, Y channel*", "", "| set | PSNR \\| SSIM | PSNR [dB] |", "|---|---|---:|",
                                  "| Set5 | 28.43 \\| 0.82 | 28.43 |", "| **mean** | — | **1.5 %** |"]
     # default alignment: numbers (with units, bold, a "/" pair, a dash for none) right, text left
     assert viz.table(["a", "b", "c"], [["x", "1,200", "30.79 / 0.8809"], ["y", "-0.3 dB", "—"]]).splitlines()[1] == "|---|---:|---:|"

@@ -53,7 +53,7 @@ def test_phase_pattern_finds_a_grid_and_ignores_content():
 
 def test_table_is_markdown():
     t = viz.table(["method", "PSNR [dB]"], [["bicubic", "28.43"], ["SRResNet", "30.79"]], caption="Set5")
-    assert t._repr_markdown_() == "Set5\n\n| method | PSNR [dB] |\n|---|---:|\n| bicubic | 28.43 |\n| SRResNet | 30.79 |"
+    assert t._repr_markdown_() == "*Set5*\n\n| method | PSNR [dB] |\n|---|---:|\n| bicubic | 28.43 |\n| SRResNet | 30.79 |"
     with pytest.raises(ValueError):
         viz.table(["a", "b"], [["only one cell"]])
 
