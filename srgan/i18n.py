@@ -142,6 +142,7 @@ ZH_GLUE: dict[str, str] = {
     "{#} from step {#}, {#} from step {#}, {#} from step {#} and {#} from step {#}":
         "{#}（自第 {#} 步起）、{#}（自第 {#} 步起）、{#}（自第 {#} 步起）和 {#}（自第 {#} 步起）",
     "the paper's throughout": "始终不变",
+    "what it does (the first sentence of its docstring)": "作用（其文档字符串的第一句）",
     # chapter 5: "比双三次插值{高 0.12 dB}", "选 L1 还是 MSE 的影响{更小}"
     "{#} dB above": "高 {#} dB",
     "{#} dB below": "低 {#} dB",
