@@ -163,7 +163,9 @@ def test_plot_validation_and_gan_log():
     # several scores: one panel each, every run's curve in each, a score a run did not log left out of its panel
     fig = viz.plot_validation({"a": _log(), "b": records}, key=["psnr", "niqe", "grid_contrast"], show=False)
     visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert len(visible) == 3 and visible[1].get_ylabel() == "validation NIQE"
+    assert len(visible) == 3 and visible[1].get_ylabel() == "NIQE"  # the title says what was validated
+    one = viz.plot_validation({"a": _log()}, show=False)
+    assert one.axes[0].get_ylabel() == "validation PSNR [dB]"  # a single panel keeps the word
     assert [len(ax.get_lines()) for ax in visible] == [2, 2, 2]
     assert list(visible[1].get_lines()[1].get_ydata()) == [5.0, 4.0] and len(visible[1].get_lines()[0].get_xdata()) == 0
     fig = viz.plot_gan_log(records, segments=[{"from_step": 0}, {"from_step": 10}], show=False)
