@@ -42,9 +42,9 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True):
     """
     path = Path(path)
     make_folder(path.parent, output=path)  # a read-only place or a file in the way: named, one line
-    _remove_stale_temporaries(path)
+    remove_stale_temporaries(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_writer_tag()}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{writer_tag()}.", suffix=".tmp", dir=path.parent)
     except OSError as e:  # a read-only folder: name the output, not our temporary file
         raise OSError(f"{path}: cannot write there ({e.strerror or e})") from None
     os.close(fd)
@@ -64,19 +64,19 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True):
             os.remove(tmp)
 
 
-def _writer_tag() -> str:
+def writer_tag() -> str:
     """"<pid>@<host>": a pid means something on its own machine only (a folder can be shared over
     NFS, or between containers), so a temporary is judged dead only by a process on its host."""
     host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32] or "host"
     return f"{os.getpid()}@{host}"
 
 
-def _remove_stale_temporaries(path: Path) -> None:
+def remove_stale_temporaries(path: Path) -> None:
     """Remove the temporaries of `path` that a killed writer left (SIGKILL, a power cut: no
-    `finally` ran). Only files named exactly as atomic_path names them on this host,
+    `finally` ran). Only files (or folders) named exactly as atomic_path names them on this host,
     ".<name>.<pid>@<host>.<mkstemp's 8 random characters>.tmp", and only if process <pid> is
     gone: a live writer's temporary, another host's and any other file are never touched."""
-    pid_now, host = _writer_tag().split("@", 1)
+    pid_now, host = writer_tag().split("@", 1)
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)@{re.escape(host)}\.[a-z0-9_]{{8}}\.tmp")
     try:
         names = os.listdir(path.parent)
@@ -86,8 +86,9 @@ def _remove_stale_temporaries(path: Path) -> None:
         match = pattern.fullmatch(name)
         if not match or match.group(1) == pid_now or _alive(int(match.group(1))):
             continue
-        try:
-            os.remove(path.parent / name)
+        stale = path.parent / name
+        try:  # a file (atomic_path, write_together) or a folder (export_generator's temporary folder)
+            shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else os.remove(stale)
         except OSError:
             pass
 
@@ -144,8 +145,8 @@ def write_together(files, *, replace: bool = True) -> None:
                 continue
             with _naming(path):
                 make_folder(path.parent, output=path)
-                _remove_stale_temporaries(path)
-                fd, temps[path] = tempfile.mkstemp(prefix=f".{path.name}.{_writer_tag()}.", suffix=".tmp", dir=path.parent)
+                remove_stale_temporaries(path)
+                fd, temps[path] = tempfile.mkstemp(prefix=f".{path.name}.{writer_tag()}.", suffix=".tmp", dir=path.parent)
                 os.close(fd)
                 writer(temps[path])
                 try:

@@ -37,7 +37,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .atomic import _umask, file_digest, paddle_path
+from .atomic import remove_stale_temporaries, _umask, writer_tag, file_digest, paddle_path
 from .export_files import META_FILE, PREFIX, REPLACING, NotWhole, check_written, is_export_meta
 from .outputs import OutputError, check_output_folder, make_folder
 
@@ -140,8 +140,9 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
     out_dir = check_export_folder(out_dir, overwrite=overwrite)
     paddle_path(out_dir, "export folder")  # paddle.jit.save would fail on its temporary folder with a traceback
     make_folder(out_dir.parent, output=out_dir)
+    remove_stale_temporaries(out_dir)  # the temporary folder of an export killed (SIGKILL) on the way
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.{writer_tag()}.", suffix=".tmp", dir=out_dir.parent))
     except OSError as e:  # a read-only folder: name the export folder, not our temporary one
         raise OutputError(f"{out_dir}: cannot write there ({e.strerror or e})") from None
     os.chmod(tmp, 0o777 & ~_umask())  # the folder it becomes is as readable as any other, not mkdtemp's 0700

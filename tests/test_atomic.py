@@ -256,7 +256,7 @@ def test_the_next_write_removes_what_a_killed_writer_left_and_nothing_else(tmp_p
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(dead.stdout)
-    host = atomic._writer_tag().split("@", 1)[1]
+    host = atomic.writer_tag().split("@", 1)[1]
     left = tmp_path / f".x.png.{dead_pid}@{host}.abc12_yz.tmp"
     live = tmp_path / f".x.png.{os.getppid()}@{host}.def456gh.tmp"
     elsewhere = tmp_path / f".x.png.{dead_pid}@another-host.abc12_yz.tmp"

@@ -403,3 +403,24 @@ def test_a_pir_export_given_to_paddle_2_is_refused_in_one_line(tmp_path, monkeyp
     assert code == 2 and len(errors) == 1, errors
     assert "as a PIR program (generator.json), which Paddle 2.6.2 cannot read; export it again" in errors[0]
     assert not (tmp_path / "y.png").exists()
+
+
+def test_an_export_killed_on_the_way_leaves_no_folder_behind_the_next_one(tmp_path):
+    """SIGKILL during an export left its temporary folder (`.<name>.<pid>@<host>.<random>.tmp`, some
+    MB) for good: the next export to that place removes a dead exporter's, and nothing else."""
+    import subprocess
+    import sys
+
+    from srgan.atomic import writer_tag
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)
+    host = writer_tag().split("@", 1)[1]
+    left = tmp_path / f".m.{dead}@{host}.ab12cd34.tmp"
+    left.mkdir()
+    (left / "generator.pdiparams").write_bytes(b"half")
+    mine = tmp_path / ".m.notes.tmp"
+    mine.mkdir()
+    export_generator(Generator(num_blocks=1, channels=8), tmp_path / "m")
+    assert not left.exists() and mine.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.notes.tmp", "m"]
