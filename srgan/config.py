@@ -37,7 +37,8 @@ def default_shared_dir() -> Path:
 # The loss choices (srgan.losses implements them; kept here, where the config is checked, so
 # that both read one list and this module stays free of Paddle).
 PIXEL_LOSS_KINDS = ("mse", "l1")
-CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54")  # paper Table 1; SRGAN = vgg54
+# paper Table 1 (SRGAN = vgg54); "vgg-multi": not in the paper, Real-ESRGAN's perceptual loss (srgan.losses)
+CONTENT_LOSS_KINDS = ("mse", "vgg22", "vgg54", "vgg-multi")
 GAN_LOSS_KINDS = ("standard", "relativistic")  # the paper's GAN (Eq. 2), ESRGAN's relativistic average GAN
 D_NORMS = ("batch", "spectral")  # the paper's BN in D; spectral normalisation (Real-ESRGAN's D)
 D_ARCHS = ("paper", "unet")  # the paper's D (one verdict per crop); a U-Net with a verdict per pixel (Real-ESRGAN's D)
@@ -153,7 +154,8 @@ class TrainConfig:
         cosine: use a cosine decay from lr to lr * lr_gamma over `steps` instead of
             milestones (not in the paper; converges faster on short budgets).
         pixel_loss: "mse" (paper) or "l1" for phase 1.
-        content_loss: "mse", "vgg22" or "vgg54" for phase 2 (paper Table 1; SRGAN = vgg54).
+        content_loss: "mse", "vgg22" or "vgg54" for phase 2 (paper Table 1; SRGAN = vgg54), or,
+            not in the paper, "vgg-multi": Real-ESRGAN's perceptual loss over five VGG19 layers.
         adv_weight: weight of the adversarial term (paper: 1e-3).
         gan_loss: phase 2: "standard" (the paper's Eq. 2 with the non-saturating l_Gen, Eq. 6) or
             "relativistic" (not in the paper: ESRGAN's relativistic average GAN, Sec. 3.2, whose G

@@ -28,7 +28,7 @@ import paddle.nn.functional as F
 
 from srgan.config import CONTENT_LOSS_KINDS, PIXEL_LOSS_KINDS  # the choices, checked with the config
 from srgan.imresize import resize_matrix
-from srgan.vgg import VGGFeatureExtractor
+from srgan.vgg import VGGFeatureExtractor, feature_end_index, to_vgg_input
 from srgan.vgg_inference import InferenceVGGLoss
 
 # Eq. 3's 1e-3 weight of the adversarial term is a training setting: config.TrainConfig.adv_weight.
@@ -62,6 +62,51 @@ class PixelLoss(nn.Layer):
         return F.mse_loss(sr, hr) if self.kind == "mse" else F.l1_loss(sr, hr)
 
 
+# "vgg-multi" (not in the paper): Real-ESRGAN's perceptual loss (Wang et al. 2021, after ESRGAN Sec.
+# 3.3): L1 between the features *before* the ReLU of five VGG19 layers, weighted 0.1, 0.1, 1, 1, 1.
+# The low layers (phi_1,2, phi_2,2, at full and half resolution) compare fine structure where it
+# is, so that invented texture is pulled towards the photo's edges and strands rather than grain.
+VGG_MULTI_LAYERS = {(1, 2): 0.1, (2, 2): 0.1, (3, 4): 1.0, (4, 4): 1.0, (5, 4): 1.0}
+# The paper's VGG19 takes Caffe-convention input (0-255 minus the mean), Real-ESRGAN's torchvision
+# VGG19 ImageNet-normalised input ((x - mean) / std on [0, 1]): 255 x std (0.226 on average) =
+# 57.6 times larger, and the features follow nearly in proportion. Dividing by it gives Real-
+# ESRGAN's magnitudes, whose gradient is then about that of the paper's VGG54 loss (measured on
+# a batch of 8 BSDS200 crops: 0.071 against 0.068), so that the adversarial weight keeps its balance.
+VGG_MULTI_SCALE = 1.0 / (255 * 0.226)
+
+
+class MultiLayerVGGLoss(nn.Layer):
+    """Not in the paper: Real-ESRGAN's perceptual loss, sum over VGG_MULTI_LAYERS of weight x L1
+    between SR's and HR's features before the layer's ReLU, in Real-ESRGAN's units
+    (VGG_MULTI_SCALE). One frozen VGG19 up to phi_5,4 computes all five (dygraph: autograd).
+
+    Args:
+        vgg_weights: as ContentLoss's.
+    """
+
+    def __init__(self, vgg_weights: str | os.PathLike | None = None):
+        super().__init__()
+        self.vgg = VGGFeatureExtractor(layer="vgg54", weights=vgg_weights, before_activation=True)
+        last = len(self.vgg.features) - 1  # phi_5,4's conv ends the cut network (before_activation)
+        self.taps = {(last if (i, j) == (5, 4) else feature_end_index(self.vgg.features, i, j) - 1): weight
+                     for (i, j), weight in VGG_MULTI_LAYERS.items()}  # index of each layer's conv -> weight
+
+    def _features(self, x) -> dict:
+        self.vgg._force_eval()
+        h, out = to_vgg_input(x, self.vgg.scale, self.vgg.shift, self.vgg.bgr), {}
+        for index, layer in enumerate(self.vgg.features):
+            h = layer(h)
+            if index in self.taps:
+                out[index] = h * VGG_MULTI_SCALE  # (N, C, H / 2^(i-1), W / 2^(i-1))
+        return out
+
+    def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
+        sr_features = self._features(sr)  # gradient flows through the frozen VGG to G
+        with paddle.no_grad():
+            hr_features = self._features(hr)
+        return sum(weight * F.l1_loss(sr_features[i], hr_features[i]) for i, weight in self.taps.items())
+
+
 class ContentLoss(nn.Layer):
     """The content loss l_X of the paper's Table 1 variants.
 
@@ -69,6 +114,8 @@ class ContentLoss(nn.Layer):
                (SRResNet-MSE, SRGAN-MSE).
     - "vgg22": MSE between VGG19 feature maps phi_2,2 of SR and HR (Eq. 5; SRGAN-VGG22).
     - "vgg54": the same with phi_5,4 (Eq. 5; the model the paper calls SRGAN).
+    - "vgg-multi": not in the paper, MultiLayerVGGLoss (Real-ESRGAN's perceptual loss); in
+      dygraph always (the inference engines compute one layer's loss).
 
     For the VGG kinds the feature maps are multiplied by 1/12.75 before the MSE (Sec. 3.2),
     and the HR features are computed without gradient (they are a fixed target).
@@ -95,16 +142,19 @@ class ContentLoss(nn.Layer):
         if engine not in ("dygraph", "inference", "inference-bf16"):
             raise ValueError(f"engine must be 'dygraph', 'inference' or 'inference-bf16', got {engine!r}")
         self.kind = kind
-        self.vgg = None if kind == "mse" else VGGFeatureExtractor(layer=kind, weights=vgg_weights,
-                                                                  before_activation=before_activation)
+        self.multi = MultiLayerVGGLoss(vgg_weights) if kind == "vgg-multi" else None
+        self.vgg = None if kind == "mse" else self.multi.vgg if self.multi else VGGFeatureExtractor(
+            layer=kind, weights=vgg_weights, before_activation=before_activation)
         self.engine = None
-        if self.vgg is not None and engine != "dygraph":
+        if self.vgg is not None and self.multi is None and engine != "dygraph":
             self.engine = InferenceVGGLoss(self.vgg, feature_scale=VGG_FEATURE_SCALE,
                                            precision="bf16" if engine == "inference-bf16" else "fp32")
 
     def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
         if self.vgg is None:
             return F.mse_loss(sr, hr)  # Eq. 4 (mean over pixels and batch)
+        if self.multi is not None:
+            return self.multi(sr, hr)
         if self.engine is not None and self.engine.supports(sr.shape):
             return self.engine(sr, hr)  # Eq. 5, loss and gradient from the predictor
         sr_features = self.vgg(sr) * VGG_FEATURE_SCALE  # gradient flows through the frozen VGG to G

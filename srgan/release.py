@@ -106,14 +106,18 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
         out.append(f"Adam lr {train.lr:g}, {schedule} (paper: {_schedule_as_in_paper(ref.train)})")
     if not gan and train.pixel_loss != ref.train.pixel_loss:
         out.append(f"pixel loss {train.pixel_loss} (paper: {ref.train.pixel_loss.upper()})")
-    if gan and train.content_loss != ref.train.content_loss:
+    if gan and train.content_loss == "vgg-multi":
+        out.append("content loss: Real-ESRGAN's perceptual loss, L1 between the features before the ReLU of "
+                   "phi_1,2, phi_2,2, phi_3,4, phi_4,4 and phi_5,4 weighted 0.1, 0.1, 1, 1, 1 (paper: MSE of phi_5,4)")
+    elif gan and train.content_loss != ref.train.content_loss:
         out.append(f"content loss {train.content_loss} (paper's SRGAN: {ref.train.content_loss}; paper Table 1 variant SRGAN-"
                    f"{train.content_loss.upper()})")
     if gan and train.gan_loss != ref.train.gan_loss:
         out.append(f"{train.gan_loss} GAN loss (ESRGAN's relativistic average GAN, Sec. 3.2; paper: the standard GAN, Eq. 2)")
     if gan and train.adv_weight != ref.train.adv_weight:
         out.append(f"adversarial weight {train.adv_weight:g} (paper: {_as_in_paper(ref.train.adv_weight)})")
-    if gan and train.vgg_before_activation != ref.train.vgg_before_activation and train.content_loss != "mse":
+    if (gan and train.vgg_before_activation != ref.train.vgg_before_activation
+            and train.content_loss not in ("mse", "vgg-multi")):  # vgg-multi is before the ReLU by definition
         out.append(f"the VGG content loss compares the features before the ReLU of phi_{train.content_loss[3]},"
                    f"{train.content_loss[4]} (ESRGAN Sec. 3.3; paper: after it)")
     if gan and train.gan_pixel_weight != ref.train.gan_pixel_weight:

@@ -101,6 +101,40 @@ def test_gradients_reach_only_the_generator(vgg22_loss):
     assert not any(layer.training for layer in vgg22_loss.vgg.sublayers())
 
 
+def test_multi_layer_vgg_loss_is_the_weighted_l1_of_five_pre_relu_layers():
+    """vgg-multi (not in the paper, Real-ESRGAN's perceptual loss): 0.1, 0.1, 1, 1, 1 x the L1 of the
+    features before the ReLU of phi_1,2 ... phi_5,4, in Real-ESRGAN's units; zero on HR itself;
+    the gradient reaches SR, not the frozen VGG or HR."""
+    from srgan.losses import VGG_MULTI_SCALE
+    from srgan.vgg import to_vgg_input
+
+    with pytest.warns(UserWarning, match="RANDOM"):
+        loss = ContentLoss(kind="vgg-multi", vgg_weights="random")
+    rng = np.random.RandomState(2)
+    sr = paddle.to_tensor(rng.uniform(-1, 1, size=(1, 3, 32, 32)).astype("float32"))
+    hr = paddle.to_tensor(rng.uniform(-1, 1, size=(1, 3, 32, 32)).astype("float32"))
+    sr.stop_gradient = False
+    value = loss(sr, hr)
+    # by hand: run the VGG layer by layer and take each block's last conv output (before its ReLU)
+    vgg = loss.vgg
+    convs, expected = [], 0.0
+    a, b = to_vgg_input(sr, vgg.scale, vgg.shift, vgg.bgr), to_vgg_input(hr, vgg.scale, vgg.shift, vgg.bgr)
+    for layer in vgg.features:
+        a, b = layer(a), layer(b)
+        if isinstance(layer, nn.Conv2D):
+            convs.append((a.numpy(), b.numpy()))
+    # VGG19 convs per block: 2, 2, 4, 4, 4 -> the last of each block is conv 2, 4, 8, 12, 16
+    for index, weight in zip((1, 3, 7, 11, 15), (0.1, 0.1, 1, 1, 1)):
+        fa, fb = convs[index]
+        expected += weight * np.mean(np.abs(fa - fb)) * VGG_MULTI_SCALE
+    assert len(convs) == 16 and convs[0][0].shape == (1, 64, 32, 32) and convs[15][0].shape == (1, 512, 2, 2)
+    np.testing.assert_allclose(value.item(), expected, rtol=1e-4)
+    assert loss(hr, hr).item() == 0.0
+    value.backward()
+    assert sr.grad is not None and float(paddle.abs(sr.grad).sum()) > 0
+    assert all(p.grad is None for p in loss.vgg.parameters()) and not loss.vgg.training
+
+
 def test_adversarial_losses_equal_manual_values():
     fake = np.array([[-3.0], [-0.5], [0.0], [0.5], [3.0]], dtype="float32")
     real = np.array([[2.0], [-1.0], [0.25], [4.0], [-0.1]], dtype="float32")

@@ -54,10 +54,13 @@ def test_pretrain_step_changes_every_generator_parameter(tmp_path):
     assert np.isfinite(losses["loss"]) and trainer.discriminator is None
 
 
-def test_gan_step_updates_g_and_d_but_never_the_vgg(tmp_path):
-    cfg = _cfg(tmp_path, "gan", content_loss="vgg22", vgg_weights="random")
+@pytest.mark.parametrize("content", ["vgg22", "vgg-multi"])
+def test_gan_step_updates_g_and_d_but_never_the_vgg(tmp_path, content):
+    cfg = _cfg(tmp_path, "gan", content_loss=content, vgg_weights="random")
     with pytest.warns(UserWarning, match="(?i)random"):
         trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+    if content == "vgg-multi":  # five layers' features: computed in dygraph, and the trainer says so
+        assert trainer.vgg_engine == "dygraph"
     g0, d0, v0 = _params(trainer.generator), _params(trainer.discriminator), _params(trainer.content_loss.vgg)
     losses = trainer.train_step(*_batch(trainer))
     assert _changed(g0, trainer.generator) and _changed(d0, trainer.discriminator)
