@@ -635,9 +635,10 @@ ZH_FIGURES: dict[str, str] = {
     "pixel loss {} (paper: MSE)": "像素损失 {}（论文：MSE）",
     "training data: {} (paper: 350k ImageNet images)": "训练数据：{}（论文：35 万张 ImageNet 图像）",
     "content loss: Real-ESRGAN's perceptual loss, L1 between the features before the ReLU of phi_1,2, phi_2,2, "
-    "phi_3,4, phi_4,4 and phi_5,4 weighted 0.1, 0.1, 1, 1, 1 (paper: MSE of phi_5,4)":
+    "phi_3,4, phi_4,4 and phi_5,4 weighted 0.1, 0.1, 1, 1, 1, scaled to the strength of the paper's loss (paper: MSE "
+    "of phi_5,4)":
         "内容损失：Real-ESRGAN 的感知损失，即 phi_1,2、phi_2,2、phi_3,4、phi_4,4 和 phi_5,4 在 ReLU 之前的特征之间的 L1，"
-        "权重分别为 0.1、0.1、1、1、1（论文：phi_5,4 的 MSE）",
+        "权重分别为 0.1、0.1、1、1、1，并缩放到与论文损失相当的强度（论文：phi_5,4 的 MSE）",
     "\\+ {#} x lattice penalty: SR's period-{#} lattice energy beyond HR's, per {#} px window "
     "(against the pixel-shuffle grid; paper: no such term)":
         "\\+ {#} × 网格惩罚：SR 超出 HR 的周期 {#} 网格能量，按每个 {#} 像素窗口计算（针对像素重排的网格；论文：没有这一项）",

@@ -108,7 +108,8 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
         out.append(f"pixel loss {train.pixel_loss} (paper: {ref.train.pixel_loss.upper()})")
     if gan and train.content_loss == "vgg-multi":
         out.append("content loss: Real-ESRGAN's perceptual loss, L1 between the features before the ReLU of "
-                   "phi_1,2, phi_2,2, phi_3,4, phi_4,4 and phi_5,4 weighted 0.1, 0.1, 1, 1, 1 (paper: MSE of phi_5,4)")
+                   "phi_1,2, phi_2,2, phi_3,4, phi_4,4 and phi_5,4 weighted 0.1, 0.1, 1, 1, 1, scaled to the strength of the "
+                   "paper's loss (paper: MSE of phi_5,4)")
     elif gan and train.content_loss != ref.train.content_loss:
         out.append(f"content loss {train.content_loss} (paper's SRGAN: {ref.train.content_loss}; paper Table 1 variant SRGAN-"
                    f"{train.content_loss.upper()})")

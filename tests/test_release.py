@@ -73,7 +73,8 @@ def test_phase_2_options_not_in_the_paper_are_declared():
     declared = departures_from_paper(multi)  # one line for the loss; "before the ReLU" is part of it
     assert [d for d in declared if "content loss" in d or "ReLU" in d] == [
         "content loss: Real-ESRGAN's perceptual loss, L1 between the features before the ReLU of phi_1,2, phi_2,2, "
-        "phi_3,4, phi_4,4 and phi_5,4 weighted 0.1, 0.1, 1, 1, 1 (paper: MSE of phi_5,4)"]
+        "phi_3,4, phi_4,4 and phi_5,4 weighted 0.1, 0.1, 1, 1, 1, scaled to the strength of the paper's loss (paper: "
+        "MSE of phi_5,4)"]
 
 
 def test_departures_of_a_lineage_are_scoped_to_the_steps_they_held_for():
