@@ -142,7 +142,7 @@ ZH_GLUE: dict[str, str] = {
     "{#} from step {#}, {#} from step {#}, {#} from step {#} and {#} from step {#}":
         "{#}（自第 {#} 步起）、{#}（自第 {#} 步起）、{#}（自第 {#} 步起）和 {#}（自第 {#} 步起）",
     "the paper's throughout": "始终不变",
-    "what it does (the first sentence of its docstring)": "作用（其文档字符串的第一句）",
+    "what it does (the first sentence of its docstring)": "作用（其文档字符串的第一句，英文原文）",
     # chapter 5: "比双三次插值{高 0.12 dB}", "选 L1 还是 MSE 的影响{更小}"
     "{#} dB above": "高 {#} dB",
     "{#} dB below": "低 {#} dB",
@@ -975,8 +975,10 @@ ZH_PRINTED: dict[str, str] = {
     "speed test input {#}x{#} LR px: the plain kernels unfold its tail conv into {#} GB ({#} px would need {#} GB; "
     "{#} GB is free)":
         "速度测试的输入为 {#}x{#} 个 LR 像素：plain 内核会把它的尾部卷积展开成 {#} GB（{#} 像素需要 {#} GB；可用内存为 {#} GB）",
-    "{}: {#}x{#} -> {#}x{#} in {#} s ({#} thousand LR pixels/s, engine {}); saved to {}":
-        "{}：{#}x{#} -> {#}x{#}，用时 {#} 秒（每秒 {#}×10³ 个 LR 像素，引擎 {}）；已保存到 {}",
+    "{}: {#}x{#} -> {#}x{#} in {#} s ({#} thousand LR pixels/s, engine {}; a first call, which includes preparing the "
+    "engine: the timings below are of later calls); saved to {}":
+        "{}：{#}x{#} -> {#}x{#}，用时 {#} 秒（每秒 {#}×10³ 个 LR 像素，引擎 {}；这是第一次调用，包含引擎的准备时间，"
+        "下面的耗时都是之后的调用）；已保存到 {}",
     "tiles are {#}x{#} LR pixels (equal sizes, at most {#}); each network input is {#}x{#}; 64 float32 feature maps "
     "at 3840x2160 take {#} GB":
         "分块为 {#}x{#} 个 LR 像素（大小相等，最大 {#}）；每个网络输入为 {#}x{#}；3840x2160 分辨率下的 64 张 float32 特征图占 {#} GB",
