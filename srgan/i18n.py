@@ -620,7 +620,7 @@ ZH_FIGURES: dict[str, str] = {
     "pretrain": "预训练",
     "gan": "对抗训练",
     "phase unknown": "阶段未知",
-    "NIQE (HR's in parentheses)": "NIQE（括号内为 HR 的）",
+    "NIQE (HR's in parentheses)": "NIQE（括号内为 HR 的值）",
     "bicubic PSNR / SSIM (Daala) / NIQE": "双三次插值 PSNR / SSIM (Daala) / NIQE",
     "Departures from the paper:": "与论文的不同之处：",
     "architecture: a global bicubic skip (SR = network output + bicubic upsampling of the input) that is not in "
