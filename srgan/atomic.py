@@ -71,11 +71,11 @@ def writer_tag() -> str:
     return f"{os.getpid()}@{host}"
 
 
-def remove_stale_temporaries(path: Path) -> None:
+def remove_stale_temporaries(path: Path, *, folders: bool = False) -> None:
     """Remove the temporaries of `path` that a killed writer left (SIGKILL, a power cut: no
-    `finally` ran). Only files (or folders) named exactly as atomic_path names them on this host,
-    ".<name>.<pid>@<host>.<mkstemp's 8 random characters>.tmp", and only if process <pid> is
-    gone: a live writer's temporary, another host's and any other file are never touched."""
+    `finally` ran). Only files (folders=True: folders) named exactly as atomic_path names them on
+    this host, ".<name>.<pid>@<host>.<mkstemp's 8 random characters>.tmp", and only if process
+    <pid> is gone: a live writer's temporary, another host's and anything else are never touched."""
     pid_now, host = writer_tag().split("@", 1)
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)@{re.escape(host)}\.[a-z0-9_]{{8}}\.tmp")
     try:
@@ -87,8 +87,12 @@ def remove_stale_temporaries(path: Path) -> None:
         if not match or match.group(1) == pid_now or _alive(int(match.group(1))):
             continue
         stale = path.parent / name
-        try:  # a file (atomic_path, write_together) or a folder (export_generator's temporary folder)
-            shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else os.remove(stale)
+        # only the kind this writer makes: files (atomic_path, write_together) or, with folders=True,
+        # folders (export_generator's temporary folder); anything else of that name is not ours
+        if stale.is_symlink() or not (stale.is_dir() if folders else stale.is_file()):
+            continue
+        try:
+            shutil.rmtree(stale) if folders else os.remove(stale)
         except OSError:
             pass
 

@@ -140,7 +140,7 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
     out_dir = check_export_folder(out_dir, overwrite=overwrite)
     paddle_path(out_dir, "export folder")  # paddle.jit.save would fail on its temporary folder with a traceback
     make_folder(out_dir.parent, output=out_dir)
-    remove_stale_temporaries(out_dir)  # the temporary folder of an export killed (SIGKILL) on the way
+    remove_stale_temporaries(out_dir, folders=True)  # the temporary folder of an export killed (SIGKILL) on the way
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.{writer_tag()}.", suffix=".tmp", dir=out_dir.parent))
     except OSError as e:  # a read-only folder: name the export folder, not our temporary one

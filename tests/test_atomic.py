@@ -265,13 +265,17 @@ def test_the_next_write_removes_what_a_killed_writer_left_and_nothing_else(tmp_p
     alike = tmp_path / f".x.png.{dead_pid}.notes.tmp"  # the shape of an older temporary name, a user's file
     for f in (left, live, elsewhere, other, mine, alike):
         f.write_bytes(b"partial")
+    folder = tmp_path / f".x.png.{dead_pid}@{host}.zz12_yzz.tmp"  # a folder of that shape: not a file writer's
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the user's")
     with atomic_path(tmp_path / "x.png") as tmp:
         assert Path(tmp).name.startswith(f".x.png.{os.getpid()}@{host}.")  # the name the cleanup looks for
         Path(tmp).write_bytes(b"new")
     assert (tmp_path / "x.png").read_bytes() == b"new"
     assert not left.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [live.name, elsewhere.name, other.name, mine.name, alike.name, "x.png"])
+        [live.name, elsewhere.name, other.name, mine.name, alike.name, folder.name, "x.png"])
+    assert (folder / "notes.txt").read_text() == "the user's"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
