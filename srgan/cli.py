@@ -625,7 +625,58 @@ def build_parser() -> argparse.ArgumentParser:
 USER_ERRORS = (OSError, ValueError, RuntimeError)
 
 
+class _StdoutThatMayClose:
+    """sys.stdout for a command whose reader may go away (`srgan upscale dir -o out | head -1`, a
+    log viewer that quits): once the pipe is closed, what is printed to it is dropped, and the
+    command goes on with its work, its messages on stderr and its true exit status (a
+    BrokenPipeError ended it with "error: [Errno 32] Broken pipe", status 2, after the work)."""
+
+    def __init__(self, stream):
+        self._stream, self.closed_by_reader = stream, False
+
+    def _dropped(self):
+        import os
+
+        self.closed_by_reader = True
+        try:  # the interpreter's final flush of the real stdout must not fail either
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+            pass
+
+    def write(self, text):
+        if self.closed_by_reader:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._dropped()
+            return len(text)
+
+    def flush(self):
+        if not self.closed_by_reader:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._dropped()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    stdout = sys.stdout
+    sys.stdout = _StdoutThatMayClose(stdout)
+    try:
+        return _main(argv)
+    finally:
+        if sys.stdout.__class__ is _StdoutThatMayClose:
+            sys.stdout.flush()
+        sys.stdout = stdout
+
+
+def _main(argv: list[str] | None = None) -> int:
     import os
     import warnings
 

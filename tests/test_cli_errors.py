@@ -289,3 +289,22 @@ def test_a_cache_dir_that_cannot_be_written_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
     with pytest.raises(OutputError, match=r"--cache-dir .*cache: cannot write there \(read-only, or no permission\)"):
         check_cache_dir(tmp_path / "new" / "cache")
+
+
+def test_a_reader_that_closes_stdout_early_does_not_change_the_outcome(files, tmp_path):
+    """Hostile test s20 round 2 (N5): `srgan upscale ... | head -1`, or a log viewer that quit:
+    "error: [Errno 32] Broken pipe" and exit 2 ("nothing done") after the work, the summary lost."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command prints anything
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "srgan", "upscale", str(files / "bench" / "HR" / "a.png"), "-o", str(out),
+                           "--weights", str(files / "g.safetensors"), "--engine", "dygraph", "--no-progress"],
+                          stdout=write, stderr=subprocess.PIPE, text=True, timeout=300)
+    os.close(write)
+    assert proc.returncode == 0, proc.stderr
+    assert "Broken pipe" not in proc.stderr and proc.stderr.strip().splitlines()[-1] == "1 written, 0 failed"
+    assert (out / "a.png").is_file()
