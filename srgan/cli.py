@@ -32,6 +32,14 @@ def path_arg(text: str) -> str:
     return text
 
 
+def folder_arg(text: str) -> str:
+    """path_arg with a leading "~" expanded (a quoted "~/cache", or one in a config, made a folder
+    named "~" in the current one)."""
+    import os
+
+    return os.path.expanduser(path_arg(text))
+
+
 def positive_int(text: str) -> int:
     """argparse type for sizes and counts: an integer >= 1."""
     try:
@@ -312,7 +320,7 @@ def add_upscale_parser(sub):
     p.add_argument("--perception", type=float, default=None, metavar="ALPHA",
                    help="perception-distortion dial in [0, 1]: the shipped SRResNet (0, highest PSNR, smoother) "
                    "and SRGAN (1, most natural texture) weights interpolated; not with --weights")
-    p.add_argument("--cache-dir", default=None, type=path_arg,
+    p.add_argument("--cache-dir", default=None, type=folder_arg,
                    help="where exported models are cached (default $SRGAN_CACHE, else $XDG_CACHE_HOME/srgan or ~/.cache/srgan); "
                    "each weights file and each --perception value adds about 18 MB there; the folder may be deleted "
                    "at any time (what is needed is rebuilt)")
@@ -339,7 +347,8 @@ def cmd_upscale(args) -> int:
             if args.cache_dir is not None:
                 from .export_files import check_cache_dir
 
-                check_cache_dir(args.cache_dir)
+                # read-only is fine once the export is there (upscale_without_paddle: found in it)
+                args.cache_dir = check_cache_dir(args.cache_dir, needs_writing=not upscale_without_paddle(args))
             upscaler = Upscaler(weights=args.weights, engine=args.engine, device=args.device, tile=args.tile,
                                 tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt, bf16=args.bf16,
                                 perception=args.perception)

@@ -242,22 +242,28 @@ def check_written(model_dir: str | os.PathLike, *, elements: int | None = None) 
 def default_cache_dir() -> Path:
     """`$SRGAN_CACHE`, else `$XDG_CACHE_HOME/srgan`, else `~/.cache/srgan`."""
     if os.environ.get("SRGAN_CACHE"):
-        return Path(os.environ["SRGAN_CACHE"])
+        return Path(os.path.expanduser(os.environ["SRGAN_CACHE"]))  # a quoted "~/..." too
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "srgan"
 
 
-def check_cache_dir(cache_dir: str | os.PathLike) -> Path:
-    """A cache folder the user named (`--cache-dir`), created if missing and writable, or an
-    OutputError saying why not. (The default one is only tried: an unusable default cache costs
-    speed, not the result, so the engines fall back; a folder the user named is a user error.)"""
+def check_cache_dir(cache_dir: str | os.PathLike, *, needs_writing: bool = True) -> Path:
+    """A cache folder the user named (`--cache-dir`), created if missing, or an OutputError saying
+    why it cannot be one: a file, a folder that cannot be created, or (needs_writing: the model is
+    not cached there yet) one that cannot be written. (The default cache is only tried: an unusable
+    default costs speed, not the result, so the engines fall back; a folder the user named is a
+    user error.) A read-only cache that already holds what is needed is fine."""
     from .outputs import OutputError, make_folder
 
-    cache_dir = Path(cache_dir)
-    if cache_dir.exists() and not cache_dir.is_dir():
-        raise OutputError(f"--cache-dir {cache_dir}: is a file, not a folder")
+    cache_dir = Path(os.path.expanduser(cache_dir))
+    for parent in (cache_dir, *cache_dir.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"--cache-dir {cache_dir}: {parent} is a file, not a folder")
+            break
     make_folder(cache_dir, output=f"--cache-dir {cache_dir}")
-    if not os.access(cache_dir, os.W_OK | os.X_OK):
-        raise OutputError(f"--cache-dir {cache_dir}: cannot write there (read-only, or no permission)")
+    if needs_writing and not os.access(cache_dir, os.W_OK | os.X_OK):
+        raise OutputError(f"--cache-dir {cache_dir}: cannot write there (read-only, or no permission), and the "
+                          "model is not cached there yet")
     return cache_dir
 
 

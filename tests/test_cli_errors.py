@@ -160,7 +160,7 @@ CASES = [
     # an explicit cache folder that cannot be one fell back to the slow engine, exit 0 (hostile s20 F6)
     ("upscale: --cache-dir is a file", lambda r, o: ["upscale", str(r / "bench" / "HR" / "a.png"), "-o", o, "--weights",
                                                      str(r / "g.safetensors"), "--cache-dir", str(r / "g.safetensors")],
-     "g.safetensors: is a file, not a folder"),
+     "g.safetensors is a file, not a folder"),
 ]
 
 
@@ -289,6 +289,10 @@ def test_a_cache_dir_that_cannot_be_written_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
     with pytest.raises(OutputError, match=r"--cache-dir .*cache: cannot write there \(read-only, or no permission\)"):
         check_cache_dir(tmp_path / "new" / "cache")
+    # hostile s20 round 2: a read-only cache that already holds the export is what a shared cache is
+    assert check_cache_dir(tmp_path / "new" / "cache", needs_writing=False) == tmp_path / "new" / "cache"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # "~" is the user's home, not a folder named "~"
+    assert check_cache_dir("~/srgan-cache", needs_writing=False) == tmp_path / "home" / "srgan-cache"
 
 
 def test_a_reader_that_closes_stdout_early_does_not_change_the_outcome(files, tmp_path):
