@@ -132,8 +132,8 @@ def load_training_images(dirs: list[str | os.PathLike], min_size: int) -> list[t
         if len(bad) == 1:
             raise bad[0][1]
         if bad:
-            raise ValueError(f"{len(bad)} of {count} training images cannot be read ({', '.join(str(f) for f, _ in bad)}); "
-                             f"the first: {bad[0][1]}")
+            named = ", ".join(str(f) for f, _ in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+            raise ValueError(f"{len(bad)} of {count} training images cannot be read ({named}); the first: {bad[0][1]}")
     kept = [(name, img) for name, img in pairs if min(img.shape[:2]) >= min_size]
     small = [name for name, img in pairs if min(img.shape[:2]) < min_size]
     if small:

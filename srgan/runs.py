@@ -74,9 +74,11 @@ _CHECKPOINT = re.compile(r"ckpt_(\d+)\.ckpt")
 _GRID = re.compile(r"val_(\d+)\.png")
 # atomic.atomic_path's temporary names (".<file>.<random>.tmp") for the files of the layout above:
 # what a process killed mid-write (SIGKILL, power loss) leaves behind.
+# srgan.atomic's temporaries: ".<name>.<pid>@<host>.<8 random>.tmp" (a user's ".config.json.notes.tmp" is not one)
+_TEMP_TAIL = r"\.\d+@[A-Za-z0-9-]+\.[a-z0-9_]{8}\.tmp"
 _TEMP = re.compile(r"\.(ckpt_\d+\.ckpt|best_generator\.(safetensors|json)|config\.json|log\.jsonl|init_card\.json"
-                   r"|init_log\.jsonl)\..+\.tmp")
-_GRID_TEMP = re.compile(r"\.val_\d+\.png\..+\.tmp")
+                   r"|init_log\.jsonl)" + _TEMP_TAIL)
+_GRID_TEMP = re.compile(r"\.val_\d+\.png" + _TEMP_TAIL)
 
 
 class RunFolderError(RuntimeError):
@@ -659,7 +661,13 @@ class RunLock:
             warnings.warn(f"{self.path.parent}: no file locking on this system; do not start two runs in one folder", stacklevel=2)
             return self
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:  # O_NOFOLLOW: a link of that name (a dangling one too) is the user's, not our lock
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+            except OSError as e:
+                if self.path.is_symlink():
+                    raise RunFolderError(f"{self.path}: is a link; the run writes its lock file of that name: "
+                                         "choose another --out") from None
+                raise
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:

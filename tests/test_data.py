@@ -129,6 +129,11 @@ def test_every_unreadable_training_image_is_named_in_one_run(tmp_path):
     with pytest.raises(ValueError, match=r"^3 of 4 training images cannot be read \(.*a\.png, .*b\.jpg, .*c\.png\); "
                                          r"the first: .*a\.png"):
         load_training_images([tmp_path], min_size=32)
+    for i in range(7):  # many: five named and a count, one readable line (3,000 made 51,550 characters)
+        (tmp_path / f"z{i}.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match=r"^10 of 11 training images cannot be read \(.*a\.png, .*b\.jpg, .*c\.png, "
+                                         r".*z0\.png, .*z1\.png and 5 more\); the first"):
+        load_training_images([tmp_path], min_size=32)
 
 
 def test_missing_and_empty_folders_are_named(tmp_path):

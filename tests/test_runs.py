@@ -463,17 +463,17 @@ def test_a_pipe_link_or_folder_at_a_run_file_name_is_refused_not_replaced(tmp_pa
     from srgan.runs import RunFolder, RunFolderError
 
     cases = {"pipe": ("config.json", "is not a regular file"), "link": ("log.jsonl", "is a link"),
-             "folder": ("config.json", "is a folder")}
+             "folder": ("config.json", "is a folder"), "lock": ("run.lock", "is a link")}
     for kind, (name, said) in cases.items():
         run = tmp_path / kind
         run.mkdir()
         if kind == "pipe":
             os.mkfifo(run / name)
-        elif kind == "link":
+        elif kind in ("link", "lock"):  # the lock: created at the link's target, then the link deleted (round 2, N4)
             (run / name).symlink_to(tmp_path / "elsewhere.jsonl")
         else:
             (run / name).mkdir()
-        with pytest.raises(RunFolderError, match=f"{name}: {said}; the run writes a file of that name"):
+        with pytest.raises(RunFolderError, match=f"{name}: {said}; the run writes (a|its lock) file of that name"):
             RunFolder(run).open()
         assert sorted(p.name for p in run.iterdir()) == [name]  # no lock or anything else left
     assert not (tmp_path / "elsewhere.jsonl").exists()

@@ -322,13 +322,14 @@ def test_half_written_checkpoints_of_a_killed_run_are_removed(tmp_path, capsys):
     out = tmp_path / "run"
     argv = _cli_run(tmp_path, out, "--steps", "2", "--ckpt-every", "2", "--val-every", "100")
     assert main(argv) == 0
-    left = [out / ".ckpt_00000004.ckpt.k1x2.tmp", out / ".best_generator.safetensors.abc.tmp"]
+    left = [out / ".ckpt_00000004.ckpt.4321@somehost.k1x2ab_9.tmp", out / ".best_generator.safetensors.77@vm.abcdefgh.tmp"]
     for p in left:
         p.write_bytes(b"\0" * 1000)
-    mine = out / ".my_notes.tmp"
-    mine.write_text("not the run's")
+    mine = [out / ".my_notes.tmp", out / ".config.json.mynotes.tmp"]  # the second: the shape of the run's, not its (round 2, N8)
+    for p in mine:
+        p.write_text("not the run's")
     assert main([*argv, "--steps", "4", "--resume"]) == 0
-    assert not any(p.exists() for p in left) and mine.exists()
+    assert not any(p.exists() for p in left) and all(p.exists() for p in mine)
     assert "removed 2 temporary file(s)" in capsys.readouterr().err
 
 
