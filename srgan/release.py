@@ -317,8 +317,8 @@ def write_release(generator, out: Path, card: dict, log: bytes | None, *, overwr
         (card_file, lambda tmp: write_json(tmp, ckpt.card_document(generator, card))),  # last: it vouches for the others
     ], replace=overwrite)
     if stale_log:  # --overwrite removed a file the user may not have expected to lose: say so
-        warnings.warn(f"removed {log_file}: the earlier release's log (these weights have none; it would pass for "
-                      "theirs)", stacklevel=2)
+        warnings.warn(f"removed {log_file}: the file at these weights' log name (they have no log, and it would pass "
+                      "for theirs)", stacklevel=2)
 
 
 def _score_generator(generator, benchmarks: list[str | Path], scale: int) -> dict:

@@ -517,7 +517,7 @@ def test_interpolate_overwrite_says_it_removed_a_log_the_new_weights_lack(tmp_pa
     capsys.readouterr()
     assert main(args + ["--overwrite"]) == 0
     assert not (tmp_path / "mix_log.jsonl").exists()
-    assert f"warning: removed {tmp_path / 'mix_log.jsonl'}: the earlier release's log" in capsys.readouterr().err
+    assert f"warning: removed {tmp_path / 'mix_log.jsonl'}: the file at these weights' log name" in capsys.readouterr().err
 
 
 def test_run_layout_names_are_refused_inside_any_run_folder_only(tmp_path):
