@@ -515,9 +515,11 @@ class Trainer:
             # A signal on any rank (the first SIGTERM only sets stop.signalled) is an interruption;
             # max_minutes is a budget the user set, and the run ends normally.
             self.interrupted = ranks.any_rank(self.interrupted or stop.signalled)
+            finished = self.step >= train_cfg.steps  # a SIGTERM during the last step: the run is complete, saved
+            self.interrupted = self.interrupted and not finished
             # Still inside `stop`: SIGTERMs during the save (the launcher repeats its own, a
             # checkpoint of G and D takes a second or more) are the same request, not a kill.
-            if stop.requested and self.step % train_cfg.ckpt_every != 0:
+            if stop.requested and not finished and self.step % train_cfg.ckpt_every != 0:
                 path = self.save()
                 if self.is_main:
                     logger.info(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")

@@ -84,6 +84,27 @@ def test_trainer_stops_after_the_step_with_a_checkpoint_on_the_first_sigterm(tmp
     assert _log_steps(tmp_path / "run") == [1, 2, 3]
 
 
+def test_a_sigterm_during_the_last_step_ends_a_complete_run(tmp_path):
+    """Hostile test s20 round 2 (N9): a SIGTERM during the last step said "stopped at step N; continue
+    with --resume" and the run counted as interrupted (exit 130), though it was complete and saved."""
+    from srgan.runs import checkpoints
+    from test_runs import _cfg, _trainer
+
+    trainer = _trainer(_cfg(tmp_path / "run", steps=3, ckpt_every=50, val_every=50))
+    real_step = trainer.train_step
+
+    def step_then_sigterm(lr, hr):
+        losses = real_step(lr, hr)
+        if trainer.step == 2:  # during the third and last step
+            _sigterm_self()
+        return losses
+
+    trainer.train_step = step_then_sigterm
+    trainer.fit()
+    assert trainer.step == 3 and not trainer.interrupted
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["ckpt_00000003.ckpt"]  # the end's, once
+
+
 def test_sigterms_during_the_stop_checkpoint_do_not_lose_it(tmp_path):
     """paddle.distributed.launch repeats its SIGTERM 0.2 s apart, and a phase-2 checkpoint takes a
     second or more to write: the repeats arriving while the stop checkpoint is written must not
