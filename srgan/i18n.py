@@ -610,6 +610,8 @@ ZH_FIGURES: dict[str, str] = {
     # release.format_card (chapters 5 and 6): the model card's summary and departures
     "**{}** ({}, step {#}, batch {#} x {#} px, {#} h on {}, paddle {})":
         "**{}**（{}，第 {#} 步，批量 {#} × {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
+    "**{}** ({}, step {#}, batch {#} x {#} px in the last segment, {#} h on {}, paddle {})":
+        "**{}**（{}，第 {#} 步，最后一段批量 {#} × {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
     # srgan.machine.machine_description, the card's machine: "x86_64, 2 CPU cores, Linux 6.1.0, Python 3.11.7"
     "{}, {#} CPU cores, {}, Python {}": "{}，{#} 个 CPU 核心，{}，Python {}",
     "Network interpolation: {#} x {} + {#} x {}; the second is the trained generator this card describes "

@@ -420,8 +420,9 @@ def format_card(card: dict) -> str:
     edition's notebooks, srgan.i18n, its words are Chinese)."""
     # An interpolation of weights without a card (release_interpolation) knows less of its training.
     about = [card.get("phase") or "phase unknown", f"step {card.get('step') or 0:,}"]
-    if card.get("batch_size"):
-        about.append(f"batch {card['batch_size']} x {card.get('hr_crop')} px")
+    if card.get("batch_size"):  # a lineage's segments may differ (its departures say how): this is the last's
+        last = " in the last segment" if len(card.get("segments") or ()) > 1 else ""
+        about.append(f"batch {card['batch_size']} x {card.get('hr_crop')} px{last}")
     if card.get("training_hours") is not None:
         about.append(f"{card['training_hours']:.2f} h on {card.get('machine')}")
     if card.get("paddle"):
