@@ -532,7 +532,10 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
     if len(outputs):  # a decade of headroom at each end, clear of the segment numbers
         low, high = min(outputs.min(), 0.1) / 10, 1 - min(1 - outputs.max(), 0.1) / 10
         axes[3].set_ylim(low, high)
+        # every other decade: the panel is short, and seven labels touched (Chinese reader, s20)
         ticks = [t for t in (1e-6, 1e-4, 1e-2, 0.5, 1 - 1e-2, 1 - 1e-4, 1 - 1e-6) if low <= t <= high]
+        if len(ticks) > 5:
+            ticks = [t for t in ticks if t not in (1e-4, 1 - 1e-4)]
         axes[3].set_yticks(ticks, [f"{t:.6g}" if 1e-3 < t < 1 - 1e-3 else f"{t:.0e}" if t < 0.5 else f"1-{1 - t:.0e}"
                                    for t in ticks])
         axes[3].minorticks_off()
