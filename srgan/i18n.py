@@ -976,7 +976,7 @@ ZH_PRINTED: dict[str, str] = {
         "速度测试的输入为 {#}x{#} 个 LR 像素：plain 内核会把它的尾部卷积展开成 {#} GB",
     "speed test input {#}x{#} LR px: the plain kernels unfold its tail conv into {#} GB ({#} px would need {#} GB; "
     "{#} GB is free)":
-        "速度测试的输入为 {#}x{#} 个 LR 像素：plain 内核会把它的尾部卷积展开成 {#} GB（{#} 像素需要 {#} GB；可用内存为 {#} GB）",
+        "速度测试的输入为 {#}x{#} 个 LR 像素：Paddle 的普通（plain）CPU 内核会把它的 9×9 尾部卷积按 im2col 展开，占用 {#} GB（{#} 像素需要 {#} GB；可用内存为 {#} GB）",
     "{}: {#}x{#} -> {#}x{#} in {#} s ({#} thousand LR pixels/s, engine {}; a first call, which includes preparing the "
     "engine: the timings below are of later calls); saved to {}":
         "{}：{#}x{#} -> {#}x{#}，用时 {#} 秒（每秒 {#}×10³ 个 LR 像素，引擎 {}；这是第一次调用，包含引擎的准备时间，"
