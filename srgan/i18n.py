@@ -972,10 +972,10 @@ ZH_PRINTED: dict[str, str] = {
     "(Upscaler tiles, this ran the whole image)":
         "{#}x{#}：与上面 Upscaler 的输出相比，最大差异为 {#} 个灰度级，{#} 的数值不同（Upscaler 分块运行，这里一次运行整张图像）",
     "weights: {}": "权重：{}",
-    "speed test input {#}x{#} LR px: the plain kernels unfold its tail conv into {#} GB":
-        "速度测试的输入为 {#}x{#} 个 LR 像素：plain 内核会把它的尾部卷积展开成 {#} GB",
-    "speed test input {#}x{#} LR px: the plain kernels unfold its tail conv into {#} GB ({#} px would need {#} GB; "
-    "{#} GB is free)":
+    "speed test input {#}x{#} LR px: Paddle's plain CPU kernels unfold (im2col) its 9x9 tail conv into {#} GB":
+        "速度测试的输入为 {#}x{#} 个 LR 像素：Paddle 的普通（plain）CPU 内核会把它的 9×9 尾部卷积按 im2col 展开，占用 {#} GB",
+    "speed test input {#}x{#} LR px: Paddle's plain CPU kernels unfold (im2col) its 9x9 tail conv into {#} GB ({#} px "
+    "would need {#} GB; {#} GB is free)":
         "速度测试的输入为 {#}x{#} 个 LR 像素：Paddle 的普通（plain）CPU 内核会把它的 9×9 尾部卷积按 im2col 展开，占用 {#} GB（{#} 像素需要 {#} GB；可用内存为 {#} GB）",
     "{}: {#}x{#} -> {#}x{#} in {#} s ({#} thousand LR pixels/s, engine {}; a first call, which includes preparing the "
     "engine: the timings below are of later calls); saved to {}":
