@@ -345,13 +345,22 @@ class PairedImages:
         for name, lr_path, hr_path in self.pairs:
             yield name, *self._load(lr_path, hr_path)
 
-    def check(self) -> None:
+    def check(self, min_side: int = 0) -> None:
         """Read every pair before any is scored; raise ValueError naming all pairs that cannot
-        be (a benchmark's mean over fewer images is not its score), one line, the first's reason."""
+        be (a benchmark's mean over fewer images is not its score), one line, the first's reason.
+
+        Args:
+            min_side: the smallest HR side the scoring can take (evaluate: SSIM's 11 px window plus
+                the border it crops), so that a too-small pair is named with the others, before
+                any is scored, and not found one per run.
+        """
         bad = []
         for name, lr_path, hr_path in self.pairs:
             try:
-                self._load(lr_path, hr_path)
+                _, hr = self._load(lr_path, hr_path)
+                if min(hr.shape[:2]) < min_side:
+                    raise ValueError(f"{hr_path}: {hr.shape[1]}x{hr.shape[0]} px; scoring needs at least "
+                                     f"{min_side}x{min_side} (SSIM's 11x11 window after the border it crops)")
             except (OSError, ValueError) as e:
                 bad.append((name, str(e)))
         if len(bad) == 1:

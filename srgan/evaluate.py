@@ -113,7 +113,7 @@ def evaluate_benchmark(
 
     pairs = benchmark_pairs(data_dir, scale=scale, max_images=max_images)
     if hasattr(pairs, "check"):  # a folder: every bad pair named at once, before minutes of upscaling
-        pairs.check()
+        pairs.check(min_side=11 + 2 * crop_border)  # SSIM (MATLAB)'s window after the border
     images = []
     for name, lr, hr in pairs:
         sr = np.asarray(upscaler(lr))

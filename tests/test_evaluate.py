@@ -301,3 +301,26 @@ def test_a_folder_named_selection_is_used_when_written_as_a_path(tmp_path, monke
     captured = capsys.readouterr()
     assert SELECTION_IDS[0] in captured.out and "img_000" not in captured.out
     assert "--data selection is the built-in selection set" in captured.err and "./selection" in captured.err
+
+
+def test_pairs_too_small_to_score_are_named_together_before_any_is_scored(tmp_path):
+    """Hostile test s20 round 2 (F8's leftover): a pair too small for SSIM's window was found at its
+    turn, one per run; now with every other bad pair, before the upscaling starts."""
+    from PIL import Image
+
+    from srgan.evaluate import bicubic_upscaler, evaluate_benchmark
+
+    for sub, side in (("HR", 16), ("LR_bicubic_x4", 4)):
+        (tmp_path / sub).mkdir()
+        for name in ("a.png", "b.png"):
+            Image.fromarray(np.zeros((side, side, 3), np.uint8)).save(tmp_path / sub / name)
+    calls = []
+
+    def upscaler(lr):
+        calls.append(1)
+        return bicubic_upscaler(4)(lr)
+
+    with pytest.raises(ValueError, match=r"2 of 2 pairs cannot be scored \(a\.png, b\.png\); the first: .*a\.png: 16x16 px; "
+                                         r"scoring needs at least 19x19"):
+        evaluate_benchmark(upscaler, tmp_path)
+    assert not calls
