@@ -158,6 +158,11 @@ class Trainer:
             raise ValueError(f"batch_size {cfg.data.batch_size} is not divisible by {self.world_size} devices")
         self.is_main = self.rank == 0
         self.vgg_engine = vgg_engine_for(self.device, train_cfg.vgg_engine)
+        if train_cfg.vgg_weights and (train_cfg.phase != "gan" or train_cfg.content_loss == "mse"):
+            import warnings  # a flag that does nothing is said to do nothing (it was accepted in silence)
+
+            warnings.warn(f"--vgg-weights {train_cfg.vgg_weights} is not used: no VGG loss in this run "
+                          f"(phase {train_cfg.phase}, content loss {train_cfg.content_loss})", stacklevel=2)
         self.out_dir = Path(train_cfg.out_dir)  # created by fit(), which opens the run folder (runs.open_run)
         self.progress = progress and self.is_main
         self.report_lines = report_lines and self.is_main

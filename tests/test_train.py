@@ -389,3 +389,10 @@ def test_train_writes_plain_validation_lines_to_a_log_not_a_progress_bar(tmp_pat
     lines = [line for line in err.splitlines() if ": val PSNR " in line]
     assert [line.split(":")[0] for line in lines] == ["step 2", "step 4"], err
     assert all(line.endswith(" s/step)") and "/4 steps" in line for line in lines), lines
+
+
+def test_vgg_weights_that_no_loss_uses_are_said_to_be_unused(tmp_path):
+    """Hostile test s20: --vgg-weights with phase 1 (or an MSE content loss) was accepted in silence."""
+    cfg = _cfg(tmp_path, "pretrain", vgg_weights="random")
+    with pytest.warns(UserWarning, match=r"--vgg-weights random is not used: no VGG loss in this run \(phase pretrain"):
+        Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
