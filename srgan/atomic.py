@@ -71,13 +71,21 @@ def writer_tag() -> str:
     return f"{os.getpid()}@{host}"
 
 
+def temporary_pattern(names: str, host: str | None = None) -> re.Pattern:
+    """The names this module gives the temporaries of files whose names match the regex `names`:
+    ".<name>.<pid>@<host>.<mkstemp's 8 random characters>.tmp" (writer_tag), the pid the
+    pattern's last group; `host` None: any host's."""
+    host_regex = re.escape(host) if host is not None else r"[A-Za-z0-9-]+"
+    return re.compile(rf"\.(?:{names})\.(\d+)@{host_regex}\.[a-z0-9_]{{8}}\.tmp")
+
+
 def remove_stale_temporaries(path: Path, *, folders: bool = False) -> None:
     """Remove the temporaries of `path` that a killed writer left (SIGKILL, a power cut: no
     `finally` ran). Only files (folders=True: folders) named exactly as atomic_path names them on
     this host, ".<name>.<pid>@<host>.<mkstemp's 8 random characters>.tmp", and only if process
     <pid> is gone: a live writer's temporary, another host's and anything else are never touched."""
     pid_now, host = writer_tag().split("@", 1)
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)@{re.escape(host)}\.[a-z0-9_]{{8}}\.tmp")
+    pattern = temporary_pattern(re.escape(path.name), host)
     try:
         names = os.listdir(path.parent)
     except OSError:

@@ -37,7 +37,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from .atomic import remove_stale_temporaries, _umask, writer_tag, file_digest, paddle_path
+from .atomic import _umask, file_digest, paddle_path, remove_stale_temporaries, writer_tag
 from .export_files import META_FILE, PREFIX, REPLACING, NotWhole, check_written, is_export_meta
 from .outputs import OutputError, check_output_folder, make_folder
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .atomic import atomic_path, copy_atomic, write_json
+from .atomic import atomic_path, copy_atomic, temporary_pattern, write_json
 from .log import logger
 from .machine import machine_description
 from .outputs import same_file
@@ -72,13 +72,12 @@ LOCK = "run.lock"
 
 _CHECKPOINT = re.compile(r"ckpt_(\d+)\.ckpt")
 _GRID = re.compile(r"val_(\d+)\.png")
-# atomic.atomic_path's temporary names (".<file>.<random>.tmp") for the files of the layout above:
-# what a process killed mid-write (SIGKILL, power loss) leaves behind.
-# srgan.atomic's temporaries: ".<name>.<pid>@<host>.<8 random>.tmp" (a user's ".config.json.notes.tmp" is not one)
-_TEMP_TAIL = r"\.\d+@[A-Za-z0-9-]+\.[a-z0-9_]{8}\.tmp"
-_TEMP = re.compile(r"\.(ckpt_\d+\.ckpt|best_generator\.(safetensors|json)|config\.json|log\.jsonl|init_card\.json"
-                   r"|init_log\.jsonl)" + _TEMP_TAIL)
-_GRID_TEMP = re.compile(r"\.val_\d+\.png" + _TEMP_TAIL)
+# The files a run writes by name (besides checkpoints and grids).
+_RUN_FILE_NAMES = (CONFIG, LOG, BEST, BEST_CARD, INIT_CARD, INIT_LOG)
+# srgan.atomic's temporary names for the files of this layout (".<file>.<pid>@<host>.<random>.tmp"):
+# what a process killed mid-write (SIGKILL, power loss) leaves behind; a user's ".config.json.notes.tmp" is not one.
+_TEMP = temporary_pattern(r"ckpt_\d+\.ckpt|" + "|".join(map(re.escape, _RUN_FILE_NAMES)))
+_GRID_TEMP = temporary_pattern(r"val_\d+\.png")
 
 
 class RunFolderError(RuntimeError):
@@ -145,7 +144,7 @@ def run_files(run_dir: str | os.PathLike) -> list[Path]:
     """The files of a run in `run_dir` (checkpoints, weights, log, config, initial card),
     i.e. what makes the folder belong to a run. Empty for a missing or unused folder."""
     run_dir = Path(run_dir)
-    named = [run_dir / name for name in (CONFIG, LOG, BEST, BEST_CARD, INIT_CARD, INIT_LOG)]
+    named = [run_dir / name for name in _RUN_FILE_NAMES]
     return [p for p in named if p.is_file()] + checkpoints(run_dir)
 
 
@@ -771,7 +770,7 @@ class RunFolder:
                                          "choose another --out")
             # A pipe, a link (a dangling one too: the log is appended to, through it, wherever it
             # points) or a folder at a name the run writes is not a run's: refused, not replaced.
-            for name in (CONFIG, LOG, BEST, BEST_CARD, INIT_CARD, INIT_LOG):
+            for name in _RUN_FILE_NAMES:
                 p = self.path / name
                 if p.is_symlink() or (p.exists() and not p.is_file()):
                     self.close()
