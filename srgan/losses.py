@@ -28,7 +28,7 @@ import paddle.nn.functional as F
 
 from srgan.config import CONTENT_LOSS_KINDS, PIXEL_LOSS_KINDS  # the choices, checked with the config
 from srgan.imresize import resize_matrix
-from srgan.vgg import VGGFeatureExtractor, feature_end_index, to_vgg_input
+from srgan.vgg import VGGFeatureExtractor, feature_end_index
 from srgan.vgg_inference import InferenceVGGLoss
 
 # Eq. 3's 1e-3 weight of the adversarial term is a training setting: config.TrainConfig.adv_weight.
@@ -95,13 +95,7 @@ class MultiLayerVGGLoss(nn.Layer):
                      for (i, j), weight in VGG_MULTI_LAYERS.items()}  # index of each layer's conv -> weight
 
     def _features(self, x) -> dict:
-        self.vgg._force_eval()
-        h, out = to_vgg_input(x, self.vgg.scale, self.vgg.shift, self.vgg.bgr), {}
-        for index, layer in enumerate(self.vgg.features):
-            h = layer(h)
-            if index in self.taps:
-                out[index] = h * VGG_MULTI_SCALE  # (N, C, H / 2^(i-1), W / 2^(i-1))
-        return out
+        return {index: f * VGG_MULTI_SCALE for index, f in self.vgg.features_at(x, self.taps).items()}
 
     def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
         sr_features = self._features(sr)  # gradient flows through the frozen VGG to G

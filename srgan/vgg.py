@@ -362,6 +362,17 @@ class VGGFeatureExtractor(nn.Layer):
         for layer in self.sublayers():
             layer.training = False
 
+    def features_at(self, x, indices) -> dict:  # x: (N, 3, H, W), RGB in [-1, 1]
+        """The outputs of the layers of `features` at `indices`, in one pass (a loss over several
+        layers, srgan.losses.MultiLayerVGGLoss): index -> (N, C, H / 2^(i-1), W / 2^(i-1))."""
+        self._force_eval()
+        h, out = to_vgg_input(x, self.scale, self.shift, self.bgr), {}
+        for index, layer in enumerate(self.features):
+            h = layer(h)
+            if index in indices:
+                out[index] = h
+        return out
+
     def forward(self, x):  # x: (N, 3, H, W), RGB in [-1, 1]
         self._force_eval()
         return self.features(to_vgg_input(x, self.scale, self.shift, self.bgr))  # (N, C, H / 2^(i-1), W / 2^(i-1))
