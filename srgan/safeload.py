@@ -44,6 +44,25 @@ class UnsafePickleError(pickle.UnpicklingError):
     """The file names something other than the data types of a state dict: it could run code."""
 
 
+def _no_sized_buffer(kind: type):
+    """`kind` (bytes or bytearray) as the unpickler may call it: from data in the file, never from a
+    size. `bytearray(10**12)` is a few bytes of pickle asking for a terabyte of zeros; a state dict
+    never builds a buffer that way, so the request is refused before anything is allocated."""
+
+    def make(*args, **kwargs):
+        if args and isinstance(args[0], int):
+            raise UnsafePickleError(
+                f"it asks for {args[0]:,} empty bytes ({kind.__name__}(size)), which a Paddle state dict never does; "
+                "refusing to load it (a crafted file could exhaust the memory this way)"
+            )
+        return kind(*args, **kwargs)
+
+    return make
+
+
+_SIZED = {("builtins", "bytes"): _no_sized_buffer(bytes), ("builtins", "bytearray"): _no_sized_buffer(bytearray)}
+
+
 class _StateDictUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) not in ALLOWED:
@@ -51,7 +70,7 @@ class _StateDictUnpickler(pickle.Unpickler):
                 f"it asks to import {module}.{name}, which a Paddle state dict never does; refusing to load it "
                 "(a pickle can run code when loaded; only load files you made)"
             )
-        return super().find_class(module, name)
+        return _SIZED.get((module, name)) or super().find_class(module, name)
 
 
 def safe_load(path: str | os.PathLike, *, return_numpy: bool = False):

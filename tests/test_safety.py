@@ -58,6 +58,16 @@ def test_load_checkpoint_refuses_a_pickle_that_runs_code(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("kind", [b"bytearray", b"bytes"])
+def test_load_checkpoint_refuses_a_pickle_that_asks_for_a_huge_buffer(tmp_path, kind):
+    # protocol 2: GLOBAL builtins.<kind>, the int 10**13, TUPLE1, REDUCE, STOP: ten terabytes of zeros
+    # asked for by 40 bytes; allowed types, so only the size check stands between it and the memory.
+    path = tmp_path / "huge.ckpt"
+    path.write_bytes(b"\x80\x02cbuiltins\n" + kind + b"\n\x8a\x06\x00\xa0r\x4e\x18\x09\x85R.")
+    with pytest.raises(CheckpointError, match="10,000,000,000,000 empty bytes"):
+        load_checkpoint(path)
+
+
 def test_load_checkpoint_still_reads_the_trainers_checkpoints(tmp_path):
     Trainer(_tiny_run(tmp_path / "run"), images=_images(), val_pairs=_val_pairs(), progress=False).fit()
     state = load_checkpoint(checkpoints(tmp_path / "run")[-1])

@@ -1,0 +1,16 @@
+#!/bin/bash
+# issue 23, session 21 (a new machine: run AA's folder, its D and optimizers are gone): run AA continued
+# from its released generator (step 4,607 of AA, 5,881 over the lineage) with a new discriminator
+# (100 warm-up steps alone) and AA's recipe otherwise: vgg-multi content loss, adversarial 0.1,
+# lattice 10000, chroma 100, LR-consistency 10, EMA 0.998, batch 8 of 96 px, spectral D, no renewal,
+# selection set every 100 steps, every checkpoint kept. One thread, nice 10. Usage: AB_launch.sh
+cd /work/main
+OMP_NUM_THREADS=1 nohup nice -n 10 .venv/bin/srgan train --phase gan \
+  --init-generator weights/experiments/issue23/AA_Z3900_vggmulti_step4607.safetensors \
+  --d-warmup-steps 100 --d-norm spectral --d-arch paper \
+  --train-dirs /work/shared/datasets/T91 /work/shared/datasets/BSDS200 --val-dir selection \
+  --hr-size 96 --batch-size 8 --num-workers 2 --steps 4000 --lr 1e-4 --lr-milestones 100000 \
+  --content-loss vgg-multi --adv-weight 0.1 --gan-loss standard --gan-pixel-weight 0 \
+  --lattice-weight 10000 --lowfreq-weight 0 --chroma-weight 100 --lr-consistency-weight 10 \
+  --ema-decay 0.998 --d-renew-every 0 --seed 21 --val-every 100 --ckpt-every 100 \
+  --no-progress --out-dir /work/runs/AB_AA4607 > /work/runs/AB_AA4607.out 2>&1 &
