@@ -376,6 +376,7 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
         if not benchmarks:
             raise FileNotFoundError(f"{default_shared_dir() / 'benchmarks'}: no Set5 or Set14 to score the release on; "
                                     "pass --data BENCHMARK_DIR (HR/ + LR_bicubic_x<scale>/) or set SRGAN_SHARED")
+    alpha = float(alpha) + 0.0  # -0.0 is 0: the card must not say "-0 x" of a file
     tensors, config = ckpt.interpolate_generators(start, end, alpha)
     generator = ckpt.build_generator(config)
     ckpt.load_state_dict_checked(generator, tensors, f"{start.name} x {end.name}")

@@ -537,3 +537,19 @@ def test_run_layout_names_are_refused_inside_any_run_folder_only(tmp_path):
         check_not_run_layout([tmp_path / "new_run" / "init_card.json"], run_dir=tmp_path / "new_run")
     check_not_run_layout([run / "release.safetensors", run / "release.json", run / "release_log.jsonl"])
     check_not_run_layout([tmp_path / "weights" / "init_card.json", tmp_path / "weights" / "config.json"])
+
+
+def test_interpolate_at_minus_zero_says_one_times_the_start(tmp_path, capsys):
+    """Hostile test s20: --alpha -0.0 gave a card saying "1 x a + -0 x b"."""
+    from srgan.checkpoint import save_generator
+    from srgan.models import Generator
+
+    bench = _benchmark(tmp_path / "bench")
+    for name in ("a", "b"):
+        save_generator(Generator(num_blocks=1, channels=8), tmp_path / f"{name}.safetensors")
+    out = tmp_path / "mix.safetensors"
+    assert main(["interpolate", str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"), "--alpha", "-0.0",
+                 "--out", str(out), "--data", str(bench)]) == 0
+    card_text = out.with_suffix(".json").read_text()
+    assert "-0 x" not in card_text and "-0 x" not in capsys.readouterr().out and "\"alpha\": -0" not in card_text
+    assert "1 x a.safetensors + 0 x b.safetensors" in card_text
