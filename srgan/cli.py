@@ -279,10 +279,13 @@ def cmd_train(args) -> int:
     cfg = train_config_from_args(args)
     progress = _progress(args)
     trainer = Trainer(cfg, progress=progress, report_lines=not progress)
-    if trainer.is_main:
-        vgg = f", {cfg.train.content_loss} loss by {trainer.vgg_engine}" if trainer.discriminator is not None and cfg.train.content_loss != "mse" else ""
-        print(f"phase {cfg.train.phase} on {trainer.device} x{trainer.world_size}{vgg}, out {cfg.train.out_dir}")
-    metrics = trainer.fit(resume=args.resume, overwrite=args.overwrite)
+
+    def announce():  # once the run folder is accepted: a refused folder is one error line, not a run's header first
+        if trainer.is_main:
+            vgg = f", {cfg.train.content_loss} loss by {trainer.vgg_engine}" if trainer.discriminator is not None and cfg.train.content_loss != "mse" else ""
+            print(f"phase {cfg.train.phase} on {trainer.device} x{trainer.world_size}{vgg}, out {cfg.train.out_dir}", flush=True)
+
+    metrics = trainer.fit(resume=args.resume, overwrite=args.overwrite, on_start=announce)
     if trainer.is_main and metrics:
         print(f"last validation (step {metrics['step']}): PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim_daala']:.4f}")
     # Stopped by Ctrl-C or SIGTERM (with a checkpoint): not done, so `train && release` stops here.

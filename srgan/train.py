@@ -436,7 +436,7 @@ class Trainer:
         return metrics
 
     # -- the loop -------------------------------------------------------------------
-    def fit(self, resume: bool | str = False, overwrite: bool = False) -> dict:
+    def fit(self, resume: bool | str = False, overwrite: bool = False, on_start=None) -> dict:
         """Train until cfg.train.steps (or max_minutes); returns the last validation metrics.
 
         Args:
@@ -444,6 +444,10 @@ class Trainer:
                 or a checkpoint path (runs.run_start says what each means). An interruption
                 (Ctrl-C, SIGTERM, max_minutes) saves a checkpoint first.
             overwrite: start afresh in an out_dir that holds another run, deleting its files.
+            on_start: called with no arguments when training is about to begin: the run folder
+                accepted and locked, the checkpoint, data and validation set read (the command
+                line prints its "phase ... out ..." line there, so a refused folder or a bad
+                input is one error line, not a run's header and then the error).
 
         The run folder belongs to this run (runs.RunFolder): it is locked while fit() runs, a
         fresh run refuses a folder holding another run's files unless `overwrite`, and a folder
@@ -452,9 +456,9 @@ class Trainer:
         # Rank 0 alone writes, so it alone locks and checks the folder.
         with runs.open_run(self.out_dir, resume=resume, overwrite=overwrite, inputs=[self.cfg.train.init_generator],
                            writer=self.is_main, any_rank=ranks.any_rank) as start:
-            return self._fit(start)
+            return self._fit(start, on_start)
 
-    def _fit(self, start: runs.RunStart) -> dict:
+    def _fit(self, start: runs.RunStart, on_start=None) -> dict:
         train_cfg, data_cfg = self.cfg.train, self.cfg.data
         if start.resuming and not self._resume(start) and self.is_main:
             logger.info(f"--resume: no checkpoint in {self.out_dir}; starting from step 0")
@@ -472,6 +476,8 @@ class Trainer:
             runs.record_start(self.out_dir, start, self.cfg.to_dict(), step=self.step, paddle=paddle.__version__,
                               device=self.device, world_size=self.world_size, vgg=vgg.describe() if vgg is not None else None,
                               init_card=ckpt.card_and_log_paths(source) if source and str(source).endswith(".safetensors") else None)
+        if on_start is not None:
+            on_start()
 
         bar = tqdm(total=train_cfg.steps, initial=self.step, desc=train_cfg.phase, dynamic_ncols=True, disable=not self.progress)
         # SIGTERM (a scheduler, `kill`) stops like Ctrl-C but at a step boundary, with a checkpoint;
