@@ -761,5 +761,20 @@ def _main(argv: list[str] | None = None) -> int:
             return getattr(e, "exit_status", EXIT_USER_ERROR)  # train.TrainingDiverged: EXIT_DIVERGED
 
 
+def console() -> None:
+    """The `srgan` command (and `python -m srgan`): main(), then exit with its status.
+
+    A SIGTERM that comes once the command's work is done, in the fraction of a second in which
+    Python and Paddle shut down, is ignored: it would otherwise end a finished, successful command
+    with status 143 (Paddle's handler), as if it had been killed in its work (hostile test s20, N7).
+    """
+    import signal
+
+    status = main()
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

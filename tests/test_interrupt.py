@@ -256,3 +256,21 @@ def test_a_sigterm_while_paddle_is_imported_waits_for_the_commands_handler(tmp_p
     proc = subprocess.run([sys.executable, "-c", code, "info"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 130, proc.stderr[-2000:]
     assert proc.stderr.strip().splitlines()[-1] == "interrupted" and "FatalError" not in proc.stderr
+
+
+@pytest.mark.parametrize("entry", ["console", "python -m srgan"])
+def test_a_sigterm_after_the_command_finished_leaves_its_status(tmp_path, entry):
+    """Hostile test s20 N7: a SIGTERM in the fraction of a second in which Python and Paddle shut
+    down, after the command's work was done, ended it with status 143 (killed). An atexit hook
+    sends it here, so it lands in the shutdown every time."""
+    import subprocess
+    import sys
+
+    start = "import srgan.cli as cli; cli.console()" if entry == "console" else "import runpy; runpy.run_module('srgan', run_name='__main__')"
+    code = ("import atexit, os, signal, sys\n"
+            "atexit.register(lambda: os.kill(os.getpid(), signal.SIGTERM))\n"
+            "sys.argv = ['srgan', 'info']\n"
+            f"{start}\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    assert "FatalError" not in proc.stderr and "generator" in proc.stdout.lower()
