@@ -636,6 +636,8 @@ ZH_FIGURES: dict[str, str] = {
     "steps {#}-{#}: HR crops of {#} px (paper: {#})": "第 {#}-{#} 步：{#} 像素的 HR 裁剪块（论文：{#}）",
     "pixel loss {} (paper: MSE)": "像素损失 {}（论文：MSE）",
     "training data: {} (paper: 350k ImageNet images)": "训练数据：{}（论文：35 万张 ImageNet 图像）",
+    "training data: {} less the selection set's {#} photos (paper: 350k ImageNet images)":
+        "训练数据：{}，不含挑选集的 {#} 张照片（论文：35 万张 ImageNet 图像）",
     "content loss: Real-ESRGAN's perceptual loss, L1 between the features before the ReLU of phi_1,2, phi_2,2, "
     "phi_3,4, phi_4,4 and phi_5,4 weighted 0.1, 0.1, 1, 1, 1, scaled to the strength of the paper's loss (paper: MSE "
     "of phi_5,4)":
@@ -783,12 +785,13 @@ ZH_PRINTED: dict[str, str] = {
     "how the step was chosen: INTERMEDIATE release of phase 2 (SRGAN, VGG54), from the project's phase-2 experiments "
     "(weights/experiments/issue23/README.md, runs lettered A to Y): the network interpolation "
     "(ESRGAN Sec. 3.4) {#} x weights/srresnet_x4 + {#} x run {} at its step {#} ({}), alpha and checkpoint chosen on "
-    "the selection set ({#} BSDS200 photos held out of training), where it beats the SRGAN shipped before it (run {} "
+    "the selection set ({#} BSDS200 photos held out of phase 2's training; the SRResNet at alpha 0, trained before "
+    "they were held out, saw them), where it beats the SRGAN shipped before it (run {} "
     "at its step {#}) on PSNR, NIQE, grid contrast, colour shift and colour speckle at once.":
         "这一步是怎么选的：第二阶段（SRGAN，VGG54）的一个中间版本，来自本项目第二阶段的实验（weights/experiments/issue23/README.md，"
         "各次实验用字母 A 到 Y 编号）：网络插值（ESRGAN 第 3.4 节）"
-        "{#} × weights/srresnet_x4 + {#} × 实验 {} 第 {#} 步的权重（{}）；α 和检查点都是在挑选集（从训练数据中留出的 "
-        "{#} 张 BSDS200 照片）上选定的，在那里它在 PSNR、NIQE、网格对比度、颜色偏移和彩色噪点上同时胜过在它之前随包发布的 "
+        "{#} × weights/srresnet_x4 + {#} × 实验 {} 第 {#} 步的权重（{}）；α 和检查点都是在挑选集（从第二阶段的训练数据中留出的 "
+        "{#} 张 BSDS200 照片；α = 0 端的 SRResNet 训练于它们被留出之前，见过它们）上选定的，在那里它在 PSNR、NIQE、网格对比度、颜色偏移和彩色噪点上同时胜过在它之前随包发布的 "
         "SRGAN（实验 {} 第 {#} 步）。",
     "how the step was chosen:": "这一步是怎么选的：",
 

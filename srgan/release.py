@@ -23,6 +23,7 @@ from . import checkpoint as ckpt
 from . import runs
 from .atomic import path_error, write_json, write_together
 from .config import PAPER_TRAINING_DATA, Config, TrainConfig, default_shared_dir, paper
+from .data import SELECTION_IDS
 from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler, load_comparison
 from .i18n import translate_markdown
 from .image_io import save_image
@@ -144,7 +145,10 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.d_renew_every != ref.train.d_renew_every:
         out.append(f"every {train.d_renew_every:,} steps the discriminator is replaced by a new one, which trains alone for "
                    f"{train.d_warmup_steps} steps (a long-trained D lets colour speckle creep back; paper: one D throughout)")
-    out.append("training data: " + (", ".join(Path(d).name for d in data.train_dirs) or "scikit-image photos")
+    names = ", ".join(Path(d).name for d in data.train_dirs) or "scikit-image photos"
+    # srgan.data.load_training_images leaves the selection set's photos out of any BSDS* folder
+    held_out = any(Path(d).name.upper().startswith("BSDS") for d in data.train_dirs)
+    out.append(f"training data: {names}" + (f" less the selection set's {len(SELECTION_IDS)} photos" if held_out else "")
                + f" (paper: {PAPER_TRAINING_DATA})")
     return out
 

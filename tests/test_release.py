@@ -55,6 +55,19 @@ def test_paper_config_has_no_departures_but_data():
     assert any("SRGAN-MSE" in d for d in departures_from_paper(gan))
 
 
+def test_the_card_says_the_selection_photos_were_left_out_of_bsds200():
+    """Reader s20 #16: the card said "training data: T91, BSDS200" while the trainer leaves the
+    selection set's 25 BSDS200 photos out (srgan.data.load_training_images)."""
+    from srgan.config import paper
+
+    cfg = paper("pretrain")
+    cfg.data.train_dirs = ["/data/T91", "/data/BSDS200"]
+    assert departures_from_paper(cfg)[-1] == ("training data: T91, BSDS200 less the selection set's 25 photos "
+                                              "(paper: 350k ImageNet images)")
+    cfg.data.train_dirs = ["/data/DIV2K"]
+    assert departures_from_paper(cfg)[-1] == "training data: DIV2K (paper: 350k ImageNet images)"
+
+
 def test_phase_2_options_not_in_the_paper_are_declared():
     """Every phase-2 option that changes the paper's loss or what D/VGG see shows in the card."""
     from srgan.config import paper
