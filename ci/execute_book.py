@@ -87,6 +87,38 @@ def quiet_environment(env: dict) -> dict:
     return env
 
 
+def kernel_manager_class():
+    """The kernel manager papermill starts each chapter's kernel with: on POSIX, one that talks to
+    the kernel over Unix sockets in a private temporary folder instead of localhost TCP.
+
+    ipykernel 7 warns at every start that TCP is unencrypted ("susceptible to eavesdropping"):
+    18 such lines in the book job's log, which a reader of that log cannot act on. Unix sockets
+    in a folder only this user can enter are not reachable by other local users at all. The
+    folder's path is short on purpose (a socket path must stay under 108 bytes; the Jupyter
+    runtime folder under a long $HOME would not). Elsewhere (Windows): None, nbclient's default.
+    """
+    if os.name != "posix":
+        return None
+    import atexit
+    import shutil
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+
+    folder = tempfile.mkdtemp(prefix="srgan-kernel-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+    class UnixSocketKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _socket_prefix(self):
+            return os.path.join(folder, "k")
+
+    return UnixSocketKernelManager
+
+
 def warm_first_run_caches(python: str = sys.executable) -> str:
     """Build matplotlib's font cache before any chapter runs, and return what that printed.
 
@@ -167,6 +199,9 @@ def copy_book_sources(out: Path, edition: str = "en", language_switch: bool = Tr
             shutil.copy2(path, target)
 
 
+KERNEL_MANAGER = None  # set once by main() (kernel_manager_class)
+
+
 def execute(chapter: str, out: Path, parameters: dict, kernel: str, source: Path | None = None,
             edition: str = "en") -> float:
     """Run one chapter with papermill; return its wall time in seconds.
@@ -195,6 +230,7 @@ def execute(chapter: str, out: Path, parameters: dict, kernel: str, source: Path
         parameters=parameters,
         cwd=str(dst.parent),
         kernel_name=kernel,
+        **({"kernel_manager_class": KERNEL_MANAGER} if KERNEL_MANAGER else {}),
         progress_bar=False,
         log_output=False,
         report_mode=False,
@@ -367,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.edition == "zh":  # srgan.i18n lists the figure texts its table does not know (see the module docstring)
         untranslated.unlink(missing_ok=True)
         os.environ["SRGAN_UNTRANSLATED"] = str(untranslated)
+    global KERNEL_MANAGER
+    KERNEL_MANAGER = kernel_manager_class()
     first_run = warm_first_run_caches()
     print("matplotlib font cache: " + (f"built ({first_run.splitlines()[-1]})" if first_run else "ready"), flush=True)
     print(f"executing {len(chapters)} chapter(s) with parameters {parameters} -> {out}", flush=True)
