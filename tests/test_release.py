@@ -496,15 +496,20 @@ def test_release_on_a_full_disk_keeps_the_old_release_whole(tmp_path, capsys, mo
     assert capsys.readouterr().err.strip().splitlines() == [f"error: {out.with_suffix('.json')}: {reason}"]
 
 
-def test_interpolate_of_weights_without_cards_does_not_invent_a_phase(tmp_path, capsys):
-    """Hostile test s17: two files without model cards gave a card and a summary saying `gan`."""
+def _two_cardless_generators(tmp_path):
+    """a.safetensors and b.safetensors (tiny, no model cards) in tmp_path, a benchmark folder,
+    and the --out path of their blend."""
     from srgan.checkpoint import save_generator
     from srgan.models import Generator
 
-    bench = _benchmark(tmp_path / "bench")
     for name in ("a", "b"):
         save_generator(Generator(num_blocks=1, channels=8), tmp_path / f"{name}.safetensors")
-    out = tmp_path / "mix.safetensors"
+    return _benchmark(tmp_path / "bench"), tmp_path / "mix.safetensors"
+
+
+def test_interpolate_of_weights_without_cards_does_not_invent_a_phase(tmp_path, capsys):
+    """Hostile test s17: two files without model cards gave a card and a summary saying `gan`."""
+    bench, out = _two_cardless_generators(tmp_path)
     assert main(["interpolate", str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"), "--alpha", "0.5",
                  "--out", str(out), "--data", str(bench)]) == 0
     card = json.loads(out.with_suffix(".json").read_text())
@@ -554,13 +559,7 @@ def test_run_layout_names_are_refused_inside_any_run_folder_only(tmp_path):
 
 def test_interpolate_at_minus_zero_says_one_times_the_start(tmp_path, capsys):
     """Hostile test s20: --alpha -0.0 gave a card saying "1 x a + -0 x b"."""
-    from srgan.checkpoint import save_generator
-    from srgan.models import Generator
-
-    bench = _benchmark(tmp_path / "bench")
-    for name in ("a", "b"):
-        save_generator(Generator(num_blocks=1, channels=8), tmp_path / f"{name}.safetensors")
-    out = tmp_path / "mix.safetensors"
+    bench, out = _two_cardless_generators(tmp_path)
     assert main(["interpolate", str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"), "--alpha", "-0.0",
                  "--out", str(out), "--data", str(bench)]) == 0
     card_text = out.with_suffix(".json").read_text()
