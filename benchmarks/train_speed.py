@@ -5,6 +5,7 @@ Configurations, each on random tensors after a warm-up step:
     gan-mse       phase 2, G + D, content loss "mse" (SRGAN-MSE; runs offline)
     gan-vgg54     phase 2 with the VGG54 content loss (the paper's SRGAN): the paper's VGG19 when
                   srgan.vgg finds it ($SRGAN_SHARED/vgg19, ...), else random weights (same cost)
+    gan-vgg-multi phase 2 with issue 23's five-layer perceptual loss (not in the paper; Paddle lanes only)
 
 Every measured setting is a "lane": one worker process (or, for data parallel, one launcher
 with its ranks) that builds the networks once and then runs one training step whenever the
@@ -96,6 +97,7 @@ CONFIGS = {
     "pretrain": dict(phase="pretrain"),
     "gan-mse": dict(phase="gan", content_loss="mse"),
     "gan-vgg54": dict(phase="gan", content_loss="vgg54", vgg_weights=None),
+    "gan-vgg-multi": dict(phase="gan", content_loss="vgg-multi", vgg_weights=None),  # Paddle lanes only
 }
 PADDLE_OPTIONS = ("vgg-dygraph", "vgg-fp32", "vgg-bf16", "stock-layers", "plain-tail", "vgg-concat", "to-static", "onednn")
 VGG_FEATURE_SCALE = 1.0 / 12.75  # the paper's rescale of VGG features (srgan.losses)

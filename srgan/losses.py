@@ -81,7 +81,8 @@ class MultiLayerVGGLoss(nn.Layer):
     """Not in the paper: Real-ESRGAN's perceptual loss, sum over VGG_MULTI_LAYERS of weight x L1
     between SR's and HR's features before the layer's ReLU, scaled by VGG_MULTI_SCALE (to the
     strength of the paper's VGG54 loss). One frozen VGG19 up to phi_5,4 computes all five
-    (dygraph: autograd).
+    (autograd here; ContentLoss's inference engines compute the same loss and gradient with a
+    written-out backward, srgan.vgg_inference.VGGLossVJP).
 
     Args:
         vgg_weights: as ContentLoss's.
@@ -111,8 +112,7 @@ class ContentLoss(nn.Layer):
                (SRResNet-MSE, SRGAN-MSE).
     - "vgg22": MSE between VGG19 feature maps phi_2,2 of SR and HR (Eq. 5; SRGAN-VGG22).
     - "vgg54": the same with phi_5,4 (Eq. 5; the model the paper calls SRGAN).
-    - "vgg-multi": not in the paper, MultiLayerVGGLoss (Real-ESRGAN's perceptual loss); in
-      dygraph always (the inference engines compute one layer's loss).
+    - "vgg-multi": not in the paper, MultiLayerVGGLoss (Real-ESRGAN's perceptual loss).
 
     For the VGG kinds the feature maps are multiplied by 1/12.75 before the MSE (Sec. 3.2),
     and the HR features are computed without gradient (they are a fixed target).
@@ -143,17 +143,21 @@ class ContentLoss(nn.Layer):
         self.vgg = None if kind == "mse" else self.multi.vgg if self.multi else VGGFeatureExtractor(
             layer=kind, weights=vgg_weights, before_activation=before_activation)
         self.engine = None
-        if self.vgg is not None and self.multi is None and engine != "dygraph":
-            self.engine = InferenceVGGLoss(self.vgg, feature_scale=VGG_FEATURE_SCALE,
-                                           precision="bf16" if engine == "inference-bf16" else "fp32")
+        if self.vgg is not None and engine != "dygraph":
+            precision = "bf16" if engine == "inference-bf16" else "fp32"
+            if self.multi is not None:  # the five layers' L1 terms, each added on the way down (VGGLossVJP)
+                self.engine = InferenceVGGLoss(self.vgg, feature_scale=VGG_MULTI_SCALE, precision=precision,
+                                               taps=self.multi.taps, distance="l1")
+            else:
+                self.engine = InferenceVGGLoss(self.vgg, feature_scale=VGG_FEATURE_SCALE, precision=precision)
 
     def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
         if self.vgg is None:
             return F.mse_loss(sr, hr)  # Eq. 4 (mean over pixels and batch)
+        if self.engine is not None and self.engine.supports(sr.shape):
+            return self.engine(sr, hr)  # Eq. 5 (or vgg-multi's sum), loss and gradient from the predictor
         if self.multi is not None:
             return self.multi(sr, hr)
-        if self.engine is not None and self.engine.supports(sr.shape):
-            return self.engine(sr, hr)  # Eq. 5, loss and gradient from the predictor
         sr_features = self.vgg(sr) * VGG_FEATURE_SCALE  # gradient flows through the frozen VGG to G
         with paddle.no_grad():
             hr_features = self.vgg(hr) * VGG_FEATURE_SCALE

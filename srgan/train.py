@@ -186,8 +186,6 @@ class Trainer:
             self.content_loss = ContentLoss(kind=train_cfg.content_loss, vgg_weights=train_cfg.vgg_weights,
                                             engine=self.vgg_engine,
                                             before_activation=train_cfg.vgg_before_activation)
-            if train_cfg.content_loss == "vgg-multi":
-                self.vgg_engine = "dygraph"  # the inference engines compute one layer's loss (srgan.losses)
         self.pixel_loss = PixelLoss(train_cfg.pixel_loss)  # phase 1's loss; phase 2's optional pixel term
         # Not in the paper: an average of G's weights, which validation scores and the run releases.
         self.ema = WeightAverage(self.generator, train_cfg.ema_decay) if train_cfg.ema_decay else None

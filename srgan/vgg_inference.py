@@ -84,20 +84,36 @@ def cpu_has_bf16() -> bool:
 class VGGLossVJP(nn.Layer):
     """loss = mean((s * phi(SR) - s * phi(HR))^2) and d loss / d SR, by an explicit backward.
 
+    With `taps`, the loss is a weighted sum over several layers' outputs instead (the
+    "vgg-multi" content loss, losses.MultiLayerVGGLoss): sum_k w_k * D(s * f_k(SR), s * f_k(HR)),
+    D the mean square or the mean absolute difference; the backward adds each layer's term to
+    the gradient where the layer is passed on the way down.
+
     Args:
         vgg: a srgan.vgg.VGGFeatureExtractor (its frozen layers are shared, not copied).
         feature_scale: s, the paper's 1/12.75 (Sec. 3.2; losses.VGG_FEATURE_SCALE).
+        taps: {index of a layer in vgg.features: weight}: the layers whose outputs are compared;
+            None = the last layer's, weight 1 (the paper's Eq. 5).
+        distance: "mse" (Eq. 5) or "l1" (Real-ESRGAN's perceptual loss).
 
     Raises:
         ValueError: the network holds a layer other than 3x3/stride-1/pad-1 convs, ReLUs and
             2x2/stride-2 max-pools (the layers VGG19 has up to phi_5,4).
     """
 
-    def __init__(self, vgg: nn.Layer, *, feature_scale: float, split_ties: bool = False):
+    def __init__(self, vgg: nn.Layer, *, feature_scale: float, split_ties: bool = False, taps: dict | None = None,
+                 distance: str = "mse"):
         super().__init__()
         self.features = vgg.features
         self.feature_scale = float(feature_scale)
         self.split_ties = bool(split_ties)
+        if distance not in ("mse", "l1"):
+            raise ValueError(f"distance must be 'mse' or 'l1', got {distance!r}")
+        self.distance = distance
+        last = len(self.features) - 1
+        self.taps = {int(index): float(weight) for index, weight in (taps or {last: 1.0}).items()}
+        if not all(0 <= index <= last for index in self.taps):
+            raise ValueError(f"VGGLossVJP: taps {sorted(self.taps)} lie outside the network's layers 0-{last}")
         self.bgr = vgg.bgr
         self.register_buffer("scale", paddle.to_tensor(vgg.scale.numpy()), persistable=True)  # x_vgg = x01 * scale - shift
         self.register_buffer("shift", paddle.to_tensor(vgg.shift.numpy()), persistable=True)
@@ -124,19 +140,37 @@ class VGGLossVJP(nn.Layer):
         return 2**self.num_pools
 
     def forward(self, sr, hr):  # sr, hr: (N, 3, H, W) in [-1, 1]
-        target = to_vgg_input(hr, self.scale, self.shift, self.bgr)
-        for layer in self.features.children():
-            target = layer(target)  # phi(HR): (N, C, H / 2^p, W / 2^p)
-        x = to_vgg_input(sr, self.scale, self.shift, self.bgr)
-        inputs = []  # each layer's input, for its backward
-        for layer in self.features.children():
-            inputs.append(x)
-            x = layer(x)  # phi(SR) at the end
-        diff = (x - target) * self.feature_scale
-        loss = paddle.mean(diff * diff)  # Eq. 5 with the 1/12.75 rescale
-        grad = diff * (2.0 * self.feature_scale) / paddle.numel(diff).astype(diff.dtype)  # d loss / d phi(SR)
         layers = list(self.features.named_children())
-        for (name, layer), x_in in zip(reversed(layers), reversed(inputs)):
+        target, targets = to_vgg_input(hr, self.scale, self.shift, self.bgr), {}
+        for index, (_, layer) in enumerate(layers):
+            target = layer(target)  # phi(HR): (N, C, H / 2^p, W / 2^p)
+            if index in self.taps:
+                targets[index] = target
+        x = to_vgg_input(sr, self.scale, self.shift, self.bgr)
+        inputs, outputs = [], {}  # each layer's input, for its backward; the tapped layers' outputs
+        for index, (_, layer) in enumerate(layers):
+            inputs.append(x)
+            x = layer(x)
+            if index in self.taps:
+                outputs[index] = x
+        loss, tap_grads = 0.0, {}  # d loss / d (each tapped layer's output)
+        for index, weight in self.taps.items():
+            diff = (outputs[index] - targets[index]) * self.feature_scale
+            count = paddle.numel(diff).astype(diff.dtype)
+            if self.distance == "mse":
+                loss = loss + weight * paddle.mean(diff * diff)  # Eq. 5 with the 1/12.75 rescale
+                tap_grads[index] = diff * (2.0 * weight * self.feature_scale) / count
+            else:
+                loss = loss + weight * paddle.mean(paddle.abs(diff))
+                tap_grads[index] = paddle.sign(diff) * (weight * self.feature_scale) / count
+        grad = None
+        for index in reversed(range(len(layers))):
+            name, layer = layers[index]
+            x_in = inputs[index]
+            if index in tap_grads:  # this layer's output is compared: its term joins the gradient here
+                grad = tap_grads[index] if grad is None else grad + tap_grads[index]
+            if grad is None:  # above every tap: nothing flows yet
+                continue
             if isinstance(layer, nn.ReLU):
                 grad = grad * (x_in > 0).astype(grad.dtype)
             elif isinstance(layer, nn.MaxPool2D):
@@ -203,13 +237,15 @@ class InferenceVGGLoss:
             Paddle's dygraph kernels use when it is unset).
         precision: "fp32", or "bf16" (oneDNN's bfloat16 pass; the module docstring has its
             error). `self.precision` is what runs: "fp32" if the bf16 predictor failed its probe.
+        taps, distance: which layers are compared and how (VGGLossVJP); the defaults are Eq. 5.
 
     Raises:
         ValueError: precision is unknown, or "bf16" on a CPU without bfloat16 (`cpu_has_bf16`),
             where oneDNN would emulate it slower than float32.
     """
 
-    def __init__(self, vgg: nn.Layer, *, feature_scale: float, threads: int | None = None, precision: str = "fp32"):
+    def __init__(self, vgg: nn.Layer, *, feature_scale: float, threads: int | None = None, precision: str = "fp32",
+                 taps: dict | None = None, distance: str = "mse"):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         if precision == "bf16" and not cpu_has_bf16():
@@ -217,7 +253,7 @@ class InferenceVGGLoss:
         # bf16 rounding makes equal maxima in a pool window common (float32: only windows of zeros, which
         # the ReLU below zeroes anyway); each would take the window's whole gradient (measured on
         # photos: G's gradient 7% too long, d loss / d SR 13% off instead of 6%)
-        layer = VGGLossVJP(vgg, feature_scale=feature_scale, split_ties=precision == "bf16")
+        layer = VGGLossVJP(vgg, feature_scale=feature_scale, split_ties=precision == "bf16", taps=taps, distance=distance)
         self.divisor = layer.divisor
         self.precision = precision
         spec = [paddle.static.InputSpec([None, 3, None, None], "float32", name) for name in ("sr", "hr")]
@@ -244,7 +280,8 @@ class InferenceVGGLoss:
             if not error <= BF16_PROBE_TOLERANCE:  # also NaN
                 warnings.warn(f"InferenceVGGLoss: the bfloat16 predictor's gradient is off by {error:.2g} (relative) "
                               f"on a probe; the VGG loss runs in float32 instead", RuntimeWarning, stacklevel=2)
-                self.__init__(vgg, feature_scale=feature_scale, threads=threads, precision="fp32")
+                self.__init__(vgg, feature_scale=feature_scale, threads=threads, precision="fp32", taps=taps,
+                              distance=distance)
 
     def _bind(self) -> None:
         self._inputs = [self.predictor.get_input_handle(name) for name in self.predictor.get_input_names()]
