@@ -217,6 +217,13 @@ ZH_GLUE: dict[str, str] = {
     "{#} × the SRResNet's weights + {#} × the trained ones": "{#} × SRResNet 的权重 + {#} × 训练得到的权重",
     "not applied: the trained weights themselves": "未使用：直接发布训练得到的权重",
     "D was saturated until step {#}, and not after": "D 在第 {#} 步之前是饱和的，之后不再饱和",
+    "D was saturated until step {#}, when a spectrally normalised D replaced the paper's, and not after":
+        "D 在第 {#} 步之前是饱和的；那一步谱归一化的判别器取代了论文的判别器，此后不再饱和",
+    "it adds a bicubic upsampling of the input to its output, which the paper's does not":
+        "它把输入的双三次上采样加到输出上，论文的网络没有这一项",
+    "its layers are the paper's": "它的网络层与论文相同",
+    "{#} of its {#} steps used an L1 pixel loss (the paper: MSE)": "其中 {#} 步（共 {#} 步）用的是 L1 逐像素损失（论文：均方误差）",
+    "its {#} steps used pixel MSE, as the paper's": "它的 {#} 步训练都用逐像素均方误差，与论文相同",
     "was saturated until step {#} and not after": "在第 {#} 步之前处于饱和状态，之后不再饱和",
     "Up to step {#} D won almost every round: the non-saturating form of the adversarial loss kept its gradient from "
     "vanishing, but a D that sure of itself tells G little more than that all of it is fake; after it, D tells G's images "

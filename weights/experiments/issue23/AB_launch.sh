@@ -14,3 +14,7 @@ OMP_NUM_THREADS=1 nohup nice -n 10 .venv/bin/srgan train --phase gan \
   --lattice-weight 10000 --lowfreq-weight 0 --chroma-weight 100 --lr-consistency-weight 10 \
   --ema-decay 0.998 --d-renew-every 0 --seed 21 --val-every 100 --ckpt-every 100 \
   --no-progress --out-dir /work/runs/AB_AA4607 > /work/runs/AB_AA4607.out 2>&1 &
+# At step 353 (session 21) the run was stopped and continued in place, unchanged but for the engine:
+# vgg-multi now runs through Paddle Inference like vgg54, and "auto" picks bf16 on this CPU
+# (0.61x the step time; G's gradient cos 0.9992 to autograd's):
+#   OMP_NUM_THREADS=1 nohup nice -n 10 .venv/bin/srgan train --resume --no-progress --out-dir /work/runs/AB_AA4607 >> /work/runs/AB_AA4607.out 2>&1 &
