@@ -395,7 +395,7 @@ ZH_FIGURES: dict[str, str] = {
     "input (LR)": "输入（LR）",
     "head conv k9n64s1 + PReLU": "头部卷积 k9n64s1 + PReLU",
     "16 residual blocks": "16 个残差块",
-    "conv k3n64s1 + BN (before the long skip)": "卷积 k3n64s1 + BN（全局跳跃连接之前）",
+    "conv k3n64s1 + BN (before the long skip)": "卷积 k3n64s1 + BN（长跳跃连接之前）",
     "upsample block {#} (k3n256s1, shuffle x2, PReLU)": "上采样块 {#}（k3n256s1，像素重排 ×2，PReLU）",
     "tail conv k9n3s1": "尾部卷积 k9n3s1",
     "part": "部分",
@@ -492,9 +492,9 @@ ZH_FIGURES: dict[str, str] = {
     "field": "字段",
     "this run": "本次运行",
     "paper": "论文",
-    "live run: {#} blocks x {#} channels, global skip True, {}": "演示训练：{#} 个残差块 × {#} 个通道，带全局跳跃连接，{} 损失",
-    "live run: {#} blocks x {#} channels, global skip False, {}": "演示训练：{#} 个残差块 × {#} 个通道，无全局跳跃连接，{} 损失",
-    "live run: {#} blocks x {#} channels, global skip {}, {}": "演示训练：{#} 个残差块 × {#} 个通道，全局跳跃连接：{}，{} 损失",
+    "live run: {#} blocks x {#} channels, global skip True, {}": "演示训练：{#} 个残差块 × {#} 个通道，带双三次全局残差，{} 损失",
+    "live run: {#} blocks x {#} channels, global skip False, {}": "演示训练：{#} 个残差块 × {#} 个通道，无双三次全局残差，{} 损失",
+    "live run: {#} blocks x {#} channels, global skip {}, {}": "演示训练：{#} 个残差块 × {#} 个通道，双三次全局残差：{}，{} 损失",
     "live model": "演示训练的模型",
     "shipped SRResNet": "随包发布的 SRResNet",
     "live quick model ({#} steps)": "演示训练的快速模型（{#} 步）",
@@ -916,7 +916,7 @@ ZH_PRINTED: dict[str, str] = {
     "bicubic ({#} dB): none":
         "日志记录了 {#} 步，训练 {#} 小时；第一次验证：第 {#} 步，{#} dB；最好 {#} dB；第一次超过双三次插值（{#} dB）的验证：无",
     "untrained network with the global skip: {#} dB; bicubic alone: {#} dB (on {#} validation images)":
-        "带全局跳跃连接、未经训练的网络：{#} dB；只用双三次插值：{#} dB（在 {#} 张验证图像上）",
+        "带双三次全局残差、未经训练的网络：{#} dB；只用双三次插值：{#} dB（在 {#} 张验证图像上）",
 
     # chapter 6
     "{#} steps of batch {#} x {#} px in {#} s ({#} samples/s)": "{#} 步，批量 {#} × {#} 像素，用时 {#} 秒（每秒 {#} 个样本）",
