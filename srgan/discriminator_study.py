@@ -78,7 +78,7 @@ def held_out_accuracies(net: Discriminator, real: paddle.Tensor, fake: paddle.Te
 
 def train_discriminator(real: paddle.Tensor, fake: paddle.Tensor, test_real: paddle.Tensor, test_fake: paddle.Tensor,
                         *, one_batch: bool, seed: int, channels: int = 8, steps: int = 150, batch_size: int = 8,
-                        lr: float = 2e-4, measure_every: int = 25) -> list[tuple[int, dict[str, float]]]:
+                        lr: float = 2e-4, measure_every: int = 25, norm: str = "batch") -> list[tuple[int, dict[str, float]]]:
     """Train a fresh Discriminator on real vs upscaled crops and measure it as it learns.
 
     Args:
@@ -93,6 +93,8 @@ def train_discriminator(real: paddle.Tensor, fake: paddle.Tensor, test_real: pad
         batch_size: crops of each kind per update.
         lr: Adam learning rate (beta1 0.9, the paper's).
         measure_every: updates between two measurements; the last update is always measured.
+        norm: D's normalisation, models.Discriminator's: "batch" (the paper's) or "spectral"
+            (no batch norm, so nothing in D depends on the rest of the batch).
 
     Returns:
         [(update, held_out_accuracies), ...] in update order.
@@ -101,7 +103,7 @@ def train_discriminator(real: paddle.Tensor, fake: paddle.Tensor, test_real: pad
         raise ValueError(f"train_discriminator: {steps} steps of {batch_size} need {steps * batch_size} crops of each "
                          f"kind, got {len(real)} real and {len(fake)} upscaled")
     paddle.seed(seed)
-    net = Discriminator(channels=channels, image_size=real.shape[-1])
+    net = Discriminator(channels=channels, image_size=real.shape[-1], norm=norm)
     optimizer = paddle.optimizer.Adam(learning_rate=lr, beta1=0.9, parameters=net.parameters())
     order = np.random.default_rng(seed).permutation(len(real))
     curve = []

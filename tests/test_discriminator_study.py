@@ -44,3 +44,15 @@ def test_too_few_crops_is_an_error():
     real, fake = real_and_upscaled(images(), crop=16, seed=0, n=4)
     with pytest.raises(ValueError, match="need 8 crops"):
         train_discriminator(real, fake, real, fake, one_batch=False, seed=0, steps=2, batch_size=4)
+
+
+def test_a_d_without_batch_norm_judges_each_crop_alone():
+    """norm="spectral" (chapter 3's exercise 5): no batch norm, so a crop's verdict is the same
+    whatever else is in its batch; with the paper's BN it is not."""
+    real, fake = real_and_upscaled(images(), crop=16, seed=0, n=32)
+    test_real, test_fake = real_and_upscaled(images(), crop=16, seed=1, n=16)
+    curves = {norm: train_discriminator(real, fake, test_real, test_fake, one_batch=False, seed=0, channels=4, steps=8,
+                                        batch_size=4, lr=2e-3, measure_every=8, norm=norm) for norm in ("batch", "spectral")}
+    spectral = curves["spectral"][-1][1]
+    assert len(set(round(v, 6) for v in spectral.values())) == 1, spectral  # eval, one batch, two calls agree
+    assert len(set(round(v, 6) for v in curves["batch"][-1][1].values())) > 1, curves["batch"]
