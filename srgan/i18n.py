@@ -441,8 +441,8 @@ ZH_FIGURES: dict[str, str] = {
     "another (shift +1, +1)": "另一个（平移 +1, +1）",
     "MSE-optimal: the average": "MSE 最优：平均图像",
     "bicubic upscaling": "双三次插值放大",
-    "zeros on chelsea": "chelsea 上的零值占比",
-    "cosine between the 4 photos' average features": "4 张照片平均特征之间的余弦",
+    "zeros on chelsea": "零值占比（chelsea）",
+    "cosine between the 4 photos' average features": "四张照片平均特征两两间的余弦相似度",
     "random weights": "随机权重",
     "φ5,4 summed over its 512 channels ({#}x{#})": "φ5,4 在 512 个通道上求和（{#}x{#}）",
     "HR crop": "HR 裁剪块",
@@ -821,7 +821,7 @@ ZH_PRINTED: dict[str, str] = {
     "LR batch {} {}, range [{#}, {#}]": "LR 批量 {} {}，取值范围 [{#}, {#}]",
     "HR batch {} {}, range [{#}, {#}]": "HR 批量 {} {}，取值范围 [{#}, {#}]",
     "{#} batches of {#} in {#} ms ({#} samples/s with {#} workers); an LR crop has {#}x fewer pixels":
-        "{#} 个批量，每个 {#} 个样本，用时 {#} 毫秒（每秒 {#} 个样本，{#} 个工作进程）；一个 LR 裁剪块的像素数只有 HR 裁剪块的 1/{#}",
+        "{#} 个批量，每个 {#} 个样本，用时 {#} 毫秒（每秒 {#} 个样本，数据加载子进程 {#} 个）；一个 LR 裁剪块的像素数只有 HR 裁剪块的 1/{#}",
 
     # chapter 2
     "one forward pass of a {#}x{#} LR image: {#} s on {}; the residual blocks at the output's resolution would cost "
@@ -848,6 +848,7 @@ ZH_PRINTED: dict[str, str] = {
 
     # chapter 3
     "convolutional part: {#} parameters (with BN)": "卷积部分：{#} 个参数（含 BN）",
+    "parameters (conv only)": "参数量（仅卷积，不含 BN）",
     "dense part (Dense(1024), Dense(1)): {#} parameters, {#} of the total":
         "全连接部分（Dense(1024)、Dense(1)）：{#} 个参数，占总数的 {#}",
     "total: {#}; output for a batch of {#}: {} logits": "合计：{#}；批量大小为 {#} 时的输出：形状为 {} 的 logit",
