@@ -482,6 +482,7 @@ class Trainer:
         # a second SIGTERM stops a step that never ends (srgan.interrupt).
         stop = StopOnSigterm(graceful=True)
         began, first_step = time.time(), self.step
+        saved = (None, None)  # (step, path) of the loop's last checkpoint
         self.logger.start_window(self.step)
         metrics = {}
         with stop:
@@ -508,7 +509,7 @@ class Trainer:
                             print(f"{_validation_line(metrics)} ({self.step:,}/{train_cfg.steps:,} steps, {pace:.2f} s/step)",
                                   file=sys.stderr, flush=True)
                     if saving:
-                        self.save()
+                        saved = (self.step, self.save())
                     if validating or saving:  # the other ranks wait outside any collective (srgan.ranks)
                         ranks.wait_for_rank0(f"step {self.step}")
                     if train_cfg.max_minutes is not None and time.time() - began > train_cfg.max_minutes * 60:
@@ -528,8 +529,10 @@ class Trainer:
             self.interrupted = self.interrupted and not finished
             # Still inside `stop`: SIGTERMs during the save (the launcher repeats its own, a
             # checkpoint of G and D takes a second or more) are the same request, not a kill.
-            if stop.requested and not finished and self.step % train_cfg.ckpt_every != 0:
-                path = self.save()
+            # A Ctrl-C during a checkpoint step's validation came before that step's save: saved
+            # says which step the loop's last save was, so only a step saved already is skipped.
+            if stop.requested and not finished:
+                path = saved[1] if saved[0] == self.step else self.save()
                 if self.is_main:
                     logger.info(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
         return metrics

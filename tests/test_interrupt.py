@@ -84,6 +84,35 @@ def test_trainer_stops_after_the_step_with_a_checkpoint_on_the_first_sigterm(tmp
     assert _log_steps(tmp_path / "run") == [1, 2, 3]
 
 
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_an_interruption_during_a_checkpoint_steps_validation_keeps_that_step(tmp_path, caplog, how):
+    """New-user test s21: a Ctrl-C during the validation of a checkpoint step came before that
+    step's save, and the stop then skipped saving it (the step was a multiple of ckpt_every):
+    exit 130 with the previous checkpoint, up to ckpt_every steps lost, and no "stopped at" line
+    (with SIGTERM: saved, but no line either)."""
+    import logging
+
+    from srgan.runs import checkpoints
+    from test_runs import _cfg, _trainer
+
+    trainer = _trainer(_cfg(tmp_path / "run", steps=100, ckpt_every=2, val_every=2))
+    real_validate = trainer._validate_and_keep_best
+
+    def validate_then_interrupt():
+        if trainer.step == 4:
+            if how == "ctrl-c":
+                raise KeyboardInterrupt
+            _sigterm_self()
+        return real_validate()
+
+    trainer._validate_and_keep_best = validate_then_interrupt
+    with caplog.at_level(logging.INFO):
+        trainer.fit()
+    assert trainer.interrupted and trainer.step == 4
+    assert [p.name for p in checkpoints(tmp_path / "run")][-1] == "ckpt_00000004.ckpt"
+    assert "stopped at step 4; checkpoint" in caplog.text and "continue with --resume" in caplog.text
+
+
 def test_a_sigterm_during_the_last_step_ends_a_complete_run(tmp_path):
     """Hostile test s20 round 2 (N9): a SIGTERM during the last step said "stopped at step N; continue
     with --resume" and the run counted as interrupted (exit 130), though it was complete and saved."""
