@@ -213,6 +213,30 @@ def _resize_bicubic(channel: np.ndarray, scale: int) -> np.ndarray:
     return np.asarray(Image.fromarray(channel.astype(np.float32), mode="F").resize((w * scale, h * scale), Image.BICUBIC))
 
 
+def _perception_weights(alpha: float, cache_dir: Path) -> Path:
+    """The generator file of the perception dial at `alpha`: a shipped end itself at 0 and 1, else
+    the blend, written once to `cache_dir`, or, where that cannot be written (a read-only home),
+    to a temporary folder for this process, with a warning (the blend is still made: only the
+    cache is missing)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from .checkpoint import interpolated_weights_file
+
+    if alpha in (0, 1):  # the blend would be a copy of one end
+        return PERCEPTION_ENDS[int(alpha)]
+    try:
+        return interpolated_weights_file(*PERCEPTION_ENDS, alpha, cache_dir)
+    except OSError as e:
+        folder = tempfile.mkdtemp(prefix="srgan-blend-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        warnings.warn(f"{cache_dir}: cannot keep the perception blend in the cache ({e.strerror or e}); it is made in a "
+                      "temporary folder for this run (--cache-dir or $SRGAN_CACHE: a writable folder keeps it)",
+                      stacklevel=3)
+        return interpolated_weights_file(*PERCEPTION_ENDS, alpha, folder)
+
+
 def resolve_model(*, generator=None, weights: str | os.PathLike | None = None, perception: float | None = None,
                   cache_dir: str | os.PathLike | None = None) -> Path | None:
     """Which network an Upscaler runs, checked before any engine is set up.
@@ -234,20 +258,20 @@ def resolve_model(*, generator=None, weights: str | os.PathLike | None = None, p
         checkpoint.CheckpointError: a corrupt or foreign file (the user's to fix, not a reason
             to switch engines).
     """
-    from .checkpoint import interpolated_weights_file, read_generator_file  # Paddle (see the imports)
+    from .checkpoint import read_generator_file  # Paddle (see the imports)
     from .predict import default_cache_dir
 
     if perception is not None:
         if generator is not None or weights is not None:
-            raise ValueError("perception blends the shipped SRResNet and SRGAN weights; it cannot be combined with "
-                             "weights/generator (to blend your own: srgan.checkpoint.interpolate_generators)")
+            raise ValueError("--perception blends the shipped SRResNet and SRGAN; it cannot be combined with --weights "
+                             "(weights= or generator= in Python; to blend your own: `srgan interpolate`)")
         if not 0 <= perception <= 1:  # said for the dial the user turned, not for the blend's alpha
             raise ValueError(f"perception must be in [0, 1] (0 = SRResNet, 1 = SRGAN), got {perception}")
         for end in PERCEPTION_ENDS:
             if not end.is_file():
                 raise FileNotFoundError(f"{end}: no such weights file (perception needs both {PERCEPTION_ENDS[0].name} "
                                         f"and {PERCEPTION_ENDS[1].name})")
-        weights = interpolated_weights_file(*PERCEPTION_ENDS, perception, cache_dir or default_cache_dir())
+        weights = _perception_weights(perception, Path(cache_dir or default_cache_dir()).expanduser())
     if generator is not None:
         return None
     weights = resolve_weights(weights) if weights is not None else DEFAULT_WEIGHTS

@@ -356,6 +356,13 @@ def test_perception_dial_blends_the_two_ends(tmp_path, photo, monkeypatch):
     at1 = Upscaler(perception=1.0, engine="dygraph", cache_dir=tmp_path / "c")(lr)
     np.testing.assert_array_equal(at1, Upscaler(weights=ends[1], engine="dygraph")(lr))
     assert not np.array_equal(Upscaler(perception=0.5, engine="dygraph", cache_dir=tmp_path / "c")(lr), at0)
+    # the ends are the shipped files themselves: no 18 MB copy of one in the cache (new-user test s21)
+    assert [p.name.endswith("_0.5000.safetensors") for p in (tmp_path / "c" / "interpolated").iterdir()] == [True]
+    # a cache that cannot be written (here: under a file): the blend is still made, and the warning says why
+    (tmp_path / "a_file").write_text("x")
+    with pytest.warns(UserWarning, match="cannot keep the perception blend in the cache"):
+        blended = Upscaler(perception=0.5, engine="dygraph", cache_dir=tmp_path / "a_file" / "cache")(lr)
+    np.testing.assert_array_equal(blended, Upscaler(perception=0.5, engine="dygraph", cache_dir=tmp_path / "c")(lr))
     with pytest.raises(ValueError, match="cannot be combined"):
         Upscaler(perception=0.5, weights=ends[0])
     ends[1].unlink()
