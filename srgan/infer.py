@@ -593,12 +593,14 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
             given.append(item)
             errors.append((str(item), str(path_error(item, "file or folder"))))  # missing, link loop, ...
     all_inputs = files + given
-    seen, unique = set(), []  # a file given twice (twice by name, or by a folder and by name) is upscaled once
+    seen, unique = {}, []  # a file given twice (twice by name, or by a folder and by name) is upscaled once
     for f in files:
         key = os.path.realpath(f)
         if key not in seen:
-            seen.add(key)
+            seen[key] = f
             unique.append(f)
+        elif os.path.abspath(f) != os.path.abspath(seen[key]):  # another name of it (a link): said, not silent
+            warnings.warn(f"{f}: the same file as {seen[key]} (a link), upscaled once, as {seen[key].name}", stacklevel=2)
     files = unique
     if output.suffix.lower() in IMAGE_EXTENSIONS:
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):

@@ -311,6 +311,11 @@ def test_output_plans(tmp_path, photo):
     # the same file given twice (by name, or by its folder and by name) is one input, not a name clash
     pairs, errors = plan_outputs([tmp_path / "a" / "x.png", tmp_path / "a", tmp_path / "a" / ".." / "a" / "x.png"], tmp_path / "out")
     assert [(s.name, d.name) for s, d in pairs] == [("x.png", "x.png")] and not errors
+    # another name of the same file (a link in the folder): upscaled once, and said (new-user test s21)
+    (tmp_path / "a" / "z.png").symlink_to(tmp_path / "a" / "x.png")
+    with pytest.warns(UserWarning, match=r"z.png: the same file as .*x.png \(a link\), upscaled once"):
+        pairs, errors = plan_outputs([tmp_path / "a"], tmp_path / "out")
+    assert [(s.name, d.name) for s, d in pairs] == [("x.png", "x.png")] and not errors
     with pytest.raises(ValueError, match="exactly one input"):
         plan_outputs([tmp_path / "a" / "x.png", tmp_path / "b" / "x.jpg"], tmp_path / "y.jpg")
 
