@@ -50,7 +50,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -62,6 +61,7 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 from paddle.autograd import PyLayer
 
+from srgan.quiet import quiet_c_output
 from srgan.vgg import to_vgg_input
 
 PRECISIONS = ("fp32", "bf16")  # what InferenceVGGLoss computes in
@@ -192,24 +192,6 @@ class VGGLossVJP(nn.Layer):
         return loss, grad  # (), (N, 3, H, W)
 
 
-@contextlib.contextmanager
-def _quiet_c_stdout(fd: int = 1):
-    """Send file descriptor `fd` (1: what C++ code prints to; 2: its stderr) to /dev/null for the block."""
-    try:
-        (sys.stdout if fd == 1 else sys.stderr).flush()
-        saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
-    except (OSError, ValueError, AttributeError):  # no usable fd (embedded interpreters): print as it comes
-        yield
-        return
-    os.dup2(devnull, fd)
-    try:
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
-
-
 class _LossFromEngine(PyLayer):
     """Autograd node for InferenceVGGLoss: the predictor gives loss and gradient at once."""
 
@@ -268,7 +250,7 @@ class InferenceVGGLoss:
             config.set_mkldnn_cache_capacity(4)  # training uses one crop size; validation none
             config.disable_glog_info()
             # The bf16 switch logs a line and Paddle 2.6's pass its statistics, both to stderr
-            with _quiet_c_stdout(2) if precision == "bf16" else contextlib.nullcontext():
+            with quiet_c_output(2) if precision == "bf16" else contextlib.nullcontext():
                 if precision == "bf16":
                     config.enable_mkldnn_bfloat16()
                     if not paddle.__version__.startswith("3"):
@@ -315,7 +297,7 @@ class InferenceVGGLoss:
         if self._ran:
             self.predictor.run()
         else:  # Paddle 3's oneDNN kernel choice prints a debug line to stdout on the first run
-            with _quiet_c_stdout():
+            with quiet_c_output():
                 self.predictor.run()
             self._ran = True
         loss, grad = (handle.copy_to_cpu() for handle in self._outputs)

@@ -424,3 +424,20 @@ def test_an_export_killed_on_the_way_leaves_no_folder_behind_the_next_one(tmp_pa
     export_generator(Generator(num_blocks=1, channels=8), tmp_path / "m")
     assert not left.exists() and mine.is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".m.notes.tmp", "m"]
+
+
+def test_the_python_api_prints_no_paddle_log_line_on_a_first_export(tmp_path):
+    """New-user test s21: the first upscale of the Python API printed Paddle's glog line "New
+    Executor is Running." (paddle.jit.save, Paddle 3); the command line hides it by GLOG_minloglevel,
+    which the API cannot set for the user."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, paddle\n"
+            "from srgan.export import export_generator\n"
+            "from srgan.models import Generator\n"
+            f"export_generator(Generator(num_blocks=1, channels=8), {str(tmp_path / 'exp')!r})\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "GLOG_minloglevel"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Executor" not in done.stderr and not [l for l in done.stderr.splitlines() if l[:1] in "IW" and l[1:5].isdigit()]
