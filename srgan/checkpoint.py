@@ -133,6 +133,24 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
         paddle.save(state, tmp)
 
 
+# The first bytes of the image formats a user may pass by mistake where weights are expected.
+_IMAGE_SIGNATURES = {b"\xff\xd8\xff": "a JPEG image", b"\x89PNG": "a PNG image", b"GIF8": "a GIF image",
+                     b"II*\x00": "a TIFF image", b"MM\x00*": "a TIFF image", b"BM": "a BMP image"}
+
+
+def _not_weights_kind(path: Path) -> str | None:
+    """'a JPEG image' (...) when `path` starts like an image file, else None: said instead of
+    "corrupt or truncated", which such a file is not."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP image"
+    return next((kind for magic, kind in _IMAGE_SIGNATURES.items() if head.startswith(magic)), None)
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Load a training checkpoint written by save_checkpoint; a clear error if it is unreadable.
 
@@ -145,6 +163,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     except UnsafePickleError as e:
         raise CheckpointError(f"{path}: not an srgan training checkpoint: {e}") from e
     except Exception as e:  # truncated / corrupt pickle, wrong file type
+        if kind := _not_weights_kind(path):
+            raise CheckpointError(f"{path}: {kind}, not a training checkpoint") from e
         raise CheckpointError(f"{path}: cannot read checkpoint, the file is corrupt or truncated ({type(e).__name__}: {e})") from e
     missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())
     if missing:
@@ -439,6 +459,8 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
         if len(tensors) < len(dtypes):  # numpy has no bfloat16: decode those tensors from the raw bytes
             tensors.update(_read_bf16(path, [k for k, dtype in dtypes.items() if dtype == "BF16"]))
     except Exception as e:
+        if kind := _not_weights_kind(path):
+            raise CheckpointError(f"{path}: {kind}, not a generator weights file (.safetensors)") from e
         raise CheckpointError(f"{path}: not a readable safetensors file, it is corrupt or truncated ({e})") from e
     # Weights shared in half precision (float16, bfloat16) load as the float32 the network uses.
     tensors = {k: v.astype(np.float32) if np.issubdtype(v.dtype, np.floating) and v.dtype != np.float32 else v

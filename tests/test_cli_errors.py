@@ -41,6 +41,10 @@ def files(tmp_path_factory):
     g = Generator(num_blocks=1, channels=8)
     save_generator(g, root / "g.safetensors")
     (root / "truncated.safetensors").write_bytes((root / "g.safetensors").read_bytes()[:300])
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(root / "photo.jpg")
+    Image.new("RGB", (8, 8)).save(root / "photo.png")
     (root / "g.pdparams").write_bytes(b"\x80\x04pickle")
     (root / "weights_dir").mkdir()
     g.tail.weight.set_value(g.tail.weight * float("nan"))
@@ -103,6 +107,11 @@ CASES = [
      "no.safetensors: no such weights file"),
     ("evaluate: --weights truncated", lambda r, o: ["evaluate", "--weights", str(r / "truncated.safetensors"), "--data", str(r / "bench")],
      "truncated.safetensors: not a readable safetensors file"),
+    # new-user test s21: an image where weights are expected was "corrupt or truncated"
+    ("evaluate: --weights a JPEG", lambda r, o: ["evaluate", "--weights", str(r / "photo.jpg"), "--data", str(r / "bench")],
+     "photo.jpg: a JPEG image, not a generator weights file"),
+    ("train: --resume a PNG", lambda r, o: [*TRAIN, "--resume", str(r / "photo.png"), "--out", o],
+     "photo.png: a PNG image, not a training checkpoint"),
     ("evaluate: --weights .pdparams", lambda r, o: ["evaluate", "--weights", str(r / "g.pdparams"), "--data", str(r / "bench")],
      "g.pdparams: a .pdparams file, not safetensors"),
     ("evaluate: --weights a folder", lambda r, o: ["evaluate", "--weights", str(r / "weights_dir"), "--data", str(r / "bench")],
