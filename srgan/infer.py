@@ -321,15 +321,21 @@ def paddle_loaded() -> bool:
     return "paddle" in sys.modules
 
 
-def _runtime_predictor(export: Path, *, bf16: bool, cache_dir: str | os.PathLike | None = None) -> RuntimePredictor | None:
+def _runtime_predictor(export: Path, *, bf16: bool, cache_dir: str | os.PathLike | None = None,
+                       cached: bool = True) -> RuntimePredictor | None:
     """RuntimePredictor(export), or None with a warning that names what failed (a damaged
     cache entry, a broken `openvino` install): the caller then takes Paddle's path, which
-    exports a damaged cache entry again."""
+    exports a damaged cache entry again. `cached`: `export` is a cache entry, not a folder the
+    user exported and passed (whose damage only `srgan export` repairs)."""
     try:
         return RuntimePredictor(export, bf16=bf16, cache_dir=cache_dir)
     except (OSError, ValueError, RuntimeError, ImportError) as e:
-        warnings.warn(f"{export}: OpenVINO's runtime could not run this cached export ({type(e).__name__}: "
-                      f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}); falling back to Paddle")
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        if cached:  # the advice to export again is for a user's folder: the cache entry is remade below
+            detail = detail.split("; export again with")[0].split(": export again with")[0]
+        what = "this cached export" if cached else "this export"
+        then = "Paddle exports it again" if cached else "falling back to Paddle"
+        warnings.warn(f"{export}: OpenVINO's runtime could not run {what} ({type(e).__name__}: {detail}); {then}")
         return None
 
 
@@ -390,7 +396,9 @@ class Upscaler:
         # Paddle's in one process crashed the unit suite (a segmentation fault).
         cached = (self.paddle_free_export is not None and not paddle_loaded()
                   and (self.paddle_free_export / META_FILE).is_file())
-        self.predictor = _runtime_predictor(self.paddle_free_export, bf16=bf16, cache_dir=cache_dir) if cached else None
+        users_folder = weights is not None and Path(resolve_weights(weights)).is_dir()
+        self.predictor = _runtime_predictor(self.paddle_free_export, bf16=bf16, cache_dir=cache_dir,
+                                            cached=not users_folder) if cached else None
         self.without_paddle = self.predictor is not None
         if self.without_paddle:
             self.device, self.engine = "cpu", "openvino"
