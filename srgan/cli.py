@@ -53,7 +53,10 @@ def positive_int(text: str) -> int:
 
 # --- srgan info ------------------------------------------------------------------------
 def add_info_parser(sub):
-    p = sub.add_parser("info", help="print versions, device, parameter counts of the paper's networks and the shipped models")
+    p = sub.add_parser("info", help="print versions, device, parameter counts of the paper's networks and the shipped models",
+                       description="Print the versions of srgan, Python and Paddle, the device it would use, the parameter "
+                       "counts of the paper's generator and discriminator (or of the sizes given), and the shipped models "
+                       "with their scores.")
     p.add_argument("--blocks", type=positive_int, default=16, help="residual blocks B (paper: 16)")
     p.add_argument("--channels", type=positive_int, default=64, help="feature maps (paper: 64)")
     p.add_argument("--scale", type=int, default=4, choices=[2, 4, 8])
@@ -101,9 +104,11 @@ def _card_summary(weights) -> str:
 def add_evaluate_parser(sub):
     p = sub.add_parser(
         "evaluate",
-        help="PSNR/SSIM on a benchmark folder with the paper's protocol",
+        help="PSNR/SSIM, NIQE and the look measures on a benchmark folder with the paper's protocol",
         description="Upscale each LR image of benchmark folders (HR/ + LR_bicubic_x<scale>/) and print "
-        "PSNR and SSIM (Daala and MATLAB variants) on the Y channel, border removed (paper Sec. 3.1).",
+        "PSNR and SSIM (Daala and MATLAB variants) on the Y channel, border removed (paper Sec. 3.1), beside "
+        "NIQE (no reference; lower = more natural), the pixel-shuffle grid, colour shift and colour speckle "
+        "(chapter 7 of the book). Takes a few seconds per image on a CPU.",
     )
     p.add_argument(
         "--method",
@@ -412,7 +417,10 @@ def _runtime_note(upscaler) -> str:
 
 
 def add_export_parser(sub):
-    p = sub.add_parser("export", help="export the generator for Paddle Inference (paddle.jit.save, dynamic H/W)")
+    p = sub.add_parser("export", help="export the generator for Paddle Inference (paddle.jit.save, dynamic H/W)",
+                       description="Write the generator as a static graph (generator.pdmodel or .json, generator.pdiparams, "
+                       "meta.json with SHA-256 sums) that Paddle Inference, OpenVINO or `srgan upscale --weights FOLDER` "
+                       "run without this package's Python code; any input size.")
     p.add_argument("--weights", type=path_arg, default=None, metavar="FILE|NAME",
                    help="generator .safetensors, or a shipped model: srresnet (the default) or srgan")
     p.add_argument("--out", required=True, type=path_arg, metavar="DIR",

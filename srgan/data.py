@@ -87,7 +87,7 @@ def selection_files(folder: str | os.PathLike | None = None) -> list[Path]:
     missing = [name for name in SELECTION_IDS if not (folder / f"{name}.png").is_file()]
     if missing:
         raise FileNotFoundError(f"{folder}: the selection set needs BSDS200's photos {', '.join(missing[:5])}"
-                                f"{' ...' if len(missing) > 5 else ''} (see data/README.md)")
+                                f"{' ...' if len(missing) > 5 else ''} (the repository's `python data/download.py datasets` fetches BSDS200)")
     return [folder / f"{name}.png" for name in SELECTION_IDS]
 
 

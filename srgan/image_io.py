@@ -81,13 +81,15 @@ def _to_uint8(arr: np.ndarray, path) -> np.ndarray:
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """Image files directly inside `folder`, sorted by name. Raises if the folder is missing.
 
-    Every entry named like an image counts except a folder: a broken symbolic link or a link
-    loop is listed, so that reading it fails naming it and why, instead of its being left out
-    unnoticed."""
+    Every entry named like an image counts except a folder and macOS's AppleDouble files
+    ("._photo.png", the resource forks a copy from a Mac leaves beside each file: not images):
+    a broken symbolic link or a link loop is listed, so that reading it fails naming it and
+    why, instead of its being left out unnoticed."""
     folder = Path(folder)
     if not folder.is_dir():
         raise path_error(folder, "folder")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and not p.is_dir())
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("._") and not p.is_dir())
 
 
 def read_image_full(path: str | os.PathLike) -> np.ndarray:

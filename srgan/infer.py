@@ -387,7 +387,7 @@ class Upscaler:
         perception: float | None = None,
     ):
         if tile < 0 or tile_pad < 0:
-            raise ValueError(f"tile ({tile}) and tile_pad ({tile_pad}) must be >= 0")
+            raise ValueError(f"--tile ({tile}) and --tile-pad ({tile_pad}) must be >= 0 (tile= and tile_pad= in Python)")
         self.tile, self.tile_pad, self.bf16, self.perception = int(tile), int(tile_pad), bf16, perception
         self.generator = generator
         self.paddle_free_export = paddle_free_export(weights=weights, engine=engine, device=device, cache_dir=cache_dir,
@@ -434,6 +434,10 @@ class Upscaler:
         it is resized with bicubic interpolation instead, and the invisible colour under fully
         transparent pixels is first replaced by the nearest visible one (_bleed_into_transparent).
         """
+        if isinstance(image, (str, os.PathLike)):  # a file name: said what to do, not "unsupported dtype <U9"
+            raise TypeError(f"upscaling takes an image array, got the path {str(image)!r}: read it first "
+                            "(srgan.read_image(path), or srgan.image_io.read_image_full to keep alpha and 16 bits), "
+                            "or upscale files with srgan.infer.upscale_files / `srgan upscale`")
         image = np.asarray(image)
         top = _value_range(image.dtype)
         if top is None and image.size:

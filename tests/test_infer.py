@@ -581,3 +581,21 @@ def test_skip_existing_upscales_only_what_is_missing_and_exit_zero(tmp_path, cap
     assert main([*run, "--skip-existing", "--overwrite"]) == 2
     assert "contradict" in capsys.readouterr().err
     assert main(run) == 2  # without the flag: every output exists, each a failure, nothing written
+
+
+def test_a_path_given_to_the_upscaler_says_to_read_it_first(tmp_path):
+    """New-user test s21: upscale("photo.jpg") said "unsupported image dtype <U9"."""
+    up = Upscaler(tiny_generator(), engine="dygraph")
+    for path in ("photo.jpg", tmp_path / "photo.jpg"):
+        with pytest.raises(TypeError, match=r"takes an image array, got the path .*photo.jpg.*read_image"):
+            up(path)
+
+
+def test_macos_appledouble_files_are_not_images(tmp_path, photo):
+    """New-user test s21: a folder copied from a Mac holds "._name.png" resource forks, which made
+    an otherwise clean batch fail (exit 1)."""
+    from srgan.image_io import list_images
+
+    Image.fromarray(photo).save(tmp_path / "a.png")
+    (tmp_path / "._a.png").write_bytes(b"\x00\x05\x16\x07 not an image")
+    assert [p.name for p in list_images(tmp_path)] == ["a.png"]
