@@ -131,6 +131,7 @@ def add_evaluate_parser(sub):
     p.add_argument("--crop-border", type=int, default=4, help="pixels removed from each side before scoring (paper: 4)")
     p.add_argument("--scale", type=int, default=4, help="upscaling factor; selects LR_bicubic_x<scale>/ (paper: 4)")
     p.add_argument("--device", default=None, help="cpu, gpu, gpu:N (default: GPU if available)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar over the images (also when stderr is not a terminal)")
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -143,7 +144,8 @@ def cmd_evaluate(args) -> int:
     failed = 0
     for data_dir in data_dirs:  # a bad folder is reported and the others still scored
         try:
-            results = evaluate_benchmark(upscaler, data_dir, scale=args.scale, crop_border=args.crop_border)
+            results = evaluate_benchmark(upscaler, data_dir, scale=args.scale, crop_border=args.crop_border,
+                                         progress=_progress(args))
         except USER_ERRORS as e:
             if args.debug or len(data_dirs) == 1:
                 raise  # one folder: a user error like any other (main prints it)
