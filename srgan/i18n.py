@@ -444,6 +444,8 @@ ZH_FIGURES: dict[str, str] = {
     "zeros on chelsea": "零值占比（chelsea）",
     "cosine between the 4 photos' average features": "四张照片平均特征两两间的余弦相似度",
     "random weights": "随机权重",
+    "trained": "训练好的",
+    "trained: VGG19 from {} ({} input convention)": "训练好的：VGG19，来自 {}（{} 输入约定）",
     "φ5,4 summed over its 512 channels ({#}x{#})": "φ5,4 在 512 个通道上求和（{#}x{#}）",
     "HR crop": "HR 裁剪块",
     "bicubic version": "双三次插值结果",
