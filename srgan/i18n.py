@@ -446,6 +446,7 @@ ZH_FIGURES: dict[str, str] = {
     "random weights": "随机权重",
     "trained": "训练好的",
     "trained: VGG19 from {} ({} input convention)": "训练好的：VGG19，来自 {}（{} 输入约定）",
+    "trained: RANDOM-weight VGG19 (no ImageNet weights available)": "训练好的：随机权重的 VGG19（没有可用的 ImageNet 权重）",
     "φ5,4 summed over its 512 channels ({#}x{#})": "φ5,4 在 512 个通道上求和（{#}x{#}）",
     "HR crop": "HR 裁剪块",
     "bicubic version": "双三次插值结果",
