@@ -6,7 +6,10 @@ CLI exits with 130 (cli.EXIT_INTERRUPTED), also when the command stopped cleanly
 checkpoint: the work is not done, so `srgan train ... && srgan release ...` stops there. A command that can stop at a clean point asks for the first SIGTERM as a
 request instead (`graceful=True`): `stop.requested` becomes True and the command stops at its
 next clean point (the trainer: after the current step, with a checkpoint); a second SIGTERM
-raises KeyboardInterrupt, for a step that never ends (a hung data loader or device). A repeat
+raises KeyboardInterrupt, for a step that never ends (a hung data loader or device). With
+`sigint=True` (training) Ctrl-C does the same: the first stops after the step, with a checkpoint
+of a whole step (a Ctrl-C inside a step left weights half a step ahead of the step the
+checkpoint was named for), a second one at once. A repeat
 within REPEAT_SECONDS of the first is the same request, not a second one: Paddle's launcher
 (`paddle.distributed.launch`), stopped by Ctrl-C or SIGTERM, sends each rank SIGTERM three
 times 0.2 s apart and then waits 30 s before SIGKILL, time enough for the step and the checkpoint.
@@ -24,6 +27,7 @@ its own SIGTERM handler, which would otherwise replace this one.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 
@@ -65,8 +69,9 @@ class StopOnSigterm:
 
     REPEAT_SECONDS = 1.0  # a SIGTERM this soon after the first repeats it (the launcher's retries, 0.2 s apart)
 
-    def __init__(self, *, graceful: bool = False):
+    def __init__(self, *, graceful: bool = False, sigint: bool = False):
         self.graceful = graceful
+        self.sigint = sigint and graceful  # Ctrl-C too: the first asks to stop at the next clean point
         self.requested = False
         self._first_signal = None  # time.monotonic() of the first SIGTERM
         self.signalled = False  # a SIGTERM arrived (as opposed to request() by the caller)
@@ -88,9 +93,19 @@ class StopOnSigterm:
             return  # the same request again
         raise KeyboardInterrupt
 
+    def _on_sigint(self, signum, frame) -> None:
+        """Ctrl-C with sigint=True: the first stops at the next clean point (said on stderr, so
+        that the user knows it was heard), a second one at once."""
+        if not self.requested:
+            self.requested = self.signalled = True
+            print("stopping after this step (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+            return
+        raise KeyboardInterrupt
+
     def __enter__(self) -> "StopOnSigterm":
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+            self._previous_int = signal.signal(signal.SIGINT, self._on_sigint) if self.sigint else None
             self._installed = True
         return self
 
@@ -99,4 +114,6 @@ class StopOnSigterm:
             # None: the previous handler was not set from Python and cannot be put back; the
             # default action (terminate) is the closest.
             signal.signal(signal.SIGTERM, signal.SIG_DFL if self._previous is None else self._previous)
+            if self.sigint:
+                signal.signal(signal.SIGINT, signal.default_int_handler if self._previous_int is None else self._previous_int)
             self._installed = False

@@ -480,7 +480,7 @@ class Trainer:
         bar = tqdm(total=train_cfg.steps, initial=self.step, desc=train_cfg.phase, dynamic_ncols=True, disable=not self.progress)
         # SIGTERM (a scheduler, `kill`) stops like Ctrl-C but at a step boundary, with a checkpoint;
         # a second SIGTERM stops a step that never ends (srgan.interrupt).
-        stop = StopOnSigterm(graceful=True)
+        stop = StopOnSigterm(graceful=True, sigint=True)
         began, first_step = time.time(), self.step
         saved = (None, None)  # (step, path) of the loop's last checkpoint
         self.logger.start_window(self.step)
@@ -529,10 +529,11 @@ class Trainer:
             self.interrupted = self.interrupted and not finished
             # Still inside `stop`: SIGTERMs during the save (the launcher repeats its own, a
             # checkpoint of G and D takes a second or more) are the same request, not a kill.
-            # A Ctrl-C during a checkpoint step's validation came before that step's save: saved
-            # says which step the loop's last save was, so only a step saved already is skipped.
-            if stop.requested and not finished:
+            # A stop during a checkpoint step's validation or save came before that step's save
+            # (the last step's too): saved says which step the loop's last save was, so only a
+            # step saved already is skipped, and a step never trained is not saved.
+            if (stop.requested or finished) and self.step > first_step:
                 path = saved[1] if saved[0] == self.step else self.save()
-                if self.is_main:
+                if stop.requested and not finished and self.is_main:
                     logger.info(f"stopped at step {self.step}; checkpoint {path}; continue with --resume")
         return metrics

@@ -113,6 +113,51 @@ def test_an_interruption_during_a_checkpoint_steps_validation_keeps_that_step(tm
     assert "stopped at step 4; checkpoint" in caplog.text and "continue with --resume" in caplog.text
 
 
+def test_a_first_ctrl_c_in_training_finishes_the_step_and_saves_it(tmp_path, capsys):
+    """Hostile test s21 #3: a Ctrl-C inside a step (after G's update, before the step was counted)
+    saved weights half a step ahead of the step the checkpoint was named for, and --resume then
+    applied that batch twice. In training the first Ctrl-C is a request, like SIGTERM."""
+    from srgan.runs import checkpoints
+    from test_runs import _cfg, _log_steps, _trainer
+
+    trainer = _trainer(_cfg(tmp_path / "run", steps=100, ckpt_every=50, val_every=50))
+    real_step = trainer.train_step
+
+    def step_then_ctrl_c(lr, hr):
+        losses = real_step(lr, hr)
+        if trainer.step == 2:  # during the third step, after its update
+            os.kill(os.getpid(), signal.SIGINT)
+        return losses
+
+    trainer.train_step = step_then_ctrl_c
+    trainer.fit()
+    assert trainer.interrupted and trainer.step == 3
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["ckpt_00000003.ckpt"]
+    assert _log_steps(tmp_path / "run") == [1, 2, 3]
+    assert "stopping after this step (Ctrl-C again to stop at once)" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+
+
+def test_a_ctrl_c_during_the_last_steps_validation_still_saves_the_run(tmp_path):
+    """Hostile test s21 #1: a Ctrl-C during the last step's validation ended with exit 0 (the run
+    counts as complete) but without the last step's checkpoint."""
+    from srgan.runs import checkpoints
+    from test_runs import _cfg, _trainer
+
+    trainer = _trainer(_cfg(tmp_path / "run", steps=4, ckpt_every=50, val_every=50))
+    real_validate = trainer._validate_and_keep_best
+
+    def validate_then_interrupt():
+        if trainer.step == 4:
+            raise KeyboardInterrupt  # a second Ctrl-C, or one from a thread that is not main
+        return real_validate()
+
+    trainer._validate_and_keep_best = validate_then_interrupt
+    trainer.fit()
+    assert not trainer.interrupted and trainer.step == 4
+    assert [p.name for p in checkpoints(tmp_path / "run")][-1] == "ckpt_00000004.ckpt"
+
+
 def test_a_sigterm_during_the_last_step_ends_a_complete_run(tmp_path):
     """Hostile test s20 round 2 (N9): a SIGTERM during the last step said "stopped at step N; continue
     with --resume" and the run counted as interrupted (exit 130), though it was complete and saved."""
