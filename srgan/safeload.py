@@ -16,6 +16,7 @@ This module imports Paddle only to turn the arrays back into Tensors (`return_nu
 
 from __future__ import annotations
 
+import numbers
 import os
 import pickle
 from collections import OrderedDict
@@ -50,7 +51,7 @@ def _no_sized_buffer(kind: type):
     never builds a buffer that way, so the request is refused before anything is allocated."""
 
     def make(*args, **kwargs):
-        if args and isinstance(args[0], int):
+        if args and isinstance(args[0], numbers.Integral):  # numpy's integer scalars too (np.int64(10**12))
             raise UnsafePickleError(
                 f"it asks for {args[0]:,} empty bytes ({kind.__name__}(size)), which a Paddle state dict never does; "
                 "refusing to load it (a crafted file could exhaust the memory this way)"
@@ -87,22 +88,32 @@ def safe_load(path: str | os.PathLike, *, return_numpy: bool = False):
     """
     with open(path, "rb") as f:
         state = _StateDictUnpickler(f, encoding="latin1").load()
-    return _tensors(state, return_numpy)
+    return _tensors(state, return_numpy, {})
 
 
-def _tensors(obj, return_numpy: bool):
+def _tensors(obj, return_numpy: bool, done: dict):
     """paddle.save writes a Tensor as the tuple (name, ndarray): give back the array, or a Tensor
-    as paddle.load does. Bare arrays (numpy's RNG key) stay arrays, as with paddle.load."""
+    as paddle.load does. Bare arrays (numpy's RNG key) stay arrays, as with paddle.load.
+
+    `done` maps id() of each container converted so far to its result: a pickle can refer to one
+    object many times (its memo), and 60 nested lists that each hold the one below twice are 549
+    bytes that a plain walk would visit 2^60 times (hostile test s21); each is converted once."""
+    if not isinstance(obj, (dict, list, tuple)):
+        return obj
+    if id(obj) in done:
+        return done[id(obj)][1]
     if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], str) and isinstance(obj[1], np.ndarray):
         if return_numpy:
-            return obj[1]
-        import paddle  # deferred: reading a checkpoint as numpy (return_numpy) loads no Paddle
+            result = obj[1]
+        else:
+            import paddle  # deferred: reading a checkpoint as numpy (return_numpy) loads no Paddle
 
-        return paddle.to_tensor(obj[1])
-    if isinstance(obj, (dict, OrderedDict)):
-        return type(obj)((key, _tensors(value, return_numpy)) for key, value in obj.items())
-    if isinstance(obj, list):
-        return [_tensors(value, return_numpy) for value in obj]
-    if isinstance(obj, tuple):
-        return tuple(_tensors(value, return_numpy) for value in obj)
-    return obj
+            result = paddle.to_tensor(obj[1])
+    elif isinstance(obj, dict):  # OrderedDict too
+        result = type(obj)((key, _tensors(value, return_numpy, done)) for key, value in obj.items())
+    elif isinstance(obj, list):
+        result = [_tensors(value, return_numpy, done) for value in obj]
+    else:
+        result = tuple(_tensors(value, return_numpy, done) for value in obj)
+    done[id(obj)] = (obj, result)  # obj kept alive with its id, so the id is never reused meanwhile
+    return result

@@ -68,6 +68,40 @@ def test_load_checkpoint_refuses_a_pickle_that_asks_for_a_huge_buffer(tmp_path, 
         load_checkpoint(path)
 
 
+def test_load_checkpoint_refuses_a_huge_buffer_sized_by_a_numpy_integer(tmp_path):
+    """Hostile test s21: np.int64(N), made by the allowed numpy scalar, slipped past the size check."""
+    import pickle
+
+    class Huge:
+        def __reduce__(self):
+            return bytearray, (np.int64(10**13),)
+
+    path = tmp_path / "huge.ckpt"
+    path.write_bytes(pickle.dumps(Huge(), protocol=4))
+    with pytest.raises(CheckpointError, match="10,000,000,000,000 empty bytes"):
+        load_checkpoint(path)
+
+
+def test_load_checkpoint_of_a_deeply_shared_structure_is_quick(tmp_path):
+    """Hostile test s21: 60 nested lists, each holding the one below twice, are a few hundred bytes
+    of pickle; the conversion walked every path through them (2^60) and never finished."""
+    import pickle
+
+    from srgan.safeload import safe_load
+
+    inner = []
+    for _ in range(60):
+        inner = [inner, inner]
+    path = tmp_path / "laughs.ckpt"
+    path.write_bytes(pickle.dumps({"x": inner}, protocol=2))
+    assert path.stat().st_size < 1000
+    state = safe_load(path, return_numpy=True)  # returns at once (the test would hang otherwise)
+    depth, node = 0, state["x"]
+    while node:
+        node, depth = node[0], depth + 1
+    assert depth == 60
+
+
 def test_load_checkpoint_still_reads_the_trainers_checkpoints(tmp_path):
     Trainer(_tiny_run(tmp_path / "run"), images=_images(), val_pairs=_val_pairs(), progress=False).fit()
     state = load_checkpoint(checkpoints(tmp_path / "run")[-1])
