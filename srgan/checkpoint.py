@@ -18,6 +18,7 @@ interruption leaves either the old file or the new one, never half a file.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -393,7 +394,12 @@ def write_generator_file(tensors: dict[str, np.ndarray], path: str | os.PathLike
     (`Generator.config`) in its metadata, the format read_generator_file / load_generator read."""
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     with atomic_path(path) as tmp:
-        save_file(tensors, tmp, metadata={CONFIG_KEY: json.dumps(config)})
+        try:
+            save_file(tensors, tmp, metadata={CONFIG_KEY: json.dumps(config)})
+        except OSError:
+            raise
+        except Exception as e:  # safetensors' own error for a failed write (a full disk): an OSError like any write's
+            raise OSError(errno.EIO, str(e).strip() or type(e).__name__, str(path)) from e
 
 
 def released_generator_state(state: dict) -> dict:
@@ -556,8 +562,14 @@ def interpolate_generators(start: str | os.PathLike, end: str | os.PathLike, alp
 def interpolated_weights_file(start: str | os.PathLike, end: str | os.PathLike, alpha: float, cache_dir: str | os.PathLike) -> Path:
     """`interpolate_generators` written once to `cache_dir` as a generator .safetensors file (named
     by the two files' digests and alpha), so that the export cache and every engine can use it."""
-    key = f"{file_digest(start, 'sha256')[:12]}_{file_digest(end, 'sha256')[:12]}_{float(alpha):.4f}"
+    # alpha in full (repr): 0.99999 is not the 1.0000 of a shorter key, nor 0.12344 another alpha's file
+    key = f"{file_digest(start, 'sha256')[:12]}_{file_digest(end, 'sha256')[:12]}_{float(alpha)!r}"
     path = Path(cache_dir) / "interpolated" / f"generator_{key}.safetensors"
+    if path.is_file():
+        try:
+            read_generator_file(path)
+        except CheckpointError:  # damaged in the cache (a disk error, a killed copy): made again, as the help promises
+            path.unlink()
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         tensors, config = interpolate_generators(start, end, alpha)

@@ -565,3 +565,22 @@ def test_interpolate_at_minus_zero_says_one_times_the_start(tmp_path, capsys):
     card_text = out.with_suffix(".json").read_text()
     assert "-0 x" not in card_text and "-0 x" not in capsys.readouterr().out and "\"alpha\": -0" not in card_text
     assert "1 x a.safetensors + 0 x b.safetensors" in card_text
+
+
+def test_interpolate_on_a_disk_that_fills_up_is_one_line(tmp_path, capsys, monkeypatch):
+    """Hostile test s21: safetensors' own error for a failed write (a full disk) was a traceback."""
+    import srgan.checkpoint as ckpt_module
+
+    bench, out = _two_cardless_generators(tmp_path)
+
+    def full_disk(*args, **kwargs):
+        raise RuntimeError("Error while serializing: IoError(No space left on device (os error 28))")
+
+    monkeypatch.setattr(ckpt_module, "save_file", full_disk)
+    code = main(["interpolate", str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"), "--alpha", "0.5",
+                 "--out", str(out), "--data", str(bench)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert [l for l in err.splitlines() if l.startswith("error:")] == [
+        f"error: {out}: cannot write (Error while serializing: IoError(No space left on device (os error 28)))"]
+    assert not out.exists() and not list(tmp_path.glob(".mix*"))
