@@ -40,6 +40,7 @@ import paddle.nn.functional as F
 
 from .atomic import _umask, file_digest, paddle_path, remove_stale_temporaries, writer_tag
 from .export_files import META_FILE, PREFIX, REPLACING, NotWhole, check_written, is_export_meta
+from .interrupt import deferred_interrupts
 from .outputs import OutputError, check_output_folder, make_folder
 from .quiet import quiet_c_output
 
@@ -156,7 +157,7 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
         old_ir = getattr(getattr(paddle, "pir_utils", None), "OldIrGuard", None)  # 3.x; 2.6 writes .pdmodel anyway
         try:
             # Paddle 3's jit.save logs "New Executor is Running." to stderr (glog INFO): quiet it
-            with quiet_c_output(2), (old_ir() if openvino and old_ir is not None else contextlib.nullcontext()):
+            with deferred_interrupts(), quiet_c_output(2), (old_ir() if openvino and old_ir is not None else contextlib.nullcontext()):
                 paddle.jit.save(layer, str(tmp / PREFIX), input_spec=spec)  # OpenVINO's front end reads .pdmodel only
         except OSError as e:  # Python's writes (.pdmodel, .pdiparams.info) report errors: name the file
             raise _write_error(out_dir, Path(e.filename).name if e.filename else None, e.strerror or str(e)) from e

@@ -26,6 +26,7 @@ its own SIGTERM handler, which would otherwise replace this one.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -52,6 +53,29 @@ def release_sigterm(held: bool) -> None:
     """Undo hold_sigterm: a SIGTERM that came meanwhile is delivered now, to the handler then set."""
     if held:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Hold Ctrl-C and SIGTERM back for the block, then deliver them: for a few seconds of C++
+    work that an exception raised in the middle leaves in pieces (paddle.jit.save: a traceback,
+    a PreconditionNotMet error or a segmentation fault, and a temporary folder left behind;
+    hostile test s21). The handlers are swapped for ones that only note the signal (masking it
+    would not do: Paddle's threads would take it), and each noted signal is raised again, in
+    order, once the old handlers are back. Main thread only; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    wanted = [sig for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if sig is not None]
+    previous = {sig: signal.signal(sig, lambda signum, frame: noted.append(signum)) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        for sig in noted:
+            signal.raise_signal(sig)
 
 
 class StopOnSigterm:
