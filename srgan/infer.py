@@ -605,15 +605,19 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
             given.append(item)
             errors.append((str(item), str(path_error(item, "file or folder"))))  # missing, link loop, ...
     all_inputs = files + given
-    seen, unique = {}, []  # a file given twice (twice by name, or by a folder and by name) is upscaled once
+    # A file given twice (twice by name, or by a folder and by name) is upscaled once; of several
+    # names of one file (links), the file's own name is kept where it is among them, and the
+    # others are said, not dropped in silence.
+    groups: dict[str, list[Path]] = {}
     for f in files:
-        key = os.path.realpath(f)
-        if key not in seen:
-            seen[key] = f
-            unique.append(f)
-        elif os.path.abspath(f) != os.path.abspath(seen[key]):  # another name of it (a link): said, not silent
-            warnings.warn(f"{f}: the same file as {seen[key]} (a link), upscaled once, as {seen[key].name}", stacklevel=2)
-    files = unique
+        groups.setdefault(os.path.realpath(f), []).append(f)
+    kept = {}
+    for key, names in groups.items():
+        kept[key] = next((f for f in names if not f.is_symlink()), names[0])
+        for f in names:
+            if os.path.abspath(f) != os.path.abspath(kept[key]):
+                warnings.warn(f"{f}: the same file as {kept[key]}, upscaled once, as {kept[key].name}", stacklevel=2)
+    files = [f for f in files if f is kept[os.path.realpath(f)]]
     if output.suffix.lower() in IMAGE_EXTENSIONS:
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
             raise ValueError(f"-o {output}: an output file name takes exactly one input image; give a folder for several")

@@ -313,7 +313,12 @@ def test_output_plans(tmp_path, photo):
     assert [(s.name, d.name) for s, d in pairs] == [("x.png", "x.png")] and not errors
     # another name of the same file (a link in the folder): upscaled once, and said (new-user test s21)
     (tmp_path / "a" / "z.png").symlink_to(tmp_path / "a" / "x.png")
-    with pytest.warns(UserWarning, match=r"z.png: the same file as .*x.png \(a link\), upscaled once"):
+    with pytest.warns(UserWarning, match=r"z.png: the same file as .*x.png, upscaled once"):
+        pairs, errors = plan_outputs([tmp_path / "a"], tmp_path / "out")
+    assert [(s.name, d.name) for s, d in pairs] == [("x.png", "x.png")] and not errors
+    # the link listed first ("b" < "x"): still the file's own name is kept (hostile test s21)
+    (tmp_path / "a" / "b.png").symlink_to(tmp_path / "a" / "x.png")
+    with pytest.warns(UserWarning, match=r"b.png: the same file as .*x.png, upscaled once"):
         pairs, errors = plan_outputs([tmp_path / "a"], tmp_path / "out")
     assert [(s.name, d.name) for s, d in pairs] == [("x.png", "x.png")] and not errors
     with pytest.raises(ValueError, match="exactly one input"):
