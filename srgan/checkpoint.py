@@ -136,7 +136,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
 
 # The first bytes of the image formats a user may pass by mistake where weights are expected.
 _IMAGE_SIGNATURES = {b"\xff\xd8\xff": "a JPEG image", b"\x89PNG": "a PNG image", b"GIF8": "a GIF image",
-                     b"II*\x00": "a TIFF image", b"MM\x00*": "a TIFF image", b"BM": "a BMP image"}
+                     b"II*\x00": "a TIFF image", b"MM\x00*": "a TIFF image"}
 
 
 def _not_weights_kind(path: Path) -> str | None:
@@ -149,6 +149,12 @@ def _not_weights_kind(path: Path) -> str | None:
         return None
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "a WebP image"
+    # Two-letter magics need more: a .safetensors file starts with its header's length, whose
+    # first two bytes can be "BM" or "P6" too (its next bytes are then zeros).
+    if head[:2] == b"BM" and head[2:6] != bytes(4) and head[6:10] == bytes(4):  # file size, then reserved zeros
+        return "a BMP image"
+    if head[:1] == b"P" and head[1:2] in b"123456" and head[2:3] in (b" ", b"\t", b"\r", b"\n"):
+        return "a PNM (PBM/PGM/PPM) image"
     return next((kind for magic, kind in _IMAGE_SIGNATURES.items() if head.startswith(magic)), None)
 
 
@@ -166,7 +172,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     except Exception as e:  # truncated / corrupt pickle, wrong file type
         if kind := _not_weights_kind(path):
             raise CheckpointError(f"{path}: {kind}, not a training checkpoint") from e
-        raise CheckpointError(f"{path}: cannot read checkpoint, the file is corrupt or truncated ({type(e).__name__}: {e})") from e
+        detail = (str(e).strip().splitlines() or [""])[0]  # one line: the command prints the first only
+        raise CheckpointError(f"{path}: cannot read checkpoint, the file is corrupt or truncated ({type(e).__name__}: {detail})") from e
     missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())
     if missing:
         raise CheckpointError(f"{path}: not an srgan training checkpoint (missing {sorted(missing)})")

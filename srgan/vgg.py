@@ -207,8 +207,11 @@ def read_weights_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], s
     except VGGWeightsError:
         raise
     except Exception as error:
+        from .checkpoint import _not_weights_kind  # an image passed by mistake is named as one
+
+        detail = _not_weights_kind(path) or f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
         raise VGGWeightsError(
-            f"Could not read VGG19 weights file {path} ({type(error).__name__}: {error}); expected the Keras "
+            f"Could not read VGG19 weights file {path} ({detail}); expected the Keras "
             f"Applications .h5 file, or a .pdparams or .safetensors state dict of paddle.vision.models.vgg19"
         ) from error
     if not isinstance(state, dict):
