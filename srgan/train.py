@@ -474,6 +474,11 @@ class Trainer:
             runs.record_start(self.out_dir, start, self.cfg.to_dict(), step=self.step, paddle=paddle.__version__,
                               device=self.device, world_size=self.world_size, vgg=vgg.describe() if vgg is not None else None,
                               init_card=ckpt.card_and_log_paths(source) if source and str(source).endswith(".safetensors") else None)
+        if self.step >= train_cfg.steps:  # --resume of a finished run: said, not a header and then silence
+            if self.is_main:
+                logger.info(f"{self.out_dir}: the run is complete at step {self.step:,} (--steps {train_cfg.steps:,}); "
+                            "nothing to train (raise --steps to continue it)")
+            return {}
         if on_start is not None:
             on_start()
 

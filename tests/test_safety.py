@@ -362,6 +362,18 @@ def test_resume_given_the_run_folder_itself(tmp_path):
     assert checkpoints(out)[-1].name == "ckpt_00000004.ckpt"
 
 
+def test_resuming_a_complete_run_says_so(tmp_path, capsys):
+    """Hostile test s21: --resume of a finished run printed the run's header and then nothing."""
+    out = tmp_path / "run"
+    argv = _cli_run(tmp_path, out, "--steps", "2", "--ckpt-every", "2", "--val-every", "100")
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main([*argv, "--resume"]) == 0
+    stdout, err = capsys.readouterr()
+    assert "the run is complete at step 2 (--steps 2); nothing to train" in err and "phase " not in stdout
+    assert [p.name for p in checkpoints(out)] == ["ckpt_00000002.ckpt"]
+
+
 def test_half_written_checkpoints_of_a_killed_run_are_removed(tmp_path, capsys):
     out = tmp_path / "run"
     argv = _cli_run(tmp_path, out, "--steps", "2", "--ckpt-every", "2", "--val-every", "100")
