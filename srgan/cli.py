@@ -344,7 +344,7 @@ def add_upscale_parser(sub):
 def cmd_upscale(args) -> int:
     import warnings
 
-    from .infer import Upscaler, upscale_files
+    from .infer import BatchReport, Upscaler, upscale_files
     from .interrupt import StopOnSigterm
 
     if args.overwrite and args.skip_existing:
@@ -373,16 +373,20 @@ def cmd_upscale(args) -> int:
               file=sys.stderr)
         try:
             # `kill` (SIGTERM) stops like Ctrl-C: an image being written leaves no temp file.
+            report = BatchReport()  # filled as the batch goes: after Ctrl-C it names what was finished
             with StopOnSigterm():
-                report = upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
-                                       skip_existing=args.skip_existing, progress=_progress(args), debug=args.debug)
+                upscale_files(args.inputs, args.output, upscaler=upscaler, overwrite=args.overwrite,
+                              skip_existing=args.skip_existing, progress=_progress(args), debug=args.debug, report=report)
         except (OSError, ValueError) as e:  # e.g. -o file.png with several inputs, -o under a file
             if args.debug:
                 raise
             print(f"error: {e}", file=sys.stderr)
             return EXIT_USER_ERROR
         except KeyboardInterrupt:
-            print("interrupted: images finished before this are complete; none is half-written", file=sys.stderr)
+            for path in report.written:
+                print(path)
+            print(f"interrupted: the {len(report.written)} image(s) written before this are complete; none is half-written",
+                  file=sys.stderr)
             return EXIT_INTERRUPTED
     for path in report.written:
         print(path)

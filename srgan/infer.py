@@ -652,6 +652,7 @@ def upscale_files(
     skip_existing: bool = False,
     progress: bool = True,
     debug: bool = False,
+    report: BatchReport | None = None,
 ) -> BatchReport:
     """Upscale files and folders; a bad input is reported and the others still complete.
 
@@ -669,12 +670,14 @@ def upscale_files(
         debug: print each failure's traceback to stderr.
 
     Outputs are written atomically (temp file + rename): after Ctrl-C there is no
-    half-written image, and the files finished before it are complete.
+    half-written image, and the files finished before it are complete; pass `report` to
+    know which they were (it is filled as the batch goes).
     """
     if overwrite and skip_existing:
         raise ValueError("--overwrite and --skip-existing contradict each other: give one")
     pairs, failed, every_input = _plan(inputs, output_path(output, "-o/--output"))
-    report = BatchReport(failed=list(failed))
+    report = BatchReport() if report is None else report
+    report.failed.extend(failed)
     # Every input file, also those refused above (a.png beside a.jpg, whose output is a.png):
     # an output that lands on any of them is refused, even with --overwrite.
     sources = InputFiles(every_input)

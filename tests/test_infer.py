@@ -608,3 +608,30 @@ def test_macos_appledouble_files_are_not_images(tmp_path, photo):
     Image.fromarray(photo).save(tmp_path / "a.png")
     (tmp_path / "._a.png").write_bytes(b"\x00\x05\x16\x07 not an image")
     assert [p.name for p in list_images(tmp_path)] == ["a.png"]
+
+
+def test_an_interrupted_batch_names_the_images_it_finished(tmp_path, photo, weights, monkeypatch, capsys):
+    """Hostile test s21: after Ctrl-C the command said that the images finished before are
+    complete, without naming any (they were listed only at the end of a whole batch)."""
+    import srgan.infer as infer_module
+
+    monkeypatch.setenv("SRGAN_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "in").mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        Image.fromarray(photo[:12, :10]).save(tmp_path / "in" / name)
+    real_save, calls = infer_module.save_image, []
+
+    def save_then_ctrl_c(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(infer_module, "save_image", save_then_ctrl_c)
+    code = main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--weights", str(weights),
+                 "--engine", "dygraph", "--no-progress"])
+    stdout, err = capsys.readouterr()
+    assert code == 130
+    assert stdout.splitlines() == [str(tmp_path / "out" / "a.png")]
+    assert "interrupted: the 1 image(s) written before this are complete" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png"]
