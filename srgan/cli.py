@@ -417,7 +417,9 @@ def _runtime_note(upscaler) -> str:
     if upscaler.without_paddle:
         return f" ({upscaler.predictor.description}, Paddle not loaded)"
     export = upscaler.paddle_free_export
-    if export is not None and (export / META_FILE).is_file():  # cached now: OpenVINO's runtime from the next run
+    # cached now: OpenVINO's runtime from the next run; not where the export failed and dygraph
+    # runs (a read-only cache holding a damaged export: hostile test s21)
+    if export is not None and (export / META_FILE).is_file() and upscaler.engine != "dygraph":
         return " (Paddle loaded to export the model, the next runs start without it)"
     return ""
 

@@ -334,7 +334,7 @@ def _runtime_predictor(export: Path, *, bf16: bool, cache_dir: str | os.PathLike
         if cached:  # the advice to export again is for a user's folder: the cache entry is remade below
             detail = detail.split("; export again with")[0].split(": export again with")[0]
         what = "this cached export" if cached else "this export"
-        then = "Paddle exports it again" if cached else "falling back to Paddle"
+        then = "Paddle exports it again where the cache can be written" if cached else "falling back to Paddle"
         warnings.warn(f"{export}: OpenVINO's runtime could not run {what} ({type(e).__name__}: {detail}); {then}")
         return None
 
