@@ -255,6 +255,8 @@ def check_cache_dir(cache_dir: str | os.PathLike, *, needs_writing: bool = True)
     from .outputs import OutputError, make_folder
 
     cache_dir = Path(os.path.expanduser(cache_dir))
+    if cache_dir.is_symlink() and not cache_dir.exists():  # mkdir would say "File exists" of a link to nowhere
+        raise OutputError(f"--cache-dir {cache_dir}: a link to {os.readlink(cache_dir)}, which does not exist")
     for parent in (cache_dir, *cache_dir.parents):
         if parent.exists():
             if not parent.is_dir():

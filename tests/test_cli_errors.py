@@ -303,6 +303,9 @@ def test_a_cache_dir_that_cannot_be_written_is_refused(tmp_path, monkeypatch):
     assert check_cache_dir(tmp_path / "new" / "cache", needs_writing=False) == tmp_path / "new" / "cache"
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # "~" is the user's home, not a folder named "~"
     assert check_cache_dir("~/srgan-cache", needs_writing=False) == tmp_path / "home" / "srgan-cache"
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")  # hostile s21: "[Errno 17] File exists"
+    with pytest.raises(OutputError, match=r"--cache-dir .*dangling: a link to .*nowhere, which does not exist"):
+        check_cache_dir(tmp_path / "dangling")
 
 
 def test_a_reader_that_closes_stdout_early_does_not_change_the_outcome(files, tmp_path):
