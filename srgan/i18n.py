@@ -444,6 +444,7 @@ ZH_FIGURES: dict[str, str] = {
     "zeros on chelsea": "零值占比（chelsea）",
     "cosine between the 4 photos' average features": "四张照片平均特征两两间的余弦相似度",
     "random weights": "随机权重",
+    "method (chelsea)": "方法（chelsea）",
     "trained": "训练好的",
     "trained: VGG19 from {} ({} input convention)": "训练好的：VGG19，来自 {}（{} 输入约定）",
     "trained: RANDOM-weight VGG19 (no ImageNet weights available)": "训练好的：随机权重的 VGG19（没有可用的 ImageNet 权重）",
