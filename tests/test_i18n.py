@@ -364,7 +364,7 @@ def test_number_slots_take_numbers_only():
     assert i18n.translate("3% less time", "zh") == "减少了 3%"
     assert i18n.translate("SRGAN (VGG54)", "zh") == "SRGAN (VGG54)"  # "{#} ({#})" is not "{} ({})"
     assert i18n.translate("share of pixels", "zh") == "share of pixels"
-    assert i18n.translate("φ2,2 (vgg22),\nchannel 12\n48x48", "zh") == "φ2,2（vgg22），\n通道 12\n48x48"  # chapter 4's rows
+    assert i18n.translate("φ2,2 (vgg22),\nchannel 12\n48x48", "zh") == "φ2,2（vgg22）\n通道 12\n48×48"  # chapter 4's rows
 
 
 def test_a_list_in_a_slot_takes_the_chinese_enumeration_comma():
