@@ -14,7 +14,7 @@ from PIL import Image
 
 import srgan.train as train_module
 from srgan.imresize import imresize
-from srgan.runs import read_info
+from srgan.runs import checkpoints, read_info
 from srgan.train import Trainer
 from tiny import config as tiny_config
 from tiny import images as tiny_images
@@ -227,7 +227,10 @@ def test_the_log_the_rank_barrier_and_the_time_budget_follow_their_settings(tmp_
     monkeypatch.setattr(train_module, "time", SimpleNamespace(time=lambda: 1e9 + seconds_after.get(trainer.step, 90.0)))
     trainer.fit()
     assert trainer.step == 3 and not trainer.interrupted  # the budget is a normal end
-    assert "stopped at step" not in capsys.readouterr().err  # step 3 was a checkpoint already: no second one
+    # step 3 was a checkpoint already: no second one, and the stop names it (new-user test s21: a stop at
+    # a checkpoint step said nothing)
+    assert f"stopped at step 3; checkpoint {out / 'ckpt_00000003.ckpt'}; continue with --resume" in capsys.readouterr().err
+    assert [p.name for p in checkpoints(out)] == ["ckpt_00000003.ckpt"]
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["kind"] == "train"] == [2]
     assert waits == ["step 2", "step 3"]
