@@ -247,6 +247,15 @@ def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
+def first_line(error: BaseException, default: str | None = None, limit: int | None = None) -> str:
+    """The first line of `error`'s message, for a one-line report (the command line prints one
+    line per error; a multi-line message was cut mid-sentence); `default` (else the error's type
+    name) when it has none; at most `limit` characters."""
+    lines = str(error).strip().splitlines()
+    line = lines[0] if lines else (type(error).__name__ if default is None else default)
+    return line[:limit] if limit is not None else line
+
+
 def path_error(path: str | os.PathLike, what: str = "file") -> OSError:
     """The error for a path that cannot be used as a `what` ("weights file", "folder", ...),
     saying why: missing, a folder (or a file where a folder is expected), a symbolic link loop,

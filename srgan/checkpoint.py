@@ -32,8 +32,9 @@ from safetensors import safe_open
 from safetensors.numpy import save_file
 
 from . import runs
-from .atomic import atomic_path, file_digest, require_file, write_json
+from .atomic import atomic_path, file_digest, first_line, require_file, write_json
 from .config import MODEL_FIELDS_ADDED_LATER, PHASES, Config, ModelConfig
+from .image_io import image_kind
 from .log import logger
 from .models import Generator
 from .safeload import UnsafePickleError, safe_load
@@ -134,30 +135,6 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
         paddle.save(state, tmp)
 
 
-# The first bytes of the image formats a user may pass by mistake where weights are expected.
-_IMAGE_SIGNATURES = {b"\xff\xd8\xff": "a JPEG image", b"\x89PNG": "a PNG image", b"GIF8": "a GIF image",
-                     b"II*\x00": "a TIFF image", b"MM\x00*": "a TIFF image"}
-
-
-def _not_weights_kind(path: Path) -> str | None:
-    """'a JPEG image' (...) when `path` starts like an image file, else None: said instead of
-    "corrupt or truncated", which such a file is not."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-    except OSError:
-        return None
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "a WebP image"
-    # Two-letter magics need more: a .safetensors file starts with its header's length, whose
-    # first two bytes can be "BM" or "P6" too (its next bytes are then zeros).
-    if head[:2] == b"BM" and head[2:6] != bytes(4) and head[6:10] == bytes(4):  # file size, then reserved zeros
-        return "a BMP image"
-    if head[:1] == b"P" and head[1:2] in b"123456" and head[2:3] in (b" ", b"\t", b"\r", b"\n"):
-        return "a PNM (PBM/PGM/PPM) image"
-    return next((kind for magic, kind in _IMAGE_SIGNATURES.items() if head.startswith(magic)), None)
-
-
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Load a training checkpoint written by save_checkpoint; a clear error if it is unreadable.
 
@@ -170,10 +147,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     except UnsafePickleError as e:
         raise CheckpointError(f"{path}: not an srgan training checkpoint: {e}") from e
     except Exception as e:  # truncated / corrupt pickle, wrong file type
-        if kind := _not_weights_kind(path):
+        if kind := image_kind(path):
             raise CheckpointError(f"{path}: {kind}, not a training checkpoint") from e
-        detail = (str(e).strip().splitlines() or [""])[0]  # one line: the command prints the first only
-        raise CheckpointError(f"{path}: cannot read checkpoint, the file is corrupt or truncated ({type(e).__name__}: {detail})") from e
+        raise CheckpointError(f"{path}: cannot read checkpoint, the file is corrupt or truncated "
+                              f"({type(e).__name__}: {first_line(e, '')})") from e
     missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())
     if missing:
         raise CheckpointError(f"{path}: not an srgan training checkpoint (missing {sorted(missing)})")
@@ -472,7 +449,7 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
         if len(tensors) < len(dtypes):  # numpy has no bfloat16: decode those tensors from the raw bytes
             tensors.update(_read_bf16(path, [k for k, dtype in dtypes.items() if dtype == "BF16"]))
     except Exception as e:
-        if kind := _not_weights_kind(path):
+        if kind := image_kind(path):
             raise CheckpointError(f"{path}: {kind}, not a generator weights file (.safetensors)") from e
         raise CheckpointError(f"{path}: not a readable safetensors file, it is corrupt or truncated ({e})") from e
     # Weights shared in half precision (float16, bfloat16) load as the float32 the network uses.

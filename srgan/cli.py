@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from . import __version__
+from .atomic import first_line
 
 # Exit status, the same for every command (printed in each --help).
 EXIT_OK = 0  # done
@@ -149,7 +150,7 @@ def cmd_evaluate(args) -> int:
         except USER_ERRORS as e:
             if args.debug or len(data_dirs) == 1:
                 raise  # one folder: a user error like any other (main prints it)
-            print(f"error: {str(e).strip().splitlines()[0]}", file=sys.stderr)
+            print(f"error: {first_line(e)}", file=sys.stderr)
             failed += 1
             continue
         print(f"## {label}: {format_table(results)}\n")
@@ -766,7 +767,7 @@ def _main(argv: list[str] | None = None) -> int:
         except MemoryError as e:  # Paddle's ResourceExhausted too: one line, not a traceback
             if debug:
                 raise
-            detail = (str(e).strip().splitlines() or [""])[0][:200]
+            detail = first_line(e, "", limit=200)
             print(f"error: not enough memory for this ({detail}); details: --debug", file=sys.stderr)
             return EXIT_USER_ERROR
         except USER_ERRORS as e:

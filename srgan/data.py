@@ -21,6 +21,7 @@ import numpy as np
 import paddle
 import skimage.data
 
+from .atomic import first_line
 from .config import default_shared_dir
 from .image_io import list_images, read_image, read_native
 from .imresize import imresize
@@ -292,7 +293,7 @@ class _CheckedLoader:
                 except StopIteration:
                     return
                 except (SystemError, RuntimeError) as e:  # Paddle: "Blocking queue is killed because the data reader raises an exception"
-                    detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+                    detail = first_line(e, limit=200)
                     raise DataLoaderError(f"a data-loader worker failed or died ({detail}); its own error is printed above, "
                                           "or run with --num-workers 0 to get it here") from e
                 yield batch

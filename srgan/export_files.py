@@ -21,6 +21,7 @@ from .atomic import file_digest
 
 PREFIX = "generator"
 META_FILE = "srgan_export.json"
+EXPORT_AGAIN = "export again with `srgan export`"  # how an export's errors end (without_export_advice)
 
 
 def model_files(model_dir: str | os.PathLike) -> tuple[Path, Path]:
@@ -46,7 +47,7 @@ def read_meta(model_dir: str | os.PathLike) -> dict:
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         problem = f"{type(e).__name__}: {e}"
     if problem:
-        raise ValueError(f"{path}: damaged ({problem}); export again with `srgan export`")
+        raise ValueError(f"{path}: damaged ({problem}); {EXPORT_AGAIN}")
     if replacing:
         raise ValueError(f"{path}: an export into this folder was interrupted while it replaced the files; "
                          "export again with `srgan export --overwrite`")
@@ -102,6 +103,14 @@ def is_export_meta(path: str | os.PathLike) -> bool:
     return isinstance(meta, dict) and ("scale" in meta or meta.get("replacing") is True)
 
 
+def without_export_advice(message: str) -> str:
+    """`message` (an error of read_meta / verify_export) without its advice to export again
+    (EXPORT_AGAIN, or its --overwrite form): for the command's own cache entry, which it remakes."""
+    for separator in ("; ", ": "):
+        message = message.split(f"{separator}export again with ")[0]
+    return message
+
+
 def verify_export(model_dir: str | os.PathLike, *, digests: bool = False) -> None:
     """Raise ValueError naming the file if an export's files differ from what export_generator
     recorded: in size (a truncated copy, a partial download), and with `digests` also in
@@ -111,14 +120,14 @@ def verify_export(model_dir: str | os.PathLike, *, digests: bool = False) -> Non
     for name, info in read_meta(model_dir).get("files", {}).items():
         path = model_dir / name
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: missing from the export; export again with `srgan export`")
+            raise FileNotFoundError(f"{path}: missing from the export; {EXPORT_AGAIN}")
         size = path.stat().st_size
         if size != info.get("bytes", size):
             raise ValueError(f"{path}: {size} bytes, but the export wrote {info['bytes']}; the folder is truncated or "
-                             "damaged: export again with `srgan export`")
+                             f"damaged: {EXPORT_AGAIN}")
         if digests and "sha256" in info and file_digest(path) != info["sha256"]:
             raise ValueError(f"{path}: its content differs from what the export wrote (SHA-256); the folder is damaged: "
-                             "export again with `srgan export`")
+                             f"{EXPORT_AGAIN}")
 
 
 # --- what paddle.jit.save wrote --------------------------------------------------------------

@@ -78,6 +78,30 @@ def _to_uint8(arr: np.ndarray, path) -> np.ndarray:
     return arr
 
 
+# The first bytes of the image formats a user may pass by mistake where weights are expected.
+_IMAGE_SIGNATURES = {b"\xff\xd8\xff": "a JPEG image", b"\x89PNG": "a PNG image", b"GIF8": "a GIF image",
+                     b"II*\x00": "a TIFF image", b"MM\x00*": "a TIFF image"}
+
+
+def image_kind(path: str | os.PathLike) -> str | None:
+    """'a JPEG image' (...) when `path` starts like an image file, else None: where weights or a
+    checkpoint are expected, said instead of "corrupt or truncated", which such a file is not."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP image"
+    # Two-letter magics need more: a .safetensors file starts with its header's length, whose
+    # first two bytes can be "BM" or "P6" too (its next bytes are then zeros).
+    if head[:2] == b"BM" and head[2:6] != bytes(4) and head[6:10] == bytes(4):  # file size, then reserved zeros
+        return "a BMP image"
+    if head[:1] == b"P" and head[1:2] in b"123456" and head[2:3] in (b" ", b"\t", b"\r", b"\n"):
+        return "a PNM (PBM/PGM/PPM) image"
+    return next((kind for magic, kind in _IMAGE_SIGNATURES.items() if head.startswith(magic)), None)
+
+
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """Image files directly inside `folder`, sorted by name. Raises if the folder is missing.
 

@@ -37,9 +37,9 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from .atomic import path_error
+from .atomic import first_line, path_error
 from .colour import BT601_LUMA
-from .export_files import META_FILE, cache_entry, installed_paddle, read_meta
+from .export_files import META_FILE, cache_entry, installed_paddle, read_meta, without_export_advice
 from .image_io import IMAGE_EXTENSIONS, list_images, read_icc_profile, read_image_full, save_image
 from .openvino_runtime import RuntimePredictor, runtime_installed
 from .outputs import InputFiles, OutputError, check_output_file, is_input, output_path
@@ -330,9 +330,9 @@ def _runtime_predictor(export: Path, *, bf16: bool, cache_dir: str | os.PathLike
     try:
         return RuntimePredictor(export, bf16=bf16, cache_dir=cache_dir)
     except (OSError, ValueError, RuntimeError, ImportError) as e:
-        detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        detail = first_line(e, "")
         if cached:  # the advice to export again is for a user's folder: the cache entry is remade below
-            detail = detail.split("; export again with")[0].split(": export again with")[0]
+            detail = without_export_advice(detail)
         what = "this cached export" if cached else "this export"
         then = "Paddle exports it again where the cache can be written" if cached else "falling back to Paddle"
         warnings.warn(f"{export}: OpenVINO's runtime could not run {what} ({type(e).__name__}: {detail}); {then}")

@@ -35,7 +35,7 @@ import paddle
 import paddle.inference as pi
 import paddle.nn as nn
 
-from .atomic import file_digest, paddle_path
+from .atomic import file_digest, first_line, paddle_path
 from .checkpoint import CheckpointError, load_generator
 from .device import keep_freed_memory
 from .export import EXPORT_FILES, export_generator
@@ -223,7 +223,7 @@ class InferencePredictor:
         try:
             self.predictor = pi.create_predictor(config)
         except Exception as e:  # Paddle's C++ loader: "[json.exception.parse_error.101] ..." without a file name
-            detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            detail = first_line(e)
             raise ExportLoadError(f"{self.model_dir}: Paddle Inference could not load {program.name} ({detail}); "
                                   "export it again with `srgan export`") from e
         self._input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])

@@ -51,7 +51,8 @@ import paddle.nn as nn
 import paddle.utils.download as paddle_download
 from safetensors import safe_open
 
-from .atomic import file_digest
+from .atomic import file_digest, first_line
+from .image_io import image_kind
 from .config import default_shared_dir
 from .safeload import safe_load
 
@@ -207,9 +208,7 @@ def read_weights_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], s
     except VGGWeightsError:
         raise
     except Exception as error:
-        from .checkpoint import _not_weights_kind  # an image passed by mistake is named as one
-
-        detail = _not_weights_kind(path) or f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+        detail = image_kind(path) or f"{type(error).__name__}: {first_line(error, '')}"
         raise VGGWeightsError(
             f"Could not read VGG19 weights file {path} ({detail}); expected the Keras "
             f"Applications .h5 file, or a .pdparams or .safetensors state dict of paddle.vision.models.vgg19"
