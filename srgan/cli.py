@@ -731,7 +731,7 @@ def _main(argv: list[str] | None = None) -> int:
             # that runs a cached export on OpenVINO's own runtime never imports Paddle (if that
             # export then fails to load, Paddle is imported later, and until the upscale's own
             # handler is set SIGTERM gets Paddle's).
-            from .interrupt import StopOnSigterm, hold_sigterm, release_sigterm, sigterms_received
+            from .interrupt import StopOnSigterm, deferred_interrupts, hold_sigterm, release_sigterm, sigterms_received
 
             signals_before = sigterms_received()
             held = hold_sigterm()  # a SIGTERM during Paddle's import waits for our handler (130, not 143)
@@ -739,7 +739,10 @@ def _main(argv: list[str] | None = None) -> int:
                 without_paddle = getattr(args, "without_paddle", None)
                 if without_paddle is None or not without_paddle(args):
                     try:
-                        import paddle  # noqa: F401
+                        # A Ctrl-C inside the import became "ImportError: initialization failed", a
+                        # traceback and status 1: held back until the import is done, then raised.
+                        with deferred_interrupts():
+                            import paddle  # noqa: F401
                     except ModuleNotFoundError as e:  # not a dependency: CPU or GPU build is the user's choice
                         if e.name != "paddle" or debug:
                             raise

@@ -17,7 +17,8 @@ Rules, enforced by `RunFolder`:
 - One process per folder: `run.lock` is held (flock) for the run's life and released on any
   exit; a lock left by a killed process is detected (the kernel drops the flock with the
   process) and taken over with a note.
-- A run that fails before writing anything leaves no empty folder behind.
+- A run that fails before writing anything leaves no empty folder behind; one stopped before its
+  first step (config.json and a log without a step) does not block a fresh run there.
 - `--overwrite` deletes the layout's files only, never a config.json or log.jsonl that a run
   did not write (those are refused whatever the flags), nor the run's own --init-generator.
 - Temporary files of the layout's atomic writes, left by a killed process, are removed when
@@ -146,6 +147,21 @@ def run_files(run_dir: str | os.PathLike) -> list[Path]:
     run_dir = Path(run_dir)
     named = [run_dir / name for name in _RUN_FILE_NAMES]
     return [p for p in named if p.is_file()] + checkpoints(run_dir)
+
+
+def never_trained(run_dir: str | os.PathLike) -> bool:
+    """Whether the run in `run_dir` stopped before its first step: it has files (record_start's),
+    but no checkpoint, no best weights, no grid and no logged step or score."""
+    run_dir = Path(run_dir)
+    if not run_files(run_dir) or checkpoints(run_dir) or (run_dir / BEST).exists() or grids(run_dir):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            records = read_log(run_dir / LOG)
+    except (OSError, ValueError):
+        return False
+    return not any(r.get("kind") in ("train", "val") for r in records if isinstance(r, dict))
 
 
 def stale_temp_files(run_dir: str | os.PathLike) -> list[Path]:
@@ -816,6 +832,13 @@ class RunFolder:
         of that name that a run did not write, nor one of this run's `inputs` (its init_generator)."""
         files = run_files(self.path)
         if not files:
+            return
+        if not overwrite and never_trained(self.path):
+            # What a run writes as it starts (config, a log without a step, the initial card),
+            # left by one stopped before its first step ended: nothing of it is lost by starting
+            # again, and refusing would send the user to --resume or --overwrite for nothing.
+            clear(self.path)
+            logger.info(f"note: {self.path}: the run there stopped before its first step; starting afresh")
             return
         if overwrite:
             needed = [p for p in files for i in inputs if i and same_file(p, i)]

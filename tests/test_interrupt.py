@@ -332,6 +332,33 @@ def test_a_sigterm_while_paddle_is_imported_waits_for_the_commands_handler(tmp_p
     assert proc.stderr.strip().splitlines()[-1] == "interrupted" and "FatalError" not in proc.stderr
 
 
+def test_a_ctrl_c_while_paddle_is_imported_ends_the_command_as_interrupted():
+    """A Ctrl-C in the second in which Paddle is imported raised inside Paddle's C++ module
+    initialisation, which turned it into "ImportError: initialization failed": a traceback and
+    status 1. Here a stand-in for Paddle's module does what that initialisation does."""
+    import subprocess
+    import sys
+
+    code = ("import importlib.abc, importlib.util, os, signal, sys, time\n"
+            "import srgan.cli as cli\n"
+            "class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):\n"
+            "    def find_spec(self, name, path, target=None):\n"
+            "        return importlib.util.spec_from_loader(name, self) if name == 'paddle' else None\n"
+            "    def create_module(self, spec):\n"
+            "        return None\n"
+            "    def exec_module(self, module):\n"
+            "        try:\n"  # C++ initialisation that a KeyboardInterrupt interrupts fails as a whole
+            "            os.kill(os.getpid(), signal.SIGINT)\n"
+            "            time.sleep(0.2)\n"
+            "        except KeyboardInterrupt:\n"
+            "            raise ImportError('initialization failed')\n"
+            "sys.meta_path.insert(0, Finder())\n"
+            "sys.exit(cli.main(sys.argv[1:]))\n")
+    proc = subprocess.run([sys.executable, "-c", code, "info"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == "interrupted" and "ImportError" not in proc.stderr
+
+
 @pytest.mark.parametrize("entry", ["console", "python -m srgan"])
 def test_a_sigterm_after_the_command_finished_leaves_its_status(tmp_path, entry):
     """Hostile test s20 N7: a SIGTERM in the fraction of a second in which Python and Paddle shut

@@ -95,6 +95,31 @@ def test_a_fresh_run_refuses_a_folder_holding_another_run(tmp_path):
     assert not (out / "run.lock").exists()
 
 
+def test_a_run_stopped_before_its_first_step_does_not_block_the_same_command(tmp_path, capsys):
+    """Ctrl-C twice during the first step (or a kill) leaves config.json and a log without a step:
+    the same command again starts afresh with a note, instead of asking for --resume/--overwrite."""
+    out = tmp_path / "run"
+    stopped = _trainer(_cfg(out))
+    stopped.train_step = lambda lr, hr: (_ for _ in ()).throw(KeyboardInterrupt())
+    stopped.fit()
+    assert stopped.interrupted and stopped.step == 0
+    assert (out / "config.json").is_file() and not checkpoints(out)
+    (out / "notes.txt").write_text("mine")
+    again = _trainer(_cfg(out))
+    again.fit()
+    assert again.step == 4 and _log_steps(out) == [1, 2, 3, 4]
+    assert "stopped before its first step; starting afresh" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine"
+    # A run that logged a step is another run's, whatever else it lacks.
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "config.json").write_text((out / "config.json").read_text())
+    (tmp_path / "b" / "log.jsonl").write_text('{"kind": "train", "step": 1}\n')
+    from srgan.runs import RunFolderError
+
+    with pytest.raises(RunFolderError, match="holds another run"):
+        _trainer(_cfg(tmp_path / "b")).fit()
+
+
 def test_overwrite_starts_afresh_and_the_folder_then_holds_one_run(tmp_path):
     out = tmp_path / "run"
     _trainer(_cfg(out, steps=6, ckpt_every=3)).fit()
