@@ -436,6 +436,8 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
     The config's generator fields are the file's (files written before the generator carried
     its config also hold the discriminator's, which are read and otherwise ignored)."""
     path = require_file(path, "weights file")
+    if kind := image_kind(path):  # a photo under any name (a JPEG called .ckpt) is said to be one
+        raise CheckpointError(f"{path}: {kind}, not a generator weights file (.safetensors)")
     if path.suffix.lower() in (".pdparams", ".pdopt", ".pdmodel", ".ckpt", ".pth", ".pt"):
         kind = "a training checkpoint (use `srgan release` to turn it into weights)" if path.suffix == ".ckpt" else \
             f"a {path.suffix} file, not safetensors"
@@ -449,8 +451,6 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
         if len(tensors) < len(dtypes):  # numpy has no bfloat16: decode those tensors from the raw bytes
             tensors.update(_read_bf16(path, [k for k, dtype in dtypes.items() if dtype == "BF16"]))
     except Exception as e:
-        if kind := image_kind(path):
-            raise CheckpointError(f"{path}: {kind}, not a generator weights file (.safetensors)") from e
         raise CheckpointError(f"{path}: not a readable safetensors file, it is corrupt or truncated ({e})") from e
     # Weights shared in half precision (float16, bfloat16) load as the float32 the network uses.
     tensors = {k: v.astype(np.float32) if np.issubdtype(v.dtype, np.floating) and v.dtype != np.float32 else v

@@ -44,6 +44,7 @@ def files(tmp_path_factory):
     from PIL import Image
 
     Image.new("RGB", (8, 8)).save(root / "photo.jpg")
+    Image.new("RGB", (8, 8)).save(root / "photo.ckpt", format="JPEG")  # a photo under a checkpoint's name
     Image.new("RGB", (8, 8)).save(root / "photo.png")
     (root / "g.pdparams").write_bytes(b"\x80\x04pickle")
     (root / "weights_dir").mkdir()
@@ -110,6 +111,8 @@ CASES = [
     # new-user test s21: an image where weights are expected was "corrupt or truncated"
     ("evaluate: --weights a JPEG", lambda r, o: ["evaluate", "--weights", str(r / "photo.jpg"), "--data", str(r / "bench")],
      "photo.jpg: a JPEG image, not a generator weights file"),
+    ("upscale: --weights a JPEG named .ckpt", lambda r, o: ["upscale", "--weights", str(r / "photo.ckpt"), str(r / "photo.jpg"), "-o", o],
+     "photo.ckpt: a JPEG image, not a generator weights file"),
     ("train: --resume a PNG", lambda r, o: [*TRAIN, "--resume", str(r / "photo.png"), "--out", o],
      "photo.png: a PNG image, not a training checkpoint"),
     ("evaluate: --weights .pdparams", lambda r, o: ["evaluate", "--weights", str(r / "g.pdparams"), "--data", str(r / "bench")],
