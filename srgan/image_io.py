@@ -274,8 +274,33 @@ def read_icc_profile(path: str | os.PathLike) -> bytes | None:
         return None
 
 
+_ORIENTATION, _EXIF_IFD = 0x0112, 0x8769
+_EXIF_SIZE_TAGS = (0xA002, 0xA003)  # PixelXDimension, PixelYDimension: the input's size
+_EXIF_FORMATS = ("JPEG", "PNG", "WEBP")
+
+
+def read_exif(path: str | os.PathLike) -> bytes | None:
+    """The EXIF block of an image file (camera, exposure, date, GPS...) for its upscaled copy, or
+    None: made to fit the output, whose pixels read_image_full has already turned upright (the
+    orientation tag removed, else viewers would turn it again) and which is larger (the stated
+    pixel size removed). Thumbnails are not carried over."""
+    try:
+        with Image.open(path) as im, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data": then no EXIF is carried over
+            exif = im.getexif()
+            if not exif:
+                return None
+            exif.pop(_ORIENTATION, None)
+            sub = exif.get_ifd(_EXIF_IFD)
+            for tag in _EXIF_SIZE_TAGS:
+                sub.pop(tag, None)
+            return exif.tobytes() or None
+    except Exception:  # a damaged EXIF block costs the metadata, never the image
+        return None
+
+
 def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = True,
-               icc_profile: bytes | None = None) -> None:
+               icc_profile: bytes | None = None, exif: bytes | None = None) -> None:
     """Write an image atomically: a temp file in the same folder, then a rename.
 
     An interruption (Ctrl-C, a full disk, a crash) leaves either no file or the old file,
@@ -292,6 +317,8 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = Tr
             when the image is written (atomic.atomic_path).
         icc_profile: a colour profile to embed (read_icc_profile of the input: the output is
             in the input's colour space), where the format holds one (PNG, JPEG, TIFF, WebP).
+        exif: an EXIF block to embed (read_exif of the input), where the format holds one
+            (JPEG, PNG, WebP).
     """
     path = Path(path)
     fmt = image_format(path)
@@ -321,5 +348,7 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = Tr
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     if icc_profile and fmt in ("PNG", "JPEG", "TIFF", "WEBP"):
         options["icc_profile"] = icc_profile
+    if exif and fmt in _EXIF_FORMATS:
+        options["exif"] = exif
     with atomic_path(path, replace=replace) as tmp:
         image.save(tmp, format=fmt, **options)

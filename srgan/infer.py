@@ -40,7 +40,7 @@ from tqdm import tqdm
 from .atomic import first_line, path_error
 from .colour import BT601_LUMA
 from .export_files import META_FILE, cache_entry, installed_paddle, read_meta, without_export_advice
-from .image_io import IMAGE_EXTENSIONS, list_images, read_icc_profile, read_image_full, save_image
+from .image_io import IMAGE_EXTENSIONS, list_images, read_exif, read_icc_profile, read_image_full, save_image
 from .openvino_runtime import RuntimePredictor, runtime_installed
 from .outputs import InputFiles, OutputError, check_output_file, is_input, output_path
 
@@ -694,7 +694,8 @@ def upscale_files(
             image = read_image_full(src)  # warns (naming the file) about 16-bit colour read as 8 bits
             # replace=overwrite: a file that appeared at dst while the image was upscaled is kept
             save_image(dst, upscaler(image, progress=progress), replace=overwrite,
-                       icc_profile=read_icc_profile(src))  # the output in the input's colour space
+                       icc_profile=read_icc_profile(src),  # the output in the input's colour space
+                       exif=read_exif(src))  # camera, date, GPS: the photo's own record
         except (OSError, ValueError, RuntimeError, MemoryError) as e:  # unreadable, truncated, bad shape, no disk
             if debug:
                 traceback.print_exc()

@@ -495,6 +495,29 @@ def test_the_output_keeps_the_input_s_colour_profile(tmp_path):
             assert not out.info.get("icc_profile")
 
 
+def test_the_output_keeps_the_photo_s_exif_made_to_fit_it(tmp_path):
+    """A phone photo's camera, date and GPS were dropped from its upscaled copy without a word.
+    They are carried over; the orientation tag is not (the pixels are already turned upright: a
+    viewer would turn the photo again), nor the input's pixel size."""
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"        # Make
+    exif[0x0112] = 6              # Orientation: turn 90 degrees clockwise to view
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003] = "2020:01:01 10:00:00"  # DateTimeOriginal
+    sub[0xA002], sub[0xA003] = 12, 8     # PixelXDimension, PixelYDimension of the input
+    Image.fromarray(np.full((8, 12, 3), 120, np.uint8)).save(tmp_path / "phone.jpg", exif=exif.tobytes())
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    code = main(["upscale", str(tmp_path / "phone.jpg"), "-o", str(tmp_path / "out"), "--weights",
+                 str(tmp_path / "g.safetensors"), "--engine", "dygraph", "--no-progress"])
+    assert code == 0
+    with Image.open(tmp_path / "out" / "phone.png") as out:
+        assert out.size == (32, 48)  # upright: 8 x 12 turned, times 4
+        kept = out.getexif()
+        assert kept.get(0x010F) == "Canon" and 0x0112 not in kept
+        assert kept.get_ifd(0x8769).get(0x9003) == "2020:01:01 10:00:00"
+        assert 0xA002 not in kept.get_ifd(0x8769) and 0xA003 not in kept.get_ifd(0x8769)
+
+
 def test_weights_that_are_not_weights_say_what_they_are(tmp_path, capsys, monkeypatch):
     """`--weights` given a training run's folder said "srgan_export.json: missing; not written by
     srgan export", a model card "not a readable safetensors file, corrupt or truncated", and
