@@ -137,7 +137,7 @@ def add_evaluate_parser(sub):
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import evaluate_benchmark, format_table, resolve_evaluation
+    from .evaluate import evaluate_benchmark, format_table, resolve_evaluation, scores_off_the_table
     from .infer import resolve_weights
 
     upscaler, label, data_dirs = resolve_evaluation(method=args.method, weights=resolve_weights(args.weights), data=args.data,
@@ -153,7 +153,8 @@ def cmd_evaluate(args) -> int:
             print(f"error: {first_line(e)}", file=sys.stderr)
             failed += 1
             continue
-        print(f"## {label}: {format_table(results)}\n")
+        also = scores_off_the_table(results)
+        print(f"## {label}: {format_table(results)}\n" + (f"\n{also}\n" if also else ""))
     if failed == len(data_dirs):
         return EXIT_USER_ERROR  # nothing was scored
     return EXIT_SOME_FAILED if failed else EXIT_OK

@@ -164,6 +164,16 @@ def _caption(results: dict) -> str:
             f"small, or no colour to measure: a gray image, or for colour speckle an HR without fine colour detail)")
 
 
+_OFF_TABLE_NOTES = {"texture_direction": "1 = fine texture along the photo's, 0 = unrelated, metrics.texture_direction"}
+
+
+def scores_off_the_table(results: dict) -> str:
+    """The dataset's scores that format_table has no column for, on one line (`srgan evaluate`)."""
+    shown = [f"{m.heading} {results['mean'][m.name]:.{m.digits}f} ({_OFF_TABLE_NOTES.get(m.name, m.name)})"
+             for m in METRICS if not m.table and results["mean"].get(m.name) is not None]
+    return ("Also: " + "; ".join(shown)) if shown else ""
+
+
 def table_caption(results: dict) -> str:
     """The line `format_table()` puts above its table: the protocol, and how to read the columns.
     In the Chinese edition (srgan.i18n) it is Chinese."""
@@ -193,7 +203,7 @@ def image_label(dataset: str | None, name: str) -> str:
 
 def format_table(results: dict, caption: str | None = None) -> str:
     """A markdown table of `evaluate_benchmark()`'s results: one row per image and a last row
-    labelled mean, a column per score of metrics.METRICS. The last row holds the dataset's
+    labelled mean, a column per score of metrics.METRICS shown in tables. The last row holds the dataset's
     scores (metrics.summary_score): the mean of the images' values, and where a score is their
     median instead (colour speckle) its cell says so, "0.40 (median)". In the Chinese edition
     (srgan.i18n) its words are Chinese.
@@ -203,7 +213,8 @@ def format_table(results: dict, caption: str | None = None) -> str:
         caption: the markdown above the table; None: `table_caption(results)`, "" for none (several
             tables of one dataset under one caption, as chapter 7 shows them).
     """
-    widths = {m.name: max(len(m.heading), 6) for m in METRICS}
+    columns = [m for m in METRICS if m.table]
+    widths = {m.name: max(len(m.heading), 6) for m in columns}
 
     def cell(m, value, summary: bool) -> str:
         if value is None:
@@ -215,13 +226,13 @@ def format_table(results: dict, caption: str | None = None) -> str:
     first = max([12, *map(len, labels)])
 
     def row(name: str, scores: dict, summary: bool = False) -> str:
-        return f"| {name:<{first}} | " + " | ".join(cell(m, scores[m.name], summary) for m in METRICS) + " |"
+        return f"| {name:<{first}} | " + " | ".join(cell(m, scores[m.name], summary) for m in columns) + " |"
 
     caption = _caption(results) if caption is None else caption
     lines = [caption, ""] if caption else []
     lines += [
-        f"| {'image':<{first}} | " + " | ".join(f"{m.heading:>{widths[m.name]}}" for m in METRICS) + " |",
-        f"|{'-' * (first + 2)}|" + "|".join("-" * (widths[m.name] + 1) + ":" for m in METRICS) + "|",
+        f"| {'image':<{first}} | " + " | ".join(f"{m.heading:>{widths[m.name]}}" for m in columns) + " |",
+        f"|{'-' * (first + 2)}|" + "|".join("-" * (widths[m.name] + 1) + ":" for m in columns) + "|",
     ]
     lines += [row(label, img) for label, img in zip(labels, results["images"])]
     lines.append(row("**mean**", results["mean"], summary=True))

@@ -45,6 +45,7 @@ __all__ = [
     "niqe",
     "colour_shift",
     "colour_speckle",
+    "texture_direction",
     "METRICS",
     "METRIC_NAMES",
     "VALIDATION_METRICS",
@@ -411,6 +412,52 @@ def colour_speckle(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> floa
     return _chroma_detail_energy(sr) / reference
 
 
+DIRECTION_DETAIL_SIGMA = 1.5  # the detail band: luma minus its Gaussian blur (texture finer than ~3 px)
+DIRECTION_WINDOW_SIGMA = 2.0  # the structure tensor's Gaussian window
+DIRECTION_COHERENCE = 0.3     # HR's detail counts where it has a direction (coherence above this) ...
+DIRECTION_STRONG = 0.7        # ... and is strong (energy above this quantile of the image's)
+
+
+def _detail_orientation(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel of the luma detail band: twice its orientation (radians), its coherence (0 = no
+    direction, 1 = one direction) and its energy, from the Gaussian-windowed structure tensor."""
+    detail = y - gaussian_filter(y, DIRECTION_DETAIL_SIGMA, mode="reflect")
+    gx = correlate1d(correlate1d(detail, [1.0, 0.0, -1.0], axis=1, mode="reflect"), [1.0, 2.0, 1.0], axis=0, mode="reflect")
+    gy = correlate1d(correlate1d(detail, [1.0, 0.0, -1.0], axis=0, mode="reflect"), [1.0, 2.0, 1.0], axis=1, mode="reflect")
+    jxx, jyy, jxy = (gaussian_filter(a, DIRECTION_WINDOW_SIGMA, mode="reflect") for a in (gx * gx, gy * gy, gx * gy))
+    energy = jxx + jyy
+    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / np.maximum(energy, 1e-12)
+    return np.arctan2(2 * jxy, jxx - jyy), coherence, energy
+
+
+def texture_direction(sr: np.ndarray, hr: np.ndarray, crop_border: int = 0) -> float | None:
+    """Whether SR's fine texture runs the way the photo's does: 1 = along it, 0 = unrelated, -1 = across.
+
+    A GAN generator can add texture of the right amount and statistics (NIQE) that ignores the
+    photo's structures: grain on hair, fur or a wall's bricks instead of strands and joints. This
+    compares orientations, not pixels: in the luma detail band (finer than about 3 px) the
+    structure tensor gives each pixel a direction; where HR's detail is strong and has one
+    direction (hair, edges, stripes; flat and isotropic parts say nothing about direction), the
+    score is the mean of cos 2(theta_SR - theta_HR) weighted by HR's detail energy. Bicubic
+    upscaling scores low (too little detail to have a direction), grain lowers it too.
+
+    Args:
+        sr, hr: uint8 (or 0..255) images of one shape, (H, W, 3) RGB or (H, W) luma.
+        crop_border: pixels removed from each side first (the protocol's border).
+
+    Returns:
+        The score in [-1, 1]; None where HR has no strong directional detail (a flat image).
+    """
+    sr, hr = _prepare(sr, hr, crop_border, y_channel=True)
+    twice_sr, _, _ = _detail_orientation(sr)
+    twice_hr, coherence, energy = _detail_orientation(hr)
+    used = (coherence > DIRECTION_COHERENCE) & (energy > np.quantile(energy, DIRECTION_STRONG)) & (energy > 1e-6)
+    if not used.any():
+        return None
+    weight = energy[used]
+    return float(np.sum(weight * np.cos(twice_sr[used] - twice_hr[used])) / np.sum(weight))
+
+
 # --- the scores of an (SR, HR) pair: one list, one scorer ------------------------------------------
 # Every score the package reports is named here once: `srgan evaluate` and `srgan release`
 # compute all of them per image, the trainer's validation those marked `validation`, and each
@@ -432,6 +479,8 @@ class Metric:
         distortion: it compares SR with HR pixel by pixel (PSNR, SSIM); the others measure
             naturalness, the lattice or colour (the perception side of Blau & Michaeli 2018).
         median: a dataset's score is the median of the images' (a long upper tail), not the mean.
+        table: a column of evaluate.format_table (False: in the results, logs and cards, and on a
+            line of its own under `srgan evaluate`'s table, since the book's tables are full).
     """
 
     name: str
@@ -440,6 +489,7 @@ class Metric:
     validation: bool
     distortion: bool = False
     median: bool = False
+    table: bool = True
 
 
 METRICS = (
@@ -452,6 +502,7 @@ METRICS = (
     Metric("grid_contrast", "grid contrast", 2, validation=True),
     Metric("colour_shift", "colour shift", 2, validation=True),
     Metric("colour_speckle", "colour speckle", 2, validation=True, median=True),  # one speckled image can be 20x HR's
+    Metric("texture_direction", "texture direction", 3, validation=True, table=False),  # 1 = along the photo's
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)
 VALIDATION_METRICS = tuple(m.name for m in METRICS if m.validation)
@@ -488,6 +539,7 @@ def score_pair(sr: np.ndarray, hr: np.ndarray, *, scale: int = 4, crop_border: i
         "grid_contrast": lambda: grid_contrast(sr, **grid) if big_for_grid else None,
         "colour_shift": lambda: colour_shift(sr, hr, crop_border=crop_border),
         "colour_speckle": lambda: colour_speckle(sr, hr, crop_border=crop_border),
+        "texture_direction": lambda: texture_direction(sr, hr, crop_border=crop_border),
     }
     unknown = [name for name in names if name not in compute]
     if unknown:

@@ -484,7 +484,8 @@ def plot_validation(runs: Mapping[str, Sequence[dict]], *, key: str | Sequence[s
         ax.set_xlabel("step", fontsize=11)
         name = {"psnr": "PSNR [dB]", "niqe": "NIQE", "ssim_daala": "SSIM", "grid_contrast": "grid contrast (photo ≈ 1)",
                 "colour_shift": "colour shift [grey levels]",
-                "colour_speckle": "colour speckle [× the photo's]"}.get(k, k.replace("_", " "))
+                "colour_speckle": "colour speckle [× the photo's]",
+                "texture_direction": "texture direction [1 = along the photo's]"}.get(k, k.replace("_", " "))
         # several panels: the title says what is validated; a label longer than the panel ran into the next
         ax.set_ylabel(name if len(keys) > 1 else f"validation {name}", fontsize=10 if len(keys) > 1 else 11)
         ax.tick_params(labelsize=10)

@@ -168,7 +168,7 @@ def test_perceptual_columns_on_images_big_enough(tmp_path):
 
     sr_only = perceptual_scores(sr, hr, crop_border=4, with_hr=False)  # what the trainer's validation needs
     assert sr_only == {"niqe": big["niqe"], "grid_contrast": big["grid_contrast"], "colour_shift": big["colour_shift"],
-                       "colour_speckle": big["colour_speckle"]}
+                       "colour_speckle": big["colour_speckle"], "texture_direction": big["texture_direction"]}
     assert big["colour_shift"] < 1  # bicubic keeps the colours
     assert big["colour_speckle"] < 1  # ... and invents no fine colour detail
     table = format_table(results)

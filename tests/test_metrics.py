@@ -196,6 +196,30 @@ def test_colour_speckle_sees_coloured_noise_and_not_gray_texture():
     assert colour_speckle(smoothed, hr, crop_border=4) < 0.8
 
 
+def _stripes(angle_degrees: float, size: int = 96, period: float = 3.0) -> np.ndarray:
+    """Fine gray stripes (period 3 px, the texture a 4x upscaler has to invent) at an angle."""
+    y, x = np.mgrid[:size, :size].astype(float)
+    t = np.deg2rad(angle_degrees)
+    wave = np.sin(2 * np.pi * (x * np.cos(t) + y * np.sin(t)) / period)
+    return np.repeat((128 + 60 * wave).round().astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+def test_texture_direction_follows_the_photo_s_stripes_and_not_grain_or_crossing_ones():
+    """1 for texture along HR's (the photo itself, or brighter stripes of the same direction),
+    about 0 for grain of the same strength, about -1 for stripes across HR's; None for a flat HR."""
+    from srgan.metrics import texture_direction
+
+    hr = _stripes(30)
+    rng = np.random.default_rng(0)
+    grain = np.clip(128 + rng.normal(0, 40, hr.shape[:2]), 0, 255).round().astype(np.uint8)
+    grain = np.repeat(grain[:, :, None], 3, axis=2)
+    assert texture_direction(hr, hr, crop_border=4) == pytest.approx(1.0)
+    assert texture_direction(np.clip(hr.astype(int) * 1.2 - 25, 0, 255).astype(np.uint8), hr, crop_border=4) > 0.99
+    assert abs(texture_direction(grain, hr, crop_border=4)) < 0.15
+    assert texture_direction(_stripes(120), hr, crop_border=4) < -0.9
+    assert texture_direction(hr, np.full_like(hr, 128), crop_border=4) is None
+
+
 def test_rgb_to_cbcr_matches_jpeg_full_range_formula():
     from srgan.colour import rgb_to_cbcr
 
