@@ -344,6 +344,7 @@ def add_upscale_parser(sub):
 
 
 def cmd_upscale(args) -> int:
+    import os
     import warnings
 
     from .infer import BatchReport, Upscaler, upscale_files
@@ -351,6 +352,11 @@ def cmd_upscale(args) -> int:
 
     if args.overwrite and args.skip_existing:
         print("error: --overwrite and --skip-existing contradict each other: give one", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if not any(os.path.exists(p) for p in args.inputs):  # nothing to upscale: said before an engine is loaded
+        for p in args.inputs:
+            print(f"error: {p}: no such file or folder", file=sys.stderr)
+        print(f"0 written, {len(args.inputs)} failed", file=sys.stderr)
         return EXIT_USER_ERROR
     with warnings.catch_warnings():
         # One line per warning ("warning: <file>: 16-bit RGB image read as 8 bits ..."), no source echo.

@@ -205,6 +205,17 @@ def test_a_checkpoint_outside_its_run_folder_needs_out_and_never_picks_the_folde
     assert sorted(p.name for p in lone.parent.iterdir()) == ["sent.ckpt"]
 
 
+def test_upscale_of_inputs_that_do_not_exist_says_so_before_loading_an_engine(tmp_path, capsys):
+    """New-user test s21: a mistyped photo name printed the engine line (seconds of loading) before
+    the error, as if something had been upscaled."""
+    code = main(["upscale", str(tmp_path / "nothere.jpg"), str(tmp_path / "nofolder"), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines() == [f"error: {tmp_path / 'nothere.jpg'}: no such file or folder",
+                                f"error: {tmp_path / 'nofolder'}: no such file or folder", "0 written, 2 failed"]
+    assert not (tmp_path / "out").exists()
+
+
 def test_debug_shows_the_traceback(files, tmp_path):
     with pytest.raises(FileNotFoundError, match="nodata: no such folder"):
         main([*TRAIN, "--data", str(files / "nodata"), "--out", str(tmp_path / "out"), "--debug"])
