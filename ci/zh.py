@@ -168,6 +168,12 @@ def translated_notebook(english_text: str, entries: list[dict], name: str = "not
             calls += source.count(EN_CALL)
             source = source.replace(EN_CALL, ZH_CALL)
             cell["outputs"], cell["execution_count"] = [], None
+            # The fold button says what it folds, as the English "Show code cell source/outputs" does
+            # (one "点击展开" for code and for output left readers guessing; reader s22).
+            folded = [FOLD_BUTTONS[tag] for tag in cell.get("metadata", {}).get("tags", []) if tag in FOLD_BUTTONS]
+            if folded:
+                show, hide = folded[0]
+                cell["metadata"].setdefault("mystnb", {}).update(code_prompt_show=show, code_prompt_hide=hide)
         cell["source"] = source.splitlines(keepends=True)
     if calls != 1:
         raise SystemExit(f"{name}: expected one `{EN_CALL}` in the English notebook's code (the setup cell), found {calls}")
@@ -200,6 +206,8 @@ AUTHOR = "srgan-paddle 贡献者"
 
 SEARCH_PLACEHOLDER = "在本书中搜索……"
 FOLD_BUTTON = ("点击展开", "点击收起")
+FOLD_BUTTONS = {"hide-input": ("显示代码", "隐藏代码"), "hide-output": ("显示输出", "隐藏输出"),
+                "hide-cell": ("显示代码和输出", "隐藏代码和输出")}  # per cell, by what its tag folds
 
 
 def book_config(english_config: str) -> str:

@@ -142,7 +142,31 @@ ZH_GLUE: dict[str, str] = {
     "{#} from step {#}, {#} from step {#}, {#} from step {#} and {#} from step {#}":
         "{#}（自第 {#} 步起）、{#}（自第 {#} 步起）、{#}（自第 {#} 步起）和 {#}（自第 {#} 步起）",
     "the paper's throughout": "始终不变",
-    "what it does (the first sentence of its docstring)": "作用（其文档字符串的第一句，英文原文）",
+    "what it does (the first sentence of its docstring)": "作用（其文档字符串第一句的译文）",
+    # chapter 6's table of the trainer's departures: each method's first docstring sentence (a
+    # docstring changed in English shows in English here until this entry follows it)
+    "Not in the paper (cfg.train.d_warmup_steps): a D step with G held fixed, so that released generator weights "
+    "continue against a trained critic, not a random one.":
+        "论文中没有（cfg.train.d_warmup_steps）：固定 G、只训练 D 一步，使继续训练已发布的生成器权重时，面对的是训练过的判别器而不是随机的判别器。",
+    "Not in the paper (cfg.train.d_renew_every): replace D by a new one (fresh initialisation and Adam state), which "
+    "_d_warmup_step then trains alone.":
+        "论文中没有（cfg.train.d_renew_every）：用一个新的 D（重新初始化，Adam 状态也清空）替换原来的 D，然后由 _d_warmup_step 单独训练它。",
+    "l_X, the configured content loss (the paper's SRGAN: VGG54), plus, not in the paper, cfg.train.gan_pixel_weight "
+    "times the pixel loss beside it (logged as part of l_X).":
+        "l_X，即配置的内容损失（论文的 SRGAN：VGG54）；另外加上论文中没有的 cfg.train.gan_pixel_weight 倍逐像素损失（记录为 l_X 的一部分）。",
+    "l_Gen = -log D(G(LR)) (Eq. 6); or, not in the paper (cfg.train.gan_loss \"relativistic\"), ESRGAN's relativistic "
+    "form, which also needs D's logits on HR (no gradient: this step trains G only).":
+        "l_Gen = −log D(G(LR))（式 6）；或者采用论文中没有的 ESRGAN 相对判别器形式（cfg.train.gan_loss \"relativistic\"），"
+        "这时还需要 D 在 HR 上的 logit（不求梯度：这一步只训练 G）。",
+    "Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight), low-frequency loss "
+    "(cfg.train.lowfreq_weight), chroma loss (cfg.train.chroma_weight) and LR-consistency loss "
+    "(cfg.train.lr_consistency_weight) added to G's loss.":
+        "论文中没有：在 G 的损失上加上带权重的网格惩罚（cfg.train.lattice_weight）、低频损失（cfg.train.lowfreq_weight）、"
+        "色度损失（cfg.train.chroma_weight）和 LR 一致性损失（cfg.train.lr_consistency_weight）。",
+    "Not in the paper: float16 autocast on a GPU when cfg.train.amp (a no-op otherwise).":
+        "论文中没有：cfg.train.amp 开启时在 GPU 上用 float16 自动混合精度（否则什么也不做）。",
+    "Backward and one optimizer step through the AMP grad scaler (plain backward/step without AMP).":
+        "通过 AMP 梯度缩放器做反向传播和一步优化（不用 AMP 时就是普通的 backward/step）。",
     # chapter 5: "比双三次插值{高 0.12 dB}", "选 L1 还是 MSE 的影响{更小}"
     "{#} dB above": "高 {#} dB",
     "{#} dB below": "低 {#} dB",
@@ -188,6 +212,19 @@ ZH_GLUE: dict[str, str] = {
     "engine folds them, which is part of its speed, not all of it":
         "在这么小的分块上，33 个批量归一化层各是一个单独的算子，由动态图从 Python 逐个调度；推理引擎会把它们折叠掉，这是引擎快的原因之一，但不是全部",
     "{#} with the penalty and {#} without it": "加惩罚时 {#}，不加时 {#}",
+    # "网格对比度的最终值：{只用 VGG54 … 时为 15.90，…}。由此可见：{…；…；…}。" (live runs changing one setting)
+    "{#} with VGG54 alone (no adversarial term), {#} with pixel MSE in place of VGG54 and {#} at a learning rate of 10⁻⁵":
+        "只用 VGG54（不加对抗损失）时为 {#}，用逐像素 MSE 代替 VGG54 时为 {#}，学习率为 10⁻⁵ 时为 {#}",
+    "(not run: quick=False or lattice_weight=0)": "（未运行：quick=False 或 lattice_weight=0）",
+    "(not run)": "（未运行）",
+    "{}; {}; {}": "{}；{}；{}",
+    "VGG54 drew the lattice without D's term too": "不加 D 的损失项时，VGG54 同样画出了网格",
+    "VGG54 alone stayed near the start": "只用 VGG54 时网格对比度停留在起始值附近",
+    "pixel MSE drew much less of it in these steps": "在这几步里，逐像素 MSE 画出的网格要少得多",
+    "pixel MSE drew it as well": "逐像素 MSE 也画出了网格",
+    "a ten times smaller step kept the start's level": "步长缩小到十分之一时，网格对比度保持在起始水平",
+    "a ten times smaller step did not prevent it": "步长缩小到十分之一也没能阻止它",
+    "(no MSE run card here)": "（这里没有 MSE 训练的模型卡）",
     # "内容损失{没有上升}：前一半记录的均值为 0.154，后一半为 0.153"; "验证 PSNR 比其最好值低 … dB，{…}"
     "rose": "有所上升",
     "did not rise": "没有上升",  # the second half's mean is not above the first's
@@ -403,7 +440,7 @@ ZH_FIGURES: dict[str, str] = {
     "share": "占比",
     "head": "头部",
     "residual blocks": "残差块",
-    "conv + BN before skip": "跳跃连接之前的卷积 + BN",
+    "conv + BN before skip": "长跳跃连接之前的卷积 + BN",
     "upsampling": "上采样",
     "tail": "尾部",
     "**total**": "**合计**",
@@ -502,10 +539,10 @@ ZH_FIGURES: dict[str, str] = {
     "live model": "演示训练的模型",
     "shipped SRResNet": "随包发布的 SRResNet",
     "live quick model ({#} steps)": "演示训练的快速模型（{#} 步）",
-    "skip + L1 (the run above)": "跳跃连接 + L1（上面的演示训练）",
-    "skip + MSE": "跳跃连接 + MSE",
-    "no skip + L1": "无跳跃连接 + L1",
-    "no skip + MSE (paper)": "无跳跃连接 + MSE（论文）",
+    "skip + L1 (the run above)": "全局残差 + L1（上面的演示训练）",
+    "skip + MSE": "全局残差 + MSE",
+    "no skip + L1": "无全局残差 + L1",
+    "no skip + MSE (paper)": "无全局残差 + MSE（论文）",
     "run": "实验",  # the header of chapter 5's and chapter 6's tables of runs
     "last validation PSNR [dB]": "最后一次验证的 PSNR [dB]",
     "vs bicubic [dB]": "相对双三次插值 [dB]",
@@ -522,6 +559,10 @@ ZH_FIGURES: dict[str, str] = {
     "with the lattice penalty": "加网格惩罚",
     "paper's recipe": "论文配方",
     "without it (paper's recipe)": "不加惩罚（论文配方）",
+    "VGG54 alone (no adversarial term)": "只用 VGG54（不加对抗损失）",
+    "pixel MSE in place of VGG54": "用逐像素 MSE 代替 VGG54",
+    "learning rate 10⁻⁵ (not 10⁻⁴)": "学习率 10⁻⁵（而不是 10⁻⁴）",
+    "scored on {} ({}; their mean, not the whole set's score)": "在 {} 上评分（{}；这是它们的平均值，而不是整个数据集的得分）",
     "shipped SRGAN: training log ({#} steps)": "随包发布的 SRGAN：训练日志（{#} 步）",
     "the trainer's validation on the selection set every {#} steps (training log; every {#}th and the last shown): "
     "the running average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步及最后一次显示一次）：滑动平均权重的得分",
@@ -638,7 +679,7 @@ ZH_FIGURES: dict[str, str] = {
     "Departures from the paper:": "与论文的不同之处：",
     "architecture: a global bicubic skip (SR = network output + bicubic upsampling of the input) that is not in "
     "the paper; everything else is the paper's SRResNet":
-        "结构：论文中没有的全局双三次插值跳跃连接（SR = 网络输出 + 输入的双三次插值上采样）；其余与论文的 SRResNet 相同",
+        "结构：论文中没有的双三次全局残差（SR = 网络输出 + 输入的双三次插值上采样）；其余与论文的 SRResNet 相同",
     "batch of {#} (paper: {#})": "批量大小 {#}（论文：{#}）",
     "{#} steps (paper: {#})": "{#} 步（论文：{#}）",
     "Adam lr {#}, cosine decay to {#} (paper: 1e-4 constant)": "Adam 学习率 {#}，余弦衰减到 {#}（论文：恒定的 1e-4）",
@@ -663,7 +704,7 @@ ZH_FIGURES: dict[str, str] = {
         "\\+ {#} × 低频损失：SR 与 HR 在 {#}x{#} 块上取平均后的像素 MSE（针对第 {#} 阶段的颜色漂移；论文：没有这一项）",
     "\\+ {#} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented colour, speckle and cast; luma, "
     "where the texture is, stays free; paper: no such term)":
-        "\\+ {#} × 色度损失：SR 与 HR 的 Cb、Cr 通道的像素 MSE（针对凭空生成的颜色、彩色噪点和色偏；纹理所在的亮度通道不受约束；论文：没有这一项）",
+        "\\+ {#} × 色度损失：SR 与 HR 的 Cb、Cr 通道的像素 MSE（针对臆造的颜色、彩色噪点和色偏；纹理所在的亮度通道不受约束；论文：没有这一项）",
     "the released weights are an exponential moving average of G's (decay {#}, about {#} steps; as ESRGAN's code; "
     "paper: the last weights)":
         "发布的权重是 G 权重的指数滑动平均（衰减 {#}，约 {#} 步；与 ESRGAN 的代码相同；论文：最后一步的权重）",
@@ -678,7 +719,7 @@ ZH_FIGURES: dict[str, str] = {
         "+ {#} × 低频损失：SR 与 HR 在 {#}x{#} 块上取平均后的像素 MSE（针对第 {#} 阶段的颜色漂移；论文：没有这一项）",
     "+ {#} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented colour, speckle and cast; luma, "
     "where the texture is, stays free; paper: no such term)":
-        "+ {#} × 色度损失：SR 与 HR 的 Cb、Cr 通道的像素 MSE（针对凭空生成的颜色、彩色噪点和色偏；纹理所在的亮度通道不受约束；论文：没有这一项）",
+        "+ {#} × 色度损失：SR 与 HR 的 Cb、Cr 通道的像素 MSE（针对臆造的颜色、彩色噪点和色偏；纹理所在的亮度通道不受约束；论文：没有这一项）",
     "\\+ {#} x LR-consistency loss: MSE of SR's MATLAB-bicubic x{#} downscale and the LR input (pins what the input "
     "fixes; paper: no such term)":
         "\\+ {#} × LR 一致性损失：SR 经 MATLAB 双三次插值缩小 {#} 倍后与 LR 输入之间的 MSE（约束输入已确定的内容；论文：没有这一项）",
@@ -966,7 +1007,7 @@ ZH_PRINTED: dict[str, str] = {
     "{} bicubic        {} s": "{} 双三次插值：{} 秒",
     "{} SRResNet       {} s": "{} SRResNet：{} 秒",
     "{} SRGAN-MSE      {} s": "{} SRGAN-MSE：{} 秒",
-    "{} SRGAN (VGG54)  {} s": "{} SRGAN (VGG54)：{} 秒",
+    "{} shipped SRGAN  {} s": "{} 随包发布的 SRGAN：{} 秒",
     "srgan.niqe: {#}; MATLAB: {#}; difference {#}": "srgan.niqe：{#}；MATLAB：{#}；差值 {#}",
     "NOTE: {} is missing: the comparison with MATLAB is skipped": "注意：缺少 {}：跳过与 MATLAB 的比较",
     "{}, {}: NIQE below HR's on {#} of {#} images ({}); colour shift {#} to {#} grey levels on the {#} colour images; "

@@ -321,7 +321,8 @@ def grid_contrast(image: np.ndarray, period: int = 4, window: int = 32, crop_bor
     (+-1/window; along the axis for the frequencies on an axis, where the tiles' edges leak),
     averaged per lattice frequency. A smooth spectrum, whether sharp or blurry, gives about 1
     (1.01 for white noise; Set14 HR photos 0.64..1.18, mean 0.98), a lattice gives a peak
-    (> 1); an interpolator whose 16 phases agree exactly (bicubic) leaves a notch (< 1).
+    (> 1); a low-pass interpolator (bicubic) leaves a notch (< 1): it suppresses energy at multiples of the
+    LR sampling frequency, which are the period-P frequencies.
     It is not a perceptual score and sees only luma; like any spectral peak it also fires on
     genuine image texture of period 2 or 4 pixels (rare in photos, cf. HR).
 
