@@ -334,7 +334,8 @@ def crops_at_scale(panels: Sequence[Panel], window, *, zoom: int = 2, columns: i
         ax.set_aspect("auto")
         ax.set_title(title, fontsize=title_size)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=title_size + 2, y=1 - 0.3 * top_h / fig_h)
+        # from the top edge down (a Chinese font's lines are taller: lower, its second line ran into the panels' titles)
+        fig.suptitle(suptitle, fontsize=title_size + 2, y=1 - 4 / fig_h, va="top")
     return _finish(fig, show)
 
 
