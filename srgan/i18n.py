@@ -650,6 +650,7 @@ ZH_FIGURES: dict[str, str] = {
         "灰度图像，或者对彩色噪点而言，HR 没有细微的颜色细节）",
     "{#} (median)": "{#}（中位数）",  # the table's mean row, where a score is the images' median
     "**bicubic**": "**双三次插值**",  # the per-image tables' headings (format_table's caption), one per method
+    "**shipped SRGAN**": "**随包发布的 SRGAN**",
     "Y channel": "Y 通道",
     "NIQE HR": "HR 的 NIQE",
     "grid ratio": "网格比",
@@ -661,9 +662,9 @@ ZH_FIGURES: dict[str, str] = {
     "zoom": "缩放",
     # release.format_card (chapters 5 and 6): the model card's summary and departures
     "**{}** ({}, step {#}, batch {#} x {#} px, {#} h on {}, paddle {})":
-        "**{}**（{}，第 {#} 步，批量 {#} × {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
+        "**{}**（{}，第 {#} 步，批量大小 {#}、裁剪块 {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
     "**{}** ({}, step {#}, batch {#} x {#} px in the last segment, {#} h on {}, paddle {})":
-        "**{}**（{}，第 {#} 步，最后一段批量 {#} × {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
+        "**{}**（{}，第 {#} 步，最后一段批量大小 {#}、裁剪块 {#} 像素，训练 {#} 小时，机器：{}，paddle {}）",
     # srgan.machine.machine_description, the card's machine: "x86_64, 2 CPU cores, Linux 6.1.0, Python 3.11.7"
     "{}, {#} CPU cores, {}, Python {}": "{}，{#} 个 CPU 核心，{}，Python {}",
     "Network interpolation: {#} x {} + {#} x {}; the second is the trained generator this card describes "
@@ -965,7 +966,7 @@ ZH_PRINTED: dict[str, str] = {
         "带双三次全局残差、未经训练的网络：{#} dB；只用双三次插值：{#} dB（在 {#} 张验证图像上）",
 
     # chapter 6
-    "{#} steps of batch {#} x {#} px in {#} s ({#} samples/s)": "{#} 步，批量 {#} × {#} 像素，用时 {#} 秒（每秒 {#} 个样本）",
+    "{#} steps of batch {#} x {#} px in {#} s ({#} samples/s)": "{#} 步（批量大小 {#}，裁剪块 {#} 像素），用时 {#} 秒（每秒 {#} 个样本）",
     "D loss at the {#} logged steps: {#} to {#} (2 ln 2 = {#}), below 2 ln 2 at {#}; mean D(HR) {#}, mean D(G(LR)) {#}":
         "记录的 {#} 步中判别器损失为 {#} 到 {#}（2 ln 2 = {#}），其中 {#} 步低于 2 ln 2；D(HR) 的均值 {#}，D(G(LR)) 的均值 {#}",
     "NOTE: {} or its model card is missing (see the README); the comparisons below use the live run instead":

@@ -377,7 +377,7 @@ def test_a_list_in_a_slot_takes_the_chinese_enumeration_comma():
     assert "其中还有第 785、801 步的得分" in caption
     header = i18n.translate("**SRGAN** (gan, step 1,200, batch 8 x 96 px, 1.10 h on x86_64, 2 CPU cores, Linux 6.1.0-18, "
                             "Python 3.11.7, paddle 3.0.0)", "zh")
-    assert header == ("**SRGAN**（对抗训练，第 1,200 步，批量 8 × 96 像素，训练 1.10 小时，机器：x86_64，2 个 CPU 核心，"
+    assert header == ("**SRGAN**（对抗训练，第 1,200 步，批量大小 8、裁剪块 96 像素，训练 1.10 小时，机器：x86_64，2 个 CPU 核心，"
                       "Linux 6.1.0-18，Python 3.11.7，paddle 3.0.0）")
     assert i18n.translate("SRGAN (VGG54), 27.07 dB", "zh") == "SRGAN (VGG54)，27.07 dB"  # not a list
 
