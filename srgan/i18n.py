@@ -418,7 +418,7 @@ ZH_FIGURES: dict[str, str] = {
     "Keys' cubic kernel, a = -0.5": "Keys 三次卷积核，a = -0.5",
     "input pixel index": "输入像素序号",
     "weight": "权重",
-    "output pixel 8 of a 64 -> 16 shrink: {#} taps": "64 -> 16 缩小中的第 8 个输出像素：{#} 个抽头",
+    "output pixel 8 of a 64 -> 16 shrink: {#} taps": "64 → 16 缩小中的第 8 个输出像素：{#} 个抽头",
     "set": "数据集",
     "resizer": "缩放方法",
     "LR pixels that differ from the file": "与文件不同的 LR 像素",
@@ -485,7 +485,7 @@ ZH_FIGURES: dict[str, str] = {
     "trained": "训练好的",
     "trained: VGG19 from {} ({} input convention)": "训练好的：VGG19，来自 {}（{} 输入约定）",
     "trained: RANDOM-weight VGG19 (no ImageNet weights available)": "训练好的：随机权重的 VGG19（没有可用的 ImageNet 权重）",
-    "φ5,4 summed over its 512 channels ({#}x{#})": "φ5,4 在 512 个通道上求和（{#}x{#}）",
+    "φ5,4 summed over its 512 channels ({#}x{#})": "φ5,4 在 512 个通道上求和（{#}×{#}）",
     "HR crop": "HR 裁剪块",
     "bicubic version": "双三次插值结果",
     "squared difference,\nsummed over channels": "差的平方，\n对通道求和",
@@ -596,7 +596,7 @@ ZH_FIGURES: dict[str, str] = {
     "colour speckle [× the photo's]": "彩色噪点 [× 照片的值]",  # plot_validation's panels
     "grid ratio (HR = 1)": "网格比（HR = 1）",
     "grid measures on 32x32 windows, 4-pixel border removed; HR rows: the photos' own values":
-        "网格指标在 32x32 窗口上计算，去掉 4 像素边界；HR 行：照片自身的数值",
+        "网格指标在 32×32 窗口上计算，去掉 4 像素边界；HR 行：照片自身的数值",
     "steps": "步数",
     "spectral": "谱归一化",
     "lattice": "网格惩罚",  # chapter 6's segment table: one column per loss weight
@@ -613,16 +613,16 @@ ZH_FIGURES: dict[str, str] = {
     "input (LR pixels enlarged)": "输入（LR 像素放大显示）",
     "bicubic x4": "双三次插值 ×4",
     "generator x4 ({})": "生成器 ×4（{}）",
-    "{}: the middle {#}x{#} LR pixels": "{}：中间 {#}x{#} 个 LR 像素",
-    "{}: the middle {#}x{#} LR pixels, 1:1": "{}：中间 {#}x{#} 个 LR 像素，1:1",
-    "{}: its most detailed {#}x{#} LR pixels, output pixels 1:1": "{}：细节最多的 {#}x{#} 个 LR 像素，输出像素 1:1",
-    "{}:\nits most detailed {#}x{#} LR pixels, output pixels 1:1": "{}：\n细节最多的 {#}x{#} 个 LR 像素，输出像素 1:1",
-    "{} (centre {#}x{#})": "{}（中心 {#}x{#}）",
+    "{}: the middle {#}x{#} LR pixels": "{}：中间 {#}×{#} 个 LR 像素",
+    "{}: the middle {#}x{#} LR pixels, 1:1": "{}：中间 {#}×{#} 个 LR 像素，1:1",
+    "{}: its most detailed {#}x{#} LR pixels, output pixels 1:1": "{}：细节最多的 {#}×{#} 个 LR 像素，输出像素 1:1",
+    "{}:\nits most detailed {#}x{#} LR pixels, output pixels 1:1": "{}：\n细节最多的 {#}×{#} 个 LR 像素，输出像素 1:1",
+    "{} (centre {#}x{#})": "{}（中心 {#}×{#}）",
     "{#} x {#} tiles (tile={#}, tile_pad={#}): one tile's kept part (yellow) and what the network sees for it (red)":
         "{#} × {#} 个分块（tile={#}，tile_pad={#}）：一个分块保留下来的部分（黄色）和网络为它看到的输入（红色）",
     "largest difference (grey levels)": "最大差异（灰度级）",
     "pixels that differ": "不同的像素",
-    "Tiles of 32 LR pixels on a 96x96 crop, against the whole crop at once:": "在 96x96 的裁剪块上按 32 个 LR 像素分块，与整块一次处理相比：",
+    "Tiles of 32 LR pixels on a 96x96 crop, against the whole crop at once:": "在 96×96 的裁剪块上按 32 个 LR 像素分块，与整块一次处理相比：",
     "engine": "引擎",
     "ms per input": "每个输入的耗时 [ms]",
     "output megapixels/s": "输出速度（百万像素/秒）",
@@ -636,7 +636,7 @@ ZH_FIGURES: dict[str, str] = {
     "Paddle Inference, OpenVINO": "Paddle Inference，OpenVINO",
     "Paddle Inference, GPU": "Paddle Inference，GPU",
     "{#}x{#} LR -> {#}x{#} SR, {}, device {}, fastest of {#} runs, engines in turn":
-        "{#}x{#} LR -> {#}x{#} SR，{}，设备 {}，{#} 次运行中最快的一次，各引擎轮流运行",
+        "{#}×{#} LR → {#}×{#} SR，{}，设备 {}，{#} 次运行中最快的一次，各引擎轮流运行",
     # evaluate.format_table (chapter 7): its caption and the headings of metrics.METRICS
     "{} (x{#}, {}, {#}-pixel border removed). NIQE: lower is more natural, HR's is the reference; "
     "grid: 1 = as lattice-free as HR (ratio), ~1 for a photo, >1 a visible period-{#} lattice (contrast); "
@@ -702,7 +702,7 @@ ZH_FIGURES: dict[str, str] = {
     "adversarial weight {#} (paper: {#})": "对抗损失权重 {#}（论文：{#}）",
     "\\+ {#} x low-frequency loss: pixel MSE of SR and HR averaged over {#}x{#} blocks (against phase {#}'s colour "
     "drift; paper: no such term)":
-        "\\+ {#} × 低频损失：SR 与 HR 在 {#}x{#} 块上取平均后的像素 MSE（针对第 {#} 阶段的颜色漂移；论文：没有这一项）",
+        "\\+ {#} × 低频损失：SR 与 HR 在 {#}×{#} 块上取平均后的像素 MSE（针对第 {#} 阶段的颜色漂移；论文：没有这一项）",
     "\\+ {#} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented colour, speckle and cast; luma, "
     "where the texture is, stays free; paper: no such term)":
         "\\+ {#} × 色度损失：SR 与 HR 的 Cb、Cr 通道的像素 MSE（针对臆造的颜色、彩色噪点和色偏；纹理所在的亮度通道不受约束；论文：没有这一项）",
@@ -717,7 +717,7 @@ ZH_FIGURES: dict[str, str] = {
         "+ {#} × 网格惩罚：SR 超出 HR 的周期 {#} 网格能量，按每个 {#} 像素窗口计算（针对像素重排的网格；论文：没有这一项）",
     "+ {#} x low-frequency loss: pixel MSE of SR and HR averaged over {#}x{#} blocks (against phase {#}'s colour "
     "drift; paper: no such term)":
-        "+ {#} × 低频损失：SR 与 HR 在 {#}x{#} 块上取平均后的像素 MSE（针对第 {#} 阶段的颜色漂移；论文：没有这一项）",
+        "+ {#} × 低频损失：SR 与 HR 在 {#}×{#} 块上取平均后的像素 MSE（针对第 {#} 阶段的颜色漂移；论文：没有这一项）",
     "+ {#} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented colour, speckle and cast; luma, "
     "where the texture is, stays free; paper: no such term)":
         "+ {#} × 色度损失：SR 与 HR 的 Cb、Cr 通道的像素 MSE（针对臆造的颜色、彩色噪点和色偏；纹理所在的亮度通道不受约束；论文：没有这一项）",
@@ -851,14 +851,14 @@ ZH_PRINTED: dict[str, str] = {
     # chapter 1
     "shared folder: {} (found)": "共享文件夹：{}（已找到）",
     "shared folder: {} (missing: offline default)": "共享文件夹：{}（不存在：离线时的默认位置）",
-    "training folders: none -> the scikit-image photos": "训练文件夹：无 -> 使用 scikit-image 自带的照片",
+    "training folders: none -> the scikit-image photos": "训练文件夹：无 → 使用 scikit-image 自带的照片",
     "training folders: {}": "训练文件夹：{}",
     # load_training_images' warnings, printed as "note: <message>"
     "note: skipped {#} image(s) smaller than {#} px: {}": "注意：跳过了 {#} 张小于 {#} 像素的图像：{}",
     "note: scikit-image photo {} unavailable ({}); skipped": "注意：scikit-image 照片 {} 无法使用（{}）；已跳过",
     "{#} training images read in {#} s; height {#}-{#} px, width {#}-{#} px; {#} megapixels, about {#} "
     "non-overlapping {#}x{#} crops":
-        "读入 {#} 张训练图像，用时 {#} 秒；高 {#}-{#} 像素，宽 {#}-{#} 像素；共 {#}×10⁶ 像素，约合 {#} 个互不重叠的 {#}x{#} 裁剪块",
+        "读入 {#} 张训练图像，用时 {#} 秒；高 {#}-{#} 像素，宽 {#}-{#} 像素；共 {#}×10⁶ 像素，约合 {#} 个互不重叠的 {#}×{#} 裁剪块",
     "{} = {#} images in the folders, minus {#} selection photos (held out) and {#} smaller than {#} px: {#} training images":
         "{} = 文件夹中的 {#} 张图像，减去 {#} 张挑选集照片（留出不用）和 {#} 张小于 {#} 像素的图像：{#} 张训练图像",
     "weights of one output pixel sum to {#}; negative lobes: {}": "一个输出像素的权重之和为 {#}；负瓣：{}",
@@ -872,7 +872,7 @@ ZH_PRINTED: dict[str, str] = {
     # chapter 2
     "one forward pass of a {#}x{#} LR image: {#} s on {}; the residual blocks at the output's resolution would cost "
     "{#}x their multiply-adds":
-        "对一张 {#}x{#} 的 LR 图像做一次前向传播：{#} 秒（在 {} 上）；如果在输出分辨率上运行，残差块的乘加次数会是现在的 {#} 倍",
+        "对一张 {#}×{#} 的 LR 图像做一次前向传播：{#} 秒（在 {} 上）；如果在输出分辨率上运行，残差块的乘加次数会是现在的 {#} 倍",
     "one residual block: {#} parameters (by hand: {#})": "一个残差块：{#} 个参数（手算：{#}）",
     "the quick-mode generator of chapters 5 and 6 ({#} blocks of {#} channels): {#} parameters, {#} of this one":
         "第 5、6 章的快速模式生成器（{#} 个残差块，每块 {#} 个通道）：{#} 个参数，是这个生成器的 {#}",
@@ -882,9 +882,9 @@ ZH_PRINTED: dict[str, str] = {
     "PixelShuffle(2) follows the rule at all {#} positions: {}": "PixelShuffle(2) 是否在全部 {#} 个位置上都遵循这一规则：{}",
     "flat input through one upsampling block: the largest 2x2 phase deviation is {#} times the mean |output| with the "
     "default initialisation, {#} times with ICNR":
-        "平坦的输入经过一个上采样块：用默认初始化时，最大的 2x2 相位偏差是平均 |输出| 的 {#} 倍，用 ICNR 初始化时为 {#} 倍",
+        "平坦的输入经过一个上采样块：用默认初始化时，最大的 2×2 相位偏差是平均 |输出| 的 {#} 倍，用 ICNR 初始化时为 {#} 倍",
     "the paper-recipe SRGAN's 4x4 phase pattern on the whole of {} [grey levels]:":
-        "论文配方的 SRGAN 在整幅 {} 上的 4x4 相位图案 [灰度级]：",
+        "论文配方的 SRGAN 在整幅 {} 上的 4×4 相位图案 [灰度级]：",
     "the shipped SRResNet and paper-recipe SRGAN weights are missing: nothing to zoom into":
         "缺少随包发布的 SRResNet 和论文配方 SRGAN 的权重：没有可以放大查看的内容",
     # f"{mode:32s}: min {:12.2f}  max {:12.2f}  std {:10.2f}": the two labels have the same width in Chinese,
@@ -912,7 +912,7 @@ ZH_PRINTED: dict[str, str] = {
         "是否每个判别器都在自己的设置下准确（>= 65 %），在其他设置下接近随机猜测（50 ± 10 %）：{}",
 
     # chapter 4
-    "{}: {#}x{#} crop at ({#}, {#})": "{}：{#}x{#} 的裁剪块，位于 ({#}, {#})",
+    "{}: {#}x{#} crop at ({#}, {#})": "{}：{#}×{#} 的裁剪块，位于 ({#}, {#})",
     # the crop's source, the slot of the line above (a slot's content goes through the whole table)
     "Set14 baboon, fur of the left cheek": "Set14 的 baboon，左脸颊的毛",
     "scikit-image chelsea (Set14 not found)": "scikit-image 的 chelsea（没有找到 Set14）",
@@ -1027,23 +1027,23 @@ ZH_PRINTED: dict[str, str] = {
     # chapter 8
     "{#}x{#}: the largest difference from Upscaler's output above is {#} grey level(s), {#} of the values differ "
     "(Upscaler tiles, this ran the whole image)":
-        "{#}x{#}：与上面 Upscaler 的输出相比，最大差异为 {#} 个灰度级，{#} 的数值不同（Upscaler 分块运行，这里一次运行整张图像）",
+        "{#}×{#}：与上面 Upscaler 的输出相比，最大差异为 {#} 个灰度级，{#} 的数值不同（Upscaler 分块运行，这里一次运行整张图像）",
     "weights: {}": "权重：{}",
     "speed test input {#}x{#} LR px: Paddle's plain CPU kernels unfold (im2col) its 9x9 tail conv into {#} GB":
-        "速度测试的输入为 {#}x{#} 个 LR 像素：Paddle 的普通（plain）CPU 内核会把它的 9×9 尾部卷积按 im2col 展开，占用 {#} GB",
+        "速度测试的输入为 {#}×{#} 个 LR 像素：Paddle 的普通（plain）CPU 内核会把它的 9×9 尾部卷积按 im2col 展开，占用 {#} GB",
     "speed test input {#}x{#} LR px: Paddle's plain CPU kernels unfold (im2col) its 9x9 tail conv into {#} GB ({#} px "
     "would need {#} GB; {#} GB is free)":
-        "速度测试的输入为 {#}x{#} 个 LR 像素：Paddle 的普通（plain）CPU 内核会把它的 9×9 尾部卷积按 im2col 展开，占用 {#} GB（{#} 像素需要 {#} GB；可用内存为 {#} GB）",
+        "速度测试的输入为 {#}×{#} 个 LR 像素：Paddle 的普通（plain）CPU 内核会把它的 9×9 尾部卷积按 im2col 展开，占用 {#} GB（{#} 像素需要 {#} GB；可用内存为 {#} GB）",
     "{}: {#}x{#} -> {#}x{#} in {#} s ({#} thousand LR pixels/s, engine {}; a first call, which includes preparing the "
     "engine: the timings below are of later calls); saved to {}":
-        "{}：{#}x{#} -> {#}x{#}，用时 {#} 秒（每秒 {#}×10³ 个 LR 像素，引擎 {}；这是第一次调用，包含引擎的准备时间，"
+        "{}：{#}×{#} → {#}×{#}，用时 {#} 秒（每秒 {#}×10³ 个 LR 像素，引擎 {}；这是第一次调用，包含引擎的准备时间，"
         "下面的耗时都是之后的调用）；已保存到 {}",
     "tiles are {#}x{#} LR pixels (equal sizes, at most {#}); each network input is {#}x{#}; 64 float32 feature maps "
     "at 3840x2160 take {#} GB":
-        "分块为 {#}x{#} 个 LR 像素（大小相等，最大 {#}）；每个网络输入为 {#}x{#}；3840x2160 分辨率下的 64 张 float32 特征图占 {#} GB",
+        "分块为 {#}×{#} 个 LR 像素（大小相等，最大 {#}）；每个网络输入为 {#}×{#}；3840×2160 分辨率下的 64 张 float32 特征图占 {#} GB",
     "receptive radius of this generator: {#} LR pixels": "这个生成器的感受野半径：{#} 个 LR 像素",
     "exported in {#} s to {} in a temporary folder": "导出用时 {#} 秒，导出到临时文件夹中的 {}",
-    "the {#}x{#} photo, tiled: OpenVINO {#} s, oneDNN {#} s": "{#}x{#} 的照片，分块处理：OpenVINO {#} 秒，oneDNN {#} 秒",
+    "the {#}x{#} photo, tiled: OpenVINO {#} s, oneDNN {#} s": "{#}×{#} 的照片，分块处理：OpenVINO {#} 秒，oneDNN {#} 秒",
     # the engines of the speed table (ZH_FIGURES' row labels), on a CPU with and without OpenVINO, and on a GPU
     "time relative to the package's dygraph: dygraph, batch norm folded {#}, dygraph, stock tail conv {#}, "
     "Paddle Inference, plain kernels {#}, Paddle Inference, oneDNN {#}, Paddle Inference, OpenVINO {#}":
