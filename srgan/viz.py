@@ -58,8 +58,76 @@ def source(*objects) -> Markdown:
     """
     import inspect
 
-    text = "\n\n".join(inspect.getsource(o).rstrip() for o in objects)
+    text = "\n\n".join(fit_source(inspect.getsource(o).rstrip()) for o in objects)
     return Markdown(f"````python\n{text}\n````")  # four backticks: a docstring's ``` cannot end it
+
+
+SOURCE_COLUMNS = 80  # characters of a code line the book's column shows before the line wraps
+
+
+def fit_source(text: str, width: int = SOURCE_COLUMNS) -> str:
+    """Source code laid out for the book's column, its tokens unchanged: a method loses its
+    class's indentation, a long line's trailing comment moves onto its own line above it, and a
+    long docstring line is re-wrapped at its own indentation. A wrapped code line starts at
+    column 0 and reads as broken Python (reader s22: `# l_X` under `content = ...`)."""
+    import io
+    import textwrap
+    import tokenize
+
+    text = textwrap.dedent(text)
+    lines = text.split("\n")
+    comments, docstring_rows, full_comments = {}, set(), set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text + "\n").readline):
+            row, col = token.start
+            if token.type == tokenize.COMMENT and lines[row - 1][:col].strip():
+                comments[row - 1] = col  # a comment after code on that line
+            elif token.type == tokenize.COMMENT:
+                full_comments.add(row)
+            elif token.type == tokenize.STRING and token.string[:3] in ('"""', "'" * 3):
+                docstring_rows.update(range(row - 1, token.end[0]))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return text  # not complete code: shown as it is
+    def indent_of(line: str) -> str:
+        return line[: len(line) - len(line.lstrip())]
+
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        if i in docstring_rows and line.strip() and not _DOC_HEADING.match(line):
+            # a paragraph of the docstring: the lines after it at its indentation, up to a blank line or
+            # the next item of a list ("name: ...", "- ..."), re-filled as a whole if one is too long
+            j = i + 1
+            while (j in docstring_rows and lines[j].strip()
+                   and (len(indent_of(lines[j])) > len(indent_of(line))  # an item's continuation
+                        or (indent_of(lines[j]) == indent_of(line) and not _DOC_ITEM.match(lines[j])))):
+                j += 1
+            block = lines[i:j]
+            deeper = [indent_of(b) for b in block[1:] if len(indent_of(b)) > len(indent_of(line))]
+            hanging = deeper[0] if deeper else indent_of(line) + ("    " if _DOC_ITEM.match(line) else "")
+            if any(len(b) > width for b in block):
+                out.extend(textwrap.wrap(" ".join(b.strip() for b in block), width, initial_indent=indent_of(line),
+                                         subsequent_indent=hanging if _DOC_ITEM.match(line) else indent_of(line),
+                                         break_long_words=False, break_on_hyphens=False))
+            else:
+                out.extend(block)
+            i = j
+            continue
+        if len(line) > width and line.lstrip().startswith("#") and i + 1 in full_comments:
+            prefix = indent_of(line) + "# "
+            out.extend(textwrap.wrap(line.strip()[1:].strip(), width, initial_indent=prefix, subsequent_indent=prefix,
+                                     break_long_words=False, break_on_hyphens=False))
+        elif len(line) > width and i in comments:
+            out.append(indent_of(line) + line[comments[i]:])
+            out.append(line[: comments[i]].rstrip())
+        else:
+            out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+_DOC_HEADING = re.compile(r"\s*\w+:\s*$")  # "Args:", "Returns:": a line of its own
+_DOC_ITEM = re.compile(r"\s*(- |\w+( \([^)]*\))?: |\w+:$)")  # a list item or a section heading of a docstring
 
 
 # A cell that reads as a number: digits with signs, units of one or two characters, "x", "%", a

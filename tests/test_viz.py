@@ -288,3 +288,43 @@ def test_perception_plane_caps_an_outlier_and_colours_the_dial_instead_of_labell
     assert labels == ["SRResNet", "SRGAN", "VGG22", "HR photos' NIQE"]
     assert not any("α" in t.get_text() for t in ax.texts)  # no per-point labels to overlap
     assert any(a.get_label() == "<colorbar>" for a in fig.axes)
+
+
+def test_source_listings_fit_the_column_and_stay_the_same_code():
+    """Reader s22: viz.source's long lines wrapped at the book's column, so a trailing `# l_X`
+    started a line of its own at column 0 and docstring lines broke mid-sentence. fit_source
+    moves such comments above their line and re-fills long docstring paragraphs: the code is the
+    same (its syntax tree, docstrings compared word by word), and no comment or docstring line is
+    wider than the column."""
+    import ast
+    import inspect
+
+    from srgan.losses import lattice_energy
+    from srgan.train import Trainer
+    from srgan.viz import SOURCE_COLUMNS, fit_source
+
+    def normalised(tree_text):
+        tree = ast.parse(tree_text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                node.value = " ".join(node.value.split())
+        return ast.dump(tree)
+
+    def comment_words(text):
+        import io
+        import textwrap
+        import tokenize
+
+        tokens = tokenize.generate_tokens(io.StringIO(textwrap.dedent(text)).readline)
+        return " ".join(t.string.lstrip("#").strip() for t in tokens if t.type == tokenize.COMMENT).split()
+
+    for function in (Trainer.gan_step, lattice_energy, Trainer._add_g_penalties):
+        original = inspect.getsource(function)
+        fitted = fit_source(original)
+        assert normalised(fitted) == normalised(__import__("textwrap").dedent(original))
+        assert comment_words(fitted) == comment_words(original)  # every comment kept, in order
+        for line in fitted.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("#") or (stripped and not any(c in stripped for c in "=()[]")):
+                assert len(line) <= SOURCE_COLUMNS, line
+    assert "\n        # l_X\n" in "\n" + fit_source(inspect.getsource(Trainer.gan_step)) + "\n"
