@@ -618,6 +618,7 @@ ZH_FIGURES: dict[str, str] = {
     "{}: its most detailed {#}x{#} LR pixels, output pixels 1:1": "{}：细节最多的 {#}×{#} 个 LR 像素，输出像素 1:1",
     "{}:\nits most detailed {#}x{#} LR pixels, output pixels 1:1": "{}：\n细节最多的 {#}×{#} 个 LR 像素，输出像素 1:1",
     "{} (centre {#}x{#})": "{}（中心 {#}×{#}）",
+    "{} (PSNR of the whole image)": "{}（PSNR 按整幅图像计算）",
     "{#} x {#} tiles (tile={#}, tile_pad={#}): one tile's kept part (yellow) and what the network sees for it (red)":
         "{#} × {#} 个分块（tile={#}，tile_pad={#}）：一个分块保留下来的部分（黄色）和网络为它看到的输入（红色）",
     "largest difference (grey levels)": "最大差异（灰度级）",
