@@ -717,6 +717,9 @@ def comparison(pairs: Sequence[tuple[str, np.ndarray, np.ndarray]], upscalers: M
 
 
 # --- the perception-distortion plane (chapter 7) ------------------------------------------
+_RUN_COLOURS = ("#9467bd", "#8c564b", "#17becf", "#bcbd22")  # tab10's purple, brown, cyan, olive: not C0-C3's hues
+
+
 def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | None = None, show: bool = True):
     """PSNR (distortion, right = better) against NIQE (naturalness, down = better), one panel per
     benchmark set: methods as markers named in the legend, an optional dial of blended networks as
@@ -732,6 +735,8 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
     """
     import matplotlib.pyplot as plt
 
+    from matplotlib.colors import ListedColormap
+
     # One panel per row at the text column's width (6.8 in): shown 1:1, where side by side (9.6 in) the page
     # shrank it to 70% and its text to ~8 px.
     fig, axes = plt.subplots(len(panels), 1, figsize=(6.8, 3.9 * len(panels) + 1.4), squeeze=False, layout="constrained")
@@ -742,13 +747,19 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
         if dial:
             ax.plot([p for _, p, _ in dial], [min(n, niqe_cap or n) for _, _, n in dial], "k:", lw=1.2, zorder=2)
             inner = dial[1:-1]  # the ends are methods of their own
+            # grey, light to dark: no hue of a method's marker (reader s22: viridis' purple read as a Table 1 run)
             colour_bar = ax.scatter([p for _, p, _ in inner], [n for _, _, n in inner], c=[a for a, _, _ in inner],
-                                    cmap="viridis", s=45, edgecolor="k", zorder=5)  # above the methods: alpha 0.2 sits on SRResNet
-        for i, point in enumerate(panel["points"]):
+                                    cmap=ListedColormap(plt.get_cmap("Greys")(np.linspace(0.3, 0.95, 256))), s=45,
+                                    edgecolor="k", zorder=5)  # above the methods: alpha 0.2 sits on SRResNet
+        circles = triangles = 0  # each family its own hues: the shipped methods tab10's first, the other runs the last
+        for point in panel["points"]:
+            triangle = point.get("marker", "o") != "o"
+            colour = _RUN_COLOURS[triangles % len(_RUN_COLOURS)] if triangle else f"C{circles}"
+            triangles, circles = triangles + triangle, circles + (not triangle)
             clipped = niqe_cap is not None and point["niqe"] > niqe_cap
             y = niqe_cap if clipped else point["niqe"]
-            ax.scatter(point["psnr"], y, s=130 if point.get("marker", "o") == "o" else 90, marker=point.get("marker", "o"),
-                       color=f"C{i}", edgecolor="k", zorder=4, label=point["label"])
+            ax.scatter(point["psnr"], y, s=90 if triangle else 130, marker=point.get("marker", "o"),
+                       color=colour, edgecolor="k", zorder=4, label=point["label"])
             if clipped:
                 ax.annotate(f"↑ {point['niqe']:.1f}", (point["psnr"], y), textcoords="offset points", xytext=(0, -22),
                             ha="center", fontsize=11)
@@ -762,7 +773,7 @@ def plot_perception_plane(panels: Mapping[str, Mapping], *, niqe_cap: float | No
             ax.set_ylim(top=niqe_cap + 0.6)
     # One legend under the panels, where it covers no point (the panels share their methods).
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=11)
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=10)  # three columns ran past the page's column
     if colour_bar is not None:
         bar = fig.colorbar(colour_bar, ax=list(axes[0]), location="right", shrink=0.6, aspect=30)
         bar.set_label("dial α (0 = SRResNet, 1 = SRGAN)", fontsize=11)
