@@ -372,6 +372,7 @@ ZH_FIGURES: dict[str, str] = {
     # srgan.viz
     "loss": "损失",  # plot_training_log's default legend label (the log's loss key)
     "{#} steps each, same validation images": "每次 {#} 步，相同的验证图像",
+    "the two runs with the global residual, on their own scale": "带双三次全局残差的两次训练（使用各自的纵轴范围）",
     "{}: training log": "{}：训练日志",
     # viz.segment_change: what a later segment of a card changed ("continued: adv_weight 0.1, lowfreq_weight 0"),
     # config fields as the legend names them, in words; a list of them is read field by field ("..., {}")
