@@ -950,7 +950,7 @@ ZH_PRINTED: dict[str, str] = {
     # chapter 5
     "generator: {#} parameters; {#} steps of batch {#} ({#} px crops) in {#} s":
         "生成器：{#} 个参数；{#} 步，批量大小 {#}（{#} 像素的裁剪块），用时 {#} 秒",
-    "validation on {} at steps {}:": "验证图像 {}，验证步 {}：",
+    "validation on {} at steps {}:": "用图像 {} 验证，验证在第 {} 步进行：",
     "PSNR {} dB (bicubic {#} dB)": "PSNR {} dB（双三次插值 {#} dB）",
     "grid contrast {#}, {}": "网格对比度 {#}、{}",  # the scores of several validations
     "grid contrast {#}": "网格对比度 {#}",
