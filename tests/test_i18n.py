@@ -430,7 +430,7 @@ def test_printed_columns_aligned_with_spaces_are_left_aligned_in_chinese():
                       "eval mode (running statistics)  : min    -23116.71  max     30774.40  std    6351.54",
                       "train mode (batch statistics)   : min        -6.80  max         7.22  std       1.50"])
     assert i18n.translate_output(kept, "zh").split("\n") == [
-        "验证图像 ['img_001.png']，验证步 [40, 80]：", "  PSNR 29.63、31.09 dB（双三次插值 30.98 dB）", "  网格对比度 14.17、7.19",
+        "用图像 ['img_001.png'] 验证，验证在第 [40, 80] 步进行：", "  PSNR 29.63、31.09 dB（双三次插值 30.98 dB）", "  网格对比度 14.17、7.19",
         "评估模式（滑动统计量）：最小值    -23116.71  最大值     30774.40  标准差    6351.54",
         "训练模式（批量统计量）：最小值        -6.80  最大值         7.22  标准差       1.50"]
 
