@@ -17,8 +17,9 @@ Rules, enforced by `RunFolder`:
 - One process per folder: `run.lock` is held (flock) for the run's life and released on any
   exit; a lock left by a killed process is detected (the kernel drops the flock with the
   process) and taken over with a note.
-- A run that fails before writing anything leaves no empty folder behind; one stopped before its
-  first step (config.json and a log without a step) does not block a fresh run there.
+- A run that fails before writing anything leaves no empty folder behind; where the same run
+  (the same config) was started and stopped before its first logged step, leaving only its own
+  config.json and an empty log, it starts again without --overwrite (never_trained).
 - `--overwrite` deletes the layout's files only, never a config.json or log.jsonl that a run
   did not write (those are refused whatever the flags), nor the run's own --init-generator.
 - Temporary files of the layout's atomic writes, left by a killed process, are removed when
@@ -149,19 +150,27 @@ def run_files(run_dir: str | os.PathLike) -> list[Path]:
     return [p for p in named if p.is_file()] + checkpoints(run_dir)
 
 
-def never_trained(run_dir: str | os.PathLike) -> bool:
-    """Whether the run in `run_dir` stopped before its first step: it has files (record_start's),
-    but no checkpoint, no best weights, no grid and no logged step or score."""
+def never_trained(run_dir: str | os.PathLike, config: dict) -> bool:
+    """Whether `run_dir` holds nothing but what this same run writes as it starts, left by one
+    stopped before its first logged step: config.json as write_info writes it, with `config`
+    (the new run's Config.to_dict()) exactly; an empty log; the initial card and log only if
+    that config starts from released weights; no other run file, no checkpoint, weights, grid
+    or VisualDL folder. Only then may a new run start there without --overwrite: a file srgan
+    did not write, or another run's, can never look like this (hostile test s22)."""
     run_dir = Path(run_dir)
-    if not run_files(run_dir) or checkpoints(run_dir) or (run_dir / BEST).exists() or grids(run_dir):
+    allowed = {CONFIG, LOG} | ({INIT_CARD, INIT_LOG} if (config.get("train") or {}).get("init_generator") else set())
+    files = run_files(run_dir)
+    if not files or any(p.name not in allowed for p in files) or grids(run_dir):
+        return False
+    if any((run_dir / name).exists() or (run_dir / name).is_symlink() for name in (VISUALDL, BEST)):
         return False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            records = read_log(run_dir / LOG)
+        info = json.loads((run_dir / CONFIG).read_text())
+        log = (run_dir / LOG).read_text() if (run_dir / LOG).is_file() else ""
     except (OSError, ValueError):
         return False
-    return not any(r.get("kind") in ("train", "val") for r in records if isinstance(r, dict))
+    written = isinstance(info, dict) and {"config", "paddle", "device", "world_size", "machine"} <= info.keys()
+    return written and info["config"] == json.loads(json.dumps(config)) and not log.strip()  # as JSON stores it
 
 
 def stale_temp_files(run_dir: str | os.PathLike) -> list[Path]:
@@ -809,7 +818,7 @@ class RunFolder:
                             f"left in {self.path}")
         return self
 
-    def open_for(self, start: RunStart, *, overwrite: bool = False, inputs=()) -> "RunFolder":
+    def open_for(self, start: RunStart, *, overwrite: bool = False, inputs=(), config: dict | None = None) -> "RunFolder":
         """open(), then the one-run rule for how the run starts: a new run, or another folder's
         checkpoint continued here, needs a folder without another run (check_fresh); continuing
         the folder's own run with no checkpoint left but the best weights of an earlier one is
@@ -817,7 +826,7 @@ class RunFolder:
         self.open()
         try:
             if start.kind in ("new", "other"):
-                self.check_fresh(overwrite, inputs=inputs)
+                self.check_fresh(overwrite, inputs=inputs, config=config if start.kind == "new" else None)
             elif start.kind == "newest" and not checkpoints(self.path) and (self.path / BEST).exists():
                 raise RunFolderError(f"{self.path}: no checkpoint to resume from, but the {BEST} of an earlier run; "
                                      "start over with --overwrite (deletes it) or choose another --out")
@@ -826,19 +835,20 @@ class RunFolder:
             raise
         return self
 
-    def check_fresh(self, overwrite: bool = False, inputs=()) -> None:
+    def check_fresh(self, overwrite: bool = False, inputs=(), config: dict | None = None) -> None:
         """For a run that starts from step 0: refuse a folder holding another run's files,
         or delete them if `overwrite`: only a run's files (srgan.outputs, rule 5), never a file
         of that name that a run did not write, nor one of this run's `inputs` (its init_generator)."""
         files = run_files(self.path)
         if not files:
             return
-        if not overwrite and never_trained(self.path):
+        if not overwrite and config is not None and never_trained(self.path, config):
             # What a run writes as it starts (config, a log without a step, the initial card),
             # left by one stopped before its first step ended: nothing of it is lost by starting
             # again, and refusing would send the user to --resume or --overwrite for nothing.
             clear(self.path)
-            logger.info(f"note: {self.path}: the run there stopped before its first step; starting afresh")
+            logger.info(f"note: {self.path}: this run was started there before and stopped before its first logged "
+                        "step; starting afresh")
             return
         if overwrite:
             needed = [p for p in files for i in inputs if i and same_file(p, i)]
@@ -876,7 +886,8 @@ class RunFolder:
 
 @contextmanager
 def open_run(run_dir: str | os.PathLike, *, resume: bool | str | os.PathLike = False, overwrite: bool = False,
-             inputs=(), writer: bool = True, any_rank: Callable[[bool], bool] = bool) -> Iterator[RunStart]:
+             inputs=(), writer: bool = True, any_rank: Callable[[bool], bool] = bool,
+             config: dict | None = None) -> Iterator[RunStart]:
     """Open `run_dir` for a training run (Trainer.fit) and yield how it starts (run_start); the
     folder is closed (unlocked, removed if still empty) however the run ends.
 
@@ -886,6 +897,8 @@ def open_run(run_dir: str | os.PathLike, *, resume: bool | str | os.PathLike = F
         inputs: files the run reads (its init_generator), which --overwrite must not delete.
         writer: this process writes the folder (rank 0 of a distributed run): it alone locks
             and checks it (RunFolder.open_for).
+        config: the run's Config.to_dict(): a new run may start without --overwrite where the same
+            run was started before and stopped before its first logged step (never_trained).
         any_rank: True if its argument is True on any process of the run. Every rank learns
             that rank 0 could not open the folder: the others would otherwise wait forever in
             their first gradient all-reduce.
@@ -900,7 +913,7 @@ def open_run(run_dir: str | os.PathLike, *, resume: bool | str | os.PathLike = F
         error = None
         if folder is not None:
             try:
-                folder.open_for(start, overwrite=overwrite, inputs=inputs)
+                folder.open_for(start, overwrite=overwrite, inputs=inputs, config=config)
             except (RunFolderError, OSError) as e:
                 error = e
         if any_rank(error is not None):

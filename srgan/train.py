@@ -453,7 +453,7 @@ class Trainer:
         """
         # Rank 0 alone writes, so it alone locks and checks the folder.
         with runs.open_run(self.out_dir, resume=resume, overwrite=overwrite, inputs=[self.cfg.train.init_generator],
-                           writer=self.is_main, any_rank=ranks.any_rank) as start:
+                           writer=self.is_main, any_rank=ranks.any_rank, config=self.cfg.to_dict()) as start:
             return self._fit(start, on_start)
 
     def _fit(self, start: runs.RunStart, on_start=None) -> dict:

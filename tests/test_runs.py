@@ -96,8 +96,8 @@ def test_a_fresh_run_refuses_a_folder_holding_another_run(tmp_path):
 
 
 def test_a_run_stopped_before_its_first_step_does_not_block_the_same_command(tmp_path, capsys):
-    """Ctrl-C twice during the first step (or a kill) leaves config.json and a log without a step:
-    the same command again starts afresh with a note, instead of asking for --resume/--overwrite."""
+    """Ctrl-C twice during the first step (or a kill) leaves config.json and an empty log: the
+    same command again starts afresh with a note, instead of asking for --resume/--overwrite."""
     out = tmp_path / "run"
     stopped = _trainer(_cfg(out))
     stopped.train_step = lambda lr, hr: (_ for _ in ()).throw(KeyboardInterrupt())
@@ -108,16 +108,52 @@ def test_a_run_stopped_before_its_first_step_does_not_block_the_same_command(tmp
     again = _trainer(_cfg(out))
     again.fit()
     assert again.step == 4 and _log_steps(out) == [1, 2, 3, 4]
-    assert "stopped before its first step; starting afresh" in capsys.readouterr().err
+    assert "stopped before its first logged step; starting afresh" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "mine"
-    # A run that logged a step is another run's, whatever else it lacks.
-    (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "config.json").write_text((out / "config.json").read_text())
-    (tmp_path / "b" / "log.jsonl").write_text('{"kind": "train", "step": 1}\n')
+
+
+@pytest.mark.parametrize("case", ["control: the same run's own files", "other settings", "not srgan's config", "a log line", "a blank log line",
+                                  "a card of its own", "the user's init card", "visualdl link"])
+def test_a_folder_that_only_looks_never_trained_is_refused_and_kept(tmp_path, case):
+    """Hostile test s22: the rule above deleted files srgan never wrote (another project's
+    config.json with a "config" key, a log of the user's, a card, VisualDL records through a
+    link) without --overwrite. Only the same run's own start files are replaced."""
     from srgan.runs import RunFolderError
 
+    stopped_dir = tmp_path / "stopped"
+    stopped = _trainer(_cfg(stopped_dir))
+    stopped.train_step = lambda lr, hr: (_ for _ in ()).throw(KeyboardInterrupt())
+    stopped.fit()
+    out = tmp_path / "run"
+    out.mkdir()
+    ours = json.loads((stopped_dir / "config.json").read_text())
+    ours["config"]["train"]["out_dir"] = str(out)  # the same run as the one about to start, in this folder
+    (out / "config.json").write_text(json.dumps(ours))
+    cfg = _cfg(out)
+    if case == "other settings":
+        cfg.train.lr = 0.5
+    elif case == "not srgan's config":
+        (out / "config.json").write_text(json.dumps({"config": ours["config"], "note": "my other project"}))
+    elif case == "a log line":
+        (out / "log.jsonl").write_text('{"kind": "experiment", "acc": 0.91}\n')
+    elif case == "a blank log line":
+        (out / "log.jsonl").write_text('\n{"epoch": 1, "loss": 0.5}\n')
+    elif case == "a card of its own":
+        (out / "best_generator.json").write_text('{"my": "card"}')
+    elif case == "the user's init card":
+        (out / "init_card.json").write_text('{"my": "card"}')
+    elif case == "visualdl link":
+        (tmp_path / "shared_vdl").mkdir()
+        (tmp_path / "shared_vdl" / "vdlrecords.1.log").write_text("records")
+        (out / "visualdl").symlink_to(tmp_path / "shared_vdl")
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    if case.startswith("control"):  # the files the cases change are otherwise the same run's: replaced
+        _trainer(cfg).fit()
+        assert checkpoints(out)
+        return
     with pytest.raises(RunFolderError, match="holds another run"):
-        _trainer(_cfg(tmp_path / "b")).fit()
+        _trainer(cfg).fit()
+    assert {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
 
 
 def test_overwrite_starts_afresh_and_the_folder_then_holds_one_run(tmp_path):
