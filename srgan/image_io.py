@@ -274,29 +274,49 @@ def read_icc_profile(path: str | os.PathLike) -> bytes | None:
         return None
 
 
-_ORIENTATION, _EXIF_IFD = 0x0112, 0x8769
-_EXIF_SIZE_TAGS = (0xA002, 0xA003)  # PixelXDimension, PixelYDimension: the input's size
+_EXIF_IFD = 0x8769
+# What an upscaled copy carries from its photo's EXIF: who and what made it and when (IFD0), and the
+# exposure record (the Exif sub-IFD). Not the layout of the input file (a TIFF's strips, sizes,
+# orientation: the pixels are already upright), not the GPS position (an upscale made to be posted
+# would publish where the photo was taken) and not the maker notes (large, and offsets that break
+# when rewritten).
+_EXIF_KEPT = {0x010E: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 0x0131: "Software", 0x0132: "DateTime",
+              0x013B: "Artist", 0x8298: "Copyright"}
+_EXIF_SUB_DROPPED = {0xA002, 0xA003, 0x927C, 0xA005}  # PixelX/YDimension, MakerNote, the Interoperability pointer
+EXIF_MAX_BYTES = 65000  # JPEG's APP1 segment holds at most 65,533 bytes
 _EXIF_FORMATS = ("JPEG", "PNG", "WEBP")
 
 
 def read_exif(path: str | os.PathLike) -> bytes | None:
-    """The EXIF block of an image file (camera, exposure, date, GPS...) for its upscaled copy, or
-    None: made to fit the output, whose pixels read_image_full has already turned upright (the
-    orientation tag removed, else viewers would turn it again) and which is larger (the stated
-    pixel size removed). Thumbnails are not carried over."""
+    """The photo's EXIF record for its upscaled copy, or None: camera, lens, exposure, date,
+    author and copyright (_EXIF_KEPT and the Exif sub-IFD), without the input's layout,
+    orientation, pixel size, GPS position and maker notes. None when there is nothing to carry,
+    when it is damaged, or when it would not fit a JPEG's EXIF segment (a long description): a
+    photo's metadata never costs the photo."""
     try:
         with Image.open(path) as im, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Corrupt EXIF data": then no EXIF is carried over
             exif = im.getexif()
-            if not exif:
-                return None
-            exif.pop(_ORIENTATION, None)
-            sub = exif.get_ifd(_EXIF_IFD)
-            for tag in _EXIF_SIZE_TAGS:
-                sub.pop(tag, None)
-            return exif.tobytes() or None
+            kept = Image.Exif()
+            for tag in _EXIF_KEPT:
+                if isinstance(exif.get(tag), (str, bytes)):
+                    kept[tag] = exif[tag]
+            sub = {tag: value for tag, value in exif.get_ifd(_EXIF_IFD).items() if tag not in _EXIF_SUB_DROPPED}
+            if sub:
+                kept.get_ifd(_EXIF_IFD).update(sub)
+                kept[_EXIF_IFD] = 0  # the pointer; Pillow writes the sub-IFD in its place
+            data = kept.tobytes() if len(kept) else b""
+            if len(data) > EXIF_MAX_BYTES:  # a long description or comment: the rest still fits
+                kept.pop(0x010E, None)
+                kept.get_ifd(_EXIF_IFD).pop(0x9286, None)  # UserComment
+                data = kept.tobytes()
     except Exception:  # a damaged EXIF block costs the metadata, never the image
         return None
+    if len(data) > EXIF_MAX_BYTES:
+        warnings.warn(f"{path}: its EXIF record ({len(data):,} bytes) is more than an image's EXIF segment holds; "
+                      "the upscaled copy is written without it", stacklevel=2)
+        return None
+    return data or None
 
 
 def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = True,

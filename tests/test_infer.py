@@ -505,6 +505,7 @@ def test_the_output_keeps_the_photo_s_exif_made_to_fit_it(tmp_path):
     sub = exif.get_ifd(0x8769)
     sub[0x9003] = "2020:01:01 10:00:00"  # DateTimeOriginal
     sub[0xA002], sub[0xA003] = 12, 8     # PixelXDimension, PixelYDimension of the input
+    exif.get_ifd(0x8825)[1] = "N"        # GPSLatitudeRef: where the photo was taken
     Image.fromarray(np.full((8, 12, 3), 120, np.uint8)).save(tmp_path / "phone.jpg", exif=exif.tobytes())
     save_generator(tiny_generator(), tmp_path / "g.safetensors")
     code = main(["upscale", str(tmp_path / "phone.jpg"), "-o", str(tmp_path / "out"), "--weights",
@@ -516,6 +517,29 @@ def test_the_output_keeps_the_photo_s_exif_made_to_fit_it(tmp_path):
         assert kept.get(0x010F) == "Canon" and 0x0112 not in kept
         assert kept.get_ifd(0x8769).get(0x9003) == "2020:01:01 10:00:00"
         assert 0xA002 not in kept.get_ifd(0x8769) and 0xA003 not in kept.get_ifd(0x8769)
+        assert not kept.get_ifd(0x8825) and 0x927C not in kept.get_ifd(0x8769)  # no GPS position, no maker notes
+
+
+def test_exif_carries_no_file_layout_and_never_costs_the_photo(tmp_path, capsys):
+    """Hostile test s22: a TIFF's strip offsets and sizes were written into the output's EXIF, and
+    a JPEG output of a photo with more than 64 KB of EXIF failed ("EXIF data is too long")."""
+    from srgan.image_io import read_exif
+
+    tiff = tmp_path / "scan.tif"
+    Image.fromarray(np.full((8, 12, 3), 90, np.uint8)).save(tiff, tiffinfo={0x010F: "Nikon", 0x013B: "me"})
+    carried = Image.Exif()
+    carried.load(read_exif(tiff))
+    assert carried.get(0x010F) == "Nikon" and carried.get(0x013B) == "me"
+    assert not {0x0100, 0x0101, 0x0111, 0x0117, 0x0103} & set(carried)  # sizes, strips, compression
+    big = Image.Exif()
+    big[0x010F], big[0x010E] = "Canon", "x" * 100_000  # a 100 KB description
+    Image.fromarray(np.full((8, 12, 3), 120, np.uint8)).save(tmp_path / "long.png", exif=big.tobytes())
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    code = main(["upscale", str(tmp_path / "long.png"), "-o", str(tmp_path / "long.jpg"), "--weights",
+                 str(tmp_path / "g.safetensors"), "--engine", "dygraph", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    with Image.open(tmp_path / "long.jpg") as out:
+        assert out.size == (48, 32) and out.getexif().get(0x010F) == "Canon" and 0x010E not in out.getexif()
 
 
 def test_weights_that_are_not_weights_say_what_they_are(tmp_path, capsys, monkeypatch):
