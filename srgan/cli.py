@@ -745,19 +745,20 @@ def _main(argv: list[str] | None = None) -> int:
             held = hold_sigterm()  # a SIGTERM during Paddle's import waits for our handler (130, not 143)
             try:
                 without_paddle = getattr(args, "without_paddle", None)
-                if without_paddle is None or not without_paddle(args):
-                    try:
-                        # A Ctrl-C inside the import became "ImportError: initialization failed", a
-                        # traceback and status 1: held back until the import is done, then raised.
-                        with deferred_interrupts():
+                try:
+                    # A Ctrl-C inside an import (Paddle's, or numpy's while the command decides whether it
+                    # needs Paddle) became "ImportError: initialization failed", a traceback and status 1:
+                    # held back until the imports are done, then raised.
+                    with deferred_interrupts(sigterm=False):  # SIGTERM is held by hold_sigterm
+                        if without_paddle is None or not without_paddle(args):
                             import paddle  # noqa: F401
-                    except ModuleNotFoundError as e:  # not a dependency: CPU or GPU build is the user's choice
-                        if e.name != "paddle" or debug:
-                            raise
-                        print("error: PaddlePaddle is not installed: pip install paddlepaddle (CPU; or pip install "
-                              "\"srgan-paddle[cpu]\"), or the paddlepaddle-gpu build for your CUDA "
-                              "(https://www.paddlepaddle.org.cn/install)", file=sys.stderr)
-                        return EXIT_USER_ERROR
+                except ModuleNotFoundError as e:  # not a dependency: CPU or GPU build is the user's choice
+                    if e.name != "paddle" or debug:
+                        raise
+                    print("error: PaddlePaddle is not installed: pip install paddlepaddle (CPU; or pip install "
+                          "\"srgan-paddle[cpu]\"), or the paddlepaddle-gpu build for your CUDA "
+                          "(https://www.paddlepaddle.org.cn/install)", file=sys.stderr)
+                    return EXIT_USER_ERROR
                 with StopOnSigterm():
                     release_sigterm(held)
                     held = False
@@ -792,15 +793,18 @@ def _main(argv: list[str] | None = None) -> int:
 def console() -> None:
     """The `srgan` command (and `python -m srgan`): main(), then exit with its status.
 
-    A SIGTERM that comes once the command's work is done, in the fraction of a second in which
-    Python and Paddle shut down, is ignored: it would otherwise end a finished, successful command
+    A SIGTERM or Ctrl-C that comes once the command's work is done, in the fraction of a second in
+    which Python and Paddle shut down, is ignored: it would otherwise end a finished, successful command
     with status 143 (Paddle's handler), as if it had been killed in its work (hostile test s20, N7).
     """
     import signal
 
     status = main()
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Ctrl-C too: pressed as the command finishes, it killed the process by the signal during shutdown,
+    # after "1 written" or a whole table (hostile test s22)
+    for name in ("SIGTERM", "SIGINT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     sys.exit(status)
 
 

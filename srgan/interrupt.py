@@ -56,18 +56,19 @@ def release_sigterm(held: bool) -> None:
 
 
 @contextlib.contextmanager
-def deferred_interrupts():
+def deferred_interrupts(sigterm: bool = True):
     """Hold Ctrl-C and SIGTERM back for the block, then deliver them: for a few seconds of C++
     work that an exception raised in the middle leaves in pieces (paddle.jit.save: a traceback,
     a PreconditionNotMet error or a segmentation fault, and a temporary folder left behind;
     hostile test s21). The handlers are swapped for ones that only note the signal (masking it
     would not do: Paddle's threads would take it), and each noted signal is raised again, in
-    order, once the old handlers are back. Main thread only; elsewhere the block runs as it is."""
+    order, once the old handlers are back. Main thread only; elsewhere the block runs as it is.
+    sigterm=False holds back Ctrl-C only (where SIGTERM is blocked already: hold_sigterm)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     noted: list[int] = []
-    wanted = [sig for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if sig is not None]
+    wanted = [sig for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None) if sigterm else None) if sig is not None]
     previous = {sig: signal.signal(sig, lambda signum, frame: noted.append(signum)) for sig in wanted}
     try:
         yield
