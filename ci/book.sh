@@ -76,6 +76,15 @@ else
   fi
 fi
 BIN="$(dirname "$PY")"
+# The chapters must run this checkout's srgan: a venv reused from another checkout (BOOK_VENV shared
+# by two clones) keeps its editable install pointing there, and the book would test that code.
+if [[ -z "${BOOK_PYTHON:-}" ]]; then
+  installed="$(cd / && "$PY" -c 'import pathlib, srgan; print(pathlib.Path(srgan.__file__).resolve().parents[1])' 2>/dev/null || true)"
+  if [[ "$installed" != "$(cd "$REPO" && pwd -P)" ]]; then
+    echo "== srgan in $VENV is ${installed:-missing}'s; installing this checkout's ($REPO)"
+    "$PY" -m pip install --quiet --no-deps -e .
+  fi
+fi
 "$PY" -c "import paddle, srgan, papermill, jupyter_book; print('paddle', paddle.__version__, '| jupyter-book', jupyter_book.__version__)"
 
 # --- 2. Debian packages: Chromium for the browser check, a CJK font for the Chinese edition ------
