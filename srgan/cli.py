@@ -354,9 +354,10 @@ def cmd_upscale(args) -> int:
     if args.overwrite and args.skip_existing:
         print("error: --overwrite and --skip-existing contradict each other: give one", file=sys.stderr)
         return EXIT_USER_ERROR
-    if not any(os.path.exists(p) for p in args.inputs):  # nothing to upscale: said before an engine is loaded
+    if all(_absent(p) for p in args.inputs):  # nothing to upscale: said before an engine is loaded
         for p in args.inputs:
-            print(f"error: {p}: no such file or folder", file=sys.stderr)
+            stdin = " (reading standard input is not supported: give the image's file name)" if p == "-" else ""
+            print(f"error: {p}: no such file or folder{stdin}", file=sys.stderr)
         print(f"0 written, {len(args.inputs)} failed", file=sys.stderr)
         return EXIT_USER_ERROR
     with warnings.catch_warnings():
@@ -406,6 +407,20 @@ def cmd_upscale(args) -> int:
     if report.failed and not report.written and not report.skipped:
         return EXIT_USER_ERROR  # nothing was upscaled or already there (as evaluate and compare say it)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+def _absent(path) -> bool:
+    """Nothing at all at `path`: not a broken link, not a file behind a folder that may not be read
+    (os.path.exists says False for those too, and their own messages come from the batch)."""
+    import os
+
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def upscale_without_paddle(args) -> bool:

@@ -588,9 +588,17 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
     errors: list[tuple[str, str]] = []
     given: list[Path] = []  # input paths that are no folder, existing or not (a broken link is still the user's)
     for item in map(Path, inputs):
-        if item.is_dir():
-            found = list_images(item)
-            nested = [sub for sub in sorted(item.iterdir()) if sub.is_dir() and list_images(sub)]
+        try:  # a folder the user may not read: that input fails, named, and the others are still done
+            folder = item.is_dir()
+            exists = folder or item.exists()
+            if folder:
+                found = list_images(item)
+                nested = [sub for sub in sorted(item.iterdir()) if sub.is_dir() and list_images(sub)]
+        except PermissionError:
+            given.append(item)
+            errors.append((str(item), f"{item}: permission denied (it, or a folder on its path, may not be read)"))
+            continue
+        if folder:
             if not found:
                 where = f"; its subfolders are not searched (images in {nested[0]}: give that folder)" if nested else ""
                 errors.append((str(item), f"{item}: folder has no images ({', '.join(IMAGE_EXTENSIONS)}){where}"))
@@ -599,7 +607,7 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
                 warnings.warn(f"{item}: {len(nested)} subfolder(s) with images not searched ({names}); "
                               "give them as inputs too", stacklevel=2)
             files += found
-        elif item.exists():
+        elif exists:
             files.append(item)
         else:
             given.append(item)

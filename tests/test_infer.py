@@ -682,3 +682,28 @@ def test_an_interrupted_batch_names_the_images_it_finished(tmp_path, photo, weig
     assert stdout.splitlines() == [str(tmp_path / "out" / "a.png")]
     assert "interrupted: the 1 image(s) written before this are complete" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png"]
+
+
+def test_an_input_that_may_not_be_read_fails_alone(tmp_path, monkeypatch, capsys):
+    """Hostile test s22: an input inside a folder the user may not read stopped the whole batch
+    with a raw "[Errno 13] Permission denied" (exit 2), and the readable photo beside it was not
+    upscaled. That input fails, named; the others are done (exit 1)."""
+    import pathlib
+
+    Image.fromarray(np.full((8, 8, 3), 120, np.uint8)).save(tmp_path / "ok.png")
+    locked = tmp_path / "locked" / "c.png"
+    is_dir = pathlib.Path.is_dir
+
+    def refusing(self, *args, **kwargs):  # what a folder without read permission answers (as a user, not root)
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return is_dir(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "is_dir", refusing)
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    code = main(["upscale", str(tmp_path / "ok.png"), str(locked), "-o", str(tmp_path / "out"), "--weights",
+                 str(tmp_path / "g.safetensors"), "--engine", "dygraph", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert f"error: {locked}: permission denied" in err and "Errno" not in err
+    assert (tmp_path / "out" / "ok.png").is_file()
