@@ -266,7 +266,8 @@ def read_icc_profile(path: str | os.PathLike) -> bytes | None:
     photo (phones and cameras write them) is shown in sRGB, less saturated and shifted. CMYK
     and the other modes read_image_full converts have a profile that no longer fits: None."""
     try:
-        with Image.open(path) as im:
+        with Image.open(path) as im, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data" was said, with the file's name, when it was read
             if im.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA", "1", "I;16", "I;16B"):
                 return None
             return im.info.get("icc_profile") or None
