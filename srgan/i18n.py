@@ -671,7 +671,7 @@ ZH_FIGURES: dict[str, str] = {
     "{}, {#} CPU cores, {}, Python {}": "{}，{#} 个 CPU 核心，{}，Python {}",
     "Network interpolation: {#} x {} + {#} x {}; the second is the trained generator this card describes "
     "(step {#} counted over its whole lineage).":
-        "网络插值：{#} × {} + {#} × {}；后者就是这张模型卡所描述的训练得到的生成器（第 {#} 步按整条训练线累计）。",
+        "网络插值：{#} × {} + {#} × {}；后者就是这张模型卡所描述的训练得到的生成器（第 {#} 步：从第二阶段开始、跨过各段训练累计的步数）。",
     "network interpolation (ESRGAN Sec. 3.4): the weights are {#} x {} + {#} x {} (paper: the trained generator itself)":
         "网络插值（ESRGAN 第 3.4 节）：权重为 {#} × {} + {#} × {}（论文：直接使用训练得到的生成器）",
     "pretrain": "预训练",
@@ -710,7 +710,7 @@ ZH_FIGURES: dict[str, str] = {
         "\\+ {#} × 色度损失：SR 与 HR 的 Cb、Cr 通道的像素 MSE（针对臆造的颜色、彩色噪点和色偏；纹理所在的亮度通道不受约束；论文：没有这一项）",
     "the released weights are an exponential moving average of G's (decay {#}, about {#} steps; as ESRGAN's code; "
     "paper: the last weights)":
-        "发布的权重是 G 权重的指数滑动平均（衰减 {#}，约 {#} 步；与 ESRGAN 的代码相同；论文：最后一步的权重）",
+        "发布的权重是 G 权重的指数滑动平均（衰减系数 {#}，大致相当于对最近约 {#} 步的权重取平均；与 ESRGAN 的代码相同；论文：最后一步的权重）",
     # a departure of one segment of a lineage ("steps 0-3,000: + 3000 x lattice penalty: ..."): its "+" is not
     # escaped there (it does not start the list item), so those terms have unescaped entries too
     "steps {#}-{#}: {}": "第 {#}-{#} 步：{}",
