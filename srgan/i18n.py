@@ -563,7 +563,7 @@ ZH_FIGURES: dict[str, str] = {
     "VGG54 alone (no adversarial term)": "只用 VGG54（不加对抗损失）",
     "pixel MSE in place of VGG54": "用逐像素 MSE 代替 VGG54",
     "learning rate 10⁻⁵ (not 10⁻⁴)": "学习率 10⁻⁵（而不是 10⁻⁴）",
-    "scored on {} ({}; their mean, not the whole set's score)": "在 {} 上评分（{}；这是它们的平均值，而不是整个数据集的得分）",
+    "scored on {} images {}: their mean, not the whole set's score": "在 {} 的图像 {} 上评分：这是它们的平均值，而不是整个数据集的得分",
     "shipped SRGAN: training log ({#} steps)": "随包发布的 SRGAN：训练日志（{#} 步）",
     "the trainer's validation on the selection set every {#} steps (training log; every {#}th and the last shown): "
     "the running average's scores": "训练器每 {#} 步在挑选集上的验证结果（来自训练日志；每 {#} 步及最后一次显示一次）：滑动平均权重的得分",
