@@ -355,6 +355,8 @@ def cmd_upscale(args) -> int:
         print("error: --overwrite and --skip-existing contradict each other: give one", file=sys.stderr)
         return EXIT_USER_ERROR
     if all(_absent(p) for p in args.inputs):  # nothing to upscale: said before an engine is loaded
+        if args.debug:
+            raise FileNotFoundError(f"{args.inputs[0]}: no such file or folder")
         for p in args.inputs:
             stdin = " (reading standard input is not supported: give the image's file name)" if p == "-" else ""
             print(f"error: {p}: no such file or folder{stdin}", file=sys.stderr)

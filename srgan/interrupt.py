@@ -68,7 +68,8 @@ def deferred_interrupts(sigterm: bool = True):
         yield
         return
     noted: list[int] = []
-    wanted = [sig for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None) if sigterm else None) if sig is not None]
+    wanted = [sig for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None) if sigterm else None)
+              if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN]  # an ignored signal stays ignored
     previous = {sig: signal.signal(sig, lambda signum, frame: noted.append(signum)) for sig in wanted}
     try:
         yield

@@ -5,6 +5,7 @@ tests that need it are marked `shared` and skip with a clear reason when it is m
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,11 @@ import paddle
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Ctrl-C as a terminal sends it, whatever started the suite: a shell's background job (`nohup
+# bash ci/test.sh &`) inherits SIGINT ignored, Python then keeps it ignored, and the tests of
+# Ctrl-C (srgan.interrupt, the CLI's) would test nothing and fail. Child processes inherit this.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 SHARED = Path(os.environ.get("SRGAN_SHARED") or REPO.parent / "shared")  # empty = unset, as srgan.config reads it
 
 
