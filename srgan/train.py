@@ -85,9 +85,11 @@ def _parallel(network, world_size: int):
 
 
 def _validation_line(metrics: dict) -> str:
-    nan = float("nan")
+    def shown(value) -> str:  # a score the images are too small (or too flat) for: "-", as the tables show it
+        return "-" if value is None or math.isnan(value) else f"{value:.2f}"
+
     return (f"step {metrics['step']}: val PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim_daala']:.4f}, "
-            f"NIQE {metrics['niqe'] or nan:.2f}, grid contrast {metrics['grid_contrast'] or nan:.2f}")
+            f"NIQE {shown(metrics['niqe'])}, grid contrast {shown(metrics['grid_contrast'])}")
 
 
 def build_scheduler(cfg: Config):

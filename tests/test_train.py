@@ -390,6 +390,8 @@ def test_train_writes_plain_validation_lines_to_a_log_not_a_progress_bar(tmp_pat
     lines = [line for line in err.splitlines() if ": val PSNR " in line]
     assert [line.split(":")[0] for line in lines] == ["step 2", "step 4"], err
     assert all(line.endswith(" s/step)") and "/4 steps" in line for line in lines), lines
+    # 16 px crops are too small for NIQE and the grid: said as the tables say it, not "nan" (hostile test s22)
+    assert all("NIQE -, grid contrast -" in line and "nan" not in line for line in lines), lines
 
 
 def test_vgg_weights_that_no_loss_uses_are_said_to_be_unused(tmp_path):
