@@ -308,7 +308,7 @@ def add_upscale_parser(sub):
         help="upscale images or folders of images (tiled, any size)",
         description="Upscale image files and folders. Grayscale stays grayscale, alpha is resized "
         "bicubically, EXIF rotation is applied. The output keeps the photo's colour profile and its EXIF "
-        "camera, exposure, date, author and copyright (JPEG, PNG, WebP outputs), not its GPS position or maker "
+        "camera, exposure, date, author and copyright (JPEG, PNG, WebP, TIFF outputs), not its GPS position or maker "
         "notes. A bad file is reported and the others still complete (exit code 1 if any failed).",
     )
     p.add_argument("inputs", nargs="+", type=path_arg, metavar="INPUT", help="image files and/or folders of images (a folder's own images; its subfolders are not searched)")

@@ -285,7 +285,7 @@ _EXIF_KEPT = {0x010E: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 0x013
               0x013B: "Artist", 0x8298: "Copyright"}
 _EXIF_SUB_DROPPED = {0xA002, 0xA003, 0x927C, 0xA005}  # PixelX/YDimension, MakerNote, the Interoperability pointer
 EXIF_MAX_BYTES = 65000  # JPEG's APP1 segment holds at most 65,533 bytes
-_EXIF_FORMATS = ("JPEG", "PNG", "WEBP")
+_EXIF_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF")
 
 
 def read_exif(path: str | os.PathLike) -> bytes | None:
@@ -339,7 +339,7 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = Tr
         icc_profile: a colour profile to embed (read_icc_profile of the input: the output is
             in the input's colour space), where the format holds one (PNG, JPEG, TIFF, WebP).
         exif: an EXIF block to embed (read_exif of the input), where the format holds one
-            (JPEG, PNG, WebP).
+            (JPEG, PNG, WebP, TIFF).
     """
     path = Path(path)
     fmt = image_format(path)

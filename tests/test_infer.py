@@ -540,6 +540,10 @@ def test_exif_carries_no_file_layout_and_never_costs_the_photo(tmp_path, capsys)
     assert code == 0, capsys.readouterr().err
     with Image.open(tmp_path / "long.jpg") as out:
         assert out.size == (48, 32) and out.getexif().get(0x010F) == "Canon" and 0x010E not in out.getexif()
+    assert main(["upscale", str(tiff), "-o", str(tmp_path / "scan_x4.tif"), "--weights", str(tmp_path / "g.safetensors"),
+                 "--engine", "dygraph", "--no-progress"]) == 0
+    with Image.open(tmp_path / "scan_x4.tif") as out:  # a TIFF output keeps it too
+        assert out.getexif().get(0x010F) == "Nikon" and out.size == (48, 32)
 
 
 def test_weights_that_are_not_weights_say_what_they_are(tmp_path, capsys, monkeypatch):
