@@ -345,22 +345,32 @@ def add_upscale_parser(sub):
 
 
 def cmd_upscale(args) -> int:
-    import os
     import warnings
 
-    from .infer import BatchReport, Upscaler, upscale_files
+    from .infer import BatchReport, Upscaler, plan_outputs, upscale_files
     from .interrupt import StopOnSigterm
 
     if args.overwrite and args.skip_existing:
         print("error: --overwrite and --skip-existing contradict each other: give one", file=sys.stderr)
         return EXIT_USER_ERROR
-    if all(_absent(p) for p in args.inputs):  # nothing to upscale: said before an engine is loaded
+    # Nothing to upscale (no input exists, empty folders, "-o one.jpg" for two inputs): said before an
+    # engine is loaded, not after a line announcing one (the batch plans again, with its warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            planned, unplanned = plan_outputs(args.inputs, args.output)
+        except (OSError, ValueError) as e:
+            if args.debug:
+                raise
+            print(f"error: {first_line(e)}", file=sys.stderr)
+            return EXIT_USER_ERROR
+    if not planned and unplanned:
         if args.debug:
-            raise FileNotFoundError(f"{args.inputs[0]}: no such file or folder")
-        for p in args.inputs:
-            stdin = " (reading standard input is not supported: give the image's file name)" if p == "-" else ""
-            print(f"error: {p}: no such file or folder{stdin}", file=sys.stderr)
-        print(f"0 written, {len(args.inputs)} failed", file=sys.stderr)
+            raise FileNotFoundError(unplanned[0][1])
+        for source, message in unplanned:
+            stdin = " (reading standard input is not supported: give the image's file name)" if source == "-" else ""
+            print(f"error: {message}{stdin}", file=sys.stderr)
+        print(f"0 written, {len(unplanned)} failed", file=sys.stderr)
         return EXIT_USER_ERROR
     with warnings.catch_warnings():
         # One line per warning ("warning: <file>: 16-bit RGB image read as 8 bits ..."), no source echo.
@@ -409,20 +419,6 @@ def cmd_upscale(args) -> int:
     if report.failed and not report.written and not report.skipped:
         return EXIT_USER_ERROR  # nothing was upscaled or already there (as evaluate and compare say it)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
-
-
-def _absent(path) -> bool:
-    """Nothing at all at `path`: not a broken link, not a file behind a folder that may not be read
-    (os.path.exists says False for those too, and their own messages come from the batch)."""
-    import os
-
-    try:
-        os.lstat(path)
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-    return False
 
 
 def upscale_without_paddle(args) -> bool:

@@ -214,6 +214,10 @@ def test_upscale_of_inputs_that_do_not_exist_says_so_before_loading_an_engine(tm
     assert err.splitlines() == [f"error: {tmp_path / 'nothere.jpg'}: no such file or folder",
                                 f"error: {tmp_path / 'nofolder'}: no such file or folder", "0 written, 2 failed"]
     assert not (tmp_path / "out").exists()
+    (tmp_path / "empty").mkdir()  # an empty folder, and '-' (standard input), are said the same way (hostile test s22)
+    code = main(["upscale", str(tmp_path / "empty"), "-", "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "engine" not in err and "folder has no images" in err and "standard input is not supported" in err
 
 
 def test_debug_shows_the_traceback(files, tmp_path):
