@@ -603,10 +603,14 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
         low, high = min(outputs.min(), 0.1) / 10, 1 - min(1 - outputs.max(), 0.1) / 10
         axes[3].set_ylim(low, high)
         # every other decade: the panel is short, and seven labels touched (Chinese reader, s20)
-        ticks = [t for t in (1e-6, 1e-4, 1e-2, 0.5, 1 - 1e-2, 1 - 1e-4, 1 - 1e-6) if low <= t <= high]
-        if len(ticks) > 5:
-            ticks = [t for t in ticks if t not in (1e-4, 1 - 1e-4)]
-        axes[3].set_yticks(ticks, [f"{t:.6g}" if 1e-3 < t < 1 - 1e-3 else f"{t:.0e}" if t < 0.5 else f"1-{1 - t:.0e}"
+        # evenly spread on the logit axis (0.01 and 0.99 sat next to 0.5 in this short panel: reader s22)
+        ticks = [t for t in (1e-6, 1e-3, 0.5, 1 - 1e-3, 1 - 1e-6) if low <= t <= high]
+
+        def power(exponent: int) -> str:
+            return "10" + "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(d)] if d.isdigit() else "⁻" for d in str(exponent))
+
+        axes[3].set_yticks(ticks, ["0.5" if t == 0.5 else f"{t:g}" if 1e-3 < t < 1 - 1e-3 else
+                                   power(round(math.log10(t))) if t < 0.5 else f"1 − {power(round(math.log10(1 - t)))}"
                                    for t in ticks])
         axes[3].minorticks_off()
     # the colours named in the panel itself (the legend under the figure is far from it; one inside covered curves)
