@@ -703,7 +703,7 @@ def upscale_files(
             # replace=overwrite: a file that appeared at dst while the image was upscaled is kept
             save_image(dst, upscaler(image, progress=progress), replace=overwrite,
                        icc_profile=read_icc_profile(src),  # the output in the input's colour space
-                       exif=read_exif(src))  # camera, date, GPS: the photo's own record
+                       exif=read_exif(src))  # camera, exposure, date: the photo's own record (no GPS)
         except (OSError, ValueError, RuntimeError, MemoryError) as e:  # unreadable, truncated, bad shape, no disk
             if debug:
                 traceback.print_exc()

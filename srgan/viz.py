@@ -76,14 +76,14 @@ def fit_source(text: str, width: int = SOURCE_COLUMNS) -> str:
 
     text = textwrap.dedent(text)
     lines = text.split("\n")
-    comments, docstring_rows, full_comments = {}, set(), set()
+    comments, full_comments, docstring_rows = {}, set(), set()  # by line index (0-based)
     try:
         for token in tokenize.generate_tokens(io.StringIO(text + "\n").readline):
             row, col = token.start
             if token.type == tokenize.COMMENT and lines[row - 1][:col].strip():
                 comments[row - 1] = col  # a comment after code on that line
             elif token.type == tokenize.COMMENT:
-                full_comments.add(row)
+                full_comments.add(row - 1)
             elif token.type == tokenize.STRING and token.string[:3] in ('"""', "'" * 3):
                 docstring_rows.update(range(row - 1, token.end[0]))
     except (tokenize.TokenError, IndentationError, SyntaxError):
@@ -103,17 +103,19 @@ def fit_source(text: str, width: int = SOURCE_COLUMNS) -> str:
                         or (indent_of(lines[j]) == indent_of(line) and not _DOC_ITEM.match(lines[j])))):
                 j += 1
             block = lines[i:j]
-            deeper = [indent_of(b) for b in block[1:] if len(indent_of(b)) > len(indent_of(line))]
-            hanging = deeper[0] if deeper else indent_of(line) + ("    " if _DOC_ITEM.match(line) else "")
+            indent = indent_of(line)
+            if _DOC_ITEM.match(line):  # an item's later lines hang under it: as deep as they were, or 4 more
+                hanging = next((indent_of(b) for b in block[1:] if len(indent_of(b)) > len(indent)), indent + "    ")
+            else:
+                hanging = indent
             if any(len(b) > width for b in block):
-                out.extend(textwrap.wrap(" ".join(b.strip() for b in block), width, initial_indent=indent_of(line),
-                                         subsequent_indent=hanging if _DOC_ITEM.match(line) else indent_of(line),
-                                         break_long_words=False, break_on_hyphens=False))
+                out.extend(textwrap.wrap(" ".join(b.strip() for b in block), width, initial_indent=indent,
+                                         subsequent_indent=hanging, break_long_words=False, break_on_hyphens=False))
             else:
                 out.extend(block)
             i = j
             continue
-        if len(line) > width and line.lstrip().startswith("#") and i + 1 in full_comments:
+        if len(line) > width and i in full_comments:
             prefix = indent_of(line) + "# "
             out.extend(textwrap.wrap(line.strip()[1:].strip(), width, initial_indent=prefix, subsequent_indent=prefix,
                                      break_long_words=False, break_on_hyphens=False))
