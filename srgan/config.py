@@ -179,6 +179,11 @@ class TrainConfig:
             `losses.lr_consistency_loss` (MSE of SR's MATLAB-bicubic downscale and the LR input, in
             [-1, 1] units) to the generator loss: pins what the input fixes (colour, low
             frequencies) and nothing more. 0 = the paper.
+        artifact_weight: phase 2, not in the paper: add this weight times `losses.artifact_loss`
+            (LDL, Liang et al. CVPR 2022: L1 of SR and HR weighted by where SR's residual varies
+            from pixel to pixel and G is worse than its running average) to the generator loss,
+            against invented grain and speckle; needs ema_decay > 0 (the average is LDL's
+            reference). 0 = the paper.
         ema_decay: not in the paper: also keep an exponential moving average of G's weights
             (srgan.ema; ESRGAN's code uses 0.999), and validate, keep (best_generator) and release
             the average instead of the last weights; it spans about 1 / (1 - ema_decay) steps.
@@ -234,6 +239,7 @@ class TrainConfig:
     lowfreq_weight: float = 0.0
     chroma_weight: float = 0.0
     lr_consistency_weight: float = 0.0
+    artifact_weight: float = 0.0
     ema_decay: float = 0.0
     d_warmup_steps: int = 0
     d_renew_every: int = 0
@@ -338,6 +344,10 @@ class Config:
         need(train.chroma_weight >= 0, f"chroma_weight must be >= 0, got {train.chroma_weight!r}")
         need(train.lr_consistency_weight >= 0, f"lr_consistency_weight must be >= 0, got {train.lr_consistency_weight!r}")
         need(0 <= train.ema_decay < 1, f"ema_decay must be in [0, 1), got {train.ema_decay!r}")
+        need(train.artifact_weight >= 0, f"artifact_weight must be >= 0, got {train.artifact_weight!r}")
+        need(not train.artifact_weight or not isinstance(train.ema_decay, (int, float)) or train.ema_decay > 0,
+             f"artifact_weight {train.artifact_weight!r} needs ema_decay > 0: the running average of G is the "
+             f"reference its artifact map compares with")
         count("d_warmup_steps", train.d_warmup_steps, 0)
         count("d_renew_every", train.d_renew_every, 0)
         if train.phase == "gan" and all(isinstance(v, int) for v in (train.d_renew_every, train.d_warmup_steps)):

@@ -159,10 +159,11 @@ ZH_GLUE: dict[str, str] = {
         "l_Gen = −log D(G(LR))（式 6）；或者采用论文中没有的 ESRGAN 相对判别器形式（cfg.train.gan_loss \"relativistic\"），"
         "这时还需要 D 在 HR 上的 logit（不求梯度：这一步只训练 G）。",
     "Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight), low-frequency loss "
-    "(cfg.train.lowfreq_weight), chroma loss (cfg.train.chroma_weight) and LR-consistency loss "
-    "(cfg.train.lr_consistency_weight) added to G's loss.":
+    "(cfg.train.lowfreq_weight), chroma loss (cfg.train.chroma_weight), LR-consistency loss "
+    "(cfg.train.lr_consistency_weight) and LDL's artifact loss (cfg.train.artifact_weight) added to G's loss.":
         "论文中没有：在 G 的损失上加上带权重的网格惩罚（cfg.train.lattice_weight）、低频损失（cfg.train.lowfreq_weight）、"
-        "色度损失（cfg.train.chroma_weight）和 LR 一致性损失（cfg.train.lr_consistency_weight）。",
+        "色度损失（cfg.train.chroma_weight）、LR 一致性损失（cfg.train.lr_consistency_weight）和 LDL 的伪影损失"
+        "（cfg.train.artifact_weight）。",
     "Not in the paper: float16 autocast on a GPU when cfg.train.amp (a no-op otherwise).":
         "论文中没有：cfg.train.amp 开启时在 GPU 上用 float16 自动混合精度（否则什么也不做）。",
     "Backward and one optimizer step through the AMP grad scaler (plain backward/step without AMP).":
@@ -395,6 +396,8 @@ ZH_FIGURES: dict[str, str] = {
     "chroma_weight {#}, {}": "色度损失权重 {#}，{}",
     "lr_consistency_weight {#}": "LR 一致性损失权重 {#}",
     "lr_consistency_weight {#}, {}": "LR 一致性损失权重 {#}，{}",
+    "artifact_weight {#}": "伪影损失权重 {#}",
+    "artifact_weight {#}, {}": "伪影损失权重 {#}，{}",
     "ema_decay {#}": "EMA 衰减 {#}",
     "ema_decay {#}, {}": "EMA 衰减 {#}，{}",
     "d_renew_every {#}": "每 {#} 步更换判别器",
@@ -775,11 +778,13 @@ ZH_PRINTED: dict[str, str] = {
         "D 在这里是冻结的，所以调用的是裸网络，而不是它的 DataParallel 包装：包装会等待 D 的梯度做 all-reduce，"
         "而这些梯度永远不会来，Paddle 随后会在 D 的反向传播中报错（\"parameter ... has been ready before\"）。",
     "_add_g_penalties: Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight), low-frequency "
-    "loss (cfg.train.lowfreq_weight), chroma loss (cfg.train.chroma_weight) and LR-consistency loss "
-    "(cfg.train.lr_consistency_weight) added to G's loss. Returns (loss, their unweighted values).":
+    "loss (cfg.train.lowfreq_weight), chroma loss (cfg.train.chroma_weight), LR-consistency loss "
+    "(cfg.train.lr_consistency_weight) and LDL's artifact loss (cfg.train.artifact_weight) added to G's loss. "
+    "Returns (loss, their unweighted values).":
         "_add_g_penalties：论文中没有：把加权的网格惩罚（cfg.train.lattice_weight）、低频损失"
-        "（cfg.train.lowfreq_weight）、色度损失（cfg.train.chroma_weight）和 LR 一致性损失"
-        "（cfg.train.lr_consistency_weight）加到 G 的损失上。返回（总损失，它们未加权的值）。",
+        "（cfg.train.lowfreq_weight）、色度损失（cfg.train.chroma_weight）、LR 一致性损失"
+        "（cfg.train.lr_consistency_weight）和 LDL 的伪影损失（cfg.train.artifact_weight）加到 G 的损失上。"
+        "返回（总损失，它们未加权的值）。",
     "_mixed_precision: Not in the paper: float16 autocast on a GPU when cfg.train.amp (a no-op otherwise).":
         "_mixed_precision：论文中没有：cfg.train.amp 为真时在 GPU 上做 float16 自动混合精度（否则什么也不做）。",
     "_optimizer_step: Backward and one optimizer step through the AMP grad scaler (plain backward/step without AMP).":

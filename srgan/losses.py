@@ -294,6 +294,60 @@ def chroma_loss(sr, hr):
     return F.mse_loss(F.conv2d(sr, weights), F.conv2d(hr, weights))  # (N, 2, H, W) each
 
 
+ARTIFACT_WINDOW = 7  # LDL's window for the local variance of the residual (Liang et al. 2022, Sec. 3.2)
+
+
+def artifact_map(sr, hr, sr_average, window: int = ARTIFACT_WINDOW):
+    """LDL's refined artifact map (Liang, Zeng and Zhang, "Details or Artifacts", CVPR 2022, Eq. 6-8).
+
+    Where a GAN's SR is wrong in a way that varies from pixel to pixel (speckle, grain across the
+    photo's strands) its residual |HR - SR| has a high local variance; where it is wrong smoothly
+    (missing detail) the variance is low. The map weights each pixel by that local variance (a
+    window x window window), times the image's residual variance to the power 1/5 (busy images
+    weigh more), and keeps only the pixels where the current G is worse than its running average
+    (`sr_average`, the EMA generator's output): what the training has been moving towards is
+    detail, what it has just invented is likely an artifact. No gradient flows through the map: it
+    says where to pull SR to HR, the L1 in `artifact_loss` pulls.
+
+    Args:
+        sr: (N, 3, H, W) generated images in [-1, 1].
+        hr: (N, 3, H, W) real images in [-1, 1].
+        sr_average: (N, 3, H, W) the EMA generator's images of the same inputs, in [-1, 1].
+        window: side of the local-variance window (odd).
+
+    Returns:
+        (N, 1, H, W) non-negative weights, detached.
+    """
+    with paddle.no_grad():
+        # LDL works in [0, 1] units: halve the [-1, 1] differences.
+        residual = (hr - sr.detach()).abs().sum(axis=1, keepdim=True) * 0.5            # (N, 1, H, W)
+        reference = (hr - sr_average.detach()).abs().sum(axis=1, keepdim=True) * 0.5  # (N, 1, H, W)
+        pad = window // 2
+        padded = F.pad(residual, [pad, pad, pad, pad], mode="reflect")
+        mean = F.avg_pool2d(padded, window, stride=1)                                 # (N, 1, H, W)
+        local = F.avg_pool2d(padded * padded, window, stride=1) - mean * mean       # local variance
+        flat = residual.reshape([residual.shape[0], -1])
+        image = flat.var(axis=1, unbiased=True).reshape([-1, 1, 1, 1]) ** 0.2         # (N, 1, 1, 1)
+        weights = image * local.clip(min=0.0)  # E[x^2] - E[x]^2 can round a hair below 0
+        return weights * (residual >= reference).astype(weights.dtype)
+
+
+def artifact_loss(sr, hr, sr_average, window: int = ARTIFACT_WINDOW):
+    """LDL's artifact loss (not in the paper): L1 between map * SR and map * HR, the map from
+    `artifact_map`, in [0, 1] units as LDL's. A pixel loss only where G has just invented
+    high-variance error, which leaves the texture the training agrees on free (a uniform pixel
+    loss pulls it all towards the blurry mean).
+
+    Args:
+        sr: (N, 3, H, W) generated images in [-1, 1] (gradient flows).
+        hr: (N, 3, H, W) real images in [-1, 1].
+        sr_average: (N, 3, H, W) the EMA generator's images, in [-1, 1] (no gradient).
+        window: side of the local-variance window.
+    """
+    weights = artifact_map(sr, hr, sr_average, window)  # (N, 1, H, W), broadcast over RGB
+    return F.l1_loss(weights * sr, weights * hr) * 0.5
+
+
 def generator_adversarial_loss(fake_logits):
     """l_Gen = -log D(G(I_LR)) (Eq. 6), averaged over the batch.
 

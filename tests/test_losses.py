@@ -277,3 +277,33 @@ def test_relativistic_losses_equal_manual_values_and_keep_a_gradient_when_d_has_
     fake_t = paddle.to_tensor(np.full((4, 1), -12.0, "float32"), stop_gradient=False)
     relativistic_generator_loss(paddle.to_tensor(np.full((4, 1), 12.0, "float32")), fake_t).backward()
     assert np.all(np.abs(fake_t.grad.numpy()) > 0.1 / 4)
+
+
+def _speckled(rng, hr, amplitude):
+    """HR plus independent per-pixel noise: the invented grain LDL's map is meant to find."""
+    return hr + amplitude * paddle.to_tensor(rng.standard_normal(hr.shape).astype("float32"))
+
+
+def test_artifact_map_weighs_speckle_above_smooth_error_and_spares_what_the_average_does_worse():
+    from srgan.losses import artifact_loss, artifact_map
+
+    rng = np.random.default_rng(0)
+    hr = paddle.to_tensor(rng.uniform(-0.5, 0.5, (1, 3, 32, 32)).astype("float32"))
+    speckle = _speckled(rng, hr, 0.1)
+    smooth = hr + 0.1  # a cast of the same mean size: error without variance
+    perfect_average = hr
+    speckle_map = artifact_map(speckle, hr, perfect_average)
+    smooth_map = artifact_map(smooth, hr, perfect_average)
+    assert speckle_map.shape == [1, 1, 32, 32] and float(speckle_map.min()) >= 0.0
+    # grain's residual varies from pixel to pixel: weighed; a uniform error has no local variance
+    assert float(speckle_map.mean()) > 1e-4 and float(smooth_map.max()) < 1e-7
+    # where the running average is further from HR than SR, nothing is weighed: SR is the better one
+    worse_average = _speckled(rng, hr, 0.5)
+    assert float(artifact_map(speckle, hr, worse_average).sum()) < 0.05 * float(speckle_map.sum())
+    # the loss pulls the speckled pixels towards HR and has nothing to pull when SR is HR
+    sr = speckle.detach()
+    sr.stop_gradient = False
+    loss = artifact_loss(sr, hr, perfect_average)
+    loss.backward()
+    assert float(loss) > 0 and float(sr.grad.abs().sum()) > 0
+    assert float(artifact_loss(hr, hr, perfect_average)) == 0.0
