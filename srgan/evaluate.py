@@ -14,6 +14,8 @@ prints them (under `table_caption()`, which says how to read them). `resolve_eva
 
 from __future__ import annotations
 
+import math
+
 import os
 import warnings
 from pathlib import Path
@@ -217,9 +219,12 @@ def format_table(results: dict, caption: str | None = None) -> str:
     widths = {m.name: max(len(m.heading), 6) for m in columns}
 
     def cell(m, value, summary: bool) -> str:
-        if value is None:
+        if value is None or math.isnan(value):  # not defined for this image (too small, flat): "-", as the caption says
             return f"{'-':>{widths[m.name]}}"
         text = f"{value:.{m.digits}f}" + (" (median)" if summary and m.median else "")
+        infinite = sum(1 for img in results["images"] if img[m.name] is not None and math.isinf(img[m.name]))
+        if summary and infinite and math.isfinite(value):  # summary_score left them out: said where the number is
+            text += f" ({infinite} inf left out)"
         return f"{text:>{widths[m.name]}}"
 
     labels = [image_label(results.get("dataset"), img["name"]) for img in results["images"]]

@@ -654,6 +654,7 @@ ZH_FIGURES: dict[str, str] = {
         "彩色噪点：细微色度细节相对 HR 的倍数（1 = 与照片相同）；-：该图像上没有定义（图像太小，或没有可度量的颜色："
         "灰度图像，或者对彩色噪点而言，HR 没有细微的颜色细节）",
     "{#} (median)": "{#}（中位数）",  # the table's mean row, where a score is the images' median
+    "{#} ({#} inf left out)": "{#}（不计 {#} 个 inf）",  # evaluate.format_table: a flat image's infinite PSNR
     "**bicubic**": "**双三次插值**",  # the per-image tables' headings (format_table's caption), one per method
     "**shipped SRGAN**": "**随包发布的 SRGAN**",
     "Y channel": "Y 通道",

@@ -551,9 +551,11 @@ def score_pair(sr: np.ndarray, hr: np.ndarray, *, scale: int = 4, crop_border: i
 def summary_score(name: str, values: list[float | None]) -> float | None:
     """A dataset's score for metric `name`: the mean of the images' values (the paper's
     protocol), the median for a Metric marked `median`; None where no image has the score
-    (None: too small; NaN: a flat image)."""
-    defined = [v for v in values if v is not None and not math.isnan(v)]
+    (None: too small; NaN: a flat image). An infinite value (the PSNR of an image SR reproduces
+    exactly, a flat one) is left out too: in a mean it would hide every other image's score; only
+    when every image's value is infinite is the score infinite."""
+    defined = [v for v in values if v is not None and math.isfinite(v)]
     if not defined:
-        return None
+        return math.inf if values and all(v is not None and math.isinf(v) for v in values) else None
     median = any(m.median for m in METRICS if m.name == name)
     return float(np.median(defined) if median else np.mean(defined))

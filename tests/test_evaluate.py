@@ -49,6 +49,26 @@ def test_scores_are_means_of_per_image_values(tmp_path):
     assert results["mean"]["psnr"] < 20  # random HR: bicubic cannot guess it
 
 
+def test_an_image_reproduced_exactly_does_not_make_the_mean_psnr_infinite(tmp_path):
+    """A flat photo's bicubic upscale is exact (PSNR inf): the mean was inf, hiding the other image's
+    score; it is now the finite images' mean, and the table says one was left out (in Chinese too)."""
+    from srgan.i18n import translate_markdown
+
+    flat = np.full((8, 8, 3), 128, np.uint8)
+    save_image(tmp_path / "HR" / "flat.png", imresize(flat, scale=4))
+    save_image(tmp_path / "LR_bicubic_x4" / "flat.png", flat)
+    rng = np.random.default_rng(1)
+    save_image(tmp_path / "HR" / "noise.png", rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    save_image(tmp_path / "LR_bicubic_x4" / "noise.png", rng.integers(0, 256, (8, 8, 3), dtype=np.uint8))
+    results = evaluate_benchmark(bicubic_upscaler(4), tmp_path)
+    by_name = {img["name"]: img for img in results["images"]}
+    assert by_name["flat.png"]["psnr"] == math.inf
+    assert results["mean"]["psnr"] == pytest.approx(by_name["noise.png"]["psnr"])
+    mean_row = format_table(results).splitlines()[-1]
+    assert f"{by_name['noise.png']['psnr']:.3f} (1 inf left out)" in mean_row and "nan" not in mean_row
+    assert "（不计 1 个 inf）" in translate_markdown(mean_row, "zh")
+
+
 def test_missing_folders_and_files_are_named(tmp_path):
     root = _make_benchmark(tmp_path)
     with pytest.raises(FileNotFoundError, match="LR_bicubic_x2"):
