@@ -152,6 +152,16 @@ def repository_config(config_text: str, url: str | None, branch: str | None = No
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
+def with_repository_root(config_text: str, root: Path) -> str:
+    """_config.yml's text with the checkout's root for book/_ext/repository_links.py, which links
+    the repository paths the prose cites when the book has a repository address."""
+    import yaml
+
+    config = yaml.safe_load(config_text)
+    config.setdefault("sphinx", {}).setdefault("config", {})["book_repository_root"] = str(root)
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
 def without_language_switch(config_text: str) -> str:
     """_config.yml's text without the language switch (book/_static/language-switch.js), for a
     build of one edition only, whose switch would lead to pages that do not exist."""
@@ -189,6 +199,7 @@ def copy_book_sources(out: Path, edition: str = "en", language_switch: bool = Tr
         config = book_config(config)
     if not language_switch:
         config = without_language_switch(config)
+    config = with_repository_root(config, REPO)
     (out / "_config.yml").write_text(config, encoding="utf-8")
     for path in (REPO / "book").rglob("*"):
         if path.is_relative_to(REPO / "book" / "zh"):

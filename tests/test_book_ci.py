@@ -143,6 +143,8 @@ def test_build_copy_links_the_weights_and_owns_its_runs(tmp_path):
     assert (tmp_path / "runs").is_dir() and not (tmp_path / "runs").is_symlink()
     assert (tmp_path / "book" / "_static" / "book.css").is_file() and not list((tmp_path / "book").glob("*.ipynb"))
     assert "runs" in yaml.safe_load((tmp_path / "_config.yml").read_text())["exclude_patterns"]
+    # the build's config tells book/_ext/repository_links.py where the checkout is
+    assert yaml.safe_load((tmp_path / "_config.yml").read_text())["sphinx"]["config"]["book_repository_root"] == str(REPO)
 
 
 def test_repeated_inline_scripts_are_written_once():
@@ -154,7 +156,7 @@ def test_repeated_inline_scripts_are_written_once():
     from single_scripts import drop_repeated_scripts
 
     config = yaml.safe_load((REPO / "_config.yml").read_text())
-    assert config["sphinx"]["local_extensions"] == {"single_scripts": "book/_ext"}
+    assert config["sphinx"]["local_extensions"]["single_scripts"] == "book/_ext"
     thebe = 'const THEBE_JS_URL = "https://unpkg.com/thebe@0.8.2/lib/index.js"'
     scripts = [SimpleNamespace(filename="_static/doctools.js", attributes={}),
                SimpleNamespace(filename=None, attributes={"body": thebe}),
@@ -217,3 +219,48 @@ def test_printed_lines_the_prose_relies_on_are_translated_for_the_chinese_editio
     assert outputs[1]["text"] == code and outputs[2]["text"] == verdict + "\n"
     assert outputs[3]["text"] == "  D(HR) 的中位数 0.9998，D(G(LR)) 的中位数 0.0009，D(G(LR)) 大于 0.5 的记录有 0 条\n"
     assert cells[1]["source"] == verdict
+
+
+def test_repository_paths_in_the_prose_link_to_the_repository_when_the_book_has_an_address():
+    """book/_ext/repository_links.py (reader, session 22: `weights/experiments/issue23/README.md` and
+    `benchmarks/upscale_startup.md` cited on the site, unusable without a checkout): an inline-code span
+    naming a file or folder of the checkout becomes a link to it on the configured branch; code that
+    is not a path, a path that does not exist, one outside the checkout, or a book without an address
+    stays as it was."""
+    from types import SimpleNamespace
+
+    from docutils import nodes
+
+    sys.path.insert(0, str(REPO / "book" / "_ext"))
+    from repository_links import link_repository_paths, repository_address
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert config["sphinx"]["local_extensions"]["repository_links"] == "book/_ext"
+    url = "https://github.com/someone/srgan"
+    assert repository_address("weights/experiments/issue23/README.md", REPO, url, "dev") == \
+        f"{url}/blob/dev/weights/experiments/issue23/README.md"
+    assert repository_address("benchmarks/", REPO, url, "main") == f"{url}/tree/main/benchmarks"
+    assert repository_address("README.md", REPO, url, "main") == f"{url}/blob/main/README.md"
+    for not_a_link in ("srgan", "weights/no_such_file.md", "../shared/PAPER.md", "/etc/passwd", "x = 1",
+                       "srgan.metrics.texture_direction", "https://example.org/a.md"):
+        assert repository_address(not_a_link, REPO, url, "main") is None, not_a_link
+    assert repository_address("README.md", REPO, "", "main") is None
+
+    def page():
+        paragraph = nodes.paragraph("", "", nodes.Text("see "), nodes.literal("", "benchmarks/upscale_startup.md"),
+                                    nodes.Text(" and "), nodes.literal("", "viz.table"))
+        return nodes.section("", paragraph)
+
+    def app(address):
+        return SimpleNamespace(config=SimpleNamespace(html_theme_options={"repository_url": address, "repository_branch": "main"},
+                                                      book_repository_root=str(REPO)))
+
+    linked = page()
+    link_repository_paths(app(url), linked, "book/08_deployment")
+    links = list(linked.findall(nodes.reference))
+    assert [(r["refuri"], r.astext()) for r in links] == [(f"{url}/blob/main/benchmarks/upscale_startup.md",
+                                                           "benchmarks/upscale_startup.md")]
+    assert [n.astext() for n in linked.findall(nodes.literal)] == ["benchmarks/upscale_startup.md", "viz.table"]
+    unlinked = page()
+    link_repository_paths(app(""), unlinked, "book/08_deployment")
+    assert not list(unlinked.findall(nodes.reference))
