@@ -405,10 +405,10 @@ ZH_FIGURES: dict[str, str] = {
     "{}, {#} dB": "{}，{#} dB",
     "validation {} [dB]": "验证集 {} [dB]",  # plot_validation's axis for another score than PSNR
     "validation {}": "验证集 {}",
-    "validation NIQE": "挑选集 NIQE",  # plot_validation's panels (chapter 6: the selection set)
-    "validation grid contrast": "挑选集网格对比度",  # plot_validation's panels (chapter 6)
-    "validation colour shift": "挑选集颜色偏移",
-    "validation colour speckle": "挑选集彩色噪点",
+    "validation NIQE": "验证集 NIQE",  # plot_validation's panels: "validation" as its PSNR panel says it (ch5 validates on Set5, ch6 on the selection set)
+    "validation grid contrast": "验证集网格对比度",  # plot_validation's panels (chapter 6)
+    "validation colour shift": "验证集颜色偏移",
+    "validation colour speckle": "验证集彩色噪点",
     "{} (Table 1, {#} steps)": "{}（表 1，{#} 步）",
     "{} ({#}x{#})": "{}（{#}x{#}）",
     # chapter 0
