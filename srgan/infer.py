@@ -626,6 +626,10 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
             if os.path.abspath(f) != os.path.abspath(kept[key]):
                 warnings.warn(f"{f}: the same file as {kept[key]}, upscaled once, as {kept[key].name}", stacklevel=2)
     files = [f for f in files if f is kept[os.path.realpath(f)]]
+    if output.suffix.lower() not in IMAGE_EXTENSIONS:  # a folder: it may hold what an earlier run wrote
+        earlier = _earlier_outputs(files, output)
+        files = [f for f in files if f not in earlier]
+        all_inputs = [f for f in all_inputs if f not in earlier]
     if output.suffix.lower() in IMAGE_EXTENSIONS:
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
             raise ValueError(f"-o {output}: an output file name takes exactly one input image; give a folder for several")
@@ -649,6 +653,50 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
         taken[target] = f
         pairs.append((f, target))
     return pairs, errors, all_inputs
+
+
+def _earlier_outputs(files: list[Path], output: Path) -> set[Path]:
+    """The files among `files` that an earlier run into the same folder wrote from another of them:
+    in `output`, named as that one's output (photo.png, or photo.jpg.png beside photo.png), and an
+    exact multiple of its size (upright or turned by its EXIF orientation). A batch upscaled in
+    place (`-o` its own folder) and run again, to finish it with --skip-existing or to redo it with
+    --overwrite, would otherwise take them for photos: each upscaled again (x16), the rest renamed
+    photo.jpg.png. Each is said in a warning.
+    """
+    try:
+        folder = output.resolve()
+    except OSError:
+        return set()
+    by_name = {f.name: f for f in files}
+    by_stem: dict[str, list[Path]] = {}
+    for f in files:
+        by_stem.setdefault(f.stem, []).append(f)
+    earlier = set()
+    for f in files:
+        if f.suffix.lower() != ".png" or f.parent.resolve() != folder:
+            continue
+        sources = [g for g in by_stem.get(f.stem, []) if g != f] + ([by_name[f.stem]] if f.stem in by_name else [])
+        for g in sources:
+            factor = _size_multiple(f, g)
+            if factor:
+                earlier.add(f)
+                warnings.warn(f"{f}: {factor}x the size of {g.name}, the output of an earlier run into this folder: "
+                              f"not upscaled again", stacklevel=3)
+                break
+    return earlier
+
+
+def _size_multiple(big: Path, small: Path) -> int | None:
+    """k >= 2 if `big` is exactly k times `small` on both sides (either way round), else None."""
+    try:
+        with Image.open(big) as b, Image.open(small) as s:
+            (bw, bh), (sw, sh) = b.size, s.size
+    except Exception:  # noqa: BLE001 - an unreadable file is no earlier output; its own read names it
+        return None
+    for w, h in ((sw, sh), (sh, sw)):
+        if w and h and bw % w == 0 and bh % h == 0 and bw // w == bh // h >= 2:
+            return bw // w
+    return None
 
 
 def upscale_files(

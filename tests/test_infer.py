@@ -643,6 +643,38 @@ def test_skip_existing_upscales_only_what_is_missing_and_exit_zero(tmp_path, cap
     assert main(run) == 2  # without the flag: every output exists, each a failure, nothing written
 
 
+def test_a_batch_upscaled_in_place_and_run_again_does_not_upscale_its_own_outputs(tmp_path, capsys):
+    """Hostile s23: photos/ upscaled into itself, interrupted, and finished with --skip-existing upscaled
+    photo0.png (the x4 output) again to x16 and wrote photo0.jpg.png, "5 written". Its own earlier outputs
+    (named as another input's output, an exact multiple of its size) are now said and left out; a photo
+    of another size that happens to share a stem is still an input."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((8, 6, 3), 40 * i, np.uint8)).save(photos / f"photo{i}.jpg")
+    save_generator(tiny_generator(), tmp_path / "g.safetensors")
+    run = ["upscale", str(photos), "-o", str(photos), "--weights", str(tmp_path / "g.safetensors"), "--engine", "dygraph",
+           "--no-progress"]
+    assert main(run) == 0
+    (photos / "photo2.png").unlink()  # as if interrupted before the last one
+    before = {p.name: p.read_bytes() for p in photos.iterdir()}
+    assert main([*run, "--skip-existing"]) == 0
+    err = capsys.readouterr().err
+    assert "1 written, 2 skipped (already there), 0 failed" in err, err
+    assert "photo0.png: 4x the size of photo0.jpg, the output of an earlier run into this folder" in err
+    assert sorted(p.name for p in photos.iterdir()) == sorted([*before, "photo2.png"])  # no photo0.jpg.png, no x16
+    assert all((photos / name).read_bytes() == data for name, data in before.items())
+    assert read_image_full(photos / "photo2.png").shape == (32, 24, 3)
+    # --overwrite redoes the batch into the same names (srgan's own outputs, not the user's photos)
+    assert main([*run, "--overwrite"]) == 0
+    assert "3 written, 0 failed" in capsys.readouterr().err
+    # a PNG beside a JPEG of the same stem but not a multiple of its size is the user's photo: upscaled
+    Image.fromarray(np.zeros((5, 5, 3), np.uint8)).save(photos / "other.png")
+    Image.fromarray(np.zeros((6, 6, 3), np.uint8)).save(photos / "other.jpg")
+    pairs, errors = plan_outputs([photos], tmp_path / "out")
+    assert {"other.png", "other.jpg"} <= {src.name for src, _ in pairs} and not errors
+
+
 def test_a_path_given_to_the_upscaler_says_to_read_it_first(tmp_path):
     """New-user test s21: upscale("photo.jpg") said "unsupported image dtype <U9"."""
     up = Upscaler(tiny_generator(), engine="dygraph")
