@@ -234,6 +234,12 @@ def execute(chapter: str, out: Path, parameters: dict, kernel: str, source: Path
         raise SystemExit(f"{chapter}: listed in _toc.yml but {src} does not exist{hint}")
     dst = out / f"{chapter}.ipynb"  # its folder is the chapter's working directory (see the module docstring)
     dst.parent.mkdir(parents=True, exist_ok=True)
+    address = (os.environ.get("BOOK_REPOSITORY_URL") or "").strip().rstrip("/")
+    if address:  # the chapter as its readers download it: the address in its setup cell and its prose
+        patched = out / f"{chapter}.source.ipynb"
+        patched.write_text(json.dumps(with_repository_address(json.loads(src.read_text(encoding="utf-8")), address),
+                                      ensure_ascii=False), encoding="utf-8")
+        src = patched
     start = time.perf_counter()
     pm.execute_notebook(
         str(src),
@@ -247,8 +253,38 @@ def execute(chapter: str, out: Path, parameters: dict, kernel: str, source: Path
         report_mode=False,
     )
     seconds = time.perf_counter() - start
+    if address:
+        src.unlink()
     tidy_executed_notebook(dst, chinese=edition == "zh")
     return seconds
+
+
+# Where a chapter needs the repository's public address before it is known: the setup cell's empty
+# REPOSITORY_URL and the prose's placeholder (both editions).
+SETUP_ADDRESS_LINE = 'REPOSITORY_URL = ""'
+ADDRESS_PLACEHOLDERS = ("<the repository's address>", "<仓库地址>")
+
+
+def with_repository_address(notebook: dict, url: str) -> dict:
+    """`notebook` (a chapter's JSON) with the repository's public address `url` filled in: the
+    setup cell's `REPOSITORY_URL = ""` (so that a chapter downloaded from the site installs srgan by
+    itself on AI Studio or Colab) and the address placeholders of its markdown (`git clone
+    <the repository's address>`). A book built without an address keeps both as they are.
+
+    Args:
+        notebook: the chapter as json.loads read it (not modified).
+        url: https://github.com/<owner>/<repo>, no trailing slash.
+    """
+    notebook = json.loads(json.dumps(notebook))
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            text = text.replace(SETUP_ADDRESS_LINE, f'REPOSITORY_URL = "{url}"', 1)
+        elif cell["cell_type"] == "markdown":
+            for placeholder in ADDRESS_PLACEHOLDERS:
+                text = text.replace(placeholder, url)
+        cell["source"] = text.splitlines(keepends=True)
+    return notebook
 
 
 def merge_consecutive_streams(outputs: list) -> list:

@@ -155,7 +155,7 @@ def setup_notebook(environ: MutableMapping[str, str] | None = None, language: st
     else:  # the chapters say so again where it matters, and use the scikit-image photos
         found = ("no benchmark or training sets there (the chapters use scikit-image's photos; the repository's "
                  f"`python data/download.py benchmarks --dest {folder}`, then `datasets`, fetches them)")
-    beside = in_checkout() and Path(folder).resolve() == Path(__file__).resolve().parents[2] / "shared"
+    beside = in_checkout() and Path(folder).resolve() == (Path(__file__).resolve().parents[2] / "shared").resolve()
     shown = "<repository>/../shared" if beside else folder  # the build machine's absolute path means nothing to a reader
     print(f"srgan {__version__} on {where}; data folder {shown}: {found}")
     if importlib.util.find_spec("paddle") is None:  # not a dependency of the package: CPU or GPU is the user's choice

@@ -14,7 +14,7 @@ sys.path.insert(0, str(REPO / "ci"))
 
 from check_book import button_problems  # noqa: E402
 from execute_book import (hide_injected_parameters, merge_consecutive_streams, quiet_environment,  # noqa: E402
-                          repository_config, warm_first_run_caches, without_language_switch)
+                          repository_config, warm_first_run_caches, with_repository_address, without_language_switch)
 
 
 def test_config_has_no_repository_address_and_no_buttons():
@@ -264,3 +264,22 @@ def test_repository_paths_in_the_prose_link_to_the_repository_when_the_book_has_
     unlinked = page()
     link_repository_paths(app(""), unlinked, "book/08_deployment")
     assert not list(unlinked.findall(nodes.reference))
+
+
+def test_a_book_with_an_address_gives_it_to_the_setup_cells_and_the_clone_commands():
+    """Readers (session 23) found no address anywhere: every setup cell said REPOSITORY_URL = "" and the
+    prose `git clone <the repository's address>`. Built with BOOK_REPOSITORY_URL, each chapter as executed
+    and downloaded has it in both places (English and Chinese placeholders); the source is unchanged."""
+    import json
+
+    url = "https://github.com/someone/srgan"
+    for chapter in ("00_intro", "08_deploy"):
+        for path in (REPO / "book" / f"{chapter}.ipynb", REPO / "book" / "zh" / f"{chapter}.ipynb"):
+            source = json.loads(path.read_text(encoding="utf-8"))
+            before = json.dumps(source)
+            filled = with_repository_address(source, url)
+            assert json.dumps(source) == before  # not modified in place
+            text = lambda nb, kind: "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == kind)
+            assert 'REPOSITORY_URL = ""' in text(source, "code") and f'REPOSITORY_URL = "{url}"' in text(filled, "code")
+            assert f"git+{url}" in text(filled, "markdown") or f"git clone {url}" in text(filled, "markdown"), path
+            assert "<the repository's address>" not in text(filled, "markdown") and "<仓库地址>" not in text(filled, "markdown")
