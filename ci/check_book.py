@@ -184,7 +184,7 @@ for (const el of article.querySelectorAll('*')) {
 
 // TeX a reader would see raw: math elements MathJax left alone, MathJax errors, and TeX delimiters
 // or environments in the visible text (code, typeset math and scripts excluded).
-const rawTex = [];
+const rawTex = [], rawMarkdown = [];
 for (const el of article.querySelectorAll('.math')) {
   if (!el.querySelector('mjx-container') && !el.closest('mjx-container')) { rawTex.push('not typeset: ' + el.textContent.trim().slice(0, 80)); mark('raw_tex', el); }
 }
@@ -202,6 +202,10 @@ for (const block of article.querySelectorAll(blocks)) {
   const text = copy.textContent;
   const m = text.match(texPattern);
   if (m) { rawTex.push('in text: ' + text.slice(Math.max(0, m.index - 40), m.index + 40).trim()); mark('raw_tex', block); }
+  // Markdown a reader would see as typed: ** that did not close (CommonMark does not close "**粗体。**后"
+  // after punctuation before a letter), or a pair of backticks that did not become code.
+  const md = text.match(/\\*\\*\\S|\\S\\*\\*|`[^`\\n]+`/);
+  if (md) { rawMarkdown.push(text.slice(Math.max(0, md.index - 40), md.index + 40).trim()); mark('raw_markdown', block); }
 }
 
 // Walls of code and papermill's noise: code cells longer than the limit, an injected-parameters cell.
@@ -286,13 +290,14 @@ for (const a of article.querySelectorAll('a[href]:not(.language-switch)')) {  //
 const first = imgs.find(i => i.closest('.cell_output, .output'));
 if (first) { first.scrollIntoView({block: 'center'}); } else { window.scrollTo(0, 0); }
 return {title: document.title, images: out, image_elements: imgs, where: where, errors: errors, stderr: stderr, links: outside, inside_links: inside,
-        pipe_tables: pipeTables, split_outputs: splits, clipped: clipped, raw_tex: rawTex, long_code_cells: longCells, papermill_cells: injected,
+        pipe_tables: pipeTables, split_outputs: splits, clipped: clipped, raw_tex: rawTex, raw_markdown: rawMarkdown,
+        long_code_cells: longCells, papermill_cells: injected,
         switches: switches, lang: lang, tofu: tofu, glyph_warnings: glyphWarnings,
         h1: (article.querySelector('h1') || {innerText: ''}).innerText};
 """
 
 # The problems counted on every page (browser_check.json: results.<page>.counts), and what each means.
-COUNTED = ("pipe_tables", "split_outputs", "clipped", "raw_tex", "stderr", "errors", "small_figures", "images_not_shown",
+COUNTED = ("pipe_tables", "split_outputs", "clipped", "raw_tex", "raw_markdown", "stderr", "errors", "small_figures", "images_not_shown",
            "long_code_cells", "papermill_cells", "console_errors", "language_switch", "language", "missing_glyphs",
            "dead_links")
 RULES = {
@@ -303,6 +308,9 @@ RULES = {
                f"column's edge, seen only by scrolling sideways) in a {READER_WINDOW[0]} x {READER_WINDOW[1]} window",
     "raw_tex": "math MathJax did not typeset (a .math element without mjx-container, a MathJax error) or TeX "
                "($$, \\(, \\[, \\begin{, $..\\cmd..$) in the visible text",
+    "raw_markdown": "markdown shown as typed in the visible text: ** that did not become bold (CommonMark does not "
+                    "close ** after punctuation when a letter follows, as in Chinese '**粗体。**后文'), or `code` "
+                    "that did not become code",
     "stderr": "a stderr block",
     "errors": "an error output or a traceback",
     "small_figures": f"a cell-output image >= {MIN_NATURAL_WIDTH} px wide shown below {MIN_SHOWN_RATIO} of its width, "
@@ -543,6 +551,7 @@ def page_problems(page: dict, repository_url: str | None = None, edition: str | 
         "split_outputs": [f"printed output split: {t!r}" for t in page["split_outputs"]],
         "clipped": [f"cut at the edge: {t}" for t in page["clipped"]],
         "raw_tex": [f"raw TeX ({page.get('mathjax', '?')}): {t!r}" for t in page["raw_tex"]],
+        "raw_markdown": [f"markdown shown as typed: {t!r}" for t in page.get("raw_markdown", [])],
         "stderr": [f"stderr output (log noise): {e!r}" for e in page["stderr"]],
         "errors": [f"error output: {e}" for e in page["errors"]],
         "small_figures": small,
