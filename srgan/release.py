@@ -260,6 +260,15 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     total_steps = segments[-1]["from_step"] + segments[-1]["steps"]
     offset = total_steps - steps
     departures = lineage_departures(segments, cfg, total_steps)
+    # Weights that continued a network interpolation (srgan interpolate): the steps before this run are
+    # the END's training, the weights it started from a blend; said, and carried to later releases.
+    mix = runs.start_interpolation(runs.read_init_card(run_dir))
+    if mix:
+        end_step = (mix.get("end") or {}).get("step")  # where the blend was made, counted as the END's lineage
+        before = (f"; the steps before step {end_step:,} are those of {mix['end'].get('file')}'s training"
+                  if isinstance(end_step, int) and end_step > 0 and len(segments) > 1 else "")
+        departures.insert(0, f"the training continued a network interpolation, not a trained generator: "
+                             f"{_interpolation_words(mix)} (ESRGAN Sec. 3.4){before}")
     info = runs.read_info(run_dir)
     card = {
         "name": out.stem,
@@ -287,6 +296,8 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         "segments": segments,
         "config": cfg.to_dict(),
     }
+    if mix:
+        card["started_from_interpolation"] = mix
     check_output_files(outputs, overwrite=overwrite, inputs=inputs)  # again: one may have appeared while scoring
     log = "".join(json.dumps(r) + "\n" for r in records).encode() if records else None
     write_release(generator, out, card, log, overwrite=overwrite)
@@ -417,6 +428,12 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
     return card
 
 
+def _interpolation_words(mix: dict) -> str:
+    """"0.13 x srresnet_x4.safetensors + 0.87 x S_R2637_step1400.safetensors" from an interpolation record."""
+    alpha = float(mix.get("alpha", 0.0))
+    return f"{1 - alpha:g} x {mix.get('start', {}).get('file')} + {alpha:g} x {mix.get('end', {}).get('file')}"
+
+
 def _first_step(departure: str) -> int:
     """The first step of a departure worded "steps 7,900-11,937: ...", -1 for one of the whole lineage."""
     match = re.match(r"steps ([\d,]+)-", departure)
@@ -436,6 +453,9 @@ def format_card(card: dict) -> str:
     if card.get("paddle"):
         about.append(f"paddle {card['paddle']}")
     lines = [f"**{card['name']}** ({', '.join(about)})", ""]
+    if card.get("started_from_interpolation") and not card.get("interpolation"):
+        lines += [f"Started from a network interpolation: {_interpolation_words(card['started_from_interpolation'])}; "
+                  f"the training before this release's last segment is the second's.", ""]
     if card.get("interpolation"):
         mix = card["interpolation"]
         lines += [f"Network interpolation: {1 - mix['alpha']:g} x {mix['start']['file']} + {mix['alpha']:g} x "

@@ -388,6 +388,17 @@ def read_init_card(run_dir: str | os.PathLike) -> dict:
     return _read_json_object(Path(run_dir) / INIT_CARD)
 
 
+def start_interpolation(card: dict) -> dict | None:
+    """The network interpolation a card's weights are, or that its training started from: its own
+    `interpolation` record (srgan interpolate), else the `started_from_interpolation` a released run
+    carries. Training continued from a blend of two generators has the end's steps behind it, not
+    the blend: every later card must say what the weights started as."""
+    if not isinstance(card, dict):
+        return None
+    record = card.get("interpolation") or card.get("started_from_interpolation")
+    return record if isinstance(record, dict) else None
+
+
 def earlier_training(run_dir: str | os.PathLike, phase: str) -> tuple[list[dict], list[dict]]:
     """Segments and log records of the training behind a run's `init_generator`, when the run
     continues released weights of the same phase (the trainer keeps their card and log as
@@ -463,6 +474,9 @@ def keep_source_lineage(run_dir: str | os.PathLike, checkpoint: str | os.PathLik
     segments, records = lineage(source, phase, upto=step)
     end = segments[-1]["from_step"] + segments[-1]["steps"]
     card = {"phase": phase, "continued_checkpoint": str(checkpoint), "step": step, "offset": end - step, "segments": segments}
+    mix = start_interpolation(read_init_card(source)) if earlier_training(source, phase)[0] else None
+    if mix:  # that run started from a blend: so did this chain
+        card["started_from_interpolation"] = mix
     with atomic_path(run_dir / INIT_LOG) as tmp, open(tmp, "w") as f:
         f.writelines(json.dumps(r) + "\n" for r in records)
     with atomic_path(run_dir / INIT_CARD) as tmp:  # last: its presence means both are done

@@ -209,6 +209,53 @@ def test_release_of_a_continued_run_reports_the_whole_chain(tmp_path):
     assert json.loads(weights.with_suffix(".json").read_text())["step"] == 10
 
 
+def test_a_run_continuing_a_network_interpolation_says_so_in_every_later_card(tmp_path, capsys):
+    """Hostile s23 #1: weights made by `srgan interpolate` carry the END's card (steps, segments); a run
+    continued from them (--init-generator), and a run continuing that run's checkpoint, were released
+    with the END's history and no word of the blend: alpha 0 (the START's weights exactly) read as
+    a GAN trained for all the END's steps. Each later card keeps the interpolation record and says it."""
+    from srgan.checkpoint import build_generator, save_generator
+    from srgan.config import ModelConfig
+
+    import paddle
+
+    bench = _benchmark(tmp_path / "bench")
+    images = [("x", np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8))]
+    ends = []
+    for seed, name in ((1, "start"), (2, "end")):
+        paddle.seed(seed)
+        path = tmp_path / f"{name}.safetensors"
+        save_generator(build_generator(ModelConfig(num_blocks=1, channels=8, global_skip=True)), path,
+                       card={"name": name, "phase": "pretrain", "step": 7, "segments": [
+                           {"from_step": 0, "steps": 7, "training_hours": 0.1, "config": {}}]})
+        ends.append(path)
+    mix = tmp_path / "mix.safetensors"
+    assert main(["interpolate", *map(str, ends), "--alpha", "0", "--out", str(mix), "--data", str(bench)]) == 0
+
+    def run(name, **train):
+        cfg = quick("pretrain")
+        cfg.model.num_blocks, cfg.model.channels, cfg.model.global_skip = 1, 8, True
+        cfg.data.hr_size, cfg.data.batch_size, cfg.data.val_dir = 16, 2, str(bench)
+        cfg.train.steps, cfg.train.log_every, cfg.train.val_every, cfg.train.ckpt_every = 2, 1, 2, 2
+        cfg.train.out_dir, cfg.train.visualdl = str(tmp_path / name), False
+        for key, value in train.items():
+            setattr(cfg.train, key, value)
+        Trainer(cfg, images=images, progress=False).fit(resume=train.get("resume", False))
+
+    run("a", init_generator=str(mix))
+    run("b", steps=4, resume=str(tmp_path / "a" / "ckpt_00000002.ckpt"))
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.safetensors"
+        assert main(["release", str(tmp_path / name), "--out", str(out), "--data", str(bench)]) == 0
+        card = json.loads(out.with_suffix(".json").read_text())
+        assert card["started_from_interpolation"]["alpha"] == 0.0
+        assert card["departures_from_paper"][0] == ("the training continued a network interpolation, not a trained "
+                                                    "generator: 1 x start.safetensors + 0 x end.safetensors (ESRGAN "
+                                                    "Sec. 3.4); the steps before step 7 are those of end.safetensors's "
+                                                    "training")
+        assert "Started from a network interpolation: 1 x start.safetensors + 0 x end.safetensors" in capsys.readouterr().out
+
+
 def test_release_of_a_run_continuing_another_runs_checkpoint_reports_the_whole_chain(tmp_path):
     """Run b continues run a's step-4 checkpoint with another learning rate (--resume A/ckpt),
     run c continues b's step-6 checkpoint: c's card counts a's 4 steps, b's 2 and its own 2,
