@@ -402,7 +402,7 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
 
     def parent(path: Path) -> dict:
         card_file = ckpt.card_and_log_paths(path)[0]
-        card = json.loads(card_file.read_text()) if card_file.is_file() else {}
+        card = checked_card(card_file)
         return {"file": path.name, "sha256": ckpt.file_digest(path, "sha256"), "name": card.get("name"),
                 "step": card.get("step"), "phase": card.get("phase"), "card": card}
 
@@ -422,9 +422,40 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
     })
     card.setdefault("step", 0)
     card.pop("model", None)  # write_release writes the architecture of the weights it saves
+    try:  # what the command prints after writing: a card that cannot be shown fails before
+        format_card(card)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise ValueError(f"{ckpt.card_and_log_paths(end)[0]}: not a model card srgan can read ({e})") from None
     check_output_files(outputs, overwrite=overwrite, inputs=inputs)  # again: one may have appeared while scoring
     end_log = ckpt.card_and_log_paths(end)[1]
     write_release(generator, out, card, end_log.read_bytes() if end_log.is_file() else None, overwrite=overwrite)
+    return card
+
+
+# The fields of a model card that others read as numbers and lists: an edited card whose values
+# are of another kind is refused, named, before anything is written (hostile s23: "step": "many"
+# ended in "Cannot specify ',' with 's'." after the release was on disk).
+_CARD_FIELDS = {"step": int, "training_hours": (int, float), "batch_size": int, "departures_from_paper": list,
+                "segments": list, "scores": dict, "learning_curve": list}
+
+
+def checked_card(card_file: Path) -> dict:
+    """The model card at `card_file` ({} if there is none), refused with a ValueError naming it when it
+    is not a JSON object or a field of `_CARD_FIELDS` holds another kind of value (None is allowed)."""
+    if not card_file.is_file():
+        return {}
+    try:
+        card = json.loads(card_file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{card_file}: not a model card (not JSON: {e})") from None
+    if not isinstance(card, dict):
+        raise ValueError(f"{card_file}: not a model card (a JSON {type(card).__name__}, not an object)")
+    for name, kind in _CARD_FIELDS.items():
+        value = card.get(name)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ValueError(f"{card_file}: not a model card srgan can read: {name} is {value!r}")
+    if any(not isinstance(d, str) for d in card.get("departures_from_paper") or []):
+        raise ValueError(f"{card_file}: not a model card srgan can read: departures_from_paper holds a non-text entry")
     return card
 
 

@@ -262,7 +262,7 @@ def read_log(path: str | os.PathLike) -> list[dict]:
     and the line."""
     path = Path(path)
     lines = path.read_text().splitlines() if path.is_file() else []
-    records = []
+    records, foreign = [], []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -276,7 +276,13 @@ def read_log(path: str | os.PathLike) -> list[dict]:
             raise ValueError(f"{path}: line {number} is not a JSON record ({e}); the log is damaged") from None
         if not isinstance(record, dict):
             raise ValueError(f"{path}: line {number} is not a JSON record (a {type(record).__name__}); the log is damaged")
+        if not (isinstance(record.get("kind"), str) and isinstance(record.get("step"), int)):
+            foreign.append(number)  # a line added by hand ({"note": ...}): not the trainer's
+            continue
         records.append(record)
+    if foreign:
+        lines_said = ", ".join(map(str, foreign[:5])) + (", ..." if len(foreign) > 5 else "")
+        warnings.warn(f"{path}: line(s) {lines_said} are not training records (no kind and step); left out", stacklevel=2)
     return [_today_names(r) for r in records]
 
 
@@ -412,11 +418,24 @@ def earlier_training(run_dir: str | os.PathLike, phase: str) -> tuple[list[dict]
     card = read_init_card(run_dir)
     if card.get("phase") != phase:  # also no card at all
         return [], []
-    segments = card.get("segments") or [
-        {"from_step": 0, "steps": card["step"], "training_hours": card["training_hours"], "config": card["config"]}
-    ]
+    segments = card.get("segments")
+    if not (isinstance(segments, list) and segments and all(map(_is_segment, segments))):
+        if not (isinstance(card.get("step"), int) and card["step"] >= 0):  # a card written by hand, say
+            warnings.warn(f"{run_dir / INIT_CARD}: the card of the weights this run started from gives no step count; "
+                          "their training is not counted in this run's", stacklevel=2)
+            return [], []
+        segments = [{"from_step": 0, "steps": card["step"], "training_hours": card.get("training_hours"),
+                     "config": card.get("config")}]
+    hours = lambda h: float(h) if isinstance(h, (int, float)) and not isinstance(h, bool) else 0.0  # noqa: E731
+    segments = [{**seg, "training_hours": hours(seg.get("training_hours")),
+                 "config": seg["config"] if isinstance(seg.get("config"), dict) else {}} for seg in segments]
     records = [{"segment": 0, **r} for r in read_log(run_dir / INIT_LOG)]  # a record's own "segment" wins
     return segments, records
+
+
+def _is_segment(segment) -> bool:
+    return (isinstance(segment, dict) and all(isinstance(segment.get(k), int) and not isinstance(segment.get(k), bool)
+                                              for k in ("from_step", "steps")))
 
 
 def lineage(run_dir: str | os.PathLike, phase: str, upto: int | None = None, config: dict | None = None) -> tuple[list[dict], list[dict]]:

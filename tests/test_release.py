@@ -500,6 +500,27 @@ def _full_disk_at_the_card(monkeypatch):
     return f"cannot write ({os.strerror(errno.ENOSPC)})"
 
 
+@pytest.mark.parametrize("card", ['{"step": "many"}', '{"step": null, "training_hours": "3"}', "[1]", "not json",
+                                  '{"departures_from_paper": "none"}'])
+def test_interpolate_refuses_an_end_card_it_cannot_read_before_writing_anything(tmp_path, capsys, card):
+    """Hostile s23 #4: odd END cards ended in a format error or a traceback after the weights, card and log
+    were written (exit 2 or 1 with files on disk; a retry then said "exists"), or listed the departures
+    "none" as n, o, n, e. Now one line naming the card, exit 2, nothing written."""
+    from srgan.checkpoint import save_generator
+    from srgan.models import Generator
+
+    bench = _benchmark(tmp_path / "bench")
+    ends = [tmp_path / "s.safetensors", tmp_path / "e.safetensors"]
+    for path in ends:
+        save_generator(Generator(num_blocks=1, channels=8), path)
+    (tmp_path / "e.json").write_text(card)
+    out = tmp_path / "w" / "mix.safetensors"
+    assert main(["interpolate", *map(str, ends), "--alpha", "0.5", "--out", str(out), "--data", str(bench)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {tmp_path / 'e.json'}: not a model card"), err
+    assert not out.parent.exists() or not list(out.parent.iterdir())
+
+
 def test_interpolate_on_a_full_disk_keeps_the_old_weights_card_and_log_together(tmp_path, capsys, monkeypatch):
     """Hostile test s17 #6: `interpolate --overwrite` onto a disk that filled up at the card left
     the new weights under the old card (its alpha and scores), and the error named no file."""

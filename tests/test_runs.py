@@ -472,7 +472,25 @@ def test_earlier_training_is_the_chain_of_the_same_phase_only(tmp_path):
     assert earlier_training(tmp_path, "gan") == ([], [])  # phase 2 from an SRResNet is no continuation
     chained = {**card, "segments": [{"from_step": 0, "steps": 2}, {"from_step": 2, "steps": 2}]}
     (tmp_path / INIT_CARD).write_text(json.dumps(chained))
-    assert earlier_training(tmp_path, "pretrain")[0] == chained["segments"]
+    # segments written without hours or config (an older card) read as 0 hours, no config
+    assert earlier_training(tmp_path, "pretrain")[0] == [{**seg, "training_hours": 0.0, "config": {}}
+                                                         for seg in chained["segments"]]
+
+
+def test_a_hand_written_card_or_log_line_is_said_and_left_out_not_a_traceback(tmp_path):
+    """Hostile s23 #5: weights with a card written by hand ({"phase": "pretrain", "notes": "mine"}) trained
+    fine, then `srgan release` ended in KeyError: 'step' after minutes of scoring; so did a note line added to
+    a log. The card's training is not counted (said); the line is left out (said)."""
+    from srgan.runs import INIT_CARD, INIT_LOG, earlier_training, read_log
+
+    (tmp_path / INIT_CARD).write_text(json.dumps({"phase": "pretrain", "notes": "mine"}))
+    with pytest.warns(UserWarning, match="gives no step count; their training is not counted"):
+        assert earlier_training(tmp_path, "pretrain") == ([], [])
+    (tmp_path / INIT_CARD).write_text(json.dumps({"phase": "pretrain", "step": 3, "training_hours": "3"}))
+    assert earlier_training(tmp_path, "pretrain")[0] == [{"from_step": 0, "steps": 3, "training_hours": 0.0, "config": {}}]
+    (tmp_path / INIT_LOG).write_text('{"kind": "train", "step": 2}\n{"note": "lr lowered here"}\n{"kind": "val"}\n')
+    with pytest.warns(UserWarning, match=r"line\(s\) 2, 3 are not training records \(no kind and step\); left out"):
+        assert read_log(tmp_path / INIT_LOG) == [{"kind": "train", "step": 2}]
 
 
 def test_training_seconds_sum_the_logged_windows_only(tmp_path):
