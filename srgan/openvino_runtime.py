@@ -80,9 +80,11 @@ class RuntimePredictor:
         cpu = cpu_fields()
         blob = compiled_cache_dir(self.model_dir, self.meta, BLOB_FOLDER, openvino.__version__, precision,
                                   cpu.get("model name"), cpu.get("flags"), cache_dir=cache_dir).with_suffix(".blob")
+        # Only what the export wrote, also when a compiled blob is there (its key is the digests the
+        # export recorded, not the files'): a folder damaged since is named, not run.
+        verify_export(self.model_dir, digests=True)
         compiled = _import_blob(core, blob, config)
         if compiled is None:
-            verify_export(self.model_dir, digests=True)  # compile only what the export wrote
             check_written(self.model_dir)  # and only whole files (an older srgan's meta vouched for cut ones)
             compiled = core.compile_model(str(program), "CPU", config)
             _write_blob(compiled, blob)

@@ -306,6 +306,29 @@ def test_a_damaged_export_folder_is_one_line_naming_it(tmp_path, capsys, damage)
     assert ("generator.pdiparams: the last tensor is cut short" if damage == "cut" else "could not load") in errors[0]
 
 
+@pytest.mark.parametrize("engine", ["inference", "openvino"])
+def test_an_export_folder_damaged_in_place_is_refused_not_run(tmp_path, capsys, engine):
+    """Hostile s23 #2: the last 100 bytes of generator.pdiparams overwritten (same size) ran, exit 0, an
+    image 47 grey levels off; the export's recorded SHA-256 now names the file first."""
+    from PIL import Image
+
+    if engine == "openvino":
+        pytest.importorskip("openvino", reason="the openvino extra")
+    out = export_generator(tiny_generator(), tmp_path / "exported", openvino=engine == "openvino")
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    run = ["upscale", str(tmp_path / "x.png"), "--weights", str(out), "--engine", engine, "--device", "cpu", "--no-progress"]
+    assert main([*run, "-o", str(tmp_path / "good.png")]) == 0
+    params = out / "generator.pdiparams"
+    data = bytearray(params.read_bytes())
+    data[-100:] = bytes(100)
+    params.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert main([*run, "-o", str(tmp_path / "bad.png")]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and f"{params}: its content differs from what the export wrote (SHA-256)" in errors[0], errors
+    assert not (tmp_path / "bad.png").exists()
+
+
 @pytest.mark.parametrize("change, problem", [
     ({"files": {"generator.json": 5}}, "files is not a table"),
     ({"files": ["generator.json"]}, "files is not a table"),
