@@ -60,6 +60,7 @@ ZH: dict[str, str] = {
     "D {} norm": "判别器 {} 归一化",
     "D spectral norm": "判别器改用谱归一化",
     "— (not in the paper)": "—（论文中没有）",
+    "bicubic vs HR: pixels and VGG19 features (scaled by 1/12.75)": "双三次插值与 HR 对比：像素和 VGG19 特征（乘以 1/12.75）",
     "colours 0 to {#}": "颜色范围 0 到 {#}",
     "colours 0 to {#}\nmean {#}": "颜色范围 0 到 {#}\n均值 {#}",
     "a spectrally normalised discriminator replaced the paper's after step {#}": "第 {#} 步之后，谱归一化的判别器取代了论文的判别器",

@@ -607,7 +607,10 @@ def plot_gan_log(records: Sequence[dict], *, segments: Sequence[dict] = (), titl
         axes[3].set_ylim(low, high)
         # every other decade: the panel is short, and seven labels touched (Chinese reader, s20)
         # evenly spread on the logit axis (0.01 and 0.99 sat next to 0.5 in this short panel: reader s22)
-        ticks = [t for t in (1e-6, 1e-3, 0.5, 1 - 1e-3, 1 - 1e-6) if low <= t <= high]
+        # a D in the game (outputs within 0.01-0.99) gets the ticks between too: 0.5 alone was the only
+        # one in the live run's panel, which the prose asks the reader to read (Chinese reader, s23)
+        steps = (0.01, 0.1, 0.5, 0.9, 0.99) if low > 1e-4 and high < 1 - 1e-4 else (1e-6, 1e-3, 0.5, 1 - 1e-3, 1 - 1e-6)
+        ticks = [t for t in steps if low <= t <= high]
 
         def power(exponent: int) -> str:
             return "10" + "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(d)] if d.isdigit() else "⁻" for d in str(exponent))

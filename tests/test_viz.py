@@ -176,6 +176,8 @@ def test_plot_validation_and_gan_log():
     low, high = fig.axes[3].get_ylim()
     d = [(r["d_real"], r["d_fake"]) for r in _log(2) if r["kind"] == "train"]
     assert low < min(map(min, d)) and high > max(map(max, d)) and high < 1
+    # D in the game (0.3 and 0.7 here): ticks between 0.01 and 0.99 to read it by, not 0.5 alone (reader s23)
+    assert [t.get_text() for t in fig.axes[3].get_yticklabels()] == ["0.01", "0.1", "0.5", "0.9", "0.99"]
     # Readable on the page: the book's 676 px column shrinks a wider figure, and the titles' size as shown
     # (points x the shrink) stays at least 7.5 pt (10 px); before, 13-pt titles on a 12-inch figure came out at 7.3.
     shrink = min(1.0, 676 / (fig.get_figwidth() * 100))
