@@ -269,3 +269,10 @@ def test_the_chinese_config_translates_the_theme_words_its_catalogs_lack():
     # the search field and the fold button, which jupyter-book / myst-nb word outside the catalogs
     assert sphinx["html_theme_options"] == {"search_bar_text": "在本书中搜索……"} and config["sphinx"]["recursive_update"]
     assert (sphinx["nb_code_prompt_show"], sphinx["nb_code_prompt_hide"]) == ("点击展开", "点击收起")
+    # the search index's words: jieba's dictionary had 判别 but not 判别器 (a search for it found one page)
+    terms = Path(sphinx["html_search_options"]["dict"]).read_text(encoding="utf-8").splitlines()
+    assert all(len(line.split()) == 3 and line.split()[1].isdigit() for line in terms)
+    words = {line.split()[0] for line in terms}
+    assert {"判别器", "网格对比度", "随包发布"} <= words
+    text = "".join((REPO / "book" / "zh" / f"{c}.yml").read_text(encoding="utf-8") for c in sorted(p.stem for p in (REPO / "book" / "zh").glob("*.yml")))
+    assert all(word in text for word in words), sorted(w for w in words if w not in text)  # the book's own words
