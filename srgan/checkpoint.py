@@ -37,7 +37,7 @@ from .config import MODEL_FIELDS_ADDED_LATER, PHASES, Config, ModelConfig
 from .image_io import image_kind
 from .log import logger
 from .models import Generator
-from .safeload import UnsafePickleError, safe_load
+from .safeload import SavedGeneratorState, UnsafePickleError, safe_load
 
 CONFIG_KEY = "srgan_model_config"
 
@@ -58,10 +58,18 @@ def rng_state() -> dict:
     return {"python": random.getstate(), "numpy": np.random.get_state(), "paddle": paddle.get_rng_state()}
 
 
-def set_rng_state(state: dict) -> None:
+def set_rng_state(state: dict, source: str = "checkpoint") -> None:
+    """Restore the random streams a checkpoint saved (rng_state), so that a resumed run draws what
+    the uninterrupted one would have."""
+    try:
+        saved = [s.restore() if isinstance(s, SavedGeneratorState) else s for s in state["paddle"]]
+    except (RuntimeError, TypeError, ValueError) as e:  # Paddle 2.6 reading 3.x's state: the weights are fine, the stream is not
+        raise CheckpointError(f"{source}: its random state was written by another Paddle version, which this Paddle "
+                              f"{paddle.__version__} cannot read ({first_line(e, '')}); resume the run with the Paddle that "
+                              "wrote it, or start a new run from its generator (--init-generator)") from None
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
-    paddle.set_rng_state(state["paddle"])
+    paddle.set_rng_state(saved)
 
 
 def training_state(*, step: int, phase: str, best_psnr: float, config: dict, generator, opt_g, sched_g, scaler,
@@ -125,7 +133,7 @@ def restore_training_state(state: dict, source: str, *, phase: str, generator, o
         sched_d.set_state_dict(state["sched_d"])
     if state.get("scaler"):
         scaler.load_state_dict(state["scaler"])
-    set_rng_state(state["rng"])
+    set_rng_state(state["rng"], source)
     return int(state["step"]), float(state.get("best_psnr", -math.inf))
 
 

@@ -41,6 +41,29 @@ ALLOWED = {
 }
 
 
+_GENERATOR_STATES = {(m, n) for m, n in ALLOWED if n == "GeneratorState"}
+
+
+class SavedGeneratorState:
+    """A Paddle RNG state (paddle.get_rng_state()'s GeneratorState) as the file holds it, made into
+    Paddle's own object by `restore()`, where a run resumes its random stream. Paddle 2.6 cannot
+    read the state Paddle 3.x writes ("Invalid Random state" while unpickling): built eagerly, it
+    made a healthy 3.x checkpoint unreadable on 2.6 even to commands that never use its random
+    state (release, --init-generator), which then called the file corrupt (hostile test s23)."""
+
+    def __setstate__(self, state) -> None:  # the pickle's BUILD: keep the saved state as it is
+        self.state = state
+
+    def restore(self):
+        """The state as Paddle's GeneratorState (RuntimeError if this Paddle cannot read it)."""
+        import paddle
+
+        kind = type(paddle.get_rng_state()[0])
+        real = kind.__new__(kind)
+        real.__setstate__(self.state)
+        return real
+
+
 class UnsafePickleError(pickle.UnpicklingError):
     """The file names something other than the data types of a state dict: it could run code."""
 
@@ -71,6 +94,8 @@ class _StateDictUnpickler(pickle.Unpickler):
                 f"it asks to import {module}.{name}, which a Paddle state dict never does; refusing to load it "
                 "(a pickle can run code when loaded; only load files you made)"
             )
+        if (module, name) in _GENERATOR_STATES:
+            return SavedGeneratorState  # built into Paddle's own only when restored (see the class)
         return _SIZED.get((module, name)) or super().find_class(module, name)
 
 

@@ -218,3 +218,31 @@ def test_a_gpu_runs_amp_loss_scale_is_kept_across_a_resume(tmp_path):
     resumed.scaler = _LossScaler({"scale": 65536.0, "incr_count": 0, "decr_count": 0, "use_dynamic_loss_scaling": True})
     resumed.load_state_dict(state, "a.ckpt")
     assert resumed.scaler.state == saved
+
+
+def test_a_checkpoint_s_random_state_is_read_only_where_a_run_resumes_it(tmp_path):
+    """Hostile s23 #7: Paddle 2.6 cannot read the RNG state Paddle 3.x writes, and building it while
+    unpickling made a healthy 3.x checkpoint "corrupt or truncated" on 2.6 for release and
+    --init-generator, which never use it. It is kept as saved and built only when a run resumes;
+    one this Paddle cannot read stops the resume with one line naming the file and the way on."""
+    from srgan.checkpoint import load_checkpoint
+    from srgan.safeload import SavedGeneratorState
+
+    trainer = _trainer(tmp_path / "a")
+    save_checkpoint(tmp_path / "c.ckpt", trainer.state_dict())
+    state = load_checkpoint(tmp_path / "c.ckpt")
+    saved = state["rng"]["paddle"]
+    assert saved and all(isinstance(s, SavedGeneratorState) for s in saved)
+    draw = lambda: paddle.rand([4]).numpy()  # noqa: E731
+    paddle.set_rng_state([s.restore() for s in saved])
+    expected = draw()
+    paddle.seed(12345)
+    _trainer(tmp_path / "b").load_state_dict(load_checkpoint(tmp_path / "c.ckpt"), "c.ckpt")
+    assert np.array_equal(draw(), expected)  # the stream continues where the checkpoint left it
+    # a state another Paddle wrote (here: one this Paddle's GeneratorState rejects)
+    broken = load_checkpoint(tmp_path / "c.ckpt")
+    for s in broken["rng"]["paddle"]:
+        s.state = ("not", "a", "state")
+    with pytest.raises(CheckpointError, match=r"c\.ckpt: its random state was written by another Paddle version.*"
+                                              r"--init-generator"):
+        _trainer(tmp_path / "c").load_state_dict(broken, "c.ckpt")
