@@ -157,6 +157,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     except Exception as e:  # truncated / corrupt pickle, wrong file type
         if kind := image_kind(path):
             raise CheckpointError(f"{path}: {kind}, not a training checkpoint") from e
+        if kind := other_srgan_kind(path):  # a healthy file of another kind is not called corrupt
+            raise CheckpointError(f"{path}: {kind}, not a training checkpoint (ckpt_*.ckpt)") from e
         raise CheckpointError(f"{path}: cannot read checkpoint, the file is corrupt or truncated "
                               f"({type(e).__name__}: {first_line(e, '')})") from e
     missing = {"generator", "step", "phase", "config"} - set(state if isinstance(state, dict) else ())
@@ -408,10 +410,27 @@ def generator_from_checkpoint(state: dict, source: str) -> Generator:
     return generator
 
 
+def other_srgan_kind(path: str | os.PathLike) -> str | None:
+    """What a file srgan writes is, by its first bytes, where another kind was expected:
+    "generator weights (a safetensors file)" or "a JSON file (a model card, a run's config)"."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+            size = os.fstat(f.fileno()).st_size
+    except OSError:
+        return None
+    if len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < size:
+        return "generator weights (a safetensors file: give it as --init-generator or --weights)"
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "a JSON file (a model card or a run's config.json)"
+    return None
+
+
 def read_generator_weights(source: str | os.PathLike) -> tuple[dict, ModelConfig]:
     """A generator's tensors and model config from a `.safetensors` file (read_generator_file)
-    or a training checkpoint (what `--init-generator` accepts)."""
-    if str(source).endswith(".safetensors"):
+    or a training checkpoint (what `--init-generator` accepts); a safetensors file by its content
+    too (A.SAFETENSORS, w.st), not only by its name."""
+    if str(source).lower().endswith(".safetensors") or (other_srgan_kind(source) or "").startswith("generator weights"):
         return read_generator_file(source)
     state = load_checkpoint(source)
     return released_generator_state(state), Config.from_dict(state["config"]).model

@@ -313,3 +313,22 @@ def test_interpolated_tensors_stay_float32(tmp_path):
     b = _write(tmp_path / "b.safetensors", _tensors(seed=2))
     tensors, config = interpolate_generators(a, b, 0.3)
     assert {v.dtype for v in tensors.values()} == {np.dtype(np.float32)} and config.channels == 8
+
+
+def test_healthy_files_of_another_kind_are_named_not_called_corrupt(tmp_path):
+    """Hostile s23 #8: weights named A.SAFETENSORS or w.st given as --init-generator, and weights or a
+    card given where a checkpoint was expected, were "corrupt or truncated": a user told so may delete a
+    good file. Weights are read by their content; the others say what they are."""
+    from srgan.checkpoint import CheckpointError, load_checkpoint, read_generator_weights, save_generator
+    from srgan.models import Generator
+
+    save_generator(Generator(num_blocks=1, channels=8), tmp_path / "g.safetensors")
+    for name in ("A.SAFETENSORS", "w.st"):
+        (tmp_path / name).write_bytes((tmp_path / "g.safetensors").read_bytes())
+        tensors, model = read_generator_weights(tmp_path / name)
+        assert model.num_blocks == 1 and tensors
+    (tmp_path / "card.json").write_text('{"name": "g", "step": 3}')
+    for name, kind in (("g.safetensors", "generator weights (a safetensors file"), ("card.json", "a JSON file")):
+        with pytest.raises(CheckpointError) as raised:
+            load_checkpoint(tmp_path / name)
+        assert str(raised.value).startswith(f"{tmp_path / name}: {kind}") and "corrupt" not in str(raised.value)
