@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import importlib
 import json
 import os
@@ -141,6 +142,7 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
             named, and nothing is put in place.
     """
     out_dir = check_export_folder(out_dir, overwrite=overwrite)
+    new_folder = not out_dir.exists()
     paddle_path(out_dir, "export folder")  # paddle.jit.save would fail on its temporary folder with a traceback
     make_folder(out_dir.parent, output=out_dir)
     remove_stale_temporaries(out_dir, folders=True)  # the temporary folder of an export killed (SIGKILL) on the way
@@ -186,9 +188,18 @@ def export_generator(generator: nn.Layer, out_dir: str | os.PathLike, *, openvin
             (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         except OSError as e:
             raise _write_error(out_dir, META_FILE, e.strerror or str(e)) from e
-        if not out_dir.exists():
-            os.replace(tmp, out_dir)  # a new folder: it appears whole
+        # Another export may have written the folder while this one ran (two at once: each replaced
+        # the other's without --overwrite, hostile s23): checked again where the files go in.
+        if new_folder:
+            try:
+                os.rename(tmp, out_dir)  # a new folder appears whole; refused if one with files is there now
+            except OSError as e:
+                if e.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                raise OutputError(f"{out_dir}: written by another command while this export ran; not replaced "
+                                  "(--overwrite replaces an earlier export)") from None
         else:
+            check_export_folder(out_dir, overwrite=overwrite)
             _move_export_files(tmp, out_dir)
     finally:
         generator.train() if was_training else generator.eval()

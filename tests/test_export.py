@@ -464,3 +464,28 @@ def test_the_python_api_prints_no_paddle_log_line_on_a_first_export(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Executor" not in done.stderr and not [l for l in done.stderr.splitlines() if l[:1] in "IW" and l[1:5].isdigit()]
+
+
+@pytest.mark.parametrize("start", ["new", "empty"])
+def test_an_export_written_meanwhile_by_another_command_is_not_replaced(tmp_path, monkeypatch, start):
+    """Hostile s23 #3: two `srgan export` into one folder at once both printed success, the folder
+    held one model: the second replaced the first without --overwrite (the folder was checked only
+    at the start). The one that finishes second is now refused and leaves the other's files."""
+    from srgan import export as export_module
+    from srgan.outputs import OutputError
+
+    out = tmp_path / "exported"
+    if start == "empty":
+        out.mkdir()
+    real = export_module.check_written
+
+    def meanwhile(*args, **kwargs):  # another export finishes while this one is being written
+        monkeypatch.setattr(export_module, "check_written", real)
+        export_generator(tiny_generator(), out)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "check_written", meanwhile)
+    with pytest.raises(OutputError, match="written by another command while this export ran|holds an earlier output"):
+        export_generator(tiny_generator(), out)
+    other = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert "srgan_export.json" in other and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
