@@ -121,7 +121,7 @@ def evaluate_benchmark(
     from tqdm import tqdm
 
     images = []
-    shown = SELECTION if is_selection(data_dir) else _dataset_name(data_dir)
+    shown = SELECTION if is_selection(data_dir) else dataset_name(data_dir)
     for name, lr, hr in tqdm(pairs, desc=shown, unit="image", disable=not progress, leave=False):
         sr = np.asarray(upscaler(lr))
         if sr.shape != hr.shape or sr.dtype != np.uint8:
@@ -145,7 +145,21 @@ def evaluate_benchmark(
     }
 
 
-def _dataset_name(data_dir: str | os.PathLike) -> str:
+def check_dataset_names(folders: list[str | os.PathLike]) -> None:
+    """Refuse benchmark folders that share a name (a/Set5, b/Set5): tables and cards key scores by it,
+    so the first folder's would be replaced by the second's without a word (hostile test s23)."""
+    from .data import SELECTION, is_selection
+
+    seen: dict[str, str] = {}
+    for folder in folders:
+        name = SELECTION if is_selection(folder) else dataset_name(folder)
+        if name in seen and os.path.realpath(seen[name]) != os.path.realpath(folder):
+            raise ValueError(f"--data {seen[name]} and {folder}: two benchmark folders named {name}, whose scores are "
+                             "kept under that name; rename one of them")
+        seen[name] = str(folder)
+
+
+def dataset_name(data_dir: str | os.PathLike) -> str:
     """A benchmark folder's name for tables and cards: its own name ("Set5"), or for a user's
     folder named "selection" its path ("./selection"), not to be taken for the selection set."""
     from .data import SELECTION

@@ -24,7 +24,7 @@ from . import runs
 from .atomic import path_error, write_json, write_together
 from .config import PAPER_TRAINING_DATA, Config, TrainConfig, default_shared_dir, paper
 from .data import SELECTION_IDS
-from .evaluate import bicubic_upscaler, default_benchmark_dirs, evaluate_benchmark, generator_upscaler, load_comparison
+from .evaluate import bicubic_upscaler, check_dataset_names, default_benchmark_dirs, evaluate_benchmark, generator_upscaler, load_comparison
 from .i18n import translate_markdown
 from .image_io import save_image
 from .imresize import imresize
@@ -246,6 +246,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         if not benchmarks:
             raise FileNotFoundError(f"{default_shared_dir() / 'benchmarks'}: no Set5 or Set14 to score the release on; "
                                     "pass --data BENCHMARK_DIR (HR/ + LR_bicubic_x<scale>/) or set SRGAN_SHARED")
+    check_dataset_names(benchmarks)  # before any work, not after the first folder's scores
     state = ckpt.load_checkpoint(path)
     cfg = Config.from_dict(state["config"])
     generator = ckpt.generator_from_checkpoint(state, str(path))
@@ -394,6 +395,7 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
         if not benchmarks:
             raise FileNotFoundError(f"{default_shared_dir() / 'benchmarks'}: no Set5 or Set14 to score the release on; "
                                     "pass --data BENCHMARK_DIR (HR/ + LR_bicubic_x<scale>/) or set SRGAN_SHARED")
+    check_dataset_names(benchmarks)
     alpha = float(alpha) + 0.0  # -0.0 is 0: the card must not say "-0 x" of a file
     tensors, config = ckpt.interpolate_generators(start, end, alpha)
     generator = ckpt.build_generator(config)

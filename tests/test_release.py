@@ -652,3 +652,16 @@ def test_interpolate_on_a_disk_that_fills_up_is_one_line(tmp_path, capsys, monke
     assert [l for l in err.splitlines() if l.startswith("error:")] == [
         f"error: {out}: cannot write (Error while serializing: IoError(No space left on device (os error 28)))"]
     assert not out.exists() and not list(tmp_path.glob(".mix*"))
+
+
+def test_two_benchmark_folders_of_one_name_are_refused_before_any_scoring(tmp_path, capsys):
+    """Hostile s23 #10: `release RUN --data bench other/bench` kept one `bench` row, the second folder's,
+    and dropped the first's scores without a word."""
+    cfg, first = _two_step_run(tmp_path)
+    second = _benchmark(tmp_path / "other" / "bench")
+    out = tmp_path / "w.safetensors"
+    assert main(["release", cfg.train.out_dir, "--out", str(out), "--data", str(first), str(second)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --data {first} and {second}: two benchmark folders named bench, whose scores are kept under "
+                   "that name; rename one of them"], err
+    assert not out.exists()
