@@ -47,7 +47,7 @@ class Markdown(str):
         return str(self)
 
 
-def source(*objects) -> Markdown:
+def source(*objects, members: list[str] | None = None) -> Markdown:
     """The source code of functions, methods or classes as one highlighted Python block, for a
     chapter to show the package's code as code: printed with print(inspect.getsource(...)) it
     would be output text, which the book wraps at the column (a wrapped line then starts at
@@ -55,11 +55,49 @@ def source(*objects) -> Markdown:
 
     Args:
         objects: what `inspect.getsource` accepts, shown in order, a blank line between.
+        members: for a class, only these of its members (with the class line and docstring), the
+            others named in one comment: the architecture without the config plumbing around it.
     """
     import inspect
 
-    text = "\n\n".join(fit_source(inspect.getsource(o).rstrip()) for o in objects)
+    texts = [class_excerpt(o, members) if members and inspect.isclass(o) else inspect.getsource(o) for o in objects]
+    text = "\n\n".join(fit_source(t.rstrip()) for t in texts)
     return Markdown(f"````python\n{text}\n````")  # four backticks: a docstring's ``` cannot end it
+
+
+def class_excerpt(klass, members: list[str]) -> str:
+    """`klass`'s source with its class line, docstring and the named members only, in the class's
+    order; one comment at the end names the members left out."""
+    import ast
+    import inspect
+    import textwrap
+
+    text = textwrap.dedent(inspect.getsource(klass))
+    lines = text.split("\n")
+    node = ast.parse(text).body[0]
+    body = node.body
+    first = body[0]
+    head = [(node.lineno, first.lineno - 1)]  # "class X(...):" (its decorators are not shown)
+    if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) and isinstance(first.value.value, str):
+        head.append((first.lineno, first.end_lineno))  # the docstring
+        body = body[1:]
+    keep, left_out = [], []
+    for item in body:
+        name = getattr(item, "name", None) or (item.targets[0].id if isinstance(item, ast.Assign)
+                                               and isinstance(item.targets[0], ast.Name) else None)
+        if name in members:
+            start = min([item.lineno] + [d.lineno for d in getattr(item, "decorator_list", [])])
+            keep.append((start, item.end_lineno))
+        elif name:
+            left_out.append(name)
+    missing = set(members) - {getattr(item, "name", None) for item in body}
+    if missing:
+        raise ValueError(f"{klass.__name__} has no member {', '.join(sorted(missing))}")
+    parts = ["\n".join("\n".join(lines[a - 1:b]) for a, b in head)] + ["\n".join(lines[a - 1:b]) for a, b in keep]
+    indent = " " * (len(lines[first.lineno - 1]) - len(lines[first.lineno - 1].lstrip()))
+    if left_out:
+        parts.append(f"{indent}# ... not shown: {', '.join(left_out)}")
+    return "\n\n".join(parts)
 
 
 SOURCE_COLUMNS = 80  # characters of a code line the book's column shows before the line wraps
