@@ -581,7 +581,7 @@ ZH_FIGURES: dict[str, str] = {
     "run G: E, lattice {#}": "实验 G：E，网格惩罚 {#}",
     "run I: G, chroma {#}, average": "实验 I：G，色度损失 {#}，滑动平均",
     "each run at the last step all five reached, then the longer runs at their last validation":
-        "各次实验在五者都到达的最后一步的得分，然后是较长的几次实验在最后一次验证时的得分",
+        "五次实验都跑到的最后一步的得分，然后是较长的几次实验在最后一次验证时的得分",
     "the run's checkpoints every {#} steps on {} (model card, `checkpoint_scores`, which also scores steps {}); "
     "SRResNet: NIQE {#}, grid contrast {#}; HR photos: NIQE {#}":
         "这次训练每 {#} 步一个检查点在 {} 上的得分（模型卡的 `checkpoint_scores`，其中还有第 {} 步的得分）；"
