@@ -592,6 +592,7 @@ ZH_FIGURES: dict[str, str] = {
     "grid contrast on Set14 (about 1 for a photo), model cards' `checkpoint_scores`":
         "Set14 上的网格对比度（照片约为 1），来自模型卡的 `checkpoint_scores`",
     "shipped SRGAN": "随包发布的 SRGAN",
+    "shipped SRGAN-MSE": "随包发布的 SRGAN-MSE",
     "grid {#}, NIQE {#}": "网格对比度 {#}，NIQE {#}",
     # chapter 7
     "method": "方法",
@@ -661,6 +662,7 @@ ZH_FIGURES: dict[str, str] = {
     "{#} ({#} inf left out)": "{#}（不计 {#} 个 inf）",  # evaluate.format_table: a flat image's infinite PSNR
     "**bicubic**": "**双三次插值**",  # the per-image tables' headings (format_table's caption), one per method
     "**shipped SRGAN**": "**随包发布的 SRGAN**",
+    "**shipped SRGAN-MSE**": "**随包发布的 SRGAN-MSE**",
     "Y channel": "Y 通道",
     "NIQE HR": "HR 的 NIQE",
     "grid ratio": "网格比",
@@ -1017,10 +1019,10 @@ ZH_PRINTED: dict[str, str] = {
         "注意：缺少 {}；表中没有 {} 这一行（用 ci/train_weights.sh 训练它，见 README）",
     # the timing lines f"{set:>8} {name:<14} {seconds:6.1f} s", one key per method of the chapter (each with its
     # padding): the set names were right-aligned, so translate_output drops that padding in Chinese
-    "{} bicubic        {} s": "{} 双三次插值：{} 秒",
-    "{} SRResNet       {} s": "{} SRResNet：{} 秒",
-    "{} SRGAN-MSE      {} s": "{} SRGAN-MSE：{} 秒",
-    "{} shipped SRGAN  {} s": "{} 随包发布的 SRGAN：{} 秒",
+    "{} bicubic           {} s": "{} 双三次插值：{} 秒",
+    "{} SRResNet          {} s": "{} SRResNet：{} 秒",
+    "{} shipped SRGAN-MSE {} s": "{} 随包发布的 SRGAN-MSE：{} 秒",
+    "{} shipped SRGAN     {} s": "{} 随包发布的 SRGAN：{} 秒",
     "srgan.niqe: {#}; MATLAB: {#}; difference {#}": "srgan.niqe：{#}；MATLAB：{#}；差值 {#}",
     "NOTE: {} is missing: the comparison with MATLAB is skipped": "注意：缺少 {}：跳过与 MATLAB 的比较",
     "{}, {}: NIQE below HR's on {#} of {#} images ({}); colour shift {#} to {#} grey levels on the {#} colour images; "

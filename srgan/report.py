@@ -61,7 +61,7 @@ NO_REFERENCE_NOTE = ("No PSNR or SSIM: they measure the distance to an original 
 SLIDER_CSS = """
 .sr-slider { margin: 1.2em 0; font: 14px/1.4 system-ui, sans-serif; }
 .sr-slider .sr-controls { display: flex; flex-wrap: wrap; gap: 1em; align-items: center; margin-bottom: .4em; }
-.sr-slider .sr-scroll { overflow-x: auto; max-width: 100%; padding: 4px; }  /* room for the focus outline */
+.sr-slider .sr-scroll { overflow: auto; max-width: 100%; max-height: 85vh; padding: 4px; }  /* room for the focus outline */
 .sr-slider .sr-stage { position: relative; touch-action: none; cursor: ew-resize; user-select: none; line-height: 0; }
 .sr-slider .sr-stage:focus { outline: 3px solid #1a73e8; outline-offset: 1px; }
 .sr-slider .sr-stage img { display: block; width: 100%; height: 100%; max-width: none; margin: 0;
@@ -105,11 +105,16 @@ SLIDER_JS = """
     }
     function methods() {
       over.src = images[pickLeft.value]; under.src = images[pickRight.value];
+      over.alt = shown(pickLeft); under.alt = shown(pickRight);  // what a screen reader says follows the menus
       tagLeft.textContent = shown(pickLeft); tagRight.textContent = shown(pickRight);
       set(+stage.getAttribute("aria-valuenow"));
     }
     function zoom() {
       stage.style.width = width * pickZoom.value + "px"; stage.style.height = height * pickZoom.value + "px";
+      // Larger than the page's column (and at most 85% of the window tall, both scrollbars in view): the
+      // handle is brought into view, else at 6:1 the right image and its label looked cut off (reader s23)
+      var scroll = stage.parentNode, v = +stage.getAttribute("aria-valuenow") || 50;
+      scroll.scrollLeft = Math.max(0, width * pickZoom.value * v / 100 - scroll.clientWidth / 2);
     }
     function follow(e) {
       var box = stage.getBoundingClientRect();

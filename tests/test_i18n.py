@@ -402,7 +402,7 @@ def test_printed_output_only_its_own_lines():
 
 def test_printed_columns_aligned_with_spaces_are_left_aligned_in_chinese():
     """Lines whose English right-aligns a label with spaces (chapter 6's f"{label:>14}: grid contrast
-    {:5.2f}...", chapter 7's f"{name:>14}: ..." and f"{set:>8} {method:<14} {seconds:6.1f} s") lose that
+    {:5.2f}...", chapter 7's f"{name:>17}: ..." and f"{set:>8} {method:<17} {seconds:6.1f} s") lose that
     padding in Chinese, where a translated label is not as wide as its characters count: each line starts
     at the left, its numbers without their padding. Indentation that is not such a column (a list under
     its heading) and the padding of labels that stay equally wide (chapter 2's two modes) are kept."""
@@ -415,7 +415,7 @@ def test_printed_columns_aligned_with_spaces_are_left_aligned_in_chinese():
         "论文配方：网格对比度 14.75，NIQE 6.21；SR - HR 的均值：R -1.2，G +1.5，B -0.5 个灰度级",
         "随包发布的 SRGAN：网格对比度 1.30，NIQE 4.70；SR - HR 的均值：R +0.0，G +0.0，B +0.1 个灰度级", ""]
     assert i18n.translate_output(grid) == grid
-    times = [f"{folder:>8} {name:<14} {seconds:6.1f} s" for folder in ("Set5", "Set14")
+    times = [f"{folder:>8} {name:<17} {seconds:6.1f} s" for folder in ("Set5", "Set14")
              for name, seconds in (("bicubic", 0.6), ("SRResNet", 12.4))]
     assert i18n.translate_output("\n".join(times), "zh").split("\n") == [
         "Set5 双三次插值：0.6 秒", "Set5 SRResNet：12.4 秒", "Set14 双三次插值：0.6 秒", "Set14 SRResNet：12.4 秒"]

@@ -368,10 +368,11 @@ def _check_slider_in_chromium(browser, page: Path, *, left: str, right: str, oth
     assert value() == 0
     np.testing.assert_array_equal(_shot(stage)[rows, 4 * ZOOM :], big(figure[right])[rows, 4 * ZOOM :])  # all right-hand now
 
-    # The menus swap the methods.
+    # The menus swap the methods, and the images' alt text follows them (it kept the first method's: reader s23).
     browser.find_element(By.CSS_SELECTOR, f".sr-pick-right option[value='{other}']").click()
     stage.send_keys(Keys.HOME)
     np.testing.assert_array_equal(_shot(stage)[rows, 4 * ZOOM :], big(figure[other])[rows, 4 * ZOOM :])
+    assert stage.find_element(By.CSS_SELECTOR, ".sr-under").get_attribute("alt") == other
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     # the console check is not blind: an error the page logs is seen
     browser.execute_script("console.error('probe')")
