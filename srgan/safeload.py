@@ -54,6 +54,11 @@ class SavedGeneratorState:
     def __setstate__(self, state) -> None:  # the pickle's BUILD: keep the saved state as it is
         self.state = state
 
+    def __reduce_ex__(self, protocol):
+        """Only a state this Paddle cannot read stays a SavedGeneratorState (safe_load builds the others):
+        it cannot be written back as Paddle's own object, and is not written as this class."""
+        raise pickle.PicklingError("a random state written by another Paddle version cannot be saved again by this one")
+
     def restore(self):
         """The state as Paddle's GeneratorState (RuntimeError if this Paddle cannot read it)."""
         import paddle
@@ -123,6 +128,11 @@ def _tensors(obj, return_numpy: bool, done: dict):
     `done` maps id() of each container converted so far to its result: a pickle can refer to one
     object many times (its memo), and 60 nested lists that each hold the one below twice are 549
     bytes that a plain walk would visit 2^60 times (hostile test s21); each is converted once."""
+    if isinstance(obj, SavedGeneratorState) and not return_numpy:
+        try:  # Paddle's own object, as paddle.load gives it (and as it is saved again)
+            return obj.restore()
+        except (RuntimeError, TypeError, ValueError):  # another Paddle's: kept, said where a run resumes it
+            return obj
     if not isinstance(obj, (dict, list, tuple)):
         return obj
     if id(obj) in done:
