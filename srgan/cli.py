@@ -449,7 +449,7 @@ def _runtime_note(upscaler) -> str:
 def add_export_parser(sub):
     p = sub.add_parser("export", help="export the generator for Paddle Inference (paddle.jit.save, dynamic H/W)",
                        description="Write the generator as a static graph (generator.pdmodel or .json, generator.pdiparams, "
-                       "meta.json with SHA-256 sums) that Paddle Inference, OpenVINO or `srgan upscale --weights FOLDER` "
+                       "srgan_export.json with SHA-256 sums) that Paddle Inference, OpenVINO or `srgan upscale --weights FOLDER` "
                        "run without this package's Python code; any input size.")
     p.add_argument("--weights", type=path_arg, default=None, metavar="FILE|NAME",
                    help="generator .safetensors, or a shipped model: srresnet (the default) or srgan")
