@@ -313,7 +313,10 @@ def test_an_export_folder_damaged_in_place_is_refused_not_run(tmp_path, capsys, 
     from PIL import Image
 
     if engine == "openvino":
-        pytest.importorskip("openvino", reason="the openvino extra")
+        from srgan.predict import openvino_available
+
+        if not openvino_available():
+            pytest.skip(f"paddle {paddle.__version__} has no OpenVINO engine (a Paddle 3.x CPU wheel has it)")
     out = export_generator(tiny_generator(), tmp_path / "exported", openvino=engine == "openvino")
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
     run = ["upscale", str(tmp_path / "x.png"), "--weights", str(out), "--engine", engine, "--device", "cpu", "--no-progress"]
