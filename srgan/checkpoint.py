@@ -410,18 +410,27 @@ def generator_from_checkpoint(state: dict, source: str) -> Generator:
     return generator
 
 
+def _head(path: str | os.PathLike, count: int) -> tuple[bytes, int]:
+    """The first `count` bytes of a file and its size; (b"", 0) if it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(count), os.fstat(f.fileno()).st_size
+    except OSError:
+        return b"", 0
+
+
+def is_safetensors(path: str | os.PathLike) -> bool:
+    """Whether a file starts as a safetensors file does: its header's length, then the header's "{"."""
+    head, size = _head(path, 9)
+    return len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < size
+
+
 def other_srgan_kind(path: str | os.PathLike) -> str | None:
     """What a file srgan writes is, by its first bytes, where another kind was expected:
     "generator weights (a safetensors file)" or "a JSON file (a model card, a run's config)"."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(9)
-            size = os.fstat(f.fileno()).st_size
-    except OSError:
-        return None
-    if len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < size:
+    if is_safetensors(path):
         return "generator weights (a safetensors file: give it as --init-generator or --weights)"
-    if head.lstrip()[:1] in (b"{", b"["):
+    if _head(path, 9)[0].lstrip()[:1] in (b"{", b"["):
         return "a JSON file (a model card or a run's config.json)"
     return None
 
@@ -430,7 +439,7 @@ def read_generator_weights(source: str | os.PathLike) -> tuple[dict, ModelConfig
     """A generator's tensors and model config from a `.safetensors` file (read_generator_file)
     or a training checkpoint (what `--init-generator` accepts); a safetensors file by its content
     too (A.SAFETENSORS, w.st), not only by its name."""
-    if str(source).lower().endswith(".safetensors") or (other_srgan_kind(source) or "").startswith("generator weights"):
+    if str(source).lower().endswith(".safetensors") or is_safetensors(source):
         return read_generator_file(source)
     state = load_checkpoint(source)
     return released_generator_state(state), Config.from_dict(state["config"]).model

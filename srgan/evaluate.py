@@ -15,7 +15,6 @@ prints them (under `table_caption()`, which says how to read them). `resolve_eva
 from __future__ import annotations
 
 import math
-
 import os
 import warnings
 from pathlib import Path
@@ -236,9 +235,9 @@ def format_table(results: dict, caption: str | None = None) -> str:
         if value is None or math.isnan(value):  # not defined for this image (too small, flat): "-", as the caption says
             return f"{'-':>{widths[m.name]}}"
         text = f"{value:.{m.digits}f}" + (" (median)" if summary and m.median else "")
-        infinite = sum(1 for img in results["images"] if img[m.name] is not None and math.isinf(img[m.name]))
-        if summary and infinite and math.isfinite(value):  # summary_score left them out: said where the number is
-            text += f" ({infinite} inf left out)"
+        if summary and math.isfinite(value):  # summary_score left infinite values out: said where the number is
+            infinite = sum(1 for img in results["images"] if img[m.name] is not None and math.isinf(img[m.name]))
+            text += f" ({infinite} inf left out)" if infinite else ""
         return f"{text:>{widths[m.name]}}"
 
     labels = [image_label(results.get("dataset"), img["name"]) for img in results["images"]]

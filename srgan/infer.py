@@ -626,10 +626,6 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
             if os.path.abspath(f) != os.path.abspath(kept[key]):
                 warnings.warn(f"{f}: the same file as {kept[key]}, upscaled once, as {kept[key].name}", stacklevel=2)
     files = [f for f in files if f is kept[os.path.realpath(f)]]
-    if output.suffix.lower() not in IMAGE_EXTENSIONS:  # a folder: it may hold what an earlier run wrote
-        earlier = _earlier_outputs(files, output)
-        files = [f for f in files if f not in earlier]
-        all_inputs = [f for f in all_inputs if f not in earlier]
     if output.suffix.lower() in IMAGE_EXTENSIONS:
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
             raise ValueError(f"-o {output}: an output file name takes exactly one input image; give a folder for several")
@@ -639,6 +635,9 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
         # extension is meant as a file; a folder so named is used once it exists
         raise ValueError(f"-o {output}: {output.suffix} is not an image extension ({', '.join(IMAGE_EXTENSIONS)}); "
                          "for a folder of that name, create it first")
+    earlier = _earlier_outputs(files, output)  # the output folder may hold what an earlier run wrote
+    files = [f for f in files if f not in earlier]
+    all_inputs = [f for f in all_inputs if f not in earlier]
     pairs, taken = [], {}
     names_by_stem: dict[str, set[str]] = {}
     for f in files:

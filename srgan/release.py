@@ -241,12 +241,7 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     outputs, inputs = [out, *ckpt.card_and_log_paths(out)], runs.run_files(run_dir) + [path]
     check_output_files(outputs, overwrite=overwrite, inputs=inputs)
     check_not_run_layout(outputs, run_dir)  # also the layout's names not there yet (RUN/init_card.json)
-    if benchmarks is None:
-        benchmarks = default_benchmark_dirs()
-        if not benchmarks:
-            raise FileNotFoundError(f"{default_shared_dir() / 'benchmarks'}: no Set5 or Set14 to score the release on; "
-                                    "pass --data BENCHMARK_DIR (HR/ + LR_bicubic_x<scale>/) or set SRGAN_SHARED")
-    check_dataset_names(benchmarks)  # before any work, not after the first folder's scores
+    benchmarks = _benchmarks_to_score(benchmarks)  # before any work, not after the first folder's scores
     state = ckpt.load_checkpoint(path)
     cfg = Config.from_dict(state["config"])
     generator = ckpt.generator_from_checkpoint(state, str(path))
@@ -340,6 +335,18 @@ def write_release(generator, out: Path, card: dict, log: bytes | None, *, overwr
                       "for theirs)", stacklevel=2)
 
 
+def _benchmarks_to_score(benchmarks: list[str | Path] | None) -> list[str | Path]:
+    """The folders a release is scored on: those given, or Set5 and Set14 in the shared folder; refused
+    (named) when there are none or two share a name, before any work."""
+    if benchmarks is None:
+        benchmarks = default_benchmark_dirs()
+        if not benchmarks:
+            raise FileNotFoundError(f"{default_shared_dir() / 'benchmarks'}: no Set5 or Set14 to score the release on; "
+                                    "pass --data BENCHMARK_DIR (HR/ + LR_bicubic_x<scale>/) or set SRGAN_SHARED")
+    check_dataset_names(benchmarks)
+    return benchmarks
+
+
 def _score_generator(generator, benchmarks: list[str | Path], scale: int) -> dict:
     """The card's `scores`: the model and bicubic on each benchmark folder, by the paper's protocol."""
     scores = {}
@@ -390,12 +397,7 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
     inputs = [start, end, *ckpt.card_and_log_paths(start), *ckpt.card_and_log_paths(end)]
     check_output_files(outputs, overwrite=overwrite, inputs=inputs)
     check_not_run_layout(outputs)
-    if benchmarks is None:
-        benchmarks = default_benchmark_dirs()
-        if not benchmarks:
-            raise FileNotFoundError(f"{default_shared_dir() / 'benchmarks'}: no Set5 or Set14 to score the release on; "
-                                    "pass --data BENCHMARK_DIR (HR/ + LR_bicubic_x<scale>/) or set SRGAN_SHARED")
-    check_dataset_names(benchmarks)
+    benchmarks = _benchmarks_to_score(benchmarks)
     alpha = float(alpha) + 0.0  # -0.0 is 0: the card must not say "-0 x" of a file
     tensors, config = ckpt.interpolate_generators(start, end, alpha)
     generator = ckpt.build_generator(config)
@@ -490,10 +492,8 @@ def format_card(card: dict) -> str:
         lines += [f"Started from a network interpolation: {_interpolation_words(card['started_from_interpolation'])}; "
                   f"the training before this release's last segment is the second's.", ""]
     if card.get("interpolation"):
-        mix = card["interpolation"]
-        lines += [f"Network interpolation: {1 - mix['alpha']:g} x {mix['start']['file']} + {mix['alpha']:g} x "
-                  f"{mix['end']['file']}; the second is the trained generator this card describes (step "
-                  f"{card['step']:,} counted over its whole lineage).", ""]
+        lines += [f"Network interpolation: {_interpolation_words(card['interpolation'])}; the second is the trained "
+                  f"generator this card describes (step {card['step']:,} counted over its whole lineage).", ""]
     lines += ["| set | PSNR [dB] | SSIM (Daala) | SSIM (MATLAB) | NIQE (HR's in parentheses) | grid contrast | bicubic PSNR / SSIM (Daala) / NIQE |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for name, scores in card["scores"].items():
