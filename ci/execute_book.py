@@ -265,6 +265,23 @@ SETUP_ADDRESS_LINE = 'REPOSITORY_URL = ""'
 ADDRESS_PLACEHOLDERS = ("<the repository's address>", "<仓库地址>")
 
 
+def drop_new_checkpoints(runs: Path, since: float) -> int:
+    """Delete the training checkpoints (ckpt_*.ckpt) written under `runs` since `since` (a time.time()):
+    the ones the chapter just executed left in this build's runs folder. The pages need the runs'
+    logs, cards and images, not their optimiser states (about 130 MB per quick SRGAN run, 300 MB in
+    full mode), and a CI machine's disk may be small. Returns the bytes freed."""
+    freed = 0
+    for path in runs.glob("*/ckpt_*.ckpt"):
+        try:
+            info = path.stat()
+            if info.st_mtime >= since:
+                path.unlink()
+                freed += info.st_size
+        except FileNotFoundError:
+            pass
+    return freed
+
+
 def with_repository_address(notebook: dict, url: str) -> dict:
     """`notebook` (a chapter's JSON) with the repository's public address `url` filled in: the
     setup cell's `REPOSITORY_URL = ""` (so that a chapter downloaded from the site installs srgan by
@@ -424,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="en: book/<chapter>.ipynb; zh: the Chinese edition, book/zh/<chapter>.ipynb")
     parser.add_argument("--source", type=Path, default=None,
                         help="run the notebooks of this folder instead (default book/, or book/zh for --edition zh)")
+    parser.add_argument("--keep-checkpoints", action="store_true",
+                        help="keep the training checkpoints the chapters write under <out>/runs (deleted after each chapter)")
     parser.add_argument("--no-language-switch", action="store_true",
                         help="leave the English / 中文 switch out of the pages (only one edition is built)")
     args = parser.parse_args(argv)
@@ -461,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     total_start = time.perf_counter()
     for chapter in chapters:
         print(f"--- {chapter} ...", flush=True)
-        start = time.perf_counter()
+        start, started = time.perf_counter(), time.time() - 1  # mtime granularity
+
         try:
             seconds = execute(chapter, out, parameters, args.kernel, args.source, args.edition)
         except PapermillExecutionError as e:
@@ -472,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"ok     {chapter}: {seconds:.1f} s", flush=True)
         timings[chapter] = round(seconds, 1)
+        if not args.keep_checkpoints and (freed := drop_new_checkpoints(out / "runs", started)):
+            print(f"       its checkpoints deleted ({freed / 2**20:.0f} MiB; --keep-checkpoints keeps them)", flush=True)
         if failures and args.fail_fast:
             break
     total = time.perf_counter() - total_start

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -142,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     chapters = [c for c in chapters if c not in same]
     if not chapters:
         raise SystemExit(f"no chapter to run in full mode (--only {args.only})")
+    for run in ("book-srresnet", "book-srgan"):  # full mode continues a run in its folder: start this build's afresh
+        shutil.rmtree(runs / run, ignore_errors=True)
     status = execute_book.main(["--full", "--out", str(out)] + [x for p in PARAMETERS for x in ("-p", p)]
                                + [x for c in chapters for x in ("--only", c)])
     problems = [] if status == 0 else ["some chapters failed in full mode (above)"]

@@ -348,6 +348,65 @@ def artifact_loss(sr, hr, sr_average, window: int = ARTIFACT_WINDOW):
     return F.l1_loss(weights * sr, weights * hr) * 0.5
 
 
+TEXTURE_DETAIL_SIGMA = 1.5  # the detail band: luma minus its Gaussian blur (as metrics.texture_direction)
+TEXTURE_WINDOW_SIGMA = 2.0  # the structure tensor's Gaussian window (as metrics.texture_direction)
+_LUMA = (0.299, 0.587, 0.114)  # BT.601 luma weights
+_SOBEL = (((1.0, 0.0, -1.0), (2.0, 0.0, -2.0), (1.0, 0.0, -1.0)),   # d/dx
+          ((1.0, 2.0, 1.0), (0.0, 0.0, 0.0), (-1.0, -2.0, -1.0)))   # d/dy
+
+
+def gaussian_blur(x, sigma: float):
+    """Separable Gaussian blur of every channel of x (N, C, H, W), radius ceil(3 sigma), reflected edges."""
+    radius = math.ceil(3 * sigma)
+    t = paddle.arange(-radius, radius + 1, dtype=x.dtype)
+    kernel = paddle.exp(-t * t / (2 * sigma * sigma))
+    kernel = kernel / kernel.sum()
+    channels = x.shape[1]
+    x = F.pad(x, [radius, radius, radius, radius], mode="reflect")
+    x = F.conv2d(x, kernel.reshape([1, 1, 1, -1]).tile([channels, 1, 1, 1]), groups=channels)  # along W
+    return F.conv2d(x, kernel.reshape([1, 1, -1, 1]).tile([channels, 1, 1, 1]), groups=channels)  # along H
+
+
+def detail_structure_tensor(x):
+    """The Gaussian-windowed structure tensor of x's luma detail band, as three maps per pixel:
+    (Jxx - Jyy, 2 Jxy) say which way the fine texture runs and how strongly it has one direction,
+    Jxx + Jyy how much of it there is (the tensor `metrics.texture_direction` reads angles from).
+
+    Args:
+        x: (N, 3, H, W) RGB images in [-1, 1].
+
+    Returns:
+        (N, 3, H, W): Jxx - Jyy, 2 Jxy, Jxx + Jyy.
+    """
+    luma = paddle.to_tensor(_LUMA, dtype=x.dtype).reshape([1, 3, 1, 1])
+    y = F.conv2d(x, luma)                                                   # (N, 1, H, W)
+    detail = y - gaussian_blur(y, TEXTURE_DETAIL_SIGMA)                     # finer than ~3 px
+    sobel = paddle.to_tensor(_SOBEL, dtype=x.dtype).reshape([2, 1, 3, 3])
+    g = F.conv2d(F.pad(detail, [1, 1, 1, 1], mode="reflect"), sobel)        # (N, 2, H, W): gx, gy
+    gx, gy = g[:, 0:1], g[:, 1:2]
+    products = paddle.concat([gx * gx - gy * gy, 2 * gx * gy, gx * gx + gy * gy], axis=1)  # (N, 3, H, W)
+    return gaussian_blur(products, TEXTURE_WINDOW_SIGMA)
+
+
+def texture_loss(sr, hr):
+    """Texture-direction loss (not in the paper): L1 between SR's and HR's detail-band structure
+    tensors (`detail_structure_tensor`).
+
+    Why: the adversarial and VGG terms here add texture of the right amount but not the photo's
+    (grain on baboon's hair, not strands: `metrics.texture_direction`), and every pixel anchor
+    tried (L1, LDL) trades NIQE for PSNR without turning grain into strands. The structure tensor
+    over a ~4 px window says which way fine texture runs and how strong it is, not where each
+    strand sits: matching it asks for HR's direction and amount of detail while leaving the
+    phase of the texture (which no 4x upscale can know) free, so it should not pull towards the
+    blurry mean as a pixel loss does. Grain where HR is flat or runs one way is penalised.
+
+    Args:
+        sr: (N, 3, H, W) generated images in [-1, 1] (gradient flows).
+        hr: (N, 3, H, W) real images in [-1, 1].
+    """
+    return F.l1_loss(detail_structure_tensor(sr), detail_structure_tensor(hr))
+
+
 def generator_adversarial_loss(fake_logits):
     """l_Gen = -log D(G(I_LR)) (Eq. 6), averaged over the batch.
 

@@ -139,6 +139,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.artifact_weight != ref.train.artifact_weight:
         out.append(f"+ {train.artifact_weight:g} x artifact loss: L1 of SR and HR where SR's residual varies from pixel to "
                    f"pixel and G is worse than its running average (LDL, Liang et al. 2022; paper: no such term)")
+    if gan and train.texture_weight != ref.train.texture_weight:
+        out.append(f"+ {train.texture_weight:g} x texture loss: L1 of SR's and HR's structure tensors of the luma detail band "
+                   f"(which way fine texture runs and how much; paper: no such term)")
     if train.ema_decay != ref.train.ema_decay:
         out.append(f"the released weights are an exponential moving average of G's (decay {train.ema_decay:g}, about "
                    f"{1 / (1 - train.ema_decay):,.0f} steps; as ESRGAN's code; paper: the last weights)")

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "ci"))
 
 from check_book import button_problems  # noqa: E402
-from execute_book import (hide_injected_parameters, merge_consecutive_streams, quiet_environment,  # noqa: E402
+from execute_book import (drop_new_checkpoints, hide_injected_parameters, merge_consecutive_streams, quiet_environment,  # noqa: E402
                           repository_config, warm_first_run_caches, with_repository_address, without_language_switch)
 
 
@@ -283,3 +283,24 @@ def test_a_book_with_an_address_gives_it_to_the_setup_cells_and_the_clone_comman
             assert 'REPOSITORY_URL = ""' in text(source, "code") and f'REPOSITORY_URL = "{url}"' in text(filled, "code")
             assert f"git+{url}" in text(filled, "markdown") or f"git clone {url}" in text(filled, "markdown"), path
             assert "<the repository's address>" not in text(filled, "markdown") and "<仓库地址>" not in text(filled, "markdown")
+
+
+def test_only_the_checkpoints_a_chapter_just_wrote_are_deleted(tmp_path):
+    import os
+    import time
+
+    runs = tmp_path / "runs"
+    (runs / "old").mkdir(parents=True)
+    (runs / "new" / "images").mkdir(parents=True)
+    earlier = runs / "old" / "ckpt_00000010.ckpt"
+    earlier.write_bytes(b"x" * 10)
+    os.utime(earlier, (time.time() - 3600, time.time() - 3600))  # a run of before this chapter
+    since = time.time() - 1
+    written = runs / "new" / "ckpt_00000020.ckpt"
+    written.write_bytes(b"y" * 30)
+    kept = [runs / "new" / "log.jsonl", runs / "new" / "best_generator.safetensors", runs / "new" / "mine.ckpt",
+            runs / "new" / "images" / "ckpt_1.ckpt"]
+    for path in kept:
+        path.write_bytes(b"z")
+    assert drop_new_checkpoints(runs, since) == 30
+    assert not written.exists() and earlier.exists() and all(p.exists() for p in kept)

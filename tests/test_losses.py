@@ -307,3 +307,47 @@ def test_artifact_map_weighs_speckle_above_smooth_error_and_spares_what_the_aver
     loss.backward()
     assert float(loss) > 0 and float(sr.grad.abs().sum()) > 0
     assert float(artifact_loss(hr, hr, perfect_average)) == 0.0
+
+
+def _stripes(size, period, vertical=True, phase=0.0):
+    """(1, 3, size, size) grey stripes in [-1, 1]: luma varies across x (vertical stripes) or y."""
+    t = np.arange(size, dtype="float32")
+    wave = 0.5 * np.sin(2 * np.pi * (t + phase) / period)
+    plane = np.tile(wave[None, :], (size, 1)) if vertical else np.tile(wave[:, None], (1, size))
+    return paddle.to_tensor(np.broadcast_to(plane, (1, 3, size, size)).copy())
+
+
+def test_texture_loss_asks_for_the_direction_and_amount_of_texture_not_its_phase():
+    from srgan.losses import texture_loss
+
+    hr = _stripes(48, 3.0)                           # fine vertical strands (hair, stripes)
+    shifted = _stripes(48, 3.0, phase=1.0)           # the same strands one pixel over: a 4x upscale cannot know the phase
+    across = _stripes(48, 3.0, vertical=False)       # as much texture, the other way
+    rng = np.random.default_rng(0)
+    grain = paddle.to_tensor(rng.uniform(-0.5, 0.5, (1, 1, 48, 48)).astype("float32").repeat(3, axis=1))
+    flat = paddle.zeros([1, 3, 48, 48])
+    assert float(texture_loss(hr, hr)) == 0.0
+    wrong = {name: float(texture_loss(x, hr)) for name, x in (("across", across), ("grain", grain), ("flat", flat))}
+    # a pixel loss ranks the shifted strands with the wrong ones (here it is the largest of all); this loss does not
+    assert float(F.mse_loss(shifted, hr)) > float(F.mse_loss(flat, hr))
+    assert float(texture_loss(shifted, hr)) < 0.1 * min(wrong.values()), wrong
+    # grain where the photo is flat is texture that should not be there
+    assert float(texture_loss(grain, flat)) > 0 and float(texture_loss(flat, flat)) == 0.0
+
+
+def test_texture_loss_sees_luma_only_and_pulls_grain_towards_the_photo():
+    from srgan.losses import texture_loss
+
+    hr = _stripes(32, 3.0)
+    cb = paddle.to_tensor(np.array([-0.168736, -0.331264, 0.5], "float32").reshape(1, 3, 1, 1))
+    chroma_only = hr + 0.2 * cb * (paddle.arange(32, dtype="float32").reshape([1, 1, 1, 32]) % 2)  # Cb, no luma
+    assert float(texture_loss(chroma_only, hr)) < 1e-6
+    rng = np.random.default_rng(1)
+    sr = _speckled(rng, hr, 0.2).detach()
+    sr.stop_gradient = False
+    loss = texture_loss(sr, hr)
+    loss.backward()
+    assert float(loss) > 0 and float(sr.grad.abs().sum()) > 0
+    step = sr.grad / float((sr.grad**2).sum()) ** 0.5
+    stepped = sr.detach() - 0.5 * step  # a small step down the gradient brings SR's texture closer to HR's
+    assert float(texture_loss(stepped, hr)) < float(loss)

@@ -123,6 +123,17 @@ def test_notebook_uses_the_package_without_redefining_it(path):
     assert not clash, f"{path.name}: redefines package code {clash}; import it from srgan instead"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_deletes_no_folder_of_the_reader(path):
+    """A chapter run again must not delete a reader's training run (chapters 5 and 6 emptied their
+    run folders with shutil.rmtree: in full mode, days of training): quick runs replace only an
+    earlier run's files (Trainer.fit(overwrite=True)), full mode continues (resume=True)."""
+    code = "\n".join(_source(c) for c in _cells(path) if c["cell_type"] == "code")
+    assert not re.search(r"\brmtree\b|\.unlink\(|os\.remove\(|rm -r", code), f"{path.name}: deletes files in its code"
+    for call in re.findall(r"\.fit\(([^)]*)\)", code):
+        assert "resume=not quick" in call, f"{path.name}: Trainer.fit({call}) should continue a full-mode run"
+
+
 _LIST_ITEM = re.compile(r"^(\d+[.)]|[-*+]) ")
 
 

@@ -300,6 +300,7 @@ def test_a_file_named_images_in_the_folder_is_refused_before_training(tmp_path):
     ("train", "d_renew_every", -5, "d_renew_every must be an integer >= 0, got -5$"),  # one error, not two
     # LDL's map compares SR with the running average: without one the step would fail on None
     ("train", "artifact_weight", 1.0, "artifact_weight 1.0 needs ema_decay > 0"),
+    ("train", "texture_weight", -1.0, "texture_weight must be >= 0"),
     # --seed -1 ended in paddle.seed's pybind11 TypeError traceback; 2**32 in numpy's ValueError
     ("train", "seed", -1, r"seed must be an integer in \[0, 2\*\*32\), got -1"),
     ("train", "seed", 2**32, r"seed must be an integer in \[0, 2\*\*32\), got 4294967296"),
