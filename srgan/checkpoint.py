@@ -402,10 +402,21 @@ def released_generator_state(state: dict) -> dict:
     return state.get("generator_ema") or state["generator"]
 
 
+def check_network_sizes(state: dict, source: str) -> Config:
+    """A checkpoint's saved config, once its networks' sizes are checked against the tensors it
+    holds: the config decides what is built before the tensors are loaded, and a small file could
+    otherwise ask for a network of billions of parameters (minutes of building, or no memory)."""
+    cfg = Config.from_dict(state["config"])
+    for part, check in (("generator", generator_size_problem), ("discriminator", discriminator_size_problem)):
+        if isinstance(state.get(part), dict) and (problem := check(state[part], cfg.model)):
+            raise CheckpointError(f"{source}: {problem}; not a consistent training checkpoint")
+    return cfg
+
+
 def generator_from_checkpoint(state: dict, source: str) -> Generator:
     """The generator of a training checkpoint (load_checkpoint's dict), built from its saved
     config, with the weights the run validated (released_generator_state)."""
-    generator = build_generator(Config.from_dict(state["config"]).model)
+    generator = build_generator(check_network_sizes(state, source).model)
     load_state_dict_checked(generator, released_generator_state(state), source)
     return generator
 
@@ -442,7 +453,7 @@ def read_generator_weights(source: str | os.PathLike) -> tuple[dict, ModelConfig
     if str(source).lower().endswith(".safetensors") or is_safetensors(source):
         return read_generator_file(source)
     state = load_checkpoint(source)
-    return released_generator_state(state), Config.from_dict(state["config"]).model
+    return released_generator_state(state), check_network_sizes(state, str(source)).model
 
 
 def initial_generator(source: str | os.PathLike, model: ModelConfig) -> Generator:
@@ -510,13 +521,37 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
         raise CheckpointError(f"{path}: model config in metadata is invalid ({'; '.join(wrong)})")
     # The metadata decides what is built before the tensors are loaded: it must describe them, or a
     # file could ask for a network far larger than its weights (minutes of building, or no memory).
+    if problem := generator_size_problem(tensors, config, said_by="its metadata"):
+        raise CheckpointError(f"{path}: {problem}; not a consistent generator file")
+    return tensors, config
+
+
+def generator_size_problem(tensors: dict, config: ModelConfig, said_by: str = "its config") -> str | None:
+    """How a generator's tensors disagree with the blocks and channels `config` would build, or None."""
     blocks = {k.split(".")[1] for k in tensors if k.startswith("body.") and k.count(".") >= 2}
     head = tensors.get("head.weight")
-    held = (len(blocks), head.shape[0] if head is not None and head.ndim else None)
+    held = (len(blocks), head.shape[0] if head is not None and len(head.shape) else None)
     if held != (config.num_blocks, config.channels):
-        raise CheckpointError(f"{path}: its metadata says {config.num_blocks} residual blocks of {config.channels} "
-                              f"channels, its tensors hold {held[0]} blocks of {held[1]}; not a consistent generator file")
-    return tensors, config
+        return (f"{said_by} says {config.num_blocks} residual blocks of {config.channels} channels, its tensors hold "
+                f"{held[0]} blocks of {held[1]}")
+    return None
+
+
+def discriminator_size_problem(tensors: dict, config: ModelConfig) -> str | None:
+    """How a discriminator's tensors disagree with the d_channels (and, for the paper's D, the
+    d_image_size) `config` would build, or None: its first convolution (3 input channels) has
+    d_channels outputs; the paper's dense layer reads 8 d_channels x (d_image_size / 16)^2 values."""
+    shapes = [list(v.shape) for v in tensors.values() if hasattr(v, "shape")]
+    first = [s[0] for s in shapes if len(s) == 4 and s[1] == 3]
+    if first and first[0] != config.d_channels:
+        return f"its config says a discriminator of {config.d_channels} channels, its tensors hold {first[0]}"
+    dense = [s[0] for s in shapes if len(s) == 2 and s[1] > 1]  # the first dense layer (the last has one output)
+    if config.d_arch == "paper" and config.d_image_size and dense and isinstance(config.d_channels, int):
+        wanted = 8 * config.d_channels * (config.d_image_size // 16) ** 2
+        if max(dense) != wanted:
+            return (f"its config says a discriminator for {config.d_image_size} px crops ({wanted} dense inputs), "
+                    f"its tensors hold {max(dense)}")
+    return None
 
 
 def _read_bf16(path: Path, names: list[str]) -> dict[str, np.ndarray]:

@@ -249,7 +249,7 @@ def _resumed_config(args):
     out_dir = getattr(args, "out_dir", None)
     if isinstance(args.resume, str) and Path(args.resume).is_file():
         state = ckpt.load_checkpoint(args.resume)
-        cfg = Config.from_dict(state["config"])
+        cfg = ckpt.check_network_sizes(state, args.resume)  # what the trainer will build: no larger than the file
         steps = getattr(args, "steps", cfg.train.steps)
         if int(state["step"]) >= steps:  # checked before a folder is made: it would hold a run that never trained
             raise ValueError(f"{args.resume}: is at step {int(state['step']):,}; --steps {steps:,} leaves nothing to "

@@ -282,8 +282,39 @@ def test_generator_from_checkpoint_is_the_checkpoints_network(tmp_path):
     for k, v in generator.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), tensors[k])
     cfg.model.num_blocks = 2  # a config that does not match the tensors: the checkpoint is named
-    with pytest.raises(CheckpointError, match=r"^run/ckpt_9\.ckpt: weights do not fit the model \(missing"):
+    with pytest.raises(CheckpointError, match=r"^run/ckpt_9\.ckpt: its config says 2 residual blocks of 8 channels, "
+                                              r"its tensors hold 1 blocks of 8"):
         generator_from_checkpoint({"generator": tensors, "config": cfg.to_dict()}, "run/ckpt_9.ckpt")
+
+
+def test_a_small_checkpoint_cannot_make_release_or_resume_build_a_huge_network(tmp_path, monkeypatch):
+    """A 100 KB checkpoint whose config asks for 1000 blocks of 4096 channels (10^11 parameters)
+    was built before its tensors were compared (minutes, then out of memory): refused first."""
+    import srgan.checkpoint as ckpt
+    from srgan.cli import main
+
+    cfg = Config()
+    cfg.model.num_blocks, cfg.model.channels = 1, 8
+    state = {"generator": _tensors(seed=5, config=cfg.model), "step": 9, "phase": "gan"}
+    cfg.model.num_blocks, cfg.model.channels = 1000, 4096
+    save_checkpoint(tmp_path / "big.ckpt", {**state, "config": cfg.to_dict()})
+    monkeypatch.setattr(ckpt, "build_generator", lambda *a: pytest.fail("a network was built"))
+    with pytest.raises(CheckpointError, match="1000 residual blocks of 4096 channels, its tensors hold 1 blocks of 8"):
+        generator_from_checkpoint(load_checkpoint(tmp_path / "big.ckpt"), "big.ckpt")
+    with pytest.raises(CheckpointError, match="1000 residual blocks"):
+        ckpt.read_generator_weights(tmp_path / "big.ckpt")  # --init-generator
+    assert main(["train", "--resume", str(tmp_path / "big.ckpt"), "--out", str(tmp_path / "on")]) != 0
+    assert not (tmp_path / "on").exists()
+    # the discriminator's size is checked too: its first convolution and the paper D's dense layer
+    from srgan.checkpoint import discriminator_size_problem
+    from srgan.models import build_discriminator
+
+    cfg = Config()
+    cfg.model.d_channels, cfg.model.d_image_size = 8, 32
+    d_tensors = {k: v.numpy() for k, v in build_discriminator(cfg.model).state_dict().items()}
+    assert discriminator_size_problem(d_tensors, cfg.model) is None
+    assert "4096 channels" in discriminator_size_problem(d_tensors, dataclasses.replace(cfg.model, d_channels=4096))
+    assert "2048 px" in discriminator_size_problem(d_tensors, dataclasses.replace(cfg.model, d_image_size=2048))
 
 
 # --- the perception dial's checks ------------------------------------------------------------
