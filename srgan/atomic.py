@@ -20,6 +20,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .interrupt import deferred_interrupts
 from .outputs import OutputError, make_folder
 
 
@@ -133,8 +134,8 @@ def write_together(files, *, replace: bool = True) -> None:
     failure (a full disk, an error, Ctrl-C while writing) leaves the old set untouched.
 
     Every file is first written to a temporary name in its own folder by its writer; only when
-    all are written are they renamed into place, in the given order, so put the file that
-    vouches for the others (the card) last. Its old version is removed before the first
+    all are written are they renamed into place (Ctrl-C and SIGTERM held back meanwhile), in the
+    given order, so put the file that vouches for the others (the card) last. Its old version is removed before the first
     rename: a process killed between the renames leaves files without a card, never new
     weights under an old card.
 
@@ -185,15 +186,18 @@ def write_together(files, *, replace: bool = True) -> None:
                     path.unlink(missing_ok=True)
                 raise
             return
-        last = files[-1][0]
-        if len(files) > 1 and (last.exists() or last.is_symlink()):
-            last.unlink()
-        for path, writer in files:
-            with _naming(path):
-                if writer is None:
-                    path.unlink(missing_ok=True)
-                else:
-                    os.replace(temps[path], path)
+        # Ctrl-C or SIGTERM between the renames would leave new weights beside the old log and no
+        # card (hostile round s23 #11): they are held back until the set is in place.
+        with deferred_interrupts():
+            last = files[-1][0]
+            if len(files) > 1 and (last.exists() or last.is_symlink()):
+                last.unlink()
+            for path, writer in files:
+                with _naming(path):
+                    if writer is None:
+                        path.unlink(missing_ok=True)
+                    else:
+                        os.replace(temps[path], path)
     finally:
         for tmp in temps.values():
             if os.path.exists(tmp):

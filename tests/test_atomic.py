@@ -285,3 +285,27 @@ def test_the_digest_of_a_named_pipe_is_refused_not_a_hang(tmp_path):
     os.mkfifo(tmp_path / "pipe.safetensors")
     with pytest.raises(OSError, match="pipe.safetensors: not a regular file"):
         file_digest(tmp_path / "pipe.safetensors")
+
+
+def test_ctrl_c_between_the_renames_of_a_set_waits_until_the_set_is_in_place(tmp_path, monkeypatch):
+    """Ctrl-C right after the weights' rename left new weights, no card and the old run's log
+    (hostile round s23 #11); it is now delivered once the whole set is in place."""
+    import signal
+
+    old = {name: f"old {name}" for name in ("w.safetensors", "w_log.jsonl", "w.json")}
+    for name, text in old.items():
+        (tmp_path / name).write_text(text)
+    real_replace, calls = os.replace, []
+
+    def replace_then_interrupt(src, dst):
+        real_replace(src, dst)
+        calls.append(dst)
+        if len(calls) == 1:
+            signal.raise_signal(signal.SIGINT)  # the user's Ctrl-C, after the first file went in
+
+    monkeypatch.setattr(atomic.os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_together([(tmp_path / name, lambda tmp, n=name: Path(tmp).write_text(f"new {n}")) for name in old])
+    assert len(calls) == 3  # every rename happened before the interrupt was delivered
+    assert all((tmp_path / name).read_text() == f"new {name}" for name in old)
+    assert not list(tmp_path.glob(".*.tmp"))
