@@ -1,8 +1,11 @@
 """The Chinese edition (中文版): translations of the book's markdown cells, kept beside the English.
 
 One file per chapter, book/zh/<chapter>.yml, lists the chapter's markdown cells in order, each as
-the English source (`en`) and its translation (`zh`). Code cells are never translated: the Chinese
-notebooks are generated from the English ones with only the markdown swapped.
+the English source (`en`) and its translation (`zh`), and under `comments` the comments of its
+papermill `parameters` cell (the settings a reader changes, so they are read in Chinese too): a
+run of whole-line comments is one entry, a comment after code another. Code is never translated:
+the Chinese notebooks are generated from the English ones with only the markdown and those
+comments swapped.
 
     python ci/zh.py extract     # add entries for new or changed English cells (zh left empty)
     python ci/zh.py build       # write book/zh/<chapter>.ipynb from book/<chapter>.ipynb + the .yml
@@ -13,8 +16,8 @@ A cell whose English changed keeps its old translation under `stale_zh` (and the
 
 `build` writes each Chinese notebook from its English one: every markdown cell replaced by its
 `zh` (the English stays where there is no current translation, and `check` reports it), every
-code cell copied byte for byte except the setup cell's `setup_notebook(language="en")`, which
-becomes "zh" (Chinese figures and tables, srgan.i18n). No outputs, as the English notebooks;
+code cell copied byte for byte except the parameters cell's comments and the setup cell's
+`setup_notebook(language="en")`, which becomes "zh" (Chinese figures and tables, srgan.i18n). No outputs, as the English notebooks;
 the same input always gives the same bytes.
 
 `check` fails (exit 1) on any of:
@@ -24,7 +27,8 @@ the same input always gives the same bytes.
   - obsolete       a translation of an English cell that no longer exists;
   - markup         a `zh` whose glue names, labels, references, math or directive fences differ
                    from its `en` (they would break or change the Chinese page);
-  - code           a Chinese notebook whose cells are not the English ones (types, order, code);
+  - code           a Chinese notebook whose cells are not the English ones (types, order, code;
+                   the parameters cell's code without its comments);
   - not built      a committed book/zh/<chapter>.ipynb that is not what `build` would write.
 """
 
@@ -78,22 +82,33 @@ def markdown_cells(notebook: Path) -> list[str]:
     return [_source(c).rstrip() for c in cells if c["cell_type"] == "markdown"]
 
 
-def load(path: Path) -> list[dict]:
+def _load_yaml(path: Path) -> dict:
     if not path.exists():
-        return []
+        return {}
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as e:
         raise SystemExit(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-    cells = data.get("cells", []) if isinstance(data, dict) else None
-    if not isinstance(cells, list) or not all(isinstance(e, dict) and isinstance(e.get("en"), str) for e in cells):
-        raise SystemExit(f"{path}: expected `cells:`, a list of entries with an `en` text (see ci/zh.py)")
-    return cells
+    if not isinstance(data, dict):
+        raise SystemExit(f"{path}: expected `cells:` (and `comments:`) lists (see ci/zh.py)")
+    for key in ("cells", "comments"):
+        entries = data.get(key, [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("en"), str) for e in entries):
+            raise SystemExit(f"{path}: expected `{key}:`, a list of entries with an `en` text (see ci/zh.py)")
+    return data
 
 
-def save(path: Path, notebook: Path, entries: list[dict]) -> None:
-    header = (f"# 中文版 of book/{notebook.name}: its markdown cells in order, English (en) and Chinese (zh).\n"
-              "# Edit zh only; `python ci/zh.py extract` adds new English cells. Terms: book/zh/TERMINOLOGY.md.\n")
+def load(path: Path) -> list[dict]:
+    """The chapter's markdown translations (`cells`)."""
+    return _load_yaml(path).get("cells", [])
+
+
+def load_comments(path: Path) -> list[dict]:
+    """The translations of the chapter's parameters-cell comments (`comments`)."""
+    return _load_yaml(path).get("comments", [])
+
+
+def _items(entries: list[dict]) -> list[dict]:
     out = []
     for e in entries:
         item = {"en": _Block(e["en"]), "zh": _Block(e.get("zh") or "")}
@@ -101,8 +116,91 @@ def save(path: Path, notebook: Path, entries: list[dict]) -> None:
             if e.get(key):
                 item[key] = _Block(e[key])
         out.append(item)
-    text = yaml.safe_dump({"cells": out}, allow_unicode=True, sort_keys=False, width=10_000)
+    return out
+
+
+def save(path: Path, notebook: Path, entries: list[dict], comments: list[dict] | None = None) -> None:
+    header = (f"# 中文版 of book/{notebook.name}: its markdown cells in order, English (en) and Chinese (zh),\n"
+              "# then the comments of its parameters cell. Edit zh only; `python ci/zh.py extract` adds new English\n"
+              "# cells and comments. Terms: book/zh/TERMINOLOGY.md.\n")
+    data = {"cells": _items(entries)}
+    if comments:
+        data["comments"] = _items(comments)
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
     _write(path, header + text)
+
+
+# --- the parameters cell's comments --------------------------------------------------------------
+def _is_parameters(cell: dict) -> bool:
+    return cell["cell_type"] == "code" and "parameters" in cell.get("metadata", {}).get("tags", [])
+
+
+def _comment_units(source: str) -> list[tuple[int, int, str, bool]]:
+    """The comments of a cell's code as (first line, last line, text, whole-line) units: a run of
+    whole-line comments is one unit (its lines' texts joined by newlines), a comment after code
+    on its line another. Lines are indexes into source.splitlines(); texts lack the "# "."""
+    lines, units = source.splitlines(), []
+    for i, line in enumerate(lines):
+        code, hashed, text = _split_comment(line)
+        if not hashed:
+            continue
+        whole = not code.strip()
+        if whole and units and units[-1][3] and units[-1][1] == i - 1:
+            first, _, joined, _ = units[-1]
+            units[-1] = (first, i, joined + "\n" + text, True)
+        else:
+            units.append((i, i, text, whole))
+    return units
+
+
+def _split_comment(line: str) -> tuple[str, bool, str]:
+    """(code, has a comment, comment text) of one line; a # inside a string is not a comment."""
+    quote = None
+    for j, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return line[:j], True, line[j + 1:].strip()
+    return line, False, ""
+
+
+def parameter_comments(notebook_text: str) -> list[str]:
+    """The English texts of the parameters cell's comment units (_comment_units), in order."""
+    cells = json.loads(notebook_text)["cells"]
+    return [text for cell in cells if _is_parameters(cell) for _, _, text, _ in _comment_units(_source(cell))]
+
+
+def translated_comments(source: str, by_en: dict[str, str]) -> str:
+    """`source` with each comment unit whose English is in `by_en` in Chinese: a whole-line unit
+    becomes the translation's lines, each "# " at the unit's indentation; a comment after code
+    keeps its place."""
+    lines = source.splitlines()
+    ends_newline = source.endswith("\n")
+    for first, last, text, whole in reversed(_comment_units(source)):
+        zh = by_en.get(text)
+        if not zh:
+            continue
+        if whole:
+            indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+            lines[first:last + 1] = [f"{indent}# {part}".rstrip() for part in zh.splitlines()]
+        else:
+            code, _, _ = _split_comment(lines[first])
+            lines[first] = f"{code}# {zh}"
+    return "\n".join(lines) + ("\n" if ends_newline else "")
+
+
+def without_comments(source: str) -> str:
+    """The code of `source` with comments and comment-only lines removed: what the two editions share."""
+    out = []
+    for line in source.splitlines():
+        code, hashed, _ = _split_comment(line)
+        if hashed and not code.strip():
+            continue
+        out.append(code.rstrip())
+    return "\n".join(out)
 
 
 def _write(path: Path, text: str) -> None:
@@ -132,8 +230,10 @@ def extract(book: Path = BOOK) -> None:
     for notebook in chapters(book):
         path = zh_dir(book) / f"{notebook.stem}.yml"
         entries = merge(load(path), markdown_cells(notebook))
-        save(path, notebook, entries)
-        print(f"{_name(path, book)}: {len(entries)} cells, {sum(not e.get('zh') for e in entries)} untranslated")
+        comments = merge(load_comments(path), parameter_comments(notebook.read_text(encoding="utf-8")))
+        save(path, notebook, entries, comments)
+        print(f"{_name(path, book)}: {len(entries)} cells, {sum(not e.get('zh') for e in entries)} untranslated; "
+              f"{len(comments)} parameter comments, {sum(not e.get('zh') for e in comments)} untranslated")
 
 
 def _name(path: Path, book: Path) -> str:
@@ -144,7 +244,8 @@ def _name(path: Path, book: Path) -> str:
 
 
 # --- the Chinese notebook ------------------------------------------------------------------
-def translated_notebook(english_text: str, entries: list[dict], name: str = "notebook") -> tuple[str, int]:
+def translated_notebook(english_text: str, entries: list[dict], name: str = "notebook",
+                        comments: list[dict] = ()) -> tuple[str, int]:
     """The Chinese notebook's JSON text from the English notebook's, and how many markdown cells
     kept their English (no current translation).
 
@@ -152,9 +253,11 @@ def translated_notebook(english_text: str, entries: list[dict], name: str = "not
         english_text: the English .ipynb file's text.
         entries: the chapter's translations (book/zh/<chapter>.yml's `cells`).
         name: the chapter, for error messages.
+        comments: the translations of its parameters cell's comments (the .yml's `comments`).
     """
     notebook = json.loads(english_text)
     by_en = {e["en"].rstrip(): (e.get("zh") or "").rstrip() for e in entries if not e.get("stale_en")}
+    comment_zh = {e["en"].rstrip(): (e.get("zh") or "").rstrip() for e in comments if not e.get("stale_en")}
     english_left, calls = 0, 0
     for cell in notebook["cells"]:
         source = _source(cell)
@@ -167,6 +270,8 @@ def translated_notebook(english_text: str, entries: list[dict], name: str = "not
         elif cell["cell_type"] == "code":
             calls += source.count(EN_CALL)
             source = source.replace(EN_CALL, ZH_CALL)
+            if _is_parameters(cell):
+                source = translated_comments(source, comment_zh)
             cell["outputs"], cell["execution_count"] = [], None
             # The fold button says what it folds, as the English "Show code cell source/outputs" does
             # (one "点击展开" for code and for output left readers guessing; reader s22).
@@ -188,7 +293,8 @@ def build(book: Path = BOOK) -> int:
         yml = zh_dir(book) / f"{notebook.stem}.yml"
         if not yml.exists():
             raise SystemExit(f"{_name(yml, book)}: missing; run `python ci/zh.py extract` first")
-        text, english_left = translated_notebook(notebook.read_text(encoding="utf-8"), load(yml), notebook.stem)
+        text, english_left = translated_notebook(notebook.read_text(encoding="utf-8"), load(yml), notebook.stem,
+                                                 load_comments(yml))
         target = zh_dir(book) / notebook.name
         changed = not target.exists() or target.read_text(encoding="utf-8") != text
         if changed:
@@ -299,6 +405,16 @@ def translation_problems(notebook: Path, yml: Path, book: Path = BOOK) -> list[s
             problems.append(f"{cell}: untranslated (empty zh)")
         else:
             problems += [f"{cell}: markup {p}" for p in markup_differences(en, entry["zh"])]
+    old_comments, english_comments = load_comments(yml), parameter_comments(notebook.read_text(encoding="utf-8"))
+    if [e["en"].rstrip() for e in old_comments] != english_comments:
+        problems.append(f"{where}: its `comments` are not book/{notebook.name}'s parameter comments any more "
+                        "(run `python ci/zh.py extract`)")
+    for entry in merge(old_comments, english_comments):
+        comment = f"{where}: parameter comment {_first_line(entry['en'])!r}"
+        if entry.get("stale_en") or entry.get("stale_zh"):
+            problems.append(f"{comment}: stale, the English changed since it was translated")
+        elif not (entry.get("zh") or "").strip():
+            problems.append(f"{comment}: untranslated (empty zh)")
     return problems
 
 
@@ -322,7 +438,9 @@ def code_problems(english: Path, chinese: Path, book: Path = BOOK) -> list[str]:
         code_no += 1
         zh_source = _source(zh)
         calls += zh_source.count(ZH_CALL)
-        if zh_source.replace(ZH_CALL, EN_CALL) != _source(en) or ZH_CALL in _source(en):
+        same = (without_comments(zh_source) == without_comments(_source(en)) if _is_parameters(en)
+                else zh_source.replace(ZH_CALL, EN_CALL) == _source(en))
+        if not same or ZH_CALL in _source(en):
             problems.append(f"{where}: code cell {code_no} (cell {i + 1}, {_first_line(_source(en))!r}) differs from the English "
                             "notebook's (code is shared: edit book/<chapter>.ipynb, then `python ci/zh.py build`)")
         if zh.get("outputs") or zh.get("execution_count") is not None:
@@ -346,7 +464,8 @@ def problems(book: Path = BOOK) -> list[str]:
         code = code_problems(notebook, chinese, book)
         out += code
         if yml.exists() and chinese.exists() and not code:
-            expected, _ = translated_notebook(notebook.read_text(encoding="utf-8"), load(yml), notebook.stem)
+            expected, _ = translated_notebook(notebook.read_text(encoding="utf-8"), load(yml), notebook.stem,
+                                              load_comments(yml))
             if chinese.read_text(encoding="utf-8") != expected:
                 out.append(f"{_name(chinese, book)}: not what `python ci/zh.py build` writes from book/{notebook.name} and "
                            f"{yml.name} (run it)")

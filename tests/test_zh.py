@@ -276,3 +276,44 @@ def test_the_chinese_config_translates_the_theme_words_its_catalogs_lack():
     assert {"判别器", "网格对比度", "随包发布"} <= words
     text = "".join((REPO / "book" / "zh" / f"{c}.yml").read_text(encoding="utf-8") for c in sorted(p.stem for p in (REPO / "book" / "zh").glob("*.yml")))
     assert all(word in text for word in words), sorted(w for w in words if w not in text)  # the book's own words
+
+
+PARAMETERS = ('# Parameters (papermill). Quick values run in\n# seconds on a CPU.\nquick = True\n'
+              'url = "http://x/#y"   # a URL with a # in it\ncrop = None  # None -> 48 if quick else 96\n')
+
+
+def _with_parameters_cell(book: Path) -> Path:
+    """01_data with a papermill parameters cell (tagged), extracted: its comments to translate."""
+    data = json.loads((book / "01_data.ipynb").read_text(encoding="utf-8"))
+    data["cells"].insert(1, {"cell_type": "code", "execution_count": None, "metadata": {"tags": ["parameters"]},
+                             "outputs": [], "source": PARAMETERS.splitlines(keepends=True)})
+    (book / "01_data.ipynb").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    zh.extract(book)
+    return book / "zh" / "01_data.yml"
+
+
+def test_the_parameters_cells_comments_are_translated_and_its_code_is_shared(book):
+    yml = _with_parameters_cell(book)
+    comments = zh.load_comments(yml)
+    # a run of whole-line comments is one entry; a # inside a string is code, not a comment
+    assert [c["en"] for c in comments] == ["Parameters (papermill). Quick values run in\nseconds on a CPU.",
+                                           "a URL with a # in it", "None -> 48 if quick else 96"]
+    zh.build(book)
+    assert any("parameter comment 'Parameters (papermill)" in p and "untranslated" in p for p in zh.problems(book))
+    for c, text in zip(comments, ["参数（papermill）。快速模式的取值\n在 CPU 上几秒钟跑完。", "带 # 的网址", "None -> 快速模式 48，否则 96"]):
+        c["zh"] = text
+    zh.save(yml, book / "01_data.ipynb", zh.load(yml), comments)
+    zh.build(book)
+    assert zh.problems(book) == []
+    cell = next(c for c in cells_of(book / "zh" / "01_data.ipynb") if "parameters" in c["metadata"].get("tags", []))
+    assert source(cell) == ('# 参数（papermill）。快速模式的取值\n# 在 CPU 上几秒钟跑完。\nquick = True\n'
+                            'url = "http://x/#y"   # 带 # 的网址\ncrop = None  # None -> 快速模式 48，否则 96\n')
+    # the code itself is still shared: a value changed in the Chinese notebook is caught
+    chinese = book / "zh" / "01_data.ipynb"
+    chinese.write_text(chinese.read_text(encoding="utf-8").replace("quick = True", "quick = False"), encoding="utf-8")
+    assert any("code cell 2" in p and "differs from the English" in p for p in zh.problems(book))
+    # an English comment that changes makes its translation stale, as a markdown cell's does
+    english = book / "01_data.ipynb"
+    english.write_text(english.read_text(encoding="utf-8").replace("if quick else 96", "if quick else 128"), encoding="utf-8")
+    zh.build(book)
+    assert any("its `comments` are not" in p for p in zh.problems(book))
