@@ -130,7 +130,7 @@ def add_evaluate_parser(sub):
     p.add_argument("--weights", type=path_arg, default=None, metavar="FILE.safetensors",
                    help="generator weights for --method model, or a shipped model: srresnet, srgan")
     p.add_argument("--crop-border", type=int, default=4, help="pixels removed from each side before scoring (paper: 4)")
-    p.add_argument("--scale", type=int, default=4, help="upscaling factor; selects LR_bicubic_x<scale>/ (paper: 4)")
+    p.add_argument("--scale", type=int, default=4, help="upscaling factor, a power of two; selects LR_bicubic_x<scale>/ (paper: 4)")
     p.add_argument("--device", default=None, help="cpu, gpu, gpu:N (default: GPU if available)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar over the images (also when stderr is not a terminal)")
     p.set_defaults(func=cmd_evaluate)
@@ -141,7 +141,7 @@ def cmd_evaluate(args) -> int:
     from .infer import resolve_weights
 
     upscaler, label, data_dirs = resolve_evaluation(method=args.method, weights=resolve_weights(args.weights), data=args.data,
-                                                    scale=args.scale, device=args.device)
+                                                    scale=args.scale, crop_border=args.crop_border, device=args.device)
     failed = 0
     for data_dir in data_dirs:  # a bad folder is reported and the others still scored
         try:

@@ -328,12 +328,19 @@ class PairedImages:
         if root.is_file():
             raise NotADirectoryError(f"{root}: is a file, not a benchmark folder (one that holds HR/ and LR_bicubic_x{scale}/)")
         for d in (hr_dir, lr_dir):
+            if d.exists() and not d.is_dir():  # said as what it is: "missing" sent the user looking for a folder that is there
+                raise NotADirectoryError(f"{d}: is a file, not a folder; a benchmark folder holds HR/ and LR_bicubic_x{scale}/")
             if not d.is_dir():
                 raise FileNotFoundError(f"{d}: missing; a benchmark folder holds HR/ and LR_bicubic_x{scale}/")
         hr_files = list_images(hr_dir)
         missing = [f.name for f in hr_files if not (lr_dir / f.name).is_file()]
         if missing:
             raise FileNotFoundError(f"{lr_dir}: no LR file for {missing}")
+        # An LR file without its HR file is an error too, not left out in silence: the benchmark's
+        # score would be over fewer images than the folder holds (a misnamed HR file, say).
+        orphans = [f.name for f in list_images(lr_dir) if not (hr_dir / f.name).is_file()]
+        if orphans:
+            raise FileNotFoundError(f"{hr_dir}: no HR file for {orphans}")
         if not hr_files:
             raise FileNotFoundError(f"{hr_dir}: no images")
         self.root, self.scale = root, scale

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from .colour import gray_uint8
-from .config import default_shared_dir
+from .config import Config, ModelConfig, default_shared_dir
 from .i18n import translate_markdown
 from .imresize import imresize
 from .metrics import METRIC_NAMES, METRICS, score_pair, summary_score
@@ -311,6 +311,7 @@ def resolve_evaluation(
     weights: str | os.PathLike | None = None,
     data: list[str | os.PathLike] | None = None,
     scale: int = 4,
+    crop_border: int = 4,
     device: str | None = None,
 ) -> tuple[UpscaleFn, str, list[Path]]:
     """What `srgan evaluate` runs: the upscaler, its label for the tables, and the benchmark folders.
@@ -321,7 +322,9 @@ def resolve_evaluation(
         weights: generator `.safetensors` for method "model" (and only for it).
         data: benchmark folders, or the bare name "selection" (data.is_selection); None means
             Set5 and Set14 under the shared folder (default_benchmark_dirs), which must then exist.
-        scale: the upscaling factor evaluated; a generator of another scale is refused.
+        scale: the upscaling factor evaluated, a power of two as for a model (config.Config.problems);
+            a generator of another scale is refused.
+        crop_border: the pixels removed from each side before scoring, >= 0.
         device: where the generator runs ("cpu", "gpu", "gpu:N"; None: GPU if available).
 
     Returns:
@@ -329,6 +332,13 @@ def resolve_evaluation(
         combination that cannot be evaluated raises ValueError and missing benchmarks FileNotFoundError, before any weights are
         loaded; a generator of another scale raises ValueError once loaded.
     """
+    # The flags are named here, before any work: --scale 0 was "bench/LR_bicubic_x0: missing" and
+    # --crop-border -1 "bench/HR/b0.png: border must be >= 0", a flag's problem blamed on a file.
+    wrong = [p for p in Config(model=ModelConfig(scale=scale)).problems() if p.startswith("scale ")]
+    if wrong:
+        raise ValueError(f"--{wrong[0]}")
+    if not isinstance(crop_border, int) or crop_border < 0:
+        raise ValueError(f"--crop-border must be an integer >= 0 (pixels removed from each side), got {crop_border!r}")
     method = method or ("model" if weights else "bicubic")
     if method not in ("bicubic", "model"):
         raise ValueError(f"unknown method {method!r}: use 'bicubic' or 'model'")

@@ -344,3 +344,41 @@ def test_pairs_too_small_to_score_are_named_together_before_any_is_scored(tmp_pa
                                          r"scoring needs at least 19x19"):
         evaluate_benchmark(upscaler, tmp_path)
     assert not calls
+
+
+def _one_error_line(capsys, argv) -> str:
+    """The one line `srgan <argv>` says on stderr, checked to end the command with exit 2 and no traceback."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in err, err
+    return err.strip()
+
+
+def test_a_benchmark_folder_layout_problem_is_said_as_it_is(tmp_path, capsys):
+    """Hostile test, CLI messages #1a, #1d: an LR_bicubic_x4 that is a file was "LR_bicubic_x4: missing", and an LR
+    image without its HR image was left out of the score in silence (an HR without LR was an error)."""
+    root = _make_benchmark(tmp_path / "a")
+    save_image(root / "LR_bicubic_x4" / "extra.png", np.zeros((8, 8, 3), np.uint8))
+    err = _one_error_line(capsys, ["evaluate", "--data", str(root), "--no-progress"])
+    assert err == f"error: {root / 'HR'}: no HR file for ['extra.png']"
+    lr_as_file = tmp_path / "b"
+    save_image(lr_as_file / "HR" / "img_000.png", np.zeros((32, 32, 3), np.uint8))
+    (lr_as_file / "LR_bicubic_x4").write_bytes(b"")
+    err = _one_error_line(capsys, ["evaluate", "--data", str(lr_as_file)])
+    assert err.startswith(f"error: {lr_as_file / 'LR_bicubic_x4'}: is a file, not a folder;"), err
+
+
+def test_bad_scale_and_crop_border_flags_are_named_before_any_work(tmp_path, capsys):
+    """Hostile test, CLI messages #1b, #1c: --scale 0 was "bench/LR_bicubic_x0: missing", --crop-border -1
+    "bench/HR/img_000.png: border must be >= 0" (a flag's problem blamed on a file, after upscaling)."""
+    from srgan.evaluate import resolve_evaluation
+
+    root = _make_benchmark(tmp_path / "a")
+    assert _one_error_line(capsys, ["evaluate", "--data", str(root), "--scale", "0"]) == \
+        "error: --scale must be a power of two (2, 4, 8), got 0"
+    assert _one_error_line(capsys, ["evaluate", "--data", str(root), "--crop-border", "-1"]) == \
+        "error: --crop-border must be an integer >= 0 (pixels removed from each side), got -1"
+    with pytest.raises(ValueError, match="--scale must be a power of two"):  # before the weights are looked for
+        resolve_evaluation(weights=tmp_path / "none.safetensors", data=[root], scale=3)
+    with pytest.raises(ValueError, match="--crop-border must be"):
+        resolve_evaluation(weights=tmp_path / "none.safetensors", data=[root], crop_border=-1)
