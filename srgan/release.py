@@ -402,7 +402,14 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
     check_not_run_layout(outputs)
     benchmarks = _benchmarks_to_score(benchmarks)
     alpha = float(alpha) + 0.0  # -0.0 is 0: the card must not say "-0 x" of a file
-    tensors, config = ckpt.interpolate_generators(start, end, alpha)
+    try:
+        tensors, config = ckpt.interpolate_generators(start, end, alpha)
+    except ValueError:
+        # Its "different architectures (A vs B)" shows the two configs, which can be identical
+        # when the tensors differ (an edited file): the first tensor that differs is named instead.
+        if difference := _tensor_difference(start, end):
+            raise ValueError(f"cannot interpolate {start} and {end}: {difference}") from None
+        raise
     generator = ckpt.build_generator(config)
     ckpt.load_state_dict_checked(generator, tensors, f"{start.name} x {end.name}")
     generator.eval()
@@ -437,6 +444,21 @@ def release_interpolation(start: str | Path, end: str | Path, alpha: float, out:
     end_log = ckpt.card_and_log_paths(end)[1]
     write_release(generator, out, card, end_log.read_bytes() if end_log.is_file() else None, overwrite=overwrite)
     return card
+
+
+def _tensor_difference(start: Path, end: Path) -> str | None:
+    """The first tensor two generator files with the same architecture hold differently, as
+    "tail.bias: (3, 3) vs (3,)" (or "in START only"), or None (the configs differ, or the tensors do not)."""
+    a, config_a = ckpt.read_generator_file(start)
+    b, config_b = ckpt.read_generator_file(end)
+    if any(getattr(config_a, name) != getattr(config_b, name) for name in ckpt.Generator.CONFIG_FIELDS):
+        return None  # the configs say how they differ
+    for name in sorted(a.keys() | b.keys()):
+        if name not in b or name not in a:
+            return f"the tensor {name} is in {(start if name in a else end).name} only"
+        if a[name].shape != b[name].shape:
+            return f"{name}: {tuple(a[name].shape)} vs {tuple(b[name].shape)}"
+    return None
 
 
 # The fields of a model card that others read as numbers and lists: an edited card whose values

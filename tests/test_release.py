@@ -665,3 +665,28 @@ def test_two_benchmark_folders_of_one_name_are_refused_before_any_scoring(tmp_pa
     assert err == [f"error: --data {first} and {second}: two benchmark folders named bench, whose scores are kept under "
                    "that name; rename one of them"], err
     assert not out.exists()
+
+
+def test_interpolate_of_tensors_of_different_shapes_names_the_first_one(tmp_path, capsys):
+    """Hostile test of the CLI's messages, #2: two files whose configs look alike but whose tensors
+    differ were "different architectures (ModelConfig(...) vs ModelConfig(...))", the same config twice."""
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    from srgan.checkpoint import save_generator
+    from srgan.models import Generator
+
+    bench, out = _two_cardless_generators(tmp_path)
+    with safe_open(str(tmp_path / "b.safetensors"), framework="numpy") as f:
+        metadata, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    tensors["tail.bias"] = np.zeros((3, 3), np.float32)
+    save_file(tensors, str(tmp_path / "b.safetensors"), metadata=metadata)
+    assert main(["interpolate", str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"), "--alpha", "0.5",
+                 "--out", str(out), "--data", str(bench)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: cannot interpolate {tmp_path / 'a.safetensors'} and {tmp_path / 'b.safetensors'}: tail.bias: (3,) vs (3, 3)"]
+    assert not out.exists()
+    save_generator(Generator(num_blocks=2, channels=8), tmp_path / "c.safetensors")  # another config: the configs say it
+    assert main(["interpolate", str(tmp_path / "a.safetensors"), str(tmp_path / "c.safetensors"), "--alpha", "0.5",
+                 "--out", str(out), "--data", str(bench)]) == 2
+    assert "different architectures (ModelConfig(scale=4, num_blocks=1" in capsys.readouterr().err
