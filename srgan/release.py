@@ -508,8 +508,8 @@ def format_card(card: dict) -> str:
     if card.get("batch_size"):  # a lineage's segments may differ (its departures say how): this is the last's
         last = " in the last segment" if len(card.get("segments") or ()) > 1 else ""
         about.append(f"batch {card['batch_size']} x {card.get('hr_crop')} px{last}")
-    if card.get("training_hours") is not None:
-        about.append(f"{card['training_hours']:.2f} h on {card.get('machine')}")
+    if card.get("training_hours") is not None:  # the machine is left out where unknown (a run without config.json): not "on None"
+        about.append(f"{card['training_hours']:.2f} h" + (f" on {card['machine']}" if card.get("machine") else ""))
     if card.get("paddle"):
         about.append(f"paddle {card['paddle']}")
     lines = [f"**{card['name']}** ({', '.join(about)})", ""]

@@ -690,3 +690,14 @@ def test_interpolate_of_tensors_of_different_shapes_names_the_first_one(tmp_path
     assert main(["interpolate", str(tmp_path / "a.safetensors"), str(tmp_path / "c.safetensors"), "--alpha", "0.5",
                  "--out", str(out), "--data", str(bench)]) == 2
     assert "different architectures (ModelConfig(scale=4, num_blocks=1" in capsys.readouterr().err
+
+
+def test_release_of_a_run_without_its_config_json_does_not_say_on_none(tmp_path, capsys):
+    """Hostile test of the CLI's messages, #3: a run folder without config.json (the machine record)
+    printed "0.00 h on None"; the machine is left out where it is not known."""
+    cfg, bench = _two_step_run(tmp_path)
+    (tmp_path / "run" / "config.json").unlink()
+    assert main(["release", cfg.train.out_dir, "--out", str(tmp_path / "w.safetensors"), "--data", str(bench)]) == 0
+    summary = capsys.readouterr().out.splitlines()[0]
+    assert "None" not in summary and summary.startswith("**w** (pretrain, step 2, batch 2 x 16 px, ") and summary.endswith(" h)")
+    assert json.loads((tmp_path / "w.json").read_text())["machine"] is None
