@@ -485,7 +485,7 @@ def add_release_parser(sub):
     p = sub.add_parser("release", help="export a training run as safetensors + a measured model card")
     p.add_argument("run_dir", type=path_arg, help="the run folder (config.json, log.jsonl, ckpt_*.ckpt)")
     p.add_argument("--out", required=True, type=path_arg, help="destination .safetensors (card: .json, log: _log.jsonl beside it)")
-    p.add_argument("--checkpoint", type=path_arg, help="one of the run's own checkpoints instead of the newest")
+    p.add_argument("--checkpoint", type=path_arg, help="one of the run's own checkpoints instead of the newest (its path, or its file name in RUN_DIR)")
     p.add_argument("--data", nargs="+", type=path_arg, help="benchmark folders to score (default: Set5, Set14 in the shared folder)")
     p.add_argument("--overwrite", action="store_true", help="replace existing weights, card and log at --out")
     p.add_argument("--notes", help="free text for the card")

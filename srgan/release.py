@@ -213,8 +213,9 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
         run_dir: the run folder (config.json, log.jsonl, ckpt_*.ckpt).
         out: destination `.safetensors`; the card goes to `.json` and the log to `_log.jsonl` beside it.
         benchmarks: benchmark folders to score (default: Set5 and Set14 in the shared folder).
-        checkpoint: one of the run's own checkpoints instead of the newest one (another
-            folder's checkpoint is refused: the card would mix two runs; release that folder).
+        checkpoint: one of the run's own checkpoints instead of the newest one, by its path or its
+            bare file name in `run_dir` (another folder's checkpoint is refused: the card would mix
+            two runs; release that folder).
         notes: free text for the card (e.g. what content loss could be used and why).
         history_benchmark: also score the initial generator and every kept checkpoint on this
             benchmark folder (the card's `checkpoint_scores`, see score_checkpoints).
@@ -233,6 +234,10 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     if not run_dir.is_dir():
         raise path_error(run_dir, "run folder")
     path = Path(checkpoint) if checkpoint else (runs.checkpoints(run_dir) or [None])[-1]
+    # A bare file name as `ls RUN` shows it ("ckpt_00000004.ckpt") is the run's own checkpoint when no
+    # file of that name is here: it was "ckpt_00000004.ckpt: no such checkpoint" beside RUN/ckpt_00000004.ckpt.
+    if checkpoint and len(path.parts) == 1 and not (path.exists() or path.is_symlink()) and (run_dir / path).exists():
+        path = run_dir / path
     if path is None:
         raise FileNotFoundError(f"{run_dir}: no ckpt_*.ckpt checkpoints to release")
     if checkpoint and path.exists() and not same_file(path.resolve().parent, run_dir):

@@ -701,3 +701,15 @@ def test_release_of_a_run_without_its_config_json_does_not_say_on_none(tmp_path,
     summary = capsys.readouterr().out.splitlines()[0]
     assert "None" not in summary and summary.startswith("**w** (pretrain, step 2, batch 2 x 16 px, ") and summary.endswith(" h)")
     assert json.loads((tmp_path / "w.json").read_text())["machine"] is None
+
+
+def test_release_takes_a_checkpoint_by_its_file_name_in_the_run(tmp_path, capsys, monkeypatch):
+    """Hostile test of the CLI's messages, #4: `release RUN --checkpoint ckpt_00000002.ckpt` (the name
+    `ls RUN` shows) was "ckpt_00000002.ckpt: no such checkpoint"; a name not in RUN either still is."""
+    cfg, bench = _two_step_run(tmp_path)
+    monkeypatch.chdir(tmp_path)  # no ckpt_00000002.ckpt here: the run's is meant
+    assert main(["release", "run", "--checkpoint", "ckpt_00000002.ckpt", "--out", "w.safetensors", "--data", str(bench)]) == 0
+    assert json.loads((tmp_path / "w.json").read_text())["step"] == 2
+    capsys.readouterr()
+    assert main(["release", "run", "--checkpoint", "ckpt_00000009.ckpt", "--out", "v.safetensors", "--data", str(bench)]) == 2
+    assert capsys.readouterr().err.strip() == "error: ckpt_00000009.ckpt: no such checkpoint"
