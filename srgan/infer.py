@@ -580,6 +580,23 @@ def plan_outputs(inputs: list[str | os.PathLike], output: str | os.PathLike) -> 
     return pairs, errors
 
 
+def one_name_per_file(files: list[Path], done: str) -> list[Path]:
+    """`files` with each file once: a file given twice (twice by name, or by a folder and by name)
+    is kept once, and of several names of one file (links), the file's own name is kept where it
+    is among them; the others are said in a warning ("z.png: the same file as x.png, `done` once,
+    as x.png"), not dropped in silence. `srgan upscale` and `srgan compare PHOTO...` use it."""
+    groups: dict[str, list[Path]] = {}
+    for f in files:
+        groups.setdefault(os.path.realpath(f), []).append(f)
+    kept = {}
+    for key, names in groups.items():
+        kept[key] = next((f for f in names if not f.is_symlink()), names[0])
+        for f in names:
+            if os.path.abspath(f) != os.path.abspath(kept[key]):
+                warnings.warn(f"{f}: the same file as {kept[key]}, {done} once, as {kept[key].name}", stacklevel=3)
+    return [f for f in files if f is kept[os.path.realpath(f)]]
+
+
 def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]], list[Path]]:
     """plan_outputs, and every input file it found (those refused for a name clash too, and
     paths given that do not exist): none of them may ever be replaced by an output."""
@@ -613,19 +630,7 @@ def _plan(inputs, output) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]
             given.append(item)
             errors.append((str(item), str(path_error(item, "file or folder"))))  # missing, link loop, ...
     all_inputs = files + given
-    # A file given twice (twice by name, or by a folder and by name) is upscaled once; of several
-    # names of one file (links), the file's own name is kept where it is among them, and the
-    # others are said, not dropped in silence.
-    groups: dict[str, list[Path]] = {}
-    for f in files:
-        groups.setdefault(os.path.realpath(f), []).append(f)
-    kept = {}
-    for key, names in groups.items():
-        kept[key] = next((f for f in names if not f.is_symlink()), names[0])
-        for f in names:
-            if os.path.abspath(f) != os.path.abspath(kept[key]):
-                warnings.warn(f"{f}: the same file as {kept[key]}, upscaled once, as {kept[key].name}", stacklevel=2)
-    files = [f for f in files if f is kept[os.path.realpath(f)]]
+    files = one_name_per_file(files, "upscaled")
     if output.suffix.lower() in IMAGE_EXTENSIONS:
         if len(files) + len(errors) != 1 or any(Path(i).is_dir() for i in inputs):
             raise ValueError(f"-o {output}: an output file name takes exactly one input image; give a folder for several")

@@ -36,7 +36,7 @@ from .evaluate import generator_upscaler, load_comparison
 from .i18n import translate
 from .image_io import IMAGE_EXTENSIONS, list_images, read_image
 from .imresize import imresize
-from .infer import Upscaler, resolve_weights
+from .infer import Upscaler, one_name_per_file, resolve_weights
 from .metrics import score_pair
 from .outputs import check_output_file
 
@@ -366,8 +366,10 @@ def compare_report(weights: Mapping[str, str | os.PathLike], data_dir: str | os.
 
 
 def _photo_files(inputs) -> tuple[list[Path], list[tuple[str, str]]]:
-    """The image files among `inputs` (files, and the images directly inside folders), and
-    (input, message) for each input that gives none: missing, or a folder without images."""
+    """The image files among `inputs` (files, and the images directly inside folders), each file
+    once (infer.one_name_per_file: a link and its target were two photos of the page, which
+    `srgan upscale` upscales once), and (input, message) for each input that gives none:
+    missing, or a folder without images."""
 
     files: list[Path] = []
     failed: list[tuple[str, str]] = []
@@ -382,7 +384,7 @@ def _photo_files(inputs) -> tuple[list[Path], list[tuple[str, str]]]:
                 files.append(item)
         else:
             failed.append((str(item), str(path_error(item, "image file"))))  # missing, broken link, ...
-    return files, failed
+    return one_name_per_file(files, "shown"), failed
 
 
 def centre_window(image: np.ndarray, window: int) -> np.ndarray:

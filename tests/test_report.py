@@ -196,6 +196,24 @@ def test_photo_with_a_non_utf8_name_is_shown(tmp_path, capsys, monkeypatch):
     page = out.read_text(encoding="utf-8")
     assert len(_figures(page)) == 1 and "caf\N{REPLACEMENT CHARACTER}.png" in page
 
+def test_a_photo_and_a_link_to_it_are_one_photo_of_the_page(tmp_path, capsys, monkeypatch):
+    """Hostile test of the CLI's messages, #5: `srgan compare DIR` showed a link in DIR and its
+    target as two photos, where `srgan upscale DIR` upscales the file once and says so; compare
+    does the same (infer.one_name_per_file)."""
+    monkeypatch.setenv("SRGAN_CACHE", str(tmp_path / "cache"))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    _photo(photos / "x.png", 12, 16, seed=6)
+    (photos / "b.png").symlink_to("x.png")  # listed first: still the file's own name is kept
+    out = tmp_path / "r.html"
+    status = main(["compare", str(photos), "--weights", f"A={_tiny_generator(tmp_path / 'g.safetensors')}",
+                   "--html", str(out), "--no-progress"])
+    err = capsys.readouterr().err.splitlines()
+    assert status == 0 and len(_figures(out.read_text(encoding="utf-8"))) == 1, err
+    assert f"warning: {photos / 'b.png'}: the same file as {photos / 'x.png'}, shown once, as x.png" in err
+    assert err[-1] == "1 photo(s) in the page, 0 failed"
+
+
 def test_compare_help_states_the_photo_defaults():
     import argparse
 
