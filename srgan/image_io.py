@@ -333,7 +333,8 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = Tr
             16-bit samples are kept for PNG and TIFF grayscale; otherwise they are converted
             to 8 bits with a warning (PIL cannot write 16-bit colour). An alpha channel is
             dropped with a warning for formats without one (JPEG, BMP); GIF keeps on/off
-            transparency (a warning when partly transparent pixels become opaque).
+            transparency (a warning when partly transparent pixels become opaque), and 256
+            colours (a warning when the image has more).
         replace: False: raise outputs.OutputError instead of replacing a file that exists
             when the image is written (atomic.atomic_path).
         icc_profile: a colour profile to embed (read_icc_profile of the input: the output is
@@ -366,6 +367,11 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, replace: bool = Tr
             array = array[:, :, [0, 0, 0, 1]]
     image = Image.fromarray(np.ascontiguousarray(array))  # mode from shape and dtype: L, LA, RGB, RGBA, I;16
     image = _as_netpbm_kind(path, image)
+    # GIF is a palette of 256 colours: a photo's colours are quantised (an upscaled photo: 7.7 grey
+    # levels off on average), said like .pgm's gray; a gray image, or one of few colours, is exact.
+    if fmt == "GIF" and image.mode in ("RGB", "RGBA") and image.convert("RGB").getcolors(256) is None:
+        warnings.warn(f"{path}: GIF holds 256 colours at most; the image written with a palette of 256 (.png keeps "
+                      "every colour)", stacklevel=2)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     if icc_profile and fmt in ("PNG", "JPEG", "TIFF", "WEBP"):
         options["icc_profile"] = icc_profile

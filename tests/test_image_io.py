@@ -240,6 +240,23 @@ def test_netpbm_names_get_the_kind_they_name(tmp_path):
     np.testing.assert_array_equal(read_image_full(tmp_path / "d.ppm"), colour)
 
 
+def test_a_gif_of_more_than_256_colours_is_said_to_be_quantised(tmp_path):
+    """Hostile test of the CLI's messages, #6: `srgan upscale photo.png -o out.gif` reduced the photo to
+    256 colours (a mean error of 7.7 grey levels) in silence, where .pgm and .pbm say what they lose.
+    A gray image or one of few colours is written exactly, silently."""
+    colour = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)  # 600 colours
+    with pytest.warns(UserWarning, match=r"a\.gif: GIF holds 256 colours at most; the image written with a palette of 256"):
+        save_image(tmp_path / "a.gif", colour)
+    assert not np.array_equal(read_image_full(tmp_path / "a.gif"), colour)  # what the warning says: not exact
+    few = colour // 64 * 64  # 64 colours
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_image(tmp_path / "b.gif", few)
+        save_image(tmp_path / "c.gif", colour[:, :, 0])
+    np.testing.assert_array_equal(read_image_full(tmp_path / "b.gif"), few)
+    np.testing.assert_array_equal(read_image_full(tmp_path / "c.gif")[:, :, 0], colour[:, :, 0])  # read as gray RGB
+
+
 def test_a_colour_key_becomes_the_alpha_it_means(tmp_path, rgb):
     """PNG's tRNS colour key on an RGB or gray image ("this colour is transparent"): read as an
     alpha channel, so `srgan upscale` keeps the transparency (it came out as solid key colour)."""
