@@ -345,6 +345,7 @@ def add_upscale_parser(sub):
 
 
 def cmd_upscale(args) -> int:
+    import os
     import warnings
 
     from .infer import BatchReport, Upscaler, plan_outputs, upscale_files
@@ -376,11 +377,16 @@ def cmd_upscale(args) -> int:
         # One line per warning ("warning: <file>: 16-bit RGB image read as 8 bits ..."), no source echo.
         warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
         try:  # setup problems (no weights, bad flags) end the command with one clear line
-            if args.cache_dir is not None:
-                from .export_files import check_cache_dir
+            from .export_files import check_cache_dir, default_cache_dir
 
+            named = None
+            if args.cache_dir is None and os.environ.get("SRGAN_CACHE"):
+                # $SRGAN_CACHE names a folder as --cache-dir does, and is checked the same way: a file
+                # there was two engines' fallback warnings and the slow engine, exit 0
+                args.cache_dir, named = default_cache_dir(), f"SRGAN_CACHE={os.environ['SRGAN_CACHE']}"
+            if args.cache_dir is not None:
                 # read-only is fine once the export is there (upscale_without_paddle: found in it)
-                args.cache_dir = check_cache_dir(args.cache_dir, needs_writing=not upscale_without_paddle(args))
+                args.cache_dir = check_cache_dir(args.cache_dir, needs_writing=not upscale_without_paddle(args), named=named)
             upscaler = Upscaler(weights=args.weights, engine=args.engine, device=args.device, tile=args.tile,
                                 tile_pad=args.tile_pad, cache_dir=args.cache_dir, tensorrt=args.tensorrt, bf16=args.bf16,
                                 perception=args.perception)

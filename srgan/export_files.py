@@ -255,25 +255,27 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "srgan"
 
 
-def check_cache_dir(cache_dir: str | os.PathLike, *, needs_writing: bool = True) -> Path:
-    """A cache folder the user named (`--cache-dir`), created if missing, or an OutputError saying
-    why it cannot be one: a file, a folder that cannot be created, or (needs_writing: the model is
-    not cached there yet) one that cannot be written. (The default cache is only tried: an unusable
-    default costs speed, not the result, so the engines fall back; a folder the user named is a
-    user error.) A read-only cache that already holds what is needed is fine."""
+def check_cache_dir(cache_dir: str | os.PathLike, *, needs_writing: bool = True, named: str | None = None) -> Path:
+    """A cache folder the user named (`--cache-dir`, or `$SRGAN_CACHE`), created if missing, or an
+    OutputError saying why it cannot be one: a file, a folder that cannot be created, or
+    (needs_writing: the model is not cached there yet) one that cannot be written. (The default
+    cache, ~/.cache/srgan, is only tried: an unusable default costs speed, not the result, so the
+    engines fall back; a folder the user named is a user error.) A read-only cache that already
+    holds what is needed is fine. `named`: how the messages name it (default "--cache-dir DIR")."""
     from .outputs import OutputError, make_folder
 
     cache_dir = Path(os.path.expanduser(cache_dir))
+    named = named or f"--cache-dir {cache_dir}"
     if cache_dir.is_symlink() and not cache_dir.exists():  # mkdir would say "File exists" of a link to nowhere
-        raise OutputError(f"--cache-dir {cache_dir}: a link to {os.readlink(cache_dir)}, which does not exist")
+        raise OutputError(f"{named}: a link to {os.readlink(cache_dir)}, which does not exist")
     for parent in (cache_dir, *cache_dir.parents):
         if parent.exists():
             if not parent.is_dir():
-                raise OutputError(f"--cache-dir {cache_dir}: {parent} is a file, not a folder")
+                raise OutputError(f"{named}: {parent} is a file, not a folder")
             break
-    make_folder(cache_dir, output=f"--cache-dir {cache_dir}")
+    make_folder(cache_dir, output=named)
     if needs_writing and not os.access(cache_dir, os.W_OK | os.X_OK):
-        raise OutputError(f"--cache-dir {cache_dir}: cannot write there (read-only, or no permission), and the "
+        raise OutputError(f"{named}: cannot write there (read-only, or no permission), and the "
                           "model is not cached there yet")
     return cache_dir
 

@@ -326,6 +326,21 @@ def test_a_cache_dir_that_cannot_be_written_is_refused(tmp_path, monkeypatch):
         check_cache_dir(tmp_path / "dangling")
 
 
+def test_a_srgan_cache_that_is_a_file_is_refused_as_the_flag_is(tmp_path, monkeypatch, capsys):
+    """Hostile test of the CLI's messages, #7: `SRGAN_CACHE=FILE srgan upscale` fell back to the slow
+    engine with two warnings and exit 0, where `--cache-dir FILE` is one line and exit 2."""
+    g = tmp_path / "g.safetensors"
+    save_generator(Generator(num_blocks=1, channels=8), g)
+    Image.new("RGB", (8, 8)).save(tmp_path / "photo.png")
+    (tmp_path / "a_file").write_text("x")
+    monkeypatch.setenv("SRGAN_CACHE", str(tmp_path / "a_file"))
+    out = tmp_path / "out.png"
+    assert main(["upscale", str(tmp_path / "photo.png"), "-o", str(out), "--weights", str(g), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: SRGAN_CACHE={tmp_path / 'a_file'}: {tmp_path / 'a_file'} is a file, not a folder"], err
+    assert not out.exists()
+
+
 def test_a_reader_that_closes_stdout_early_does_not_change_the_outcome(files, tmp_path):
     """Hostile test s20 round 2 (N5): `srgan upscale ... | head -1`, or a log viewer that quit:
     "error: [Errno 32] Broken pipe" and exit 2 ("nothing done") after the work, the summary lost."""
