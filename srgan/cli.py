@@ -33,6 +33,18 @@ def path_arg(text: str) -> str:
     return text
 
 
+def generator_arg(text: str) -> str:
+    """argparse type for --init-generator: a path, or a shipped model's short name ("srresnet",
+    "srgan") where no file of that name is here, as `srgan upscale --weights` takes them."""
+    import os
+
+    from .infer import SHIPPED_MODELS, shipped_weights
+
+    if text in SHIPPED_MODELS and not os.path.exists(text):
+        return str(shipped_weights(text))
+    return path_arg(text)
+
+
 def folder_arg(text: str) -> str:
     """path_arg with a leading "~" expanded (a quoted "~/cache", or one in a config, made a folder
     named "~" in the current one)."""
@@ -228,7 +240,7 @@ def add_train_parser(sub):
                                    help=about)
             else:
                 optional = "None" in str(f.type)
-                kind = path_arg if f.name in _TRAIN_PATHS else kind
+                kind = (generator_arg if f.name == "init_generator" else path_arg) if f.name in _TRAIN_PATHS else kind
                 kind = _all_or(kind) if f.name == "keep_last" else _none_or(kind) if optional else kind
                 group.add_argument(*flags, dest=f.name, type=kind, nargs=nargs, default=argparse.SUPPRESS,
                                    choices=choices.get(f.name), help=about)

@@ -214,7 +214,8 @@ class TrainConfig:
             bfloat16, "inference" on another CPU, "dygraph" on a GPU. Not a departure
             from the paper: the same Eq. 5.
         init_generator: generator weights (.safetensors or a checkpoint) to start from: phase 2
-            starts from the trained SRResNet (paper); phase 1 may continue earlier weights.
+            starts from the trained SRResNet (paper); phase 1 may continue earlier weights. On
+            the command line also a shipped model's short name, "srresnet" or "srgan".
         out_dir: run folder (checkpoints, logs, images).
         log_every, val_every, ckpt_every: intervals in steps.
         keep_last: checkpoints kept besides the best one (>= 1); None keeps them all

@@ -134,6 +134,36 @@ def test_notebook_deletes_no_folder_of_the_reader(path):
         assert "resume=not quick" in call, f"{path.name}: Trainer.fit({call}) should continue a full-mode run"
 
 
+def _book_commands() -> list[tuple[str, str]]:
+    """(chapter, command) for every `srgan ...` line of the chapters' bash blocks."""
+    out = []
+    for path in NOTEBOOKS:
+        for cell in _cells(path):
+            if cell["cell_type"] != "markdown":
+                continue
+            for block in re.findall(r"```(?:bash|shell|sh)\n(.*?)```", _source(cell), re.S):
+                out += [(path.name, line.split("#")[0].strip()) for line in block.splitlines()
+                        if line.strip().startswith("srgan ")]
+    return out
+
+
+def test_the_books_commands_are_ones_the_cli_takes():
+    """A command the book prints with a flag the CLI renamed or lost fails for every reader who
+    copies it; each one is parsed as `srgan` would (nothing runs)."""
+    pytest.importorskip("paddle")
+    import shlex
+
+    from srgan.cli import build_parser
+
+    commands = _book_commands()
+    assert len(commands) >= 5, commands  # chapters 5, 6 (train) and 8 (upscale, export)
+    for chapter, command in commands:
+        try:
+            build_parser().parse_args(shlex.split(command)[1:])
+        except SystemExit:
+            pytest.fail(f"{chapter}: `{command}` is refused by the CLI's parser")
+
+
 _LIST_ITEM = re.compile(r"^(\d+[.)]|[-*+]) ")
 
 

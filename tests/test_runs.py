@@ -559,3 +559,17 @@ def test_a_pipe_link_or_folder_at_a_run_file_name_is_refused_not_replaced(tmp_pa
             RunFolder(run).open()
         assert sorted(p.name for p in run.iterdir()) == [name]  # no lock or anything else left
     assert not (tmp_path / "elsewhere.jsonl").exists()
+
+
+def test_init_generator_takes_a_shipped_models_short_name_unless_a_file_has_that_name(tmp_path, monkeypatch):
+    """The book's phase-2 command says `--init-generator srresnet`, as `upscale --weights srresnet` reads."""
+    from srgan.cli import build_parser, train_config_from_args
+    from srgan.infer import shipped_weights
+
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(["train", "--phase", "gan", "--init-generator", "srresnet"])
+    assert train_config_from_args(args).train.init_generator == str(shipped_weights("srresnet"))
+    (tmp_path / "srgan").write_bytes(b"a file of the user's, named srgan")
+    args = build_parser().parse_args(["train", "--phase", "gan", "--init-generator", "srgan"])
+    assert train_config_from_args(args).train.init_generator.endswith("srgan")
+    assert train_config_from_args(args).train.init_generator != str(shipped_weights("srgan"))
