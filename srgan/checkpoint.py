@@ -36,7 +36,7 @@ from .atomic import atomic_path, file_digest, first_line, require_file, write_js
 from .config import MODEL_FIELDS_ADDED_LATER, PHASES, Config, ModelConfig
 from .image_io import image_kind
 from .log import logger
-from .models import Generator
+from .models import Generator, state_size
 from .safeload import SavedGeneratorState, UnsafePickleError, safe_load
 
 CONFIG_KEY = "srgan_model_config"
@@ -402,14 +402,25 @@ def released_generator_state(state: dict) -> dict:
     return state.get("generator_ema") or state["generator"]
 
 
-def check_network_sizes(state: dict, source: str) -> Config:
-    """A checkpoint's saved config, once its networks' sizes are checked against the tensors it
-    holds: the config decides what is built before the tensors are loaded, and a small file could
-    otherwise ask for a network of billions of parameters (minutes of building, or no memory)."""
-    cfg = Config.from_dict(state["config"])
-    for part, check in (("generator", generator_size_problem), ("discriminator", discriminator_size_problem)):
-        if isinstance(state.get(part), dict) and (problem := check(state[part], cfg.model)):
-            raise CheckpointError(f"{source}: {problem}; not a consistent training checkpoint")
+def check_network_sizes(state: dict, source: str, config: dict | None = None, discriminator: bool = False) -> Config:
+    """A checkpoint's saved config (or `config`, the run's config.json a bare --resume reads), once
+    the networks it describes are checked against the tensors the checkpoint holds: the config
+    decides what is built before the tensors are loaded, and a small file could otherwise ask for
+    a network of billions of parameters (minutes of building, or no memory).
+
+    Args:
+        state: load_checkpoint's dict.
+        source: the checkpoint, for the message.
+        config: the config to check instead of the checkpoint's own.
+        discriminator: the caller builds the discriminator too (a resumed GAN run): it must be
+            there, as large as the config says; otherwise it is checked only where saved.
+    """
+    cfg = Config.from_dict(config if config is not None else state["config"])
+    problems = [generator_size_problem(state["generator"], cfg.model)]
+    if discriminator or isinstance(state.get("discriminator"), dict):
+        problems.append(discriminator_size_problem(state.get("discriminator"), cfg.model))
+    if problem := next((p for p in problems if p), None):
+        raise CheckpointError(f"{source}: {problem}; not a consistent training checkpoint")
     return cfg
 
 
@@ -526,31 +537,39 @@ def read_generator_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray],
     return tensors, config
 
 
+def _values_held(tensors) -> int:
+    return sum(math.prod(v.shape) for v in tensors.values() if hasattr(v, "shape")) if isinstance(tensors, dict) else 0
+
+
 def generator_size_problem(tensors: dict, config: ModelConfig, said_by: str = "its config") -> str | None:
-    """How a generator's tensors disagree with the blocks and channels `config` would build, or None."""
+    """How a generator's tensors disagree with the network `config` would build, or None: its
+    blocks and channels, and whether the tensors hold at least as many values as that network
+    (models.state_size), so that building it costs no more than the file holds."""
     blocks = {k.split(".")[1] for k in tensors if k.startswith("body.") and k.count(".") >= 2}
     head = tensors.get("head.weight")
     held = (len(blocks), head.shape[0] if head is not None and len(head.shape) else None)
     if held != (config.num_blocks, config.channels):
         return (f"{said_by} says {config.num_blocks} residual blocks of {config.channels} channels, its tensors hold "
                 f"{held[0]} blocks of {held[1]}")
+    need, values = state_size(config, "generator"), _values_held(tensors)
+    if _far_more(need, values):  # names that look right, on far fewer values (hostile round s24 #1)
+        return f"{said_by} describes a generator of {need:,} values, its tensors hold {values:,}"
     return None
 
 
-def discriminator_size_problem(tensors: dict, config: ModelConfig) -> str | None:
-    """How a discriminator's tensors disagree with the d_channels (and, for the paper's D, the
-    d_image_size) `config` would build, or None: its first convolution (3 input channels) has
-    d_channels outputs; the paper's dense layer reads 8 d_channels x (d_image_size / 16)^2 values."""
-    shapes = [list(v.shape) for v in tensors.values() if hasattr(v, "shape")]
-    first = [s[0] for s in shapes if len(s) == 4 and s[1] == 3]
-    if first and first[0] != config.d_channels:
-        return f"its config says a discriminator of {config.d_channels} channels, its tensors hold {first[0]}"
-    dense = [s[0] for s in shapes if len(s) == 2 and s[1] > 1]  # the first dense layer (the last has one output)
-    if config.d_arch == "paper" and config.d_image_size and dense and isinstance(config.d_channels, int):
-        wanted = 8 * config.d_channels * (config.d_image_size // 16) ** 2
-        if max(dense) != wanted:
-            return (f"its config says a discriminator for {config.d_image_size} px crops ({wanted} dense inputs), "
-                    f"its tensors hold {max(dense)}")
+def _far_more(need: int, held: int) -> bool:
+    """Building `need` values costs far more than the `held` ones a file brought: more than twice
+    as many and a million more. (A smaller gap, a tensor or two missing, is cheap to build and
+    then named exactly by load_state_dict_checked.)"""
+    return need > max(2 * held, held + 2**20)
+
+
+def discriminator_size_problem(tensors: dict | None, config: ModelConfig) -> str | None:
+    """Whether a discriminator's tensors (None: none saved) hold at least as many values as the
+    discriminator `config` would build (models.state_size), or None."""
+    need, values = state_size(config, "discriminator"), _values_held(tensors)
+    if _far_more(need, values):
+        return f"its config describes a discriminator of {need:,} values, its tensors hold {values:,}"
     return None
 
 

@@ -261,7 +261,8 @@ def _resumed_config(args):
     out_dir = getattr(args, "out_dir", None)
     if isinstance(args.resume, str) and Path(args.resume).is_file():
         state = ckpt.load_checkpoint(args.resume)
-        cfg = ckpt.check_network_sizes(state, args.resume)  # what the trainer will build: no larger than the file
+        # what the trainer will build (with the discriminator in phase 2): no larger than the file holds
+        cfg = ckpt.check_network_sizes(state, args.resume, discriminator=state.get("phase") == "gan")
         steps = getattr(args, "steps", cfg.train.steps)
         if int(state["step"]) >= steps:  # checked before a folder is made: it would hold a run that never trained
             raise ValueError(f"{args.resume}: is at step {int(state['step']):,}; --steps {steps:,} leaves nothing to "
@@ -274,8 +275,12 @@ def _resumed_config(args):
                 raise ValueError(f"{args.resume}: is not in its run's folder; give --out, the folder to continue in")
             cfg.train.out_dir = str(home)
         return cfg
-    if args.resume is True and out_dir and runs.read_info(out_dir).get("config"):
-        return Config.from_dict(runs.read_info(out_dir)["config"])
+    if args.resume is True and out_dir and (saved := runs.read_info(out_dir).get("config")):
+        # The run's config.json decides what is built; its newest checkpoint must hold that much.
+        if found := runs.checkpoints(out_dir):
+            state = ckpt.load_checkpoint(found[-1])
+            return ckpt.check_network_sizes(state, str(found[-1]), config=saved, discriminator=state.get("phase") == "gan")
+        return Config.from_dict(saved)
     return None
 
 
@@ -604,6 +609,17 @@ def compare_weights(items: list[str] | None) -> dict[str, str]:
     return dict(pairs)
 
 
+def _check_named_cache() -> None:
+    """$SRGAN_CACHE, when set, names a folder as --cache-dir does and is refused the same way (a
+    file there was two fallback warnings and the slow engine, exit 0); the default cache is only tried."""
+    import os
+
+    from .export_files import check_cache_dir, default_cache_dir
+
+    if os.environ.get("SRGAN_CACHE"):
+        check_cache_dir(default_cache_dir(), needs_writing=False, named=f"SRGAN_CACHE={os.environ['SRGAN_CACHE']}")
+
+
 def cmd_compare(args) -> int:
     from .infer import resolve_weights
     from .outputs import check_output_file, same_file
@@ -611,6 +627,8 @@ def cmd_compare(args) -> int:
     from pathlib import Path
 
     from .image_io import IMAGE_EXTENSIONS
+
+    _check_named_cache()
 
     # A typo (page.htlm, crops.pgn) or a swap (--html crops.png) wrote a file viewers refuse
     if args.html and Path(args.html).suffix.lower() not in (".html", ".htm"):

@@ -374,6 +374,45 @@ def build_discriminator(config) -> nn.Layer:
     return Discriminator.from_config(config)
 
 
+def _state_values(layer: nn.Layer) -> int:
+    return sum(math.prod(v.shape) for v in layer.state_dict().values())
+
+
+def _quadratic_at(values_at, x: int) -> int:
+    """values_at(x) for a polynomial values_at of degree <= 2, from its values at 1, 2 and 3 (Lagrange)."""
+    y1, y2, y3 = values_at(1), values_at(2), values_at(3)
+    return y1 * (x - 2) * (x - 3) // 2 - y2 * (x - 1) * (x - 3) + y3 * (x - 1) * (x - 2) // 2
+
+
+def state_size(config, part: str = "generator") -> int:
+    """How many values (parameters and buffers) the network a `config.ModelConfig` describes holds,
+    without building it at that size: from copies one, two and three channels wide (a network's
+    size is a polynomial of degree 2 in its width) and, for the paper's D, two input sizes (its
+    dense layer grows with the input's area). A checkpoint or weights file must hold at least
+    this many values before its config is built (srgan.checkpoint): a small file could otherwise
+    ask for a network of billions of parameters.
+
+    Args:
+        config: a ModelConfig (or anything with its fields).
+        part: "generator" or "discriminator".
+    """
+    if part == "generator":
+        return _quadratic_at(lambda c: _state_values(Generator(scale=config.scale, num_blocks=config.num_blocks, channels=c,
+                                                               global_skip=config.global_skip)), config.channels)
+    if getattr(config, "d_arch", "paper") == "unet":
+        return _quadratic_at(lambda c: _state_values(UNetDiscriminator(channels=c, image_size=None)), config.d_channels)
+    if config.d_image_size is None:
+        return _quadratic_at(lambda c: _state_values(Discriminator(channels=c, image_size=None, norm=config.d_norm)),
+                             config.d_channels)
+    area = (config.d_image_size // 16) ** 2  # the dense layer's input positions: linear in them, 1 and 4 measured
+
+    def at_width(c: int) -> int:
+        one, four = (_state_values(Discriminator(channels=c, image_size=side, norm=config.d_norm)) for side in (16, 32))
+        return one + (four - one) * (area - 1) // 3
+
+    return _quadratic_at(at_width, config.d_channels)
+
+
 def count_parameters(model: nn.Layer) -> int:
     """Number of trainable parameters (BN running statistics are buffers and not counted)."""
     return int(sum(p.numel().item() for p in model.parameters() if not p.stop_gradient))

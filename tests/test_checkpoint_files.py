@@ -313,8 +313,26 @@ def test_a_small_checkpoint_cannot_make_release_or_resume_build_a_huge_network(t
     cfg.model.d_channels, cfg.model.d_image_size = 8, 32
     d_tensors = {k: v.numpy() for k, v in build_discriminator(cfg.model).state_dict().items()}
     assert discriminator_size_problem(d_tensors, cfg.model) is None
-    assert "4096 channels" in discriminator_size_problem(d_tensors, dataclasses.replace(cfg.model, d_channels=4096))
-    assert "2048 px" in discriminator_size_problem(d_tensors, dataclasses.replace(cfg.model, d_image_size=2048))
+    assert "discriminator of 19,311,286,273 values, its tensors hold 338,729" in discriminator_size_problem(
+        d_tensors, dataclasses.replace(cfg.model, d_channels=4096))
+    assert "its tensors hold 338,729" in discriminator_size_problem(d_tensors, dataclasses.replace(cfg.model, d_image_size=2048))
+    # a GAN checkpoint without its D: a paper-size one is not built on nothing (a tiny one is, then named missing)
+    assert "its tensors hold 0" in discriminator_size_problem(None, dataclasses.replace(cfg.model, d_channels=64))
+
+
+def test_names_that_look_right_on_too_few_values_do_not_pass_the_size_check(tmp_path, monkeypatch):
+    """A 4 MB file with a 4096-channel head.weight and 1024 dummy body.<i> tensors passed the
+    blocks/channels check and had srgan build 3 * 10^11 parameters (hostile round s24 #1)."""
+    import srgan.checkpoint as ckpt
+    from srgan.checkpoint import write_generator_file
+
+    tensors = {"head.weight": np.zeros((4096, 3, 1, 1), np.float32)}
+    tensors |= {f"body.{i}.x": np.zeros(1, np.float32) for i in range(1024)}
+    config = dataclasses.replace(TINY, num_blocks=1024, channels=4096)
+    write_generator_file(tensors, tmp_path / "fake.safetensors", dataclasses.asdict(config))
+    monkeypatch.setattr(ckpt, "build_generator", lambda *a: pytest.fail("a network was built"))
+    with pytest.raises(CheckpointError, match="describes a generator of 310,644,797,443 values, its tensors hold 13,312"):
+        ckpt.read_generator_file(tmp_path / "fake.safetensors")
 
 
 # --- the perception dial's checks ------------------------------------------------------------
@@ -363,3 +381,26 @@ def test_healthy_files_of_another_kind_are_named_not_called_corrupt(tmp_path):
         with pytest.raises(CheckpointError) as raised:
             load_checkpoint(tmp_path / name)
         assert str(raised.value).startswith(f"{tmp_path / name}: {kind}") and "corrupt" not in str(raised.value)
+
+
+def test_a_bare_resume_does_not_build_what_an_edited_config_json_asks_for(tmp_path, monkeypatch, capsys):
+    """`srgan train --resume --out RUN` builds from RUN/config.json: an edited one asked for a 5 GB
+    network before anything was compared (hostile round s24 #3); its newest checkpoint bounds it."""
+    import json
+
+    import srgan.checkpoint as ckpt
+    from srgan.cli import main
+    from srgan.train import Trainer
+    from tiny import config as tiny_config, images, val_pairs
+
+    out = tmp_path / "run"
+    Trainer(tiny_config(out, steps=2, ckpt_every=2, val_every=100), images=images(), val_pairs=val_pairs(),
+            progress=False).fit()
+    info = json.loads((out / "config.json").read_text())
+    info["config"]["model"]["num_blocks"], info["config"]["model"]["channels"] = 1000, 4096
+    info["config"]["train"]["steps"] = 4
+    (out / "config.json").write_text(json.dumps(info))
+    monkeypatch.setattr(ckpt, "build_generator", lambda *a: pytest.fail("a network was built"))
+    capsys.readouterr()
+    assert main(["train", "--resume", "--out", str(out), "--no-progress"]) != 0
+    assert "ckpt_00000002.ckpt: its config says 1000 residual blocks of 4096 channels" in capsys.readouterr().err

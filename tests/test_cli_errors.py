@@ -339,6 +339,12 @@ def test_a_srgan_cache_that_is_a_file_is_refused_as_the_flag_is(tmp_path, monkey
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: SRGAN_CACHE={tmp_path / 'a_file'}: {tmp_path / 'a_file'} is a file, not a folder"], err
     assert not out.exists()
+    # compare's photo page reads the same cache: the same line, nothing written (hostile round s24 #6)
+    page = tmp_path / "page.html"
+    assert main(["compare", str(tmp_path / "photo.png"), "--html", str(page), "--weights", f"g={g}", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: SRGAN_CACHE={tmp_path / 'a_file'}: {tmp_path / 'a_file'} is a file, not a folder"], err
+    assert not page.exists()
 
 
 def test_a_reader_that_closes_stdout_early_does_not_change_the_outcome(files, tmp_path):
