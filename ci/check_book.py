@@ -68,8 +68,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html as html_lib
 import http.server
+import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -614,6 +617,45 @@ def other_pages(html: Path) -> list[str]:
     return pages
 
 
+SEARCH_TERMS = REPO / "ci" / "zh_search_terms.txt"  # the Chinese book's terms (ci/zh.py gives them to jieba)
+
+
+def _prose_text(page: Path) -> str:
+    """The text of a page's prose: its article's headings, paragraphs and list items (not the
+    navigation, code, outputs or tables, which the search index does not hold either)."""
+    text = page.read_text(encoding="utf-8")
+    article = re.search(r"<article\b.*?</article>", text, re.S | re.I)
+    text = re.sub(r"<(script|style|pre)\b.*?</\1>", " ", article.group(0) if article else text, flags=re.S | re.I)
+    text = re.sub(r'<div class="[^"]*cell_output.*?</div>\s*</div>', " ", text, flags=re.S)
+    parts = re.findall(r"<(p|li|h[1-6])\b[^>]*>(.*?)</\1>", text, re.S | re.I)
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", body)) for _, body in parts)
+
+
+def search_problems(root: Path, terms_file: Path = SEARCH_TERMS) -> list[str]:
+    """The book's own terms that its search does not find on every chapter that uses them: each
+    word of the Chinese edition's user dictionary, against the pages of `root` whose text holds it
+    and the pages its search index lists for it. (The browser does not split a query into words:
+    a term the index split or swallowed into a longer word finds nothing, reader s24.)"""
+    index_file = root / "searchindex.js"
+    if not index_file.is_file() or not terms_file.is_file():
+        return []
+    raw = index_file.read_text(encoding="utf-8")
+    index = json.loads(raw[raw.index("(") + 1:raw.rindex(")")])
+    texts = {i: _prose_text(root / f"{name}.html") for i, name in enumerate(index["docnames"])
+             if (root / f"{name}.html").is_file() and name.startswith("book/")}
+    out = []
+    for line in terms_file.read_text(encoding="utf-8").splitlines():
+        term = line.split()[0] if line.strip() else ""
+        using = {i for i, text in texts.items() if term and term in text}
+        found = set()
+        for table in ("terms", "titleterms"):  # the search page looks in both
+            listed = index.get(table, {}).get(term, [])
+            found |= set(listed) if isinstance(listed, list) else {listed}
+        if using - found:
+            out.append(f"search for {term}: finds {len(using & found)} of the {len(using)} chapters that use it")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--html", type=Path, default=REPO / "_build" / "book" / "html", help="the built HTML book")
@@ -679,6 +721,10 @@ def main(argv: list[str] | None = None) -> int:
     if chosen is not None:
         main_shot.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(chosen, main_shot)
+    if "zh" in editions:  # the search index, read as the search page reads it
+        found = search_problems(html / "zh")
+        results["zh/search"] = {"url": str(html / "zh" / "search.html"), "figures": 0, "images": 0, "problems": found}
+        print(("FAIL" if found else "ok  ") + " zh/search terms" + ("\n       " + "\n       ".join(found) if found else ""))
     failed = [n for n, r in results.items() if r["problems"]]
     totals = {kind: sum(r.get("counts", {}).get(kind, 0) for r in results.values()) for kind in COUNTED}
     summary = {"pages": len(results), "editions": editions, "failed": failed, "totals": totals,

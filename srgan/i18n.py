@@ -232,8 +232,9 @@ ZH_GLUE: dict[str, str] = {
     "rose": "有所上升",
     "did not rise": "没有上升",  # the second half's mean is not above the first's
     # chapter 5: "网格对比度在第一次验证时为 14.17，最后一次为 7.56，{…}"
-    "still well above a photo's (the tiny network leaves a period-4 pattern, faint but visible in the flat areas of the grids)":
-        "仍远高于照片的水平（这个小网络留下了周期为 4 的图案，在验证对比图的平坦区域中虽淡却看得见）",
+    "still well above a photo's (the tiny network leaves a period-4 pattern; at the size the grids below are drawn, "
+    "the eye hardly sees it)":
+        "仍远高于照片的水平（这个小网络留下了周期为 4 的图案；按下面验证对比图的显示尺寸，肉眼几乎看不出来）",
     "close to a photo's": "接近照片的水平",
     "somewhat above a photo's": "略高于照片的水平",
 
@@ -557,8 +558,14 @@ ZH_FIGURES: dict[str, str] = {
     # chapter 6
     # the chapter's content_loss parameter, named as the prose names the losses
     "live run: vgg54 + {#} adversarial, from the shipped SRResNet": "演示训练：VGG54 + {#} 对抗损失，从随包发布的 SRResNet 出发",
+    "live run: vgg54 + {#} adversarial + {#} lattice penalty, from the shipped SRResNet":
+        "演示训练：VGG54 + {#} 对抗损失 + {#} 网格惩罚，从随包发布的 SRResNet 出发",
     "live run: vgg22 + {#} adversarial, from the shipped SRResNet": "演示训练：VGG22 + {#} 对抗损失，从随包发布的 SRResNet 出发",
+    "live run: vgg22 + {#} adversarial + {#} lattice penalty, from the shipped SRResNet":
+        "演示训练：VGG22 + {#} 对抗损失 + {#} 网格惩罚，从随包发布的 SRResNet 出发",
     "live run: mse + {#} adversarial, from the shipped SRResNet": "演示训练：MSE + {#} 对抗损失，从随包发布的 SRResNet 出发",
+    "live run: mse + {#} adversarial + {#} lattice penalty, from the shipped SRResNet":
+        "演示训练：MSE + {#} 对抗损失 + {#} 网格惩罚，从随包发布的 SRResNet 出发",
     "live run: {} + {#} adversarial, from the shipped SRResNet": "演示训练：{} + {#} 对抗损失，从随包发布的 SRResNet 出发",
     "validation images": "验证图像",
     "grid contrast": "网格对比度",

@@ -342,3 +342,23 @@ def test_edition_of_and_other_edition_url():
     assert other_edition_url(f"{base}/zh/book/02_generator.html", "zh", base) == f"{base}/book/02_generator.html"
     with pytest.raises(ValueError):
         other_edition_url(f"{base}/book/02_generator.html", "zh", base)
+
+
+def test_a_term_the_search_index_lost_on_a_chapter_that_uses_it_is_reported(tmp_path):
+    """Reader s24: 上采样, 网格惩罚 and 全局残差 found nothing or one page of several in the Chinese
+    search (jieba had swallowed them into longer words): each dictionary term is checked against the
+    chapters whose prose holds it and the pages the index lists."""
+    import json
+
+    from check_book import search_problems
+
+    (tmp_path / "book").mkdir()
+    page = '<html><nav><p>判别器</p></nav><article class="bd-article"><p>{}</p><pre>网格惩罚</pre></article></html>'
+    (tmp_path / "book" / "a.html").write_text(page.format("上采样块把通道数放大，再加上双三次全局残差。"), encoding="utf-8")
+    (tmp_path / "book" / "b.html").write_text(page.format("判别器的输出。"), encoding="utf-8")
+    index = {"docnames": ["book/a", "book/b"], "terms": {"上采样": 0, "全局残差": [1]}, "titleterms": {"判别器": 1}}
+    (tmp_path / "searchindex.js").write_text(f"Search.setIndex({json.dumps(index)})", encoding="utf-8")
+    terms = tmp_path / "terms.txt"
+    terms.write_text("上采样 1000 n\n全局残差 1000 n\n判别器 1000 n\n网格惩罚 1000 n\n", encoding="utf-8")
+    # 上采样 is listed for a; 判别器 (b's title) is found; 网格惩罚 is only in code, 判别器 in a's navigation
+    assert search_problems(tmp_path, terms) == ["search for 全局残差: finds 0 of the 1 chapters that use it"]
