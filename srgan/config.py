@@ -188,6 +188,10 @@ class TrainConfig:
             of SR's and HR's structure tensors of the luma detail band: which way fine texture runs
             and how much there is, not where each strand sits) to the generator loss, against grain
             that ignores the photo's structures. 0 = the paper.
+        texture_direction_weight: phase 2, not in the paper: add this weight times
+            `losses.texture_direction_loss` (L1 of SR's and HR's detail orientation vectors, weighted
+            by HR's detail energy: which way fine texture runs where the photo has some, not how
+            much) to the generator loss. 0 = the paper.
         ema_decay: not in the paper: also keep an exponential moving average of G's weights
             (srgan.ema; ESRGAN's code uses 0.999), and validate, keep (best_generator) and release
             the average instead of the last weights; it spans about 1 / (1 - ema_decay) steps.
@@ -246,6 +250,7 @@ class TrainConfig:
     lr_consistency_weight: float = 0.0
     artifact_weight: float = 0.0
     texture_weight: float = 0.0
+    texture_direction_weight: float = 0.0
     ema_decay: float = 0.0
     d_warmup_steps: int = 0
     d_renew_every: int = 0
@@ -351,6 +356,8 @@ class Config:
         need(train.lr_consistency_weight >= 0, f"lr_consistency_weight must be >= 0, got {train.lr_consistency_weight!r}")
         need(0 <= train.ema_decay < 1, f"ema_decay must be in [0, 1), got {train.ema_decay!r}")
         need(train.texture_weight >= 0, f"texture_weight must be >= 0, got {train.texture_weight!r}")
+        need(train.texture_direction_weight >= 0,
+             f"texture_direction_weight must be >= 0, got {train.texture_direction_weight!r}")
         need(train.artifact_weight >= 0, f"artifact_weight must be >= 0, got {train.artifact_weight!r}")
         need(not train.artifact_weight or not isinstance(train.ema_decay, (int, float)) or train.ema_decay > 0,
              f"artifact_weight {train.artifact_weight!r} needs ema_decay > 0: the running average of G is the "

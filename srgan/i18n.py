@@ -161,11 +161,11 @@ ZH_GLUE: dict[str, str] = {
         "这时还需要 D 在 HR 上的 logit（不求梯度：这一步只训练 G）。",
     "Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight), low-frequency loss "
     "(cfg.train.lowfreq_weight), chroma loss (cfg.train.chroma_weight), LR-consistency loss "
-    "(cfg.train.lr_consistency_weight), LDL's artifact loss (cfg.train.artifact_weight) and the texture loss "
-    "(cfg.train.texture_weight) added to G's loss.":
+    "(cfg.train.lr_consistency_weight), LDL's artifact loss (cfg.train.artifact_weight) and the texture losses "
+    "(cfg.train.texture_weight, texture_direction_weight) added to G's loss.":
         "论文中没有：在 G 的损失上加上带权重的网格惩罚（cfg.train.lattice_weight）、低频损失（cfg.train.lowfreq_weight）、"
         "色度损失（cfg.train.chroma_weight）、LR 一致性损失（cfg.train.lr_consistency_weight）、LDL 的伪影损失"
-        "（cfg.train.artifact_weight）和纹理方向损失（cfg.train.texture_weight）。",
+        "（cfg.train.artifact_weight）和纹理损失（cfg.train.texture_weight、texture_direction_weight）。",
     "Not in the paper: float16 autocast on a GPU when cfg.train.amp (a no-op otherwise).":
         "论文中没有：cfg.train.amp 开启时在 GPU 上用 float16 自动混合精度（否则什么也不做）。",
     "Backward and one optimizer step through the AMP grad scaler (plain backward/step without AMP).":
@@ -401,8 +401,10 @@ ZH_FIGURES: dict[str, str] = {
     "lr_consistency_weight {#}, {}": "LR 一致性损失权重 {#}，{}",
     "artifact_weight {#}": "伪影损失权重 {#}",
     "artifact_weight {#}, {}": "伪影损失权重 {#}，{}",
-    "texture_weight {#}": "纹理方向损失权重 {#}",
-    "texture_weight {#}, {}": "纹理方向损失权重 {#}，{}",
+    "texture_weight {#}": "纹理损失权重 {#}",
+    "texture_weight {#}, {}": "纹理损失权重 {#}，{}",
+    "texture_direction_weight {#}": "纹理走向损失权重 {#}",
+    "texture_direction_weight {#}, {}": "纹理走向损失权重 {#}，{}",
     "ema_decay {#}": "EMA 衰减 {#}",
     "ema_decay {#}, {}": "EMA 衰减 {#}，{}",
     "d_renew_every {#}": "每 {#} 步更换判别器",
@@ -752,15 +754,21 @@ ZH_FIGURES: dict[str, str] = {
     "\\+ {#} x artifact loss: L1 of SR and HR where SR's residual varies from pixel to pixel and G is worse than its "
     "running average (LDL, Liang et al. {#}; paper: no such term)":
         "\\+ {#} × 伪影损失：在 SR 的残差逐像素起伏、且 G 不如它的滑动平均的地方，计算 SR 与 HR 的 L1（LDL，Liang 等，{#}；论文：没有这一项）",
+    "\\+ {#} x texture-direction loss: L1 of SR's and HR's detail orientation vectors, weighted by HR's detail "
+    "energy (which way fine texture runs; paper: no such term)":
+        "\\+ {#} × 纹理走向损失：SR 与 HR 细节方向向量之间的 L1，按 HR 的细节能量加权（细纹理朝哪个方向；论文：没有这一项）",
     "\\+ {#} x texture loss: L1 of SR's and HR's structure tensors of the luma detail band (which way fine texture "
     "runs and how much; paper: no such term)":
-        "\\+ {#} × 纹理方向损失：SR 与 HR 亮度细节频带的结构张量之间的 L1（细纹理朝哪个方向、有多少；论文：没有这一项）",
+        "\\+ {#} × 纹理损失：SR 与 HR 亮度细节频带的结构张量之间的 L1（细纹理朝哪个方向、有多少；论文：没有这一项）",
     "+ {#} x artifact loss: L1 of SR and HR where SR's residual varies from pixel to pixel and G is worse than its "
     "running average (LDL, Liang et al. {#}; paper: no such term)":
         "+ {#} × 伪影损失：在 SR 的残差逐像素起伏、且 G 不如它的滑动平均的地方，计算 SR 与 HR 的 L1（LDL，Liang 等，{#}；论文：没有这一项）",
+    "+ {#} x texture-direction loss: L1 of SR's and HR's detail orientation vectors, weighted by HR's detail "
+    "energy (which way fine texture runs; paper: no such term)":
+        "+ {#} × 纹理走向损失：SR 与 HR 细节方向向量之间的 L1，按 HR 的细节能量加权（细纹理朝哪个方向；论文：没有这一项）",
     "+ {#} x texture loss: L1 of SR's and HR's structure tensors of the luma detail band (which way fine texture "
     "runs and how much; paper: no such term)":
-        "+ {#} × 纹理方向损失：SR 与 HR 亮度细节频带的结构张量之间的 L1（细纹理朝哪个方向、有多少；论文：没有这一项）",
+        "+ {#} × 纹理损失：SR 与 HR 亮度细节频带的结构张量之间的 L1（细纹理朝哪个方向、有多少；论文：没有这一项）",
     "discriminator: spectral normalisation instead of BN (Miyato et al. {#}, as Real-ESRGAN; paper: batch "
     "normalisation)": "判别器：用谱归一化代替 BN（Miyato 等，{#}；与 Real-ESRGAN 相同；论文：批量归一化）",
     "the first {#} steps train a new discriminator alone against the fixed generator (it continues released weights "
@@ -808,12 +816,12 @@ ZH_PRINTED: dict[str, str] = {
         "而这些梯度永远不会来，Paddle 随后会在 D 的反向传播中报错（\"parameter ... has been ready before\"）。",
     "_add_g_penalties: Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight), low-frequency "
     "loss (cfg.train.lowfreq_weight), chroma loss (cfg.train.chroma_weight), LR-consistency loss "
-    "(cfg.train.lr_consistency_weight), LDL's artifact loss (cfg.train.artifact_weight) and the texture loss "
-    "(cfg.train.texture_weight) added to G's loss. Returns (loss, their unweighted values).":
+    "(cfg.train.lr_consistency_weight), LDL's artifact loss (cfg.train.artifact_weight) and the texture losses "
+    "(cfg.train.texture_weight, texture_direction_weight) added to G's loss. Returns (loss, their unweighted values).":
         "_add_g_penalties：论文中没有：把加权的网格惩罚（cfg.train.lattice_weight）、低频损失"
         "（cfg.train.lowfreq_weight）、色度损失（cfg.train.chroma_weight）、LR 一致性损失"
-        "（cfg.train.lr_consistency_weight）、LDL 的伪影损失（cfg.train.artifact_weight）和纹理方向损失"
-        "（cfg.train.texture_weight）加到 G 的损失上。"
+        "（cfg.train.lr_consistency_weight）、LDL 的伪影损失（cfg.train.artifact_weight）和纹理损失"
+        "（cfg.train.texture_weight、texture_direction_weight）加到 G 的损失上。"
         "返回（总损失，它们未加权的值）。",
     "_mixed_precision: Not in the paper: float16 autocast on a GPU when cfg.train.amp (a no-op otherwise).":
         "_mixed_precision：论文中没有：cfg.train.amp 为真时在 GPU 上做 float16 自动混合精度（否则什么也不做）。",

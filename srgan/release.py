@@ -142,6 +142,9 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
     if gan and train.texture_weight != ref.train.texture_weight:
         out.append(f"+ {train.texture_weight:g} x texture loss: L1 of SR's and HR's structure tensors of the luma detail band "
                    f"(which way fine texture runs and how much; paper: no such term)")
+    if gan and train.texture_direction_weight != ref.train.texture_direction_weight:
+        out.append(f"+ {train.texture_direction_weight:g} x texture-direction loss: L1 of SR's and HR's detail orientation "
+                   f"vectors, weighted by HR's detail energy (which way fine texture runs; paper: no such term)")
     if train.ema_decay != ref.train.ema_decay:
         out.append(f"the released weights are an exponential moving average of G's (decay {train.ema_decay:g}, about "
                    f"{1 / (1 - train.ema_decay):,.0f} steps; as ESRGAN's code; paper: the last weights)")

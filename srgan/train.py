@@ -44,7 +44,7 @@ from .imresize import imresize
 from .interrupt import StopOnSigterm
 from .log import logger
 from .losses import (ContentLoss, PixelLoss, discriminator_loss, generator_adversarial_loss, lattice_penalty,
-                     artifact_loss, chroma_loss, texture_loss, low_frequency_loss, lr_consistency_loss, relativistic_discriminator_loss, relativistic_generator_loss)
+                     artifact_loss, chroma_loss, texture_direction_loss, texture_loss, low_frequency_loss, lr_consistency_loss, relativistic_discriminator_loss, relativistic_generator_loss)
 from .metrics import VALIDATION_METRICS, score_pair, summary_score
 from .models import Generator, build_discriminator
 
@@ -349,7 +349,8 @@ class Trainer:
         """Not in the paper: the weighted lattice penalty (cfg.train.lattice_weight), low-frequency
         loss (cfg.train.lowfreq_weight), chroma loss (cfg.train.chroma_weight), LR-consistency
         loss (cfg.train.lr_consistency_weight), LDL's artifact loss (cfg.train.artifact_weight) and
-        the texture loss (cfg.train.texture_weight) added to G's loss. Returns (loss, their unweighted values)."""
+        the texture losses (cfg.train.texture_weight, texture_direction_weight) added to G's loss.
+        Returns (loss, their unweighted values)."""
         extra = {}
         if self.cfg.train.lattice_weight:  # penalise the pixel-shuffle lattice; its period is the scale
             lattice = lattice_penalty(sr, hr, period=self.cfg.model.scale)
@@ -377,6 +378,10 @@ class Trainer:
             texture = texture_loss(sr, hr)
             loss_g = loss_g + self.cfg.train.texture_weight * texture
             extra["texture"] = float(texture)
+        if self.cfg.train.texture_direction_weight:  # the way HR's fine texture runs, not how much of it
+            direction = texture_direction_loss(sr, hr)
+            loss_g = loss_g + self.cfg.train.texture_direction_weight * direction
+            extra["direction"] = float(direction)
         return loss_g, extra
 
     def _d_step(self, hr, sr_detached) -> dict:

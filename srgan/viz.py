@@ -460,7 +460,8 @@ def _finish(fig, show: bool):
 # --- training logs ---------------------------------------------------------------------
 _SCHEDULE_FIELDS = ("lr", "cosine", "lr_milestones", "lr_gamma", "init_generator")
 _LOSS_FIELDS = ("pixel_loss", "content_loss", "adv_weight", "gan_loss", "lattice_weight", "lowfreq_weight",
-                "chroma_weight", "lr_consistency_weight", "artifact_weight", "texture_weight", "ema_decay",
+                "chroma_weight", "lr_consistency_weight", "artifact_weight", "texture_weight", "texture_direction_weight",
+                "ema_decay",
                 "d_renew_every")
 
 

@@ -351,3 +351,22 @@ def test_texture_loss_sees_luma_only_and_pulls_grain_towards_the_photo():
     step = sr.grad / float((sr.grad**2).sum()) ** 0.5
     stepped = sr.detach() - 0.5 * step  # a small step down the gradient brings SR's texture closer to HR's
     assert float(texture_loss(stepped, hr)) < float(loss)
+
+
+def test_texture_direction_loss_asks_for_the_way_texture_runs_not_how_much():
+    from srgan.losses import texture_direction_loss
+
+    hr = _stripes(48, 3.0)                                   # vertical strands
+    weaker = paddle.to_tensor(_stripes(48, 3.0).numpy() * 0.3)  # the same way, a third as strong
+    shifted = _stripes(48, 3.0, phase=1.0)
+    across = _stripes(48, 3.0, vertical=False)
+    rng = np.random.default_rng(0)
+    grain = paddle.to_tensor(rng.uniform(-0.5, 0.5, (1, 1, 48, 48)).astype("float32").repeat(3, axis=1))
+    assert float(texture_direction_loss(hr, hr)) == 0.0
+    same_way = max(float(texture_direction_loss(x, hr)) for x in (weaker, shifted))
+    assert same_way < 0.1 * min(float(texture_direction_loss(x, hr)) for x in (across, grain))
+    sr = grain.detach()
+    sr.stop_gradient = False
+    loss = texture_direction_loss(sr, hr)
+    loss.backward()
+    assert float(loss) > 0 and float(sr.grad.abs().sum()) > 0

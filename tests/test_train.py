@@ -72,10 +72,10 @@ def test_gan_step_updates_g_and_d_but_never_the_vgg(tmp_path, content):
 
 def test_gan_step_adds_the_optional_terms_it_is_given(tmp_path):
     cfg = _cfg(tmp_path, "gan", lattice_weight=1000.0, lowfreq_weight=1.0, chroma_weight=1.0, lr_consistency_weight=1.0,
-               artifact_weight=1.0, texture_weight=1.0, ema_decay=0.9)
+               artifact_weight=1.0, texture_weight=1.0, texture_direction_weight=1.0, ema_decay=0.9)
     trainer = Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
     losses = trainer.train_step(*_batch(trainer))
-    optional = {"lattice", "lowfreq", "chroma", "lr_consistency", "artifacts", "texture"}
+    optional = {"lattice", "lowfreq", "chroma", "lr_consistency", "artifacts", "texture", "direction"}
     assert optional <= set(losses) and all(np.isfinite(v) for v in losses.values())
     plain = Trainer(_cfg(tmp_path / "plain", "gan"), images=_images(), val_pairs=_val_pairs(), progress=False)
     assert not optional & set(plain.train_step(*_batch(plain)))
