@@ -236,6 +236,11 @@ ZH_GLUE: dict[str, str] = {
     "the eye hardly sees it)":
         "仍远高于照片的水平（这个小网络留下了周期为 4 的图案；按下面验证对比图的显示尺寸，肉眼几乎看不出来）",
     "close to a photo's": "接近照片的水平",
+    # chapter 7: whether the SRResNet's released step was picked by its Set5 validation
+    "its released step is its last, not one picked by those scores": "它发布的是最后一步，而不是按这些得分挑出来的一步",
+    "its released step was picked by those scores, which flatters its Set5 row a little":
+        "它发布的那一步是按这些得分挑出来的，所以它在 Set5 上的那一行会略微偏好",
+    "its card has no learning curve to tell": "它的模型卡里没有学习曲线，无从判断",
     "somewhat above a photo's": "略高于照片的水平",
 
     "far from a collapse of several dB": "远谈不上几个 dB 的崩溃",

@@ -134,6 +134,11 @@ def save_grid(path: Path, lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale:
 
 
 # --- the trainer ----------------------------------------------------------------------
+# Generator loss terms only phase 2 adds (Trainer._add_g_penalties, gan_pixel_weight beside the content loss).
+PHASE2_TERMS = ("gan_pixel_weight", "lattice_weight", "lowfreq_weight", "chroma_weight", "lr_consistency_weight",
+                "artifact_weight", "texture_weight", "texture_direction_weight")
+
+
 class Trainer:
     """Trains one phase described by `cfg`; `fit()` runs it, resuming if asked.
 
@@ -165,6 +170,12 @@ class Trainer:
 
             warnings.warn(f"--vgg-weights {train_cfg.vgg_weights} is not used: no VGG loss in this run "
                           f"(phase {train_cfg.phase}, content loss {train_cfg.content_loss})", stacklevel=2)
+        unused = [name for name in PHASE2_TERMS if getattr(train_cfg, name)] if train_cfg.phase != "gan" else []
+        if unused:  # phase 2's extra terms in a phase-1 run do nothing: said, as --vgg-weights is (hostile s24)
+            import warnings
+
+            warnings.warn(f"{', '.join('--' + n.replace('_', '-') for n in unused)}: not used in phase {train_cfg.phase} "
+                          "(phase 2's generator terms)", stacklevel=2)
         self.out_dir = Path(train_cfg.out_dir)  # created by fit(), which opens the run folder (runs.open_run)
         self.progress = progress and self.is_main
         self.report_lines = report_lines and self.is_main

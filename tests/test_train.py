@@ -400,3 +400,10 @@ def test_vgg_weights_that_no_loss_uses_are_said_to_be_unused(tmp_path):
     cfg = _cfg(tmp_path, "pretrain", vgg_weights="random")
     with pytest.warns(UserWarning, match=r"--vgg-weights random is not used: no VGG loss in this run \(phase pretrain"):
         Trainer(cfg, images=_images(), val_pairs=_val_pairs(), progress=False)
+
+
+def test_phase_2_terms_in_a_phase_1_run_are_said_to_do_nothing(tmp_path):
+    """`srgan train --phase pretrain --texture-weight 5` was accepted in silence (hostile round s24 #10)."""
+    with pytest.warns(UserWarning, match="--chroma-weight, --texture-weight: not used in phase pretrain"):
+        Trainer(_cfg(tmp_path, "pretrain", texture_weight=5.0, chroma_weight=1.0), images=_images(), val_pairs=_val_pairs(),
+                progress=False)
