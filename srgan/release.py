@@ -124,27 +124,25 @@ def departures_from_paper(cfg: Config, steps: int | None = None) -> list[str]:
                    f"{train.content_loss[4]} (ESRGAN Sec. 3.3; paper: after it)")
     if gan and train.gan_pixel_weight != ref.train.gan_pixel_weight:
         out.append(f"content loss + {train.gan_pixel_weight:g} x pixel {train.pixel_loss} (paper: {train.content_loss} alone)")
-    if gan and train.lattice_weight != ref.train.lattice_weight:
-        out.append(f"+ {train.lattice_weight:g} x lattice penalty: SR's period-{model.scale} lattice energy beyond HR's, per "
-                   f"32 px window (against the pixel-shuffle grid; paper: no such term)")
-    if gan and train.lowfreq_weight != ref.train.lowfreq_weight:
-        out.append(f"+ {train.lowfreq_weight:g} x low-frequency loss: pixel MSE of SR and HR averaged over {model.scale}x{model.scale} "
-                   f"blocks (against phase 2's colour drift; paper: no such term)")
-    if gan and train.chroma_weight != ref.train.chroma_weight:
-        out.append(f"+ {train.chroma_weight:g} x chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented "
-                   f"colour, speckle and cast; luma, where the texture is, stays free; paper: no such term)")
-    if gan and train.lr_consistency_weight != ref.train.lr_consistency_weight:
-        out.append(f"+ {train.lr_consistency_weight:g} x LR-consistency loss: MSE of SR's MATLAB-bicubic x{model.scale} "
-                   f"downscale and the LR input (pins what the input fixes; paper: no such term)")
-    if gan and train.artifact_weight != ref.train.artifact_weight:
-        out.append(f"+ {train.artifact_weight:g} x artifact loss: L1 of SR and HR where SR's residual varies from pixel to "
-                   f"pixel and G is worse than its running average (LDL, Liang et al. 2022; paper: no such term)")
-    if gan and train.texture_weight != ref.train.texture_weight:
-        out.append(f"+ {train.texture_weight:g} x texture loss: L1 of SR's and HR's structure tensors of the luma detail band "
-                   f"(which way fine texture runs and how much; paper: no such term)")
-    if gan and train.texture_direction_weight != ref.train.texture_direction_weight:
-        out.append(f"+ {train.texture_direction_weight:g} x texture-direction loss: L1 of SR's and HR's detail orientation "
-                   f"vectors, weighted by HR's detail energy (which way fine texture runs; paper: no such term)")
+    extra_terms = (  # phase 2's generator terms the paper does not have: (field, what "+ weight x" adds)
+        ("lattice_weight", f"lattice penalty: SR's period-{model.scale} lattice energy beyond HR's, per 32 px window "
+                           "(against the pixel-shuffle grid"),
+        ("lowfreq_weight", f"low-frequency loss: pixel MSE of SR and HR averaged over {model.scale}x{model.scale} blocks "
+                           "(against phase 2's colour drift"),
+        ("chroma_weight", "chroma loss: pixel MSE of SR's and HR's Cb and Cr (against invented colour, speckle and cast; "
+                          "luma, where the texture is, stays free"),
+        ("lr_consistency_weight", f"LR-consistency loss: MSE of SR's MATLAB-bicubic x{model.scale} downscale and the LR "
+                                  "input (pins what the input fixes"),
+        ("artifact_weight", "artifact loss: L1 of SR and HR where SR's residual varies from pixel to pixel and G is worse "
+                            "than its running average (LDL, Liang et al. 2022"),
+        ("texture_weight", "texture loss: L1 of SR's and HR's structure tensors of the luma detail band (which way fine "
+                           "texture runs and how much"),
+        ("texture_direction_weight", "texture-direction loss: L1 of SR's and HR's detail orientation vectors, weighted by "
+                                     "HR's detail energy (which way fine texture runs"),
+    )
+    for field, what in extra_terms:
+        if gan and getattr(train, field) != getattr(ref.train, field):
+            out.append(f"+ {getattr(train, field):g} x {what}; paper: no such term)")
     if train.ema_decay != ref.train.ema_decay:
         out.append(f"the released weights are an exponential moving average of G's (decay {train.ema_decay:g}, about "
                    f"{1 / (1 - train.ema_decay):,.0f} steps; as ESRGAN's code; paper: the last weights)")
