@@ -129,6 +129,11 @@ def _link_if_absent(tmp: str, path: Path) -> None:
         os.replace(tmp, path)
 
 
+class SetWrittenInterrupt(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM that arrived while write_together put a set in place: delivered once the
+    set was whole, with a message saying so."""
+
+
 def write_together(files, *, replace: bool = True) -> None:
     """Write files that belong together (weights, their model card, their log) as one set: a
     failure (a full disk, an error, Ctrl-C while writing) leaves the old set untouched.
@@ -187,17 +192,21 @@ def write_together(files, *, replace: bool = True) -> None:
                 raise
             return
         # Ctrl-C or SIGTERM between the renames would leave new weights beside the old log and no
-        # card (hostile round s23 #11): they are held back until the set is in place.
-        with deferred_interrupts():
-            last = files[-1][0]
-            if len(files) > 1 and (last.exists() or last.is_symlink()):
-                last.unlink()
-            for path, writer in files:
-                with _naming(path):
-                    if writer is None:
-                        path.unlink(missing_ok=True)
-                    else:
-                        os.replace(temps[path], path)
+        # card (hostile round s23 #11): they are held back until the set is in place, and then
+        # stop the command with a message that says so (it was a bare "interrupted", s24 #5).
+        try:
+            with deferred_interrupts():
+                last = files[-1][0]
+                if len(files) > 1 and (last.exists() or last.is_symlink()):
+                    last.unlink()
+                for path, writer in files:
+                    with _naming(path):
+                        if writer is None:
+                            path.unlink(missing_ok=True)
+                        else:
+                            os.replace(temps[path], path)
+        except KeyboardInterrupt as e:
+            raise SetWrittenInterrupt(f"{last}: its set was written whole before stopping") from e
     finally:
         for tmp in temps.values():
             if os.path.exists(tmp):

@@ -820,10 +820,10 @@ def _main(argv: list[str] | None = None) -> int:
                     import signal
 
                     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             if debug:
                 raise
-            print("interrupted", file=sys.stderr)
+            print(f"interrupted: {e}" if str(e) else "interrupted", file=sys.stderr)  # what was completed, if said
             return EXIT_INTERRUPTED
         except MemoryError as e:  # Paddle's ResourceExhausted too: one line, not a traceback
             if debug:

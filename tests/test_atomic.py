@@ -304,7 +304,7 @@ def test_ctrl_c_between_the_renames_of_a_set_waits_until_the_set_is_in_place(tmp
             signal.raise_signal(signal.SIGINT)  # the user's Ctrl-C, after the first file went in
 
     monkeypatch.setattr(atomic.os, "replace", replace_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="w.json: its set was written whole before stopping"):
         atomic.write_together([(tmp_path / name, lambda tmp, n=name: Path(tmp).write_text(f"new {n}")) for name in old])
     assert len(calls) == 3  # every rename happened before the interrupt was delivered
     assert all((tmp_path / name).read_text() == f"new {name}" for name in old)
