@@ -242,8 +242,9 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     if path is None:
         raise FileNotFoundError(f"{run_dir}: no ckpt_*.ckpt checkpoints to release")
     if checkpoint and path.exists() and not same_file(path.resolve().parent, run_dir):
-        raise ValueError(f"{path}: not a checkpoint of {run_dir}; the card would mix two runs' logs and configs "
-                         f"(release {path.parent} instead)")
+        own = run_dir / path.name  # a bare name that a file here has too: the user may have meant the run's
+        hint = f"give {own} for the run's own" if own.is_file() else f"release {path.parent} instead"
+        raise ValueError(f"{path}: not a checkpoint of {run_dir}; the card would mix two runs' logs and configs ({hint})")
     if out.suffix != ".safetensors":  # its card and log are named from the stem: "a.v2" would write "a.json"
         raise ValueError(f"--out {out}: the weights file name must end in .safetensors")
     # The run's own files are inputs: never replaced, e.g. by --out RUN/config.safetensors (card RUN/config.json).

@@ -713,3 +713,17 @@ def test_release_takes_a_checkpoint_by_its_file_name_in_the_run(tmp_path, capsys
     capsys.readouterr()
     assert main(["release", "run", "--checkpoint", "ckpt_00000009.ckpt", "--out", "v.safetensors", "--data", str(bench)]) == 2
     assert capsys.readouterr().err.strip() == "error: ckpt_00000009.ckpt: no such checkpoint"
+
+
+def test_a_bare_checkpoint_name_of_another_file_here_points_to_the_runs_own(tmp_path, capsys, monkeypatch):
+    """Hostile round s24 #7: with a file of that name in the current folder too, the refusal said
+    'release . instead', where the user meant RUN's checkpoint of that name."""
+    import shutil
+
+    cfg, bench = _two_step_run(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(tmp_path / "run" / "ckpt_00000002.ckpt", tmp_path / "ckpt_00000002.ckpt")
+    capsys.readouterr()
+    assert main(["release", "run", "--checkpoint", "ckpt_00000002.ckpt", "--out", "w.safetensors", "--data", str(bench)]) == 2
+    err = capsys.readouterr().err
+    assert "not a checkpoint of run" in err and "(give run/ckpt_00000002.ckpt for the run's own)" in err, err
