@@ -254,6 +254,12 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     benchmarks = _benchmarks_to_score(benchmarks)  # before any work, not after the first folder's scores
     state = ckpt.load_checkpoint(path)
     cfg = Config.from_dict(state["config"])
+    own = runs.read_info(run_dir).get("config")
+    own = Config.from_dict(own) if isinstance(own, dict) else None  # fields added since filled in on both sides
+    if own is not None and (own.train.phase != cfg.train.phase or own.model != cfg.model):
+        # a checkpoint copied in from another run: its card would carry this run's log and lineage (hostile s24 #8)
+        raise ValueError(f"{path}: its settings (phase {cfg.train.phase}, its networks) are not {run_dir}'s (config.json); "
+                         "a checkpoint of another run: release the folder it came from")
     generator = ckpt.generator_from_checkpoint(state, str(path))
     generator.eval()
 

@@ -727,3 +727,23 @@ def test_a_bare_checkpoint_name_of_another_file_here_points_to_the_runs_own(tmp_
     assert main(["release", "run", "--checkpoint", "ckpt_00000002.ckpt", "--out", "w.safetensors", "--data", str(bench)]) == 2
     err = capsys.readouterr().err
     assert "not a checkpoint of run" in err and "(give run/ckpt_00000002.ckpt for the run's own)" in err, err
+
+
+def test_a_checkpoint_copied_in_from_another_run_is_not_released_with_this_runs_history(tmp_path, capsys, monkeypatch):
+    """Hostile round s24 #8: another run's checkpoint (phase gan) copied into a pretrain run's folder was
+    released with this run's log and learning curve."""
+    from srgan.checkpoint import load_checkpoint, save_checkpoint
+    from srgan.config import Config
+
+    cfg, bench = _two_step_run(tmp_path)
+    other = Config.from_dict(cfg.to_dict())
+    other.model.num_blocks += 1  # another network
+    state = load_checkpoint(tmp_path / "run" / "ckpt_00000002.ckpt")
+    from srgan.models import Generator as G
+    state["config"], state["generator"] = other.to_dict(), {k: v.numpy() for k, v in G.from_config(other.model).state_dict().items()}
+    save_checkpoint(tmp_path / "run" / "ckpt_00000003.ckpt", state)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["release", "run", "--checkpoint", "run/ckpt_00000003.ckpt", "--out", "w.safetensors", "--data", str(bench)]) == 2
+    assert "are not run's (config.json); a checkpoint of another run" in capsys.readouterr().err
+    assert not (tmp_path / "w.safetensors").exists()
