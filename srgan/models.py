@@ -11,6 +11,7 @@ Fig. 4 is applied inside the loss (BCE-with-logits), which is numerically safer.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -397,20 +398,33 @@ def state_size(config, part: str = "generator") -> int:
         part: "generator" or "discriminator".
     """
     if part == "generator":
-        return _quadratic_at(lambda c: _state_values(Generator(scale=config.scale, num_blocks=config.num_blocks, channels=c,
-                                                               global_skip=config.global_skip)), config.channels)
-    if getattr(config, "d_arch", "paper") == "unet":
-        return _quadratic_at(lambda c: _state_values(UNetDiscriminator(channels=c, image_size=None)), config.d_channels)
-    if config.d_image_size is None:
-        return _quadratic_at(lambda c: _state_values(Discriminator(channels=c, image_size=None, norm=config.d_norm)),
-                             config.d_channels)
-    area = (config.d_image_size // 16) ** 2  # the dense layer's input positions: linear in them, 1 and 4 measured
+        return _generator_size(config.scale, config.num_blocks, config.channels, config.global_skip)
+    return _discriminator_size(getattr(config, "d_arch", "paper"), config.d_channels, config.d_image_size, config.d_norm)
+
+
+@functools.lru_cache(maxsize=32)  # tiny networks, some ms; every weights file read asks
+def _generator_size(scale: int, num_blocks: int, channels: int, global_skip: bool) -> int:
+    def at(blocks: int) -> int:  # the size is linear in the blocks: one and two measured
+        return _quadratic_at(lambda c: _state_values(Generator(scale=scale, num_blocks=blocks, channels=c,
+                                                               global_skip=global_skip)), channels)
+
+    one, two = at(1), at(2)
+    return one + (two - one) * (num_blocks - 1)
+
+
+@functools.lru_cache(maxsize=32)
+def _discriminator_size(arch: str, channels: int, image_size: int | None, norm: str) -> int:
+    if arch == "unet":
+        return _quadratic_at(lambda c: _state_values(UNetDiscriminator(channels=c, image_size=None)), channels)
+    if image_size is None:
+        return _quadratic_at(lambda c: _state_values(Discriminator(channels=c, image_size=None, norm=norm)), channels)
+    area = (image_size // 16) ** 2  # the dense layer's input positions: linear in them, 1 and 4 measured
 
     def at_width(c: int) -> int:
-        one, four = (_state_values(Discriminator(channels=c, image_size=side, norm=config.d_norm)) for side in (16, 32))
+        one, four = (_state_values(Discriminator(channels=c, image_size=side, norm=norm)) for side in (16, 32))
         return one + (four - one) * (area - 1) // 3
 
-    return _quadratic_at(at_width, config.d_channels)
+    return _quadratic_at(at_width, channels)
 
 
 def count_parameters(model: nn.Layer) -> int:
