@@ -137,7 +137,7 @@ def _check_standalone_chapters(tmp_path: Path, transcript: list[str]) -> None:
     intro_text = _text(_outputs(intro))
     assert _figures(_outputs(intro)) >= 2  # the before/after picture (SRResNet and SRGAN columns) and more
     assert "| SRResNet |" in intro_text and "| SRGAN |" in intro_text  # both shipped models in the NIQE table
-    assert "model card: step" in intro_text and "training log, steps" in intro_text  # card and log from the wheel
+    assert "model card: step" in intro_text  # the SRGAN's card from the wheel (its log: chapter 5's below reads one)
 
     srresnet = executed["05_srresnet"]
     srresnet_text = _text(_outputs(srresnet))
