@@ -723,8 +723,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy2(chosen, main_shot)
     if "zh" in editions:  # the search index, read as the search page reads it
         found = search_problems(html / "zh")
-        results["zh/search"] = {"url": str(html / "zh" / "search.html"), "figures": 0, "images": 0, "problems": found}
-        print(("FAIL" if found else "ok  ") + " zh/search terms" + ("\n       " + "\n       ".join(found) if found else ""))
+        results["zh/search index"] = {"url": str(html / "zh" / "searchindex.js"), "figures": 0, "images": 0, "problems": found}
+        print(("FAIL" if found else "ok  ") + " zh/search index (the book's terms)" + ("\n       " + "\n       ".join(found) if found else ""))
     failed = [n for n, r in results.items() if r["problems"]]
     totals = {kind: sum(r.get("counts", {}).get(kind, 0) for r in results.values()) for kind in COUNTED}
     summary = {"pages": len(results), "editions": editions, "failed": failed, "totals": totals,
