@@ -362,7 +362,6 @@ def add_upscale_parser(sub):
 
 
 def cmd_upscale(args) -> int:
-    import os
     import warnings
 
     from .infer import BatchReport, Upscaler, plan_outputs, upscale_files
@@ -394,13 +393,9 @@ def cmd_upscale(args) -> int:
         # One line per warning ("warning: <file>: 16-bit RGB image read as 8 bits ..."), no source echo.
         warnings.showwarning = lambda message, *rest, **kw: print(f"warning: {message}", file=sys.stderr)
         try:  # setup problems (no weights, bad flags) end the command with one clear line
-            from .export_files import check_cache_dir, default_cache_dir
+            from .export_files import check_cache_dir
 
-            named = None
-            if args.cache_dir is None and os.environ.get("SRGAN_CACHE"):
-                # $SRGAN_CACHE names a folder as --cache-dir does, and is checked the same way: a file
-                # there was two engines' fallback warnings and the slow engine, exit 0
-                args.cache_dir, named = default_cache_dir(), f"SRGAN_CACHE={os.environ['SRGAN_CACHE']}"
+            args.cache_dir, named = _named_cache(args.cache_dir)
             if args.cache_dir is not None:
                 # read-only is fine once the export is there (upscale_without_paddle: found in it)
                 args.cache_dir = check_cache_dir(args.cache_dir, needs_writing=not upscale_without_paddle(args), named=named)
@@ -442,6 +437,20 @@ def cmd_upscale(args) -> int:
     if report.failed and not report.written and not report.skipped:
         return EXIT_USER_ERROR  # nothing was upscaled or already there (as evaluate and compare say it)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+def _named_cache(cache_dir: str | None) -> tuple[str | None, str | None]:
+    """The cache folder the user named and how messages name it: --cache-dir, else $SRGAN_CACHE,
+    which names a folder as the flag does and is checked the same way (export_files.check_cache_dir:
+    a file there was two engines' fallback warnings and the slow engine, exit 0); (None, None) for
+    the default cache, which is only tried."""
+    import os
+
+    from .export_files import default_cache_dir
+
+    if cache_dir is None and os.environ.get("SRGAN_CACHE"):
+        return str(default_cache_dir()), f"SRGAN_CACHE={os.environ['SRGAN_CACHE']}"
+    return cache_dir, None
 
 
 def upscale_without_paddle(args) -> bool:
@@ -609,17 +618,6 @@ def compare_weights(items: list[str] | None) -> dict[str, str]:
     return dict(pairs)
 
 
-def _check_named_cache() -> None:
-    """$SRGAN_CACHE, when set, names a folder as --cache-dir does and is refused the same way (a
-    file there was two fallback warnings and the slow engine, exit 0); the default cache is only tried."""
-    import os
-
-    from .export_files import check_cache_dir, default_cache_dir
-
-    if os.environ.get("SRGAN_CACHE"):
-        check_cache_dir(default_cache_dir(), needs_writing=False, named=f"SRGAN_CACHE={os.environ['SRGAN_CACHE']}")
-
-
 def cmd_compare(args) -> int:
     from .infer import resolve_weights
     from .outputs import check_output_file, same_file
@@ -628,7 +626,11 @@ def cmd_compare(args) -> int:
 
     from .image_io import IMAGE_EXTENSIONS
 
-    _check_named_cache()
+    cache_dir, named = _named_cache(None)  # the photo page reads the same cache as upscale
+    if cache_dir is not None:
+        from .export_files import check_cache_dir
+
+        check_cache_dir(cache_dir, needs_writing=False, named=named)
 
     # A typo (page.htlm, crops.pgn) or a swap (--html crops.png) wrote a file viewers refuse
     if args.html and Path(args.html).suffix.lower() not in (".html", ".htm"):
