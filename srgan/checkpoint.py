@@ -441,18 +441,23 @@ def _head(path: str | os.PathLike, count: int) -> tuple[bytes, int]:
         return b"", 0
 
 
-def is_safetensors(path: str | os.PathLike) -> bool:
-    """Whether a file starts as a safetensors file does: its header's length, then the header's "{"."""
-    head, size = _head(path, 9)
+def _safetensors_head(head: bytes, size: int) -> bool:
+    """Whether a file's first 9 bytes and size are a safetensors file's: its header's length, then the header's "{"."""
     return len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < size
+
+
+def is_safetensors(path: str | os.PathLike) -> bool:
+    """Whether a file starts as a safetensors file does (_safetensors_head)."""
+    return _safetensors_head(*_head(path, 9))
 
 
 def other_srgan_kind(path: str | os.PathLike) -> str | None:
     """What a file srgan writes is, by its first bytes, where another kind was expected:
     "generator weights (a safetensors file)" or "a JSON file (a model card, a run's config)"."""
-    if is_safetensors(path):
+    head, size = _head(path, 9)  # read once for both tests
+    if _safetensors_head(head, size):
         return "generator weights (a safetensors file: give it as --init-generator or --weights)"
-    if _head(path, 9)[0].lstrip()[:1] in (b"{", b"["):
+    if head.lstrip()[:1] in (b"{", b"["):
         return "a JSON file (a model card or a run's config.json)"
     return None
 
