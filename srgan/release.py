@@ -254,8 +254,8 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
     benchmarks = _benchmarks_to_score(benchmarks)  # before any work, not after the first folder's scores
     state = ckpt.load_checkpoint(path)
     cfg = Config.from_dict(state["config"])
-    own = runs.read_info(run_dir).get("config")
-    own = Config.from_dict(own) if isinstance(own, dict) else None  # fields added since filled in on both sides
+    info = runs.read_info(run_dir)  # config.json: the run's settings, machine, Paddle (the card's too)
+    own = Config.from_dict(info["config"]) if isinstance(info.get("config"), dict) else None  # fields added since filled in
     if own is not None and (own.train.phase != cfg.train.phase or own.model != cfg.model):
         # a checkpoint copied in from another run: its card would carry this run's log and lineage (hostile s24 #8)
         raise ValueError(f"{path}: its settings (phase {cfg.train.phase}, its networks) are not {run_dir}'s (config.json); "
@@ -281,7 +281,6 @@ def release_run(run_dir: str | Path, out: str | Path, benchmarks: list[str | Pat
                   if isinstance(end_step, int) and end_step > 0 and len(segments) > 1 else "")
         departures.insert(0, f"the training continued a network interpolation, not a trained generator: "
                              f"{_interpolation_words(mix)} (ESRGAN Sec. 3.4){before}")
-    info = runs.read_info(run_dir)
     card = {
         "name": out.stem,
         "phase": cfg.train.phase,
