@@ -270,8 +270,10 @@ def drop_new_checkpoints(runs: Path, since: float) -> int:
     the ones the chapter just executed left in this build's runs folder. The pages need the runs'
     logs, cards and images, not their optimiser states (about 130 MB per quick SRGAN run, 300 MB in
     full mode), and a CI machine's disk may be small. Returns the bytes freed."""
+    from srgan.runs import checkpoints  # what the trainer writes as a checkpoint (not any file so named)
+
     freed = 0
-    for path in runs.glob("*/ckpt_*.ckpt"):
+    for path in (p for folder in runs.iterdir() if folder.is_dir() for p in checkpoints(folder)):
         try:
             info = path.stat()
             if info.st_mtime >= since:
@@ -481,7 +483,6 @@ def main(argv: list[str] | None = None) -> int:
     for chapter in chapters:
         print(f"--- {chapter} ...", flush=True)
         start, started = time.perf_counter(), time.time() - 1  # mtime granularity
-
         try:
             seconds = execute(chapter, out, parameters, args.kernel, args.source, args.edition)
         except PapermillExecutionError as e:
