@@ -398,24 +398,26 @@ def translation_problems(notebook: Path, yml: Path, book: Path = BOOK) -> list[s
                  for e in old if e["en"].rstrip() not in used and e["en"] not in used]
     for i, (en, entry) in enumerate(zip(english, merged)):
         cell = f"{where}: markdown cell {i + 1} ({_first_line(en)!r})"
-        if entry.get("stale_en") or entry.get("stale_zh"):
-            problems.append(f"{cell}: stale, the English changed since it was translated (update zh from stale_zh, "
-                            "then delete stale_en and stale_zh)")
-        elif not (entry.get("zh") or "").strip():
-            problems.append(f"{cell}: untranslated (empty zh)")
+        if unfinished := _unfinished(entry):
+            problems.append(f"{cell}: {unfinished}")
         else:
             problems += [f"{cell}: markup {p}" for p in markup_differences(en, entry["zh"])]
     old_comments, english_comments = load_comments(yml), parameter_comments(notebook.read_text(encoding="utf-8"))
     if [e["en"].rstrip() for e in old_comments] != english_comments:
         problems.append(f"{where}: its `comments` are not book/{notebook.name}'s parameter comments any more "
                         "(run `python ci/zh.py extract`)")
-    for entry in merge(old_comments, english_comments):
-        comment = f"{where}: parameter comment {_first_line(entry['en'])!r}"
-        if entry.get("stale_en") or entry.get("stale_zh"):
-            problems.append(f"{comment}: stale, the English changed since it was translated")
-        elif not (entry.get("zh") or "").strip():
-            problems.append(f"{comment}: untranslated (empty zh)")
+    problems += [f"{where}: parameter comment {_first_line(entry['en'])!r}: {unfinished}"
+                 for entry in merge(old_comments, english_comments) if (unfinished := _unfinished(entry))]
     return problems
+
+
+def _unfinished(entry: dict) -> str | None:
+    """Why a translation entry (a markdown cell's or a parameter comment's) is not done yet, or None."""
+    if entry.get("stale_en") or entry.get("stale_zh"):
+        return "stale, the English changed since it was translated (update zh from stale_zh, then delete stale_en and stale_zh)"
+    if not (entry.get("zh") or "").strip():
+        return "untranslated (empty zh)"
+    return None
 
 
 def code_problems(english: Path, chinese: Path, book: Path = BOOK) -> list[str]:
