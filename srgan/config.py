@@ -139,6 +139,13 @@ class DataConfig:
     val_max_images: int | None = None
 
 
+# The generator loss terms phase 2 may add to the paper's (weights of TrainConfig; 0 = the paper):
+# each a non-negative weight (Config.problems), said to do nothing in phase 1 (srgan.train), and
+# declared in model cards (srgan.release.departures_from_paper, with what each term is).
+PHASE2_G_TERMS = ("gan_pixel_weight", "lattice_weight", "lowfreq_weight", "chroma_weight", "lr_consistency_weight",
+                  "artifact_weight", "texture_weight", "texture_direction_weight")
+
+
 @dataclass
 class TrainConfig:
     """Optimisation (paper Sec. 3.2) and bookkeeping.
@@ -349,16 +356,9 @@ class Config:
              f"content_loss must be {_one_of(CONTENT_LOSS_KINDS)}, got {train.content_loss!r}")
         need(train.gan_loss in GAN_LOSS_KINDS, f"gan_loss must be {_one_of(GAN_LOSS_KINDS)}, got {train.gan_loss!r}")
         need(train.adv_weight >= 0, f"adv_weight must be >= 0, got {train.adv_weight!r}")
-        need(train.gan_pixel_weight >= 0, f"gan_pixel_weight must be >= 0, got {train.gan_pixel_weight!r}")
-        need(train.lattice_weight >= 0, f"lattice_weight must be >= 0, got {train.lattice_weight!r}")
-        need(train.lowfreq_weight >= 0, f"lowfreq_weight must be >= 0, got {train.lowfreq_weight!r}")
-        need(train.chroma_weight >= 0, f"chroma_weight must be >= 0, got {train.chroma_weight!r}")
-        need(train.lr_consistency_weight >= 0, f"lr_consistency_weight must be >= 0, got {train.lr_consistency_weight!r}")
+        for name in PHASE2_G_TERMS:
+            need(getattr(train, name) >= 0, f"{name} must be >= 0, got {getattr(train, name)!r}")
         need(0 <= train.ema_decay < 1, f"ema_decay must be in [0, 1), got {train.ema_decay!r}")
-        need(train.texture_weight >= 0, f"texture_weight must be >= 0, got {train.texture_weight!r}")
-        need(train.texture_direction_weight >= 0,
-             f"texture_direction_weight must be >= 0, got {train.texture_direction_weight!r}")
-        need(train.artifact_weight >= 0, f"artifact_weight must be >= 0, got {train.artifact_weight!r}")
         need(not train.artifact_weight or not isinstance(train.ema_decay, (int, float)) or train.ema_decay > 0,
              f"artifact_weight {train.artifact_weight!r} needs ema_decay > 0: the running average of G is the "
              f"reference its artifact map compares with")

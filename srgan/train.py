@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from . import checkpoint as ckpt
 from . import ranks, runs, vgg_inference
-from .config import Config
+from .config import PHASE2_G_TERMS, Config
 from .data import TrainCrops, default_validation_pairs, load_training_images, train_loader
 from .device import keep_freed_memory, pick_device
 from .ema import WeightAverage
@@ -134,11 +134,6 @@ def save_grid(path: Path, lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale:
 
 
 # --- the trainer ----------------------------------------------------------------------
-# Generator loss terms only phase 2 adds (Trainer._add_g_penalties, gan_pixel_weight beside the content loss).
-PHASE2_TERMS = ("gan_pixel_weight", "lattice_weight", "lowfreq_weight", "chroma_weight", "lr_consistency_weight",
-                "artifact_weight", "texture_weight", "texture_direction_weight")
-
-
 class Trainer:
     """Trains one phase described by `cfg`; `fit()` runs it, resuming if asked.
 
@@ -170,7 +165,7 @@ class Trainer:
 
             warnings.warn(f"--vgg-weights {train_cfg.vgg_weights} is not used: no VGG loss in this run "
                           f"(phase {train_cfg.phase}, content loss {train_cfg.content_loss})", stacklevel=2)
-        unused = [name for name in PHASE2_TERMS if getattr(train_cfg, name)] if train_cfg.phase != "gan" else []
+        unused = [name for name in PHASE2_G_TERMS if getattr(train_cfg, name)] if train_cfg.phase != "gan" else []
         if unused:  # phase 2's extra terms in a phase-1 run do nothing: said, as --vgg-weights is (hostile s24)
             import warnings
 
