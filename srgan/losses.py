@@ -389,7 +389,7 @@ def detail_structure_tensor(x):
 
 
 def texture_loss(sr, hr):
-    """Texture-direction loss (not in the paper): L1 between SR's and HR's detail-band structure
+    """Texture loss (not in the paper): L1 between SR's and HR's detail-band structure
     tensors (`detail_structure_tensor`).
 
     Why: the adversarial and VGG terms here add texture of the right amount but not the photo's
